@@ -1,0 +1,332 @@
+"""Multiple-choice questions and answer checks for hand-trace exercises.
+
+A :class:`Question` works two ways: as a widget in a notebook (radio buttons, a Check button,
+hints revealed one at a time, and feedback that explains *why* a choice is right or wrong),
+and as plain Python (``question.answer("B")`` returns the same feedback), so tests and
+learners without widgets get the same checks.
+
+:func:`check` compares a learner's number with the expected one and says "right" or what to
+look at; it never raises, because a learner's typo should teach, not crash.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
+
+import ipywidgets as widgets
+
+__all__ = ["CheckResult", "Feedback", "Question", "card_question", "check"]
+
+_LETTERS = "ABCDEFGHIJ"
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """What a learner sees after answering: right or wrong, and why."""
+
+    correct: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __str__(self) -> str:
+        return f"{'Right' if self.correct else 'Not quite'}: {self.message}"
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return _verdict_html(self.correct, str(self))
+
+
+class Question:
+    """A multiple-choice question with one right option.
+
+    ``explanations`` gives, for every option in order, why it is right or why it is wrong;
+    ``hints`` are revealed one at a time on request.
+    """
+
+    def __init__(
+        self,
+        prompt: str,
+        options: Sequence[str],
+        correct: int,
+        explanations: Sequence[str],
+        hints: Sequence[str] = (),
+    ) -> None:
+        if not 2 <= len(options) <= len(_LETTERS):
+            raise ValueError(f"a question needs 2 to {len(_LETTERS)} options, got {len(options)}")
+        if len(explanations) != len(options):
+            raise ValueError(
+                f"give one explanation per option: {len(options)} options but "
+                f"{len(explanations)} explanations"
+            )
+        if not isinstance(correct, int) or not 0 <= correct < len(options):
+            raise ValueError(f"correct must be an option index 0..{len(options) - 1}, got {correct!r}")
+        self.prompt = prompt
+        self.options = tuple(options)
+        self.correct = correct
+        self.explanations = tuple(explanations)
+        self.hints = tuple(hints)
+
+    def letter(self, index: int) -> str:
+        return _LETTERS[index]
+
+    def _index(self, choice: int | str) -> int:
+        if isinstance(choice, bool):
+            raise TypeError("answer with an option letter such as 'B' or its index, not a bool")
+        if isinstance(choice, int):
+            if 0 <= choice < len(self.options):
+                return choice
+        elif isinstance(choice, str):
+            text = choice.strip()
+            if len(text) == 1 and text.upper() in _LETTERS[: len(self.options)]:
+                return _LETTERS.index(text.upper())
+            for i, option in enumerate(self.options):
+                if text == option:
+                    return i
+        valid = ", ".join(_LETTERS[: len(self.options)])
+        raise ValueError(
+            f"{choice!r} is not one of this question's options: answer with a letter ({valid}), "
+            f"an index 0..{len(self.options) - 1}, or the option's exact text"
+        )
+
+    def answer(self, choice: int | str) -> Feedback:
+        """Check a choice given as a letter (``"B"``), an index (``1``) or the option's text."""
+        index = self._index(choice)
+        return Feedback(index == self.correct, self.explanations[index])
+
+    def hint(self, number: int = 1) -> str:
+        """The ``number``-th hint (1-based)."""
+        if not self.hints:
+            return "This question has no hints."
+        if not 1 <= number <= len(self.hints):
+            raise ValueError(f"hint number must be 1..{len(self.hints)}, got {number}")
+        return self.hints[number - 1]
+
+    def widget(self) -> widgets.VBox:
+        """Radio buttons, a Check button, a Hint button and a feedback area."""
+        prompt = widgets.HTMLMath(value=f"<b>{self.prompt}</b>")
+        choices = widgets.RadioButtons(
+            options=[(f"{_LETTERS[i]}. {text}", i) for i, text in enumerate(self.options)],
+            value=None,
+            layout=widgets.Layout(width="auto"),
+        )
+        check_button = widgets.Button(description="Check", button_style="primary")
+        hint_button = widgets.Button(
+            description=f"Hint (0 of {len(self.hints)})", disabled=not self.hints
+        )
+        feedback = widgets.HTMLMath(value="")
+        hints_shown = widgets.HTMLMath(value="")
+        state = {"hints": 0}
+
+        def on_check(_: Any) -> None:
+            if choices.value is None:
+                feedback.value = "<i>Pick an option first.</i>"
+                return
+            result = self.answer(choices.value)
+            feedback.value = _verdict_html(result.correct, str(result))
+
+        def on_hint(_: Any) -> None:
+            if state["hints"] < len(self.hints):
+                state["hints"] += 1
+            shown = self.hints[: state["hints"]]
+            hints_shown.value = "".join(
+                f"<div>Hint {i + 1}: {html.escape(h)}</div>" for i, h in enumerate(shown)
+            )
+            hint_button.description = f"Hint ({state['hints']} of {len(self.hints)})"
+            hint_button.disabled = state["hints"] == len(self.hints)
+
+        check_button.on_click(on_check)
+        hint_button.on_click(on_hint)
+        box = widgets.VBox(
+            [prompt, choices, widgets.HBox([check_button, hint_button]), hints_shown, feedback]
+        )
+        # Handles for tests and for notebooks that drive the widget from code.
+        box.choices, box.check_button, box.hint_button = choices, check_button, hint_button
+        box.feedback, box.hints_shown = feedback, hints_shown
+        return box
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget())
+
+    def __repr__(self) -> str:
+        lines = [self.prompt]
+        lines += [f"  {_LETTERS[i]}. {text}" for i, text in enumerate(self.options)]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of :func:`check`; true when the answer is right."""
+
+    correct: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __str__(self) -> str:
+        return self.message
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        return _verdict_html(self.correct, self.message)
+
+
+def check(
+    answer: Any,
+    expected: float,
+    *,
+    name: str = "your answer",
+    hint: str = "",
+    mistakes: Sequence[tuple[float, str]] = (),
+    atol: float = 1e-3,
+    rtol: float = 1e-3,
+) -> CheckResult:
+    """Compare a hand-computed number with the expected one, within ``atol + rtol·|expected|``.
+
+    ``mistakes`` pairs the numbers that typical mistakes produce with an explanation of each,
+    so a wrong answer can be told *which* step went wrong; otherwise ``hint`` is shown.
+    Never raises: an unanswered exercise (``...`` or ``None``) or a non-number is reported.
+    """
+    if answer is ... or answer is None:
+        return CheckResult(False, f"{name}: not answered yet. Replace the ... with your number.")
+    if isinstance(answer, bool) or not isinstance(answer, Real):
+        try:
+            answer = float(answer)  # numpy scalars and 0-d arrays
+        except (TypeError, ValueError):
+            return CheckResult(
+                False, f"{name}: expected a number, got {type(answer).__name__} {answer!r}."
+            )
+    answer = float(answer)
+    if not math.isfinite(answer):
+        return CheckResult(False, f"{name}: expected a finite number, got {answer}.")
+
+    def close(a: float, b: float) -> bool:
+        return abs(a - b) <= atol + rtol * abs(b)
+
+    if close(answer, expected):
+        return CheckResult(True, f"{name} = {answer:.6g}: right.")
+    for value, why in mistakes:
+        if close(answer, value):
+            return CheckResult(False, f"{name} = {answer:.6g} is not right. {why}")
+    advice = f" {hint}" if hint else ""
+    return CheckResult(False, f"{name} = {answer:.6g} is not right.{advice}")
+
+
+def _verdict_html(correct: bool, text: str) -> str:
+    colour = "#1a7f37" if correct else "#b35900"
+    mark = "✔" if correct else "✘"
+    return f'<div style="color:{colour}"><b>{mark}</b> {html.escape(text)}</div>'
+
+
+# ---- the card's four questions, used by notebooks 01, 03, 04, 05 and 07 ---------------------
+
+_CARD_QUESTIONS: dict[int, dict[str, Any]] = {
+    1: dict(
+        prompt="The Jacobian of softmax, ∂p/∂z, is:",
+        options=[
+            "diagonal, because p_i depends only on z_i",
+            "dense in general: every p_i depends on every logit z_j through the shared sum",
+            "the identity matrix, because softmax preserves order",
+            "zero everywhere except its first row",
+        ],
+        correct=1,
+        explanations=[
+            "p_i = e^{z_i} / Σ_j e^{z_j} has every z_j in its denominator, so ∂p_i/∂z_j = "
+            "-p_i p_j ≠ 0 for i ≠ j. A diagonal Jacobian belongs to elementwise ops like sigmoid.",
+            "∂p_i/∂z_j = p_i(δ_ij − p_j): the off-diagonal entries −p_i p_j are non-zero, so "
+            "J = diag(p) − p pᵀ is dense.",
+            "Keeping the order of the logits says nothing about derivatives; the diagonal "
+            "entries are p_i(1 − p_i) < 1, and the off-diagonal ones are −p_i p_j.",
+            "Every row i has the same form p_i(δ_ij − p_j); no row is special.",
+        ],
+        hints=[
+            "Write p_1 for three logits and ask: does it change when z_2 changes?",
+            "The denominator Σ_j e^{z_j} is shared by every output.",
+        ],
+    ),
+    2: dict(
+        prompt="Cross-entropy on top of softmax gives a gradient with respect to the logits that has:",
+        options=[
+            "one component per class, p − y: the same shape as the logits",
+            "a C × C matrix per example, the softmax Jacobian",
+            "a single number per example, the loss itself",
+            "non-zero entries only for the true class",
+        ],
+        correct=0,
+        explanations=[
+            "∂L/∂z = p − y: the dense Jacobian cancels against ∂L/∂p, leaving one class error "
+            "per logit. This compact form is what fused framework kernels compute.",
+            "The Jacobian appears in the chain rule, but multiplying it by ∂L/∂p collapses it "
+            "to a vector; nobody needs to store the C × C matrix.",
+            "The loss is one number, but its gradient has one entry per logit.",
+            "Every wrong class gets p_k − 0 = p_k > 0: the gradient pushes all wrong logits down.",
+        ],
+        hints=[
+            "Write L = −z_y + log Σ_j e^{z_j} and differentiate with respect to z_k.",
+            "The derivative of log Σ_j e^{z_j} with respect to z_k is softmax(z)_k.",
+        ],
+    ),
+    3: dict(
+        prompt="When a forward op uses broadcasting, the backward pass must track:",
+        options=[
+            "nothing: gradients broadcast the same way values do",
+            "which axes were expanded, so it can sum the upstream gradient over exactly those axes",
+            "the largest element of each input, for numerical stability",
+            "the memory layout (row- or column-major) of each input",
+        ],
+        correct=1,
+        explanations=[
+            "A broadcast input is reused along the expanded axes (a copy), and a copy's "
+            "gradient is the sum of the gradients of all its uses; without the sum the "
+            "gradient has the wrong shape.",
+            "Each expanded axis is a fan-out of one element to many uses; backward sums over "
+            "it so the gradient gets back the input's shape.",
+            "Stability tricks matter for softmax, not for undoing a broadcast.",
+            "The layout changes speed, not the values or shapes of gradients.",
+        ],
+        hints=[
+            "Adding a bias b of shape (C,) to X of shape (N, C) uses each b_c N times.",
+            "What is the gradient of a value that is used N times?",
+        ],
+    ),
+    4: dict(
+        prompt="During backprop, the 'upstream gradient' at a node represents:",
+        options=[
+            "the derivative of the node's output with respect to its own inputs",
+            "the sensitivity of the final loss to an infinitesimal change in that node's output",
+            "the value of the node's output in the forward pass",
+            "the learning rate times the node's output",
+        ],
+        correct=1,
+        explanations=[
+            "That is the local partial, known to the op alone; the upstream gradient comes from "
+            "everything after the node.",
+            "dL/d(node): how much the loss moves per unit nudge of this node's output. It is "
+            "multiplied by the local partials to get the inputs' gradients.",
+            "The forward value is data, not a gradient.",
+            "The learning rate belongs to the optimiser step, after backprop.",
+        ],
+        hints=[
+            "'Upstream' means: coming from the loss end of the graph.",
+            "Nudge the node's output by a tiny ε: how much does the loss move?",
+        ],
+    ),
+}
+
+
+def card_question(number: int) -> Question:
+    """The seed card's question ``number`` (1 to 4) as a :class:`Question`."""
+    if number not in _CARD_QUESTIONS:
+        raise ValueError(f"the card has questions 1 to 4, got {number!r}")
+    return Question(**_CARD_QUESTIONS[number])

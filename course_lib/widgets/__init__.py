@@ -1,0 +1,11 @@
+"""The interactive explorers the notebooks show, built on ipywidgets.
+
+Each explorer returns an ipywidgets container whose controls and views are also reachable as
+attributes (for tests, and for notebooks that drive a widget from code). Views are ``HTML``
+widgets whose ``value`` is rebuilt on every change, so they work the same in JupyterLab, in
+nbval and in a plain pytest process.
+"""
+
+from course_lib.widgets.explore import explore, widgets_work
+
+__all__ = ["explore", "widgets_work"]

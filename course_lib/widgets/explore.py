@@ -1,0 +1,140 @@
+"""``explore(f)``: sliders for the inputs of a scalar function, live values and gradients."""
+
+from __future__ import annotations
+
+import html
+import inspect
+from collections.abc import Callable, Mapping
+
+import ipywidgets as widgets
+
+from course_lib.scalar import Value
+
+__all__ = ["explore", "node_names", "widgets_work"]
+
+
+def node_names(out: Value) -> dict[Value, str]:
+    """A readable name for every node of the graph ending at ``out``, in topological order.
+
+    A node's own ``label`` if it has one; a constant is named by its number; any other node
+    gets ``n1``, ``n2``, ... in the order the forward pass made it.
+    """
+    names: dict[Value, str] = {}
+    counter = 0
+    for node in out.graph_nodes():
+        if node.label:
+            names[node] = node.label
+        elif not node.parents:
+            names[node] = f"{node.data:g}"
+        else:
+            counter += 1
+            names[node] = f"n{counter}"
+    return names
+
+
+def _table_html(out: Value, title: str) -> str:
+    names = node_names(out)
+    rows = []
+    for node, name in names.items():
+        if node.parents:
+            formula = f"{node.op}(" + ", ".join(names[p] for p in node.parents) + ")"
+        else:
+            formula = "input" if node.label else "constant"
+        grad = "not computed yet" if node.grad is None else f"{node.grad:.4g}"
+        rows.append(
+            f"<tr><td><b>{html.escape(name)}</b></td><td>{html.escape(formula)}</td>"
+            f"<td style='text-align:right'>{node.data:.4g}</td>"
+            f"<td style='text-align:right'>{grad}</td></tr>"
+        )
+    return (
+        f"<div><b>{html.escape(title)}</b></div>"
+        "<table><tr><th>node</th><th>made by</th><th>value</th>"
+        f"<th>d {html.escape(names[out])} / d node</th></tr>" + "".join(rows) + "</table>"
+    )
+
+
+def explore(
+    f: Callable[..., Value],
+    values: Mapping[str, float] | None = None,
+    low: float = -3.0,
+    high: float = 3.0,
+    step: float = 0.1,
+) -> widgets.VBox:
+    """One slider per input of ``f`` and a live table of every node's value and gradient.
+
+    ``f`` is a Python function of scalar inputs written with ``Value`` operations, such as
+    ``lambda x, y, z: (x + y) * z``; its parameter names label the sliders. On every slider
+    move ``f`` is rebuilt on fresh ``Value`` inputs and ``backward()`` runs, so the table
+    always shows d(output)/d(node) for the current inputs. ``values`` sets starting values.
+    """
+    if not callable(f):
+        raise TypeError(f"explore needs a function, got {type(f).__name__}")
+    if not low < high:
+        raise ValueError(f"slider range must have low < high, got {low} and {high}")
+    params = [
+        p
+        for p in inspect.signature(f).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    if not params:
+        raise ValueError("explore needs a function with at least one input, like lambda x: x * x")
+    names = [p.name for p in params]
+    values = dict(values or {})
+    unknown = set(values) - set(names)
+    if unknown:
+        raise ValueError(f"values names inputs that f does not have: {sorted(unknown)}; f has {names}")
+    start = {name: float(values.get(name, 1.0)) for name in names}
+    # A starting value outside [low, high] widens the range rather than being clamped.
+    low = min([low, *start.values()])
+    high = max([high, *start.values()])
+    sliders = {
+        name: widgets.FloatSlider(
+            value=start[name],
+            min=low,
+            max=high,
+            step=step,
+            description=name,
+            continuous_update=True,
+            readout_format=".2f",
+        )
+        for name in names
+    }
+    view = widgets.HTML()
+    box = widgets.VBox([widgets.HBox(list(sliders.values())), view])
+    box.sliders, box.view, box.result = sliders, view, None
+
+    def update(_: object = None) -> None:
+        inputs = [Value(sliders[name].value, label=name) for name in names]
+        try:
+            out = f(*inputs)
+        except (ArithmeticError, ValueError) as error:
+            box.result = None
+            view.value = f"<div style='color:#b35900'>f cannot be evaluated here: {html.escape(str(error))}</div>"
+            return
+        if not isinstance(out, Value):
+            raise TypeError(f"f must return a Value, got {type(out).__name__}")
+        if out.label is None:
+            out.label = "f"
+        out.backward()
+        box.result = out
+        view.value = _table_html(out, f"f = {out.data:.4g}")
+
+    for slider in sliders.values():
+        slider.observe(update, names="value")
+    update()
+    return box
+
+
+def widgets_work() -> widgets.VBox:
+    """A slider and a number the kernel computes from it: proof that widgets work here."""
+    slider = widgets.IntSlider(value=3, min=0, max=10, description="n")
+    view = widgets.HTML()
+
+    def update(_: object = None) -> None:
+        view.value = f"The kernel computed n² = {slider.value}² = <b>{slider.value ** 2}</b>"
+
+    slider.observe(update, names="value")
+    update()
+    box = widgets.VBox([slider, view])
+    box.slider, box.view = slider, view
+    return box

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Set up the course and open it, or run every test. Needs only Python 3.11+.
+
+    python3 run.py lab     create/update .venv, then open the course in JupyterLab
+    python3 run.py test    create/update .venv, then run the unit tests and every notebook
+    python3 run.py save    re-execute every notebook in place and save its outputs (maintainers)
+
+The virtual environment lives in .venv next to this file. It is (re)installed when it is
+missing or when pyproject.toml changed since the last install. Extra arguments after
+``test`` go to pytest, e.g. ``python3 run.py test tests/test_scalar.py -x``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / "course-installed.txt"
+
+
+def venv_python() -> Path:
+    if os.name == "nt":
+        return VENV / "Scripts" / "python.exe"
+    return VENV / "bin" / "python"
+
+
+def run(cmd: list[str | Path], **kwargs) -> None:
+    print("+", " ".join(str(c) for c in cmd), flush=True)
+    subprocess.run([str(c) for c in cmd], check=True, **kwargs)
+
+
+def ensure_environment(extras: str) -> Path:
+    """Create .venv if missing and install the package with ``extras`` when out of date."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    python = venv_python()
+    if not python.exists():
+        print(f"Creating a virtual environment in {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=VENV.exists()).create(VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + f" [{extras}]"
+    installed = STAMP.read_text().split("\n") if STAMP.exists() else []
+    if wanted not in installed:
+        run([python, "-m", "pip", "install", "--upgrade", "pip"])
+        run([python, "-m", "pip", "install", "--editable", f"{ROOT}[{extras}]"])
+        STAMP.write_text("\n".join([*installed, wanted]) + "\n")
+    return python
+
+
+def lab(args: list[str]) -> int:
+    python = ensure_environment("test")
+    # Bound to this machine only; JupyterLab's token authentication stays on (the default).
+    cmd = [
+        python, "-m", "jupyter", "lab",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.root_dir={ROOT}",
+        "notebooks/00_start_here.ipynb",
+        *args,
+    ]
+    return subprocess.call([str(c) for c in cmd], cwd=ROOT)
+
+
+def test(args: list[str]) -> int:
+    python = ensure_environment("test")
+    return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT)
+
+
+def save(args: list[str]) -> int:
+    python = ensure_environment("test")
+    notebooks = args or sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
+    for notebook in notebooks:
+        run(
+            [
+                python, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                "--inplace", "--ExecutePreprocessor.timeout=600",
+                "--ExecutePreprocessor.kernel_name=python3", notebook,
+            ],
+            cwd=ROOT,
+        )
+    return 0
+
+
+def main() -> int:
+    commands = {"lab": lab, "test": test, "save": save}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        return 2
+    return commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
