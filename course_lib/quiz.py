@@ -200,7 +200,9 @@ def check(
     """
     if answer is ... or answer is None:
         return CheckResult(False, f"{name}: not answered yet. Replace the ... with your number.")
-    if isinstance(answer, bool) or not isinstance(answer, Real):
+    if isinstance(answer, bool):
+        return CheckResult(False, f"{name}: expected a number, got the bool {answer}.")
+    if not isinstance(answer, Real):
         try:
             answer = float(answer)  # numpy scalars and 0-d arrays
         except (TypeError, ValueError):
