@@ -1,0 +1,176 @@
+"""Tests for course_lib.practice: random practice graphs and their answer keys."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_lib.practice import (
+    FRIENDLY,
+    MAX_NODES,
+    MIN_NODES,
+    OPS,
+    PracticeGraph,
+    practice_graph,
+    practice_sheet,
+)
+
+seeds = st.integers(min_value=0, max_value=2**63)
+sizes = st.none() | st.integers(min_value=MIN_NODES, max_value=MAX_NODES)
+
+
+def evaluate(graph: PracticeGraph, nudge: tuple[str, float] | None = None) -> dict[str, float]:
+    """The forward pass in plain float math (no Value), independent of the library's engine."""
+    values: dict[str, float] = {}
+    for name, x in graph.inputs:
+        values[name] = x + (nudge[1] if nudge and nudge[0] == name else 0.0)
+    for step in graph.steps:
+        args = [values[o] for o in step.operands]
+        if step.op == "+":
+            v = args[0] + args[1]
+        elif step.op == "*":
+            v = args[0] * args[1]
+        elif step.op == "sigmoid":
+            v = 1.0 / (1.0 + math.exp(-args[0]))
+        elif step.op == "exp":
+            v = math.exp(args[0])
+        else:
+            raise AssertionError(f"unexpected op {step.op!r}")
+        values[step.name] = v + (nudge[1] if nudge and nudge[0] == step.name else 0.0)
+    return values
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=seeds, size=sizes, fan_out=st.booleans())
+def test_node_count_ops_and_inputs(seed: int, size: int | None, fan_out: bool) -> None:
+    graph = practice_graph(seed, size, fan_out)
+    assert MIN_NODES <= graph.size <= MAX_NODES
+    if size is not None:
+        assert graph.size == size
+    assert {s.op for s in graph.steps} <= set(OPS)
+    assert graph.steps[-1].name == "f"
+    assert 2 <= len(graph.inputs) <= 4
+    assert all(x in FRIENDLY for _, x in graph.inputs)
+    assert all(abs(v) <= 20 for v in graph.values.values())
+    # No dead branches: every node but the output feeds a later node.
+    for name in graph.names[:-1]:
+        assert graph.consumers(name), f"{name} is not used by any node (seed {seed})"
+    # A binary op takes two different nodes (so x * x never appears on a sheet).
+    assert all(len(set(s.operands)) == len(s.operands) for s in graph.steps)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=seeds, size=sizes)
+def test_fan_out_present_when_asked_and_absent_otherwise(seed: int, size: int | None) -> None:
+    with_fan_out = practice_graph(seed, size, fan_out=True)
+    assert with_fan_out.fan_out_nodes(), with_fan_out.answer_key()
+    name = with_fan_out.fan_out_nodes()[0]
+    assert len(with_fan_out.consumers(name)) >= 2
+    tree = practice_graph(seed, size, fan_out=False)
+    assert tree.fan_out_nodes() == ()
+    assert all(len(tree.consumers(n)) == 1 for n in tree.names[:-1])
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=seeds, size=sizes, fan_out=st.booleans())
+def test_answer_key_matches_finite_differences(seed: int, size: int | None, fan_out: bool) -> None:
+    graph = practice_graph(seed, size, fan_out)
+    plain = evaluate(graph)
+    for name in graph.names:
+        assert math.isclose(graph.values[name], plain[name], rel_tol=1e-12, abs_tol=1e-12)
+    h = 1e-6
+    for name in graph.names:
+        up = evaluate(graph, (name, h))["f"]
+        down = evaluate(graph, (name, -h))["f"]
+        numerical = (up - down) / (2 * h)
+        assert math.isclose(graph.grads[name], numerical, rel_tol=1e-6, abs_tol=1e-8), (
+            f"seed {seed}: df/d{name} key {graph.grads[name]} vs finite difference {numerical}"
+        )
+    assert graph.grads["f"] == 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=seeds, fan_out=st.booleans())
+def test_local_partials_follow_the_rules(seed: int, fan_out: bool) -> None:
+    graph = practice_graph(seed, fan_out=fan_out)
+    v = graph.values
+    for step in graph.steps:
+        got = graph.partials[step.name]
+        if step.op == "+":
+            want = (1.0, 1.0)
+        elif step.op == "*":
+            want = (v[step.operands[1]], v[step.operands[0]])
+        elif step.op == "sigmoid":
+            want = (v[step.name] * (1 - v[step.name]),)
+        else:
+            want = (v[step.name],)
+        assert got == pytest.approx(want, rel=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=seeds, size=sizes, fan_out=st.booleans())
+def test_same_seed_same_sheet(seed: int, size: int | None, fan_out: bool) -> None:
+    assert practice_sheet(seed, size, fan_out) == practice_sheet(seed, size, fan_out)
+    assert practice_sheet(seed, size, fan_out, answers=True) == practice_sheet(
+        seed, size, fan_out, answers=True
+    )
+
+
+def test_different_students_get_different_sheets() -> None:
+    sheets = {practice_sheet(seed) for seed in range(100)}
+    assert len(sheets) >= 95
+    ops_seen = {s.op for seed in range(100) for s in practice_graph(seed).steps}
+    assert ops_seen == set(OPS)
+
+
+def test_build_gives_a_fresh_labelled_value_graph() -> None:
+    graph = practice_graph(3, size=5)
+    out = graph.build()
+    assert out.label == "f" and out.grad is None
+    labels = [node.label for node in out.graph_nodes()]
+    assert sorted(labels) == sorted(graph.names)
+    out.backward()
+    got = {node.label: node.grad for node in out.graph_nodes()}
+    assert got == pytest.approx(graph.grads)
+    assert graph.build() is not out and graph.build().grad is None
+
+
+def test_sheet_text_shows_inputs_steps_and_key_only_when_asked() -> None:
+    graph = practice_graph(11)
+    sheet = practice_sheet(11)
+    assert sheet.startswith("Tiny Graphs First: practice sheet 11")
+    for step in graph.steps:
+        assert f"{step.name} = {step.formula()}" in sheet
+    assert "answer key" not in sheet
+    keyed = practice_sheet(11, answers=True)
+    assert keyed.startswith(sheet.rstrip("\n"))
+    assert "answer key" in keyed
+    for name in graph.names:
+        assert f"{graph.grads[name]:.4f}" in keyed
+    for name in graph.fan_out_nodes():
+        assert f"{name} feeds" in keyed
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"seed": "7"}, TypeError, "seed must be an integer"),
+        ({"seed": 1.5}, TypeError, "seed must be an integer"),
+        ({"seed": True}, TypeError, "seed must be an integer"),
+        ({"seed": 1, "size": 2}, ValueError, "must be 3 to 6, got 2"),
+        ({"seed": 1, "size": 7}, ValueError, "must be 3 to 6, got 7"),
+        ({"seed": 1, "size": 4.0}, TypeError, "size must be an integer"),
+        ({"seed": 1, "fan_out": "yes"}, TypeError, "fan_out must be True or False"),
+    ],
+)
+def test_bad_arguments_say_what_is_wrong(kwargs: dict, error: type, words: str) -> None:
+    with pytest.raises(error, match=words):
+        practice_graph(**kwargs)
+
+
+def test_unknown_node_name_is_named() -> None:
+    with pytest.raises(KeyError, match="no node named 'q'"):
+        practice_graph(1).consumers("q")
