@@ -37,7 +37,7 @@ def run(cmd: list[str | Path], **kwargs) -> None:
 
 def ensure_environment(extras: str) -> Path:
     """Create .venv if missing and install the package with ``extras`` when out of date."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036  (run.py may be started by an older Python)
         sys.exit(f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     python = venv_python()
     if not python.exists():
@@ -56,7 +56,10 @@ def lab(args: list[str]) -> int:
     python = ensure_environment("test")
     # Bound to this machine only; JupyterLab's token authentication stays on (the default).
     cmd = [
-        python, "-m", "jupyter", "lab",
+        python,
+        "-m",
+        "jupyter",
+        "lab",
         "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.root_dir={ROOT}",
         "notebooks/00_start_here.ipynb",
@@ -76,9 +79,17 @@ def save(args: list[str]) -> int:
     for notebook in notebooks:
         run(
             [
-                python, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                "--inplace", "--ExecutePreprocessor.timeout=600",
-                "--ExecutePreprocessor.kernel_name=python3", notebook,
+                python,
+                "-m",
+                "jupyter",
+                "nbconvert",
+                "--to",
+                "notebook",
+                "--execute",
+                "--inplace",
+                "--ExecutePreprocessor.timeout=600",
+                "--ExecutePreprocessor.kernel_name=python3",
+                notebook,
             ],
             cwd=ROOT,
         )

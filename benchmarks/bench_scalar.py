@@ -101,7 +101,9 @@ def main() -> None:
         ours_rate = nodes * inner / statistics.median(ours)
         ref_rate = nodes * inner / statistics.median(ref)
         ratios.append(ours_rate / ref_rate)
-        print(f"{name:<24}{nodes:>9,}{ours_rate:>16,.0f}{ref_rate:>20,.0f}{ours_rate / ref_rate:>7.2f}x")
+        print(
+            f"{name:<24}{nodes:>9,}{ours_rate:>16,.0f}{ref_rate:>20,.0f}{ours_rate / ref_rate:>7.2f}x"
+        )
 
     length = 100_000 if args.quick else 1_000_000
     start = time.perf_counter()
@@ -115,7 +117,9 @@ def main() -> None:
         f"backward {done - built:.2f} s, {nodes / (done - start):,.0f} nodes/s"
     )
     verdict = "met" if min(ratios) >= 1.5 else "NOT met"
-    print(f"target Value >= 1.5x reference on both graphs: {verdict} (min ratio {min(ratios):.2f}x)")
+    print(
+        f"target Value >= 1.5x reference on both graphs: {verdict} (min ratio {min(ratios):.2f}x)"
+    )
 
 
 if __name__ == "__main__":

@@ -75,8 +75,14 @@ class GradientCheck:
             f"{'abs error':>11}{'rel error':>11}  ok",
         ]
         for row in zip(
-            self.names, self.point, self.backward, self.numerical, self.abs_error,
-            self.rel_error, self.passed, strict=True,
+            self.names,
+            self.point,
+            self.backward,
+            self.numerical,
+            self.abs_error,
+            self.rel_error,
+            self.passed,
+            strict=True,
         ):
             name, x, b, n, ae, re_, ok = row
             lines.append(
@@ -121,9 +127,7 @@ def gradient_check(
         0.0 if e == 0.0 else e / max(abs(b), abs(n))
         for e, b, n in zip(abs_error, analytic, numerical, strict=True)
     )
-    passed = tuple(
-        e <= atol + rtol * abs(n) for e, n in zip(abs_error, numerical, strict=True)
-    )
+    passed = tuple(e <= atol + rtol * abs(n) for e, n in zip(abs_error, numerical, strict=True))
     return GradientCheck(
         names, values, analytic, numerical, abs_error, rel_error, passed, rtol, atol
     )

@@ -67,7 +67,9 @@ class Question:
                 f"{len(explanations)} explanations"
             )
         if not isinstance(correct, int) or not 0 <= correct < len(options):
-            raise ValueError(f"correct must be an option index 0..{len(options) - 1}, got {correct!r}")
+            raise ValueError(
+                f"correct must be an option index 0..{len(options) - 1}, got {correct!r}"
+            )
         self.prompt = prompt
         self.options = tuple(options)
         self.correct = correct

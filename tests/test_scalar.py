@@ -154,10 +154,10 @@ def test_clear_errors():
         x.log()
     with pytest.raises(ValueError, match="log needs a positive input"):
         Value(0.0).log()
-    with pytest.raises(TypeError, match="exponent must be a plain number|plain number as the exponent"):
+    with pytest.raises(TypeError, match="plain number as the exponent"):
         x ** Value(2.0)
     with pytest.raises(TypeError, match="Value exponent"):
-        2.0 ** x
+        2.0**x
     with pytest.raises(ZeroDivisionError, match="divisor"):
         x / 0
     with pytest.raises(ValueError, match="negative base"):
