@@ -63,8 +63,9 @@ def backpropagate(root: Any, seed: Any, zero: Callable[[Any], Any]) -> list[Any]
     """Fill ``grad`` on every node of the graph below ``root`` with dL/d(node), L = ``root``.
 
     ``seed`` is dL/d(root) (1 for a scalar loss); ``zero(node)`` gives the additive zero for
-    that node's gradient (or ``None`` for a node that needs none). Gradients are reset first, so calling this twice gives the same
-    result instead of silently doubling. Returns the topological order it used.
+    that node's gradient (or ``None`` for a node that needs none). Gradients are reset
+    first, so calling this twice gives the same result instead of silently doubling.
+    Returns the topological order it used.
     """
     order = topological_order(root)
     for node in order:

@@ -260,7 +260,9 @@ _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
         ],
     ),
     2: dict(
-        prompt="Cross-entropy on top of softmax gives a gradient with respect to the logits that has:",
+        prompt=(
+            "Cross-entropy on top of softmax gives a gradient with respect to the logits that has:"
+        ),
         options=[
             "one component per class, p − y: the same shape as the logits",
             "a C × C matrix per example, the softmax Jacobian",
