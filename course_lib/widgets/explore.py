@@ -1,4 +1,5 @@
-"""``explore(f)``: sliders for the inputs of a scalar function, live values and gradients."""
+"""``explore(f)``: sliders for the inputs of a scalar function, and the live graph with its
+values and gradients (an SVG drawing from :mod:`course_lib.draw`, plus a table)."""
 
 from __future__ import annotations
 
@@ -8,28 +9,10 @@ from collections.abc import Callable, Mapping
 
 import ipywidgets as widgets
 
+from course_lib.draw import draw, node_names
 from course_lib.scalar import Value
 
 __all__ = ["explore", "node_names", "widgets_work"]
-
-
-def node_names(out: Value) -> dict[Value, str]:
-    """A readable name for every node of the graph ending at ``out``, in topological order.
-
-    A node's own ``label`` if it has one; a constant is named by its number; any other node
-    gets ``n1``, ``n2``, ... in the order the forward pass made it.
-    """
-    names: dict[Value, str] = {}
-    counter = 0
-    for node in out.graph_nodes():
-        if node.label:
-            names[node] = node.label
-        elif not node.parents:
-            names[node] = f"{node.data:g}"
-        else:
-            counter += 1
-            names[node] = f"n{counter}"
-    return names
 
 
 def _table_html(out: Value, title: str) -> str:
@@ -53,20 +36,46 @@ def _table_html(out: Value, title: str) -> str:
     )
 
 
+def _view_html(out: Value, graph: bool, table: bool, partials: bool) -> str:
+    title = f"{out.label} = {out.data:.4g}"
+    parts = []
+    if graph:
+        parts.append(f"<div>{draw(out, partials=partials, title=title).svg}</div>")
+    if table:
+        parts.append(f"<div>{_table_html(out, title)}</div>")
+    return (
+        "<div style='display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start'>"
+        + "".join(parts)
+        + "</div>"
+    )
+
+
 def explore(
     f: Callable[..., Value],
     values: Mapping[str, float] | None = None,
     low: float = -3.0,
     high: float = 3.0,
     step: float = 0.1,
+    *,
+    graph: bool = True,
+    table: bool = True,
+    partials: bool = True,
 ) -> widgets.VBox:
-    """One slider per input of ``f`` and a live table of every node's value and gradient.
+    """One slider per input of ``f``, the live graph and a table of every node's value and gradient.
 
     ``f`` is a Python function of scalar inputs written with ``Value`` operations, such as
     ``lambda x, y, z: (x + y) * z``; its parameter names label the sliders. On every slider
-    move ``f`` is rebuilt on fresh ``Value`` inputs and ``backward()`` runs, so the table
+    move ``f`` is rebuilt on fresh ``Value`` inputs and ``backward()`` runs, so the view
     always shows d(output)/d(node) for the current inputs. ``values`` sets starting values.
+    ``graph`` / ``table`` choose what the view shows (the drawing, the table, or both side by
+    side); ``partials`` labels the drawing's edges with the local partials.
+
+    The returned box has ``sliders`` (name to slider), ``view`` (the HTML widget redrawn on
+    every move) and ``result`` (the output ``Value`` of the latest evaluation, or ``None``
+    when ``f`` cannot be evaluated at the current inputs).
     """
+    if not (graph or table):
+        raise ValueError("explore needs something to show: graph=True, table=True or both")
     if not callable(f):
         raise TypeError(f"explore needs a function, got {type(f).__name__}")
     if not low < high:
@@ -82,7 +91,9 @@ def explore(
     values = dict(values or {})
     unknown = set(values) - set(names)
     if unknown:
-        raise ValueError(f"values names inputs that f does not have: {sorted(unknown)}; f has {names}")
+        raise ValueError(
+            f"values names inputs that f does not have: {sorted(unknown)}; f has {names}"
+        )
     start = {name: float(values.get(name, 1.0)) for name in names}
     # A starting value outside [low, high] widens the range rather than being clamped.
     low = min([low, *start.values()])
@@ -109,7 +120,10 @@ def explore(
             out = f(*inputs)
         except (ArithmeticError, ValueError) as error:
             box.result = None
-            view.value = f"<div style='color:#b35900'>f cannot be evaluated here: {html.escape(str(error))}</div>"
+            view.value = (
+                "<div style='color:#b35900'>f cannot be evaluated here: "
+                f"{html.escape(str(error))}</div>"
+            )
             return
         if not isinstance(out, Value):
             raise TypeError(f"f must return a Value, got {type(out).__name__}")
@@ -117,7 +131,7 @@ def explore(
             out.label = "f"
         out.backward()
         box.result = out
-        view.value = _table_html(out, f"f = {out.data:.4g}")
+        view.value = _view_html(out, graph, table, partials)
 
     for slider in sliders.values():
         slider.observe(update, names="value")
@@ -131,7 +145,7 @@ def widgets_work() -> widgets.VBox:
     view = widgets.HTML()
 
     def update(_: object = None) -> None:
-        view.value = f"The kernel computed n² = {slider.value}² = <b>{slider.value ** 2}</b>"
+        view.value = f"The kernel computed n² = {slider.value}² = <b>{slider.value**2}</b>"
 
     slider.observe(update, names="value")
     update()

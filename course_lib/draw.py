@@ -1,0 +1,423 @@
+"""SVG drawings of small computation graphs, in pure Python (no graphviz, no system binary).
+
+``draw(root)`` lays the graph out left to right by depth: a node's column is one more than
+its deepest parent's, so every edge points rightwards, from an input of an op to the op's
+output. Each node is a box showing its name, the op that made it, its forward value ``data``
+and its gradient ``grad`` (dL/d(node)); before ``backward()`` the gradient reads
+"not computed yet", never 0. With ``partials=True`` each edge carries the local partial
+d(child)/d(parent) that reverse mode multiplies the upstream gradient by.
+
+It works on the shared node shape of :mod:`course_lib.graph` (``data``, ``grad``, ordered
+``parents``, ``op``, ``label``), so a ``Tensor`` graph draws too: a small array shows its
+numbers, a larger one its shape.
+
+The same graph always gives the same bytes: positions come from the topological order (which
+follows the stored parent order), there are no random ids, and numbers are formatted with a
+fixed precision.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from numbers import Real
+from pathlib import Path
+from typing import Any
+
+from course_lib.graph import topological_order
+
+__all__ = [
+    "STYLES",
+    "GraphDrawing",
+    "draw",
+    "format_data",
+    "format_number",
+    "formula",
+    "node_names",
+]
+
+# ---- names and numbers -------------------------------------------------------------------
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _text(s: object) -> str:
+    """Escape for XML text and attributes; drop characters XML 1.0 cannot hold."""
+    return html.escape(_CONTROL.sub("", str(s)), quote=True)
+
+
+def _is_scalar(x: Any) -> bool:
+    if isinstance(x, Real):
+        return True
+    shape = getattr(x, "shape", None)
+    return shape is not None and (shape == () or math.prod(shape) == 1)
+
+
+def _scalar(x: Any) -> float:
+    return float(x.reshape(-1)[0]) if hasattr(x, "reshape") else float(x)
+
+
+def format_number(x: float) -> str:
+    """A number with 4 significant digits; -0 shows as 0."""
+    x = float(x)
+    if x == 0.0:
+        return "0"
+    return f"{x:.4g}"
+
+
+def format_data(x: Any, max_size: int = 6) -> str:
+    """A node's ``data`` or ``grad`` as short text.
+
+    Plain numbers and one-element arrays show 4 significant digits; arrays of at most
+    ``max_size`` elements (and at most 2 axes) show their entries; larger arrays show their
+    shape, e.g. ``shape (64, 10)``. ``None`` (a gradient not computed yet) gives
+    ``not computed yet``.
+    """
+    if x is None:
+        return "not computed yet"
+    if isinstance(x, bool):
+        return str(x)
+    shape = getattr(x, "shape", None)
+    if shape is None:
+        if isinstance(x, Real):
+            return format_number(x)
+        return _CONTROL.sub("", str(x))[:40]
+    shape = tuple(shape)
+    if shape == ():
+        return format_number(_scalar(x))
+    size = math.prod(shape)
+    if size <= max_size and len(shape) <= 2:
+        rows = x.tolist()
+
+        def fmt(item: Any) -> str:
+            if isinstance(item, list):
+                return "[" + ", ".join(fmt(v) for v in item) + "]"
+            return format_number(item) if isinstance(item, Real) else str(item)
+
+        return fmt(rows)
+    return "shape (" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def node_names(out: Any) -> dict[Any, str]:
+    """A readable, unique name for every node of the graph ending at ``out``, in topological order.
+
+    A node's own ``label`` if it has one; a constant (an unlabelled node with no parents) is
+    named by its number (or ``const`` and its shape, for an array); any other node gets
+    ``n1``, ``n2``, ... in the order the forward pass made it. When two nodes would get the
+    same name, the later ones get ``#2``, ``#3``, ... appended, so a name picks out one node.
+    """
+    names: dict[Any, str] = {}
+    used: dict[str, int] = {}
+    counter = 0
+    for node in topological_order(out):
+        if node.label:
+            name = str(node.label)
+        elif not node.parents:
+            data = node.data
+            if _is_scalar(data):
+                name = f"{_scalar(data):g}"
+            else:
+                name = "const " + format_data(data, max_size=0).removeprefix("shape ")
+        else:
+            counter += 1
+            name = f"n{counter}"
+        if name in used:
+            used[name] += 1
+            name = f"{name}#{used[name]}"
+            while name in used:  # a label that already looks like "x#2"
+                name += "'"
+        used.setdefault(name, 1)
+        names[node] = name
+    return names
+
+
+def _short_name(node: Any, names: Mapping[Any, str]) -> str:
+    """A constant shows as its number inside a formula (its unique name may carry ``#2``)."""
+    if not node.parents and not node.label and _is_scalar(node.data):
+        return f"{_scalar(node.data):g}"
+    return names[node]
+
+
+_INFIX = re.compile(r"^[^\w\s]{1,3}$")
+
+
+def formula(node: Any, names: Mapping[Any, str]) -> str:
+    """How ``node`` was made, in the parents' names: ``x * y``, ``-x``, ``x**2``, ``tanh(z)``."""
+    args = [_short_name(p, names) for p in node.parents]
+    op = str(node.op)
+    if not args:
+        return "input" if node.label else "constant"
+    if len(args) == 2 and _INFIX.match(op):
+        return f"{args[0]} {op} {args[1]}"
+    if len(args) == 1 and op == "neg":
+        return f"-{args[0]}"
+    if len(args) == 1 and op.startswith("**"):
+        return f"{args[0]}{op}"
+    return f"{op}(" + ", ".join(args) + ")"
+
+
+# ---- the drawing -------------------------------------------------------------------------
+
+STYLES: dict[str, tuple[str, str]] = {
+    # name: (fill, stroke)
+    "plain": ("#ffffff", "#495057"),
+    "highlight": ("#fff4e6", "#d9480f"),
+    "done": ("#ebfbee", "#2b8a3e"),
+    "partial": ("#fff9db", "#e67700"),
+    "right": ("#ebfbee", "#2b8a3e"),
+    "wrong": ("#fff5f5", "#c92a2a"),
+    "hidden": ("#f1f3f5", "#868e96"),
+}
+
+_CHAR_W = 7.2  # width of one character of 12 px monospace
+_LABEL_W = 6.6  # the same at 11 px, for edge labels
+_LINE_H = 16
+_PAD = 8
+_BOX_H = 3 * _LINE_H + 10
+_ROW_GAP = 22
+_MARGIN = 12
+
+
+@dataclass(frozen=True)
+class GraphDrawing:
+    """An SVG drawing of a graph: shows inline in JupyterLab; ``save("f.svg")`` writes a file."""
+
+    svg: str
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def __str__(self) -> str:
+        return self.svg
+
+    def save(self, path: str | Path) -> Path:
+        """Write the drawing as a standalone ``.svg`` file (UTF-8) and return its path."""
+        path = Path(path)
+        if path.suffix.lower() != ".svg":
+            raise ValueError(f"save writes SVG: the file name must end in .svg, got {str(path)!r}")
+        path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + self.svg + "\n", "utf-8")
+        return path
+
+
+def _layout(order: list[Any]) -> tuple[dict[Any, int], list[list[Any]]]:
+    """Column of every node and the nodes of each column, top to bottom."""
+    position = {node: i for i, node in enumerate(order)}
+    consumers: dict[Any, list[Any]] = {node: [] for node in order}
+    for node in order:
+        for parent in node.parents:
+            if node not in consumers[parent]:
+                consumers[parent].append(node)
+
+    def is_constant(node: Any) -> bool:
+        return not node.parents and not node.label and bool(consumers[node])
+
+    column: dict[Any, int] = {}
+    for node in order:
+        if not node.parents:
+            column[node] = 0
+        else:
+            placed = [column[p] for p in node.parents if not is_constant(p)]
+            column[node] = 1 + max(placed) if placed else 1
+    for node in order:  # a constant sits just left of its first consumer
+        if is_constant(node):
+            column[node] = max(0, min(column[c] for c in consumers[node]) - 1)
+
+    columns: list[list[Any]] = [[] for _ in range(max(column.values()) + 1)]
+    for node in order:
+        columns[column[node]].append(node)
+
+    # Order each column by the mean row of the nodes it connects to (fewer crossings); a
+    # consumer counts at the height of the port the edge enters, so the first parent of an op
+    # sits above its second. Ties keep the topological order: the result is deterministic.
+    def sweep(cols: range, forward: bool) -> None:
+        for c in cols:
+            rows = {n: r for col in columns for r, n in enumerate(col)}
+
+            def key(node: Any, rows: dict[Any, int] = rows) -> tuple[float, int]:
+                if forward:
+                    near = [rows[p] for p in node.parents if column[p] != column[node]]
+                else:
+                    near = [
+                        rows[m] + (i + 1) / (len(m.parents) + 1) - 0.5
+                        for m in consumers[node]
+                        for i, p in enumerate(m.parents)
+                        if p is node and column[m] != column[node]
+                    ]
+                return (sum(near) / len(near) if near else rows[node], position[node])
+
+            columns[c].sort(key=key)
+
+    sweep(range(1, len(columns)), True)
+    sweep(range(len(columns) - 2, -1, -1), False)
+    sweep(range(1, len(columns)), True)
+    return column, columns
+
+
+def draw(
+    root: Any,
+    *,
+    partials: bool = False,
+    highlight: Any = None,
+    highlight_edges: str = "both",
+    grads: Mapping[Any, str] | None = None,
+    styles: Mapping[Any, str] | None = None,
+    edge_labels: Mapping[tuple[Any, int], str] | None = None,
+    title: str | None = None,
+    names: Mapping[Any, str] | None = None,
+) -> GraphDrawing:
+    """Draw the graph that ends at ``root`` as SVG, inputs on the left, ``root`` on the right.
+
+    ``partials``: label each edge parent → child with the local partial d(child)/d(parent)
+    (from the node's ``partials``; nodes without them get no label).
+    ``highlight``: a node to emphasise, with its incoming edges (from its parents) and
+    outgoing edges (to its consumers); ``highlight_edges`` is ``"both"``, ``"in"``, ``"out"``
+    or ``"none"``.
+    ``grads``: text to show instead of a node's gradient (widgets use it for "?" or a running
+    sum). ``styles``: a style name from :data:`STYLES` per node. ``edge_labels``: text for the
+    edge into ``child`` from its parent number ``i``, keyed by ``(child, i)``; it replaces the
+    partial. ``names``: node names (default :func:`node_names`).
+    """
+    if highlight_edges not in ("both", "in", "out", "none"):
+        raise ValueError(
+            f"highlight_edges must be 'both', 'in', 'out' or 'none', got {highlight_edges!r}"
+        )
+    for attribute in ("data", "parents", "op"):
+        if not hasattr(root, attribute):
+            raise TypeError(
+                f"draw needs a graph node (with data, grad, parents, op), got "
+                f"{type(root).__name__} without {attribute!r}"
+            )
+    order = topological_order(root)
+    names = node_names(root) if names is None else names
+    grads = grads or {}
+    styles = styles or {}
+    edge_labels = edge_labels or {}
+    for node, style in styles.items():
+        if style not in STYLES:
+            raise ValueError(
+                f"unknown style {style!r} for node {names.get(node, '?')}; "
+                f"use one of {sorted(STYLES)}"
+            )
+    column, columns = _layout(order)
+
+    # Box contents and sizes.
+    lines: dict[Any, tuple[str, str, str]] = {}
+    for node in order:
+        name = names[node]
+        if node.parents:
+            head = f"{name} = {formula(node, names)}"
+        elif node.label:
+            head = name
+        else:
+            head = "constant"
+        grad = grads[node] if node in grads else format_data(getattr(node, "grad", None))
+        lines[node] = (head, f"data {format_data(node.data)}", f"grad {grad}")
+    width = {n: max(96, round(max(len(t) for t in lines[n]) * _CHAR_W) + 2 * _PAD) for n in order}
+    col_width = [max(width[n] for n in col) for col in columns]
+    edge_text: dict[tuple[Any, int], str] = {}
+    for child in order:
+        node_partials = getattr(child, "partials", None) if partials else None
+        for i in range(len(child.parents)):
+            if (child, i) in edge_labels:
+                edge_text[(child, i)] = str(edge_labels[(child, i)])
+            elif node_partials:
+                edge_text[(child, i)] = format_data(node_partials[i])
+    longest_label = max((len(t) for t in edge_text.values()), default=0)
+    gap = 48 + (round(longest_label * _LABEL_W) + 16 if longest_label else 0)
+
+    col_x = []
+    x = _MARGIN
+    for w in col_width:
+        col_x.append(x)
+        x += w + gap
+    total_w = x - gap + _MARGIN
+    tallest = max(len(col) for col in columns)
+    total_h = 2 * _MARGIN + tallest * _BOX_H + (tallest - 1) * _ROW_GAP + (22 if title else 0)
+    top0 = _MARGIN + (22 if title else 0)
+    pos: dict[Any, tuple[float, float]] = {}
+    for c, col in enumerate(columns):
+        height = len(col) * _BOX_H + (len(col) - 1) * _ROW_GAP
+        y = top0 + (tallest * _BOX_H + (tallest - 1) * _ROW_GAP - height) / 2
+        for node in col:
+            pos[node] = (col_x[c] + (col_width[c] - width[node]) / 2, y)
+            y += _BOX_H + _ROW_GAP
+
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}" height="{total_h:.0f}" '
+        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="monospace" font-size="12" '
+        'style="max-width:100%;height:auto">',
+        f'<rect x="0" y="0" width="{total_w:.0f}" height="{total_h:.0f}" fill="#ffffff"/>',
+    ]
+    if title:
+        out.append(
+            f'<text x="{_MARGIN}" y="{_MARGIN + 12}" font-weight="bold" fill="#212529">'
+            f"{_text(title)}</text>"
+        )
+
+    # Edges first, so boxes sit on top of them.
+    hot_in = highlight is not None and highlight_edges in ("both", "in")
+    hot_out = highlight is not None and highlight_edges in ("both", "out")
+    labels: list[str] = []
+    for child in order:
+        k = len(child.parents)
+        cx, cy = pos[child]
+        for i, parent in enumerate(child.parents):
+            px, py = pos[parent]
+            x1, y1 = px + width[parent], py + _BOX_H / 2
+            x2, y2 = cx, cy + _BOX_H * (i + 1) / (k + 1)
+            hot = (hot_in and child is highlight) or (hot_out and parent is highlight)
+            colour, stroke = ("#d9480f", 2.5) if hot else ("#868e96", 1.2)
+            label = edge_text.get((child, i), "")
+            # A curve, then a straight run into the child's port; a label sits on that run.
+            run = len(label) * _LABEL_W + 16 if label else 8
+            xs = x2 - run
+            bend = max(16.0, (xs - x1) / 2)
+            out.append(
+                f'<path d="M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {xs - bend:.1f},{y2:.1f} '
+                f'{xs:.1f},{y2:.1f} L{x2 - 7:.1f},{y2:.1f}" fill="none" stroke="{colour}" '
+                f'stroke-width="{stroke}"/>'
+            )
+            out.append(
+                f'<polygon points="{x2:.1f},{y2:.1f} {x2 - 8:.1f},{y2 - 4:.1f} '
+                f'{x2 - 8:.1f},{y2 + 4:.1f}" fill="{colour}"/>'
+            )
+            if label:
+                lw = len(label) * _LABEL_W + 6
+                lx = x2 - 10 - lw / 2
+                labels.append(
+                    f'<rect x="{lx - lw / 2:.1f}" y="{y2 - 7:.1f}" width="{lw:.1f}" height="14" '
+                    f'rx="3" fill="#ffffff" stroke="{colour}" stroke-width="0.8"/>'
+                    f'<text x="{lx:.1f}" y="{y2 + 4:.1f}" text-anchor="middle" font-size="11" '
+                    f'fill="{colour}">{_text(label)}</text>'
+                )
+    out.extend(labels)
+
+    for node in order:
+        x, y = pos[node]
+        w = width[node]
+        style = styles.get(node, "plain")
+        fill, stroke = STYLES[style]
+        stroke_width = 1.2
+        if node is highlight:
+            fill, stroke = STYLES["highlight"]
+            stroke_width = 3.0
+        elif style != "plain":
+            stroke_width = 2.0
+        head, data_line, grad_line = lines[node]
+        out.append(
+            f"<g><title>{_text(head)}; {_text(data_line)}; {_text(grad_line)}</title>"
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{w}" height="{_BOX_H}" rx="6" fill="{fill}" '
+            f'stroke="{stroke}" stroke-width="{stroke_width}"/>'
+            f'<text x="{x + _PAD:.1f}" y="{y + 17:.1f}" font-weight="bold" fill="#212529">'
+            f"{_text(head)}</text>"
+            f'<text x="{x + _PAD:.1f}" y="{y + 17 + _LINE_H:.1f}" fill="#1c7ed6">'
+            f"{_text(data_line)}</text>"
+            f'<text x="{x + _PAD:.1f}" y="{y + 17 + 2 * _LINE_H:.1f}" fill="#c2255c">'
+            f"{_text(grad_line)}</text>"
+            "</g>"
+        )
+    out.append("</svg>")
+    return GraphDrawing("".join(out))

@@ -1,0 +1,228 @@
+"""Tests of course_lib.draw: valid, deterministic SVG of Value graphs and Tensor-shaped nodes."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_lib.draw import _layout, draw, format_data, node_names
+from course_lib.graph import topological_order
+from course_lib.scalar import Value
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def five_nodes() -> tuple[Value, ...]:
+    x, y, z = Value(3.0, "x"), Value(-2.0, "y"), Value(1.0, "z")
+    a = (x * y).named("a")
+    b = (x + z).named("b")
+    f = (a * b).named("f")
+    return x, y, z, a, b, f
+
+
+def texts(svg: str) -> list[str]:
+    root = ET.fromstring(svg)
+    return ["".join(t.itertext()) for t in root.iter(f"{SVG}text")]
+
+
+def test_valid_xml_and_one_box_per_node() -> None:
+    *_, f = five_nodes()
+    root = ET.fromstring(draw(f).svg)
+    assert root.tag == f"{SVG}svg"
+    assert len(root.findall(f"{SVG}g")) == 6
+    # one path and one arrow head per edge: a(x, y), b(x, z), f(a, b)
+    assert len(root.findall(f"{SVG}path")) == 6
+    assert len(root.findall(f"{SVG}polygon")) == 6
+
+
+def test_before_backward_says_not_computed_yet_not_zero() -> None:
+    *_, f = five_nodes()
+    before = texts(draw(f).svg)
+    assert before.count("grad not computed yet") == 6
+    assert not any(t == "grad 0" for t in before)
+    f.backward()
+    after = texts(draw(f).svg)
+    assert "grad not computed yet" not in after
+    # df/dx = y * b + a * 1 = -2 * 4 + (-6) = -14: the sum of the two paths
+    assert "grad -14" in after
+    assert "a = x * y" in after and "b = x + z" in after and "f = a * b" in after
+
+
+def test_same_graph_gives_byte_identical_svg() -> None:
+    *_, f1 = five_nodes()
+    *_, f2 = five_nodes()
+    f1.backward()
+    f2.backward()
+    assert draw(f1, partials=True).svg == draw(f1, partials=True).svg
+    assert draw(f1, partials=True).svg == draw(f2, partials=True).svg
+
+
+def test_partials_label_edges_with_local_partials() -> None:
+    x, y, z, a, b, f = five_nodes()
+    plain = texts(draw(f).svg)
+    labelled = texts(draw(f, partials=True).svg)
+    # edges into a = x * y carry y = -2 and x = 3; into f = a * b carry b = 4 and a = -6
+    extra = sorted(set(labelled) - set(plain))
+    assert extra == ["-2", "-6", "1", "3", "4"]
+    custom = texts(draw(f, edge_labels={(f, 0): "4 × 1 = 4"}).svg)
+    assert "4 × 1 = 4" in custom
+
+
+def test_highlight_marks_the_node_and_its_edges() -> None:
+    x, y, z, a, b, f = five_nodes()
+    root = ET.fromstring(draw(f, highlight=a).svg)
+    hot_paths = [p for p in root.iter(f"{SVG}path") if p.get("stroke") == "#d9480f"]
+    assert len(hot_paths) == 3  # in from x and y, out to f
+    hot_boxes = [r for r in root.iter(f"{SVG}rect") if r.get("stroke") == "#d9480f"]
+    assert len(hot_boxes) == 1
+    only_in = ET.fromstring(draw(f, highlight=a, highlight_edges="in").svg)
+    assert len([p for p in only_in.iter(f"{SVG}path") if p.get("stroke") == "#d9480f"]) == 2
+
+
+def test_labels_are_escaped() -> None:
+    evil = Value(1.0, "x<script>&\"'")
+    g = (evil * 2.0).named("g</text>")
+    found = texts(draw(g).svg)
+    assert "x<script>&\"'" in found
+    assert "g</text> = x<script>&\"' * 2" in found
+
+
+def test_control_characters_are_dropped() -> None:
+    g = Value(1.0, "a\x00b\x1bc") * 2.0
+    assert "abc" in texts(draw(g).svg)
+
+
+def test_save_writes_an_svg_file(tmp_path) -> None:
+    *_, f = five_nodes()
+    drawing = draw(f)
+    path = drawing.save(tmp_path / "five.svg")
+    tree = ET.parse(path)
+    assert tree.getroot().tag == f"{SVG}svg"
+    assert path.read_text("utf-8").startswith("<?xml")
+    assert drawing._repr_svg_() == drawing.svg
+    with pytest.raises(ValueError, match=r"\.svg"):
+        drawing.save(tmp_path / "five.png")
+
+
+def test_bad_inputs_are_named() -> None:
+    *_, f = five_nodes()
+    with pytest.raises(TypeError, match="graph node"):
+        draw(3.0)
+    with pytest.raises(ValueError, match="highlight_edges"):
+        draw(f, highlight_edges="sideways")
+    with pytest.raises(ValueError, match="unknown style 'glow'"):
+        draw(f, styles={f: "glow"})
+
+
+def test_node_names_are_unique() -> None:
+    x1, x2 = Value(1.0, "x"), Value(2.0, "x")
+    g = x1 * 2.0 + x2 * 2.0
+    names = node_names(g)
+    assert len(set(names.values())) == len(names) == 7
+    assert sorted(names.values()) == ["2", "2#2", "n1", "n2", "n3", "x", "x#2"]
+    # a constant inside a formula shows its number, not its unique name
+    assert "n2 = x#2 * 2" in texts(draw(g).svg)
+
+
+def test_layout_puts_every_parent_left_of_its_child() -> None:
+    *_, f = five_nodes()
+    column, columns = _layout(topological_order(f))
+    for node in column:
+        for parent in node.parents:
+            assert column[parent] < column[node]
+    assert [len(c) for c in columns] == [3, 2, 1]
+
+
+def test_constant_sits_next_to_its_consumer() -> None:
+    x = Value(0.5, "x")
+    deep = ((x * 2.0).tanh().tanh() + 1.0).named("out")
+    column, _ = _layout(topological_order(deep))
+    one = deep.parents[1]
+    assert column[one] == column[deep] - 1
+
+
+class FakeTensor:
+    """The shared node shape with numpy arrays, as course_lib.tensor.Tensor has it."""
+
+    def __init__(self, data, label=None, parents=(), op="") -> None:
+        self.data = np.asarray(data, dtype=np.float64)
+        self.grad = None
+        self.label = label
+        self.parents = tuple(parents)
+        self.op = op
+
+
+def test_tensor_nodes_show_shapes_and_small_values() -> None:
+    X = FakeTensor(np.ones((64, 784)), "X")
+    W = FakeTensor(np.zeros((784, 10)), "W")
+    b = FakeTensor([0.5, -1.0], None)
+    Z = FakeTensor(np.ones((64, 10)), "Z", (X, W), "@")
+    out = FakeTensor(np.ones((64, 10)), "out", (Z, b), "+")
+    found = texts(draw(out, partials=True).svg)
+    assert "data shape (64, 784)" in found
+    assert "data shape (784, 10)" in found
+    assert "data [0.5, -1]" in found
+    assert "Z = X @ W" in found
+    assert "out = Z + const (2,)" in found
+    assert found.count("grad not computed yet") == 5
+    out.grad = np.ones((64, 10))
+    X.grad = np.array([[1.0, 2.0], [3.0, 4.0]])
+    found = texts(draw(out).svg)
+    assert "grad shape (64, 10)" in found
+    assert "grad [[1, 2], [3, 4]]" in found
+
+
+def test_format_data() -> None:
+    assert format_data(None) == "not computed yet"
+    assert format_data(-0.0) == "0"
+    assert format_data(1 / 3) == "0.3333"
+    assert format_data(np.float64(2.5)) == "2.5"
+    assert format_data(np.array(7.0)) == "7"
+    assert format_data(np.zeros(7)) == "shape (7,)"
+    assert format_data(np.zeros((2, 2, 1))) == "shape (2, 2, 1)"
+
+
+OPS = ("+", "*", "tanh", "sigmoid", "neg")
+
+
+@st.composite
+def value_graphs(draw_: st.DrawFn) -> Value:
+    """A random Value graph: 1-4 labelled inputs, then 1-25 ops on earlier nodes."""
+    n_inputs = draw_(st.integers(1, 4))
+    nodes = [Value(draw_(st.floats(-2, 2, allow_nan=False)), f"x{i}") for i in range(n_inputs)]
+    for _ in range(draw_(st.integers(1, 25))):
+        op = draw_(st.sampled_from(OPS))
+        a = nodes[draw_(st.integers(0, len(nodes) - 1))]
+        b = nodes[draw_(st.integers(0, len(nodes) - 1))]
+        if op == "+":
+            nodes.append(a + b)
+        elif op == "*":
+            nodes.append(a * b)
+        elif op == "tanh":
+            nodes.append(a.tanh())
+        elif op == "sigmoid":
+            nodes.append(a.sigmoid())
+        else:
+            nodes.append(-a)
+    return nodes[-1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(value_graphs(), st.booleans())
+def test_random_graphs_draw_valid_deterministic_svg(g: Value, backward: bool) -> None:
+    if backward:
+        g.backward()
+    first = draw(g, partials=True).svg
+    assert first == draw(g, partials=True).svg
+    root = ET.fromstring(first)
+    order = topological_order(g)
+    assert len(root.findall(f"{SVG}g")) == len(order)
+    assert len(root.findall(f"{SVG}path")) == sum(len(n.parents) for n in order)
+    column, _ = _layout(order)
+    for node in order:
+        for parent in node.parents:
+            assert column[parent] < column[node]

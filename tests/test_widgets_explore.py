@@ -1,0 +1,83 @@
+"""Headless tests of course_lib.widgets.explore: sliders drive a live graph drawing and table."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from course_lib.scalar import Value
+from course_lib.widgets import explore, widgets_work
+from course_lib.widgets.explore import node_names
+
+
+def svg_of(html: str) -> ET.Element:
+    start = html.index("<svg")
+    end = html.index("</svg>") + len("</svg>")
+    return ET.fromstring(html[start:end])
+
+
+def test_explore_draws_the_graph_with_values_and_gradients() -> None:
+    box = explore(lambda x, y, z: (x * y) * (x + z), values={"x": 3.0, "y": -2.0, "z": 1.0})
+    assert set(box.sliders) == {"x", "y", "z"}
+    assert box.result.data == pytest.approx(-24.0)
+    svg = svg_of(box.view.value)
+    found = ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "f = -24" in found  # the title
+    assert "grad -14" in found  # df/dx = y (x + z) + x y = -8 - 6
+    assert "<table>" in box.view.value  # the table is still there by default
+
+
+def test_slider_move_redraws_with_new_values() -> None:
+    box = explore(lambda x, y, z: (x * y) * (x + z), values={"x": 3.0, "y": -2.0, "z": 1.0})
+    before = box.view.value
+    box.sliders["x"].value = 1.0
+    assert box.view.value != before
+    x = box.result.parents[0].parents[0]
+    assert x.label == "x" and x.data == 1.0
+    # df/dx = 2 x y + y z = -4 - 2 = -6
+    assert x.grad == pytest.approx(-6.0)
+    svg = svg_of(box.view.value)
+    found = ["".join(t.itertext()) for t in svg.iter("{http://www.w3.org/2000/svg}text")]
+    assert "grad -6" in found and "f = -4" in found
+
+
+def test_graph_only_and_table_only() -> None:
+    graph_only = explore(lambda x: x * x, table=False)
+    assert "<svg" in graph_only.view.value and "<table>" not in graph_only.view.value
+    table_only = explore(lambda x: x * x, graph=False)
+    assert "<svg" not in table_only.view.value and "<table>" in table_only.view.value
+    with pytest.raises(ValueError, match="something to show"):
+        explore(lambda x: x * x, graph=False, table=False)
+
+
+def test_error_at_some_inputs_is_shown_not_raised() -> None:
+    box = explore(lambda x: x.log(), values={"x": 1.0})
+    assert box.result is not None
+    box.sliders["x"].value = -1.0
+    assert box.result is None
+    assert "cannot be evaluated" in box.view.value and "positive" in box.view.value
+    box.sliders["x"].value = 2.0
+    assert box.result.data == pytest.approx(0.6931471805599453)
+
+
+def test_bad_functions_are_named() -> None:
+    with pytest.raises(TypeError, match="function"):
+        explore(3)
+    with pytest.raises(ValueError, match="at least one input"):
+        explore(lambda: Value(1.0))
+    with pytest.raises(ValueError, match="does not have"):
+        explore(lambda x: x, values={"y": 1.0})
+    with pytest.raises(TypeError, match="must return a Value"):
+        explore(lambda x: 3.0)
+
+
+def test_node_names_still_importable_from_explore() -> None:
+    x = Value(2.0, "x")
+    assert list(node_names(x * 3.0).values()) == ["x", "3", "n1"]
+
+
+def test_widgets_work() -> None:
+    box = widgets_work()
+    box.slider.value = 7
+    assert "49" in box.view.value
