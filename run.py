@@ -65,6 +65,9 @@ def lab(args: list[str]) -> int:
         "notebooks/00_start_here.ipynb",
         *args,
     ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in args:
+        print("Running as root (as in many containers): passing --allow-root to JupyterLab.")
+        cmd.append("--allow-root")
     return subprocess.call([str(c) for c in cmd], cwd=ROOT)
 
 
