@@ -1,0 +1,522 @@
+"""Tests of course_lib.kernels: stable softmax family, softmax Jacobian and VJP, fused CE.
+
+Every derivative is checked against central differences in float64 (the helpers below apply
+the course's (f(x + h e_j) - f(x - h e_j)) / 2h to numpy functions, one input at a time).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from numpy.exceptions import AxisError
+
+from course_lib.kernels import (
+    SoftmaxCrossEntropy,
+    log_softmax,
+    logsumexp,
+    softmax,
+    softmax_cross_entropy,
+    softmax_cross_entropy_backward,
+    softmax_jacobian,
+    softmax_vjp,
+)
+
+# ---------------------------------------------------------------------------------------------
+# shared strategies and finite-difference helpers
+
+
+def finite_floats(bound: float) -> st.SearchStrategy[float]:
+    return st.floats(-bound, bound, allow_nan=False, allow_infinity=False, width=64)
+
+
+def logit_vectors(bound: float = 10.0, max_classes: int = 8) -> st.SearchStrategy[np.ndarray]:
+    return hnp.arrays(np.float64, st.integers(1, max_classes), elements=finite_floats(bound))
+
+
+def logit_batches(bound: float = 10.0) -> st.SearchStrategy[np.ndarray]:
+    shapes = st.tuples(st.integers(1, 5), st.integers(1, 6))
+    return hnp.arrays(np.float64, shapes, elements=finite_floats(bound))
+
+
+# Large magnitudes: a common offset up to ±1e4 plus a spread, so that some probabilities are
+# neither 0 nor 1 (otherwise J is all zeros and the comparison says little).
+large_offsets = st.sampled_from([-1e4, -1e3, 0.0, 1e3, 1e4])
+
+
+def central_difference_jacobian(f, z: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """J[i, j] ≈ (f(z + h e_j) - f(z - h e_j))_i / (the step actually taken), column by column.
+
+    Dividing by (z_j + h) - (z_j - h) as computed, not by 2h, removes the rounding of the step
+    itself when z_j is large (at 1e4 a float64 step of 1e-6 is only represented to ~1e-6).
+    """
+    z = np.asarray(z, dtype=np.float64)
+    cols = []
+    for j in range(z.size):
+        up, down = z.copy(), z.copy()
+        up[j] += h
+        down[j] -= h
+        cols.append((f(up) - f(down)) / (up[j] - down[j]))
+    return np.stack(cols, axis=-1)
+
+
+def central_difference_gradient(f, z: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """∇f(z) for a scalar f of an array z, one entry at a time by central differences."""
+    z = np.asarray(z, dtype=np.float64)
+    grad = np.zeros_like(z)
+    for idx in np.ndindex(z.shape):
+        up, down = z.copy(), z.copy()
+        up[idx] += h
+        down[idx] -= h
+        grad[idx] = (f(up) - f(down)) / (up[idx] - down[idx])
+    return grad
+
+
+# ---------------------------------------------------------------------------------------------
+# logsumexp, softmax, log_softmax
+
+
+@given(logit_vectors())
+def test_softmax_matches_naive_formula_and_sums_to_one(z):
+    naive = np.exp(z) / np.exp(z).sum()
+    p = softmax(z)
+    np.testing.assert_allclose(p, naive, rtol=1e-12, atol=1e-300)
+    assert p.sum() == pytest.approx(1.0, abs=1e-12)
+    assert (p >= 0).all()
+
+
+@given(logit_vectors(), finite_floats(1e3))
+def test_softmax_ignores_a_constant_added_to_every_logit(z, c):
+    np.testing.assert_allclose(softmax(z + c), softmax(z), rtol=1e-9, atol=1e-12)
+
+
+@given(logit_vectors())
+def test_logsumexp_and_log_softmax_match_naive_formulas(z):
+    assert logsumexp(z) == pytest.approx(np.log(np.exp(z).sum()), rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(log_softmax(z), np.log(softmax(z)), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(log_softmax(z), z - logsumexp(z), rtol=1e-12, atol=1e-12)
+
+
+@given(logit_batches())
+def test_axis_and_keepdims(z):
+    np.testing.assert_allclose(softmax(z, axis=0), softmax(z.T, axis=-1).T, rtol=1e-12)
+    np.testing.assert_allclose(log_softmax(z, axis=0), log_softmax(z.T).T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(logsumexp(z, axis=0), logsumexp(z.T, axis=1), rtol=1e-12)
+    kept = logsumexp(z, axis=1, keepdims=True)
+    assert kept.shape == (z.shape[0], 1)
+    np.testing.assert_allclose(kept[:, 0], logsumexp(z, axis=1), rtol=1e-12)
+    np.testing.assert_allclose(softmax(z, axis=-2), softmax(z, axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stable_at_plus_minus_1e4(dtype):
+    z = np.array([1e4, -1e4, 0.0], dtype=dtype)
+    with np.errstate(
+        over="raise", invalid="raise", divide="raise"
+    ):  # no overflow or invalid operation (exp underflowing to 0 is expected and fine)
+        p = softmax(z)
+        lp = log_softmax(z)
+        lse = logsumexp(z)
+    assert p.dtype == lp.dtype == lse.dtype == dtype
+    np.testing.assert_array_equal(p, np.array([1.0, 0.0, 0.0], dtype=dtype))
+    np.testing.assert_allclose(lp, [0.0, -2e4, -1e4], rtol=1e-6)
+    assert lse == pytest.approx(1e4, rel=1e-7)
+    # Two equal huge logits: exactly 1e4 + log 2 and one half each.
+    both = np.array([1e4, 1e4], dtype=dtype)
+    assert logsumexp(both) == pytest.approx(
+        1e4 + np.log(2.0), abs=2e-3 if dtype == np.float32 else 1e-9
+    )
+    np.testing.assert_array_equal(softmax(both), np.array([0.5, 0.5], dtype=dtype))
+    # The naive formula really does fail here (so the test above is not vacuous).
+    with np.errstate(over="ignore", invalid="ignore"):
+        naive = np.exp(z) / np.exp(z).sum()
+    assert not np.isfinite(naive).all()
+
+
+def test_log_softmax_finite_where_log_of_softmax_is_not():
+    z = np.array([0.0, 1e4])
+    with np.errstate(divide="ignore"):
+        assert np.log(softmax(z))[0] == -np.inf
+    assert log_softmax(z)[0] == -1e4
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fn", [softmax, log_softmax, logsumexp])
+def test_float_dtypes_are_kept(fn, dtype):
+    z = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]], dtype=dtype)
+    assert fn(z).dtype == dtype
+
+
+@pytest.mark.parametrize("fn", [softmax, log_softmax, logsumexp])
+def test_integer_input_is_computed_in_float64(fn):
+    out = fn([1, 2, 3])
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, fn(np.array([1.0, 2.0, 3.0])))
+
+
+def test_single_logit():
+    assert softmax([3.0]).tolist() == [1.0]
+    assert log_softmax([3.0]).tolist() == [0.0]
+    assert logsumexp([3.0]) == 3.0
+
+
+@pytest.mark.parametrize("fn", [softmax, log_softmax, logsumexp])
+def test_bad_inputs_raise_clear_errors(fn):
+    name = fn.__name__
+    with pytest.raises(ValueError, match=f"{name}: axis 1 of z .* is empty"):
+        fn(np.zeros((3, 0)))
+    with pytest.raises(ValueError, match=r"must be finite, but z\[1\] = nan"):
+        fn([1.0, np.nan])
+    with pytest.raises(ValueError, match=r"must be finite, but z\[0, 2\] = inf"):
+        fn([[1.0, 2.0, np.inf]])
+    with pytest.raises(ValueError, match=r"z\[0\] = -inf"):
+        fn([-np.inf, 0.0])
+    with pytest.raises(AxisError, match=r"axis 2 is out of range for z of shape \(2, 3\)"):
+        fn(np.zeros((2, 3)), axis=2)
+    with pytest.raises(AxisError, match=r"axis -3 is out of range"):
+        fn(np.zeros((2, 3)), axis=-3)
+    with pytest.raises(AxisError, match="single number"):
+        fn(1.0)
+    with pytest.raises(TypeError, match="axis must be an integer"):
+        fn([1.0, 2.0], axis=0.5)
+    with pytest.raises(TypeError, match="must hold real numbers, got dtype <U"):
+        fn(["a", "b"])
+    with pytest.raises(TypeError, match="complex"):
+        fn(np.array([1 + 2j, 0j]))
+    with pytest.raises(TypeError, match="must hold real numbers, got dtype object"):
+        fn(np.array([1.0, None], dtype=object))
+    with pytest.raises(TypeError, match="must be an array of numbers"):
+        fn([[1.0, 2.0], [3.0]])
+
+
+def test_a_graph_node_is_refused_with_a_hint():
+    from course_lib.scalar import Value
+
+    with pytest.raises(TypeError, match=r"graph node.*pass z\.data"):
+        softmax(Value(1.0))
+
+
+# ---------------------------------------------------------------------------------------------
+# the softmax Jacobian
+
+
+@given(logit_vectors())
+def test_jacobian_is_diag_p_minus_outer_p(z):
+    p = softmax(z)
+    np.testing.assert_allclose(softmax_jacobian(z), np.diag(p) - np.outer(p, p), atol=1e-15)
+
+
+@given(logit_vectors(bound=20.0))
+def test_jacobian_equals_finite_differences(z):
+    numerical = central_difference_jacobian(softmax, z)
+    np.testing.assert_allclose(softmax_jacobian(z), numerical, atol=1e-8)
+
+
+@settings(max_examples=50)
+@given(large_offsets, logit_vectors(bound=5.0))
+def test_jacobian_equals_finite_differences_at_large_magnitudes(offset, spread):
+    z = offset + spread  # e.g. logits near 1e4, whose differences still matter
+    numerical = central_difference_jacobian(softmax, z, h=1e-5)
+    np.testing.assert_allclose(softmax_jacobian(z), numerical, atol=1e-7)
+
+
+@settings(max_examples=50)
+@given(logit_vectors(bound=1e4))
+def test_jacobian_stays_finite_and_exact_for_huge_gaps(z):
+    jac = softmax_jacobian(z)
+    assert np.isfinite(jac).all()
+    p = softmax(z)
+    np.testing.assert_allclose(jac, np.diag(p) - np.outer(p, p), atol=1e-15)
+
+
+@given(logit_vectors())
+def test_jacobian_rows_are_reverse_mode_rows(z):
+    """softmax_vjp with a one-hot upstream e_i is one reverse-mode sweep: row i of J."""
+    jac = softmax_jacobian(z)
+    p = softmax(z)
+    rows = np.stack([softmax_vjp(p, np.eye(z.size)[i]) for i in range(z.size)])
+    np.testing.assert_allclose(rows, jac, atol=1e-15)
+
+
+@given(logit_vectors())
+def test_jacobian_is_symmetric_with_zero_row_sums(z):
+    jac = softmax_jacobian(z)
+    np.testing.assert_allclose(jac, jac.T, atol=0)
+    np.testing.assert_allclose(jac.sum(axis=1), 0.0, atol=1e-15)
+
+
+@given(logit_batches())
+def test_batch_jacobian_is_the_stack_of_row_jacobians(z):
+    stack = softmax_jacobian(z)
+    assert stack.shape == (z.shape[0], z.shape[1], z.shape[1])
+    for n in range(z.shape[0]):
+        np.testing.assert_array_equal(stack[n], softmax_jacobian(z[n]))
+
+
+def test_jacobian_by_hand_for_1_2_3():
+    # Row 0 by hand: p = (0.090, 0.245, 0.665); J_00 = p0(1 - p0), J_0j = -p0 pj.
+    jac = softmax_jacobian([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(jac[0], [0.0819, -0.0220, -0.0599], atol=5e-5)
+    assert jac.dtype == np.float64
+    assert softmax_jacobian(np.array([1.0, 2.0], dtype=np.float32)).dtype == np.float32
+
+
+def test_jacobian_bad_inputs():
+    with pytest.raises(
+        ValueError, match=r"vector \(C,\) or a batch \(N, C\), got shape \(1, 2, 3\)"
+    ):
+        softmax_jacobian(np.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match=r"got shape \(\)"):
+        softmax_jacobian(1.0)
+    with pytest.raises(ValueError, match="empty"):
+        softmax_jacobian(np.zeros(0))
+    with pytest.raises(ValueError, match="finite"):
+        softmax_jacobian([0.0, np.inf])
+
+
+# ---------------------------------------------------------------------------------------------
+# the VJP
+
+
+@given(logit_vectors(), st.data())
+def test_vjp_equals_jacobian_transpose_times_g(z, data):
+    g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
+    p = softmax(z)
+    np.testing.assert_allclose(softmax_vjp(p, g), softmax_jacobian(z).T @ g, atol=1e-12)
+
+
+@given(logit_batches(bound=1e4), st.data())
+def test_batch_vjp_equals_jacobian_transpose_times_g_row_by_row(z, data):
+    g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
+    expected = np.einsum("nij,ni->nj", softmax_jacobian(z), g)
+    np.testing.assert_allclose(softmax_vjp(softmax(z), g), expected, atol=1e-12)
+
+
+@given(logit_vectors(bound=20.0), st.data())
+def test_vjp_equals_finite_differences_of_g_dot_softmax(z, data):
+    g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
+    numerical = central_difference_gradient(lambda x: g @ softmax(x), z)
+    np.testing.assert_allclose(softmax_vjp(softmax(z), g), numerical, atol=1e-7)
+
+
+def test_vjp_bad_inputs_name_both_shapes():
+    p = softmax(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"p has shape \(2, 3\) but upstream has shape \(3, 2\)"):
+        softmax_vjp(p, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"p has shape \(2, 3\) but upstream has shape \(3,\)"):
+        softmax_vjp(p, np.zeros(3))
+    with pytest.raises(ValueError, match=r"row 1 sums to 3.*softmax output, not logits"):
+        softmax_vjp(np.array([[0.5, 0.5], [1.0, 2.0]]), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match=r"non-negative.*p\[1\] = -0.5"):
+        softmax_vjp([1.5, -0.5], [0.0, 1.0])
+    with pytest.raises(ValueError, match=r"p\[0\] = nan"):
+        softmax_vjp([np.nan, 1.0], [0.0, 1.0])
+    with pytest.raises(ValueError, match="non-empty last axis"):
+        softmax_vjp(np.zeros((2, 0)), np.zeros((2, 0)))
+    with pytest.raises(TypeError, match="upstream must hold real numbers"):
+        softmax_vjp([0.5, 0.5], ["a", "b"])
+
+
+# ---------------------------------------------------------------------------------------------
+# fused softmax cross-entropy
+
+
+def naive_mean_cross_entropy(z: np.ndarray, y_rows: np.ndarray) -> float:
+    """The unfused, unstable definition -mean_n Σ_c y_nc log softmax(z_n)_c, for comparison."""
+    p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    return float(-(y_rows * np.log(p)).sum(axis=1).mean())
+
+
+@st.composite
+def logits_and_indices(draw, bound: float = 10.0):
+    n = draw(st.integers(1, 6))
+    c = draw(st.integers(1, 6))
+    z = draw(hnp.arrays(np.float64, (n, c), elements=finite_floats(bound)))
+    labels = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
+    return z, labels
+
+
+@st.composite
+def logits_and_soft_labels(draw, bound: float = 10.0):
+    z, _ = draw(logits_and_indices(bound))
+    weights = draw(
+        hnp.arrays(np.float64, z.shape, elements=st.floats(0.0, 1.0, allow_subnormal=False))
+    )
+    weights[:, 0] += 1e-3  # no all-zero row
+    return z, weights / weights.sum(axis=1, keepdims=True)
+
+
+@given(logits_and_indices())
+def test_cross_entropy_loss_matches_the_naive_definition(case):
+    z, labels = case
+    result = softmax_cross_entropy(z, labels)
+    y = np.eye(z.shape[1])[labels]
+    assert result.loss == pytest.approx(naive_mean_cross_entropy(z, y), rel=1e-10, abs=1e-10)
+    np.testing.assert_allclose(result.probs, softmax(z), rtol=1e-12)
+    onehot = softmax_cross_entropy(z, y)
+    assert onehot.loss == pytest.approx(result.loss, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(onehot.grad(), result.grad(), atol=1e-15)
+
+
+@given(logits_and_indices())
+def test_cross_entropy_gradient_is_p_minus_y_over_n_and_matches_finite_differences(case):
+    z, labels = case
+    n = z.shape[0]
+    result = softmax_cross_entropy(z, labels)
+    y = np.eye(z.shape[1])[labels]
+    np.testing.assert_allclose(result.grad(), (softmax(z) - y) / n, atol=1e-15)
+    numerical = central_difference_gradient(lambda x: softmax_cross_entropy(x, labels).loss, z)
+    np.testing.assert_allclose(result.grad(), numerical, atol=1e-8)
+
+
+@given(logits_and_soft_labels())
+def test_cross_entropy_with_probability_rows_matches_finite_differences(case):
+    z, y = case
+    result = softmax_cross_entropy(z, y)
+    assert result.loss == pytest.approx(naive_mean_cross_entropy(z, y), rel=1e-9, abs=1e-9)
+    numerical = central_difference_gradient(lambda x: softmax_cross_entropy(x, y).loss, z)
+    np.testing.assert_allclose(result.grad(), numerical, atol=1e-8)
+
+
+@given(logits_and_indices())
+def test_chaining_the_dense_jacobian_gives_the_same_gradient(case):
+    """dL/dz = Jᵀ (dL/dp) with dL/dp_i = -y_i / (N p_i): the Jacobian cancels into P - Y."""
+    z, labels = case
+    y = np.eye(z.shape[1])[labels]
+    p = softmax(z)
+    if (p[y == 1] < 1e-200).any():
+        return  # -y/p overflows in the unfused chain; the fused kernel has no such problem
+    upstream = -y / (z.shape[0] * p)
+    chained = np.einsum("nij,ni->nj", softmax_jacobian(z), upstream)
+    np.testing.assert_allclose(softmax_cross_entropy(z, labels).grad(), chained, atol=1e-9)
+
+
+@given(logits_and_indices(bound=1e4))
+def test_cross_entropy_finite_and_correct_at_plus_minus_1e4(case):
+    z, labels = case
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        result = softmax_cross_entropy(z, labels)
+        grad = result.grad()
+    assert np.isfinite(result.loss) and np.isfinite(grad).all()
+    # The exact loss from the definition L_n = logsumexp(z_n) - z_{n, y_n}.
+    expected = np.mean(logsumexp(z, axis=1) - z[np.arange(z.shape[0]), labels])
+    assert result.loss == pytest.approx(expected, rel=1e-12, abs=1e-9)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_at_1e4_in_both_dtypes(dtype):
+    z = np.array([[1e4, -1e4, 0.0], [0.0, 1e4, -1e4]], dtype=dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        result = softmax_cross_entropy(z, [1, 1])
+        grad = result.grad()
+    # Row 0 puts all mass on class 0 but the label is 1: loss 2e4; row 1 is right: loss 0.
+    assert result.loss.dtype == dtype and grad.dtype == dtype and result.probs.dtype == dtype
+    assert result.loss == pytest.approx(1e4, rel=1e-6)
+    np.testing.assert_allclose(grad, np.array([[1, -1, 0], [0, 0, 0]]) / 2, atol=1e-6)
+    # The unfused naive path gives inf / nan here.
+    with np.errstate(all="ignore"):
+        assert not np.isfinite(naive_mean_cross_entropy(z.astype(np.float64), np.eye(3)[[1, 1]]))
+
+
+def test_float32_matches_float64_closely():
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=(64, 10))
+    labels = rng.integers(0, 10, size=64)
+    r32 = softmax_cross_entropy(z.astype(np.float32), labels)
+    r64 = softmax_cross_entropy(z, labels)
+    assert r32.loss.dtype == np.float32
+    assert r32.loss == pytest.approx(r64.loss, rel=1e-6)
+    np.testing.assert_allclose(r32.grad(), r64.grad(), atol=1e-7)
+
+
+def test_result_object_and_backward_function_agree():
+    z = np.array([[1.0, 2.0, 3.0], [0.5, -0.5, 0.0]])
+    result = softmax_cross_entropy(z, np.array([2, 0]))
+    assert isinstance(result, SoftmaxCrossEntropy)
+    loss, probs, labels = result  # unpacks like a tuple
+    assert loss == result.loss and probs is result.probs
+    assert labels.dtype == np.int64
+    np.testing.assert_array_equal(softmax_cross_entropy_backward(probs, labels), result.grad())
+    np.testing.assert_allclose(result.grad(2.5), 2.5 * result.grad(), rtol=1e-15)
+    np.testing.assert_allclose(result.grad(np.array(3.0)), 3.0 * result.grad(), rtol=1e-15)
+    # grad returns a fresh array each time: the stored probs are not modified.
+    np.testing.assert_array_equal(result.probs, softmax(z))
+    # The numbers of the card: z = (1, 2, 3), true class 2.
+    one = softmax_cross_entropy([[1.0, 2.0, 3.0]], [2])
+    np.testing.assert_allclose(one.grad(), [[0.0900, 0.2447, -0.3348]], atol=5e-5)
+    assert one.loss == pytest.approx(0.4076, abs=5e-5)
+
+
+def test_list_inputs_and_integer_logits():
+    result = softmax_cross_entropy([[1, 2], [3, 4]], [0, 1])
+    assert result.probs.dtype == np.float64
+    # Row 0: logsumexp(1, 2) - 1 = log(1 + e); row 1: logsumexp(3, 4) - 4 = log(1 + 1/e).
+    expected = (np.log(1 + np.e) + np.log(1 + 1 / np.e)) / 2
+    assert result.loss == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("labels", "error", "message"),
+    [
+        ([0, 3], ValueError, r"labels\[1\] = 3 is out of range for 3 classes"),
+        ([0, -1], ValueError, r"labels\[1\] = -1 is negative.*silently"),
+        ([0.0, 1.5], TypeError, r"class indices must be integers, but labels\[1\] = 1.5"),
+        ([0.0, 1.0], TypeError, r"integer dtype, got float64.*astype\(int\)"),
+        ([True, False], TypeError, "class indices must be integers in \\[0, 3\\), got dtype bool"),
+        (["a", "b"], TypeError, "class indices must be integers"),
+        ([0, 1, 2], ValueError, r"labels has 3 entries but logits has 2 rows"),
+        ([0], ValueError, r"labels has 1 entries but logits has 2 rows"),
+        (
+            [[1.0, 0.0, 0.0], [0.5, 0.4, 0.0]],
+            ValueError,
+            r"each row of labels must sum to 1.*row 1 sums to 0\.9",
+        ),
+        ([[1.0, 0.0, 0.0], [1.5, -0.5, 0.0]], ValueError, r"non-negative.*labels\[1, 1\] = -0\.5"),
+        (
+            [[1.0, 0.0], [0.0, 1.0]],
+            ValueError,
+            r"label rows have shape \(2, 2\) but logits have shape \(2, 3\)",
+        ),
+        ([[1.0, 0.0, np.nan], [0.0, 1.0, 0.0]], ValueError, r"labels\[0, 2\] = nan"),
+        (
+            np.zeros((2, 3, 1)),
+            ValueError,
+            r"class indices \(N,\) or target rows \(N, C\), got shape \(2, 3, 1\)",
+        ),
+        (3, ValueError, r"got shape \(\)"),
+    ],
+)
+def test_cross_entropy_bad_labels(labels, error, message):
+    z = np.zeros((2, 3))
+    with pytest.raises(error, match=message):
+        softmax_cross_entropy(z, labels)
+
+
+def test_cross_entropy_bad_logits():
+    with pytest.raises(ValueError, match=r"batch is empty \(logits of shape \(0, 3\)\)"):
+        softmax_cross_entropy(np.zeros((0, 3)), np.zeros(0, dtype=int))
+    with pytest.raises(ValueError, match=r"logits must be 2-D.*got shape \(3,\); for one example"):
+        softmax_cross_entropy(np.zeros(3), [0])
+    with pytest.raises(ValueError, match=r"logits must be 2-D.*got shape \(1, 2, 3\)"):
+        softmax_cross_entropy(np.zeros((1, 2, 3)), [0])
+    with pytest.raises(ValueError, match=r"no classes"):
+        softmax_cross_entropy(np.zeros((2, 0)), [0, 0])
+    with pytest.raises(ValueError, match=r"logits\[1, 0\] = nan"):
+        softmax_cross_entropy([[0.0, 1.0], [np.nan, 0.0]], [0, 1])
+    with pytest.raises(ValueError, match=r"logits\[0, 1\] = inf"):
+        softmax_cross_entropy([[0.0, np.inf]], [0])
+    with pytest.raises(TypeError, match="logits must hold real numbers"):
+        softmax_cross_entropy([["a", "b"]], [0])
+
+
+def test_cross_entropy_backward_bad_inputs():
+    with pytest.raises(
+        ValueError, match=r"probs must be a non-empty 2-D array \(N, C\), got shape \(3,\)"
+    ):
+        softmax_cross_entropy_backward(np.full(3, 1 / 3), [0])
+    with pytest.raises(ValueError, match="row 0 sums to 6.*not the logits"):
+        softmax_cross_entropy_backward([[1.0, 2.0, 3.0]], [0])
+    with pytest.raises(ValueError, match=r"labels\[0\] = 5 is out of range"):
+        softmax_cross_entropy_backward([[0.5, 0.5]], [5])
