@@ -7,5 +7,7 @@ nbval and in a plain pytest process.
 """
 
 from course_lib.widgets.explore import explore, widgets_work
+from course_lib.widgets.handtrace import hand_trace
+from course_lib.widgets.stepper import stepper
 
-__all__ = ["explore", "widgets_work"]
+__all__ = ["explore", "hand_trace", "stepper", "widgets_work"]

@@ -1,0 +1,326 @@
+"""Hand-trace mode: the gradients are hidden and the learner types each one.
+
+Each entry is checked against the backward pass (:func:`course_lib.widgets.stepper.backward_steps`)
+and answered right or wrong. A wrong number is matched against the numbers the typical
+mistakes produce, so the hint can say which move went wrong:
+
+* forgot to sum at a join: the entry equals the contribution of one path (or of some but not
+  all paths) into a node that several consumers use;
+* forgot the local partial: the entry equals a consumer's upstream gradient dL/d(consumer),
+  passed back without multiplying by d(consumer)/d(node);
+* used the downstream value instead of the upstream gradient: the entry equals a forward
+  value (the consumer's ``data``, local partial × the consumer's ``data``, or the node's own
+  ``data``);
+* a sign slip: the entry equals minus the gradient.
+
+It works for any scalar ``Value`` graph, so practice graphs can be fed in.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import math
+from collections.abc import Sequence
+from fractions import Fraction
+from numbers import Real
+from typing import Any
+
+import ipywidgets as widgets
+
+from course_lib.draw import draw, format_data, node_names
+from course_lib.graph import topological_order
+from course_lib.quiz import CheckResult, check
+from course_lib.widgets.stepper import backward_steps
+
+__all__ = ["HandTrace", "hand_trace", "parse_number"]
+
+
+def parse_number(text: Any) -> float | None:
+    """A learner's entry as a float: a number, or text like ``-4``, ``0.25``, ``3/4``, ``1e-3``.
+
+    ``None`` for an empty entry; ``ValueError`` naming the text when it is not a number.
+    """
+    if isinstance(text, bool):
+        raise ValueError(f"expected a number, got {text!r}")
+    if isinstance(text, Real):
+        return float(text)
+    if text is None or text is ...:
+        return None
+    if not isinstance(text, str):
+        try:
+            return float(text)  # numpy scalars
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a number, got {type(text).__name__} {text!r}") from None
+    cleaned = text.strip().replace("−", "-").replace(" ", "")
+    if not cleaned:
+        return None
+    try:
+        return float(Fraction(cleaned))
+    except (ValueError, ZeroDivisionError):
+        pass
+    try:
+        return float(cleaned)
+    except ValueError:
+        raise ValueError(f"expected a number like -4, 0.25 or 3/4, got {text!r}") from None
+
+
+class HandTrace(widgets.VBox):
+    """Hidden gradients, one entry box per node, right/wrong feedback with targeted hints.
+
+    Plain Python works too: ``trace.enter("x", -4.0)`` checks an entry, updates the widget and
+    returns the :class:`course_lib.quiz.CheckResult`. ``trace.asked`` lists the names to fill
+    in (in the order the backward pass reaches them), ``trace.expected`` the right numbers,
+    ``trace.results`` the latest check of each entry and ``trace.done`` whether all are right.
+    """
+
+    def __init__(
+        self, root: Any, *, ask: Sequence[str] | None = None, partials: bool = True
+    ) -> None:
+        order = topological_order(root)
+        for node in order:
+            if not isinstance(node.data, Real):
+                raise TypeError(
+                    "hand-trace mode needs a scalar graph (Value nodes): node "
+                    f"{node_names(root)[node]!r} holds {type(node.data).__name__} data"
+                )
+        self.root = root
+        self.names = node_names(root)
+        self.nodes = {name: node for node, name in self.names.items()}
+        self.partials = partials
+        steps = backward_steps(root)
+        self.expected: dict[str, float] = {self.names[root]: float(steps[0].upstream)}
+        # For each node: the edges to its consumers with their numbers, for the hints.
+        self._uses: dict[Any, list[tuple[Any, float, float, float]]] = {n: [] for n in order}
+        for step in steps:
+            for c in step.contributions:
+                self.expected[self.names[c.parent]] = float(c.after)
+                self._uses[c.parent].append(
+                    (step.node, float(c.partial), float(c.upstream), float(c.contribution))
+                )
+        default = [
+            self.names[step.node]
+            for step in steps
+            if not step.is_seed and (step.node.parents or step.node.label)
+        ]
+        if ask is None:
+            ask = default
+        else:
+            ask = list(ask)
+            unknown = [name for name in ask if name not in self.nodes]
+            if unknown:
+                raise ValueError(
+                    f"ask names nodes this graph does not have: {unknown}; "
+                    f"its nodes are {list(self.nodes)}"
+                )
+        self.asked: list[str] = list(ask)
+        self.results: dict[str, CheckResult | None] = {name: None for name in self.asked}
+        self._revealed = False
+        self._busy = False
+
+        out = self.names[root]
+        self.entries: dict[str, widgets.Text] = {}
+        self.feedback: dict[str, widgets.HTML] = {}
+        rows = []
+        for name in self.asked:
+            entry = widgets.Text(
+                placeholder="type a number",
+                continuous_update=False,
+                layout=widgets.Layout(width="9em"),
+            )
+            label = widgets.HTML(
+                "<span style='font-family:monospace'>"
+                f"d{html.escape(out)}/d{html.escape(name)} =</span>",
+                layout=widgets.Layout(width="10em"),
+            )
+            note = widgets.HTML()
+            entry.observe(lambda change, name=name: self._typed(name, change["new"]), "value")
+            self.entries[name] = entry
+            self.feedback[name] = note
+            rows.append(widgets.HBox([label, entry, note]))
+        self.view = widgets.HTML()
+        self.score = widgets.HTML()
+        self.reveal_button = widgets.Button(description="Show answers", icon="eye")
+        self.reveal_button.on_click(lambda _: self.reveal())
+        intro = widgets.HTML(
+            "<div>Type the gradient of the output with respect to each node, starting at "
+            f"the output ({html.escape(out)}'s own gradient is the seed, "
+            f"{format_data(self.expected[out])}). Press Enter to check.</div>"
+        )
+        super().__init__(
+            [intro, self.view, widgets.VBox(rows), widgets.HBox([self.score, self.reveal_button])]
+        )
+        self.render()
+
+    # ---- checking ----------------------------------------------------------------------
+
+    def mistakes(self, name: str) -> list[tuple[float, str]]:
+        """The numbers the typical mistakes give for node ``name``, each with its hint."""
+        node = self.nodes[name]
+        out = self.names[self.root]
+        uses = self._uses[node]
+        found: list[tuple[float, str]] = []
+        if len(uses) > 1:
+            k = len(uses)
+            sizes = range(1, k) if k <= 8 else range(1, 2)
+            for size in sizes:
+                for subset in itertools.combinations(range(k), size):
+                    part = sum(uses[i][3] for i in subset)
+                    via = ", ".join(self.names[uses[i][0]] for i in subset)
+                    every = "both" if k == 2 else f"all {k}"
+                    found.append(
+                        (
+                            part,
+                            f"That is only the path through {via}. {name} is used {k} times "
+                            f"(a join): its gradient is the sum of {every} contributions, "
+                            "local partial × upstream for each use.",
+                        )
+                    )
+        for consumer, partial, upstream, _ in uses:
+            c = self.names[consumer]
+            found.append(
+                (
+                    upstream,
+                    f"That is the upstream gradient d{out}/d{c} passed back unchanged: multiply "
+                    f"it by the local partial ∂{c}/∂{name} = {format_data(partial)} first.",
+                )
+            )
+        if len(uses) > 1:
+            found.append(
+                (
+                    sum(u[2] for u in uses),
+                    "That adds the upstream gradients of the consumers without multiplying "
+                    "each by its local partial.",
+                )
+            )
+        for consumer, partial, upstream, _ in uses:
+            c = self.names[consumer]
+            found.append(
+                (
+                    partial * consumer.data,
+                    f"That multiplies the local partial by the forward value of {c} "
+                    f"({format_data(consumer.data)}); use its gradient d{out}/d{c} = "
+                    f"{format_data(upstream)}, the upstream sensitivity, instead.",
+                )
+            )
+            found.append(
+                (
+                    consumer.data,
+                    f"That is the forward value of {c}, not a gradient: the upstream is "
+                    f"d{out}/d{c} = {format_data(upstream)}.",
+                )
+            )
+        found.append(
+            (
+                node.data,
+                f"That is {name}'s own forward value (its data), not d{out}/d{name}.",
+            )
+        )
+        expected = self.expected[name]
+        if expected != 0.0:
+            found.append((-expected, "Right size, wrong sign: check the signs of the partials."))
+        return found
+
+    def check(self, name: str, value: Any) -> CheckResult:
+        """Check an entry for node ``name`` without changing the widget."""
+        if name not in self.nodes:
+            raise ValueError(
+                f"no node named {name!r} in this graph; its nodes are {list(self.nodes)}"
+            )
+        out = self.names[self.root]
+        label = f"d{out}/d{name}"
+        try:
+            number = parse_number(value)
+        except ValueError as error:
+            return CheckResult(False, f"{label}: {error}.")
+        if number is None:
+            return CheckResult(False, f"{label}: not answered yet.")
+        if not math.isfinite(number):
+            return CheckResult(False, f"{label}: expected a finite number, got {number}.")
+        return check(
+            number,
+            self.expected[name],
+            name=label,
+            mistakes=self.mistakes(name),
+            hint="Work back from the output: local partial × upstream, summed over every "
+            f"consumer of {name}.",
+        )
+
+    def enter(self, name: str, value: Any) -> CheckResult:
+        """Type ``value`` as the gradient of node ``name``; returns the feedback."""
+        if name not in self.entries:
+            raise ValueError(
+                f"{name!r} is not one of the entries of this hand-trace; they are {self.asked}"
+            )
+        result = self.check(name, value)
+        self.results[name] = result
+        self._busy = True
+        try:
+            self.entries[name].value = value if isinstance(value, str) else f"{value:g}"
+        finally:
+            self._busy = False
+        self._show(name)
+        self.render()
+        return result
+
+    def _typed(self, name: str, text: str) -> None:
+        if self._busy:
+            return
+        self.results[name] = self.check(name, text) if text.strip() else None
+        self._show(name)
+        self.render()
+
+    def _show(self, name: str) -> None:
+        result = self.results[name]
+        self.feedback[name].value = "" if result is None else result._repr_html_()
+
+    @property
+    def done(self) -> bool:
+        """True when every entry has been answered right."""
+        return all(r is not None and r.correct for r in self.results.values())
+
+    def reveal(self) -> None:
+        """Show every gradient in the drawing (the entries keep what was typed)."""
+        self._revealed = True
+        self.render()
+
+    # ---- drawing -----------------------------------------------------------------------
+
+    def render(self) -> None:
+        grads: dict[Any, str] = {}
+        styles: dict[Any, str] = {}
+        for node, name in self.names.items():
+            if node is self.root:
+                grads[node] = f"{format_data(self.expected[name])} (seed)"
+                continue
+            result = self.results.get(name)
+            if name not in self.results:
+                grads[node] = format_data(self.expected[name]) if self._revealed else "not asked"
+                continue
+            if result is not None and result.correct:
+                grads[node] = format_data(self.expected[name])
+                styles[node] = "right"
+            else:
+                grads[node] = format_data(self.expected[name]) if self._revealed else "?"
+                styles[node] = "wrong" if result is not None else "hidden"
+        right = sum(1 for r in self.results.values() if r is not None and r.correct)
+        self.view.value = draw(
+            self.root,
+            partials=self.partials,
+            grads=grads,
+            styles=styles,
+            names=self.names,
+            title=f"Hand-trace: {right} of {len(self.asked)} right",
+        ).svg
+        verdict = " All right!" if self.done else ""
+        self.score.value = f"<b>{right} of {len(self.asked)} right.{verdict}</b>"
+
+
+def hand_trace(root: Any, *, ask: Sequence[str] | None = None, partials: bool = True) -> HandTrace:
+    """Hand-trace mode for the graph ending at ``root``: gradients hidden, typed and checked.
+
+    ``ask`` lists the node names to fill in (default: every node but the output and the
+    constants, in the order the backward pass reaches them); ``partials`` shows the local
+    partials on the edges. The graph itself is not changed.
+    """
+    return HandTrace(root, ask=ask, partials=partials)

@@ -1,0 +1,205 @@
+"""Headless tests of hand-trace mode: right/wrong feedback and the hints for typical mistakes."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from test_draw import value_graphs
+
+from course_lib.graph import topological_order
+from course_lib.practice import practice_graph
+from course_lib.scalar import Value
+from course_lib.widgets import hand_trace
+from course_lib.widgets.handtrace import parse_number
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def five_nodes() -> tuple[Value, ...]:
+    # f = (x y)(x + z) at x = 3, y = -2, z = 1: a = -6, b = 4, f = -24
+    x, y, z = Value(3.0, "x"), Value(-2.0, "y"), Value(1.0, "z")
+    a = (x * y).named("a")
+    b = (x + z).named("b")
+    f = (a * b).named("f")
+    return x, y, z, a, b, f
+
+
+def grads_shown(trace) -> list[str]:
+    svg = ET.fromstring(trace.view.value)
+    return [
+        "".join(t.itertext())
+        for t in svg.iter(f"{SVG}text")
+        if "".join(t.itertext()).startswith("grad ")
+    ]
+
+
+def test_asks_every_node_but_the_output_in_backward_order() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    assert trace.asked == ["b", "z", "a", "y", "x"]
+    assert trace.expected == {"f": 1.0, "a": 4.0, "b": -6.0, "z": -6.0, "y": 12.0, "x": -14.0}
+    assert set(trace.entries) == set(trace.asked)
+
+
+def test_gradients_are_hidden_until_right() -> None:
+    x, y, z, a, b, f = five_nodes()
+    trace = hand_trace(f)
+    assert sorted(grads_shown(trace)) == ["grad 1 (seed)"] + ["grad ?"] * 5
+    assert all(n.grad is None for n in (x, y, z, a, b, f))  # the graph is not changed
+    assert trace.enter("x", -14.0).correct
+    assert "grad -14" in grads_shown(trace)
+    assert "1 of 5 right" in trace.score.value
+    assert "✔" in trace.feedback["x"].value
+
+
+def test_right_answers_in_many_spellings() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    assert trace.enter("x", "-14").correct
+    assert trace.enter("a", " 4.0 ").correct
+    assert trace.enter("b", "−6").correct  # a typographic minus
+    assert trace.enter("y", "24/2").correct
+    assert trace.enter("z", -6).correct
+    assert trace.done
+    assert "All right!" in trace.score.value
+
+
+def test_forgot_to_sum_at_the_join() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    only_a = trace.enter("x", -8.0)  # the path through a: y · df/da = -2 · 4
+    assert not only_a.correct
+    assert "only the path through a" in only_a.message and "sum of both" in only_a.message
+    only_b = trace.enter("x", -6.0)  # the path through b: 1 · df/db
+    assert "only the path through b" in only_b.message
+    assert "✘" in trace.feedback["x"].value
+    assert "grad ?" in grads_shown(trace)
+
+
+def test_forgot_the_local_partial() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    result = trace.enter("a", 1.0)  # df/df passed back without × ∂f/∂a = b = 4
+    assert not result.correct
+    assert "upstream gradient df/df passed back unchanged" in result.message
+    assert "∂f/∂a = 4" in result.message
+    result = trace.enter("y", 4.0)  # df/da passed back without × ∂a/∂y = x = 3
+    assert "∂a/∂y = 3" in result.message
+
+
+def test_used_the_downstream_value_instead_of_the_upstream_gradient() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    result = trace.enter("y", -18.0)  # ∂a/∂y · a = 3 · -6 instead of 3 · df/da
+    assert "forward value of a" in result.message and "df/da = 4" in result.message
+    result = trace.enter("a", -24.0)  # f's value
+    assert "forward value of f, not a gradient" in result.message
+    result = trace.enter("x", 3.0)  # x's own value
+    assert "x's own forward value" in result.message
+
+
+def test_sign_slip_and_other_wrong_numbers() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    assert "wrong sign" in trace.enter("x", 14.0).message
+    other = trace.enter("x", 100.0)
+    assert not other.correct and "summed over every consumer of x" in other.message
+
+
+def test_entries_that_are_not_numbers() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    assert "not answered yet" in trace.enter("x", "").message
+    bad = trace.enter("x", "minus four")
+    assert not bad.correct and "expected a number" in bad.message
+    with pytest.raises(ValueError, match="not one of the entries"):
+        trace.enter("f", 1.0)
+    with pytest.raises(ValueError, match="no node named"):
+        trace.check("q", 1.0)
+
+
+def test_typing_in_the_text_box_checks_it() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    trace.entries["a"].value = "4"  # what pressing Enter in the box does
+    assert trace.results["a"].correct
+    assert "✔" in trace.feedback["a"].value
+    trace.entries["a"].value = "1"
+    assert not trace.results["a"].correct
+    assert "local partial" in trace.feedback["a"].value
+    trace.entries["a"].value = ""
+    assert trace.results["a"] is None and trace.feedback["a"].value == ""
+
+
+def test_reveal_shows_every_gradient() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    trace.reveal_button.click()
+    assert sorted(grads_shown(trace)) == sorted(
+        ["grad 1 (seed)", "grad 4", "grad -6", "grad -6", "grad 12", "grad -14"]
+    )
+
+
+def test_ask_a_subset_and_constants_are_not_asked() -> None:
+    x = Value(2.0, "x")
+    g = (x * 3.0 + x).named("g")
+    trace = hand_trace(g)
+    assert trace.asked == ["n1", "x"]  # the constant 3 is not asked
+    assert trace.expected["x"] == 4.0
+    only_x = hand_trace(g, ask=["x"])
+    assert only_x.asked == ["x"]
+    with pytest.raises(ValueError, match="does not have"):
+        hand_trace(g, ask=["y"])
+
+
+def test_needs_a_scalar_graph() -> None:
+    class ArrayNode:
+        data = np.zeros(3)
+        grad = None
+        label = "v"
+        parents = ()
+        op = ""
+
+    with pytest.raises(TypeError, match="scalar graph"):
+        hand_trace(ArrayNode())
+
+
+def test_parse_number() -> None:
+    assert parse_number("3/4") == 0.75
+    assert parse_number("1e-3") == 0.001
+    assert parse_number(" -2.5 ") == -2.5
+    assert parse_number("") is None and parse_number(None) is None
+    assert parse_number(np.float64(1.5)) == 1.5
+    with pytest.raises(ValueError, match="expected a number"):
+        parse_number("x")
+    with pytest.raises(ValueError, match="expected a number"):
+        parse_number(True)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_practice_graphs_feed_in(seed: int) -> None:
+    pg = practice_graph(seed)
+    trace = hand_trace(pg.build())
+    assert set(trace.asked) == set(pg.names) - {"f"}
+    for name in trace.asked:
+        assert trace.expected[name] == pytest.approx(pg.grads[name], rel=1e-12)
+        assert trace.enter(name, pg.grads[name]).correct
+    assert trace.done
+    for name in pg.fan_out_nodes():
+        result = trace.check(name, pg.grads[name] + 1.0)
+        assert not result.correct
+
+
+@settings(max_examples=40, deadline=None)
+@given(value_graphs())
+def test_expected_gradients_equal_backward(g: Value) -> None:
+    trace = hand_trace(g)
+    g.backward()
+    names = trace.names
+    for node in topological_order(g):
+        assert trace.expected[names[node]] == pytest.approx(node.grad, rel=1e-12, abs=1e-12)
+    for name in trace.asked:
+        assert trace.check(name, trace.expected[name]).correct
