@@ -1,0 +1,164 @@
+"""Small hand-built SVG charts for the softmax widgets: bar charts and a diverging heatmap.
+
+Plain strings, no matplotlib: building one chart takes well under a millisecond, so a widget
+can redraw on every slider move. Every ``<text>`` holds a number formatted by :func:`fmt`, so
+tests can read the displayed values back out of the SVG.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+import numpy as np
+
+SVG_NS = "http://www.w3.org/2000/svg"
+FONT = "font-family='sans-serif'"
+
+# Diverging scale: blue for negative, white at 0, red for positive (ColorBrewer RdBu ends).
+NEGATIVE = (33, 102, 172)
+POSITIVE = (178, 24, 43)
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    """``x`` with ``digits`` decimals, never as "-0.000" (a tiny negative shows as 0.000)."""
+    s = f"{float(x):.{digits}f}"
+    return s[1:] if s.startswith("-") and float(s) == 0.0 else s
+
+
+def diverging_color(value: float, vmax: float) -> str:
+    """The fill for ``value`` on a scale centred at 0: white at 0, full colour at ±``vmax``."""
+    t = min(1.0, abs(value) / vmax) if vmax > 0 else 0.0
+    end = POSITIVE if value > 0 else NEGATIVE
+    r, g, b = (round(255 + (c - 255) * t) for c in end)
+    return f"rgb({r},{g},{b})"
+
+
+def bar_chart(
+    values: Sequence[float],
+    *,
+    title: str,
+    low: float = 0.0,
+    high: float = 1.0,
+    labels: Sequence[str] | None = None,
+    highlight: int | None = None,
+    color: str = "#4c72b0",
+    width: int = 260,
+    height: int = 170,
+) -> str:
+    """Vertical bars of ``values`` on the fixed range [low, high], each with its number.
+
+    A fixed range (not rescaled to the data) lets the eye compare one slider position with the
+    next. A bar grows up from 0 for positive values and down from 0 for negative ones; bar
+    ``highlight`` gets a dark outline. Values outside the range are drawn clipped to it.
+    """
+    n = len(values)
+    labels = list(labels) if labels is not None else [str(i) for i in range(n)]
+    top, bottom, left = 34, 22, 8
+    plot_h = height - top - bottom
+    slot = (width - 2 * left) / max(n, 1)
+    bar_w = max(4.0, slot * 0.7)
+
+    def y_of(v: float) -> float:
+        v = min(max(v, low), high)
+        return top + (high - v) / (high - low) * plot_h
+
+    zero_y = y_of(0.0)
+    parts = [
+        f"<svg xmlns='{SVG_NS}' width='{width}' height='{height}' {FONT} font-size='11'>",
+        f"<text x='{width / 2:.0f}' y='13' text-anchor='middle' font-weight='bold'>"
+        f"{html.escape(title)}</text>",
+        f"<line x1='{left}' x2='{width - left}' y1='{zero_y:.1f}' y2='{zero_y:.1f}' "
+        "stroke='#888' stroke-width='1'/>",
+    ]
+    for i, v in enumerate(values):
+        x = left + i * slot + (slot - bar_w) / 2
+        y0, y1 = sorted((zero_y, y_of(v)))
+        stroke = " stroke='#222' stroke-width='2'" if i == highlight else ""
+        fill = color if v >= 0 else "#c44e52"
+        parts.append(
+            f"<rect x='{x:.1f}' y='{y0:.1f}' width='{bar_w:.1f}' height='{max(y1 - y0, 0.5):.1f}' "
+            f"fill='{fill}'{stroke}/>"
+        )
+        label_y = y0 - 3 if v >= 0 else y1 + 11
+        size = 10 if n <= 6 else 8
+        parts.append(
+            f"<text x='{x + bar_w / 2:.1f}' y='{label_y:.1f}' text-anchor='middle' "
+            f"font-size='{size}'>{fmt(v)}</text>"
+        )
+        parts.append(
+            f"<text x='{x + bar_w / 2:.1f}' y='{height - 6}' text-anchor='middle' "
+            f"fill='#555'>{html.escape(labels[i])}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def heatmap(
+    matrix: np.ndarray,
+    *,
+    title: str,
+    vmax: float,
+    highlight_row: int | None = None,
+    size: int = 300,
+) -> str:
+    """A C×C matrix as coloured cells with their numbers, on a diverging scale centred at 0.
+
+    Row i is ∂(output i), column j is ∂/∂z_j. ``vmax`` fixes the scale (the same colour means
+    the same number from one slider position to the next); row ``highlight_row`` is outlined.
+    A legend bar under the matrix shows -vmax, 0, +vmax.
+    """
+    c = matrix.shape[0]
+    left, top = 26, 34
+    cell = min(48.0, (size - left - 6) / c)
+    side = cell * c
+    height = top + side + 46
+    font = 11 if c <= 5 else 9 if c <= 7 else 7
+    parts = [
+        f"<svg xmlns='{SVG_NS}' width='{left + side + 6:.0f}' height='{height:.0f}' {FONT} "
+        "font-size='11'>",
+        f"<text x='{left + side / 2:.1f}' y='13' text-anchor='middle' font-weight='bold'>"
+        f"{html.escape(title)}</text>",
+        f"<text x='{left + side / 2:.1f}' y='28' text-anchor='middle' fill='#555'>"
+        "column j: ∂/∂z_j</text>",
+    ]
+    for i in range(c):
+        y = top + i * cell
+        parts.append(
+            f"<text x='{left - 4}' y='{y + cell / 2 + 4:.1f}' text-anchor='end' fill='#555'>"
+            f"{i}</text>"
+        )
+        for j in range(c):
+            v = float(matrix[i, j])
+            x = left + j * cell
+            parts.append(
+                f"<rect x='{x:.1f}' y='{y:.1f}' width='{cell:.1f}' height='{cell:.1f}' "
+                f"fill='{diverging_color(v, vmax)}' stroke='#ddd' stroke-width='0.5'/>"
+            )
+            ink = "#fff" if abs(v) > 0.6 * vmax else "#222"
+            parts.append(
+                f"<text x='{x + cell / 2:.1f}' y='{y + cell / 2 + 3:.1f}' text-anchor='middle' "
+                f"font-size='{font}' fill='{ink}'>{fmt(v)}</text>"
+            )
+    if highlight_row is not None and 0 <= highlight_row < c:
+        parts.append(
+            f"<rect x='{left:.1f}' y='{top + highlight_row * cell:.1f}' width='{side:.1f}' "
+            f"height='{cell:.1f}' fill='none' stroke='#222' stroke-width='2.5'/>"
+        )
+    # legend: -vmax ... 0 ... +vmax
+    ly = top + side + 14
+    steps = 20
+    seg = side / steps
+    for k in range(steps):
+        v = -vmax + (k + 0.5) * 2 * vmax / steps
+        parts.append(
+            f"<rect x='{left + k * seg:.1f}' y='{ly:.1f}' width='{seg + 0.3:.1f}' height='8' "
+            f"fill='{diverging_color(v, vmax)}'/>"
+        )
+    for frac, v, anchor in ((0.0, -vmax, "start"), (0.5, 0.0, "middle"), (1.0, vmax, "end")):
+        parts.append(
+            f"<text x='{left + frac * side:.1f}' y='{ly + 22:.1f}' text-anchor='{anchor}' "
+            f"fill='#555' font-size='10'>{fmt(v)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)

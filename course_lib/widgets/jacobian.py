@@ -1,0 +1,315 @@
+"""The Jacobian explorer: softmax's dense Jacobian J = diag(p) - p pᵀ, live.
+
+Sliders set a handful of logits z (2 to 10 classes) and a temperature T; the widget shows the
+probabilities p = softmax(z / T) as bars and the Jacobian ∂p/∂z as a heatmap on a diverging
+colour scale centred at 0 (blue negative, red positive). By the chain rule through u = z / T,
+
+    ∂p_i/∂z_j = (1/T) · p_i (δ_ij - p_j),
+
+so at T = 1 it is exactly diag(p) - p pᵀ. A row selector spells out one row i entry by entry as
+p_i(δ_ij - p_j) with the numbers. A toggle computes the matrix three ways, which must agree:
+
+* ``analytic``: :func:`course_lib.kernels.softmax_jacobian`, the formula above;
+* ``reverse mode``: one backward sweep per row: :func:`course_lib.kernels.softmax_vjp` with the
+  one-hot upstream e_i returns e_iᵀ J, which is row i (never forming J);
+* ``finite differences``: column j is (p(z + h e_j) - p(z - h e_j)) / 2h.
+
+The contrast view adds the Jacobian of the elementwise sigmoid s_i = σ(z_i / T): diagonal,
+∂s_i/∂z_j = δ_ij s_i (1 - s_i) / T, because s_i depends on z_i alone.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable, Sequence
+
+import ipywidgets as widgets
+import numpy as np
+
+from course_lib.kernels import softmax, softmax_jacobian, softmax_vjp
+from course_lib.widgets._charts import bar_chart, fmt, heatmap
+
+__all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of", "sigmoid"]
+
+MODES = ("analytic", "reverse mode", "finite differences")
+MAX_CLASSES = 10
+FD_STEP = 1e-5  # error ~h² ≈ 1e-10 from the Taylor term, ~1e-16/h ≈ 1e-11 from rounding
+AGREE_REVERSE = 1e-12  # reverse mode and the formula differ only by rounding
+AGREE_FD = 1e-8  # finite differences are approximate
+
+
+def sigmoid(u: np.ndarray) -> np.ndarray:
+    """σ(u) = 1 / (1 + e^{-u}), written as (1 + tanh(u/2)) / 2 so it never overflows."""
+    return 0.5 * (1.0 + np.tanh(0.5 * u))
+
+
+def _finite_differences(f: Callable[[np.ndarray], np.ndarray], z: np.ndarray) -> np.ndarray:
+    cols = []
+    for j in range(z.size):
+        up, down = z.copy(), z.copy()
+        up[j] += FD_STEP
+        down[j] -= FD_STEP
+        cols.append((f(up) - f(down)) / (up[j] - down[j]))
+    return np.stack(cols, axis=1)
+
+
+def jacobian_of(
+    function: str, z: Sequence[float] | np.ndarray, temperature: float = 1.0, mode: str = "analytic"
+) -> np.ndarray:
+    """∂f/∂z for f(z) = softmax(z / T) or elementwise sigmoid(z / T), computed by ``mode``.
+
+    ``function`` is ``"softmax"`` or ``"sigmoid"``; ``mode`` one of :data:`MODES`. In every mode
+    the temperature enters once, by the chain rule: ∂f/∂z = (∂f/∂u) · (1/T) with u = z / T.
+    """
+    if function not in ("softmax", "sigmoid"):
+        raise ValueError(f"function must be 'softmax' or 'sigmoid', got {function!r}")
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if not temperature > 0:
+        raise ValueError(f"the temperature must be positive, got {temperature}")
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim != 1 or z.size == 0:
+        raise ValueError(f"z must be a non-empty vector of logits, got shape {z.shape}")
+    u = z / temperature
+    c = z.size
+    if mode == "finite differences":
+        f = (
+            (lambda x: softmax(x / temperature))
+            if function == "softmax"
+            else (lambda x: sigmoid(x / temperature))
+        )
+        return _finite_differences(f, z)
+    if function == "softmax":
+        if mode == "analytic":
+            return softmax_jacobian(u) / temperature
+        p = softmax(u)
+        # one reverse-mode sweep per row: upstream e_i gives row i, e_iᵀ J
+        return np.stack([softmax_vjp(p, np.eye(c)[i]) for i in range(c)]) / temperature
+    s = sigmoid(u)
+    local = s * (1.0 - s)  # σ'(u), the sigmoid's local partial
+    if mode == "analytic":
+        return np.diag(local) / temperature
+    # the sigmoid's VJP is elementwise: g ↦ σ'(u) ⊙ g; with g = e_i it gives row i
+    return np.stack([local * np.eye(c)[i] for i in range(c)]) / temperature
+
+
+class JacobianExplorer(widgets.HBox):
+    """The widget :func:`jacobian_explorer` returns; controls and current numbers as attributes.
+
+    Controls: ``classes`` (IntSlider), ``logit_sliders`` (ten FloatSliders, the first
+    ``classes`` shown), ``temperature`` (FloatSlider), ``row`` (IntSlider i), ``mode``
+    (ToggleButtons over :data:`MODES`), ``contrast`` (Checkbox: show the sigmoid's Jacobian).
+    Views (HTML): ``bars``, ``matrix``, ``row_view``. State after each update: ``z``, ``p``,
+    ``jacobian`` (the matrix shown, by the current mode), ``analytic``, ``differences``
+    (max |mode - analytic| for each mode) and, with the contrast on, ``sigmoid_jacobian``.
+    """
+
+    def __init__(self, logits: Sequence[float], temperature: float, low: float, high: float):
+        values = [float(v) for v in logits] + [0.0] * (MAX_CLASSES - len(logits))
+        self.logit_sliders = [
+            widgets.FloatSlider(
+                value=v,
+                min=low,
+                max=high,
+                step=0.1,
+                description=f"z{_sub(i)}",
+                readout_format=".1f",
+                continuous_update=True,
+                layout=widgets.Layout(width="260px"),
+            )
+            for i, v in enumerate(values)
+        ]
+        self.classes = widgets.IntSlider(
+            value=len(logits),
+            min=2,
+            max=MAX_CLASSES,
+            description="classes C",
+            layout=widgets.Layout(width="260px"),
+        )
+        self.temperature = widgets.FloatSlider(
+            value=temperature,
+            min=0.1,
+            max=5.0,
+            step=0.05,
+            description="temperature T",
+            readout_format=".2f",
+            layout=widgets.Layout(width="260px"),
+            style={"description_width": "initial"},
+        )
+        self.row = widgets.IntSlider(
+            value=0,
+            min=0,
+            max=len(logits) - 1,
+            description="row i",
+            layout=widgets.Layout(width="260px"),
+        )
+        self.mode = widgets.ToggleButtons(
+            options=list(MODES),
+            value="analytic",
+            description="J by",
+            style={"button_width": "130px"},
+        )
+        self.contrast = widgets.Checkbox(value=False, description="contrast: elementwise sigmoid")
+        self.bars = widgets.HTML()
+        self.matrix = widgets.HTML()
+        self.row_view = widgets.HTML()
+        self._busy = False
+        controls = widgets.VBox(
+            [self.classes, self.temperature, *self.logit_sliders, self.row, self.contrast],
+            layout=widgets.Layout(min_width="270px"),
+        )
+        views = widgets.VBox([self.mode, widgets.HBox([self.bars, self.matrix]), self.row_view])
+        super().__init__([controls, views])
+        for w in (
+            *self.logit_sliders,
+            self.classes,
+            self.temperature,
+            self.row,
+            self.mode,
+            self.contrast,
+        ):
+            w.observe(self._update, names="value")
+        self._update()
+
+    # -- computing ------------------------------------------------------------------------------
+
+    def _update(self, _change: object = None) -> None:
+        if self._busy:
+            return
+        self._busy = True  # changing row.max below may move row.value: one redraw, not two
+        try:
+            c = self.classes.value
+            for i, s in enumerate(self.logit_sliders):
+                s.layout.display = "" if i < c else "none"
+            self.row.max = c - 1
+            self._compute()
+            self._draw()
+        finally:
+            self._busy = False
+
+    def _compute(self) -> None:
+        c, t = self.classes.value, self.temperature.value
+        self.z = np.array([s.value for s in self.logit_sliders[:c]])
+        self.p = softmax(self.z / t)
+        by_mode = {m: jacobian_of("softmax", self.z, t, m) for m in MODES}
+        self.analytic = by_mode["analytic"]
+        self.jacobian = by_mode[self.mode.value]
+        self.differences = {m: float(np.abs(by_mode[m] - self.analytic).max()) for m in MODES}
+        if self.contrast.value:
+            self.s = sigmoid(self.z / t)
+            self.sigmoid_jacobian = jacobian_of("sigmoid", self.z, t, self.mode.value)
+        else:
+            self.s = self.sigmoid_jacobian = None
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def _draw(self) -> None:
+        c, t, i = self.classes.value, self.temperature.value, self.row.value
+        labels = [str(k) for k in range(c)]
+        vmax = 0.25 / t  # |J_ij| ≤ 1/(4T) for softmax and for sigmoid: a fixed scale
+        bars = bar_chart(self.p, title="p = softmax(z / T)", labels=labels, highlight=i)
+        mats = heatmap(
+            self.jacobian, title=f"J = ∂p/∂z ({self.mode.value})", vmax=vmax, highlight_row=i
+        )
+        if self.contrast.value:
+            bars += bar_chart(
+                self.s,
+                title="s = σ(z / T), elementwise",
+                labels=labels,
+                highlight=i,
+                color="#55a868",
+            )
+            mats += heatmap(
+                self.sigmoid_jacobian,
+                title=f"∂s/∂z ({self.mode.value})",
+                vmax=vmax,
+                highlight_row=i,
+            )
+        nonzero = int((np.abs(self.analytic) > 1e-12).sum())
+        note = (
+            f"<div style='font-size:12px;color:#555'>softmax: {nonzero} of {c * c} entries "
+            "non-zero (dense)"
+        )
+        if self.contrast.value:
+            s_nonzero = int((np.abs(self.sigmoid_jacobian) > 1e-12).sum())
+            note += f"; sigmoid: {s_nonzero} of {c * c} (diagonal only)"
+        note += "</div>"
+        self.bars.value = f"<div style='display:flex;flex-direction:column'>{bars}</div>"
+        self.matrix.value = f"<div style='display:flex;gap:12px'>{mats}</div>{note}"
+        self.row_view.value = self._row_html(i, t) + self._agreement_html()
+
+    def _row_html(self, i: int, t: float) -> str:
+        p = self.p
+        scale = "" if t == 1.0 else f" / {t:.2f}"
+        head = (
+            f"<b>Row i = {i}</b>: J<sub>{i}j</sub> = ∂p<sub>{i}</sub>/∂z<sub>j</sub> = "
+            f"p<sub>{i}</sub>(δ<sub>{i}j</sub> − p<sub>j</sub>){' / T' if scale else ''}"
+            f"&nbsp; (p<sub>{i}</sub> = {fmt(p[i])})"
+        )
+        rows = []
+        for j in range(p.size):
+            delta = 1 if j == i else 0
+            formula = f"{fmt(p[i])} × ({delta} − {fmt(p[j])}){scale}"
+            rows.append(
+                f"<tr><td>j = {j}</td><td>{formula}</td>"
+                f"<td style='text-align:right'><b>{fmt(self.jacobian[i, j])}</b></td></tr>"
+            )
+        total = fmt(self.jacobian[i].sum())
+        rows.append(
+            f"<tr><td colspan='2'>row sum (Σ<sub>j</sub> p<sub>j</sub> = 1 makes it 0)</td>"
+            f"<td style='text-align:right'>{total}</td></tr>"
+        )
+        if self.contrast.value:
+            sig = self.sigmoid_jacobian[i]
+            s_i = self.s[i]
+            rows.append(
+                f"<tr><td colspan='3' style='padding-top:6px'>sigmoid row {i}: only j = {i} is "
+                f"non-zero: s<sub>{i}</sub>(1 − s<sub>{i}</sub>){' / T' if scale else ''} = "
+                f"{fmt(s_i)} × (1 − {fmt(s_i)}){scale} = <b>{fmt(sig[i])}</b></td></tr>"
+            )
+        return f"<div>{head}<table style='font-size:13px'>{''.join(rows)}</table></div>"
+
+    def _agreement_html(self) -> str:
+        parts = []
+        for m, tol in (("reverse mode", AGREE_REVERSE), ("finite differences", AGREE_FD)):
+            d = self.differences[m]
+            ok = d < tol
+            colour = "#2a7a2a" if ok else "#b30000"
+            verdict = (
+                f"agrees (max |difference| < {tol:.0e})"
+                if ok
+                else (f"DISAGREES: max |difference| = {d:.2e}")
+            )
+            parts.append(
+                f"<span style='color:{colour}'>{html.escape(m)} vs analytic: {verdict}</span>"
+            )
+        return "<div style='font-size:12px'>" + "; ".join(parts) + "</div>"
+
+
+def _sub(i: int) -> str:
+    return "".join("₀₁₂₃₄₅₆₇₈₉"[int(d)] for d in str(i))
+
+
+def jacobian_explorer(
+    logits: Sequence[float] = (1.0, 2.0, 3.0, 0.0),
+    temperature: float = 1.0,
+    low: float = -6.0,
+    high: float = 6.0,
+) -> JacobianExplorer:
+    """Sliders for 2 to 10 logits and a temperature; live bars of p and a heatmap of ∂p/∂z.
+
+    ``logits`` sets the starting values and the number of classes (2 to 10; the ``classes``
+    slider changes it later). The row selector writes row i out as p_i(δ_ij - p_j); the mode
+    toggle switches between the formula, reverse mode one row at a time and finite
+    differences; the contrast checkbox adds the diagonal Jacobian of an elementwise sigmoid.
+    """
+    logits = list(logits)
+    if not 2 <= len(logits) <= MAX_CLASSES:
+        raise ValueError(f"jacobian_explorer needs 2 to {MAX_CLASSES} logits, got {len(logits)}")
+    if not low < high:
+        raise ValueError(f"slider range must have low < high, got {low} and {high}")
+    if not all(np.isfinite(v) and low <= v <= high for v in logits):
+        raise ValueError(f"logits must be finite numbers in [{low}, {high}], got {logits}")
+    if not 0.1 <= temperature <= 5.0:
+        raise ValueError(f"temperature must be in [0.1, 5], got {temperature}")
+    return JacobianExplorer(logits, float(temperature), float(low), float(high))
