@@ -19,6 +19,7 @@ fixed precision.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
 from collections.abc import Mapping
@@ -229,31 +230,52 @@ def _layout(order: list[Any]) -> tuple[dict[Any, int], list[list[Any]]]:
     for node in order:
         columns[column[node]].append(node)
 
-    # Order each column by the mean row of the nodes it connects to (fewer crossings); a
+    # Order each column by the mean height of the nodes it connects to (fewer crossings); a
     # consumer counts at the height of the port the edge enters, so the first parent of an op
-    # sits above its second. Ties keep the topological order: the result is deterministic.
+    # sits above its second. Heights are rows counted from the column's middle, as drawn.
+    # Ties keep the topological order: the result is deterministic.
+    rows: dict[Any, float] = {}
+
+    def place(col: list[Any]) -> None:
+        middle = (len(col) - 1) / 2
+        for r, n in enumerate(col):
+            rows[n] = r - middle
+
+    for col in columns:
+        place(col)
+
+    def key_forward(node: Any) -> tuple[float, int]:
+        near = [rows[p] for p in node.parents if column[p] != column[node]]
+        return (sum(near) / len(near) if near else rows[node], position[node])
+
+    def key_backward(node: Any) -> tuple[float, int]:
+        near = [
+            rows[m] + (i + 1) / (len(m.parents) + 1) - 0.5
+            for m in consumers[node]
+            for i, p in enumerate(m.parents)
+            if p is node and column[m] != column[node]
+        ]
+        return (sum(near) / len(near) if near else rows[node], position[node])
+
     def sweep(cols: range, forward: bool) -> None:
         for c in cols:
-            rows = {n: r for col in columns for r, n in enumerate(col)}
-
-            def key(node: Any, rows: dict[Any, int] = rows) -> tuple[float, int]:
-                if forward:
-                    near = [rows[p] for p in node.parents if column[p] != column[node]]
-                else:
-                    near = [
-                        rows[m] + (i + 1) / (len(m.parents) + 1) - 0.5
-                        for m in consumers[node]
-                        for i, p in enumerate(m.parents)
-                        if p is node and column[m] != column[node]
-                    ]
-                return (sum(near) / len(near) if near else rows[node], position[node])
-
-            columns[c].sort(key=key)
+            columns[c].sort(key=key_forward if forward else key_backward)
+            place(columns[c])
 
     sweep(range(1, len(columns)), True)
     sweep(range(len(columns) - 2, -1, -1), False)
     sweep(range(1, len(columns)), True)
     return column, columns
+
+
+def _free_height(want: float, col: list[Any], pos: Mapping[Any, tuple[float, float]]) -> float:
+    """The height nearest ``want`` at which a line can cross column ``col`` between its boxes."""
+    tops = [pos[n][1] for n in col]
+    if all(not (top - 6 <= want <= top + _BOX_H + 6) for top in tops):
+        return want
+    free = [tops[0] - _ROW_GAP / 2, tops[-1] + _BOX_H + _ROW_GAP / 2]
+    free += [top + _BOX_H + _ROW_GAP / 2 for top in tops[:-1]]
+    return min(free, key=lambda y: (abs(y - want), y))
 
 
 def draw(
@@ -374,11 +396,28 @@ def draw(
             # A curve, then a straight run into the child's port; a label sits on that run.
             run = len(label) * _LABEL_W + 16 if label else 8
             xs = x2 - run
-            bend = max(16.0, (xs - x1) / 2)
+            # An edge that skips columns passes each one through the nearest free gap, on a
+            # straight run across the column, so it never hides behind a box.
+            points = [(x1, y1)]
+            first, last = column[parent] + 1, column[child]
+            for c in range(first, last):
+                t = (c - first + 1) / (last - first + 1)
+                want = (1 - t) * y1 + t * y2
+                y_gap = _free_height(want, columns[c], pos)
+                points += [(col_x[c] - 6, y_gap), (col_x[c] + col_width[c] + 6, y_gap)]
+            points.append((xs, y2))
+            d = [f"M{x1:.1f},{y1:.1f}"]
+            for seg, ((ax, ay), (bx, by)) in enumerate(itertools.pairwise(points)):
+                if seg % 2 == 1:  # across a column
+                    d.append(f"L{bx:.1f},{by:.1f}")
+                else:
+                    bend = max(16.0, (bx - ax) / 2)
+                    d.append(
+                        f"C{ax + bend:.1f},{ay:.1f} {bx - bend:.1f},{by:.1f} {bx:.1f},{by:.1f}"
+                    )
+            d.append(f"L{x2 - 7:.1f},{y2:.1f}")
             out.append(
-                f'<path d="M{x1:.1f},{y1:.1f} C{x1 + bend:.1f},{y1:.1f} {xs - bend:.1f},{y2:.1f} '
-                f'{xs:.1f},{y2:.1f} L{x2 - 7:.1f},{y2:.1f}" fill="none" stroke="{colour}" '
-                f'stroke-width="{stroke}"/>'
+                f'<path d="{" ".join(d)}" fill="none" stroke="{colour}" stroke-width="{stroke}"/>'
             )
             out.append(
                 f'<polygon points="{x2:.1f},{y2:.1f} {x2 - 8:.1f},{y2 - 4:.1f} '
