@@ -6,9 +6,17 @@ widgets whose ``value`` is rebuilt on every change, so they work the same in Jup
 nbval and in a plain pytest process.
 """
 
+from course_lib.widgets.cross_entropy import cross_entropy_explorer
 from course_lib.widgets.explore import explore, widgets_work
 from course_lib.widgets.handtrace import hand_trace
 from course_lib.widgets.jacobian import jacobian_explorer
 from course_lib.widgets.stepper import stepper
 
-__all__ = ["explore", "hand_trace", "jacobian_explorer", "stepper", "widgets_work"]
+__all__ = [
+    "cross_entropy_explorer",
+    "explore",
+    "hand_trace",
+    "jacobian_explorer",
+    "stepper",
+    "widgets_work",
+]

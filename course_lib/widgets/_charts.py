@@ -26,6 +26,11 @@ def fmt(x: float, digits: int = 3) -> str:
     return s[1:] if s.startswith("-") and float(s) == 0.0 else s
 
 
+def subscript(i: int) -> str:
+    """``i`` in Unicode subscript digits, for slider labels such as z₁₀."""
+    return "".join("₀₁₂₃₄₅₆₇₈₉"[int(d)] for d in str(i))
+
+
 def diverging_color(value: float, vmax: float) -> str:
     """The fill for ``value`` on a scale centred at 0: white at 0, full colour at ±``vmax``."""
     t = min(1.0, abs(value) / vmax) if vmax > 0 else 0.0

@@ -27,7 +27,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course_lib.kernels import softmax, softmax_jacobian, softmax_vjp
-from course_lib.widgets._charts import bar_chart, fmt, heatmap
+from course_lib.widgets._charts import bar_chart, fmt, heatmap, subscript
 
 __all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of", "sigmoid"]
 
@@ -112,7 +112,7 @@ class JacobianExplorer(widgets.HBox):
                 min=low,
                 max=high,
                 step=0.1,
-                description=f"z{_sub(i)}",
+                description=f"z{subscript(i)}",
                 readout_format=".1f",
                 continuous_update=True,
                 layout=widgets.Layout(width="260px"),
@@ -284,10 +284,6 @@ class JacobianExplorer(widgets.HBox):
                 f"<span style='color:{colour}'>{html.escape(m)} vs analytic: {verdict}</span>"
             )
         return "<div style='font-size:12px'>" + "; ".join(parts) + "</div>"
-
-
-def _sub(i: int) -> str:
-    return "".join("₀₁₂₃₄₅₆₇₈₉"[int(d)] for d in str(i))
 
 
 def jacobian_explorer(

@@ -1,0 +1,101 @@
+"""Headless tests of the cross-entropy explorer: move a control, read the displayed numbers."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from course_lib.kernels import logsumexp, softmax
+from course_lib.widgets import cross_entropy_explorer
+from course_lib.widgets._charts import fmt
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def charts(html: str) -> list[list[float]]:
+    """The number over each bar, for every bar chart (p, y, p - y) in the view, as floats."""
+    out = []
+    for m in re.finditer(r"<svg.*?</svg>", html, re.S):
+        found = ["".join(t.itertext()) for t in ET.fromstring(m.group(0)).iter(f"{SVG}text")]
+        out.append([float(v) for v in found[1::2]])  # after the title: number, class label, ...
+    return out
+
+
+def shown_gradient(w) -> list[float]:
+    """The bold gradient entries of the summary table, in class order."""
+    table = w.summary.value.split("<table", 1)[1]
+    return [float(v) for v in re.findall(r"<b>(-?\d+\.\d+)</b>", table)]
+
+
+def shown_loss(w) -> float:
+    return float(re.search(r"= <b>(-?\d+\.\d+)</b></div>", w.summary.value).group(1))
+
+
+def test_default_shows_p_y_and_p_minus_y() -> None:
+    w = cross_entropy_explorer()
+    z = np.array([2.0, 1.0, 0.1])
+    p = softmax(z)
+    p_bars, y_bars, g_bars = charts(w.bars.value)
+    assert p_bars == [float(fmt(v)) for v in p]
+    assert y_bars == [1.0, 0.0, 0.0]
+    assert g_bars == [float(fmt(v)) for v in p - np.eye(3)[0]]
+    assert shown_gradient(w) == g_bars
+    assert shown_loss(w) == pytest.approx(logsumexp(z) - z[0], abs=5e-5)
+    assert "0.4170" in w.summary.value  # -log 0.659 for the textbook logits (2, 1, 0.1)
+
+
+def test_raising_the_true_logit_drives_its_component_to_zero_and_others_shrink() -> None:
+    w = cross_entropy_explorer(logits=(1.0, 0.5, -0.5, 2.0), true_class=0)
+    grads, losses = [shown_gradient(w)], [shown_loss(w)]
+    for value in (2.0, 3.0, 4.0, 6.0):
+        w.logit_sliders[0].value = value
+        grads.append(shown_gradient(w))
+        losses.append(shown_loss(w))
+        z = np.array([value, 0.5, -0.5, 2.0])
+        np.testing.assert_allclose(w.grad, softmax(z) - np.eye(4)[0], atol=1e-15)
+        assert w.loss == pytest.approx(logsumexp(z) - value, rel=1e-12)
+    g = np.array(grads)
+    assert (np.diff(g[:, 0]) > 0).all()  # p_0 - 1 rises ...
+    assert g[0, 0] < -0.7 and -0.03 < g[-1, 0] < 0  # ... from -0.78 to -0.023
+    assert (np.diff(g[:, 1:], axis=0) <= 0).all()  # every other component shrinks
+    assert (g[-1, 1:] < 0.02).all()
+    assert (np.diff(losses) < 0).all() and losses[-1] < 0.03
+    # the displayed bars follow too
+    assert charts(w.bars.value)[2] == g[-1].tolist()
+
+
+def test_changing_the_true_class_moves_y_and_the_negative_component() -> None:
+    w = cross_entropy_explorer(logits=(2.0, 1.0, 0.1))
+    w.true_class.value = 2
+    p = softmax([2.0, 1.0, 0.1])
+    _, y_bars, g_bars = charts(w.bars.value)
+    assert y_bars == [0.0, 0.0, 1.0]
+    assert g_bars == [float(fmt(v)) for v in p - np.eye(3)[2]]
+    assert g_bars[2] < 0 and g_bars[0] > 0 and g_bars[1] > 0
+    assert "−log p<sub>2</sub>" in w.summary.value
+    assert shown_loss(w) == pytest.approx(-np.log(p[2]), abs=5e-5)
+    assert "sum to 0.000" in w.summary.value
+
+
+def test_gradient_has_one_component_per_class_for_ten_classes() -> None:
+    w = cross_entropy_explorer(logits=[0.1 * k for k in range(10)], true_class=9)
+    assert w.grad.shape == (10,) and len(shown_gradient(w)) == 10
+    assert [len(c) for c in charts(w.bars.value)] == [10, 10, 10]
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="2 to 10 logits, got 1"):
+        cross_entropy_explorer(logits=(1.0,))
+    with pytest.raises(ValueError, match="true_class 3 is out of range for 3 classes"):
+        cross_entropy_explorer(true_class=3)
+    with pytest.raises(ValueError, match="true_class -1 is out of range"):
+        cross_entropy_explorer(true_class=-1)
+    with pytest.raises(TypeError, match="true_class must be a class index"):
+        cross_entropy_explorer(true_class=1.0)
+    with pytest.raises(ValueError, match="finite numbers in"):
+        cross_entropy_explorer(logits=(1.0, np.nan))
+    with pytest.raises(ValueError, match="low < high"):
+        cross_entropy_explorer(low=2.0, high=2.0)
