@@ -105,6 +105,8 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     expanded = tuple(
         added + i for i, n in enumerate(shape) if n == 1 and grad.shape[added + i] != 1
     )
+    if not expanded and shape:  # only leading axes were added (the bias case): one sum
+        return grad.sum(axis=tuple(range(added)))
     # keepdims=True keeps every summed axis as size 1; the reshape then drops the added ones.
     return grad.sum(axis=tuple(range(added)) + expanded, keepdims=True).reshape(shape)
 
@@ -268,7 +270,7 @@ class Tensor:
             raise ZeroDivisionError(
                 f"pow: {_describe(self)} ** {_number(k)} has a base of 0 with a negative exponent"
             )
-        return _result(np.power(x, k), (self,), f"**{_number(k)}", _pow_backward, k)
+        return _result(np.power(x, k), (self,), f"**{k:g}", _pow_backward, k)
 
     def __rpow__(self, base: float) -> Tensor:
         raise TypeError(
@@ -318,7 +320,7 @@ class Tensor:
         """Sum over ``axis`` (an int, a tuple of ints, or None for all axes)."""
         axes = _axes(axis, self.shape, "sum")
         data = self.data.sum(axis=axes, keepdims=keepdims)
-        return _result(data, (self,), "sum", _sum_backward, (axes, keepdims))
+        return _result(data, (self,), "sum", _sum_backward, _kept_shape(self.shape, axes))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Average over ``axis`` (an int, a tuple of ints, or None for all axes)."""
@@ -328,8 +330,9 @@ class Tensor:
             count *= self.shape[ax]
         if count == 0:
             raise ValueError(f"mean: cannot average over an empty axis of shape {self.shape}")
-        data = self.data.mean(axis=axes, keepdims=keepdims)
-        return _result(data, (self,), "mean", _mean_backward, (axes, keepdims, count))
+        data = self.data.sum(axis=axes, keepdims=keepdims) / count
+        kept = _kept_shape(self.shape, axes)
+        return _result(data, (self,), "mean", _mean_backward, (kept, count))
 
     def max(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Largest element over one ``axis`` (or over all, for None); the gradient goes to
@@ -406,23 +409,11 @@ class Tensor:
         parents = self.parents
         if upstream is None:  # nothing above needs this node's gradient
             return (None,) * len(parents)
+        if len(parents) == 1:  # a unary rule returns its one contribution
+            (a,) = parents
+            return (_fit(self._rule(upstream, self, a), a),)
         contributions = self._rule(upstream, self, *parents)
-        if len(parents) == 1:
-            contributions = (contributions,)
-        results = []
-        for parent, grad in zip(parents, contributions, strict=True):
-            if grad is None or not parent.requires_grad:
-                results.append(None)
-                continue
-            if type(grad) is not np.ndarray:
-                grad = np.asarray(grad)  # numpy returns scalars for 0-d results
-            shape = parent.data.shape
-            if grad.shape != shape:
-                grad = sum_to_shape(grad, shape)  # undo broadcasting: the one place
-            if grad.dtype != parent.data.dtype:
-                grad = grad.astype(parent.data.dtype)
-            results.append(grad)
-        return tuple(results)
+        return tuple(_fit(g, p) for g, p in zip(contributions, parents, strict=True))
 
     def backward(self, upstream: ArrayLike | None = None) -> None:
         """Fill ``grad`` on every node this one depends on with d(self)/d(node).
@@ -462,6 +453,21 @@ class Tensor:
     def graph_nodes(self) -> list[Tensor]:
         """Every node of the graph that ends here, inputs first (a topological order)."""
         return topological_order(self)
+
+
+def _fit(grad: Any, parent: Tensor) -> np.ndarray | None:
+    """A rule's contribution made into ``parent``'s gradient: ``None`` for a constant, else
+    summed back to the parent's shape (broadcasting undone) in the parent's dtype."""
+    if grad is None or not parent.requires_grad:
+        return None
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)  # numpy returns scalars for 0-d results
+    data = parent.data
+    if grad.shape != data.shape:
+        grad = sum_to_shape(grad, data.shape)  # undo broadcasting: the one place
+    if grad.dtype != data.dtype:
+        grad = grad.astype(data.dtype)
+    return grad
 
 
 def _give_inputs_their_own_gradients(order: list[Tensor]) -> None:
@@ -634,17 +640,13 @@ def _matmul_backward(upstream, out, a, b):
 def _sum_backward(upstream, out, a):
     """Every summed element gets the upstream gradient of its sum: copy it back along the
     summed axes (``sum`` and ``broadcast`` are each other's backward)."""
-    axes, keepdims = out.ctx
-    if not keepdims:
-        upstream = np.expand_dims(upstream, axes)
-    return np.broadcast_to(upstream, a.data.shape)
+    kept = out.ctx  # a's shape with the summed axes as size 1
+    return np.broadcast_to(upstream.reshape(kept), a.data.shape)
 
 
 def _mean_backward(upstream, out, a):
-    axes, keepdims, count = out.ctx
-    if not keepdims:
-        upstream = np.expand_dims(upstream, axes)
-    return np.broadcast_to(upstream / count, a.data.shape)
+    kept, count = out.ctx
+    return np.broadcast_to(upstream.reshape(kept) / count, a.data.shape)
 
 
 def _max_backward(upstream, out, a):
@@ -738,6 +740,11 @@ def _broadcast_error(word: str, a: tuple[int, ...], b: tuple[int, ...]) -> Value
                 f"{b[-i]} differ and neither is 1 (shapes are compared from the right)"
             )
     return ValueError(f"{word}: cannot broadcast {a} with {b}")
+
+
+def _kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` with the reduced ``axes`` kept as size 1 (what keepdims=True gives)."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def _axes(axis: Any, shape: tuple[int, ...], word: str) -> tuple[int, ...]:
