@@ -25,6 +25,8 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "SoftmaxCrossEntropy",
     "log_softmax",
+    "log_softmax_jacobian",
+    "log_softmax_vjp",
     "logsumexp",
     "softmax",
     "softmax_cross_entropy",
@@ -186,7 +188,7 @@ def softmax_jacobian(z: ArrayLike) -> FloatArray:
     return jac
 
 
-def softmax_vjp(p: ArrayLike, upstream: ArrayLike) -> FloatArray:
+def softmax_vjp(p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> FloatArray:
     """Jᵀg for the softmax Jacobian J at probabilities ``p``, without forming J.
 
     With g = ``upstream`` = ∂L/∂p, the chain rule gives ∂L/∂z_j = Σ_i g_i ∂p_i/∂z_j = (Jᵀg)_j:
@@ -194,36 +196,87 @@ def softmax_vjp(p: ArrayLike, upstream: ArrayLike) -> FloatArray:
         (Jᵀg)_j = Σ_i g_i p_i (δ_ij - p_j) = p_j g_j - p_j Σ_i g_i p_i = p_j (g_j - ⟨g, p⟩).
 
     So: one dot product ⟨g, p⟩, one subtraction, one elementwise product. O(C) time and memory
-    per row, against O(C²) for building J and multiplying by it. Row by row along the last axis:
-    ``p`` and ``upstream`` have the same shape (C,) or (..., C). Takes the softmax *output* p
-    (what a forward pass stores), not the logits; with g = e_i (one-hot) it returns row i of J.
+    per row, against O(C²) for building J and multiplying by it. Slice by slice along ``axis``
+    (the axis the softmax ran along): ``p`` and ``upstream`` have the same shape. Takes the
+    softmax *output* p (what a forward pass stores), not the logits; with g = e_i (one-hot) it
+    returns e_iᵀJ, row i of J: one reverse-mode sweep gives one row.
     """
     op = "softmax_vjp"
-    p_arr = _as_float_array(p, "p", op)
-    g_arr = _as_float_array(upstream, "upstream", op)
-    if p_arr.shape != g_arr.shape:
+    p_arr, g_arr, axis = _vjp_inputs(p, upstream, axis, "p", op)
+    _check_probabilities(
+        p_arr, "p", op, hint=" (softmax_vjp takes the softmax output, not logits)", axis=axis
+    )
+    return p_arr * (g_arr - (g_arr * p_arr).sum(axis=axis, keepdims=True))
+
+
+def log_softmax_jacobian(z: ArrayLike) -> FloatArray:
+    """The Jacobian of log-softmax: J_ij = ∂ log p_i / ∂z_j = δ_ij - p_j, i.e. J = I - 1 pᵀ.
+
+    From log p_i = z_i - logsumexp(z) and ∂ logsumexp(z)/∂z_j = p_j. Unlike the softmax
+    Jacobian it is *not* symmetric: row i is e_i - p (every row subtracts the same p), column j
+    is e_j - p_j 1. So Jᵀg and Jg differ, a classic mis-indexing bug: see
+    :func:`log_softmax_vjp`. Shape (C, C) for a vector of logits, (N, C, C) for a batch (N, C).
+    """
+    arr = _as_float_array(z, "z", "log_softmax_jacobian")
+    if arr.ndim not in (1, 2):
         raise ValueError(
-            f"{op}: p has shape {p_arr.shape} but upstream has shape {g_arr.shape}; "
-            "the upstream gradient dL/dp must have the shape of p"
+            "log_softmax_jacobian: z must be a vector (C,) or a batch (N, C), "
+            f"got shape {arr.shape}"
         )
-    if p_arr.ndim == 0 or p_arr.shape[-1] == 0:
-        raise ValueError(f"{op}: p needs a non-empty last axis of probabilities, got {p_arr.shape}")
-    _check_probabilities(p_arr, "p", op, hint=" (softmax_vjp takes the softmax output, not logits)")
-    return p_arr * (g_arr - (g_arr * p_arr).sum(axis=-1, keepdims=True))
+    p = softmax(arr, axis=-1)
+    c = arr.shape[-1]
+    return np.eye(c, dtype=p.dtype) - p[..., None, :]  # row i: e_i - p
+
+
+def log_softmax_vjp(log_p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> FloatArray:
+    """Jᵀg for the log-softmax Jacobian J_ij = δ_ij - p_j, without forming J.
+
+        (Jᵀg)_j = Σ_i g_i (δ_ij - p_j) = g_j - p_j Σ_i g_i.
+
+    The other product, (Jg)_i = g_i - ⟨p, g⟩, is a different vector (for g = e_k: Jᵀg = e_k - p
+    but Jg = e_k - p_k 1); using it is what forgetting that this J is not symmetric does. Takes the
+    log-softmax *output* log p (what a forward pass stores) and recovers p = e^{log p}.
+    """
+    op = "log_softmax_vjp"
+    lp_arr, g_arr, axis = _vjp_inputs(log_p, upstream, axis, "log_p", op)
+    p_arr = np.exp(lp_arr)
+    _check_probabilities(
+        p_arr, "exp(log_p)", op, hint=" (log_softmax_vjp takes the log_softmax output)", axis=axis
+    )
+    return g_arr - p_arr * g_arr.sum(axis=axis, keepdims=True)
+
+
+def _vjp_inputs(
+    out: ArrayLike, upstream: ArrayLike, axis: int, name: str, op: str
+) -> tuple[FloatArray, FloatArray, int]:
+    out_arr = _as_float_array(out, name, op)
+    g_arr = _as_float_array(upstream, "upstream", op)
+    if out_arr.shape != g_arr.shape:
+        raise ValueError(
+            f"{op}: {name} has shape {out_arr.shape} but upstream has shape {g_arr.shape}; "
+            f"the upstream gradient must have the shape of {name}"
+        )
+    if out_arr.ndim == 0:
+        raise AxisError(f"{op}: {name} is a single number (shape ()); it needs an axis")
+    return out_arr, g_arr, _check_axis(out_arr, axis, name, op)
 
 
 def _row_sum_tolerance(dtype: np.dtype, classes: int) -> float:
     """How far from 1 a row of probabilities may sum: above rounding error, below a logits row."""
-    return 1e-3 if dtype == np.float32 or dtype == np.float16 else 1e-6 * max(1.0, classes / 100)
+    if dtype == np.float16:
+        return 1e-2
+    return 1e-3 if dtype == np.float32 else 1e-6 * max(1.0, classes / 100)
 
 
-def _check_probabilities(arr: np.ndarray, name: str, op: str, hint: str = "") -> None:
-    """Rows (last axis) of non-negative numbers summing to 1, else a ValueError naming a row."""
+def _check_probabilities(
+    arr: np.ndarray, name: str, op: str, hint: str = "", axis: int = -1
+) -> None:
+    """Slices along ``axis`` of non-negative numbers summing to 1, else a ValueError naming one."""
     if arr.size == 0:
         return
-    sums = arr.sum(axis=-1)
+    sums = arr.sum(axis=axis)
     off = np.abs(sums - 1.0)
-    tol = _row_sum_tolerance(arr.dtype, arr.shape[-1])
+    tol = _row_sum_tolerance(arr.dtype, arr.shape[axis])
     if off.max() <= tol and arr.min() >= 0:  # False for NaN too, so NaN falls through
         return
     _check_finite(arr, name, op)
@@ -235,6 +288,8 @@ def _check_probabilities(arr: np.ndarray, name: str, op: str, hint: str = "") ->
         )
     row = tuple(int(i) for i in np.unravel_index(int(off.argmax()), off.shape))
     label = f"row {row[0]}" if len(row) == 1 else f"row {row}" if row else "the vector"
+    if axis % arr.ndim != arr.ndim - 1:
+        label = f"the slice at {row} along axis {axis}"
     raise ValueError(
         f"{op}: each row of {name} must sum to 1, but {label} sums to {sums[row]:.6g}{hint}"
     )

@@ -16,6 +16,8 @@ from numpy.exceptions import AxisError
 from course_lib.kernels import (
     SoftmaxCrossEntropy,
     log_softmax,
+    log_softmax_jacobian,
+    log_softmax_vjp,
     logsumexp,
     softmax,
     softmax_cross_entropy,
@@ -313,10 +315,72 @@ def test_vjp_bad_inputs_name_both_shapes():
         softmax_vjp([1.5, -0.5], [0.0, 1.0])
     with pytest.raises(ValueError, match=r"p\[0\] = nan"):
         softmax_vjp([np.nan, 1.0], [0.0, 1.0])
-    with pytest.raises(ValueError, match="non-empty last axis"):
+    with pytest.raises(ValueError, match=r"axis 1 of p \(shape \(2, 0\)\) is empty"):
         softmax_vjp(np.zeros((2, 0)), np.zeros((2, 0)))
+    with pytest.raises(AxisError, match=r"axis 2 is out of range for p of shape \(2, 3\)"):
+        softmax_vjp(p, np.zeros((2, 3)), axis=2)
+    with pytest.raises(ValueError, match=r"slice at \(0,\) along axis 0 sums to 0\.666667"):
+        softmax_vjp(p, np.zeros((2, 3)), axis=0)
     with pytest.raises(TypeError, match="upstream must hold real numbers"):
         softmax_vjp([0.5, 0.5], ["a", "b"])
+
+
+@given(logit_batches(), st.data())
+def test_vjp_along_axis_0_matches_the_transposed_problem(z, data):
+    g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
+    p0 = softmax(z, axis=0)
+    np.testing.assert_allclose(
+        softmax_vjp(p0, g, axis=0), softmax_vjp(p0.T, g.T).T, rtol=1e-12, atol=1e-15
+    )
+    lp0 = log_softmax(z, axis=0)
+    np.testing.assert_allclose(
+        log_softmax_vjp(lp0, g, axis=0), log_softmax_vjp(lp0.T, g.T).T, rtol=1e-12, atol=1e-15
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# log-softmax: Jacobian and VJP (not symmetric, unlike softmax's)
+
+
+@given(logit_vectors(bound=20.0))
+def test_log_softmax_jacobian_equals_finite_differences(z):
+    p = softmax(z)
+    jac = log_softmax_jacobian(z)
+    np.testing.assert_allclose(jac, np.eye(z.size) - p[None, :], atol=1e-15)
+    np.testing.assert_allclose(jac, central_difference_jacobian(log_softmax, z), atol=1e-8)
+
+
+@given(logit_batches(bound=1e4), st.data())
+def test_log_softmax_vjp_equals_jacobian_transpose_times_g(z, data):
+    g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
+    expected = np.einsum("nij,ni->nj", log_softmax_jacobian(z), g)
+    np.testing.assert_allclose(log_softmax_vjp(log_softmax(z), g), expected, atol=1e-11)
+
+
+@given(logit_vectors(bound=20.0), st.data())
+def test_log_softmax_vjp_equals_finite_differences(z, data):
+    g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
+    numerical = central_difference_gradient(lambda x: g @ log_softmax(x), z)
+    np.testing.assert_allclose(log_softmax_vjp(log_softmax(z), g), numerical, atol=1e-7)
+
+
+def test_log_softmax_jacobian_is_not_symmetric_so_j_g_is_a_bug():
+    z = np.array([1.0, 2.0, 3.0])
+    jac = log_softmax_jacobian(z)
+    g = np.array([1.0, 0.0, 0.0])
+    right = log_softmax_vjp(log_softmax(z), g)
+    np.testing.assert_allclose(right, jac.T @ g, atol=1e-15)
+    assert not np.allclose(jac @ g, right)  # the mis-indexed product gives other numbers
+    np.testing.assert_allclose(right, g - softmax(z), atol=1e-15)  # e_k - p
+
+
+def test_log_softmax_vjp_bad_inputs():
+    with pytest.raises(ValueError, match=r"log_p has shape \(3,\) but upstream has shape \(2,\)"):
+        log_softmax_vjp(log_softmax([1.0, 2.0, 3.0]), [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"exp\(log_p\) must sum to 1.*log_softmax output"):
+        log_softmax_vjp([1.0, 2.0, 3.0], [1.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match=r"got shape \(1, 1, 2\)"):
+        log_softmax_jacobian(np.zeros((1, 1, 2)))
 
 
 # ---------------------------------------------------------------------------------------------
