@@ -187,6 +187,11 @@ class GraphDrawing:
     """An SVG drawing of a graph: shows inline in JupyterLab; ``save("f.svg")`` writes a file."""
 
     svg: str
+    width: int = 0
+    height: int = 0
+
+    def __repr__(self) -> str:
+        return f"GraphDrawing({self.width}×{self.height} px SVG)"
 
     def _repr_svg_(self) -> str:
         return self.svg
@@ -459,4 +464,4 @@ def draw(
             "</g>"
         )
     out.append("</svg>")
-    return GraphDrawing("".join(out))
+    return GraphDrawing("".join(out), round(total_w), round(total_h))

@@ -104,6 +104,8 @@ def test_save_writes_an_svg_file(tmp_path) -> None:
     assert tree.getroot().tag == f"{SVG}svg"
     assert path.read_text("utf-8").startswith("<?xml")
     assert drawing._repr_svg_() == drawing.svg
+    root = ET.fromstring(drawing.svg)
+    assert repr(drawing) == f"GraphDrawing({root.get('width')}×{root.get('height')} px SVG)"
     with pytest.raises(ValueError, match=r"\.svg"):
         drawing.save(tmp_path / "five.png")
 

@@ -124,20 +124,17 @@ class HandTrace(widgets.VBox):
         rows = []
         for name in self.asked:
             entry = widgets.Text(
+                description=f"d{out}/d{name} =",
                 placeholder="type a number",
                 continuous_update=False,
-                layout=widgets.Layout(width="9em"),
-            )
-            label = widgets.HTML(
-                "<span style='font-family:monospace'>"
-                f"d{html.escape(out)}/d{html.escape(name)} =</span>",
-                layout=widgets.Layout(width="10em"),
+                style={"description_width": "8em"},
+                layout=widgets.Layout(width="18em"),
             )
             note = widgets.HTML()
             entry.observe(lambda change, name=name: self._typed(name, change["new"]), "value")
             self.entries[name] = entry
             self.feedback[name] = note
-            rows.append(widgets.HBox([label, entry, note]))
+            rows.append(widgets.HBox([entry, note]))
         self.view = widgets.HTML()
         self.score = widgets.HTML()
         self.reveal_button = widgets.Button(description="Show answers", icon="eye")
