@@ -16,10 +16,22 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from numbers import Real
+from typing import Any
+
+import numpy as np
 
 from course_lib.scalar import Value
+from course_lib.tensor import Tensor
 
-__all__ = ["GradientCheck", "central_difference", "gradient_check"]
+__all__ = [
+    "GradientCheck",
+    "TensorGradientCheck",
+    "central_difference",
+    "gradient_check",
+    "jacobian_finite_differences",
+    "jacobian_reverse_mode",
+    "tensor_gradient_check",
+]
 
 
 def _evaluate(f: Callable[..., Value | float], point: Sequence[float]) -> float:
@@ -158,3 +170,237 @@ def _input_names(f: Callable[..., object], count: int) -> tuple[str, ...]:
     if len(positional) >= count:
         return tuple(positional[:count])
     return tuple(f"x{i}" for i in range(count))
+
+
+# ---- tensors: gradient checks over every element, and Jacobians ----------------------------
+#
+# For a function of arrays the same central difference is taken once per element: nudge one
+# entry x[j] by ±h, leave every other entry alone. A non-scalar output y is turned into the
+# number L = Σ upstream * y, so backward(upstream) and the finite differences of L measure
+# the same thing: the vector-Jacobian product upstreamᵀ J.
+
+
+@dataclass(frozen=True)
+class TensorGradientCheck:
+    """The outcome of :func:`tensor_gradient_check`: one row per input array of ``f``."""
+
+    names: tuple[str, ...]
+    shapes: tuple[tuple[int, ...], ...]
+    backward: tuple[np.ndarray, ...]
+    numerical: tuple[np.ndarray, ...]
+    max_abs_error: tuple[float, ...]
+    max_rel_error: tuple[float, ...]
+    passed: tuple[bool, ...]
+    problems: tuple[str, ...]
+    rtol: float
+    atol: float
+
+    @property
+    def ok(self) -> bool:
+        """True when every element of every gradient agrees within ``atol + rtol·|numerical|``
+        and every gradient has its input's shape."""
+        return all(self.passed)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        lines = [f"{'input':<8}{'shape':>14}{'max abs error':>15}{'max rel error':>15}  ok"]
+        for name, shape, ae, re_, ok, problem in zip(
+            self.names,
+            self.shapes,
+            self.max_abs_error,
+            self.max_rel_error,
+            self.passed,
+            self.problems,
+            strict=True,
+        ):
+            lines.append(
+                f"{name:<8}{str(shape):>14}{ae:>15.1e}{re_:>15.1e}  {'yes' if ok else 'NO'}"
+                + (f"  ({problem})" if problem else "")
+            )
+        verdict = "all gradients agree" if self.ok else "SOME GRADIENTS DISAGREE"
+        lines.append(
+            f"{verdict}, element by element (tolerance: {self.atol:g} + {self.rtol:g} × "
+            "|finite diff.|)"
+        )
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+
+def tensor_gradient_check(
+    f: Callable[..., Tensor],
+    *inputs: Any,
+    upstream: Any = None,
+    h: float = 1e-6,
+    rtol: float = 1e-5,
+    atol: float = 1e-7,
+) -> TensorGradientCheck:
+    """Compare ``backward()`` with central differences for every element of every input.
+
+    ``f`` takes one ``Tensor`` per input array and returns a ``Tensor``, for example
+    ``lambda X, b: (X + b).sigmoid()``. The inputs are copied to float64. For a one-element
+    output the seed is 1; otherwise ``upstream`` (default: a fixed random array of the
+    output's shape, seed 0) weights the outputs, and both sides compute upstreamᵀ J.
+    A gradient of the wrong shape fails the check and says so.
+    """
+    if not h > 0:
+        raise ValueError(f"the step h must be positive, got {h}")
+    arrays = [_float64_input(x, i) for i, x in enumerate(inputs)]
+    if not arrays:
+        raise ValueError("tensor_gradient_check needs at least one input array")
+    names = _input_names(f, len(arrays))
+    tensors = [Tensor(a.copy(), label=name) for a, name in zip(arrays, names, strict=True)]
+    out = _call(f, tensors)
+    weights = _upstream(out, upstream)
+    out.backward(weights)
+
+    backward, numerical, abs_errors, rel_errors, passed, problems = [], [], [], [], [], []
+    for i, (x, t) in enumerate(zip(arrays, tensors, strict=True)):
+        estimate = np.zeros_like(x)
+        for j in np.ndindex(x.shape):
+            estimate[j] = _nudged_difference(f, arrays, i, j, weights, h)
+        grad = np.zeros_like(x) if t.grad is None else np.asarray(t.grad, dtype=np.float64)
+        numerical.append(estimate)
+        backward.append(grad)
+        if grad.shape != x.shape:
+            problems.append(f"backward() gave a gradient of shape {grad.shape}, not {x.shape}")
+            abs_errors.append(math.inf)
+            rel_errors.append(math.inf)
+            passed.append(False)
+            continue
+        error = np.abs(grad - estimate)
+        scale = np.maximum(np.abs(grad), np.abs(estimate))
+        rel = np.divide(error, scale, out=np.zeros_like(error), where=scale > 0)
+        abs_errors.append(float(error.max(initial=0.0)))
+        rel_errors.append(float(rel.max(initial=0.0)))
+        passed.append(bool(np.all(error <= atol + rtol * np.abs(estimate))))
+        problems.append("")
+    return TensorGradientCheck(
+        names,
+        tuple(a.shape for a in arrays),
+        tuple(backward),
+        tuple(numerical),
+        tuple(abs_errors),
+        tuple(rel_errors),
+        tuple(passed),
+        tuple(problems),
+        rtol,
+        atol,
+    )
+
+
+def jacobian_reverse_mode(
+    f: Callable[[Tensor], Tensor], x: Any, rows: Sequence[int] | None = None
+) -> np.ndarray:
+    """The Jacobian of ``f`` at ``x`` by reverse mode, one row per ``backward()`` call.
+
+    Row i is d y_i / d x for the i-th element of the output y (both flattened, row-major).
+    It is the vector-Jacobian product eᵢᵀ J: ``backward(upstream)`` with a one-hot upstream
+    that is 1 at output element i and 0 elsewhere. The graph is built once and reused for
+    every row. Returns an array of shape (number of rows, x.size); ``rows`` picks which
+    output elements to differentiate (default: all).
+    """
+    x = _float64_input(x, 0)
+    tensor = Tensor(x.copy(), label="x")
+    out = _call(f, [tensor])
+    rows = range(out.data.size) if rows is None else list(rows)
+    jacobian = np.zeros((len(rows), x.size))
+    one_hot = np.zeros(out.data.shape)
+    for r, i in enumerate(rows):
+        if not -out.data.size <= i < out.data.size:
+            raise IndexError(f"row {i} is outside the {out.data.size} output elements")
+        one_hot.flat[i] = 1.0
+        out.backward(one_hot)
+        one_hot.flat[i] = 0.0
+        if tensor.grad is not None:
+            jacobian[r] = tensor.grad.reshape(-1)
+    return jacobian
+
+
+def jacobian_finite_differences(
+    f: Callable[[Tensor], Tensor], x: Any, h: float = 1e-6
+) -> np.ndarray:
+    """The Jacobian of ``f`` at ``x`` by central differences, one column per input element:
+    column j is (f(x + h e_j) - f(x - h e_j)) / (2h), flattened. Shape (y.size, x.size)."""
+    if not h > 0:
+        raise ValueError(f"the step h must be positive, got {h}")
+    x = _float64_input(x, 0)
+    size = _call(f, [Tensor(x, requires_grad=False)]).data.size
+    jacobian = np.zeros((size, x.size))
+    nudged = x.copy()
+    flat = nudged.reshape(-1)  # a view: writing flat[j] nudges `nudged`
+    for j in range(x.size):
+        flat[j] = x.flat[j] + h
+        up = _call(f, [Tensor(nudged, requires_grad=False)]).data.reshape(-1)
+        flat[j] = x.flat[j] - h
+        down = _call(f, [Tensor(nudged, requires_grad=False)]).data.reshape(-1)
+        flat[j] = x.flat[j]
+        jacobian[:, j] = (up - down) / (2.0 * h)
+    return jacobian
+
+
+def _float64_input(x: Any, position: int) -> np.ndarray:
+    if isinstance(x, Tensor):
+        x = x.data
+    try:
+        array = np.array(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"input {position} must be an array of real numbers, got {type(x).__name__} {x!r}"
+        ) from None
+    if not np.isfinite(array).all():
+        raise ValueError(
+            f"input {position} holds inf or nan; a gradient check needs finite numbers"
+        )
+    return array
+
+
+def _call(f: Callable[..., Any], tensors: list[Tensor]) -> Tensor:
+    out = f(*tensors)
+    if not isinstance(out, Tensor):
+        raise TypeError(
+            f"f must return a Tensor, got {type(out).__name__}; write f with Tensor operations "
+            "(x.exp(), not np.exp(x))"
+        )
+    return out
+
+
+def _upstream(out: Tensor, upstream: Any) -> np.ndarray:
+    if upstream is None:
+        if out.data.size == 1:
+            return np.ones(out.data.shape)
+        return np.random.default_rng(0).uniform(-1.0, 1.0, out.data.shape)
+    weights = np.array(upstream.data if isinstance(upstream, Tensor) else upstream, dtype=float)
+    if weights.shape != out.data.shape:
+        raise ValueError(
+            f"upstream has shape {weights.shape} but f's output has shape {out.data.shape}"
+        )
+    return weights
+
+
+def _nudged_difference(
+    f: Callable[..., Tensor],
+    arrays: list[np.ndarray],
+    i: int,
+    j: tuple[int, ...],
+    weights: np.ndarray,
+    h: float,
+) -> float:
+    """(L(x + h e_j) - L(x - h e_j)) / 2h for input i, with L = Σ weights * f(...)."""
+    x = arrays[i]
+    original = x[j]
+
+    def loss() -> float:
+        out = _call(f, [Tensor(a, requires_grad=False) for a in arrays])
+        return float(np.sum(weights * out.data))
+
+    try:
+        x[j] = original + h
+        up = loss()
+        x[j] = original - h
+        down = loss()
+    finally:
+        x[j] = original
+    return (up - down) / (2.0 * h)

@@ -1,0 +1,139 @@
+"""Tests of the tensor part of course_lib.check: element-wise gradient checks and Jacobians."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import arrays, broadcast_shape_pairs, shapes
+
+import course_lib.tensor as tensor_module
+from course_lib.check import (
+    jacobian_finite_differences,
+    jacobian_reverse_mode,
+    tensor_gradient_check,
+)
+from course_lib.tensor import Tensor, _result
+
+SETTINGS = settings(max_examples=25, deadline=None)
+
+
+def test_report_for_a_broadcasting_layer():
+    rng = np.random.default_rng(0)
+    X, W, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=(2,))
+    report = tensor_gradient_check(lambda X, W, b: (X @ W + b).tanh(), X, W, b)
+    assert report.ok
+    assert report.names == ("X", "W", "b")
+    assert report.shapes == ((4, 3), (3, 2), (2,))
+    assert all(g.shape == s for g, s in zip(report.backward, report.shapes, strict=True))
+    assert max(report.max_abs_error) < 1e-8
+    text = str(report)
+    assert "all gradients agree" in text and text.count("yes") == 3
+
+
+def test_scalar_output_uses_seed_one_and_float32_inputs_are_checked_in_float64():
+    x = np.array([0.5, -1.5, 2.0], dtype=np.float32)
+    report = tensor_gradient_check(lambda x: (x * x).sum(), x)
+    assert report.ok
+    assert report.backward[0].dtype == np.float64
+    np.testing.assert_allclose(report.backward[0], 2 * x.astype(np.float64))
+
+
+def test_upstream_is_used_when_given():
+    report = tensor_gradient_check(lambda x: x * 3, np.ones((2, 2)), upstream=[[1, 0], [0, 2]])
+    np.testing.assert_allclose(report.backward[0], [[3, 0], [0, 6]])
+    assert report.ok
+
+
+def _sine_with_wrong_rule(a: Tensor) -> Tensor:
+    # d sin(a)/da is cos(a); this rule uses sin(a): the check must notice.
+    return _result(np.sin(a.data), (a,), "sin", lambda upstream, out, a: upstream * out.data)
+
+
+def test_a_wrong_local_rule_is_caught():
+    report = tensor_gradient_check(lambda x, y: _sine_with_wrong_rule(x) * y, [0.3, 1.2], [2.0])
+    assert not report.ok
+    assert report.passed == (False, True)
+    assert "SOME GRADIENTS DISAGREE" in str(report)
+
+
+def test_a_forgotten_broadcast_sum_is_caught(monkeypatch):
+    # Without sum_to_shape the bias would receive a gradient in the result's shape.
+    monkeypatch.setattr(tensor_module, "sum_to_shape", lambda grad, shape: grad)
+    report = tensor_gradient_check(lambda X, b: X + b, np.ones((3, 2)), np.ones(2))
+    assert not report.ok
+    assert report.passed == (True, False)
+    assert "gradient of shape (3, 2), not (2,)" in str(report)
+
+
+@SETTINGS
+@given(data=st.data(), pair=broadcast_shape_pairs())
+def test_check_agrees_on_random_broadcast_graphs(data, pair):
+    a, b = data.draw(arrays(pair[0])), data.draw(arrays(pair[1]))
+    assert tensor_gradient_check(lambda a, b: (a * b + a).sigmoid() - b, a, b).ok
+
+
+# ---- Jacobians -------------------------------------------------------------------------------
+
+
+def softmax(z: Tensor) -> Tensor:
+    e = (z - z.max()).exp()
+    return e / e.sum()
+
+
+def test_softmax_jacobian_is_dense_both_ways():
+    z = np.array([1.0, 2.0, 0.5])
+    p = np.exp(z) / np.exp(z).sum()
+    expected = np.diag(p) - np.outer(p, p)
+    np.testing.assert_allclose(jacobian_reverse_mode(softmax, z), expected, atol=1e-12)
+    np.testing.assert_allclose(jacobian_finite_differences(softmax, z), expected, atol=1e-8)
+
+
+def test_linear_map_and_elementwise_jacobians():
+    A = np.arange(6.0).reshape(2, 3)
+    x = np.array([0.1, -0.2, 0.3])
+    np.testing.assert_allclose(jacobian_reverse_mode(lambda v: A @ v, x), A)
+    np.testing.assert_allclose(jacobian_finite_differences(lambda v: A @ v, x), A, atol=1e-8)
+    np.testing.assert_allclose(jacobian_reverse_mode(lambda v: v.exp(), x), np.diag(np.exp(x)))
+
+
+def test_rows_picks_output_elements():
+    A = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(jacobian_reverse_mode(lambda v: A @ v, np.ones(3), rows=[1]), A[1:])
+
+
+@SETTINGS
+@given(data=st.data(), shape=shapes(max_dims=2, max_side=3))
+def test_reverse_and_numerical_jacobians_agree(data, shape):
+    x = data.draw(arrays(shape))
+    c = data.draw(arrays(shape[-1:]))
+
+    def f(t):
+        return (t * c).tanh().sum(axis=0) if t.ndim else (t * t).exp()
+
+    reverse = jacobian_reverse_mode(f, x)
+    numerical = jacobian_finite_differences(f, x)
+    size = f(Tensor(x)).size
+    assert reverse.shape == numerical.shape == (size, x.size)
+    np.testing.assert_allclose(reverse, numerical, rtol=1e-5, atol=1e-7)
+
+
+# ---- errors ----------------------------------------------------------------------------------
+
+
+def test_errors_name_the_problem():
+    with pytest.raises(TypeError, match="f must return a Tensor, got float"):
+        tensor_gradient_check(lambda x: 1.0, [1.0])
+    with pytest.raises(ValueError, match="input 0 holds inf or nan"):
+        tensor_gradient_check(lambda x: x.sum(), [np.inf])
+    with pytest.raises(TypeError, match="input 1 must be an array of real numbers"):
+        tensor_gradient_check(lambda x, y: x + y, [1.0], "abc")
+    with pytest.raises(ValueError, match=r"upstream has shape \(3,\) but f's output has shape"):
+        tensor_gradient_check(lambda x: x * 2, np.ones((2, 2)), upstream=np.ones(3))
+    with pytest.raises(TypeError, match="f takes 2 inputs but the point has 1"):
+        tensor_gradient_check(lambda x, y: x + y, [1.0])
+    with pytest.raises(ValueError, match="step h must be positive"):
+        jacobian_finite_differences(lambda x: x, [1.0], h=0)
+    with pytest.raises(IndexError, match="row 5 is outside the 2 output elements"):
+        jacobian_reverse_mode(lambda x: x * 1, [1.0, 2.0], rows=[5])
