@@ -1,0 +1,210 @@
+"""Every notebook in a real JupyterLab in headless Chromium, the way a learner meets it.
+
+For each ``notebooks/*.ipynb`` (found when the tests are collected, so a new notebook is
+covered without touching this file): open it, Run All from the Run menu, wait until every code
+cell has run and the kernel is idle, and check that no cell shows an error. Then find the
+notebook's main widget, check that it rendered, move one of its sliders with the keyboard and
+check that what the widget shows changes: the new text is computed by the kernel, so this
+proves the whole browser ↔ kernel round trip works.
+
+The main widget is found by this rule:
+
+1. the first widget carrying the CSS class ``tgf-main`` (``widget.add_class("tgf-main")``),
+   for a notebook whose main widget is not its first slider;
+2. otherwise the first widget output that contains a slider.
+
+Inside it, the test presses ArrowRight on the first visible slider's handle (ArrowLeft if it
+is at its maximum) and waits for the widget's HTML views to change (not the slider's own
+readout, which the browser updates by itself).
+
+Set TGF_NOTEBOOKS to another folder to run these tests on notebooks outside the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+# The same folder conftest.py copies for the server (TGF_NOTEBOOKS overrides it).
+NOTEBOOKS = Path(os.environ.get("TGF_NOTEBOOKS", ROOT / "notebooks"))
+NOTEBOOK_PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+OPEN_TIMEOUT_MS = 30_000  # JupyterLab page and kernel start
+RUN_ALL_TIMEOUT_MS = 50_000  # every cell of one notebook (MNIST trains for a few seconds)
+WIDGET_TIMEOUT_MS = 10_000  # one slider move answered by the kernel
+
+ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+# JupyterLab shows a traceback as a stderr-type output. A stderr stream that is only a
+# warning is not an error; text naming an exception is.
+ERROR_OUTPUTS = (
+    f'{ACTIVE} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"], '
+    f'{ACTIVE} .jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+)
+ERROR_PATTERN = r"Traceback|Error\b|Exception\b"
+# What a widget shows: its HTML views. An HTML view is compared by its markup (a chart may change
+# shape without changing text), an HTMLMath view by its text (typesetting rewrites markup).
+VIEWS = ".widget-html-content, .widget-htmlmath-content"
+SNAPSHOT_JS = """(el) => [...el.querySelectorAll('.widget-html-content, .widget-htmlmath-content')]
+    .map(e => e.classList.contains('widget-html-content') ? e.innerHTML : e.textContent)
+    .join('\\n')"""
+
+
+def code_cell_count(path: Path) -> int:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return sum(1 for cell in nb["cells"] if cell["cell_type"] == "code")
+
+
+if not NOTEBOOK_PATHS:
+    pytest.skip(f"no notebooks in {NOTEBOOKS}", allow_module_level=True)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
+def test_notebook_runs_and_its_main_widget_responds(
+    notebook: Path, page, lab_server, save_screenshot, record_property, record_seconds
+) -> None:
+    started = time.perf_counter()
+    page.set_default_timeout(OPEN_TIMEOUT_MS)
+    url = (
+        f"{lab_server.url}/lab/workspaces/test-{notebook.stem}/tree/notebooks/{notebook.name}"
+        f"?token={lab_server.token}"
+    )
+    page.goto(url)
+    n_code = code_cell_count(notebook)
+    prompts = page.locator(f"{ACTIVE} .jp-CodeCell .jp-InputPrompt")
+    page.wait_for_function(
+        "([sel, n]) => document.querySelectorAll(sel).length === n",
+        arg=[f"{ACTIVE} .jp-CodeCell .jp-InputPrompt", n_code],
+    )
+    wait_for_idle_kernel(page)
+
+    # Run All, through the menu a learner would use.
+    page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
+    # Done when every code cell has its number; or, sooner, when a cell failed and nothing is
+    # still running (JupyterLab then skips the cells after it).
+    try:
+        page.wait_for_function(
+            """([sel, err]) => {
+                const p = [...document.querySelectorAll(sel)].map(e => e.textContent);
+                if (p.length === 0 || p.some(t => t.includes("*"))) return false;
+                if (p.every(t => /\\[\\d+\\]/.test(t))) return true;
+                const failed = [...document.querySelectorAll(err)];
+                return failed.some(e => /ERROR_PATTERN/.test(e.textContent));
+            }""".replace("ERROR_PATTERN", ERROR_PATTERN),
+            arg=[f"{ACTIVE} .jp-CodeCell .jp-InputPrompt", ERROR_OUTPUTS],
+            timeout=RUN_ALL_TIMEOUT_MS,
+        )
+    except Exception:
+        save_screenshot(page, f"{notebook.stem}-FAILED")
+        pending = [
+            i for i, t in enumerate(prompts.all_text_contents()) if not re.search(r"\[\d+\]", t)
+        ]
+        errors = error_texts(page)
+        pytest.fail(
+            f"{notebook.name}: not every code cell ran within {RUN_ALL_TIMEOUT_MS / 1000:.0f} s "
+            f"(code cells not run, counting from 0: {pending})"
+            + (f"\nerror output:\n{errors[0]}" if errors else "")
+        )
+    wait_for_idle_kernel(page)
+    run_seconds = time.perf_counter() - started
+
+    errors = error_texts(page)
+    if errors:
+        save_screenshot(page, f"{notebook.stem}-FAILED")
+    assert not errors, f"{notebook.name}: a cell shows an error:\n" + "\n---\n".join(errors)
+    not_run = [i for i, t in enumerate(prompts.all_text_contents()) if not re.search(r"\[\d+\]", t)]
+    assert not not_run, f"{notebook.name}: code cells {not_run} (counting from 0) did not run"
+    broken = page.locator(f"{ACTIVE} .jp-OutputArea-output", has_text="Error displaying widget")
+    assert broken.count() == 0, f"{notebook.name}: {broken.first.text_content()}"
+
+    main = main_widget(page, notebook)
+    main.scroll_into_view_if_needed()
+    assert main.is_visible(), f"{notebook.name}: the main widget is not visible"
+    assert main.locator(VIEWS).count() > 0, (
+        f"{notebook.name}: the main widget has no HTML view showing what the kernel computed"
+    )
+    before = settled_view(main)
+    assert main.locator(VIEWS).first.text_content().strip(), (
+        f"{notebook.name}: the main widget's view is empty"
+    )
+    save_screenshot(page, notebook.stem)
+
+    slider = main.locator(".widget-slider:visible").first
+    readout = slider.locator(".widget-readout")
+    handle = slider.locator(".noUi-handle").first
+    old_readout = readout.text_content() if readout.count() else None
+    handle.focus()
+    handle.press("ArrowRight")
+    if readout.count() and readout.text_content() == old_readout:
+        handle.press("ArrowLeft")  # the slider was at its maximum
+    new_readout = readout.text_content() if readout.count() else None
+    assert new_readout != old_readout or old_readout is None, (
+        f"{notebook.name}: the slider did not move with the arrow keys (readout {old_readout})"
+    )
+    try:
+        page.wait_for_function(
+            f"([el, before]) => ({SNAPSHOT_JS})(el) !== before",
+            arg=[main.element_handle(), before],
+            timeout=WIDGET_TIMEOUT_MS,
+        )
+    except Exception:
+        save_screenshot(page, f"{notebook.stem}-FAILED")
+        pytest.fail(
+            f"{notebook.name}: moved the main widget's slider ({old_readout} -> {new_readout}) "
+            f"but what the widget shows did not change within {WIDGET_TIMEOUT_MS / 1000:.0f} s: "
+            "the kernel did not answer the move"
+        )
+    save_screenshot(main, f"{notebook.stem}-widget")
+    assert not error_texts(page), f"{notebook.name}: moving the slider led to an error"
+
+    total = time.perf_counter() - started
+    record_property("browser_seconds", round(total, 1))
+    record_seconds(notebook.name, total)
+    print(f"{notebook.name}: opened and ran in {run_seconds:.1f} s, {total:.1f} s in all")
+
+
+def wait_for_idle_kernel(page) -> None:
+    """The status bar's kernel item reads '<kernel name> | Idle'."""
+    page.locator("#jp-main-statusbar", has_text=re.compile(r"\|\s*Idle")).wait_for()
+
+
+def error_texts(page) -> list[str]:
+    """The text of every error output (a traceback) in the open notebook."""
+    texts = page.locator(ERROR_OUTPUTS).all_text_contents()
+    return [text[-2000:] for text in texts if re.search(ERROR_PATTERN, text)]
+
+
+def main_widget(page, notebook: Path):
+    marked = page.locator(f"{ACTIVE} .tgf-main")
+    if marked.count():
+        main = marked.first
+        assert main.locator(".widget-slider:visible").count(), (
+            f"{notebook.name}: the widget marked tgf-main has no slider to move"
+        )
+        return main
+    with_slider = page.locator(f"{ACTIVE} .jp-OutputArea-output").filter(
+        has=page.locator(".widget-slider:visible")
+    )
+    assert with_slider.count(), (
+        f"{notebook.name}: no widget with a slider found; every notebook needs a live widget "
+        "(mark the main one with widget.add_class('tgf-main'))"
+    )
+    return with_slider.first
+
+
+def settled_view(main, timeout_s: float = 5.0) -> str:
+    """The views' snapshot once two readings 0.3 s apart agree (math typesetting is async)."""
+    deadline = time.monotonic() + timeout_s
+    previous = main.evaluate(SNAPSHOT_JS)
+    while True:
+        time.sleep(0.3)
+        current = main.evaluate(SNAPSHOT_JS)
+        if current == previous or time.monotonic() > deadline:
+            return current
+        previous = current
