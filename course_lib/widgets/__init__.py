@@ -6,6 +6,7 @@ widgets whose ``value`` is rebuilt on every change, so they work the same in Jup
 nbval and in a plain pytest process.
 """
 
+from course_lib.widgets.broadcast import broadcast_explorer
 from course_lib.widgets.cross_entropy import cross_entropy_explorer
 from course_lib.widgets.explore import explore, widgets_work
 from course_lib.widgets.handtrace import hand_trace
@@ -13,6 +14,7 @@ from course_lib.widgets.jacobian import jacobian_explorer
 from course_lib.widgets.stepper import stepper
 
 __all__ = [
+    "broadcast_explorer",
     "cross_entropy_explorer",
     "explore",
     "hand_trace",
