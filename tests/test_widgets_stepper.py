@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from test_draw import value_graphs
@@ -175,3 +176,37 @@ def test_final_sums_equal_backward(g: Value) -> None:
     g.backward()
     for node in topological_order(g):
         assert final[node] == pytest.approx(node.grad, rel=1e-12, abs=1e-12)
+
+
+class ArrayNode:
+    """The shared node shape with numpy data and no ``partials`` (like a Tensor)."""
+
+    def __init__(self, data, label=None, parents=(), op="", rule=None) -> None:
+        self.data = np.asarray(data, dtype=np.float64)
+        self.grad = None
+        self.label = label
+        self.parents = tuple(parents)
+        self.op = op
+        self.rule = rule
+
+    def local_backward(self, upstream):
+        return self.rule(upstream)
+
+
+def test_array_nodes_step_with_shapes() -> None:
+    X = ArrayNode(np.ones((4, 3)), "X")
+    bias = ArrayNode(np.zeros(3), "bias")
+    # out = X + bias (broadcast over rows): bias's contribution sums the upstream over axis 0
+    out = ArrayNode(np.ones((4, 3)), "out", (X, bias), "+", lambda g: (g, g.sum(axis=0)))
+    steps = backward_steps(out, seed=np.ones((4, 3)))
+    assert (
+        steps[0].lines[1]
+        == "  to X: the local rule of + turns upstream shape (4, 3) into shape (4, 3)."
+    )
+    assert (
+        steps[0].lines[2]
+        == "  to bias: the local rule of + turns upstream shape (4, 3) into [4, 4, 4]."
+    )
+    box = stepper(out)
+    box.index.value = 1
+    assert "bias" in box.explanation.value and "[4, 4, 4]" in box.view.value

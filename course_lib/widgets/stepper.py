@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 
 from course_lib.draw import draw, format_data, formula, node_names
 from course_lib.graph import topological_order
@@ -30,6 +31,7 @@ __all__ = [
     "Contribution",
     "Step",
     "backward_steps",
+    "default_seed",
     "local_partial_rule",
     "stepper",
 ]
@@ -106,12 +108,21 @@ def _uses(order: list[Any]) -> dict[Any, int]:
     return uses
 
 
-def backward_steps(root: Any, seed: Any = 1.0) -> list[Step]:
+def default_seed(root: Any) -> Any:
+    """dL/dL for the output ``root``: 1, or an array of ones shaped like an array output."""
+    shape = getattr(root.data, "shape", ())
+    return np.ones_like(root.data, dtype=np.float64) if shape != () else 1.0
+
+
+def backward_steps(root: Any, seed: Any = None) -> list[Step]:
     """The backward pass from ``root`` as a list of steps, one per node, output first.
 
-    The graph is not changed (no ``grad`` is written): the running sums live in the steps.
-    Every node's final gradient equals what ``root.backward()`` computes.
+    ``seed`` is dL/d(root), by default :func:`default_seed`. The graph is not changed (no
+    ``grad`` is written): the running sums live in the steps. Every node's final gradient
+    equals what ``root.backward()`` computes.
     """
+    if seed is None:
+        seed = default_seed(root)
     order = topological_order(root)
     names = node_names(root)
     uses = _uses(order)
@@ -218,7 +229,9 @@ class BackwardStepper(widgets.VBox):
     headlessly alike. ``view`` holds the drawing, ``explanation`` the text of the step.
     """
 
-    def __init__(self, root: Any, *, interval_ms: int = 1500, partials: bool = True) -> None:
+    def __init__(
+        self, root: Any, *, interval_ms: int = 1500, partials: bool = True, seed: Any = None
+    ) -> None:
         for attribute in ("data", "parents", "op", "local_backward"):
             if not hasattr(root, attribute):
                 raise TypeError(
@@ -229,7 +242,7 @@ class BackwardStepper(widgets.VBox):
             raise ValueError(f"interval_ms must be an int of at least 50, got {interval_ms!r}")
         self.root = root
         self.names = node_names(root)
-        self.steps = backward_steps(root)
+        self.steps = backward_steps(root, seed)
         self.partials = partials
         self._uses = _uses(topological_order(root))
         n = len(self.steps)
@@ -348,11 +361,14 @@ class BackwardStepper(widgets.VBox):
         self.explanation.value = f"<div style='font-family:monospace'>{body}</div>"
 
 
-def stepper(root: Any, *, interval_ms: int = 1500, partials: bool = True) -> BackwardStepper:
+def stepper(
+    root: Any, *, interval_ms: int = 1500, partials: bool = True, seed: Any = None
+) -> BackwardStepper:
     """Step / Back / Play / Reset through the backward pass of the graph ending at ``root``.
 
     Each step highlights one node (in reverse topological order) and states, with numbers,
     "local partial × upstream = contribution" for each of its parents and, at a parent with
-    several consumers, the running sum at the join. The graph itself is not changed.
+    several consumers, the running sum at the join. ``seed`` is dL/d(root) (default 1, or
+    ones shaped like an array output). The graph itself is not changed.
     """
-    return BackwardStepper(root, interval_ms=interval_ms, partials=partials)
+    return BackwardStepper(root, interval_ms=interval_ms, partials=partials, seed=seed)
