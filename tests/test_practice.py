@@ -174,3 +174,16 @@ def test_bad_arguments_say_what_is_wrong(kwargs: dict, error: type, words: str) 
 def test_unknown_node_name_is_named() -> None:
     with pytest.raises(KeyError, match="no node named 'q'"):
         practice_graph(1).consumers("q")
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=seeds, fan_out=st.booleans())
+def test_hand_trace_mode_accepts_the_answer_key(seed: int, fan_out: bool) -> None:
+    """A practice graph goes straight into the hand-trace widget, which agrees with the key."""
+    from course_lib.widgets.handtrace import hand_trace
+
+    graph = practice_graph(seed, fan_out=fan_out)
+    widget = hand_trace(graph.build())
+    for name in graph.names[:-1]:
+        assert widget.check(name, graph.grads[name]).correct, (seed, name)
+        assert not widget.check(name, graph.grads[name] + 1.0).correct
