@@ -109,9 +109,11 @@ def _uses(order: list[Any]) -> dict[Any, int]:
 
 
 def default_seed(root: Any) -> Any:
-    """dL/dL for the output ``root``: 1, or an array of ones shaped like an array output."""
-    shape = getattr(root.data, "shape", ())
-    return np.ones_like(root.data, dtype=np.float64) if shape != () else 1.0
+    """dL/dL for the output ``root``: 1.0 for a number, ones shaped like an array output
+    (a 0-d array of 1 for an array engine's scalar loss)."""
+    if hasattr(root.data, "shape"):
+        return np.ones_like(root.data, dtype=np.float64)
+    return 1.0
 
 
 def backward_steps(root: Any, seed: Any = None) -> list[Step]:
