@@ -102,6 +102,8 @@ def test_every_mode_shows_the_same_matrix(mode: str) -> None:
     analytic_cells = cell_numbers(svgs(w.matrix.value)[0], 5)
     w.mode.value = mode
     assert f"({mode})" in w.matrix.value
+    how = {"analytic": "softmax_jacobian", "reverse mode": "softmax_vjp(p, e_i)"}
+    assert how.get(mode, "2C forward passes") in w.caption.value
     np.testing.assert_allclose(w.jacobian, w.analytic, atol=1e-9)
     assert w.differences["reverse mode"] < 1e-12
     assert w.differences["finite differences"] < 1e-8
