@@ -291,7 +291,8 @@ def _sentence(
         code += f".reshape({shape_t})"
     return (
         f"<b>{name}</b> {shape_t}: broadcasting {' and '.join(what)}. Backward sums over "
-        f"exactly those axes: <code>{name}.grad = {html.escape(code)}</code>, shape {shape_t}"
+        f"exactly {'that axis' if len(summed) == 1 else 'those axes'}: "
+        f"<code>{name}.grad = {html.escape(code)}</code>, shape {shape_t}"
         + (
             " (the added axes go away, the expanded ones stay as size 1)."
             if added and expanded
