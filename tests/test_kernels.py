@@ -2,6 +2,8 @@
 
 Every derivative is checked against central differences in float64 (the helpers below apply
 the course's (f(x + h e_j) - f(x - h e_j)) / 2h to numpy functions, one input at a time).
+Property tests run without hypothesis's per-example deadline: on a shared, loaded machine a
+finite-difference example can take longer than 200 ms, which is not a failure of the code.
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ def central_difference_gradient(f, z: np.ndarray, h: float = 1e-6) -> np.ndarray
 # logsumexp, softmax, log_softmax
 
 
+@settings(deadline=None)
 @given(logit_vectors())
 def test_softmax_matches_naive_formula_and_sums_to_one(z):
     naive = np.exp(z) / np.exp(z).sum()
@@ -89,11 +92,13 @@ def test_softmax_matches_naive_formula_and_sums_to_one(z):
     assert (p >= 0).all()
 
 
+@settings(deadline=None)
 @given(logit_vectors(), finite_floats(1e3))
 def test_softmax_ignores_a_constant_added_to_every_logit(z, c):
     np.testing.assert_allclose(softmax(z + c), softmax(z), rtol=1e-9, atol=1e-12)
 
 
+@settings(deadline=None)
 @given(logit_vectors())
 def test_logsumexp_and_log_softmax_match_naive_formulas(z):
     assert logsumexp(z) == pytest.approx(np.log(np.exp(z).sum()), rel=1e-12, abs=1e-12)
@@ -101,6 +106,7 @@ def test_logsumexp_and_log_softmax_match_naive_formulas(z):
     np.testing.assert_allclose(log_softmax(z), z - logsumexp(z), rtol=1e-12, atol=1e-12)
 
 
+@settings(deadline=None)
 @given(logit_batches())
 def test_axis_and_keepdims(z):
     np.testing.assert_allclose(softmax(z, axis=0), softmax(z.T, axis=-1).T, rtol=1e-12)
@@ -204,19 +210,21 @@ def test_a_graph_node_is_refused_with_a_hint():
 # the softmax Jacobian
 
 
+@settings(deadline=None)
 @given(logit_vectors())
 def test_jacobian_is_diag_p_minus_outer_p(z):
     p = softmax(z)
     np.testing.assert_allclose(softmax_jacobian(z), np.diag(p) - np.outer(p, p), atol=1e-15)
 
 
+@settings(deadline=None)
 @given(logit_vectors(bound=20.0))
 def test_jacobian_equals_finite_differences(z):
     numerical = central_difference_jacobian(softmax, z)
     np.testing.assert_allclose(softmax_jacobian(z), numerical, atol=1e-8)
 
 
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 @given(large_offsets, logit_vectors(bound=5.0))
 def test_jacobian_equals_finite_differences_at_large_magnitudes(offset, spread):
     z = offset + spread  # e.g. logits near 1e4, whose differences still matter
@@ -224,7 +232,7 @@ def test_jacobian_equals_finite_differences_at_large_magnitudes(offset, spread):
     np.testing.assert_allclose(softmax_jacobian(z), numerical, atol=1e-7)
 
 
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 @given(logit_vectors(bound=1e4))
 def test_jacobian_stays_finite_and_exact_for_huge_gaps(z):
     jac = softmax_jacobian(z)
@@ -233,6 +241,7 @@ def test_jacobian_stays_finite_and_exact_for_huge_gaps(z):
     np.testing.assert_allclose(jac, np.diag(p) - np.outer(p, p), atol=1e-15)
 
 
+@settings(deadline=None)
 @given(logit_vectors())
 def test_jacobian_rows_are_reverse_mode_rows(z):
     """softmax_vjp with a one-hot upstream e_i is one reverse-mode sweep: row i of J."""
@@ -242,6 +251,7 @@ def test_jacobian_rows_are_reverse_mode_rows(z):
     np.testing.assert_allclose(rows, jac, atol=1e-15)
 
 
+@settings(deadline=None)
 @given(logit_vectors())
 def test_jacobian_is_symmetric_with_zero_row_sums(z):
     jac = softmax_jacobian(z)
@@ -249,6 +259,7 @@ def test_jacobian_is_symmetric_with_zero_row_sums(z):
     np.testing.assert_allclose(jac.sum(axis=1), 0.0, atol=1e-15)
 
 
+@settings(deadline=None)
 @given(logit_batches())
 def test_batch_jacobian_is_the_stack_of_row_jacobians(z):
     stack = softmax_jacobian(z)
@@ -282,6 +293,7 @@ def test_jacobian_bad_inputs():
 # the VJP
 
 
+@settings(deadline=None)
 @given(logit_vectors(), st.data())
 def test_vjp_equals_jacobian_transpose_times_g(z, data):
     g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
@@ -289,6 +301,7 @@ def test_vjp_equals_jacobian_transpose_times_g(z, data):
     np.testing.assert_allclose(softmax_vjp(p, g), softmax_jacobian(z).T @ g, atol=1e-12)
 
 
+@settings(deadline=None)
 @given(logit_batches(bound=1e4), st.data())
 def test_batch_vjp_equals_jacobian_transpose_times_g_row_by_row(z, data):
     g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
@@ -296,6 +309,7 @@ def test_batch_vjp_equals_jacobian_transpose_times_g_row_by_row(z, data):
     np.testing.assert_allclose(softmax_vjp(softmax(z), g), expected, atol=1e-12)
 
 
+@settings(deadline=None)
 @given(logit_vectors(bound=20.0), st.data())
 def test_vjp_equals_finite_differences_of_g_dot_softmax(z, data):
     g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
@@ -325,6 +339,7 @@ def test_vjp_bad_inputs_name_both_shapes():
         softmax_vjp([0.5, 0.5], ["a", "b"])
 
 
+@settings(deadline=None)
 @given(logit_batches(), st.data())
 def test_vjp_along_axis_0_matches_the_transposed_problem(z, data):
     g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
@@ -342,6 +357,7 @@ def test_vjp_along_axis_0_matches_the_transposed_problem(z, data):
 # log-softmax: Jacobian and VJP (not symmetric, unlike softmax's)
 
 
+@settings(deadline=None)
 @given(logit_vectors(bound=20.0))
 def test_log_softmax_jacobian_equals_finite_differences(z):
     p = softmax(z)
@@ -350,6 +366,7 @@ def test_log_softmax_jacobian_equals_finite_differences(z):
     np.testing.assert_allclose(jac, central_difference_jacobian(log_softmax, z), atol=1e-8)
 
 
+@settings(deadline=None)
 @given(logit_batches(bound=1e4), st.data())
 def test_log_softmax_vjp_equals_jacobian_transpose_times_g(z, data):
     g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
@@ -357,6 +374,7 @@ def test_log_softmax_vjp_equals_jacobian_transpose_times_g(z, data):
     np.testing.assert_allclose(log_softmax_vjp(log_softmax(z), g), expected, atol=1e-11)
 
 
+@settings(deadline=None)
 @given(logit_vectors(bound=20.0), st.data())
 def test_log_softmax_vjp_equals_finite_differences(z, data):
     g = data.draw(hnp.arrays(np.float64, z.shape, elements=finite_floats(10.0)))
@@ -412,6 +430,7 @@ def logits_and_soft_labels(draw, bound: float = 10.0):
     return z, weights / weights.sum(axis=1, keepdims=True)
 
 
+@settings(deadline=None)
 @given(logits_and_indices())
 def test_cross_entropy_loss_matches_the_naive_definition(case):
     z, labels = case
@@ -424,6 +443,7 @@ def test_cross_entropy_loss_matches_the_naive_definition(case):
     np.testing.assert_allclose(onehot.grad(), result.grad(), atol=1e-15)
 
 
+@settings(deadline=None)
 @given(logits_and_indices())
 def test_cross_entropy_gradient_is_p_minus_y_over_n_and_matches_finite_differences(case):
     z, labels = case
@@ -435,6 +455,7 @@ def test_cross_entropy_gradient_is_p_minus_y_over_n_and_matches_finite_differenc
     np.testing.assert_allclose(result.grad(), numerical, atol=1e-8)
 
 
+@settings(deadline=None)
 @given(logits_and_soft_labels())
 def test_cross_entropy_with_probability_rows_matches_finite_differences(case):
     z, y = case
@@ -444,6 +465,7 @@ def test_cross_entropy_with_probability_rows_matches_finite_differences(case):
     np.testing.assert_allclose(result.grad(), numerical, atol=1e-8)
 
 
+@settings(deadline=None)
 @given(logits_and_indices())
 def test_chaining_the_dense_jacobian_gives_the_same_gradient(case):
     """dL/dz = Jᵀ (dL/dp) with dL/dp_i = -y_i / (N p_i): the Jacobian cancels into P - Y."""
@@ -457,6 +479,7 @@ def test_chaining_the_dense_jacobian_gives_the_same_gradient(case):
     np.testing.assert_allclose(softmax_cross_entropy(z, labels).grad(), chained, atol=1e-9)
 
 
+@settings(deadline=None)
 @given(logits_and_indices(bound=1e4))
 def test_cross_entropy_finite_and_correct_at_plus_minus_1e4(case):
     z, labels = case

@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -163,6 +163,7 @@ def test_contrast_view_shows_the_diagonal_sigmoid_jacobian() -> None:
     np.testing.assert_allclose(w.sigmoid_jacobian, np.diag(s * (1 - s)), atol=1e-15)
 
 
+@settings(deadline=None)
 @given(
     hnp.arrays(np.float64, st.integers(2, 10), elements=st.floats(-6, 6)),
     st.floats(0.1, 5.0),
