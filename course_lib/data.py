@@ -45,6 +45,7 @@ import urllib.request
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -62,7 +63,9 @@ __all__ = [
     "IdxFormatError",
     "clear_memory_cache",
     "default_cache_dir",
+    "MnistFiles",
     "load_mnist",
+    "locate_mnist",
 ]
 
 DATA_ENV = "COURSE_LIB_DATA"
@@ -507,6 +510,75 @@ def _download(
 # ----------------------------------------------------------------------------- the loader
 
 
+class MnistFiles(NamedTuple):
+    """Where a split's two IDX files are, and which source they came from."""
+
+    images: Path
+    labels: Path
+    source: str  # "folder argument", "$COURSE_LIB_DATA" or "cache"
+
+
+def _checksum_table(split: str, checksums: Mapping[str, str] | None) -> Mapping[str, str]:
+    if split not in FILES:
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    table = SHA256 if checksums is None else checksums
+    missing = [name for name in FILES[split] if name not in table]
+    if missing:
+        raise ValueError(f"no expected SHA-256 given for {', '.join(missing)}")
+    return table
+
+
+def locate_mnist(
+    split: str = "train",
+    folder: str | os.PathLike[str] | None = None,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    download: bool = True,
+    mirrors: Sequence[str] | None = None,
+    checksums: Mapping[str, str] | None = None,
+    progress: bool = True,
+    timeout: float = 30.0,
+) -> MnistFiles:
+    """Find (or download into the cache) the split's two files; see :func:`load_mnist`.
+
+    Files found in a folder or the cache are not verified here (:func:`load_mnist` does that);
+    downloaded files are verified before they are kept.
+    """
+    table = _checksum_table(split, checksums)
+    names = FILES[split]
+    env_folder = os.environ.get(DATA_ENV)
+    if folder is not None:
+        source = "folder argument"
+        found = _require_files(Path(folder).expanduser(), names, "The folder", split)
+    elif env_folder:
+        source = f"${DATA_ENV}"
+        found = _require_files(Path(env_folder).expanduser(), names, f"{DATA_ENV} points to", split)
+    else:  # the cache, filled by a download when a file is missing
+        source = "cache"
+        cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+        mnist_dir = cache / "mnist"
+        found = []
+        for name in names:
+            path = _find_file(mnist_dir, name)
+            if path is None:
+                if not download:
+                    raise DataNotFoundError(
+                        f"{name}(.gz) is not in the cache {mnist_dir} and download=False. "
+                        + _offline_help(split)
+                    )
+                path = _download(
+                    name,
+                    table[name],
+                    mnist_dir,
+                    MIRRORS if mirrors is None else mirrors,
+                    split=split,
+                    timeout=timeout,
+                    progress=progress,
+                )
+            found.append(path)
+    return MnistFiles(found[0], found[1], source)
+
+
 def load_mnist(
     split: str = "train",
     folder: str | os.PathLike[str] | None = None,
@@ -545,54 +617,27 @@ def load_mnist(
         IdxFormatError: a bad IDX header, or sizes that do not match the content.
         DownloadError: no mirror could be reached.
     """
-    if split not in FILES:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    names = FILES[split]
-    table = SHA256 if checksums is None else checksums
-    missing = [name for name in names if name not in table]
-    if missing:
-        raise ValueError(f"no expected SHA-256 given for {', '.join(missing)}")
-
-    env_folder = os.environ.get(DATA_ENV)
-    if folder is not None:
-        source = "folder argument"
-        paths = _require_files(Path(folder).expanduser(), names, "The folder", split)
-    elif env_folder:
-        source = f"${DATA_ENV}"
-        paths = _require_files(Path(env_folder).expanduser(), names, f"{DATA_ENV} points to", split)
-    else:
-        source = "cache"
-        cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
-        mnist_dir = cache / "mnist"
-        paths = []
-        for name in names:
-            found = _find_file(mnist_dir, name)
-            if found is None:
-                if not download:
-                    raise DataNotFoundError(
-                        f"{name}(.gz) is not in the cache {mnist_dir} and download=False. "
-                        + _offline_help(split)
-                    )
-                found = _download(
-                    name,
-                    table[name],
-                    mnist_dir,
-                    MIRRORS if mirrors is None else mirrors,
-                    split=split,
-                    timeout=timeout,
-                    progress=progress,
-                )
-            paths.append(found)
-
-    images_u8 = _load_verified(paths[0], names[0], table[names[0]], source)
-    labels_u8 = _load_verified(paths[1], names[1], table[names[1]], source)
+    table = _checksum_table(split, checksums)
+    image_name, label_name = FILES[split]
+    files = locate_mnist(
+        split,
+        folder,
+        cache_dir=cache_dir,
+        download=download,
+        mirrors=mirrors,
+        checksums=table,
+        progress=progress,
+        timeout=timeout,
+    )
+    images_u8 = _load_verified(files.images, image_name, table[image_name], files.source)
+    labels_u8 = _load_verified(files.labels, label_name, table[label_name], files.source)
     if images_u8.shape[0] != labels_u8.shape[0]:
         raise IdxFormatError(
-            f"{paths[0]} holds {images_u8.shape[0]} images but {paths[1]} holds "
+            f"{files.images} holds {images_u8.shape[0]} images but {files.labels} holds "
             f"{labels_u8.shape[0]} labels."
         )
     if labels_u8.size and labels_u8.max() > 9:
-        raise IdxFormatError(f"{paths[1]} holds a label {labels_u8.max()}; digits are 0..9.")
+        raise IdxFormatError(f"{files.labels} holds a label {labels_u8.max()}; digits are 0..9.")
     images = np.empty((images_u8.shape[0], _IMAGE_SIDE * _IMAGE_SIDE), dtype=np.float32)
     np.divide(images_u8.reshape(images.shape), np.float32(255), out=images, dtype=np.float32)
     return images, labels_u8.astype(np.int64)

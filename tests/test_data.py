@@ -31,6 +31,7 @@ from course_lib.data import (
     IdxFormatError,
     default_cache_dir,
     load_mnist,
+    locate_mnist,
 )
 
 # Read before the autouse fixture below removes the variable from each test's environment.
@@ -187,6 +188,20 @@ def test_folder_argument_beats_env_var_beats_cache(monkeypatch, tmp_path):
     assert_same(load_mnist("test", checksums=sha(b)), images_b, labels_b)
     monkeypatch.delenv(DATA_ENV)
     assert_same(load_mnist("test", checksums=sha(c), download=False), images_c, labels_c)
+    # locate_mnist says where the files were found.
+    monkeypatch.setenv(DATA_ENV, str(tmp_path / "b"))
+    found = locate_mnist("test", folder=tmp_path / "a", checksums=sha(a))
+    assert found == (
+        tmp_path / "a" / f"{FILES['test'][0]}.gz",
+        tmp_path / "a" / f"{FILES['test'][1]}.gz",
+        "folder argument",
+    )
+    assert locate_mnist("test", checksums=sha(b)).source == "$COURSE_LIB_DATA"
+    monkeypatch.delenv(DATA_ENV)
+    assert (
+        locate_mnist("test", checksums=sha(c), download=False).images.parent
+        == tmp_path / "cache" / "mnist"
+    )
 
 
 def test_no_silent_fallback_when_the_chosen_folder_is_bad(monkeypatch, tmp_path):
