@@ -146,21 +146,25 @@ def test_classes_slider_shows_more_or_fewer_logits() -> None:
 
 def test_contrast_view_shows_the_diagonal_sigmoid_jacobian() -> None:
     w = jacobian_explorer(logits=(1.0, 2.0, 3.0, 0.0))
-    assert len(svgs(w.matrix.value)) == 1
+    assert w.sigmoid_bars.value == w.sigmoid_matrix.value == ""
     w.contrast.value = True
     z = np.array([1.0, 2.0, 3.0, 0.0])
     s = sigmoid(z)
-    bars, sig_bars = svgs(w.bars.value)
+    (sig_bars,) = svgs(w.sigmoid_bars.value)
     assert bar_numbers(sig_bars, 4) == [fmt(v) for v in s]
-    _, sig_heat = svgs(w.matrix.value)
+    (sig_heat,) = svgs(w.sigmoid_matrix.value)
     cells = cell_numbers(sig_heat, 4)
     np.testing.assert_array_equal(cells, expected_cells(np.diag(s * (1 - s))))
     assert (cells[~np.eye(4, dtype=bool)] == "0.000").all()
-    assert "sigmoid: 4 of 16 (diagonal only)" in w.matrix.value
+    assert "sigmoid: 4 of 16 entries non-zero (diagonal" in w.sigmoid_matrix.value
+    assert "softmax: 16 of 16 entries non-zero (dense" in w.matrix.value
     w.row.value = 1
     assert f"{fmt(s[1])} × (1 − {fmt(s[1])}) = <b>{fmt(s[1] * (1 - s[1]))}</b>" in w.row_view.value
     w.mode.value = "reverse mode"
     np.testing.assert_allclose(w.sigmoid_jacobian, np.diag(s * (1 - s)), atol=1e-15)
+    w.contrast.value = False
+    assert w.sigmoid_bars.value == w.sigmoid_matrix.value == ""
+    assert "sigmoid row" not in w.row_view.value
 
 
 @settings(deadline=None)

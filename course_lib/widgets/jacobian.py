@@ -108,7 +108,8 @@ class JacobianExplorer(widgets.HBox):
     Controls: ``classes`` (IntSlider), ``logit_sliders`` (ten FloatSliders, the first
     ``classes`` shown), ``temperature`` (FloatSlider), ``row`` (IntSlider i), ``mode``
     (ToggleButtons over :data:`MODES`), ``contrast`` (Checkbox: show the sigmoid's Jacobian).
-    Views (HTML): ``caption`` (how the current mode computes J), ``bars``, ``matrix``,
+    Views (HTML): ``caption`` (how the current mode computes J), ``bars`` and ``matrix`` (p and
+    its Jacobian), ``sigmoid_bars`` and ``sigmoid_matrix`` (the contrast row, empty when off),
     ``row_view``. State after each update: ``z``, ``p``,
     ``jacobian`` (the matrix shown, by the current mode), ``analytic``, ``differences``
     (max |mode - analytic| for each mode) and, with the contrast on, ``sigmoid_jacobian``.
@@ -162,6 +163,8 @@ class JacobianExplorer(widgets.HBox):
         self.contrast = widgets.Checkbox(value=False, description="contrast: elementwise sigmoid")
         self.bars = widgets.HTML()
         self.matrix = widgets.HTML()
+        self.sigmoid_bars = widgets.HTML()
+        self.sigmoid_matrix = widgets.HTML()
         self.row_view = widgets.HTML()
         self.caption = widgets.HTML()
         self._busy = False
@@ -170,7 +173,13 @@ class JacobianExplorer(widgets.HBox):
             layout=widgets.Layout(min_width="270px"),
         )
         views = widgets.VBox(
-            [self.mode, self.caption, widgets.HBox([self.bars, self.matrix]), self.row_view]
+            [
+                self.mode,
+                self.caption,
+                widgets.HBox([self.bars, self.matrix]),
+                widgets.HBox([self.sigmoid_bars, self.sigmoid_matrix]),
+                self.row_view,
+            ]
         )
         super().__init__([controls, views])
         for w in (
@@ -220,35 +229,26 @@ class JacobianExplorer(widgets.HBox):
         c, t, i = self.classes.value, self.temperature.value, self.row.value
         labels = [str(k) for k in range(c)]
         vmax = 0.25 / t  # |J_ij| ≤ 1/(4T) for softmax and for sigmoid: a fixed scale
-        bars = bar_chart(self.p, title="p = softmax(z / T)", labels=labels, highlight=i)
-        mats = heatmap(
+        self.bars.value = bar_chart(self.p, title="p = softmax(z / T)", labels=labels, highlight=i)
+        self.matrix.value = heatmap(
             self.jacobian, title=f"J = ∂p/∂z ({self.mode.value})", vmax=vmax, highlight_row=i
-        )
+        ) + _nonzero_note("softmax", self.analytic, "dense: every p_i depends on every z_j")
         if self.contrast.value:
-            bars += bar_chart(
+            self.sigmoid_bars.value = bar_chart(
                 self.s,
                 title="s = σ(z / T), elementwise",
                 labels=labels,
                 highlight=i,
                 color="#55a868",
             )
-            mats += heatmap(
+            self.sigmoid_matrix.value = heatmap(
                 self.sigmoid_jacobian,
                 title=f"∂s/∂z ({self.mode.value})",
                 vmax=vmax,
                 highlight_row=i,
-            )
-        nonzero = int((np.abs(self.analytic) > 1e-12).sum())
-        note = (
-            f"<div style='font-size:12px;color:#555'>softmax: {nonzero} of {c * c} entries "
-            "non-zero (dense)"
-        )
-        if self.contrast.value:
-            s_nonzero = int((np.abs(self.sigmoid_jacobian) > 1e-12).sum())
-            note += f"; sigmoid: {s_nonzero} of {c * c} (diagonal only)"
-        note += "</div>"
-        self.bars.value = f"<div style='display:flex;flex-direction:column'>{bars}</div>"
-        self.matrix.value = f"<div style='display:flex;gap:12px'>{mats}</div>{note}"
+            ) + _nonzero_note("sigmoid", self.sigmoid_jacobian, "diagonal: s_i depends on z_i only")
+        else:
+            self.sigmoid_bars.value = self.sigmoid_matrix.value = ""
         self.row_view.value = self._row_html(i, t) + self._agreement_html()
         self.caption.value = (
             f"<div style='font-size:12px;color:#444'>{CAPTIONS[self.mode.value]}</div>"
@@ -300,6 +300,14 @@ class JacobianExplorer(widgets.HBox):
                 f"<span style='color:{colour}'>{html.escape(m)} vs analytic: {verdict}</span>"
             )
         return "<div style='font-size:12px'>" + "; ".join(parts) + "</div>"
+
+
+def _nonzero_note(name: str, matrix: np.ndarray, why: str) -> str:
+    count = int((np.abs(matrix) > 1e-12).sum())
+    return (
+        f"<div style='font-size:12px;color:#555'>{name}: {count} of {matrix.size} entries "
+        f"non-zero ({html.escape(why)})</div>"
+    )
 
 
 def jacobian_explorer(
