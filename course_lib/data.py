@@ -455,6 +455,21 @@ def _download_one(
                 tmp.unlink()
 
 
+_STALE_SECONDS = 3600.0
+
+
+def _remove_stale_parts(folder: Path) -> None:
+    """Delete temporary ``.part`` files that a killed download left (older than an hour).
+
+    Younger ones may belong to a download running in another process, so they stay.
+    """
+    now = time.time()
+    for part in folder.glob(".*.part"):
+        with contextlib.suppress(OSError):
+            if now - part.stat().st_mtime > _STALE_SECONDS:
+                part.unlink()
+
+
 # What a mirror that cannot deliver raises: URLError (HTTPError is one), a refused or reset
 # connection, a timeout, a broken HTTP exchange; ValueError for a malformed URL in the list.
 _NETWORK_ERRORS = (
@@ -478,6 +493,7 @@ def _download(
 ) -> Path:
     """Fetch ``name.gz`` into ``folder`` from the first mirror that delivers a verified file."""
     folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_parts(folder)
     target = folder / f"{name}.gz"
     failures: list[str] = []
     content_error: DataError | None = None
@@ -490,8 +506,13 @@ def _download(
             content_error = exc
             failures.append(f"  {url}: {exc}")
         except _NETWORK_ERRORS as exc:  # URLError, HTTPError, timeouts, refused connections
-            reason = getattr(exc, "reason", None) or exc
-            failures.append(f"  {url}: {type(exc).__name__}: {reason}")
+            if isinstance(exc, urllib.error.HTTPError):
+                detail = str(exc)  # "HTTP Error 404: Not Found"
+            else:  # a URLError's reason is often the socket error itself: name that
+                reason = getattr(exc, "reason", None)
+                cause = reason if isinstance(reason, BaseException) else exc
+                detail = f"{type(cause).__name__}: {cause}"
+            failures.append(f"  {url}: {detail}")
     if not mirrors:
         failures.append("  (the list of mirrors is empty)")
     tried = "\n".join(failures)

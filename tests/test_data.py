@@ -460,6 +460,20 @@ def test_download_good_files_then_use_the_cache(server, tmp_path):
     assert server.requests == []
 
 
+def test_download_removes_parts_left_by_a_killed_download(server, tmp_path):
+    contents, images, labels = make_split("test")
+    write(server.root / "good", contents)
+    cache = cache_dir(tmp_path)
+    cache.mkdir(parents=True)
+    old = cache / ".t10k-images-idx3-ubyte.abc123.part"
+    old.write_bytes(b"half a download")
+    os.utime(old, (old.stat().st_atime - 7200, old.stat().st_mtime - 7200))
+    young = cache / ".t10k-images-idx3-ubyte.def456.part"  # maybe another process's download
+    young.write_bytes(b"in progress")
+    assert_same(download([server.url + "/good/"], sha(contents)), images, labels)
+    assert not old.exists() and young.exists()
+
+
 def test_download_fetches_only_what_is_missing(server, tmp_path):
     contents, images, labels = make_split("test")
     write(server.root / "good", contents)
@@ -570,8 +584,11 @@ def test_every_mirror_failing_lists_every_attempt(server, tmp_path):
     write(server.root / "bad", corrupted)
     refused = closed_port_url()
     with pytest.raises(ChecksumError) as err:  # bad content is the more telling failure
-        download([refused, server.url + "/bad/"], sha(contents))
-    assert refused in str(err.value) and "/bad/" in str(err.value)
+        download([refused, server.url + "/missing/", server.url + "/bad/"], sha(contents))
+    message = str(err.value)
+    assert refused in message and "ConnectionRefusedError" in message
+    assert "/missing/t10k-images-idx3-ubyte.gz: HTTP Error 404" in message
+    assert "/bad/t10k-images-idx3-ubyte.gz: SHA-256 mismatch" in message
     with pytest.raises(DownloadError, match="empty"):
         download([], sha(contents))
 
