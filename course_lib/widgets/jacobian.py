@@ -160,7 +160,9 @@ class JacobianExplorer(widgets.HBox):
             description="J by",
             style={"button_width": "130px"},
         )
-        self.contrast = widgets.Checkbox(value=False, description="contrast: elementwise sigmoid")
+        self.contrast = widgets.Checkbox(
+            value=False, description="contrast: elementwise sigmoid", indent=False
+        )
         self.bars = widgets.HTML()
         self.matrix = widgets.HTML()
         self.sigmoid_bars = widgets.HTML()
@@ -256,7 +258,9 @@ class JacobianExplorer(widgets.HBox):
 
     def _row_html(self, i: int, t: float) -> str:
         p = self.p
-        scale = "" if t == 1.0 else f" / {t:.2f}"
+        scale = (
+            "" if abs(t - 1.0) < 1e-9 else f" / {t:.2f}"
+        )  # the slider may send 1.0000000000000002
         head = (
             f"<b>Row i = {i}</b>: J<sub>{i}j</sub> = ∂p<sub>{i}</sub>/∂z<sub>j</sub> = "
             f"p<sub>{i}</sub>(δ<sub>{i}j</sub> − p<sub>j</sub>){' / T' if scale else ''}"
@@ -305,8 +309,8 @@ class JacobianExplorer(widgets.HBox):
 def _nonzero_note(name: str, matrix: np.ndarray, why: str) -> str:
     count = int((np.abs(matrix) > 1e-12).sum())
     return (
-        f"<div style='font-size:12px;color:#555'>{name}: {count} of {matrix.size} entries "
-        f"non-zero ({html.escape(why)})</div>"
+        "<div style='font-size:12px;line-height:1.3;color:#555;max-width:300px'>"
+        f"{name}: {count} of {matrix.size} entries non-zero ({html.escape(why)})</div>"
     )
 
 
