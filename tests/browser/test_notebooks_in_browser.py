@@ -3,19 +3,22 @@
 For each ``notebooks/*.ipynb`` (found when the tests are collected, so a new notebook is
 covered without touching this file): open it, Run All from the Run menu, wait until every code
 cell has run and the kernel is idle, and check that no cell shows an error. Then find the
-notebook's main widget, check that it rendered, move one of its sliders with the keyboard and
-check that what the widget shows changes: the new text is computed by the kernel, so this
-proves the whole browser ↔ kernel round trip works.
+notebook's main widget, check that it rendered, move one of its controls as a learner would
+and check that what the widget shows changes: the new view is computed by the kernel, so this
+proves the whole browser <-> kernel round trip works.
 
 The main widget is found by this rule:
 
 1. the first widget carrying the CSS class ``tgf-main`` (``widget.add_class("tgf-main")``),
-   for a notebook whose main widget is not its first slider;
-2. otherwise the first widget output that contains a slider.
+   for a notebook whose main widget is not its first explorer;
+2. otherwise the first widget output with a slider, toggle buttons or a dropdown (the
+   explorers have these; quizzes and hand-trace boxes have radio buttons, text boxes and
+   buttons, so they are not taken for the main widget).
 
-Inside it, the test presses ArrowRight on the first visible slider's handle (ArrowLeft if it
-is at its maximum) and waits for the widget's HTML views to change (not the slider's own
-readout, which the browser updates by itself).
+Inside it, the test moves the first visible slider with the keyboard (ArrowRight, or ArrowLeft
+at its maximum), or else clicks an unselected toggle button, or else picks the dropdown's next
+option; then it waits for the widget's HTML views to change (not the control's own readout,
+which the browser updates by itself).
 
 Set TGF_NOTEBOOKS to another folder to run these tests on notebooks outside the repository.
 """
@@ -37,7 +40,7 @@ NOTEBOOK_PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 OPEN_TIMEOUT_MS = 30_000  # JupyterLab page and kernel start
 RUN_ALL_TIMEOUT_MS = 50_000  # every cell of one notebook (MNIST trains for a few seconds)
-WIDGET_TIMEOUT_MS = 10_000  # one slider move answered by the kernel
+WIDGET_TIMEOUT_MS = 10_000  # one control change answered by the kernel
 
 ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 # JupyterLab shows a traceback as a stderr-type output. A stderr stream that is only a
@@ -50,6 +53,12 @@ ERROR_PATTERN = r"Traceback|Error\b|Exception\b"
 # What a widget shows: its HTML views. An HTML view is compared by its markup (a chart may change
 # shape without changing text), an HTMLMath view by its text (typesetting rewrites markup).
 VIEWS = ".widget-html-content, .widget-htmlmath-content"
+# The controls the test knows how to change, in the order it prefers them.
+CONTROLS = {
+    "slider": ".widget-slider:visible",
+    "toggle buttons": ".widget-toggle-buttons:visible",
+    "dropdown": ".widget-dropdown:visible",
+}
 SNAPSHOT_JS = """(el) => [...el.querySelectorAll('.widget-html-content, .widget-htmlmath-content')]
     .map(e => e.classList.contains('widget-html-content') ? e.innerHTML : e.textContent)
     .join('\\n')"""
@@ -135,18 +144,7 @@ def test_notebook_runs_and_its_main_widget_responds(
     )
     save_screenshot(page, notebook.stem)
 
-    slider = main.locator(".widget-slider:visible").first
-    readout = slider.locator(".widget-readout")
-    handle = slider.locator(".noUi-handle").first
-    old_readout = readout.text_content() if readout.count() else None
-    handle.focus()
-    handle.press("ArrowRight")
-    if readout.count() and readout.text_content() == old_readout:
-        handle.press("ArrowLeft")  # the slider was at its maximum
-    new_readout = readout.text_content() if readout.count() else None
-    assert new_readout != old_readout or old_readout is None, (
-        f"{notebook.name}: the slider did not move with the arrow keys (readout {old_readout})"
-    )
+    moved = move_a_control(main, notebook)
     try:
         page.wait_for_function(
             f"([el, before]) => ({SNAPSHOT_JS})(el) !== before",
@@ -156,12 +154,17 @@ def test_notebook_runs_and_its_main_widget_responds(
     except Exception:
         save_screenshot(page, f"{notebook.stem}-FAILED")
         pytest.fail(
-            f"{notebook.name}: moved the main widget's slider ({old_readout} -> {new_readout}) "
-            f"but what the widget shows did not change within {WIDGET_TIMEOUT_MS / 1000:.0f} s: "
-            "the kernel did not answer the move"
+            f"{notebook.name}: changed the main widget's {moved}, but what the widget shows "
+            f"did not change within {WIDGET_TIMEOUT_MS / 1000:.0f} s: the kernel did not answer"
         )
+    # A tall widget is clipped by the notebook's scroll area: grow the window to fit it first.
+    box = main.bounding_box()
+    if box and box["height"] > 700:
+        page.set_viewport_size({"width": 1280, "height": int(box["height"]) + 300})
+        page.wait_for_timeout(300)  # JupyterLab re-lays out on resize
+        main.scroll_into_view_if_needed()
     save_screenshot(main, f"{notebook.stem}-widget")
-    assert not error_texts(page), f"{notebook.name}: moving the slider led to an error"
+    assert not error_texts(page), f"{notebook.name}: changing the {moved} led to an error"
 
     total = time.perf_counter() - started
     record_property("browser_seconds", round(total, 1))
@@ -181,21 +184,57 @@ def error_texts(page) -> list[str]:
 
 
 def main_widget(page, notebook: Path):
+    """The ``tgf-main`` widget, else the first widget output holding one of CONTROLS."""
+    any_control = ", ".join(CONTROLS.values())
     marked = page.locator(f"{ACTIVE} .tgf-main")
     if marked.count():
         main = marked.first
-        assert main.locator(".widget-slider:visible").count(), (
-            f"{notebook.name}: the widget marked tgf-main has no slider to move"
+        assert main.locator(any_control).count(), (
+            f"{notebook.name}: the widget marked tgf-main has no slider, toggle buttons or "
+            "dropdown to change"
         )
         return main
-    with_slider = page.locator(f"{ACTIVE} .jp-OutputArea-output").filter(
-        has=page.locator(".widget-slider:visible")
+    explorers = page.locator(f"{ACTIVE} .jp-OutputArea-output").filter(
+        has=page.locator(any_control)
     )
-    assert with_slider.count(), (
-        f"{notebook.name}: no widget with a slider found; every notebook needs a live widget "
-        "(mark the main one with widget.add_class('tgf-main'))"
+    assert explorers.count(), (
+        f"{notebook.name}: no widget with a slider, toggle buttons or dropdown was found; every "
+        "notebook needs a live widget (mark the main one with widget.add_class('tgf-main'))"
     )
-    return with_slider.first
+    return explorers.first
+
+
+def move_a_control(main, notebook: Path) -> str:
+    """Change one control of ``main`` as a learner would; says what changed, for messages."""
+    slider = main.locator(CONTROLS["slider"])
+    if slider.count():
+        slider = slider.first
+        readout = slider.locator(".widget-readout")
+        handle = slider.locator(".noUi-handle").first
+        old = readout.text_content() if readout.count() else None
+        handle.focus()
+        handle.press("ArrowRight")
+        if readout.count() and readout.text_content() == old:
+            handle.press("ArrowLeft")  # it was at its maximum
+        new = readout.text_content() if readout.count() else None
+        assert old is None or new != old, (
+            f"{notebook.name}: the slider did not move with the arrow keys (readout {old})"
+        )
+        return f"slider ({old} -> {new})"
+    toggles = main.locator(CONTROLS["toggle buttons"])
+    if toggles.count():
+        choices = toggles.first.locator("button:not(.mod-active):not([disabled])")
+        assert choices.count(), f"{notebook.name}: the toggle buttons have nothing to switch to"
+        label = (choices.first.text_content() or "").strip()
+        choices.first.click()
+        return f"toggle buttons (clicked {label!r})"
+    select = main.locator(CONTROLS["dropdown"]).first.locator("select")
+    options = select.locator("option")
+    assert options.count() > 1, f"{notebook.name}: the dropdown has only one option"
+    current = select.evaluate("(s) => s.selectedIndex")
+    target = (current + 1) % options.count()
+    select.select_option(index=target)
+    return f"dropdown ({options.nth(target).text_content()!r})"
 
 
 def settled_view(main, timeout_s: float = 5.0) -> str:
