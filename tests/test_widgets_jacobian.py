@@ -122,8 +122,8 @@ def test_temperature_divides_logits_and_scales_the_jacobian() -> None:
     assert f"{fmt(p[0])} × (1 − {fmt(p[0])}) / 2.00" in w.row_view.value
     w.mode.value = "finite differences"  # the 1/T from the chain rule shows up numerically too
     np.testing.assert_allclose(w.jacobian, softmax_jacobian(u) / 2.0, atol=1e-9)
-    # A browser's slider sends 0.1 + 18 × 0.05 = 1.0000000000000002 for "1.00": no "/ T" then.
-    w.temperature.value = 0.1 + 18 * 0.05
+    # A browser's slider, snapping to its step grid, may send 1.0000000000000002 for "1.00".
+    w.temperature.value = 1.0000000000000002
     assert w.temperature.value != 1.0 and "/ 1.00" not in w.row_view.value
 
 

@@ -258,9 +258,8 @@ class JacobianExplorer(widgets.HBox):
 
     def _row_html(self, i: int, t: float) -> str:
         p = self.p
-        scale = (
-            "" if abs(t - 1.0) < 1e-9 else f" / {t:.2f}"
-        )  # the slider may send 1.0000000000000002
+        # "/ T" only when T is not 1 (a browser's slider may send 1.0000000000000002 for 1)
+        scale = "" if abs(t - 1.0) < 1e-9 else f" / {t:.2f}"
         head = (
             f"<b>Row i = {i}</b>: J<sub>{i}j</sub> = ∂p<sub>{i}</sub>/∂z<sub>j</sub> = "
             f"p<sub>{i}</sub>(δ<sub>{i}j</sub> − p<sub>j</sub>){' / T' if scale else ''}"
