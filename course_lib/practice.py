@@ -14,12 +14,18 @@ differences by nudging that node alone and re-running everything downstream of i
 
 ``practice_sheet(seed)`` prints a sheet as text: a different graph for every seed, so an
 instructor can hand each student their own sheet, and the same seed always gives the same one.
+From a shell, one sheet per seed, separated by form feeds (a new page when printed)::
+
+    python -m course_lib.practice 101 102 103            # the sheets for three students
+    python -m course_lib.practice 101 102 103 --answers  # the same sheets with their keys
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import random
+import sys
 from dataclasses import dataclass
 
 from course_lib.scalar import Value
@@ -334,3 +340,29 @@ def _finite_difference(
 
 def _friendly(x: float) -> str:
     return str(int(x)) if x.is_integer() else f"{x:g}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print one practice sheet per seed (``python -m course_lib.practice SEED ...``)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m course_lib.practice",
+        description="Print hand-trace practice sheets, one per seed (a form feed between them).",
+    )
+    parser.add_argument("seeds", nargs="+", type=int, help="one integer seed per sheet")
+    parser.add_argument("--size", type=int, default=None, help="operation nodes, 3 to 6")
+    parser.add_argument("--tree", action="store_true", help="no fan-out (every node used once)")
+    parser.add_argument("--answers", action="store_true", help="add each sheet's answer key")
+    args = parser.parse_args(argv)
+    try:
+        sheets = [
+            practice_sheet(seed, args.size, fan_out=not args.tree, answers=args.answers)
+            for seed in args.seeds
+        ]
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
+    sys.stdout.write("\f".join(sheets))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

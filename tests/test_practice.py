@@ -187,3 +187,17 @@ def test_hand_trace_mode_accepts_the_answer_key(seed: int, fan_out: bool) -> Non
     for name in graph.names[:-1]:
         assert widget.check(name, graph.grads[name]).correct, (seed, name)
         assert not widget.check(name, graph.grads[name] + 1.0).correct
+
+
+def test_command_line_prints_one_sheet_per_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    from course_lib.practice import main
+
+    assert main(["5", "6", "--answers"]) == 0
+    out = capsys.readouterr().out
+    pages = out.split("\f")
+    assert pages == [practice_sheet(5, answers=True), practice_sheet(6, answers=True)]
+    assert main(["7", "--tree", "--size", "4"]) == 0
+    assert capsys.readouterr().out == practice_sheet(7, 4, fan_out=False)
+    with pytest.raises(SystemExit):
+        main(["7", "--size", "9"])
+    assert "must be 3 to 6, got 9" in capsys.readouterr().err
