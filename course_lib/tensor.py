@@ -29,6 +29,14 @@ inputs; products are elementwise unless written ``@``; ``ᵀ`` swaps the last tw
     out = a.T           a: upstream transposed back
     out = a[index]      a: zeros with upstream added at the picked places (repeats add up)
 
+Softmax ops (module functions; ``⟨·,·⟩`` and Σ run along the softmax axis; see
+:mod:`course_lib.kernels` for the derivations; no rule ever builds the dense C × C Jacobian)::
+
+    out = softmax(a)        a: out * (upstream - ⟨upstream, out⟩)      (Jᵀg, O(C) per row)
+    out = log_softmax(a)    a: upstream - exp(out) * Σ upstream
+    out = softmax_cross_entropy(a, labels)   (one fused node, scalar mean loss over N rows)
+                            a: upstream * (P - Y) / N     (P kept from the forward pass)
+
 **Broadcasting.** ``a + b`` with a of shape (N, C) and b of shape (C,) uses every b_c N times.
 A value used N times gets the sum of its N gradients (sum at joins), so b's contribution is
 ``upstream.sum(axis=0)``. The rules above ignore this: they return contributions in the
@@ -69,9 +77,10 @@ from typing import Any
 
 import numpy as np
 
+from course_lib import kernels
 from course_lib.graph import backpropagate, topological_order
 
-__all__ = ["Tensor", "sum_to_shape"]
+__all__ = ["Tensor", "log_softmax", "softmax", "softmax_cross_entropy", "sum_to_shape"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -686,6 +695,100 @@ def _index_backward(upstream, out, a):
     else:
         np.add.at(grad, index, upstream)
     return grad
+
+
+# ---- softmax, log-softmax and the fused softmax cross-entropy --------------------------------
+#
+# The forward passes are the stable kernels of course_lib.kernels (max subtracted first); the
+# backward rules are their vector-Jacobian products. softmax_cross_entropy is a deliberate
+# exception to "one small op per node": one node for log_softmax → pick → mean, whose rule is
+# the compact (P - Y) / N instead of three rules chained.
+
+
+def softmax(t: Tensor, axis: int = -1) -> Tensor:
+    """p = softmax(t) along ``axis``: p_i = e^{t_i} / Σ_j e^{t_j}, each slice summing to 1.
+
+    Backward: with g = ``upstream`` = dL/dp, dL/dt = Jᵀg = p ⊙ (g - ⟨g, p⟩) slice by slice
+    (:func:`course_lib.kernels.softmax_vjp`), never the dense Jacobian diag(p) - p pᵀ.
+    """
+    a = _tensor_input(t, "softmax")
+    axis = _softmax_axis(a, axis, "softmax")
+    return _result(kernels.softmax(a.data, axis), (a,), "softmax", _softmax_backward, axis)
+
+
+def _softmax_backward(upstream, out, a):
+    return kernels.softmax_vjp(out.data, upstream, out.ctx)
+
+
+def log_softmax(t: Tensor, axis: int = -1) -> Tensor:
+    """log p = t - logsumexp(t) along ``axis``, finite for any finite logits.
+
+    Backward: the Jacobian J_ij = δ_ij - p_j is not symmetric, and the rule needs Jᵀg:
+    dL/dt_j = g_j - p_j Σ_i g_i with p = e^{out} (:func:`course_lib.kernels.log_softmax_vjp`).
+    """
+    a = _tensor_input(t, "log_softmax")
+    axis = _softmax_axis(a, axis, "log_softmax")
+    data = kernels.log_softmax(a.data, axis)
+    return _result(data, (a,), "log_softmax", _log_softmax_backward, axis)
+
+
+def _log_softmax_backward(upstream, out, a):
+    return kernels.log_softmax_vjp(out.data, upstream, out.ctx)
+
+
+def softmax_cross_entropy(logits: Tensor, labels: Any) -> Tensor:
+    """The mean cross-entropy of softmax(logits) against ``labels``, as ONE node (a scalar).
+
+    ``logits``: a Tensor of shape (N, C); ``labels``: class indices (N,) in [0, C) or target
+    rows (N, C) summing to 1 (numpy arrays or lists; labels get no gradient). Forward by
+    log-sum-exp, L = mean_n (logsumexp(z_n) - z_{n, y_n}), through
+    :func:`course_lib.kernels.softmax_cross_entropy`, which also keeps P = softmax(z); the rule
+    is then dL/dz = upstream · (P - Y) / N, with no second softmax. Equal to the unfused
+    ``-log_softmax(z)[arange(N), y].mean()``, but one node instead of three, and finite for
+    logits of any size.
+    """
+    z = _tensor_input(logits, "softmax_cross_entropy")
+    if isinstance(labels, Tensor):
+        if labels.requires_grad:
+            raise TypeError(
+                "softmax_cross_entropy: labels get no gradient here; pass a numpy array (or a "
+                "Tensor with requires_grad=False)"
+            )
+        labels = labels.data
+    result = kernels.softmax_cross_entropy(z.data, labels)
+    return _result(
+        np.asarray(result.loss),
+        (z,),
+        "softmax_cross_entropy",
+        _softmax_cross_entropy_backward,
+        result,
+    )
+
+
+def _softmax_cross_entropy_backward(upstream, out, logits):
+    return out.ctx.grad(upstream)  # upstream · (P - Y) / N, P from the forward pass
+
+
+def _tensor_input(t: Any, op: str) -> Tensor:
+    if isinstance(t, Tensor):
+        return t
+    raise TypeError(
+        f"{op}: needs a Tensor, got {type(t).__name__}; wrap the array as Tensor(x), or call "
+        f"course_lib.kernels.{op} for plain numpy arrays"
+    )
+
+
+def _softmax_axis(t: Tensor, axis: Any, op: str) -> int:
+    if t.ndim == 0:
+        raise ValueError(
+            f"{op}: the tensor is a single number (shape ()); it needs an axis of logits"
+        )
+    if isinstance(axis, tuple):
+        raise TypeError(f"{op}: takes one axis (an int), got the tuple {axis}")
+    (axis,) = _axes(axis, t.shape, op)
+    if t.shape[axis] == 0:
+        raise ValueError(f"{op}: axis {axis} of shape {t.shape} is empty; a softmax needs a logit")
+    return axis
 
 
 # ---- input checks and error messages ----------------------------------------------------
