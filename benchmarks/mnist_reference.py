@@ -24,7 +24,15 @@ biases; plain minibatch SGD (W <- W - lr dW); the training set shuffled each epo
 
 ``train_numpy`` is importable so the course_lib benchmark can time the same network against it.
 ``main`` also times the same network in PyTorch (CPU) when torch imports, with the same initial
-weights and the same batch order.
+weights and the same batch order (both reach the same test accuracy to 0.01% at every epoch),
+alternating the two epoch by epoch.
+
+Measured on the 2-core course machine (numpy 2.4.6, torch 2.13.0 CPU), ``--threads 1
+--repeats 3``: numpy 0.334 s/epoch, torch 0.611 s/epoch (torch / numpy 1.83); test accuracy
+after 1 / 3 / 5 epochs, mean of seeds 0-2: 94.6% / 96.6% / 97.0%. With two BLAS threads the first
+epochs ran at 0.27 s (numpy) and 0.47 s (torch), but whenever other jobs shared the machine
+two-thread epochs became 10-40x slower; one thread stays steady, so prefer ``--threads 1``
+there.
 """
 
 from __future__ import annotations
