@@ -11,6 +11,7 @@ from course_lib.widgets.cross_entropy import cross_entropy_explorer
 from course_lib.widgets.explore import explore, widgets_work
 from course_lib.widgets.handtrace import hand_trace
 from course_lib.widgets.jacobian import jacobian_explorer
+from course_lib.widgets.practice import practice_trainer
 from course_lib.widgets.stepper import stepper
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "explore",
     "hand_trace",
     "jacobian_explorer",
+    "practice_trainer",
     "stepper",
     "widgets_work",
 ]
