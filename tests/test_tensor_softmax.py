@@ -7,6 +7,8 @@ through the same engine, to 1e-10.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -279,3 +281,50 @@ def test_cross_entropy_other_bad_inputs():
     constant = Tensor(np.eye(3)[[0, 1]], requires_grad=False)
     loss = softmax_cross_entropy(Tensor(np.zeros((2, 3))), constant)
     assert loss.item() == pytest.approx(np.log(3))
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+@pytest.mark.parametrize("shape", [(3, 4), (300, 1000)])  # one block, and several blocks
+def test_fused_kernel_names_a_non_finite_logit_without_numpy_warnings(bad, shape):
+    z = np.zeros(shape)
+    z[-1, 2] = bad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"logits must be finite, but logits\[.*, 2\]"):
+            kernels.softmax_cross_entropy(z, np.zeros(shape[0], dtype=int))
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (700, 1000), (40000, 10)])
+def test_fused_kernel_blocks_give_the_plain_formula(shape):
+    """The kernel works through large inputs in blocks of rows; every block is right."""
+    rng = np.random.default_rng(7)
+    z = rng.normal(size=shape) * 4
+    labels = rng.integers(0, shape[1], shape[0])
+    result = kernels.softmax_cross_entropy(z, labels)
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    rows = np.arange(shape[0])
+    np.testing.assert_allclose(result.probs, p, rtol=1e-12, atol=1e-15)
+    assert result.loss == pytest.approx(-np.log(p[rows, labels]).mean(), rel=1e-12)
+    y = np.zeros(shape)
+    y[rows, labels] = 1
+    np.testing.assert_allclose(result.grad(), (p - y) / shape[0], rtol=1e-12, atol=1e-15)
+    soft = kernels.softmax_cross_entropy(z, y)
+    assert soft.loss == pytest.approx(result.loss, rel=1e-12)
+    z32 = kernels.softmax_cross_entropy(z.astype(np.float32), labels)
+    assert z32.probs.dtype == np.float32
+    np.testing.assert_allclose(z32.probs, p, atol=1e-6)
+
+
+def test_fused_backward_accepts_probabilities_in_any_memory_order():
+    z = np.random.default_rng(8).normal(size=(6, 4))
+    labels = np.array([0, 3, 1, 1, 2, 0])
+    result = kernels.softmax_cross_entropy(z, labels)
+    fortran = np.asfortranarray(result.probs)
+    np.testing.assert_array_equal(
+        kernels.softmax_cross_entropy_backward(fortran, labels), result.grad()
+    )
+    transposed_logits = np.ascontiguousarray(z.T).T  # the same numbers, column-major
+    np.testing.assert_allclose(
+        kernels.softmax_cross_entropy(transposed_logits, labels).grad(), result.grad(), atol=1e-16
+    )
