@@ -34,28 +34,30 @@ def topological_order(root: Any) -> list[Any]:
     """Every node that ``root`` depends on, each listed after all of its parents.
 
     Iterative depth-first search with an explicit stack (no recursion), so a chain of a
-    million nodes needs no deep Python call stack. A node is seen twice: when first popped it
-    is *opened* and pushed back under its parents; when popped again, all its parents are
-    placed, so it is *closed* and appended. Parents are visited in their stored order, so the
-    same graph always gives the same order.
+    million nodes needs no deep Python call stack. A node with parents is seen twice: when
+    first popped it is *opened* and pushed back under its parents; when popped again, all its
+    parents are placed, so it is *placed* (appended) too. An input (no parents) is placed the
+    first time it is popped. Parents are visited in their stored order, so the same graph
+    always gives the same order.
     """
     order: list[Any] = []
     opened: set[Any] = set()
-    closed: set[Any] = set()
+    placed: set[Any] = set()
     stack = [root]
     while stack:
         node = stack.pop()
-        if node in closed:
+        if node in placed:
             continue  # a second copy of a node already placed
-        if node in opened:
-            closed.add(node)
-            order.append(node)
+        parents = node.parents
+        if parents and node not in opened:
+            opened.add(node)
+            stack.append(node)
+            for parent in reversed(parents):
+                if parent not in placed:
+                    stack.append(parent)
             continue
-        opened.add(node)
-        stack.append(node)
-        for parent in reversed(node.parents):
-            if parent not in opened:
-                stack.append(parent)
+        placed.add(node)
+        order.append(node)
     return order
 
 
@@ -74,10 +76,11 @@ def backpropagate(root: Any, seed: Any, zero: Callable[[Any], Any]) -> list[Any]
     for node in reversed(order):
         # Every consumer of `node` comes later in `order`, so node.grad is complete here:
         # it is the upstream gradient for this node's own local rule.
-        if not node.parents:
+        parents = node.parents
+        if not parents:
             continue
         contributions = node.local_backward(node.grad)
-        for parent, contribution in zip(node.parents, contributions, strict=True):
+        for parent, contribution in zip(parents, contributions, strict=True):
             if contribution is not None:
                 parent.grad = parent.grad + contribution  # sum at joins: gradients add only here
     return order

@@ -105,6 +105,8 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     shape = tuple(shape)
     if grad.shape == shape:
         return grad
+    if grad.shape[1:] == shape:  # one leading axis added, (N, C) from (C,): the bias case
+        return grad.sum(axis=0)
     added = grad.ndim - len(shape)  # leading axes that broadcasting put in front
     if added < 0 or any(n not in (1, m) for n, m in zip(shape, grad.shape[added:], strict=True)):
         raise ValueError(
@@ -313,8 +315,11 @@ class Tensor:
     def sigmoid(self) -> Tensor:
         # 1 / (1 + e^-x) is accurate for every x; for very negative x, e^-x overflows to inf
         # and the result is the correct limit 0, so that overflow is not worth a warning.
-        with np.errstate(over="ignore"):
-            s = 1 / (1 + np.exp(np.negative(self.data)))
+        s = np.negative(self.data, out=np.empty_like(self.data))  # one new array, then
+        with np.errstate(over="ignore"):  # every step in place (no temporaries)
+            np.exp(s, out=s)
+        s += 1
+        np.reciprocal(s, out=s)
         return _result(s, (self,), "sigmoid", _sigmoid_backward)
 
     def tanh(self) -> Tensor:
@@ -421,6 +426,10 @@ class Tensor:
         if len(parents) == 1:  # a unary rule returns its one contribution
             (a,) = parents
             return (_fit(self._rule(upstream, self, a), a),)
+        if len(parents) == 2:  # a binary rule returns a pair
+            a, b = parents
+            da, db = self._rule(upstream, self, a, b)
+            return (_fit(da, a), _fit(db, b))
         contributions = self._rule(upstream, self, *parents)
         return tuple(_fit(g, p) for g, p in zip(contributions, parents, strict=True))
 
@@ -446,7 +455,7 @@ class Tensor:
                     f"{data.shape}: call backward(upstream) with such an array (np.ones of "
                     "that shape differentiates the sum of the outputs)"
                 )
-            seed = np.ones_like(data)
+            seed = np.ones(data.shape, data.dtype)
         else:
             if isinstance(upstream, Tensor):
                 upstream = upstream.data
@@ -483,16 +492,20 @@ def _give_inputs_their_own_gradients(order: list[Tensor]) -> None:
     """Make every input's ``grad`` an array that it alone owns (cheap: only views, read-only
     broadcasts and arrays shared with another node are copied)."""
     taken: set[int] = set()
+    inputs = []
     for node in order:
         if node.grad is _ZERO:  # no contribution arrived (cannot happen with these rules)
             node.grad = np.zeros_like(node.data)
-        if node.parents and node.grad is not None:
+        if not node.parents:
+            inputs.append(node)
+        elif node.grad is not None:
             taken.add(id(node.grad))
-    for node in order:
+    for node in inputs:
         grad = node.grad
-        if node.parents or grad is None:
+        if grad is None:
             continue
-        if id(grad) in taken or not grad.flags.owndata or not grad.flags.writeable:
+        # A view (of another array, or a read-only broadcast) has a base; copy it too.
+        if id(grad) in taken or grad.base is not None or not grad.flags.writeable:
             grad = node.grad = grad.copy()
         taken.add(id(grad))
 
@@ -584,7 +597,10 @@ def _log_backward(upstream, out, a):
 
 def _sigmoid_backward(upstream, out, a):
     s = out.data
-    return upstream * (s * (1 - s))
+    grad = 1 - s  # upstream * s * (1 - s), built in one new array
+    grad *= s
+    grad *= upstream
+    return grad
 
 
 def _tanh_backward(upstream, out, a):
@@ -636,11 +652,11 @@ def _matmul_backward(upstream, out, a, b):
         upstream = upstream[..., None, :]
     da = db = None
     if a.requires_grad:  # skipped for a constant (like an input batch): it is a whole matmul
-        da = np.matmul(upstream, np.swapaxes(B, -1, -2))
+        da = np.matmul(upstream, B.swapaxes(-1, -2))
         if a.data.ndim == 1:
             da = da[..., 0, :]
     if b.requires_grad:
-        db = np.matmul(np.swapaxes(A, -1, -2), upstream)
+        db = np.matmul(A.swapaxes(-1, -2), upstream)
         if b.data.ndim == 1:
             db = db[..., 0]
     return da, db
@@ -817,7 +833,9 @@ def _lift(x: ArrayLike, like: Tensor, word: str) -> Tensor:
     """Wrap a number or array as a constant node (numbers take ``like``'s dtype)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, Real):
+    if type(x) is np.ndarray:  # the common case (a batch of data), tested first: it is cheap
+        array = _float_array(x, like.data.dtype, word)
+    elif isinstance(x, Real):
         array = np.asarray(x, dtype=like.data.dtype)
     elif isinstance(x, (np.ndarray, list, tuple)):
         array = _float_array(x, like.data.dtype, word)
