@@ -1,0 +1,337 @@
+"""Tests of course_lib.nn: the 784-H-10 sigmoid network, SGD and the training loop.
+
+Gradients are checked against central differences in float64 on tiny networks; one SGD step
+is checked against the hand-written numpy reference (benchmarks/mnist_reference.py); training
+must lower the loss, and on a small real MNIST subset reach a clearly-better-than-chance
+accuracy (that test needs COURSE_LIB_DATA, which CI sets).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from course_lib.check import tensor_gradient_check
+from course_lib.nn import (
+    History,
+    SigmoidNet,
+    _TrainingDisplay,
+    evaluate,
+    glorot_uniform,
+    history_svg,
+    sgd_step,
+    train,
+    training_epochs,
+)
+from course_lib.tensor import Tensor
+
+_PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "mnist_reference.py"
+_spec = importlib.util.spec_from_file_location("mnist_reference", _PATH)
+ref = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(ref)
+
+
+def tiny(seed: int = 0, batch: int = 6, inputs: int = 5, hidden: int = 4, classes: int = 10):
+    """A float64 network with non-zero biases, a batch and its labels."""
+    rng = np.random.default_rng(seed + 100)
+    net = SigmoidNet(hidden, seed, inputs=inputs, classes=classes, dtype=np.float64)
+    net.b1.data[:] = rng.normal(size=hidden)
+    net.b2.data[:] = rng.normal(size=classes)
+    x = rng.uniform(0.0, 1.0, size=(batch, inputs))
+    y = rng.integers(0, classes, size=batch)
+    return net, x, y
+
+
+def with_params(net: SigmoidNet, W1, b1, W2, b2) -> SigmoidNet:  # noqa: N803 (math names)
+    """The same network code with the given tensors as its parameters."""
+    other = SigmoidNet.__new__(SigmoidNet)
+    other.W1, other.b1, other.W2, other.b2 = W1, b1, W2, b2
+    return other
+
+
+# ---- initialisation ---------------------------------------------------------------------------
+
+
+def test_glorot_bounds_and_variance() -> None:
+    w = glorot_uniform(784, 100, np.random.default_rng(0))
+    r = math.sqrt(6 / 884)
+    assert w.shape == (784, 100) and w.dtype == np.float32
+    assert np.abs(w).max() <= r
+    assert np.var(w) == pytest.approx(2 / 884, rel=0.03)  # Var U(-r, r) = r²/3 = 2/(in+out)
+
+
+def test_initial_weights_match_the_numpy_reference() -> None:
+    net = SigmoidNet(100, seed=3)
+    theirs = ref.glorot_init(100, 3)
+    for p, name in zip(net.params, ("W1", "b1", "W2", "b2"), strict=True):
+        assert p.label == name and p.data.dtype == np.float32
+        np.testing.assert_array_equal(p.data, theirs[name])
+
+
+def test_seed_decides_the_weights() -> None:
+    a, b, c = SigmoidNet(8, 1, inputs=5), SigmoidNet(8, 1, inputs=5), SigmoidNet(8, 2, inputs=5)
+    np.testing.assert_array_equal(a.W1.data, b.W1.data)
+    assert not np.array_equal(a.W1.data, c.W1.data)
+
+
+# ---- gradients --------------------------------------------------------------------------------
+
+
+def test_gradients_match_finite_differences() -> None:
+    net, x, y = tiny()
+    report = tensor_gradient_check(
+        lambda W1, b1, W2, b2: with_params(net, W1, b1, W2, b2).loss(x, y),  # noqa: N803
+        *(p.data for p in net.params),
+    )
+    assert report.ok, str(report)
+    assert max(report.max_abs_error) < 1e-8
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    batch=st.integers(1, 5),
+    inputs=st.integers(1, 4),
+    hidden=st.integers(1, 4),
+    classes=st.integers(2, 5),
+    seed=st.integers(0, 1000),
+)
+def test_gradients_match_finite_differences_for_any_small_shape(
+    batch: int, inputs: int, hidden: int, classes: int, seed: int
+) -> None:
+    net, x, y = tiny(seed, batch, inputs, hidden, classes)
+    report = tensor_gradient_check(
+        lambda W1, b1, W2, b2: with_params(net, W1, b1, W2, b2).loss(x, y),  # noqa: N803
+        *(p.data for p in net.params),
+    )
+    assert report.ok, str(report)
+
+
+def test_hidden_gradient_is_the_sum_of_ten_paths() -> None:
+    """dL/dh_j = Σ_k W2[j, k] (p_k - y_k) / N: the fan-out the notebook takes apart."""
+    net, x, y = tiny(batch=3, hidden=6)
+    graph = net.trace(x, y)
+    graph.loss.backward()
+    z = graph.logits.data
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    delta = (p - np.eye(10)[y]) / len(y)
+    for n in range(3):
+        for j in range(6):
+            paths = [net.W2.data[j, k] * delta[n, k] for k in range(10)]
+            assert graph.h.grad[n, j] == pytest.approx(sum(paths), abs=1e-15)
+    np.testing.assert_allclose(graph.h.grad, delta @ net.W2.data.T, atol=1e-15)
+    h = graph.h.data
+    np.testing.assert_allclose(graph.a.grad, graph.h.grad * h * (1 - h), atol=1e-15)
+    # over the batch the weight gradient sums one outer product per example
+    per_example = sum(np.outer(h[n], delta[n]) for n in range(3))
+    np.testing.assert_allclose(net.W2.grad, per_example, atol=1e-15)
+
+
+def test_trace_names_every_node() -> None:
+    net, x, y = tiny()
+    graph = net.trace(x, y)
+    assert [graph.a.label, graph.h.label, graph.logits.label, graph.loss.label] == [
+        "a",
+        "h",
+        "z",
+        "L",
+    ]
+    assert graph.loss.op == "softmax_cross_entropy" and graph.h.op == "sigmoid"
+    assert graph.a.shape == graph.h.shape == (6, 4) and graph.logits.shape == (6, 10)
+
+
+# ---- SGD and training ---------------------------------------------------------------------------
+
+
+def test_sgd_step_matches_the_hand_written_numpy_step() -> None:
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 1, size=(32, 784)).astype(np.float32)
+    y = rng.integers(0, 10, size=32)
+    net = SigmoidNet(20, seed=4)
+    weights = ref.glorot_init(20, 4)
+    for _ in range(5):
+        ours = sgd_step(net, x, y, 0.5)
+        theirs = ref.sgd_step(weights, x, y, 0.5)
+        assert ours == pytest.approx(theirs, rel=1e-5)
+    for p, name in zip(net.params, ("W1", "b1", "W2", "b2"), strict=True):
+        np.testing.assert_allclose(p.data, weights[name], rtol=1e-4, atol=1e-6)
+        assert p.grad is None  # the step used the gradient up
+        assert p.data.dtype == np.float32
+
+
+def separable(n: int = 400, seed: int = 0):
+    """Two blobs in 6 dimensions, classes 0 and 1 (of 3), for quick training tests."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, size=n)
+    x = rng.normal(size=(n, 6)) * 0.5 + np.where(y[:, None] == 1, 1.0, -1.0)
+    return x.astype(np.float32), y
+
+
+def test_training_lowers_the_loss_and_learns() -> None:
+    x, y = separable()
+    net = SigmoidNet(5, seed=0, inputs=6, classes=3)
+    before = float(net.loss(x, y).data)
+    history = train(net, x, y, epochs=3, batch=16, lr=1.0, test=(x, y), progress=False)
+    after = float(net.loss(x, y).data)
+    assert after < 0.5 * before
+    assert history.loss[-1] < history.loss[0]
+    assert history.test_accuracy[-1] > 0.95
+    assert evaluate(net, x, y) == history.test_accuracy[-1]
+    assert len(history.epoch_seconds) == 3 and history.train_seconds > 0
+    assert history.steps == 3 * 25
+    assert history.position[-1] == 3.0
+    assert "3 epochs, 75 steps" in repr(history)
+
+
+def test_training_is_reproducible_and_the_seed_shuffles() -> None:
+    x, y = separable(200)
+    runs = []
+    for seed in (0, 0, 1):
+        net = SigmoidNet(4, seed=0, inputs=6, classes=3)
+        train(net, x, y, epochs=1, batch=32, seed=seed, progress=False)
+        runs.append(net.W1.data.copy())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert not np.array_equal(runs[0], runs[2])
+
+
+def test_training_epochs_yields_after_each_epoch_and_takes_a_schedule() -> None:
+    x, y = separable(100)
+    net = SigmoidNet(4, seed=0, inputs=6, classes=3)
+    seen = [
+        len(h.epoch_seconds)
+        for h in training_epochs(net, x, y, epochs=3, batch=50, lr=[1.0, 0.5, 0.25])
+    ]
+    assert seen == [1, 2, 3]
+
+
+def test_evaluate_counts_the_argmax() -> None:
+    net = SigmoidNet(3, seed=0, inputs=2, classes=2, dtype=np.float64)
+    net.W1.data[:] = 0.0
+    net.W2.data[:] = 0.0
+    net.b2.data[:] = [0.0, 1.0]  # always predicts class 1
+    x = np.zeros((4, 2))
+    assert evaluate(net, x, np.array([1, 1, 0, 1])) == 0.75
+    np.testing.assert_array_equal(net.predict(x), [1, 1, 1, 1])
+
+
+def test_copy_is_independent_and_can_change_dtype() -> None:
+    net = SigmoidNet(3, seed=0, inputs=2)
+    double = net.copy(np.float64)
+    assert double.dtype == np.float64 and net.dtype == np.float32
+    double.W1.data[0, 0] += 1.0
+    assert net.W1.data[0, 0] != double.W1.data[0, 0]
+    assert repr(net) == "SigmoidNet(2-3-10, sigmoid hidden layer, softmax cross-entropy, float32)"
+
+
+# ---- errors -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"hidden": 0}, "hidden must be a positive int"),
+        ({"hidden": 2.5}, "hidden must be a positive int"),
+        ({"classes": 1}, "classes must be at least 2"),
+        ({"dtype": np.int32}, "dtype must be float32 or float64"),
+    ],
+)
+def test_bad_network_settings(kwargs, message) -> None:
+    with pytest.raises((ValueError, TypeError), match=message):
+        SigmoidNet(**kwargs)
+
+
+def test_bad_inputs_name_the_shapes() -> None:
+    net = SigmoidNet(3, inputs=4)
+    with pytest.raises(ValueError, match=r"shape \(N, 4\), got \(2, 5\)"):
+        net.loss(np.zeros((2, 5)), [0, 1])
+    with pytest.raises(ValueError, match=r"for one image of shape \(4,\) use images\[None, :\]"):
+        net.forward(np.zeros(4))
+    with pytest.raises(ValueError, match=r"labels must have shape \(2,\)"):
+        net.loss(np.zeros((2, 4)), [0, 1, 2])
+    with pytest.raises(TypeError, match="integer class indices"):
+        net.loss(np.zeros((2, 4)), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="labels must be in"):
+        train(net, np.zeros((2, 4)), np.array([0, 10]), progress=False)
+    with pytest.raises(ValueError, match="epochs must be a positive int"):
+        train(net, np.zeros((2, 4)), np.array([0, 1]), epochs=0, progress=False)
+    with pytest.raises(ValueError, match="2 learning rates for 3 epochs"):
+        train(net, np.zeros((2, 4)), np.array([0, 1]), epochs=3, lr=[1, 2], progress=False)
+    with pytest.raises(ValueError, match="learning rates must be positive"):
+        train(net, np.zeros((2, 4)), np.array([0, 1]), lr=-1.0, progress=False)
+
+
+def test_float64_images_are_converted_to_the_network_dtype() -> None:
+    net = SigmoidNet(3, inputs=4)
+    a, h, z = net.forward(np.ones((2, 4), dtype=np.float64))
+    assert a.dtype == h.dtype == z.dtype == np.float32
+    assert isinstance(z, Tensor)
+
+
+# ---- the progress display --------------------------------------------------------------------
+
+
+def test_progress_display_updates_by_setting_values(monkeypatch) -> None:
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *objs: shown.extend(objs))
+    display = _TrainingDisplay(total_steps=10, epochs=2)
+    assert shown == [display.box]
+    history = History(position=[0.5, 1.0], loss=[2.0, 1.0], test_accuracy=[0.9], steps=5)
+    history.epoch_seconds = [0.25]
+    display.update(history, epoch=1)
+    assert display.bar.value == 5
+    assert "epoch 1/2" in display.status.value and "loss 1.0000" in display.status.value
+    assert "test accuracy 90.00%" in display.status.value
+    assert "<polyline" in display.plot.value and "90.00" in display.plot.value
+    display.finish(history)
+    assert display.bar.bar_style == "success" and "0.2 s of training" in display.status.value
+
+
+def test_train_is_quiet_outside_a_notebook(capsys) -> None:
+    x, y = separable(64)
+    train(SigmoidNet(3, inputs=6, classes=3), x, y, epochs=1, batch=32)
+    assert capsys.readouterr() == ("", "")
+
+
+def test_history_svg_is_well_formed() -> None:
+    import xml.etree.ElementTree as ET
+
+    empty = ET.fromstring(history_svg(History(), epochs=3))
+    assert empty.tag.endswith("svg")
+    full = history_svg(History(position=[0.5, 1.0], loss=[2.0, 1.0], test_accuracy=[0.9]), 3)
+    ET.fromstring(full)
+
+
+# ---- real MNIST ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mnist_subset():
+    if not os.environ.get("COURSE_LIB_DATA"):
+        pytest.skip(
+            "COURSE_LIB_DATA is not set: point it at the folder holding mnist/ (CI sets it) to "
+            "run the real-MNIST training test"
+        )
+    from course_lib.data import load_mnist
+
+    x_train, y_train = load_mnist("train", progress=False)
+    x_test, y_test = load_mnist("test", progress=False)
+    return x_train[:10000], y_train[:10000], x_test[:2000], y_test[:2000]
+
+
+def test_accuracy_on_a_small_real_mnist_subset(mnist_subset) -> None:
+    x_train, y_train, x_test, y_test = mnist_subset
+    net = SigmoidNet(32, seed=0)
+    chance = evaluate(net, x_test, y_test)
+    history = train(
+        net, x_train, y_train, epochs=2, batch=32, lr=2.0, test=(x_test, y_test), progress=False
+    )
+    assert chance < 0.3
+    assert history.test_accuracy[-1] > 0.85  # 0.891 here: 10,000 images seen twice
+    assert history.loss[-1] < 0.6 < history.loss[0]
