@@ -9,6 +9,7 @@ nbval and in a plain pytest process.
 from course_lib.widgets.broadcast import broadcast_explorer
 from course_lib.widgets.cross_entropy import cross_entropy_explorer
 from course_lib.widgets.explore import explore, widgets_work
+from course_lib.widgets.fan_out import fan_out_explorer
 from course_lib.widgets.handtrace import hand_trace
 from course_lib.widgets.jacobian import jacobian_explorer
 from course_lib.widgets.practice import practice_trainer
@@ -18,6 +19,7 @@ __all__ = [
     "broadcast_explorer",
     "cross_entropy_explorer",
     "explore",
+    "fan_out_explorer",
     "hand_trace",
     "jacobian_explorer",
     "practice_trainer",

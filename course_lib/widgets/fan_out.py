@@ -1,0 +1,397 @@
+"""The fan-out explorer: one hidden unit of the MNIST network, one image, taken apart.
+
+In the network of :mod:`course_lib.nn` hidden unit j feeds every output logit,
+z_k = Σ_j h_j W2[j, k] + b2[k], so its upstream gradient gathers one contribution from each of
+the ten outputs (sum at joins). For one image (batch of one, so the mean's 1/N is 1):
+
+    ∂L/∂h_j = Σ_k ∂L/∂z_k · ∂z_k/∂h_j = Σ_k (p_k − y_k) · W2[j, k]        ten paths, summed
+
+and the unit's own gradient multiplies that by the sigmoid's local slope:
+
+    ∂L/∂a_j = ∂L/∂h_j · σ'(a_j),   σ'(a_j) = h_j (1 − h_j).
+
+**Layout.** W2 has shape (H, 10): ``W2[j, k]`` is the weight from hidden unit j to output k
+(Nielsen's book writes it W2[k, j]); W1 has shape (784, H), so column ``W1[:, j]`` holds the
+unit's 784 incoming weights, shown as a 28 × 28 picture.
+
+The widget computes the ten products itself, with numpy, and puts the engine's own ∂L/∂h_j
+(``h.grad`` after ``loss.backward()``) beside their sum: the two agree. It works on a float64
+copy of the network, so they agree to about 1e-16. Pictures and charts are hand-built SVG
+strings in ``HTML`` widgets (well under a millisecond each), so sliders respond at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+
+import ipywidgets as widgets
+import numpy as np
+
+from course_lib.nn import SigmoidNet
+from course_lib.widgets._charts import NEGATIVE, POSITIVE, SVG_NS, fmt
+
+__all__ = [
+    "FanOutExplorer",
+    "digit_svg",
+    "digits_html",
+    "fan_out_explorer",
+    "number",
+    "paths_svg",
+    "weights_svg",
+]
+
+SIDE = 28  # MNIST images are 28 x 28 pixels, stored as rows of 784
+
+
+def digit_svg(pixels: np.ndarray, size: int = 112, title: str | None = None) -> str:
+    """A 28 × 28 image (784 values in [0, 1], 1 = ink) as an SVG of grey squares.
+
+    Only inked pixels are drawn, on a white square, so a digit costs about 150 rectangles.
+    """
+    values = np.asarray(pixels, dtype=float).reshape(-1)
+    if values.size != SIDE * SIDE:
+        raise ValueError(f"digit_svg: needs 784 pixel values (28 x 28), got {values.size}")
+    cell = size / SIDE
+    top = 16 if title else 0
+    parts = [
+        f"<svg xmlns='{SVG_NS}' width='{size}' height='{size + top}' font-family='sans-serif' "
+        "font-size='11'>",
+        f"<rect x='0' y='{top}' width='{size}' height='{size}' fill='#fff' stroke='#bbb'/>",
+    ]
+    if title:
+        parts.append(
+            f"<text x='{size / 2:.0f}' y='12' text-anchor='middle'>{html.escape(title)}</text>"
+        )
+    for index in np.flatnonzero(values > 0.02):
+        row, col = divmod(int(index), SIDE)
+        grey = round(255 * (1 - min(1.0, float(values[index]))))
+        parts.append(
+            f"<rect x='{col * cell:.1f}' y='{top + row * cell:.1f}' width='{cell + 0.2:.1f}' "
+            f"height='{cell + 0.2:.1f}' fill='rgb({grey},{grey},{grey})'/>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def number(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant digits in plain notation (-0.0122, 0.000563, 1.25)."""
+    x = float(x)
+    if x == 0.0 or not np.isfinite(x):
+        return "0" if x == 0.0 else str(x)
+    decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(x)))))
+    return fmt(x, decimals)
+
+
+def paths_svg(
+    contributions: np.ndarray,
+    total: float,
+    *,
+    unit: int,
+    true_class: int | None = None,
+    width: int = 470,
+    height: int = 210,
+) -> str:
+    """Ten signed bars W2[j, k] · (p_k − y_k), one per output k, and an eleventh bar Σ, their
+    sum, all on one scale (the largest |bar|), each with its number. Red pulls h_j down
+    (a positive term: raising h_j raises the loss), blue the other way.
+
+    The true class's bar is outlined: it is the only one where y_k = 1, so its p_k − 1 < 0.
+    """
+    values = [float(v) for v in contributions] + [float(total)]
+    n = len(values)
+    vmax = max(abs(v) for v in values) or 1.0
+    top, bottom, left = 34, 24, 8
+    plot_h = height - top - bottom
+    slot = (width - 2 * left) / n
+    bar_w = slot * 0.66
+    zero_y = top + plot_h / 2
+
+    def y_of(v: float) -> float:
+        return zero_y - v / vmax * (plot_h / 2 - 12)
+
+    parts = [
+        f"<svg xmlns='{SVG_NS}' width='{width}' height='{height}' font-family='sans-serif' "
+        "font-size='11'>",
+        f"<text x='{width / 2:.0f}' y='13' text-anchor='middle' font-weight='bold'>"
+        f"∂L/∂h<tspan baseline-shift='sub' font-size='8'>{unit}</tspan> = Σ over the ten "
+        f"outputs k of W2[{unit}, k] · (p_k − y_k)</text>",
+        f"<line x1='{left}' x2='{width - left}' y1='{zero_y:.1f}' y2='{zero_y:.1f}' "
+        "stroke='#888'/>",
+        f"<line x1='{left + (n - 1) * slot:.1f}' x2='{left + (n - 1) * slot:.1f}' y1='{top}' "
+        f"y2='{height - bottom}' stroke='#bbb' stroke-dasharray='3,3'/>",
+    ]
+    for i, v in enumerate(values):
+        x = left + i * slot + (slot - bar_w) / 2
+        y0, y1 = sorted((zero_y, y_of(v)))
+        is_sum = i == n - 1
+        fill = "#555" if is_sum else ("#c44e52" if v > 0 else "#4c72b0")
+        outline = " stroke='#111' stroke-width='2'" if i == true_class else ""
+        parts.append(
+            f"<rect x='{x:.1f}' y='{y0:.1f}' width='{bar_w:.1f}' "
+            f"height='{max(y1 - y0, 0.5):.1f}' fill='{fill}'{outline}/>"
+        )
+        label_y = y0 - 3 if v >= 0 else y1 + 10
+        parts.append(
+            f"<text x='{x + bar_w / 2:.1f}' y='{label_y:.1f}' text-anchor='middle' "
+            f"font-size='9'>{number(v)}</text>"
+        )
+        name = "Σ" if is_sum else f"k={i}"
+        weight = " font-weight='bold'" if is_sum else ""
+        parts.append(
+            f"<text x='{x + bar_w / 2:.1f}' y='{height - 8}' text-anchor='middle' "
+            f"fill='#333'{weight}>{name}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) -> str:
+    """784 weights as a 28 × 28 picture on a diverging scale: red > 0, blue < 0, white 0.
+
+    The scale runs to ± the largest |weight|, which is printed under the picture.
+    """
+    values = np.asarray(weights, dtype=float).reshape(-1)
+    if values.size != SIDE * SIDE:
+        raise ValueError(f"weights_svg: needs 784 weights (28 x 28), got {values.size}")
+    vmax = float(np.abs(values).max()) or 1.0
+    top = 16 if title else 0
+    parts = [
+        f"<svg xmlns='{SVG_NS}' width='{size}' height='{size + top + 14}' "
+        "font-family='sans-serif' font-size='11'>",
+    ]
+    if title:
+        parts.append(
+            f"<text x='{size / 2:.0f}' y='12' text-anchor='middle'>{html.escape(title)}</text>"
+        )
+    # The colours of diverging_color, computed for all 784 cells at once (about 10x faster
+    # than one call per cell, which matters on every slider move).
+    t = np.minimum(1.0, np.abs(values) / vmax)[:, None]
+    ends = np.where(values[:, None] > 0, POSITIVE, NEGATIVE)
+    rgb = np.rint(255 + (ends - 255) * t).astype(int).tolist()
+    parts += [
+        f"{cell_start}fill='rgb({r},{g},{b})'/>"
+        for cell_start, (r, g, b) in zip(_cell_starts(size, top), rgb, strict=True)
+    ]
+    parts.append(
+        f"<text x='{size / 2:.0f}' y='{top + size + 11}' text-anchor='middle' fill='#555' "
+        f"font-size='10'>blue −{fmt(vmax, 2)} … red +{fmt(vmax, 2)}</text></svg>"
+    )
+    return "".join(parts)
+
+
+@functools.lru_cache(maxsize=8)
+def _cell_starts(size: int, top: int) -> tuple[str, ...]:
+    """The opening of each pixel's ``<rect>`` (position and size), row by row."""
+    cell = size / SIDE
+    return tuple(
+        f"<rect x='{col * cell:.1f}' y='{top + row * cell:.1f}' width='{cell + 0.2:.1f}' "
+        f"height='{cell + 0.2:.1f}' "
+        for row in range(SIDE)
+        for col in range(SIDE)
+    )
+
+
+def digits_html(images: np.ndarray, labels: np.ndarray, count: int = 10, size: int = 56) -> str:
+    """The first ``count`` images in a row, each titled with its label (for a first look)."""
+    images = np.asarray(images)
+    if images.ndim != 2 or images.shape[1] != SIDE * SIDE:
+        raise ValueError(f"digits_html: images must have shape (N, 784), got {images.shape}")
+    count = min(count, len(images))
+    cells = "".join(
+        digit_svg(images[i], size=size, title=f"label {int(labels[i])}") for i in range(count)
+    )
+    return f"<div style='display:flex;gap:6px;flex-wrap:wrap'>{cells}</div>"
+
+
+class FanOutExplorer(widgets.VBox):
+    """The widget :func:`fan_out_explorer` returns; controls and numbers as attributes.
+
+    Controls: ``image`` (IntSlider, index into the images), ``unit`` (IntSlider, hidden unit
+    j), ``top_units`` (Dropdown: the units with the largest |∂L/∂h_j| for this image; picking
+    one moves ``unit``). Views (HTML): ``pictures`` (the image and the unit's incoming
+    weights), ``paths`` (bar chart of the ten path contributions) and ``summary`` (the sum,
+    the engine's value, σ'(a_j) and the unit's gradient).
+
+    State after each update: ``p``, ``y`` (one-hot), ``contributions`` (the ten
+    W2[j, k] · (p_k − y_k)), ``total`` (their sum), ``engine_dh`` (``h.grad[0, j]`` from
+    ``backward()``), ``sigma_prime`` (h_j (1 − h_j)), ``unit_grad`` (``total · sigma_prime``),
+    ``engine_da`` (``a.grad[0, j]``), ``ranking`` (units by |∂L/∂h_j|, largest first).
+    """
+
+    def __init__(
+        self, net: SigmoidNet, images: np.ndarray, labels: np.ndarray, image: int, unit: int
+    ):
+        self.net = net.copy(np.float64)  # float64: the hand sum and backward() agree to ~1e-16
+        self.images = images
+        self.labels = labels
+        self.image = widgets.IntSlider(
+            value=image,
+            min=0,
+            max=len(images) - 1,
+            description="image",
+            continuous_update=False,
+            layout=widgets.Layout(width="360px"),
+        )
+        self.unit = widgets.IntSlider(
+            value=unit,
+            min=0,
+            max=net.hidden - 1,
+            description="hidden unit j",
+            style={"description_width": "initial"},
+            continuous_update=True,
+            layout=widgets.Layout(width="360px"),
+        )
+        self.top_units = widgets.Dropdown(
+            description="largest |∂L/∂h|",
+            style={"description_width": "initial"},
+            layout=widgets.Layout(width="360px"),
+        )
+        self.pictures = widgets.HTML()
+        self.paths = widgets.HTML()
+        self.summary = widgets.HTML()
+        super().__init__(
+            [
+                widgets.HBox(
+                    [widgets.VBox([self.image, self.unit, self.top_units]), self.pictures]
+                ),
+                widgets.HBox([self.paths, self.summary]),
+            ]
+        )
+        self._cached_image = -1
+        self._picking = False
+        self.image.observe(self._on_image, names="value")
+        self.unit.observe(self._on_unit, names="value")
+        self.top_units.observe(self._on_pick, names="value")
+        self._on_image()
+
+    # ---- computing -------------------------------------------------------------------------
+
+    def _backward_for_image(self) -> None:
+        """Forward and backward on the one chosen image, through the engine."""
+        i = self.image.value
+        x = self.images[i : i + 1]
+        label = np.asarray(self.labels[i : i + 1], dtype=np.int64)
+        graph = self.net.trace(x, label)
+        graph.loss.backward()
+        self.loss = graph.loss.item()
+        self.h = graph.h.data[0]
+        self.a = graph.a.data[0]
+        self.dh = graph.h.grad[0]  # ∂L/∂h for every hidden unit, from backward()
+        self.da = graph.a.grad[0]
+        self.p = np.exp(graph.logits.data[0] - graph.logits.data[0].max())
+        self.p /= self.p.sum()
+        self.y = np.eye(self.net.classes)[int(label[0])]
+        self.label = int(label[0])
+        self.ranking = np.argsort(-np.abs(self.dh), kind="stable")
+        self._cached_image = i
+
+    def _on_image(self, _change: object = None) -> None:
+        self._backward_for_image()
+        top = [int(j) for j in self.ranking[:8]]
+        self._picking = True  # filling the dropdown must not move the unit slider
+        try:
+            self.top_units.options = [(f"unit {j}: ∂L/∂h = {fmt(self.dh[j], 4)}", j) for j in top]
+            self.top_units.value = None
+        finally:
+            self._picking = False
+        self._on_unit()
+
+    def _on_pick(self, change: dict) -> None:
+        if not self._picking and change["new"] is not None:
+            self.unit.value = change["new"]
+
+    def _on_unit(self, _change: object = None) -> None:
+        j = self.unit.value
+        w2 = self.net.W2.data[j]  # (10,): the weights from unit j to each output k
+        self.contributions = w2 * (self.p - self.y)
+        self.total = float(self.contributions.sum())
+        self.engine_dh = float(self.dh[j])
+        self.sigma_prime = float(self.h[j] * (1 - self.h[j]))
+        self.unit_grad = self.total * self.sigma_prime
+        self.engine_da = float(self.da[j])
+        self.pictures.value = self._pictures_html(j)
+        self.paths.value = self._paths_html(j)
+        self.summary.value = self._summary_html(j)
+
+    # ---- drawing ---------------------------------------------------------------------------
+
+    def _pictures_html(self, j: int) -> str:
+        i = self.image.value
+        predicted = int(np.argmax(self.p))
+        image = digit_svg(self.images[i], title=f"image {i}: label {self.label}")
+        weights = weights_svg(self.net.W1.data[:, j], title=f"W1[:, {j}] (into unit {j})")
+        note = (
+            f"<div style='font-size:12px;max-width:190px'>predicted {predicted} "
+            f"(p = {fmt(self.p[predicted])}); true {self.label} (p = {fmt(self.p[self.label])}); "
+            f"loss {fmt(self.loss, 4)}<br>unit {j}: a = {fmt(self.a[j])}, "
+            f"h = σ(a) = {fmt(self.h[j])}</div>"
+        )
+        row = "<div style='display:flex;gap:12px;align-items:flex-start'>"
+        return f"{row}{image}{weights}{note}</div>"
+
+    def _paths_html(self, j: int) -> str:
+        return paths_svg(self.contributions, self.total, unit=j, true_class=self.label)
+
+    def _summary_html(self, j: int) -> str:
+        rows = "".join(
+            f"<tr><td>{k}</td><td style='text-align:right'>{fmt(self.net.W2.data[j, k], 4)}</td>"
+            f"<td style='text-align:right'>{fmt(self.p[k] - self.y[k], 4)}</td>"
+            f"<td style='text-align:right'><b>{fmt(self.contributions[k], 5)}</b></td></tr>"
+            for k in range(self.net.classes)
+        )
+        agree = abs(self.total - self.engine_dh) <= 1e-9 * max(1.0, abs(self.total))
+        mark = "✓ equal" if agree else "✗ differ"
+        return (
+            "<div style='font-size:12px;padding-left:10px'>"
+            "<table style='font-size:12px'><tr><th>k</th><th>W2[j, k]</th><th>p_k − y_k</th>"
+            f"<th>product</th></tr>{rows}</table>"
+            f"<div>sum of the ten paths: <b>{fmt(self.total, 5)}</b></div>"
+            f"<div>engine's ∂L/∂h<sub>{j}</sub> (h.grad): <b>{fmt(self.engine_dh, 5)}</b> "
+            f"{mark}</div>"
+            f"<div>× σ'(a<sub>{j}</sub>) = h(1 − h) = {fmt(self.sigma_prime, 4)}</div>"
+            f"<div>= ∂L/∂a<sub>{j}</sub> = <b>{fmt(self.unit_grad, 5)}</b> "
+            f"(engine's a.grad: {fmt(self.engine_da, 5)})</div></div>"
+        )
+
+
+def fan_out_explorer(
+    net: SigmoidNet,
+    images: np.ndarray,
+    labels: np.ndarray,
+    image: int = 0,
+    unit: int | None = None,
+) -> FanOutExplorer:
+    """Pick an image and a hidden unit j; see its ten downstream paths add up to ∂L/∂h_j.
+
+    ``net`` is a :class:`course_lib.nn.SigmoidNet` on 28 × 28 images (784 inputs) with ten
+    classes; ``images`` (N, 784) and ``labels`` (N,) are the examples to pick from (the test
+    set, say). ``unit`` defaults to the unit with the largest |∂L/∂h_j| for the first image.
+    """
+    if not isinstance(net, SigmoidNet):
+        raise TypeError(f"fan_out_explorer: net must be a SigmoidNet, got {type(net).__name__}")
+    if net.inputs != SIDE * SIDE:
+        raise ValueError(
+            f"fan_out_explorer: the network must take 784 inputs (28 x 28 images), not {net.inputs}"
+        )
+    images = np.asarray(images)
+    labels = np.asarray(labels)
+    if images.ndim != 2 or images.shape[1] != SIDE * SIDE or len(images) == 0:
+        raise ValueError(
+            f"fan_out_explorer: images must have shape (N, 784) with N >= 1, got {images.shape}"
+        )
+    if labels.shape != (len(images),):
+        raise ValueError(
+            f"fan_out_explorer: labels must have shape ({len(images)},), got {labels.shape}"
+        )
+    for name, value, top in (("image", image, len(images)), ("unit", unit, net.hidden)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | np.integer):
+            raise TypeError(f"fan_out_explorer: {name} must be an int, got {value!r}")
+        if not 0 <= value < top:
+            raise ValueError(f"fan_out_explorer: {name} {value} is out of range (0 to {top - 1})")
+    explorer = FanOutExplorer(net, images, labels, int(image), 0 if unit is None else int(unit))
+    if unit is None:
+        explorer.unit.value = int(explorer.ranking[0])
+    return explorer

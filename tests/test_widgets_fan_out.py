@@ -1,0 +1,181 @@
+"""Headless tests of the fan-out explorer: move a control, read the displayed numbers.
+
+A small network on synthetic 28 x 28 "images" (no data files needed): the ten path
+contributions shown must be W2[j, k] (p_k - y_k), their sum must equal the engine's dL/dh_j,
+and the unit's gradient dL/da_j = dL/dh_j h_j (1 - h_j).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from course_lib.nn import SigmoidNet, sgd_step
+from course_lib.widgets import fan_out_explorer
+from course_lib.widgets._charts import diverging_color
+from course_lib.widgets.fan_out import digit_svg, digits_html, number, paths_svg, weights_svg
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def setup():
+    rng = np.random.default_rng(0)
+    images = (rng.random((12, 784)) * (rng.random((12, 784)) > 0.7)).astype(np.float32)
+    labels = rng.integers(0, 10, size=12)
+    net = SigmoidNet(16, seed=1)
+    for _ in range(20):  # a little training so that p is not uniform
+        sgd_step(net, images, labels, 0.5)
+    return net, images, labels
+
+
+def reference(net: SigmoidNet, x: np.ndarray, label: int, j: int):
+    """The numbers by hand, in float64 numpy: p, the ten paths, σ'(a_j)."""
+    W1, b1, W2, b2 = (p.data.astype(np.float64) for p in net.params)  # noqa: N806
+    a = x.astype(np.float64) @ W1 + b1
+    h = 1 / (1 + np.exp(-a))
+    z = h @ W2 + b2
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    y = np.eye(10)[label]
+    return p, W2[j] * (p - y), h[j] * (1 - h[j])
+
+
+def bar_numbers(svg: str) -> list[float]:
+    """The number printed over each bar of the paths chart (ten paths, then the sum)."""
+    root = ET.fromstring(svg)
+    texts = ["".join(t.itertext()) for t in root.iter(f"{SVG}text")][1:]  # after the title
+    return [float(t) for t in texts[0::2]]
+
+
+def test_paths_sum_to_the_engines_upstream_gradient(setup) -> None:
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=3, unit=5)
+    p, paths, slope = reference(net, images[3], int(labels[3]), 5)
+    np.testing.assert_allclose(w.p, p, rtol=1e-6)
+    np.testing.assert_allclose(w.contributions, paths, rtol=1e-5, atol=1e-9)
+    assert w.total == pytest.approx(w.engine_dh, abs=1e-15)  # hand sum == backward()
+    assert w.sigma_prime == pytest.approx(slope, rel=1e-6)
+    assert w.unit_grad == pytest.approx(w.engine_da, abs=1e-15)
+    assert "✓ equal" in w.summary.value
+    shown = bar_numbers(w.paths.value)
+    assert len(shown) == 11
+    assert shown == [float(number(v)) for v in [*w.contributions, w.total]]
+
+
+def test_moving_the_unit_slider_updates_everything(setup) -> None:
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=0, unit=0)
+    seen = set()
+    for j in range(net.hidden):
+        w.unit.value = j
+        _, paths, slope = reference(net, images[0], int(labels[0]), j)
+        np.testing.assert_allclose(w.contributions, paths, rtol=1e-5, atol=1e-9)
+        assert w.total == pytest.approx(w.engine_dh, abs=1e-15)
+        assert w.unit_grad == pytest.approx(w.engine_dh * slope, rel=1e-6, abs=1e-15)
+        assert f"W1[:, {j}]" in w.pictures.value
+        seen.add(w.summary.value)
+    assert len(seen) == net.hidden  # every unit shows its own numbers
+
+
+def test_changing_the_image_recomputes_the_backward_pass(setup) -> None:
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=0, unit=2)
+    before = w.engine_dh
+    w.image.value = 7
+    p, paths, _ = reference(net, images[7], int(labels[7]), 2)
+    np.testing.assert_allclose(w.p, p, rtol=1e-6)
+    np.testing.assert_allclose(w.contributions, paths, rtol=1e-5, atol=1e-9)
+    assert w.engine_dh != before
+    assert f"image 7: label {labels[7]}" in w.pictures.value
+
+
+def test_largest_units_are_listed_and_picking_one_moves_the_slider(setup) -> None:
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=4)
+    dh = np.array([fan_out_explorer(net, images, labels, 4, j).engine_dh for j in range(16)])
+    order = np.argsort(-np.abs(dh), kind="stable")
+    assert w.unit.value == order[0]  # the default unit is the one with the largest |dL/dh|
+    listed = [value for _, value in w.top_units.options]
+    assert listed == [int(j) for j in order[:8]]
+    w.top_units.value = listed[3]
+    assert w.unit.value == listed[3]
+    assert w.total == pytest.approx(dh[listed[3]], abs=1e-15)
+    w.image.value = 5  # a new image refills the list without moving the unit
+    assert w.unit.value == listed[3] and w.top_units.value is None
+
+
+def test_true_class_path_is_the_only_negative_p_minus_y(setup) -> None:
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=2, unit=1)
+    k = int(labels[2])
+    diff = w.p - w.y
+    assert diff[k] < 0 and (np.delete(diff, k) > 0).all()
+    assert "stroke='#111'" in w.paths.value  # the true class's bar is outlined
+
+
+def test_weights_picture_colours_match_the_diverging_scale(setup) -> None:
+    net, _, _ = setup
+    column = net.W1.data[:, 3].astype(float)
+    svg = weights_svg(column)
+    fills = re.findall(r"fill='(rgb\([^)]*\))'", svg)
+    vmax = np.abs(column).max()
+    assert fills == [diverging_color(v, vmax) for v in column]
+    ET.fromstring(svg)
+
+
+def test_digit_pictures_draw_only_the_ink() -> None:
+    pixels = np.zeros(784)
+    pixels[[0, 29, 783]] = [1.0, 0.5, 0.03]
+    svg = digit_svg(pixels, title="label 3")
+    root = ET.fromstring(svg)
+    rects = list(root.iter(f"{SVG}rect"))
+    assert len(rects) == 1 + 3  # the white square, then one per inked pixel
+    assert rects[1].get("fill") == "rgb(0,0,0)" and rects[2].get("fill") == "rgb(128,128,128)"
+    row = digits_html(np.stack([pixels, pixels]), np.array([3, 4]), count=5)
+    assert row.count("<svg") == 2 and "label 4" in row
+
+
+def test_number_keeps_three_significant_digits() -> None:
+    assert [number(v) for v in (-0.012174, 0.00056312, 1.2549, 0.0, -250.4)] == [
+        "-0.0122",
+        "0.000563",
+        "1.25",
+        "0",
+        "-250",
+    ]
+
+
+def test_paths_chart_is_well_formed() -> None:
+    svg = paths_svg(np.linspace(-1, 1, 10), 0.0, unit=4, true_class=2)
+    ET.fromstring(svg)
+    assert bar_numbers(svg)[-1] == 0.0
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"image": 12}, ValueError, r"image 12 is out of range \(0 to 11\)"),
+        ({"unit": -1}, ValueError, r"unit -1 is out of range \(0 to 15\)"),
+        ({"unit": 1.5}, TypeError, "unit must be an int"),
+    ],
+)
+def test_bad_choices_are_refused(setup, kwargs, error, message) -> None:
+    net, images, labels = setup
+    with pytest.raises(error, match=message):
+        fan_out_explorer(net, images, labels, **kwargs)
+
+
+def test_bad_inputs_are_refused(setup) -> None:
+    net, images, labels = setup
+    with pytest.raises(ValueError, match=r"images must have shape \(N, 784\)"):
+        fan_out_explorer(net, images[:, :100], labels)
+    with pytest.raises(ValueError, match=r"labels must have shape \(12,\)"):
+        fan_out_explorer(net, images, labels[:3])
+    with pytest.raises(ValueError, match="must take 784 inputs"):
+        fan_out_explorer(SigmoidNet(4, inputs=10), images, labels)
+    with pytest.raises(TypeError, match="net must be a SigmoidNet"):
+        fan_out_explorer("net", images, labels)
