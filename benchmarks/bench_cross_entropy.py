@@ -181,7 +181,7 @@ def stability() -> dict[str, str]:
             with np.errstate(all="ignore"):
                 loss, grad = path(z, y)
         except (ValueError, FloatingPointError, ZeroDivisionError) as error:
-            verdicts[name] = f"refuses: {type(error).__name__}: {str(error)[:70]}"
+            verdicts[name] = f"refuses: {type(error).__name__}: {str(error).split(', ')[0]}"
             continue
         loss_ok = bool(np.isfinite(loss))
         grad_ok = bool(np.isfinite(grad).all())
