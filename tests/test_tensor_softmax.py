@@ -328,3 +328,19 @@ def test_fused_backward_accepts_probabilities_in_any_memory_order():
     np.testing.assert_allclose(
         kernels.softmax_cross_entropy(transposed_logits, labels).grad(), result.grad(), atol=1e-16
     )
+
+
+@SETTINGS
+@given(logits_and_labels(), st.sampled_from([-1e4, -1e3, 1e3, 1e4]))
+def test_cross_entropy_equals_the_stable_unfused_graph_at_large_offsets(case, offset):
+    z, labels = case
+    z = z + offset  # the same softmax, with numbers far outside exp's range
+
+    def unfused(t, labels):
+        return -log_softmax(t, axis=1)[np.arange(t.shape[0]), labels].mean()
+
+    fused, (g_fused,) = gradients(lambda t: softmax_cross_entropy(t, labels), z)
+    stable, (g_stable,) = gradients(lambda t: unfused(t, labels), z)
+    assert np.isfinite(fused) and np.isfinite(g_fused).all()
+    assert abs(float(fused) - float(stable)) <= 1e-9
+    np.testing.assert_allclose(g_fused, g_stable, rtol=0, atol=1e-10)
