@@ -63,7 +63,9 @@ def test_paths_sum_to_the_engines_upstream_gradient(setup) -> None:
     assert "✓ equal" in w.summary.value
     shown = bar_numbers(w.paths.value)
     assert len(shown) == 11
-    assert shown == [float(number(v)) for v in [*w.contributions, w.total]]
+    values = [*w.contributions, w.total]
+    scale = max(abs(v) for v in values)
+    assert shown == [float(number(v, scale=scale)) for v in values]
 
 
 def test_moving_the_unit_slider_updates_everything(setup) -> None:
@@ -147,6 +149,8 @@ def test_number_keeps_three_significant_digits() -> None:
         "0",
         "-250",
     ]
+    # on a shared scale, tiny values read as zero instead of long strings of digits
+    assert [number(v, scale=2.5) for v in (-1.5304, 2.36e-11, -3.2e-6)] == ["-1.53", "0.00", "0.00"]
 
 
 def test_paths_chart_is_well_formed() -> None:

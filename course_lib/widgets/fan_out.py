@@ -74,12 +74,17 @@ def digit_svg(pixels: np.ndarray, size: int = 112, title: str | None = None) -> 
     return "".join(parts)
 
 
-def number(x: float, digits: int = 3) -> str:
-    """``x`` to ``digits`` significant digits in plain notation (-0.0122, 0.000563, 1.25)."""
+def number(x: float, digits: int = 3, scale: float | None = None) -> str:
+    """``x`` in plain notation with ``digits`` significant digits of ``scale`` (default: of
+    ``x`` itself): number(-0.0122) = "-0.0122", number(0.000563) = "0.000563", and with
+    scale 0.5, number(0.000563, scale=0.5) = "0.001" (numbers on one chart share decimals)."""
     x = float(x)
-    if x == 0.0 or not np.isfinite(x):
-        return "0" if x == 0.0 else str(x)
-    decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(x)))))
+    scale = abs(x) if scale is None else abs(float(scale))
+    if not np.isfinite(x):
+        return str(x)
+    if scale == 0.0 or not np.isfinite(scale):
+        return "0"
+    decimals = max(0, digits - 1 - int(np.floor(np.log10(scale))))
     return fmt(x, decimals)
 
 
@@ -93,7 +98,8 @@ def paths_svg(
     height: int = 210,
 ) -> str:
     """Ten signed bars W2[j, k] · (p_k − y_k), one per output k, and an eleventh bar Σ, their
-    sum, all on one scale (the largest |bar|), each with its number. Red pulls h_j down
+    sum, all on one scale (the largest |bar|), each with its number (to the decimals that give
+    the largest three significant digits, so tiny paths read as 0). Red pulls h_j down
     (a positive term: raising h_j raises the loss), blue the other way.
 
     The true class's bar is outlined: it is the only one where y_k = 1, so its p_k − 1 < 0.
@@ -134,7 +140,7 @@ def paths_svg(
         label_y = y0 - 3 if v >= 0 else y1 + 10
         parts.append(
             f"<text x='{x + bar_w / 2:.1f}' y='{label_y:.1f}' text-anchor='middle' "
-            f"font-size='9'>{number(v)}</text>"
+            f"font-size='9'>{number(v, scale=vmax)}</text>"
         )
         name = "Σ" if is_sum else f"k={i}"
         weight = " font-weight='bold'" if is_sum else ""
