@@ -98,6 +98,18 @@ def _engines(no_torch: bool):
 
 
 def _peak_mb() -> float:
+    """Peak resident memory of this process in MB.
+
+    On Linux VmHWM from /proc/self/status: ru_maxrss would also count the parent's memory,
+    because a child started by fork + exec inherits the parent's high-water mark.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 1024
 
