@@ -7,6 +7,7 @@ through the same engine, to 1e-10.
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -284,7 +285,7 @@ def test_cross_entropy_other_bad_inputs():
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
-@pytest.mark.parametrize("shape", [(3, 4), (300, 1000)])  # one block, and several blocks
+@pytest.mark.parametrize("shape", [(3, 4), (300, 1000), (1101, 1000)])  # 1, 2+ blocks, 2 threads
 def test_fused_kernel_names_a_non_finite_logit_without_numpy_warnings(bad, shape):
     z = np.zeros(shape)
     z[-1, 2] = bad
@@ -294,7 +295,7 @@ def test_fused_kernel_names_a_non_finite_logit_without_numpy_warnings(bad, shape
             kernels.softmax_cross_entropy(z, np.zeros(shape[0], dtype=int))
 
 
-@pytest.mark.parametrize("shape", [(5, 3), (700, 1000), (40000, 10)])
+@pytest.mark.parametrize("shape", [(5, 3), (700, 1000), (40000, 10), (1101, 1000), (150001, 7)])
 def test_fused_kernel_blocks_give_the_plain_formula(shape):
     """The kernel works through large inputs in blocks of rows; every block is right."""
     rng = np.random.default_rng(7)
@@ -344,3 +345,27 @@ def test_cross_entropy_equals_the_stable_unfused_graph_at_large_offsets(case, of
     assert np.isfinite(fused) and np.isfinite(g_fused).all()
     assert abs(float(fused) - float(stable)) <= 1e-9
     np.testing.assert_allclose(g_fused, g_stable, rtol=0, atol=1e-10)
+
+
+def test_large_inputs_take_the_two_thread_path_and_agree(monkeypatch):
+    calls = []
+    real = kernels._in_two_halves
+
+    def counting(work, n):
+        calls.append(n)
+        real(work, n)
+
+    monkeypatch.setattr(kernels, "_in_two_halves", counting)
+    rng = np.random.default_rng(9)
+    z = rng.normal(size=(1101, 1000)).astype(np.float32)
+    labels = rng.integers(0, 1000, 1101)
+    assert z.size >= kernels._THREADED
+    threaded = kernels.softmax_cross_entropy(z, labels)
+    grad = threaded.grad()
+    if (os.cpu_count() or 1) >= 2:
+        assert calls == [1101, 1101]  # forward softmax, backward scaling
+    monkeypatch.setattr(kernels, "_THREADED", 10**12)  # now one thread
+    single = kernels.softmax_cross_entropy(z, labels)
+    np.testing.assert_array_equal(threaded.probs, single.probs)
+    np.testing.assert_array_equal(grad, single.grad())
+    assert threaded.loss == single.loss
