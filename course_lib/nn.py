@@ -11,6 +11,9 @@ For a minibatch X of shape (B, 784) with class labels y (B,):
 weight from hidden unit j to output k (Nielsen's book and the issue write the same weight
 ``W2[k, j]``, with W2 stored output-by-input).
 
+Each layer is one fused ``linear`` node (x @ W + b; :func:`course_lib.tensor.linear`, whose
+rule is the matmul and add rules composed), the loss one fused softmax cross-entropy node.
+
 **Gradients** come from the engine (``loss.backward()``), nothing by hand. What the engine
 computes, written out: dL/dz = (P - Y)/B from the fused cross-entropy node; then
 dL/dh = dL/dz W2ᵀ, so for one example hidden unit j gets Σ_k W2[j, k] (p_k - y_k)/B, the sum of
@@ -38,7 +41,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from course_lib.tensor import Tensor, softmax_cross_entropy
+from course_lib.tensor import Tensor, linear, softmax_cross_entropy
 
 __all__ = [
     "ForwardPass",
@@ -176,9 +179,9 @@ class SigmoidNet:
     def forward(self, images: Any) -> tuple[Tensor, Tensor, Tensor]:
         """(a, h, logits) for a batch of images (N, inputs), as graph nodes."""
         x = self._images(images)  # a constant: no gradient is computed for the data
-        a = (x @ self.W1 + self.b1).named("a")
+        a = linear(x, self.W1, self.b1).named("a")  # x @ W1 + b1, one fused node
         h = a.sigmoid().named("h")
-        z = (h @ self.W2 + self.b2).named("z")
+        z = linear(h, self.W2, self.b2).named("z")  # h @ W2 + b2
         return a, h, z
 
     def trace(self, images: Any, labels: Any) -> ForwardPass:

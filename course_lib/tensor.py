@@ -37,6 +37,10 @@ Softmax ops (module functions; ``⟨·,·⟩`` and Σ run along the softmax axis
     out = softmax_cross_entropy(a, labels)   (one fused node, scalar mean loss over N rows)
                             a: upstream * (P - Y) / N     (P kept from the forward pass)
 
+A fused layer (a module function): ``x @ W + b`` as one node instead of two, for speed::
+
+    out = linear(x, W, b)   x: upstream @ Wᵀ      W: xᵀ @ upstream      b: upstream
+
 **Broadcasting.** ``a + b`` with a of shape (N, C) and b of shape (C,) uses every b_c N times.
 A value used N times gets the sum of its N gradients (sum at joins), so b's contribution is
 ``upstream.sum(axis=0)``. The rules above ignore this: they return contributions in the
@@ -80,7 +84,7 @@ import numpy as np
 from course_lib import kernels
 from course_lib.graph import backpropagate, topological_order
 
-__all__ = ["Tensor", "log_softmax", "softmax", "softmax_cross_entropy", "sum_to_shape"]
+__all__ = ["Tensor", "linear", "log_softmax", "softmax", "softmax_cross_entropy", "sum_to_shape"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -455,7 +459,7 @@ class Tensor:
                     f"{data.shape}: call backward(upstream) with such an array (np.ones of "
                     "that shape differentiates the sum of the outputs)"
                 )
-            seed = np.ones(data.shape, data.dtype)
+            seed = np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype)
         else:
             if isinstance(upstream, Tensor):
                 upstream = upstream.data
@@ -660,6 +664,62 @@ def _matmul_backward(upstream, out, a, b):
         if b.data.ndim == 1:
             db = db[..., 0]
     return da, db
+
+
+def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa: N803
+    """out = x @ W + b, the affine layer, as ONE node (a fused op, for speed).
+
+    ``W`` is a Tensor of shape (D, M); ``x`` has shape (..., D) (a Tensor, or a numpy batch,
+    which becomes a constant); ``b`` (optional) broadcasts to the result, usually shape (M,).
+    Same values and gradients as the two nodes ``x @ W + b``, but one node saves the engine's
+    per-node work and one array (the bias is added in place to the fresh product). Its rule is
+    the two rules composed: the add hands ``upstream`` to both of its inputs, so
+
+        x: upstream @ Wᵀ        W: xᵀ @ upstream        b: upstream
+
+    where b's contribution is summed back to b's shape (over the batch) by sum_to_shape, as
+    for every op, and for x with several batch axes xᵀ @ upstream sums over all of them.
+    """
+    if not isinstance(W, Tensor):
+        raise TypeError(f"linear: W must be a Tensor (the weights), got {type(W).__name__}")
+    x = _lift(x, W, "linear")
+    X, Wd = x.data, W.data
+    if Wd.ndim != 2:
+        raise ValueError(f"linear: W must be a matrix (D, M), got shape {Wd.shape}")
+    if X.ndim == 0 or X.shape[-1] != Wd.shape[0]:
+        raise ValueError(
+            f"linear: x of shape {X.shape} @ W of shape {Wd.shape}: x's last axis must have "
+            f"{Wd.shape[0]} entries, W's first axis"
+        )
+    data = np.matmul(X, Wd)
+    if b is None:
+        return _result(data, (x, W), "linear", _linear_backward)
+    b = _lift(b, W, "linear")
+    B = b.data
+    if B.dtype == data.dtype and (B.shape == data.shape[-1:] or B.shape == data.shape):
+        data += B  # the usual bias (M,): add it in place to the fresh product
+    else:
+        try:
+            data = data + B
+        except ValueError:
+            raise _broadcast_error("linear", data.shape, B.shape) from None
+    return _result(data, (x, W, b), "linear", _linear_backward)
+
+
+def _linear_backward(upstream, out, x, W, b=None):  # noqa: N803
+    X, Wd = x.data, W.data
+    dx = np.matmul(upstream, Wd.T) if x.requires_grad else None
+    dW = None
+    if W.requires_grad:
+        if X.ndim == 1:
+            dW = np.outer(X, upstream)
+        elif X.ndim == 2:
+            dW = np.matmul(X.T, upstream)
+        else:  # batch axes: every row of every batch used W, so all of them are summed
+            dW = np.matmul(X.reshape(-1, X.shape[-1]).T, upstream.reshape(-1, Wd.shape[1]))
+    if b is None:
+        return dx, dW
+    return dx, dW, upstream  # b: summed to b's shape by sum_to_shape, as for a + b
 
 
 def _sum_backward(upstream, out, a):
