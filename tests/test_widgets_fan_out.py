@@ -106,6 +106,9 @@ def test_largest_units_are_listed_and_picking_one_moves_the_slider(setup) -> Non
     w.top_units.value = listed[3]
     assert w.unit.value == listed[3]
     assert w.total == pytest.approx(dh[listed[3]], abs=1e-15)
+    w.unit.value = listed[3] + 1 if listed[3] < 15 else 0  # moving away clears the pick
+    assert w.top_units.value is None
+    w.top_units.value = listed[3]
     w.image.value = 5  # a new image refills the list without moving the unit
     assert w.unit.value == listed[3] and w.top_units.value is None
 

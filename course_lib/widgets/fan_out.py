@@ -309,6 +309,12 @@ class FanOutExplorer(widgets.VBox):
 
     def _on_unit(self, _change: object = None) -> None:
         j = self.unit.value
+        if self.top_units.value is not None and self.top_units.value != j:
+            self._picking = True  # the slider moved away from the picked unit: clear the pick
+            try:
+                self.top_units.value = None
+            finally:
+                self._picking = False
         w2 = self.net.W2.data[j]  # (10,): the weights from unit j to each output k
         self.contributions = w2 * (self.p - self.y)
         self.total = float(self.contributions.sum())
