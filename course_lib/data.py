@@ -49,6 +49,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from course_lib.frontend import in_notebook as _in_notebook
+
 __all__ = [
     "CACHE_ENV",
     "DATA_ENV",
@@ -354,14 +356,6 @@ class _WidgetProgress:
         if ok:
             self.bar.value = 1.0
         self.bar.bar_style = "success" if ok else "danger"
-
-
-def _in_notebook() -> bool:
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    shell = ipython.get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 def _progress(show: bool, label: str, total: int | None):

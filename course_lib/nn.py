@@ -32,7 +32,6 @@ accuracy (ipywidgets, updated by setting values); in a script it is quiet.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +40,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from course_lib.frontend import in_notebook as _in_notebook
 from course_lib.tensor import Tensor, linear, softmax_cross_entropy
 
 __all__ = [
@@ -391,14 +391,6 @@ def training_epochs(
 
 
 # ---- the progress display (notebook only) ------------------------------------------------------
-
-
-def _in_notebook() -> bool:
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    shell = ipython.get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
 class _TrainingDisplay:
