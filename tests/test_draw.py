@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from example_graphs import five_nodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,14 +15,6 @@ from course_lib.graph import topological_order
 from course_lib.scalar import Value
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def five_nodes() -> tuple[Value, ...]:
-    x, y, z = Value(3.0, "x"), Value(-2.0, "y"), Value(1.0, "z")
-    a = (x * y).named("a")
-    b = (x + z).named("b")
-    f = (a * b).named("f")
-    return x, y, z, a, b, f
 
 
 def texts(svg: str) -> list[str]:

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from example_graphs import five_nodes
 from hypothesis import given, settings
 from test_draw import value_graphs
 
@@ -16,15 +17,6 @@ from course_lib.widgets import hand_trace
 from course_lib.widgets.handtrace import parse_number
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def five_nodes() -> tuple[Value, ...]:
-    # f = (x y)(x + z) at x = 3, y = -2, z = 1: a = -6, b = 4, f = -24
-    x, y, z = Value(3.0, "x"), Value(-2.0, "y"), Value(1.0, "z")
-    a = (x * y).named("a")
-    b = (x + z).named("b")
-    f = (a * b).named("f")
-    return x, y, z, a, b, f
 
 
 def grads_shown(trace) -> list[str]:

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from example_graphs import five_nodes
 from hypothesis import given, settings
 from test_draw import value_graphs
 
@@ -15,14 +16,6 @@ from course_lib.widgets import stepper
 from course_lib.widgets.stepper import backward_steps, local_partial_rule
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def five_nodes() -> tuple[Value, ...]:
-    x, y, z = Value(3.0, "x"), Value(-2.0, "y"), Value(1.0, "z")
-    a = (x * y).named("a")
-    b = (x + z).named("b")
-    f = (a * b).named("f")
-    return x, y, z, a, b, f
 
 
 def test_steps_follow_reverse_topological_order() -> None:
