@@ -1,4 +1,5 @@
-"""Small hand-built SVG charts for the softmax widgets: bar charts and a diverging heatmap.
+"""Small hand-built SVG charts for the softmax widgets (bar charts, a diverging heatmap), and
+the logit slider they share.
 
 Plain strings, no matplotlib: building one chart takes well under a millisecond, so a widget
 can redraw on every slider move. Every ``<text>`` holds a number formatted by :func:`fmt`, so
@@ -10,6 +11,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
+import ipywidgets as widgets
 import numpy as np
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -167,3 +169,17 @@ def heatmap(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def logit_slider(i: int, value: float, low: float, high: float, width: str) -> widgets.FloatSlider:
+    """The slider for logit z_i, as the softmax and cross-entropy explorers show it."""
+    return widgets.FloatSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=0.1,
+        description=f"z{subscript(i)}",
+        readout_format=".1f",
+        continuous_update=True,
+        layout=widgets.Layout(width=width),
+    )

@@ -21,7 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course_lib.kernels import softmax_cross_entropy
-from course_lib.widgets._charts import bar_chart, fmt, subscript
+from course_lib.widgets._charts import bar_chart, fmt, logit_slider
 
 __all__ = ["CrossEntropyExplorer", "cross_entropy_explorer"]
 
@@ -39,17 +39,7 @@ class CrossEntropyExplorer(widgets.VBox):
     def __init__(self, logits: Sequence[float], true_class: int, low: float, high: float):
         c = len(logits)
         self.logit_sliders = [
-            widgets.FloatSlider(
-                value=float(v),
-                min=low,
-                max=high,
-                step=0.1,
-                description=f"z{subscript(i)}",
-                readout_format=".1f",
-                continuous_update=True,
-                layout=widgets.Layout(width="300px"),
-            )
-            for i, v in enumerate(logits)
+            logit_slider(i, float(v), low, high, "300px") for i, v in enumerate(logits)
         ]
         self.true_class = widgets.ToggleButtons(
             options=[(str(k), k) for k in range(c)],

@@ -27,7 +27,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course_lib.kernels import softmax, softmax_jacobian, softmax_vjp
-from course_lib.widgets._charts import bar_chart, fmt, heatmap, subscript
+from course_lib.widgets._charts import bar_chart, fmt, heatmap, logit_slider
 
 __all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of", "sigmoid"]
 
@@ -117,19 +117,7 @@ class JacobianExplorer(widgets.HBox):
 
     def __init__(self, logits: Sequence[float], temperature: float, low: float, high: float):
         values = [float(v) for v in logits] + [0.0] * (MAX_CLASSES - len(logits))
-        self.logit_sliders = [
-            widgets.FloatSlider(
-                value=v,
-                min=low,
-                max=high,
-                step=0.1,
-                description=f"z{subscript(i)}",
-                readout_format=".1f",
-                continuous_update=True,
-                layout=widgets.Layout(width="260px"),
-            )
-            for i, v in enumerate(values)
-        ]
+        self.logit_sliders = [logit_slider(i, v, low, high, "260px") for i, v in enumerate(values)]
         self.classes = widgets.IntSlider(
             value=len(logits),
             min=2,
