@@ -235,23 +235,10 @@ def main(argv: list[str] | None = None) -> None:
         for name in names:
             epoch_times[name] += seconds[name]
             final_acc[name].append(accs[name][-1])
-            elapsed = np.cumsum(seconds[name])
-            first = next((i for i, a in enumerate(accs[name]) if a >= 0.97), None)
+            line, took_to_97 = ref.run_summary(seconds[name], accs[name])
             if name == "course_lib":
-                reach.append(None if first is None else float(elapsed[first]))
-            when = (
-                f"97% after epoch {first + 1} ({elapsed[first]:.2f} s of training)"
-                if first is not None
-                else "97% not reached"
-            )
-            print(
-                f"[{name:>10} run {repeat + 1}, seed {seed}] s/epoch "
-                + " ".join(f"{s:.3f}" for s in seconds[name])
-                + " | test acc "
-                + " ".join(f"{100 * a:.2f}%" for a in accs[name])
-                + f" | {when}",
-                flush=True,
-            )
+                reach.append(took_to_97)
+            print(f"[{name:>10} run {repeat + 1}, seed {seed}] {line}", flush=True)
 
     # Notebook 06's recipe, course_lib only: time to 97% (evaluation after each epoch, untimed).
     recipe_reach: list[float | None] = []

@@ -203,6 +203,26 @@ def _collect(
     return weights, seconds
 
 
+def run_summary(seconds: list[float], accs: list[float]) -> tuple[str, float | None]:
+    """One run as a line (seconds and test accuracy per epoch, when 97% was first reached),
+    and the seconds of training it took to reach 97% (None if it never did)."""
+    elapsed = np.cumsum(seconds)
+    reached = next((i for i, a in enumerate(accs) if a >= 0.97), None)
+    when = (
+        f"97% after epoch {reached + 1} ({elapsed[reached]:.2f} s of training)"
+        if reached is not None
+        else "97% not reached"
+    )
+    line = (
+        "s/epoch "
+        + " ".join(f"{t:.3f}" for t in seconds)
+        + " | test acc "
+        + " ".join(f"{100 * a:.2f}%" for a in accs)
+        + f" | {when}"
+    )
+    return line, None if reached is None else float(elapsed[reached])
+
+
 def train_numpy(
     images: np.ndarray,
     labels: np.ndarray,
@@ -307,20 +327,8 @@ def main(argv: list[str] | None = None) -> None:
                 accs[name].append(accuracy(weights, x_test, y_test))
         for name in engines:
             epoch_times[name] += seconds[name]
-            elapsed = np.cumsum(seconds[name])
-            reached = next((i for i, a in enumerate(accs[name]) if a >= 0.97), None)
-            when = (
-                f"97% after epoch {reached + 1} ({elapsed[reached]:.2f} s of training)"
-                if reached is not None
-                else "97% not reached"
-            )
-            print(
-                f"[{name:>5} run {repeat + 1}] s/epoch "
-                + " ".join(f"{s:.3f}" for s in seconds[name])
-                + " | test acc "
-                + " ".join(f"{100 * a:.2f}%" for a in accs[name])
-                + f" | {when}"
-            )
+            line, _ = run_summary(seconds[name], accs[name])
+            print(f"[{name:>5} run {repeat + 1}] {line}")
     summary = {name: statistics.median(times) for name, times in epoch_times.items()}
     for name, times in epoch_times.items():
         print(
