@@ -1,0 +1,187 @@
+"""Run a notebook in a real kernel and look inside it: the harness behind tests/test_notebook_*.py.
+
+nbval (strict mode) re-runs every notebook and compares each cell's output with the saved one.
+That proves the page did not change; it cannot say whether what the page shows is *right*. The
+checks that say so used to be ``assert`` cells inside the notebooks, where every learner had to
+read them. They live here instead:
+
+* :class:`NotebookRun` starts a kernel with nbclient (the same ``python3`` kernel of the
+  current environment that nbval uses, ``--nbval-current-env``), with the notebook's folder as
+  its working directory;
+* :meth:`NotebookRun.run_all` executes the notebook's cells in order, exactly as saved (the
+  placeholders ``...`` of the exercises stay untouched);
+* :meth:`NotebookRun.eval` evaluates an expression in the kernel and returns its value
+  (pickled across), so a test can assert on the notebook's namespace with plain pytest;
+* :meth:`NotebookRun.exec` runs extra code in the kernel (moving a widget's slider, say);
+* :meth:`NotebookRun.output` is the text a cell showed (stdout and ``text/plain``), found by a
+  piece of its source, so tests do not depend on cell numbers.
+
+A test module per notebook runs it once (:func:`notebook_fixture`) and asserts on the result.
+The learner simulation (``tests/test_learner_simulation.py``) drives the same class cell by
+cell.
+"""
+
+from __future__ import annotations
+
+import base64
+import pickle
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+CELL_TIMEOUT_S = 600  # as nbval's --nbval-cell-timeout: a stall detector, not a target
+
+
+class NotebookError(AssertionError):
+    """A cell (of the notebook, or one a test added) raised, or showed a traceback."""
+
+
+def notebook_path(name: str) -> Path:
+    """The notebook ``name`` in notebooks/ (``"01"`` or a full file name)."""
+    matches = sorted(NOTEBOOKS.glob(f"{name}*.ipynb")) if len(name) == 2 else [NOTEBOOKS / name]
+    if len(matches) != 1 or not matches[0].exists():
+        raise FileNotFoundError(f"no single notebook matches {name!r} in {NOTEBOOKS}")
+    return matches[0]
+
+
+def output_text(cell: Any, kinds: tuple[str, ...] = ("stdout", "text/plain")) -> str:
+    """The text a code cell showed: its stdout stream and each result's ``text/plain``."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "stream" and out.get("name") in kinds:
+            parts.append(out["text"])
+        elif out["output_type"] in ("execute_result", "display_data"):
+            for kind in kinds:
+                if kind in out.get("data", {}):
+                    parts.append(out["data"][kind])
+    return "".join(p if isinstance(p, str) else "".join(p) for p in parts)
+
+
+def error_text(cell: Any) -> str | None:
+    """The traceback a cell showed as an output (a widget callback's error, say), or None."""
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "error":
+            return _strip_ansi("\n".join(out.get("traceback", [])) or out.get("evalue", ""))
+    return None
+
+
+def _strip_ansi(text: str) -> str:
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+class NotebookRun:
+    """One notebook in one live kernel. Use as a context manager (the kernel stops on exit)."""
+
+    def __init__(self, name: str) -> None:
+        self.path = notebook_path(name)
+        self.nb = nbformat.read(self.path, as_version=4)
+        self.client = NotebookClient(
+            self.nb,
+            kernel_name="python3",
+            timeout=CELL_TIMEOUT_S,
+            resources={"metadata": {"path": str(self.path.parent)}},
+        )
+        self._stack = ExitStack()
+
+    # ---- kernel lifetime ----------------------------------------------------------------
+
+    def __enter__(self) -> NotebookRun:
+        self._stack.enter_context(self.client.setup_kernel())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    # ---- the notebook's own cells -------------------------------------------------------
+
+    @property
+    def code_cells(self) -> list[tuple[int, Any]]:
+        """(index, cell) of every code cell, in order."""
+        return [(i, c) for i, c in enumerate(self.nb.cells) if c.cell_type == "code"]
+
+    def run_cell(self, index: int) -> Any:
+        """Execute the notebook's cell ``index`` (its outputs replace the saved ones)."""
+        cell = self.nb.cells[index]
+        try:
+            self.client.execute_cell(cell, index)
+        except CellExecutionError as error:
+            message = _strip_ansi(str(error))
+            raise NotebookError(
+                f"{self.path.name} cell {index} raised:\n{cell.source}\n---\n{message}"
+            ) from None
+        shown = error_text(cell)
+        if shown is not None:
+            raise NotebookError(
+                f"{self.path.name} cell {index} showed a traceback:\n{cell.source}\n---\n{shown}"
+            )
+        return cell
+
+    def run_all(self) -> NotebookRun:
+        """Execute every code cell in order, as a learner's Run All does."""
+        for index, _ in self.code_cells:
+            self.run_cell(index)
+        return self
+
+    def cell(self, containing: str) -> Any:
+        """The one code cell whose source contains ``containing``."""
+        found = [c for _, c in self.code_cells if containing in c.source]
+        if len(found) != 1:
+            raise LookupError(
+                f"{len(found)} code cells of {self.path.name} contain {containing!r} (need 1)"
+            )
+        return found[0]
+
+    def output(self, containing: str) -> str:
+        """What the cell containing ``containing`` showed (stdout and text/plain)."""
+        return output_text(self.cell(containing))
+
+    # ---- code a test adds -----------------------------------------------------------------
+
+    def exec(self, code: str) -> Any:
+        """Run ``code`` in the kernel as an extra cell; return that cell (with its outputs)."""
+        cell = nbformat.v4.new_code_cell(code)
+        # nbclient stores an executed cell back into the notebook at its index: lend it a
+        # place at the end for the time it runs.
+        self.nb.cells.append(cell)
+        try:
+            self.client.execute_cell(cell, len(self.nb.cells) - 1)
+        except CellExecutionError as error:
+            raise NotebookError(
+                f"in {self.path.name}, this code raised:\n{code}\n---\n{_strip_ansi(str(error))}"
+            ) from None
+        finally:
+            self.nb.cells.pop()
+        shown = error_text(cell)
+        if shown is not None:
+            raise NotebookError(f"in {self.path.name}, this code showed a traceback:\n{shown}")
+        return cell
+
+    def eval(self, expression: str) -> Any:
+        """The value of ``expression`` in the kernel's namespace (pickled across)."""
+        code = (
+            "print('\\n' + __import__('base64').b64encode("
+            f"__import__('pickle').dumps(({expression}))).decode())"
+        )
+        text = output_text(self.exec(code), kinds=("stdout",))
+        return pickle.loads(base64.b64decode(text.strip().splitlines()[-1]))
+
+
+def notebook_fixture(name: str) -> Any:
+    """A module-scoped pytest fixture: notebook ``name`` executed once, top to bottom."""
+
+    @pytest.fixture(scope="module")
+    def executed() -> Iterator[NotebookRun]:
+        with NotebookRun(name) as run:
+            run.run_all()
+            yield run
+
+    return executed

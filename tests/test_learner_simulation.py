@@ -1,0 +1,200 @@
+"""A restless learner, simulated: every notebook survives being played with.
+
+The notebooks tell learners to move every slider, type wrong answers and run cells again. This
+test does all of that in a real kernel (nbclient, see ``notebook_harness``):
+
+* **play** — run the cells in order; after each cell, every widget control that cell created
+  is moved a few times to random values a learner could give it: each slider to a random
+  allowed value, each drop-down / radio / toggle to a random option, each checkbox flipped,
+  each text box given numbers *and* garbage (``""``, ``abc``, ``1e400``, ``nan``, ``1/2``,
+  ``0,5``, ...) followed by Enter, each button (Step, Back, Reset, Check, Hint, ...) clicked.
+  Any exception, raised by a cell or by a widget's observer or click handler, fails the test;
+  so does a cell that fails later because an earlier control was moved (a cell that reads a
+  widget's state must set it first, or build its own object).
+* **twice** — run every cell twice in a row in a fresh kernel. The second run must not raise,
+  and must show the same output as the first (cells marked ``# NBVAL_IGNORE_OUTPUT``, the
+  timing cells, are exempt from the comparison only).
+
+The random values come from a seed per notebook (``TGF_SIM_SEED`` changes it), so a failure is
+reproducible.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zlib
+
+import pytest
+from notebook_harness import NOTEBOOKS, NotebookError, NotebookRun, output_text
+
+NOTEBOOK_NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+# Notebooks that do not survive the simulation yet (issue "Learner-first notebooks"): each is
+# expected to fail, strictly, so fixing one without removing it from here fails the suite too.
+KNOWN_BROKEN = {
+    "play": {"01", "02", "03", "04", "05", "06", "07"},
+    "twice": {"01", "02", "06"},
+}
+
+
+def _cases(test: str) -> list:
+    return [
+        pytest.param(
+            name,
+            marks=[pytest.mark.xfail(strict=True, reason="known to break: being fixed")]
+            if name[:2] in KNOWN_BROKEN[test]
+            else [],
+        )
+        for name in NOTEBOOK_NAMES
+    ]
+
+
+MOVES_PER_CONTROL = 3
+
+# Runs inside the kernel: defines __tgf_play(seed), which moves every control created since its
+# previous call. Exceptions propagate (click and Enter handlers are called directly, not through
+# ipywidgets' dispatcher, which would only print them), wrapped in a message naming the control.
+KERNEL_PLAYER = r"""
+def __tgf_make_player():
+    import math
+    import random
+
+    from ipywidgets.widgets.widget import _instances
+
+    seen = set(_instances)
+    texts = ["", "abc", "1e400", "-1e400", "nan", "inf", "1/2", "0,5", "  -3 ", "2.5", "0",
+             "1e-400", "12345678901234567890", "-0.25"]
+    sliders = {"IntSliderModel", "FloatSliderModel", "FloatLogSliderModel",
+               "IntRangeSliderModel", "FloatRangeSliderModel"}
+    choosers = {"DropdownModel", "RadioButtonsModel", "ToggleButtonsModel", "SelectModel",
+                "SelectionSliderModel"}
+    flags = {"CheckboxModel", "ToggleButtonModel"}
+    numbers = {"IntTextModel", "BoundedIntTextModel", "FloatTextModel", "BoundedFloatTextModel"}
+    typed = {"TextModel", "TextareaModel", "ComboboxModel"}
+
+    def allowed(w, rng):
+        lo, hi, step = w.min, w.max, getattr(w, "step", None) or 0
+        if w._model_name == "FloatLogSliderModel":
+            return w.base ** rng.uniform(lo, hi)
+        if isinstance(lo, int) and isinstance(hi, int):
+            return rng.randint(lo, hi)
+        value = rng.uniform(lo, hi)
+        if step:
+            value = min(hi, lo + round((value - lo) / step) * step)
+        return value
+
+    def move(w, rng):
+        kind = w._model_name
+        if kind in sliders:
+            if kind.endswith("RangeSliderModel"):
+                return "value", tuple(sorted((allowed(w, rng), allowed(w, rng))))
+            return "value", allowed(w, rng)
+        if kind in choosers:
+            if not w.options:
+                return None
+            return "index", rng.randrange(len(w.options))
+        if kind in flags:
+            return "value", not w.value
+        if kind in numbers:
+            if kind.startswith("Bounded"):
+                return "value", allowed(w, rng)
+            return "value", rng.choice([0, 1, -3, 7, 2.5, -0.5])
+        if kind == "PlayModel":
+            return "value", rng.randint(w.min, w.max)
+        if kind in typed:
+            return "typed", rng.choice(texts)
+        if kind == "ButtonModel":
+            return "click", None
+        return None
+
+    def name(w):
+        label = getattr(w, "description", "") or getattr(w, "tooltip", "") or ""
+        return f"{type(w).__name__}({label!r})"
+
+    def play(seed):
+        rng = random.Random(seed)
+        new = [w for key, w in list(_instances.items()) if key not in seen]
+        seen.update(_instances)
+        moved = 0
+        for _ in range(MOVES):
+            for w in new:
+                if getattr(w, "disabled", False) or w.comm is None:
+                    continue
+                what = move(w, rng)
+                if what is None:
+                    continue
+                trait, value = what
+                try:
+                    if trait == "click":
+                        for callback in list(w._click_handlers.callbacks):
+                            callback(w)
+                    elif trait == "typed":
+                        w.value = value
+                        for callback in list(w._submission_callbacks.callbacks):
+                            callback(w)
+                    else:
+                        setattr(w, trait, value)
+                except Exception as error:
+                    raise RuntimeError(
+                        f"a learner's move broke a widget: {name(w)} {trait} -> {value!r} "
+                        f"raised {type(error).__name__}: {error}"
+                    ) from error
+                moved += 1
+        seen.update(_instances)
+        return moved
+
+    return play
+
+
+__tgf_play = __tgf_make_player()
+del __tgf_make_player
+""".replace("MOVES", str(MOVES_PER_CONTROL))
+
+IGNORE_MARK = "NBVAL_IGNORE_OUTPUT"
+# Outputs that may differ between two runs of the same cell without anything being wrong.
+VOLATILE = [
+    (re.compile(r"0x[0-9a-fA-F]{6,16}"), "0xADDRESS"),
+    (re.compile(r"model_id='?[0-9a-f]{32}'?"), "model_id"),
+]
+
+
+def _seed(name: str) -> int:
+    return zlib.crc32(name.encode()) + int(os.environ.get("TGF_SIM_SEED", "0"))
+
+
+def _comparable(cell) -> str:
+    text = output_text(cell, kinds=("stdout", "text/plain", "text/html", "image/svg+xml"))
+    for pattern, replacement in VOLATILE:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+@pytest.mark.parametrize("name", _cases("play"))
+def test_play_with_every_control_after_every_cell(name: str) -> None:
+    moved = 0
+    with NotebookRun(name) as run:
+        run.exec(KERNEL_PLAYER)
+        for index, _cell in run.code_cells:
+            run.run_cell(index)
+            try:
+                shown = run.exec(f"print(__tgf_play({_seed(name) + index}))")
+            except NotebookError as error:
+                raise NotebookError(
+                    f"after {name} cell {index} ran, moving its controls failed:\n{error}"
+                ) from None
+            moved += int(output_text(shown, kinds=("stdout",)).split()[-1])
+    assert moved > 0, f"the simulation moved no control at all in {name}"
+
+
+@pytest.mark.parametrize("name", _cases("twice"))
+def test_every_cell_runs_twice_with_the_same_output(name: str) -> None:
+    with NotebookRun(name) as run:
+        for index, cell in run.code_cells:
+            first = _comparable(run.run_cell(index))
+            second = _comparable(run.run_cell(index))
+            if IGNORE_MARK in cell.source:
+                continue
+            assert second == first, (
+                f"{name} cell {index} shows something else when run a second time:\n"
+                f"{cell.source}\n--- first run ---\n{first}\n--- second run ---\n{second}"
+            )
