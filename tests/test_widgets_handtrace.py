@@ -12,9 +12,9 @@ from test_draw import value_graphs
 
 from course_lib.graph import topological_order
 from course_lib.practice import practice_graph
+from course_lib.quiz import parse_number
 from course_lib.scalar import Value
 from course_lib.widgets import hand_trace
-from course_lib.widgets.handtrace import parse_number
 
 SVG = "{http://www.w3.org/2000/svg}"
 

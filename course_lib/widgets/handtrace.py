@@ -22,7 +22,6 @@ import html
 import itertools
 import math
 from collections.abc import Sequence
-from fractions import Fraction
 from numbers import Real
 from typing import Any
 
@@ -30,39 +29,10 @@ import ipywidgets as widgets
 
 from course_lib.draw import draw, format_data, node_names
 from course_lib.graph import topological_order
-from course_lib.quiz import CheckResult, check
+from course_lib.quiz import CheckResult, check, parse_number
 from course_lib.widgets.stepper import backward_steps
 
-__all__ = ["HandTrace", "hand_trace", "parse_number"]
-
-
-def parse_number(text: Any) -> float | None:
-    """A learner's entry as a float: a number, or text like ``-4``, ``0.25``, ``3/4``, ``1e-3``.
-
-    ``None`` for an empty entry; ``ValueError`` naming the text when it is not a number.
-    """
-    if isinstance(text, bool):
-        raise ValueError(f"expected a number, got {text!r}")
-    if isinstance(text, Real):
-        return float(text)
-    if text is None or text is ...:
-        return None
-    if not isinstance(text, str):
-        try:
-            return float(text)  # numpy scalars
-        except (TypeError, ValueError):
-            raise ValueError(f"expected a number, got {type(text).__name__} {text!r}") from None
-    cleaned = text.strip().replace("−", "-").replace(" ", "")
-    if not cleaned:
-        return None
-    try:
-        return float(Fraction(cleaned))
-    except (ValueError, ZeroDivisionError):
-        pass
-    try:
-        return float(cleaned)
-    except ValueError:
-        raise ValueError(f"expected a number like -4, 0.25 or 3/4, got {text!r}") from None
+__all__ = ["HandTrace", "hand_trace"]
 
 
 class HandTrace(widgets.VBox):
