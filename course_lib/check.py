@@ -52,11 +52,43 @@ def central_difference(
         raise IndexError(f"index {index} is outside the {len(point)} inputs of the point")
     if not h > 0:
         raise ValueError(f"the step h must be positive, got {h}")
-    up = list(point)
-    down = list(point)
-    up[index] += h
-    down[index] -= h
-    return (_evaluate(f, up) - _evaluate(f, down)) / (2.0 * h)
+    name = _input_names(f, len(point))[index]
+    _evaluate(f, point)  # f must work at the point itself; its own error says why not
+
+    def f_at(offset: float) -> float:
+        nudged = list(point)
+        nudged[index] += offset
+        return _evaluate_nudged(f, nudged, name, point[index], nudged[index], h)
+
+    return (f_at(h) - f_at(-h)) / (2.0 * h)
+
+
+def _evaluate_nudged(
+    f: Callable[..., Value | float],
+    nudged: Sequence[float],
+    name: str,
+    at: float,
+    moved_to: float,
+    h: float,
+) -> float:
+    """f at a nudged point. A failure there is named as the step leaving f's domain, since
+    f itself was fine at the point (or the caller would have failed before nudging)."""
+    try:
+        value = _evaluate(f, nudged)
+    except (ArithmeticError, ValueError) as error:
+        raise ValueError(
+            f"finite differences nudge {name} = {at:g} by ±h (h = {h:g}), and f fails at "
+            f"{name} = {moved_to:g}: {error}. The step crosses the edge of f's domain (a log "
+            "or a power near 0, say): check at a point farther from that edge, or pass a "
+            "smaller h"
+        ) from None
+    if not math.isfinite(value):
+        raise ValueError(
+            f"finite differences nudge {name} = {at:g} by ±h (h = {h:g}), and f is {value} at "
+            f"{name} = {moved_to:g}: the step crosses the edge of f's domain, or f overflows "
+            "there; check at another point, or pass a smaller h"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -72,6 +104,7 @@ class GradientCheck:
     passed: tuple[bool, ...]
     rtol: float
     atol: float
+    notes: tuple[str, ...] = ()  # per input: why a disagreement may not be a bug ("" if none)
 
     @property
     def ok(self) -> bool:
@@ -103,6 +136,7 @@ class GradientCheck:
             )
         verdict = "all gradients agree" if self.ok else "SOME GRADIENTS DISAGREE"
         lines.append(f"{verdict} (tolerance: {self.atol:g} + {self.rtol:g} × |finite diff.|)")
+        lines += [note for note in self.notes if note]
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -140,8 +174,41 @@ def gradient_check(
         for e, b, n in zip(abs_error, analytic, numerical, strict=True)
     )
     passed = tuple(e <= atol + rtol * abs(n) for e, n in zip(abs_error, numerical, strict=True))
+    notes = tuple(
+        "" if ok else _kink_note(f, values, i, names[i], h) for i, ok in enumerate(passed)
+    )
     return GradientCheck(
-        names, values, analytic, numerical, abs_error, rel_error, passed, rtol, atol
+        names, values, analytic, numerical, abs_error, rel_error, passed, rtol, atol, notes
+    )
+
+
+def _kink_note(
+    f: Callable[..., Value | float], point: tuple[float, ...], index: int, name: str, h: float
+) -> str:
+    """A sentence when f has a kink in input ``index`` at ``point``, else "".
+
+    At a smooth point the one-sided slopes (f(x + h) - f(x)) / h and (f(x) - f(x - h)) / h
+    differ by about h·f''(x), which is tiny; at a kink (ReLU at 0, max with a tie, |x| at 0)
+    they differ by a jump that does not shrink with h. There the derivative does not exist,
+    backward() reports one of the one-sided slopes (or a convention), and the central
+    difference their average, so a disagreement is expected and not a bug.
+    """
+    base = _evaluate(f, point)
+
+    def f_at(offset: float) -> float:
+        nudged = list(point)
+        nudged[index] += offset
+        return _evaluate_nudged(f, nudged, name, point[index], nudged[index], h)
+
+    right = (f_at(h) - base) / h
+    left = (base - f_at(-h)) / h
+    if abs(right - left) <= 1e-2 * max(1.0, abs(left), abs(right)):
+        return ""
+    return (
+        f"note: f has a kink in {name} at {name} = {point[index]:g} (slope {left:.6g} just "
+        f"below, {right:.6g} just above): f is not differentiable there (ReLU at 0, max with a "
+        f"tie, |x| at 0 ...), so backward() and finite differences need not agree for {name}. "
+        "Check at a point away from the kink."
     )
 
 
@@ -275,8 +342,9 @@ def tensor_gradient_check(
         rel = np.divide(error, scale, out=np.zeros_like(error), where=scale > 0)
         abs_errors.append(float(error.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
-        passed.append(bool(np.all(error <= atol + rtol * np.abs(estimate))))
-        problems.append("")
+        within = error <= atol + rtol * np.abs(estimate)
+        passed.append(bool(np.all(within)))
+        problems.append("" if within.all() else _tensor_kink_note(f, arrays, i, within, weights, h))
     return TensorGradientCheck(
         names,
         tuple(a.shape for a in arrays),
@@ -289,6 +357,34 @@ def tensor_gradient_check(
         rtol,
         atol,
     )
+
+
+def _tensor_kink_note(
+    f: Callable[..., Tensor],
+    arrays: list[np.ndarray],
+    i: int,
+    within: np.ndarray,
+    weights: np.ndarray,
+    h: float,
+) -> str:
+    """Name the first disagreeing element of input i that sits on a kink of f, if one does.
+
+    The same test as for scalars: one-sided slopes that differ by a jump mean f is not
+    differentiable there (ReLU at 0, max with a tie), so a disagreement is expected.
+    """
+    base = _nudged_loss(f, arrays, i, next(iter(np.ndindex(arrays[i].shape))), weights, 0.0, h)
+    for j in zip(*np.nonzero(~within), strict=True):
+        j = tuple(int(k) for k in j)
+        right = (_nudged_loss(f, arrays, i, j, weights, h, h) - base) / h
+        left = (base - _nudged_loss(f, arrays, i, j, weights, -h, h)) / h
+        if abs(right - left) > 1e-2 * max(1.0, abs(left), abs(right)):
+            return (
+                f"element {list(j)} = {arrays[i][j]:g} sits on a kink of f (slope {left:.6g} "
+                f"just below, {right:.6g} just above): f is not differentiable there (ReLU at "
+                "0, max with a tie), so a disagreement there is expected; check at a point "
+                "away from the kink"
+            )
+    return ""
 
 
 def jacobian_reverse_mode(
@@ -333,10 +429,13 @@ def jacobian_finite_differences(
     flat = nudged.reshape(-1)  # a view: writing flat[j] nudges `nudged`
     for j in range(x.size):
         flat[j] = x.flat[j] + h
-        up = _call(f, [Tensor(nudged, requires_grad=False)]).data.reshape(-1)
+        # Copies: f may return its input or a view of it (identity, reshape), and the next
+        # nudge would change a result we still need.
+        up = np.array(_call(f, [Tensor(nudged, requires_grad=False)]).data, copy=True)
         flat[j] = x.flat[j] - h
-        down = _call(f, [Tensor(nudged, requires_grad=False)]).data.reshape(-1)
+        down = np.array(_call(f, [Tensor(nudged, requires_grad=False)]).data, copy=True)
         flat[j] = x.flat[j]
+        up, down = up.reshape(-1), down.reshape(-1)
         jacobian[:, j] = (up - down) / (2.0 * h)
     return jacobian
 
@@ -389,18 +488,45 @@ def _nudged_difference(
     h: float,
 ) -> float:
     """(L(x + h e_j) - L(x - h e_j)) / 2h for input i, with L = Σ weights * f(...)."""
+    up = _nudged_loss(f, arrays, i, j, weights, +h, h)
+    down = _nudged_loss(f, arrays, i, j, weights, -h, h)
+    return (up - down) / (2.0 * h)
+
+
+def _nudged_loss(
+    f: Callable[..., Tensor],
+    arrays: list[np.ndarray],
+    i: int,
+    j: tuple[int, ...],
+    weights: np.ndarray,
+    offset: float,
+    h: float,
+) -> float:
+    """L = Σ weights * f(...) with element j of input i moved by ``offset`` (then put back).
+
+    A failure or a non-finite L there is named as the step crossing the edge of f's domain:
+    f was fine at the point itself (backward() ran there before any nudge).
+    """
     x = arrays[i]
     original = x[j]
-
-    def loss() -> float:
-        out = _call(f, [Tensor(a, requires_grad=False) for a in arrays])
-        return float(np.sum(weights * out.data))
-
+    where = f"input {i}, element {list(j) if j else '()'} = {original:g}"
     try:
-        x[j] = original + h
-        up = loss()
-        x[j] = original - h
-        down = loss()
+        x[j] = original + offset
+        with np.errstate(all="ignore"):
+            out = _call(f, [Tensor(a, requires_grad=False) for a in arrays])
+            value = float(np.sum(weights * out.data))
+    except (ArithmeticError, ValueError) as error:
+        raise ValueError(
+            f"finite differences nudge {where} by ±h (h = {h:g}), and f fails at "
+            f"{original + offset:g}: {error}. The step crosses the edge of f's domain (a log "
+            "near 0, say): check at a point farther from that edge, or pass a smaller h"
+        ) from None
     finally:
         x[j] = original
-    return (up - down) / (2.0 * h)
+    if not math.isfinite(value):
+        raise ValueError(
+            f"finite differences nudge {where} by ±h (h = {h:g}), and f's output is not finite "
+            f"at {original + offset:g}: the step crosses the edge of f's domain, or f "
+            "overflows there; check at another point, or pass a smaller h"
+        )
+    return value

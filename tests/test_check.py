@@ -47,3 +47,27 @@ def test_gradient_check_input_errors():
         gradient_check(lambda: Value(1.0))
     with pytest.raises(TypeError, match="finite plain number"):
         gradient_check(lambda x: x, float("nan"))
+
+
+def test_gradient_check_names_a_kink_and_its_input():
+    report = gradient_check(lambda x, y: x.relu() * y, 0.0, 2.0)
+    assert not report.ok
+    text = str(report)
+    assert "kink in x at x = 0" in text and "not differentiable" in text
+    assert report.notes[1] == ""  # y is fine
+    smooth = gradient_check(lambda x, y: (x * y).sigmoid(), 0.3, -1.2)
+    assert smooth.ok and not any(smooth.notes) and "kink" not in str(smooth)
+
+
+def test_a_tie_in_a_max_is_a_kink_too():
+    # max(x, y) = relu(x - y) + y, at a tie x == y
+    report = gradient_check(lambda x, y: (x - y).relu() + y, 1.5, 1.5)
+    assert not report.ok and "kink in x" in str(report) and "kink in y" in str(report)
+
+
+def test_a_step_that_leaves_the_domain_is_named():
+    with pytest.raises(ValueError, match=r"crosses the edge of f's domain") as caught:
+        gradient_check(lambda x: x.log(), 1e-7)
+    assert "x = 1e-07" in str(caught.value) and "log" in str(caught.value)
+    with pytest.raises(ValueError, match="log"):  # f fails at the point itself: its own error
+        central_difference(lambda x: x.log(), [-1.0], 0)

@@ -137,3 +137,31 @@ def test_errors_name_the_problem():
         jacobian_finite_differences(lambda x: x, [1.0], h=0)
     with pytest.raises(IndexError, match="row 5 is outside the 2 output elements"):
         jacobian_reverse_mode(lambda x: x * 1, [1.0, 2.0], rows=[5])
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda t: t,  # f returns its input
+        lambda t: t.reshape(2, 3),  # a view of it
+        lambda t: t.reshape(6) * 1.0,
+    ],
+    ids=["identity", "reshape", "scaled"],
+)
+def test_finite_difference_jacobian_of_a_function_that_returns_its_input_or_a_view(f):
+    x = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_allclose(jacobian_finite_differences(f, x), np.eye(6), atol=1e-9)
+
+
+def test_tensor_check_names_a_kink():
+    report = tensor_gradient_check(lambda x: x.relu(), np.array([0.0, 1.0, -2.0]))
+    assert not report.ok
+    assert "element [0] = 0 sits on a kink" in report.problems[0]
+    smooth = tensor_gradient_check(lambda x: x.sigmoid(), np.array([0.0, 1.0, -2.0]))
+    assert smooth.ok and smooth.problems == ("",)
+
+
+def test_tensor_check_names_a_step_that_leaves_the_domain():
+    with pytest.raises(ValueError, match="crosses the edge of f's domain") as caught:
+        tensor_gradient_check(lambda x: x.log(), np.array([1e-7, 1.0]))
+    assert "element [0] = 1e-07" in str(caught.value)
