@@ -603,29 +603,35 @@ def test_text_progress_on_stderr(server, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "Downloading t10k-images-idx3-ubyte.gz from 127.0.0.1" in captured.err
-    assert "100.0%" in captured.err
+    assert "100%" in captured.err
 
 
-def test_widget_progress_in_a_notebook(server, monkeypatch):
-    pytest.importorskip("ipywidgets")
+def test_progress_bars_come_from_tqdm_auto(server, monkeypatch):
+    """tqdm.auto draws a widget bar in a notebook and a text bar elsewhere; each file gets one
+    bar, filled to the file's size when it arrived."""
+    import io
+
+    from tqdm.std import tqdm as text_tqdm
+
     bars = []
 
-    class Recording(data._WidgetProgress):
-        def __init__(self, label, total):
-            super().__init__(label, total)
+    class Recording(text_tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, file=io.StringIO(), **kwargs)
             bars.append(self)
 
-    monkeypatch.setattr(data, "_in_notebook", lambda: True)
-    monkeypatch.setattr(data, "_WidgetProgress", Recording)
+    monkeypatch.setattr(data.download, "tqdm", Recording)
     contents, images, labels = make_split("test")
     write(server.root / "good", contents)
     loaded = load_mnist(
         "test", mirrors=[server.url + "/good/"], checksums=sha(contents), progress=True, timeout=5
     )
     assert_same(loaded, images, labels)
-    assert len(bars) == 2
-    assert all(bar.bar.value == 1.0 and bar.bar.bar_style == "success" for bar in bars)
-    assert "t10k-labels-idx1-ubyte.gz" in bars[1].text.value
+    assert [bar.desc.split(" from ")[0] for bar in bars] == [
+        "Downloading t10k-images-idx3-ubyte.gz",
+        "Downloading t10k-labels-idx1-ubyte.gz",
+    ]
+    assert all(bar.n == bar.total > 0 for bar in bars)
 
 
 def test_silent_download(server, capsys):
@@ -634,3 +640,110 @@ def test_silent_download(server, capsys):
     download([server.url + "/good/"], sha(contents))
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+# ----------------------------------------------------------------------------- bad arguments
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "says"),
+    [
+        ({"timeout": 0}, ValueError, "positive, finite"),
+        ({"timeout": -1}, ValueError, "positive, finite"),
+        ({"timeout": float("nan")}, ValueError, "positive, finite"),
+        ({"timeout": float("inf")}, ValueError, "positive, finite"),
+        ({"timeout": "30"}, TypeError, "number of seconds"),
+        ({"folder": 123}, TypeError, "folder must be a folder's path"),
+        ({"folder": ""}, ValueError, "empty string"),
+        ({"cache_dir": 1.5}, TypeError, "cache_dir must be a folder's path"),
+        ({"mirrors": 5}, TypeError, "list of base URLs"),
+        ({"mirrors": ["ossci-datasets"]}, ValueError, "must be a URL"),
+        ({"mirrors": [None]}, ValueError, "must be a URL"),
+        ({"download": "no"}, TypeError, "download must be True or False"),
+        ({"progress": 1}, TypeError, "progress must be True or False"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, error, says):
+    with pytest.raises(error, match=says):
+        load_mnist("test", **kwargs)
+
+
+def test_one_mirror_given_as_a_string_is_one_mirror(server, tmp_path):
+    contents, images, labels = make_split("test")
+    write(server.root / "good", contents)
+    assert_same(download(server.url + "/good/", sha(contents)), images, labels)
+    assert len(server.requests) == 2  # not one request per character of the string
+
+
+def test_a_cache_that_is_a_file_is_named(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    with pytest.raises(data.CacheNotWritableError, match="is a file, not a folder"):
+        load_mnist("test", cache_dir=blocker, progress=False)
+
+
+def test_a_cache_that_cannot_be_written_is_named(server, tmp_path, monkeypatch):
+    contents, _, _ = make_split("test")
+    write(server.root / "good", contents)
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(data.download.tempfile, "mkstemp", refuse)
+    with pytest.raises(data.CacheNotWritableError, match="Cannot write the MNIST cache") as caught:
+        download([server.url + "/good/"], sha(contents))
+    assert isinstance(caught.value, PermissionError)
+    assert "cache_dir=" in str(caught.value) and CACHE_ENV in str(caught.value)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can write a read-only folder"
+)
+def test_a_read_only_cache_folder(server, tmp_path):
+    contents, _, _ = make_split("test")
+    write(server.root / "good", contents)
+    cache = cache_dir(tmp_path)
+    cache.mkdir(parents=True)
+    cache.chmod(0o555)
+    try:
+        with pytest.raises(data.CacheNotWritableError, match="Cannot write"):
+            download([server.url + "/good/"], sha(contents))
+    finally:
+        cache.chmod(0o755)
+
+
+def test_cached_files_are_readable_by_everyone_the_umask_allows(server, tmp_path):
+    contents, _, _ = make_split("test")
+    write(server.root / "good", contents)
+    old = os.umask(0o022)
+    try:
+        download([server.url + "/good/"], sha(contents))
+    finally:
+        os.umask(old)
+    for path in cache_dir(tmp_path).iterdir():
+        assert path.stat().st_mode & 0o777 == 0o644, path
+
+
+def test_a_dead_downloads_part_file_goes_at_once_even_without_a_download(tmp_path):
+    import subprocess
+    import sys
+
+    contents, images, labels = make_split("test")
+    cache = write(cache_dir(tmp_path), contents)
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead_pid = int(finished.stdout)
+    dead = cache / f".t10k-images-idx3-ubyte.{dead_pid}-abc123.part"
+    dead.write_bytes(b"half a download")
+    mine = cache / f".t10k-images-idx3-ubyte.{os.getpid()}-def456.part"  # a live process's
+    mine.write_bytes(b"in progress")
+    assert_same(
+        load_mnist("test", checksums=sha(contents), download=False, progress=False),
+        images,
+        labels,
+    )
+    assert not dead.exists() and mine.exists()
