@@ -1,0 +1,494 @@
+"""The course's code exercises: for each, random cases with the engine's answers, and the
+answers the usual mistakes give, so :func:`course_lib.exercises.check_exercise` can name them.
+
+Every expected answer here comes from the engine itself (``Value`` or ``Tensor`` and
+``backward()``), in float64; the mistakes are computed from the same inputs, each with the
+sentence a learner sees when their answer matches it.
+
+========================  ==============================================  ========
+exercise                  the function to write                           notebook
+========================  ==============================================  ========
+``tanh_backward``         a scalar op's rule: upstream × (1 − out²)        02
+``sum_to_shape``          undo a broadcast: sum back to an input's shape  03
+``matmul_backward``       dA = G Bᵀ, dB = Aᵀ G (batched: summed)           03
+``softmax_vjp``           Jᵀg = p ⊙ (g − ⟨g, p⟩), in O(C)                  04
+``cross_entropy_backward``  dL/dZ = (P − Y) / N for a batch                05
+``network_backward``      the 784-H-10 network's whole backward pass      06
+========================  ==============================================  ========
+"""
+
+from __future__ import annotations
+
+import math
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from course_lib import kernels
+from course_lib.exercises import Case, Exercise
+from course_lib.scalar import Value
+from course_lib.tensor import Tensor, linear, softmax, softmax_cross_entropy
+
+__all__ = ["EXERCISES", "tanh_op"]
+
+
+def _t(array: np.ndarray) -> Tensor:
+    return Tensor(np.array(array, dtype=np.float64))
+
+
+def _if_defined(
+    candidates: list[tuple[Callable[..., np.ndarray], str, str]], **arrays: np.ndarray
+) -> list[tuple[np.ndarray, str, str]]:
+    """The mistakes whose wrong answer exists for this case (some need shapes that match):
+    each ``make(**arrays)`` computes what the mistake gives."""
+    found = []
+    for make, output, why in candidates:
+        try:
+            found.append((make(**arrays), output, why))
+        except (ValueError, IndexError):
+            pass
+    return found
+
+
+# ---- tanh: a scalar op's backward rule, plugged into graphs ---------------------------------
+
+
+def tanh_op(x: Value, backward: Callable[[float, float, float], float]) -> Value:
+    """tanh as a new op of the scalar engine whose rule is ``backward(upstream, x, out)``.
+
+    The hook the exercise plugs into: ``Value`` stores each node's local partial when the node
+    is made, so the partial is the rule's contribution for an upstream of 1.
+    """
+    out = math.tanh(x.data)
+    partial = backward(1.0, x.data, out)
+    if isinstance(partial, bool) or not isinstance(partial, int | float | np.floating):
+        raise TypeError(
+            f"tanh_backward must return a number, got {type(partial).__name__} {partial!r}"
+        )
+    return Value._result(out, (x,), "tanh", (float(partial),))
+
+
+def _tanh_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for x in (0.5, -1.3, 2.0):
+        g = float(rng.choice([-1.5, 2.0, 0.75]))
+        node = Value(x)
+        (node.tanh() * g).backward()
+        out = math.tanh(x)
+        cases.append(
+            Case(
+                f"x = {x:g}, upstream = {g:g}",
+                {"upstream": g, "x": x, "out": out},
+                {"contribution": np.array(node.grad)},
+                mistakes=[
+                    (
+                        np.array(g * (1 - x * x)),
+                        "contribution",
+                        "that is 1 − x²: tanh's local partial uses its output, 1 − out² "
+                        "(out = tanh(x)), not its input",
+                    ),
+                    (
+                        np.array(1 - out * out),
+                        "contribution",
+                        "that is the local partial 1 − out² alone: multiply it by the upstream "
+                        "gradient",
+                    ),
+                    (
+                        np.array(g * out),
+                        "contribution",
+                        "that is upstream × out: the slope of tanh is 1 − out², not out",
+                    ),
+                ],
+                upstream="upstream",
+            )
+        )
+
+    # In a graph with fan-out: x feeds tanh twice and a multiply, so its gradient is a sum.
+    def graph(x: float, y: float, rule: Callable[..., Any] | None) -> tuple[float, float]:
+        vx, vy = Value(x), Value(y)
+
+        def th(v: Value) -> Value:
+            return v.tanh() if rule is None else tanh_op(v, rule)
+
+        f = th(vx * vy) * vx + th(vx)
+        f.backward()
+        return vx.grad, vy.grad
+
+    x, y = 0.7, -1.1
+    dx, dy = graph(x, y, None)
+    cases.append(
+        Case(
+            "f(x, y) = tanh(x·y)·x + tanh(x) at x = 0.7, y = -1.1, with your rule for tanh "
+            "(x feeds three nodes: the gradients must add)",
+            {},
+            {"contribution": np.array([dx, dy])},
+            run=lambda fn: np.array(graph(x, y, fn)),
+        )
+    )
+    return cases
+
+
+# ---- broadcasting: sum_to_shape ----------------------------------------------------------
+
+_BROADCASTS = [  # (input shape, shape of the broadcast result)
+    ((3,), (4, 3)),  # the bias case: a leading axis added
+    ((4, 1), (4, 3)),  # a size-1 axis expanded
+    ((1, 3), (1, 3)),  # a batch of 1: nothing to undo
+    ((4, 1), (2, 4, 3)),  # both at once: (2, 1, 3)-style shapes
+    ((), (2, 3)),  # a scalar used everywhere
+    ((2, 1, 3), (2, 4, 3)),
+]
+
+
+def _sum_to_shape_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for shape, big in _BROADCASTS:
+        grad = rng.integers(-4, 5, size=big).astype(np.float64)
+        a = _t(np.zeros(shape))
+        (a + Tensor(np.zeros(big), requires_grad=False)).backward(grad)
+        want = a.grad
+        mistakes = [
+            (
+                np.array(grad.sum()),
+                "result",
+                "that sums over every axis; sum only over the axes "
+                "the broadcast added or expanded, so the result keeps the input's shape",
+            ),
+        ]
+        kept = tuple(
+            i for i, n in enumerate(shape) if n == 1 and big[len(big) - len(shape) + i] != 1
+        )
+        if kept:
+            mistakes.append(
+                (
+                    want.reshape(-1),
+                    "result",
+                    "right numbers, but the expanded axes "
+                    "were dropped: keep them as size 1 (keepdims=True)",
+                )
+            )
+        added = len(big) - len(shape)
+        if added and kept:
+            mistakes.append(
+                (
+                    grad.sum(axis=tuple(range(added))),
+                    "result",
+                    f"that sums over the added leading axes only; axis {kept} was "
+                    "expanded from size 1 too, so sum over it as well",
+                )
+            )
+        count = max(1, grad.size // max(1, int(np.prod(shape, dtype=int))))
+        mistakes.append(
+            (
+                want / count,
+                "result",
+                "that averages the copies; the gradients of "
+                "the uses of one value add up (sum at joins), they are not averaged",
+            )
+        )
+        cases.append(
+            Case(
+                f"grad of shape {big}, input shape {shape}",
+                {"grad": grad, "shape": shape},
+                {"result": want},
+                mistakes=mistakes,
+                broadcast={"result": big},
+            )
+        )
+    return cases
+
+
+# ---- matmul -------------------------------------------------------------------------------
+
+
+def _matmul_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    # The square case first: a mix-up of factors still runs there, and gets its diagnosis.
+    for sa, sb in [((3, 3), (3, 3)), ((3, 4), (4, 2)), ((1, 4), (4, 2)), ((5, 3, 4), (4, 2))]:
+        A = rng.integers(-3, 4, size=sa).astype(np.float64)
+        B = rng.integers(-3, 4, size=sb).astype(np.float64)
+        G = rng.integers(-3, 4, size=sa[:-1] + sb[-1:]).astype(np.float64)
+        ta, tb = _t(A), _t(B)
+        (ta @ tb).backward(G)
+        mistakes = _if_defined(
+            [
+                (
+                    lambda A, B, G: G @ B,
+                    "dA",
+                    "that is upstream @ B: B must be transposed, dA = upstream @ Bᵀ",
+                ),
+                (lambda A, B, G: B @ G.T, "dA", "the factors are swapped: dA = upstream @ Bᵀ"),
+                (
+                    lambda A, B, G: G.T @ A,
+                    "dB",
+                    "dB is transposed: that is (Aᵀ @ upstream)ᵀ; dB = Aᵀ @ upstream",
+                ),
+                (
+                    lambda A, B, G: A @ G,
+                    "dB",
+                    "A must be transposed and on the left: dB = Aᵀ @ upstream",
+                ),
+            ],
+            A=A,
+            B=B,
+            G=G,
+        )
+        cases.append(
+            Case(
+                f"A {sa} @ B {sb}" + (" (a batch of matrices times one B)" if len(sa) == 3 else ""),
+                {"upstream": G, "A": A, "B": B},
+                {"dA": ta.grad, "dB": tb.grad},
+                mistakes=mistakes,
+                broadcast={"dB": sa[:-2] + sb},
+                upstream="upstream",
+            )
+        )
+    return cases
+
+
+# ---- softmax: the vector-Jacobian product ---------------------------------------------------
+
+
+def _softmax_vjp_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for shape in [(3,), (10,), (4, 5), (1, 4)]:
+        z = rng.normal(size=shape)
+        g = rng.normal(size=shape)
+        tz = _t(z)
+        p = softmax(tz)
+        p.backward(g)
+        P = p.data
+        mistakes = [
+            (
+                g * P * (1 - P),
+                "vjp",
+                "that keeps only the diagonal p_i(1 − p_i) of the Jacobian, "
+                "as if softmax were elementwise: every p_i also depends on every other z_j, which "
+                "adds the −p_i p_j terms: Jᵀg = p ⊙ (g − ⟨g, p⟩)",
+            ),
+            (
+                P * (1 - (P).sum(axis=-1, keepdims=True)),
+                "vjp",
+                "the upstream gradient g is missing: Jᵀg = p ⊙ (g − ⟨g, p⟩)",
+            ),
+            (
+                P * ((g * P).sum(axis=-1, keepdims=True) - g),
+                "vjp",
+                "the sign is flipped: p ⊙ (g − ⟨g, p⟩), not p ⊙ (⟨g, p⟩ − g)",
+            ),
+        ]
+        if P.ndim == 2 and P.shape[0] > 1:
+            mistakes.append(
+                (
+                    P * (g - (g * P).sum(axis=0, keepdims=True)),
+                    "vjp",
+                    "⟨g, p⟩ is summed over axis 0, across the examples of the batch; "
+                    "it is one dot product per row, over the classes (axis -1)",
+                )
+            )
+        cases.append(
+            Case(
+                f"p of shape {shape}",
+                {"p": P, "upstream": g},
+                {"vjp": tz.grad},
+                mistakes=mistakes,
+                upstream="upstream",
+            )
+        )
+    return cases
+
+
+def _softmax_vjp_memory(fn: Callable[..., Any]) -> str:
+    """A VJP that builds the C × C Jacobian: right numbers, wrong cost."""
+    c = 2000
+    p = kernels.softmax(np.random.default_rng(1).normal(size=c))
+    g = np.ones(c)
+    tracemalloc.start()
+    try:
+        fn(p, g)
+        peak = tracemalloc.get_traced_memory()[1]
+    except Exception:
+        return ""
+    finally:
+        tracemalloc.stop()
+    if peak > 8 * c * c / 4:  # a quarter of J's 32 MB: far more than O(C) ever needs
+        return (
+            f"right numbers, but at C = {c} it used {peak / 1e6:.0f} MB, as much as building "
+            f"the {c} × {c} Jacobian: compute ⟨g, p⟩ once and use p ⊙ (g − ⟨g, p⟩), O(C)"
+        )
+    return ""
+
+
+# ---- cross-entropy on softmax -------------------------------------------------------------
+
+
+def _cross_entropy_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for n, c in [(1, 3), (4, 3), (6, 10)]:
+        Z = rng.normal(size=(n, c)) * 2
+        y = rng.integers(0, c, size=n)
+        tz = _t(Z)
+        softmax_cross_entropy(tz, y).backward()
+        P = kernels.softmax(Z)
+        Y = np.eye(c)[y]
+        mistakes = [
+            (P / n, "dlogits", "that is P / N: subtract the one-hot target, (P − Y) / N"),
+            ((Y - P) / n, "dlogits", "the sign is flipped: (P − Y) / N, not (Y − P) / N"),
+        ]
+        if y.max() < n:  # otherwise P[y] raises, and the learner sees that error
+            rows = P.copy()
+            rows[y] -= 1  # indexing with y alone picks whole rows
+            mistakes.append(
+                (
+                    rows / n,
+                    "dlogits",
+                    "P[y] -= 1 subtracts 1 from whole rows y[0], "
+                    "y[1], ...; index one entry per row: P[np.arange(N), y]",
+                )
+            )
+        e = np.exp(Z - Z.max(axis=0))
+        mistakes.append(
+            (
+                (e / e.sum(axis=0) - Y) / n,
+                "dlogits",
+                "the softmax normalises over axis 0 (across the batch); each row's "
+                "probabilities are over its classes, axis 1",
+            )
+        )
+        cases.append(
+            Case(
+                f"logits of shape ({n}, {c}), labels {y.tolist()}",
+                {"logits": Z, "labels": y},
+                {"dlogits": tz.grad},
+                mistakes=mistakes,
+                batch=n,
+            )
+        )
+    return cases
+
+
+# ---- the whole network --------------------------------------------------------------------
+
+
+_NETWORK_OUTPUTS = ("dlogits", "dW2", "db2", "dh", "da", "dW1", "db1")
+
+
+def _network_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for n, d, hidden, c in [(1, 6, 4, 3), (5, 6, 4, 3), (8, 784, 100, 10)]:
+        X = rng.uniform(0, 1, size=(n, d))
+        y = rng.integers(0, c, size=n)
+        W1, b1 = rng.normal(size=(d, hidden)) * 0.3, rng.normal(size=hidden) * 0.1
+        W2, b2 = rng.normal(size=(hidden, c)) * 0.3, rng.normal(size=c) * 0.1
+        tW1, tb1, tW2, tb2 = _t(W1), _t(b1), _t(W2), _t(b2)
+        a = linear(Tensor(X, requires_grad=False), tW1, tb1)
+        h = a.sigmoid()
+        z = linear(h, tW2, tb2)
+        softmax_cross_entropy(z, y).backward()
+        H, P = h.data, kernels.softmax(z.data)
+        Y = np.eye(c)[y]
+        dz = (P - Y) / n
+        want = {
+            "dlogits": z.grad,
+            "dW2": tW2.grad,
+            "db2": tb2.grad,
+            "dh": h.grad,
+            "da": a.grad,
+            "dW1": tW1.grad,
+            "db1": tb1.grad,
+        }
+        last_path = dz[:, -1:] * W2[:, -1]
+        mistakes = [
+            (
+                P - Y,
+                "dlogits",
+                "that is P − Y for each example; the loss is the mean over the "
+                "N examples, so dlogits = (P − Y) / N",
+            ),
+            (
+                last_path,
+                "dh",
+                "dh holds only the path through the last output: a loop over the outputs "
+                "overwrote dh instead of adding each path (sum at joins); dh = dlogits @ W2ᵀ",
+            ),
+            (
+                want["dh"] * (1 - H),
+                "da",
+                "that multiplies by (1 − h) only; the sigmoid's local partial is h (1 − h)",
+            ),
+            (
+                want["dh"],
+                "da",
+                "that is dh itself: passing through the sigmoid multiplies by "
+                "its local partial h (1 − h)",
+            ),
+            (
+                want["dh"] * a.data * (1 - a.data),
+                "da",
+                "that uses a, the sigmoid's input, in "
+                "h (1 − h): the local partial of σ is σ(a)(1 − σ(a)) = h (1 − h), the output",
+            ),
+            (
+                X.T @ want["dh"],
+                "dW1",
+                "that is Xᵀ @ dh: the gradient must pass through the sigmoid first, dW1 = Xᵀ @ da",
+            ),
+        ]
+        cases.append(
+            Case(
+                f"a {d}-{hidden}-{c} network on a batch of N = {n}",
+                {"X": X, "labels": y, "W1": W1, "b1": b1, "W2": W2, "b2": b2, "h": H, "P": P},
+                want,
+                mistakes=mistakes,
+                broadcast={"db2": (n, c), "db1": (n, hidden)},
+                batch=n,
+            )
+        )
+    return cases
+
+
+EXERCISES: dict[str, Exercise] = {
+    exercise.name: exercise
+    for exercise in [
+        Exercise(
+            "tanh_backward", "tanh_backward(upstream, x, out)", ("contribution",), _tanh_cases
+        ),
+        Exercise("sum_to_shape", "sum_to_shape(grad, shape)", ("result",), _sum_to_shape_cases),
+        Exercise(
+            "matmul_backward",
+            "matmul_backward(upstream, A, B) -> (dA, dB)",
+            ("dA", "dB"),
+            _matmul_cases,
+        ),
+        Exercise(
+            "softmax_vjp",
+            "softmax_vjp(p, upstream)",
+            ("vjp",),
+            _softmax_vjp_cases,
+            check_memory=_softmax_vjp_memory,
+        ),
+        Exercise(
+            "cross_entropy_backward",
+            "cross_entropy_backward(logits, labels)",
+            ("dlogits",),
+            _cross_entropy_cases,
+        ),
+        Exercise(
+            "network_backward",
+            "network_backward(X, labels, W1, b1, W2, b2, h, P) -> dict of "
+            + ", ".join(_NETWORK_OUTPUTS),
+            _NETWORK_OUTPUTS,
+            _network_cases,
+            depends={
+                "dW2": "dlogits",
+                "db2": "dlogits",
+                "dh": "dlogits",
+                "da": "dh",
+                "dW1": "da",
+                "db1": "da",
+            },
+        ),
+    ]
+}

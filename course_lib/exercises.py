@@ -1,0 +1,476 @@
+"""The checker for code exercises: run a learner's backward code against the engine, say which
+mistake it made.
+
+A code exercise asks for a function: a local backward rule, a vector-Jacobian product, or a
+whole network's backward pass. :func:`check_exercise` runs it on several random cases in
+float64 (broadcast shapes, a batch of 1 and a batch of N), runs the engine (``Tensor`` or
+``Value`` and ``backward()``) on the same inputs, and compares output by output, the way Andrej
+Karpathy's "backprop ninja" compares each line with autograd:
+
+* **exact**: the same numbers, bit for bit;
+* **close**: within float64 rounding (the largest difference is reported);
+* **wrong**: anything else, and then the checker looks for the usual mistake: a transposed
+  matrix, a missing sum over a broadcast axis, a missing (or extra) 1/N, a wrong sign, a
+  forgotten multiply by the upstream gradient, overwriting instead of summing at a join, the
+  op's input used where its output belongs, and the mistakes particular to each exercise.
+
+The checker never raises because of the learner's code. An exception comes back as a sentence
+naming the line that raised; a wrong shape or type, NaN or ``None`` gets a sentence saying what
+came back and what was expected; a function still holding its placeholder (a body of ``...``,
+``return ...`` or ``raise NotImplementedError``) reads "not written yet", so Run All completes.
+A call that runs longer than a few seconds is stopped (where the platform allows a timer).
+
+The exercises themselves (their cases and their catalogues of mistakes) are in
+:mod:`course_lib.exercise_bank`.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import html
+import inspect
+import linecache
+import math
+import signal
+import textwrap
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Case", "Comparison", "Exercise", "ExerciseReport", "check_exercise"]
+
+TIME_LIMIT_S = 5.0
+# "close": the differences float64 rounding makes between two correct orders of summation.
+CLOSE_RTOL, CLOSE_ATOL = 1e-7, 1e-10
+# A learner's wrong answer "matches" a known mistake when it is this close to it.
+MATCH_RTOL, MATCH_ATOL = 1e-5, 1e-8
+
+
+@dataclass(frozen=True)
+class Case:
+    """One run: the inputs (passed positionally, in order) and the engine's outputs.
+
+    ``mistakes`` holds, for known mistakes, what they produce: (what it gives, output name,
+    the sentence to show). ``broadcast`` maps an output to the shape its contribution has
+    before broadcasting is undone (to diagnose a missing sum); ``batch`` is N for a mean over
+    N rows (to diagnose a missing 1/N).
+    """
+
+    description: str
+    inputs: dict[str, Any]
+    expected: dict[str, np.ndarray]
+    mistakes: Sequence[tuple[np.ndarray, str, str]] = ()
+    broadcast: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    batch: int | None = None
+    upstream: str | None = None  # the input holding the upstream gradient, if any
+    # How to run the learner's function, when not simply fn(*inputs): e.g. plugged into a
+    # graph as an op's rule, returning the graph's gradients.
+    run: Callable[[Callable[..., Any]], Any] | None = None
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A function to write: its name and signature, its outputs, and how to make cases."""
+
+    name: str
+    signature: str
+    outputs: tuple[str, ...]
+    make_cases: Callable[[np.random.Generator], list[Case]]
+    depends: dict[str, str] = field(default_factory=dict)  # output -> the output it builds on
+    check_memory: Callable[[Callable[..., Any]], str] | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One output of the learner's function against the engine's, in one case."""
+
+    output: str
+    status: str  # "exact", "close", "wrong" or "missing"
+    max_difference: float
+    diagnosis: str = ""
+
+
+@dataclass(frozen=True)
+class ExerciseReport:
+    """What :func:`check_exercise` found: a verdict, a message, and one row per output."""
+
+    exercise: str
+    verdict: str  # "right", "not written yet", "error" or "wrong"
+    message: str
+    rows: tuple[Comparison, ...] = ()
+    case: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "right"
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        lines = [f"{self.exercise}: {self.verdict.upper()}. {self.message}"]
+        if self.case:
+            lines.append(f"case: {self.case}")
+        if self.rows:
+            width = max(8, *(len(r.output) for r in self.rows)) + 2
+            lines.append(f"{'output':<{width}}{'status':<9}{'max |difference|':>18}")
+            for row in self.rows:
+                diff = "" if math.isnan(row.max_difference) else f"{row.max_difference:.1e}"
+                lines.append(f"{row.output:<{width}}{row.status:<9}{diff:>18}")
+                if row.diagnosis:
+                    lines.append(textwrap.indent(textwrap.fill(row.diagnosis, 88), "    "))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        mark = {"right": "✔", "not written yet": "…"}.get(self.verdict, "✘")
+        colour = {"right": "#1a7f37", "not written yet": "#444444"}.get(self.verdict, "#a04000")
+        parts = [
+            f'<div><span style="color:{colour}"><b>{mark} {html.escape(self.exercise)}: '
+            f"{html.escape(self.verdict)}</b></span> {html.escape(self.message)}</div>"
+        ]
+        if self.case:
+            parts.append(f"<div>case: {html.escape(self.case)}</div>")
+        if self.rows:
+            cells = "".join(
+                f"<tr><td><code>{html.escape(r.output)}</code></td><td>{html.escape(r.status)}"
+                f"</td><td>{'' if math.isnan(r.max_difference) else f'{r.max_difference:.1e}'}"
+                f"</td><td>{html.escape(r.diagnosis)}</td></tr>"
+                for r in self.rows
+            )
+            parts.append(
+                "<table><thead><tr><th>output</th><th>status</th><th>max |difference|</th>"
+                f"<th>what to look at</th></tr></thead><tbody>{cells}</tbody></table>"
+            )
+        return "".join(parts)
+
+
+# ---- running the learner's code -------------------------------------------------------------
+
+
+class _TooSlow(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise _TooSlow in the running code after ``seconds`` (POSIX, main thread only)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _TooSlow
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def is_placeholder(fn: Callable[..., Any]) -> bool:
+    """True when ``fn``'s body is only a docstring and ``...``, ``pass`` or
+    ``raise NotImplementedError`` (the untouched exercise cell)."""
+    try:
+        source = textwrap.dedent(inspect.getsource(fn))
+        tree = ast.parse(source)
+    except (OSError, TypeError, SyntaxError):
+        return False
+    functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.Lambda)]
+    if not functions or isinstance(functions[0], ast.Lambda):
+        return False
+    body = list(functions[0].body)
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        if isinstance(body[0].value.value, str):
+            body = body[1:]  # the docstring
+    for statement in body:
+        if isinstance(statement, ast.Pass):
+            continue
+        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            if statement.value.value is ...:
+                continue
+        if isinstance(statement, ast.Return) and isinstance(statement.value, ast.Constant):
+            if statement.value.value is ...:
+                continue
+        if isinstance(statement, ast.Raise) and statement.exc is not None:
+            exc = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
+            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
+                continue
+        return False
+    return True
+
+
+def _where_it_raised(fn: Callable[..., Any], error: BaseException) -> str:
+    """ "line 3 of your function: `return upstream / x`" for the deepest frame in fn's file."""
+    code = getattr(fn, "__code__", None)
+    frames = traceback.extract_tb(error.__traceback__)
+    mine = [f for f in frames if code is not None and f.filename == code.co_filename]
+    if not mine:
+        return ""
+    frame = mine[-1]
+    text = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
+    line = frame.lineno - code.co_firstlineno + 1
+    return f" at line {line} of your function: `{text}`" if text else f" at line {line}"
+
+
+def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str]:
+    """(result, "") or (None, a sentence saying what went wrong)."""
+    arguments = [
+        np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in case.inputs.values()
+    ]
+    try:
+        with _time_limit(TIME_LIMIT_S), np.errstate(all="ignore"):
+            if case.run is not None:
+                return case.run(fn), ""
+            return fn(*arguments), ""
+    except _TooSlow:
+        return None, (
+            f"your function was still running after {TIME_LIMIT_S:g} s (on {case.description}); "
+            "look for a loop that never ends"
+        )
+    except NotImplementedError:
+        return None, "not written yet"
+    except Exception as error:  # the learner's code: report it, never raise it
+        where = _where_it_raised(fn, error)
+        advice = ""
+        if isinstance(error, ValueError) and (
+            "mismatch" in str(error) or "broadcast" in str(error)
+        ):
+            shapes = ", ".join(
+                f"{k} {np.shape(v)}" for k, v in case.inputs.items() if isinstance(v, np.ndarray)
+            )
+            advice = f". The shapes do not fit: here {shapes}; write each factor's shape beside it"
+        return None, f"your function raised {type(error).__name__}: {error}{where}{advice}"
+
+
+# ---- comparing one output -------------------------------------------------------------------
+
+
+def _as_array(value: Any) -> tuple[np.ndarray | None, str]:
+    if value is None:
+        return None, "is None: did you forget to `return` it?"
+    if value is ...:
+        return None, "is still `...`: not written yet"
+    if isinstance(value, str | bytes):
+        return None, f"is the text {value!r}, not an array"
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None, f"is a {type(value).__name__}, not an array of numbers"
+    return array, ""
+
+
+def _close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _sum_back(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``array`` summed over the axes a broadcast of ``shape`` would have added or expanded."""
+    try:
+        added = array.ndim - len(shape)
+        if added < 0:
+            return None
+        total = array.sum(axis=tuple(range(added))) if added else array
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and total.shape[i] != 1)
+        return total.sum(axis=axes, keepdims=True) if axes else total
+    except (ValueError, IndexError):
+        return None
+
+
+def _summed_axes(big: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    added = len(big) - len(shape)
+    return tuple(range(added)) + tuple(
+        added + i for i, n in enumerate(shape) if n == 1 and big[added + i] != 1
+    )
+
+
+def _diagnose(name: str, got: np.ndarray, want: np.ndarray, case: Case) -> str:
+    """The sentence naming the mistake ``got`` shows, or a plain description."""
+    match = lambda a, b: _close(a, b, MATCH_RTOL, MATCH_ATOL)  # noqa: E731
+    for wrong, output, why in case.mistakes:
+        if output == name and match(got, np.asarray(wrong, dtype=np.float64)):
+            return why
+    if got.shape != want.shape:
+        big = case.broadcast.get(name)
+        if big is not None and got.shape == tuple(big):
+            summed = _sum_back(got, want.shape)
+            if summed is not None and match(summed.reshape(want.shape), want):
+                axes = _summed_axes(tuple(big), want.shape)
+                return (
+                    f"{name} has the shape of the broadcast result {got.shape}, not its input's "
+                    f"{want.shape}: every copy the broadcast made is a use, and uses add up, so "
+                    f"sum over axis {axes[0] if len(axes) == 1 else axes}"
+                    + (
+                        " keeping size-1 axes (keepdims=True)"
+                        if len(want.shape) == len(big)
+                        else ""
+                    )
+                )
+        if got.ndim == 2 and got.shape == want.shape[::-1] and match(got.T, want):
+            return f"{name} is transposed: its shape is {got.shape}, expected {want.shape}"
+        if got.size == want.size and match(got.reshape(want.shape), want):
+            return (
+                f"the numbers of {name} are right, but its shape is {got.shape}, expected "
+                f"{want.shape} (keep or drop size-1 axes to match the input)"
+            )
+        return f"{name} has shape {got.shape}; it must have the shape of its input, {want.shape}"
+    if match(got, -want):
+        return f"{name} has the wrong sign everywhere: check the sign of each local partial"
+    if got.ndim == 2 and got.shape[0] == got.shape[1] and match(got.T, want):
+        return (
+            f"{name} is transposed (square, so the shape could not tell): check which factor gets ᵀ"
+        )
+    if case.batch and case.batch > 1:
+        if match(got, case.batch * want):
+            return (
+                f"every entry of {name} is N = {case.batch} times too big: the loss is the mean "
+                "over the batch, so its gradient carries a 1/N"
+            )
+        if match(got * case.batch, want):
+            return f"every entry of {name} is divided by N = {case.batch} once too often"
+    if case.upstream is not None and got.shape == want.shape:
+        return (
+            f"{name} does not match; make sure you multiply by the upstream gradient "
+            f"`{case.upstream}` (a rule's contribution is upstream × local partial)"
+        )
+    return f"{name} does not match the engine's gradient"
+
+
+def _compare(name: str, value: Any, want: np.ndarray, case: Case) -> Comparison:
+    got, problem = _as_array(value)
+    if got is None:
+        return Comparison(name, "missing", math.nan, f"{name} {problem}")
+    if not np.all(np.isfinite(got)):
+        bad = int(np.size(got) - np.isfinite(got).sum())
+        return Comparison(
+            name,
+            "wrong",
+            math.nan,
+            f"{name} holds {bad} NaN or infinite entries: look for a "
+            "division by zero or an overflow (exp of a large number)",
+        )
+    if got.shape == want.shape:
+        diff = float(np.max(np.abs(got - want), initial=0.0))
+        if np.array_equal(got, want):
+            return Comparison(name, "exact", diff)
+        if np.allclose(got, want, rtol=CLOSE_RTOL, atol=CLOSE_ATOL):
+            return Comparison(name, "close", diff)
+    else:
+        diff = math.nan
+    return Comparison(name, "wrong", diff, _diagnose(name, got, want, case))
+
+
+def _split_outputs(exercise: Exercise, result: Any) -> tuple[dict[str, Any], str]:
+    names = exercise.outputs
+    if len(names) == 1:
+        return {names[0]: result}, ""
+    if isinstance(result, dict):
+        missing = [n for n in names if n not in result]
+        if missing:
+            return (
+                {},
+                f"the dict you returned lacks {', '.join(missing)} (it needs {', '.join(names)})",
+            )
+        return {n: result[n] for n in names}, ""
+    if isinstance(result, tuple | list) and len(result) == len(names):
+        return dict(zip(names, result, strict=True)), ""
+    got = (
+        f"{len(result)} things"
+        if isinstance(result, tuple | list)
+        else f"a {type(result).__name__}"
+    )
+    return {}, f"return {len(names)} things, ({', '.join(names)}); your function returned {got}"
+
+
+# ---- the check ----------------------------------------------------------------------------
+
+
+def check_exercise(
+    exercise: Exercise | str, fn: Callable[..., Any], seed: int = 0
+) -> ExerciseReport:
+    """Run ``fn`` against the engine on every case of ``exercise``; never raises for ``fn``.
+
+    ``exercise`` is an :class:`Exercise` or the name of one in :mod:`course_lib.exercise_bank`.
+    The report's verdict is "right" when every output of every case is exact or close.
+    """
+    if isinstance(exercise, str):
+        from course_lib.exercise_bank import EXERCISES
+
+        if exercise not in EXERCISES:
+            raise ValueError(f"no exercise named {exercise!r}; there are {sorted(EXERCISES)}")
+        exercise = EXERCISES[exercise]
+    name = exercise.name
+    if not callable(fn):
+        return ExerciseReport(
+            name, "error", f"expected a function {exercise.signature}, got {fn!r}"
+        )
+    if is_placeholder(fn):
+        return ExerciseReport(name, "not written yet", f"replace the `...` in {exercise.signature}")
+    cases = exercise.make_cases(np.random.default_rng(seed))
+    first_close: ExerciseReport | None = None
+    for case in cases:
+        result, problem = _call(fn, case)
+        if problem == "not written yet":
+            return ExerciseReport(name, problem, f"replace the placeholder in {exercise.signature}")
+        if problem:
+            return ExerciseReport(name, "error", problem, case=case.description)
+        if result is ... or (isinstance(result, tuple | list) and all(r is ... for r in result)):
+            return ExerciseReport(
+                name, "not written yet", f"replace the `...` in {exercise.signature}"
+            )
+        outputs, problem = _split_outputs(exercise, result)
+        if problem:
+            return ExerciseReport(name, "error", problem, case=case.description)
+        rows = [_compare(o, outputs[o], case.expected[o], case) for o in exercise.outputs]
+        rows = _note_dependencies(exercise, rows)
+        if any(r.status in ("wrong", "missing") for r in rows):
+            wrong = [r.output for r in rows if r.status in ("wrong", "missing")]
+            return ExerciseReport(
+                name,
+                "wrong",
+                f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not right",
+                tuple(rows),
+                case.description,
+            )
+        if first_close is None:
+            first_close = ExerciseReport(name, "right", "", tuple(rows), case.description)
+    note = exercise.check_memory(fn) if exercise.check_memory is not None else ""
+    if note:
+        return ExerciseReport(name, "wrong", note)
+    rows = first_close.rows if first_close else ()
+    exact = all(r.status == "exact" for r in rows)
+    return ExerciseReport(
+        name,
+        "right",
+        f"every output matches the engine in all {len(cases)} cases"
+        + ("" if exact else " (to float64 rounding: a different order of sums)"),
+        rows,
+    )
+
+
+def _note_dependencies(exercise: Exercise, rows: list[Comparison]) -> list[Comparison]:
+    """A wrong output computed from another wrong one says to fix that one first."""
+    bad = {r.output for r in rows if r.status in ("wrong", "missing")}
+    noted = []
+    for row in rows:
+        source = exercise.depends.get(row.output)
+        if row.output in bad and source in bad:
+            row = Comparison(
+                row.output,
+                row.status,
+                row.max_difference,
+                f"{row.diagnosis} (it is built from {source}, which is wrong too: "
+                f"fix {source} first)",
+            )
+        noted.append(row)
+    return noted
