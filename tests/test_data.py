@@ -372,6 +372,19 @@ def test_default_cache_dir(monkeypatch, tmp_path):
         assert default_cache_dir() == Path.home() / ".cache" / "course_lib"
 
 
+def test_default_cache_dir_on_macos_and_windows(monkeypatch, tmp_path):
+    """Each platform's own cache folder, checked from Linux by pretending to be the platform."""
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: tmp_path / "home"))
+    monkeypatch.setattr(data.sources.sys, "platform", "darwin")
+    assert default_cache_dir() == tmp_path / "home" / "Library" / "Caches" / "course_lib"
+    monkeypatch.setattr(data.sources.sys, "platform", "win32")
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path / "AppData" / "Local"))
+    assert default_cache_dir() == tmp_path / "AppData" / "Local" / "course_lib" / "Cache"
+    monkeypatch.delenv("LOCALAPPDATA")
+    assert default_cache_dir() == tmp_path / "home" / "AppData" / "Local" / "course_lib" / "Cache"
+
+
 # ----------------------------------------------------------------------------- real downloads
 
 
