@@ -33,31 +33,29 @@ from typing import Any
 def topological_order(root: Any) -> list[Any]:
     """Every node that ``root`` depends on, each listed after all of its parents.
 
-    Iterative depth-first search with an explicit stack (no recursion), so a chain of a
-    million nodes needs no deep Python call stack. A node with parents is seen twice: when
-    first popped it is *opened* and pushed back under its parents; when popped again, all its
-    parents are placed, so it is *placed* (appended) too. An input (no parents) is placed the
-    first time it is popped. Parents are visited in their stored order, so the same graph
-    always gives the same order.
+    A depth-first search that visits each node twice. The first visit puts the node back on
+    the stack *under* its parents, so it comes up again only after all of them are placed;
+    the second visit places it. An explicit stack instead of recursion means a chain of a
+    million nodes needs no deep Python call stack. Parents are visited in their stored order,
+    so the same graph always gives the same order.
     """
-    order: list[Any] = []
-    opened: set[Any] = set()
-    placed: set[Any] = set()
+    order: list[Any] = []  # the answer: each node after all of its parents
+    placed: set[Any] = set()  # the nodes already in `order`
+    waiting: set[Any] = set()  # nodes visited once: placed when they come up again
     stack = [root]
     while stack:
         node = stack.pop()
         if node in placed:
-            continue  # a second copy of a node already placed
-        parents = node.parents
-        if parents and node not in opened:
-            opened.add(node)
-            stack.append(node)
-            for parent in reversed(parents):
-                if parent not in placed:
-                    stack.append(parent)
+            continue  # reached again along another path: already placed
+        if node in waiting:
+            placed.add(node)  # second visit: every parent is placed by now
+            order.append(node)
             continue
-        placed.add(node)
-        order.append(node)
+        waiting.add(node)  # first visit: come back to this node after its parents
+        stack.append(node)
+        for parent in reversed(node.parents):  # reversed: the first parent is placed first
+            if parent not in placed:
+                stack.append(parent)
     return order
 
 
@@ -76,11 +74,10 @@ def backpropagate(root: Any, seed: Any, zero: Callable[[Any], Any]) -> list[Any]
     for node in reversed(order):
         # Every consumer of `node` comes later in `order`, so node.grad is complete here:
         # it is the upstream gradient for this node's own local rule.
-        parents = node.parents
-        if not parents:
-            continue
+        if not node.parents:
+            continue  # an input or a constant: no local rule, nothing to pass back
         contributions = node.local_backward(node.grad)
-        for parent, contribution in zip(parents, contributions, strict=True):
+        for parent, contribution in zip(node.parents, contributions, strict=True):
             if contribution is not None:
                 parent.grad = parent.grad + contribution  # sum at joins: gradients add only here
     return order
