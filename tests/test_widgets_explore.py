@@ -81,3 +81,44 @@ def test_widgets_work() -> None:
     box = widgets_work()
     box.slider.value = 7
     assert "49" in box.view.value
+
+
+def test_inputs_and_nodes_name_the_latest_graph() -> None:
+    box = explore(lambda x, y, z: (x + y).named("q") * z, values={"x": -2.0, "y": 5.0, "z": -4.0})
+    assert set(box.inputs) == {"x", "y", "z"}
+    assert box.inputs["x"].grad == -4.0 and box.inputs["z"].grad == 3.0
+    assert box.nodes["q"].data == 3.0 and box.nodes["q"].grad == -4.0
+    assert box.nodes["f"] is box.result
+    box.sliders["z"].value = 2.0  # a move builds a fresh graph: the handles follow it
+    assert box.inputs["x"].grad == 2.0 and box.nodes["q"].grad == 2.0
+    assert box.inputs["z"].data == 2.0
+
+
+def test_a_failing_move_clears_the_handles_and_never_raises() -> None:
+    calls = []
+
+    def picky(x):
+        calls.append(x.data)
+        if x.data > 1.5:
+            raise KeyError("the learner's own bug")
+        if x.data < -1.5:
+            return 3.0  # not a Value
+        return x * x
+
+    box = explore(picky, values={"x": 1.0})
+    assert box.result is not None
+    box.sliders["x"].value = 2.0
+    assert box.result is None and box.inputs == {} and box.nodes == {}
+    assert "KeyError" in box.view.value and "learner" in box.view.value
+    box.sliders["x"].value = -2.0
+    assert box.result is None and "must return a Value" in box.view.value
+    box.sliders["x"].value = 0.5
+    assert box.result.data == 0.25 and box.inputs["x"].grad == 1.0
+
+
+def test_an_error_at_the_start_that_is_a_bug_is_raised() -> None:
+    def typo(x):
+        return x.exq()
+
+    with pytest.raises(AttributeError, match="exq"):
+        explore(typo)

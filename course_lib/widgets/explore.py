@@ -71,8 +71,16 @@ def explore(
     side); ``partials`` labels the drawing's edges with the local partials.
 
     The returned box has ``sliders`` (name to slider), ``view`` (the HTML widget redrawn on
-    every move) and ``result`` (the output ``Value`` of the latest evaluation, or ``None``
-    when ``f`` cannot be evaluated at the current inputs).
+    every move), ``result`` (the output ``Value`` of the latest evaluation, or ``None``
+    when ``f`` cannot be evaluated at the current inputs), ``inputs`` (input name to the input
+    ``Value`` of the latest evaluation, so ``box.inputs["x"].grad`` is d(output)/dx) and
+    ``nodes`` (every node of the latest graph by the name the drawing gives it: a label such
+    as ``q`` set with ``.named("q")``, or ``n1``, ``n2``, ... for unnamed ones).
+
+    A slider move never raises: when ``f`` fails at the new inputs (a log of a negative
+    number, an overflow, or any other error of ``f``), the view says why and ``result`` is
+    ``None`` until the inputs are valid again. Errors at the starting values that are not
+    arithmetic ones (a typo in ``f``, say) are raised, so the cell shows them.
     """
     if not (graph or table):
         raise ValueError("explore needs something to show: graph=True, table=True or both")
@@ -113,29 +121,43 @@ def explore(
     view = widgets.HTML()
     box = widgets.VBox([widgets.HBox(list(sliders.values())), view])
     box.sliders, box.view, box.result = sliders, view, None
+    box.inputs, box.nodes = {}, {}
 
-    def update(_: object = None) -> None:
+    def show_error(message: str) -> None:
+        box.result, box.inputs, box.nodes = None, {}, {}
+        view.value = (
+            f"<div style='color:#b35900'>f cannot be evaluated here: {html.escape(message)}</div>"
+        )
+
+    def update(_: object = None, *, first: bool = False) -> None:
         inputs = [Value(sliders[name].value, label=name) for name in names]
         try:
             out = f(*inputs)
         except (ArithmeticError, ValueError) as error:
-            box.result = None
-            view.value = (
-                "<div style='color:#b35900'>f cannot be evaluated here: "
-                f"{html.escape(str(error))}</div>"
-            )
+            show_error(str(error))
+            return
+        except Exception as error:
+            if first:
+                raise
+            show_error(f"{type(error).__name__}: {error}")
             return
         if not isinstance(out, Value):
-            raise TypeError(f"f must return a Value, got {type(out).__name__}")
+            message = f"f must return a Value, got {type(out).__name__}"
+            if first:
+                raise TypeError(message)
+            show_error(message)
+            return
         if out.label is None:
             out.label = "f"
         out.backward()
         box.result = out
+        box.inputs = dict(zip(names, inputs, strict=True))
+        box.nodes = {name: node for node, name in node_names(out).items()}
         view.value = _view_html(out, graph, table, partials)
 
     for slider in sliders.values():
         slider.observe(update, names="value")
-    update()
+    update(first=True)
     return box
 
 
