@@ -2,26 +2,66 @@
 
 from __future__ import annotations
 
+import ast
+
 from notebook_harness import notebook_fixture
 
 nb = notebook_fixture("00")
 
 
+def answered(nb, marker: str, old: str, new: str) -> str:
+    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
+    learner's answer) in the kernel, and return what it showed."""
+    source = nb.cell(marker).source
+    assert old in source, f"the exercise cell no longer contains {old!r}"
+    cell = nb.exec(source.replace(old, new))
+    return "".join(
+        out.get("data", {}).get("text/plain", "") or out.get("text", "") for out in cell.outputs
+    )
+
+
+def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
+    for _, cell in nb.code_cells:
+        body = ast.parse(cell.source).body
+        assert not all(isinstance(s, ast.Assert) for s in body), cell.source
+        assert "assert" not in cell.source and ".answer(" not in cell.source, cell.source
+
+
 def test_the_widget_demo_computes_in_the_kernel(nb):
-    nb.exec("demo.slider.value = 4")
-    assert "<b>16</b>" in nb.eval("demo.view.value")
+    nb.exec("demo.slider.value = 7")
+    assert "<b>49</b>" in nb.eval("demo.view.value")
     nb.exec("demo.slider.value = 3")
     assert "<b>9</b>" in nb.eval("demo.view.value")
 
 
-def test_the_exercise_is_unanswered_and_the_engine_agrees_with_the_solution(nb):
-    assert "not answered yet" in nb.output("check(answer, 6.0")
+def test_moving_the_slider_from_code_shows_the_kernels_number(nb):
+    assert nb.output("demo.slider.value = 4") == "The kernel computed n² = 4² = <b>16</b>\n"
+
+
+def test_the_exercise_is_unanswered_and_checks_answers(nb):
+    assert "not answered yet" in nb.output("check(")
+    assert "right" in answered(nb, "check(", "answer = ...", "answer = 6")
+    assert "f(3) itself" in answered(nb, "check(", "answer = ...", "answer = 9")
+    assert "factor in 2x" in answered(nb, "check(", "answer = ...", "answer = 2")
+    shown = answered(nb, "check(", "answer = ...", "answer = 'abc'")
+    assert "expected a number" in shown
+
+
+def test_the_engine_agrees_with_the_solution(nb):
     assert nb.eval("x.grad") == 6.0  # the solution says f'(3) = 6
     assert nb.output("f.backward()") == "f = 9.0, df/dx = 6.0\n"
 
 
-def test_the_quiz_accepts_exactly_its_right_option(nb):
-    options = nb.eval("len(q.options)")
-    verdicts = [nb.eval(f"q.answer({i}).correct") for i in range(options)]
-    assert verdicts.count(True) == 1
-    assert "re-running the forward pass" in nb.eval("q.options[q.correct]")
+def test_the_quiz_has_its_right_option_third_and_not_the_longest(nb):
+    options = nb.eval("q.options")
+    assert nb.eval("q.correct") == 2  # C
+    assert options[2] == "local partials, upstream sensitivity, multiply, sum at joins"
+    verdicts = [nb.eval(f"q.answer({i}).correct") for i in range(len(options))]
+    assert verdicts == [False, False, True, False]
+    assert len(options[2]) < max(len(o) for o in options)
+
+
+def test_the_map_counts_nodes_as_notebooks_01_and_02_do(nb):
+    text = "".join(c.source for c in nb.nb.cells if c.cell_type == "markdown")
+    assert "[a five-node graph by hand]" in text and "[six nodes: fan-out" in text
+    assert "three-node" not in text and "[five nodes" not in text
