@@ -1,0 +1,163 @@
+"""Notebook 01 (a five-node graph by hand), executed once: every number it shows is right.
+
+The checks that used to sit in the notebook as ``assert`` cells live here, plus what a learner
+does with it: answer the exercises (right and wrong), move the explorer's sliders and run the
+"same from code" cell again.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from notebook_harness import notebook_fixture, output_text
+
+nb = notebook_fixture("01")
+
+
+def answered(nb, marker: str, old: str, new: str) -> str:
+    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
+    learner's answer) and return the text it showed."""
+    source = nb.cell(marker).source
+    assert old in source, f"the exercise cell no longer contains {old!r}"
+    return output_text(nb.exec(source.replace(old, new)))
+
+
+def svg_of(nb, marker: str) -> str:
+    return output_text(nb.cell(marker), kinds=("image/svg+xml",))
+
+
+def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
+    for _, cell in nb.code_cells:
+        body = ast.parse(cell.source).body
+        assert not all(isinstance(s, ast.Assert) for s in body), cell.source
+        assert "assert" not in cell.source and ".answer(" not in cell.source, cell.source
+
+
+def test_forward_values_and_the_exercise(nb):
+    assert (nb.eval("q.data"), nb.eval("f.data")) == (3.0, -12.0)
+    assert "not answered yet" in nb.output("q_answer = ...")
+    shown = answered(nb, "q_answer = ...", "q_answer = ...", "q_answer = 3")
+    assert "q = 3: right" in shown
+    shown = answered(nb, "q_answer = ...", "f_answer = ...", "f_answer = 12")
+    assert "sign of z" in shown
+
+
+def test_the_engine_stores_the_local_partials_of_the_table(nb):
+    assert nb.eval("q.partials") == (1.0, 1.0)
+    assert nb.eval("f.partials") == (-4.0, 3.0)
+    assert nb.output("def make_graph") == (
+        "q: + of ['x', 'y'] local partials (1.0, 1.0)\n"
+        "f: * of ['q', 'z'] local partials (-4.0, 3.0)\n"
+    )
+
+
+def test_the_first_drawing_has_no_gradients_yet(nb):
+    svg = svg_of(nb, "from course_lib.draw import draw")
+    assert svg.count(">grad not computed yet</text>") == 5  # five nodes, none differentiated
+
+
+def test_the_hand_exercise_expects_what_the_engine_computes(nb):
+    grads = nb.eval("(x.grad, y.grad, z.grad, q.grad, f.grad)")
+    assert grads == (-4.0, -4.0, 3.0, -4.0, 1.0)
+    source = nb.cell("df_dx = ...").source
+    for name, value in (("df_dx", -4.0), ("df_dy", -4.0), ("df_dz", 3.0)):
+        assert f"{name},\n        {value}," in source  # the expected number given to check
+    shown = answered(nb, "df_dx = ...", "df_dx = ...", "df_dx = 1")
+    assert "only the local partial" in shown
+
+
+def test_finite_differences_agree(nb):
+    lines = nb.output("def f_plain").splitlines()
+    assert lines == [
+        "nudge x by 0.001: f moves by -0.004000, so df/dx ≈ -4.000",
+        "nudge y by 0.001: f moves by -0.004000, so df/dy ≈ -4.000",
+        "nudge z by 0.001: f moves by +0.003000, so df/dz ≈ +3.000",
+    ]
+    assert nb.eval("round((f_plain(-2.0 + h, 5.0, -4.0) - base) / h, 6)") == nb.eval("x.grad")
+    assert nb.eval("round((f_plain(-2.0, 5.0, -4.0 + h) - base) / h, 6)") == nb.eval("z.grad")
+
+
+def test_nudging_q_itself_measures_its_upstream_gradient(nb):
+    # The exercise: q's output moves by 0.5, so f moves by q.grad * 0.5.
+    assert nb.eval("q.grad * 0.5") == -2.0
+    source = nb.cell("f_moves_by = ...").source
+    assert "f_moves_by,\n    -2.0," in source
+    assert "right" in answered(nb, "f_moves_by = ...", "f_moves_by = ...", "f_moves_by = -2")
+    assert "per unit" in answered(nb, "f_moves_by = ...", "f_moves_by = ...", "f_moves_by = -4")
+    assert "nudge of q itself" in answered(
+        nb, "f_moves_by = ...", "f_moves_by = ...", "f_moves_by = 0.5"
+    )
+    # The guided nudge: only q's output moves, and every ratio is q.grad.
+    lines = nb.output("f_nudged = (q0 + nudge) * z0").splitlines()
+    assert len(lines) == 3
+    for line in lines:
+        assert line.endswith(f"change / nudge = {nb.eval('q.grad'):+.4f}")
+    assert lines[0].startswith("q: 3 -> 3.5   f: -12 -> -14 ")
+
+
+def test_backward_fills_every_gradient_and_the_cell_can_run_again(nb):
+    expected = (
+        "before backward(): Value('x', data=-2, grad=not computed yet)\n"
+        "after backward():\n"
+        "    Value('x', data=-2, grad=-4)\n"
+        "    Value('y', data=5, grad=-4)\n"
+        "    Value('z', data=-4, grad=3)\n"
+        "    Value('q', data=3, grad=-4)\n"
+        "    Value('f', data=-12, grad=1)\n"
+    )
+    assert nb.output("f.backward()") == expected
+    again = output_text(nb.exec(nb.cell("f.backward()").source))
+    assert again == expected
+
+
+def test_the_second_drawing_shows_gradients_and_partials(nb):
+    svg = svg_of(nb, "draw(f, partials=True)")
+    assert "grad -4" in svg and "grad 3" in svg and "not computed yet" not in svg
+
+
+def test_gradient_check_agrees(nb):
+    assert nb.eval("report.ok")
+    assert nb.eval("list(report.numerical)") == pytest.approx([-4.0, -4.0, 3.0], abs=1e-6)
+
+
+EXPLORER_LINES = [
+    "x = -2, z = -4:   df/dx = -4   df/dq = -4   df/dz = +3",
+    "x = +1, z = -4:   df/dx = -4   df/dq = -4   df/dz = +6",
+    "x = +1, z = +2:   df/dx = +2   df/dq = +2   df/dz = +6",
+]
+
+
+def test_the_explorer_names_the_middle_node_q(nb):
+    assert sorted(nb.eval("list(explorer.nodes)")) == ["f", "q", "x", "y", "z"]
+    assert "q = x + y" in nb.eval("explorer.view.value")
+    assert "n1" not in nb.eval("list(explorer.nodes)")
+
+
+def test_the_explorer_from_code_shows_the_predicted_gradients(nb):
+    assert nb.output("explorer.sliders").splitlines() == EXPLORER_LINES
+
+
+def test_the_explorer_cell_is_right_after_a_learner_moved_every_slider(nb):
+    nb.exec(
+        'explorer.sliders["x"].value = 3.3\n'
+        'explorer.sliders["y"].value = -1.7\n'
+        'explorer.sliders["z"].value = 0.4\n'
+    )
+    again = output_text(nb.exec(nb.cell("explorer.sliders").source), kinds=("stdout",))
+    assert again.splitlines() == EXPLORER_LINES
+
+
+def test_the_quiz_is_card_question_4_with_one_right_option(nb):
+    options = nb.eval("q4.options")
+    right = nb.eval("q4.correct")
+    assert "sensitivity of the final loss" in options[right]
+    verdicts = [nb.eval(f"q4.answer({i}).correct") for i in range(len(options))]
+    assert verdicts.count(True) == 1 and verdicts[right]
+
+
+def test_titles_count_nodes(nb):
+    text = "".join(c.source for c in nb.nb.cells if c.cell_type == "markdown")
+    assert text.startswith("# 01 · A five-node graph, by hand")
+    assert "three-node" not in text
+    assert "[02 · six nodes: fan-out and sum at joins]" in text
