@@ -1,0 +1,321 @@
+"""Notebook 02 (six nodes: fan-out and sum at joins), executed once: every number is right.
+
+The checks that used to sit in the notebook as ``assert`` cells live here, plus what a learner
+does with it: answer exercises right and wrong, click the stepper, type garbage into the
+hand-trace, move the explorer's sliders and run the "same from code" cells again.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+
+import pytest
+from notebook_harness import notebook_fixture, output_text
+
+from course_lib import graph
+from course_lib.scalar import Value
+
+nb = notebook_fixture("02")
+
+
+def answered(nb, marker: str, old: str, new: str) -> str:
+    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
+    learner's answer) and return the text it showed."""
+    source = nb.cell(marker).source
+    assert old in source, f"the exercise cell no longer contains {old!r}"
+    return output_text(nb.exec(source.replace(old, new)))
+
+
+def svg_of(nb, marker: str) -> str:
+    return output_text(nb.cell(marker), kinds=("image/svg+xml",))
+
+
+def markdown(nb) -> str:
+    return "\n".join(c.source for c in nb.nb.cells if c.cell_type == "markdown")
+
+
+# ---- the page as a whole ---------------------------------------------------------------------
+
+
+def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
+    for _, cell in nb.code_cells:
+        body = ast.parse(cell.source).body
+        assert not all(isinstance(s, ast.Assert) for s in body), cell.source
+        assert "assert" not in cell.source and ".answer(" not in cell.source, cell.source
+
+
+def test_the_title_counts_nodes(nb):
+    text = markdown(nb)
+    assert text.startswith("# 02 · Six nodes: fan-out and sum at joins")
+    assert "six nodes" in text and "Five nodes" not in text
+
+
+def trace_ascii(picture: str) -> tuple[dict[str, set[str]], set[tuple[int, int]]]:
+    """Follow the lines of an ASCII graph from every name: which nodes does it feed (an
+    operator ``(*)`` is followed by the name of its result, ``(*)── a``)? Also returns the
+    line characters no trace passed through (a stray branch, drawn from the wrong place)."""
+    grid = picture.splitlines()
+    visited: set[tuple[int, int]] = set()
+
+    def at(r: int, c: int) -> str:
+        return grid[r][c] if 0 <= r < len(grid) and 0 <= c < len(grid[r]) else " "
+
+    def result_of(r: int, c: int) -> str:
+        row = grid[r]
+        close = row.index(")", c)
+        match = re.match(r"[─ ]*(\w+)", row[close + 1 :])
+        assert match, f"no result name after the operator in row {r}: {row!r}"
+        visited.update((r, k) for k in range(close + 1, close + 1 + match.start(1)))
+        return match.group(1)
+
+    def follow(r: int, c: int, dr: int, dc: int, found: set[str]) -> None:
+        for _ in range(200):
+            r, c = r + dr, c + dc
+            ch = at(r, c)
+            if ch in "(*+)":
+                found.add(result_of(r, c))
+                return
+            visited.add((r, c))
+            if ch == "─" and dr == 0:
+                continue
+            if ch == "│" and dc == 0:
+                continue
+            if ch == "┬" and dc == 1:  # a split: on to the right, and down
+                follow(r, c, 1, 0, found)
+                continue
+            if ch == "┐" and dc == 1:
+                dr, dc = 1, 0
+            elif ch == "┘" and dc == 1:
+                dr, dc = -1, 0
+            elif ch == "└" and dr == 1:
+                dr, dc = 0, 1
+            elif ch == "┌" and dr == -1:
+                dr, dc = 0, 1
+            else:
+                visited.discard((r, c))
+                return  # the end of a line (or a turn this tracer does not know)
+
+    feeds: dict[str, set[str]] = {}
+    for r, row in enumerate(grid):
+        for match in re.finditer(r"(\w+) ─", row):
+            feeds.setdefault(match.group(1), set())
+            follow(r, match.end() - 2, 0, 1, feeds[match.group(1)])
+    lines = {(r, c) for r, row in enumerate(grid) for c, ch in enumerate(row) if ch in "─│┬┐┘└┌"}
+    return feeds, lines - visited
+
+
+def test_the_ascii_picture_shows_a_from_x_y_and_b_from_x_z(nb):
+    intro = nb.nb.cells[0].source
+    picture = intro.split("```")[1].strip("\n")
+    feeds, stray = trace_ascii(picture)
+    assert feeds == {"x": {"a", "b"}, "y": {"a"}, "z": {"b"}, "a": {"f"}, "b": {"f"}}
+    assert stray == set()
+    assert "(*)── a" in picture and "(+)── b" in picture and "(*)── f" in picture
+
+
+def test_the_tracer_rejects_the_old_picture():
+    old = "\n".join(
+        [
+            "x ──┬──(*)── a ──┐",
+            "y ──┘  │         (*)── f",
+            "       └─(+)── b ┘",
+            "z ──────┘",
+        ]
+    )
+    feeds, stray = trace_ascii(old)
+    assert feeds["x"] == {"a"}  # it does not show x feeding b ...
+    assert stray  # ... and its branch into (+) starts under a's operator, not on x's line
+
+
+# ---- steps 1-4 ---------------------------------------------------------------------------
+
+
+def test_the_first_drawing_has_six_nodes_and_no_gradients(nb):
+    svg = svg_of(nb, 'f = (a * b).named("f")')
+    assert svg.count(">grad not computed yet</text>") == 6
+
+
+def test_forward_values_and_the_exercise(nb):
+    assert nb.eval("(a.data, b.data, f.data)") == (-6.0, 4.0, -24.0)
+    assert "a = -6: right" in answered(nb, "a_answer = ...", "a_answer = ...", "a_answer = -6")
+    assert "sign of y" in answered(nb, "a_answer = ...", "a_answer = ...", "a_answer = 6")
+
+
+def test_the_local_partials_of_the_table(nb):
+    assert nb.eval("(a.partials, b.partials, f.partials)") == (
+        (-2.0, 3.0),
+        (1.0, 1.0),
+        (4.0, -6.0),
+    )
+
+
+def test_the_hand_exercises_expect_what_the_engine_computes(nb):
+    grads = nb.eval("(x.grad, y.grad, z.grad, a.grad, b.grad, f.grad)")
+    assert grads == (-14.0, 12.0, -6.0, 4.0, -6.0, 1.0)
+    assert "df/da = 4: right" in answered(nb, "df_da = ...", "df_da = ...", "df_da = 4")
+    assert "df/db = -6: right" in answered(nb, "df_da = ...", "df_db = ...", "df_db = -6")
+    assert "df/dx = -14: right" in answered(nb, "df_dx = ...", "df_dx = ...", "df_dx = -14")
+    assert "only the path through a" in answered(nb, "df_dx = ...", "df_dx = ...", "df_dx = -8")
+    assert "do not multiply" in answered(nb, "df_dx = ...", "df_dx = ...", "df_dx = 48")
+    shown = answered(nb, "path_via_a = ...", "path_via_a = ...", "path_via_a = -8")
+    assert "path through a = -8: right" in shown
+
+
+def test_the_engines_two_contributions_are_the_two_paths(nb):
+    assert nb.output("via_a = a.local_backward") == (
+        "path through a: -8.0   path through b: -6.0   x.grad: -14.0\n"
+    )
+    assert nb.eval("via_a + via_b == x.grad")
+
+
+def test_finite_differences_agree(nb):
+    assert nb.eval("report.ok")
+    assert nb.eval("list(report.numerical)") == pytest.approx([-14.0, 12.0, -6.0], abs=1e-6)
+
+
+def test_the_drawing_after_backward_has_every_gradient(nb):
+    svg = svg_of(nb, "highlight=x")
+    assert "not computed yet" not in svg and ">grad -14</text>" in svg
+
+
+# ---- the stepper and the hand-trace ----------------------------------------------------------
+
+
+def test_the_stepper_walks_in_reverse_topological_order(nb):
+    names = nb.eval("[walk.names[s.node] for s in walk.steps]")
+    assert names == ["f", "b", "z", "a", "y", "x"]
+
+
+def test_the_stepper_text_matches_the_notebooks_words(nb):
+    # "after the step at b it holds -6 so far (1 of 2); after the step at a ... -14"
+    assert nb.eval("walk.state(2)[x]") == "-6 so far (1 of 2)"
+    assert nb.eval("walk.state(4)[x]") == "-14"
+    shown = nb.output("walk.index.value = 4")
+    assert shown.startswith("a = x * y: upstream df/da = 4 (1 path, via f): complete.")
+    assert "running sum -6 + -8 = -14 (2 of 2, complete)" in shown
+
+
+def test_the_stepper_cell_shows_step_4_after_the_learner_clicked_around(nb):
+    expected = nb.output("walk.index.value = 4")
+    nb.exec("walk.step(); walk.step(); walk.back(); walk.reset(); walk.index.value = 6")
+    assert nb.eval("walk.current.node is x")
+    nb.exec("walk.play.value = 2")  # the Play widget drives the same index
+    assert nb.eval("walk.index.value") == 2
+    again = output_text(nb.exec(nb.cell("walk.index.value = 4").source), kinds=("stdout",))
+    assert again == expected
+
+
+def test_the_hand_trace_names_the_classic_slips(nb):
+    lines = nb.output('trace.check("x", -8)').splitlines()
+    assert "only the path through a" in lines[0]
+    assert "passed back unchanged" in lines[1]
+    assert lines[2] == "df/dx = -14: right."
+
+
+def test_the_hand_trace_survives_what_learners_type(nb):
+    for typed in ["", "abc", "1e400", "nan", "1/2", "0,5", "-14"]:
+        nb.exec(f"trace.entries['x'].value = {typed!r}")
+    assert nb.eval("trace.results['x'].correct")
+    nb.exec("trace.entries['x'].value = '1e400'")
+    assert "too large" in nb.eval("trace.feedback['x'].value")
+
+
+# ---- gates and the sigmoid neuron -----------------------------------------------------------
+
+
+def test_the_three_gate_patterns(nb):
+    assert nb.eval("(p1.grad, q1.grad)") == (5.0, 5.0)  # add distributes
+    assert nb.eval("(p2.grad, q2.grad)") == (-15.0, 10.0)  # multiply swaps: 5·q, 5·p
+    assert nb.eval("p.grad") == 5.0 * 3.0 + 5.0 * 4.0  # a copy sums
+
+
+def test_the_neuron_exercise_and_the_staged_graph(nb):
+    assert nb.eval("w2.grad") == 0.25 * -1.0
+    assert "-0.25: right" in answered(nb, "ds_dw2 = ...", "ds_dw2 = ...", "ds_dw2 = -0.25")
+    assert nb.eval("staged.data == one_node.data == 0.5")
+    single = nb.eval("[v.grad for v in (x1, w1, x2, w2, b0)]")
+    staged = nb.eval("[v.grad for v in (x1s, w1s, x2s, w2s, b0s)]")
+    assert staged == pytest.approx(single, rel=1e-12, abs=1e-15)
+    lines = nb.output("staged.backward()").splitlines()
+    assert lines[:2] == [
+        "one sigmoid node  10 nodes, 5 operations",
+        "staged sigmoid    16 nodes, 9 operations",
+    ]
+
+
+def test_the_staged_sigmoid_overflows_at_minus_710_and_the_one_node_does_not(nb):
+    shown = nb.output("def staged_sigmoid")
+    assert "n = -710: one node σ = 4.476e-309" in shown
+    assert "staged: OverflowError" in shown
+    assert shown.count("staged σ = 1.217e-308") == 1  # at -709 both still work
+    # The same facts from the engine itself, not from the page.
+    assert Value(-710.0).sigmoid().data == pytest.approx(4.4762862256751e-309, rel=1e-6)
+    with pytest.raises(OverflowError):
+        1.0 / (1.0 + (-Value(-710.0)).exp())
+    text = markdown(nb)
+    assert "always *correct*" not in text and "$n = -710$" in text
+
+
+# ---- the engine's printed code ----------------------------------------------------------------
+
+
+def test_the_printed_code_is_the_code_that_runs(nb):
+    assert nb.output("print(inspect.getsource(topological_order))") == (
+        inspect.getsource(graph.topological_order) + "\n"
+    )
+    assert nb.output("print(inspect.getsource(Value.local_backward))") == (
+        inspect.getsource(Value.local_backward) + "\n"
+    )
+    assert nb.output("sum_line = next(") == (
+        "parent.grad = parent.grad + contribution  # sum at joins: gradients add only here\n"
+    )
+    # backward() uses exactly these two functions: no other, faster copy runs instead.
+    assert "backpropagate" in inspect.getsource(Value.backward)
+    assert "topological_order(root)" in inspect.getsource(graph.backpropagate)
+
+
+# ---- the explorers ---------------------------------------------------------------------------
+
+EXPLORER_LINES = [
+    "x = 3: path through a -8, path through b -6, df/dx = -14",
+    "x = 1: path through a -4, path through b -2, df/dx = -6",
+]
+
+
+def test_the_explorer_names_a_and_b_and_reads_both_paths(nb):
+    assert sorted(nb.eval("list(explorer.nodes)")) == ["a", "b", "f", "x", "y", "z"]
+    assert nb.output("explorer.sliders").splitlines() == EXPLORER_LINES
+
+
+def test_the_explorer_cell_is_right_after_a_learner_moved_every_slider(nb):
+    nb.exec(
+        'explorer.sliders["x"].value = -2.5\n'
+        'explorer.sliders["y"].value = 0.7\n'
+        'explorer.sliders["z"].value = -3.0\n'
+    )
+    again = output_text(nb.exec(nb.cell("explorer.sliders").source), kinds=("stdout",))
+    assert again.splitlines() == EXPLORER_LINES
+
+
+def test_the_own_function_explorer_has_a_join_at_x(nb):
+    # d/dx [sigmoid(x y) + x] = sigmoid'(x y) y + 1: two paths into x.
+    nb.exec('my_explorer.sliders["x"].value = 1.0; my_explorer.sliders["y"].value = 2.0')
+    s = 1.0 / (1.0 + 2.718281828459045**-2.0)
+    assert nb.eval("my_explorer.inputs['x'].grad") == pytest.approx(s * (1 - s) * 2.0 + 1.0)
+
+
+# ---- the quiz ----------------------------------------------------------------------------------
+
+
+def test_the_quiz_has_its_right_option_fourth_and_not_the_longest(nb):
+    options = nb.eval("q.options")
+    assert nb.eval("q.correct") == 3  # D
+    assert options[3].startswith("-14:")
+    verdicts = [nb.eval(f"q.answer({i}).correct") for i in range(len(options))]
+    assert verdicts == [False, False, False, True]
+    assert len(options[3]) < max(len(o) for o in options)
+    # Each distractor is a slip the notebook's exercises name: one path only, upstream
+    # gradients without their local partials, paths multiplied.
+    assert [o.split(":")[0] for o in options] == ["-8", "-2", "48", "-14"]
