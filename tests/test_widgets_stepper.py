@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from example_graphs import five_nodes
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_draw import value_graphs
 
 from course_lib.graph import topological_order
@@ -203,3 +204,27 @@ def test_array_nodes_step_with_shapes() -> None:
     box = stepper(out)
     box.index.value = 1
     assert "bias" in box.explanation.value and "[4, 4, 4]" in box.view.value
+
+
+@settings(max_examples=60, deadline=None)
+@given(clicks=st.lists(st.sampled_from(["step", "back", "reset", "play", "slider"]), max_size=25))
+def test_any_sequence_of_clicks_keeps_the_view_in_step(clicks: list[str]) -> None:
+    """What a restless learner does: Step, Back, Reset, Play ticks and slider drags in any
+    order. Nothing raises, the index stays in range, and the view always shows that index."""
+    *_, f = five_nodes()
+    box = stepper(f)
+    for k, click in enumerate(clicks):
+        if click == "step":
+            box.step_button.click()
+        elif click == "back":
+            box.back_button.click()
+        elif click == "reset":
+            box.reset_button.click()
+        elif click == "play":
+            box.play.value = min(box.play.value + 1, box.play.max)  # one tick of Play
+        else:
+            box.index.value = k % (box.index.max + 1)
+        i = box.index.value
+        assert 0 <= i <= 6 and box.play.value == i
+        assert f"Step {i} of 6" in box.view.value
+        assert (box.current is None) == (i == 0)
