@@ -109,9 +109,9 @@ def broadcast_axes(
     """Which axes of ``result`` a broadcast of an input of ``shape`` made: (added, expanded).
 
     Shapes are lined up from the right. *added*: the leading axes of the result the input
-    did not have; *expanded*: axes where the input had size 1 and the result is bigger. For
-    (2, 1, 3) + (4, 1), the result is (2, 4, 3); the first input expanded axis 1 (added none),
-    the second added axis 0 and expanded axis 2. Backward sums over exactly these axes.
+    did not have; *expanded*: axes where the input had size 1 and the result is bigger. In
+    (2, 3) + (3,) the second input added axis 0; in (3, 1) + (1, 4), whose result is (3, 4),
+    the first expanded axis 1 and the second axis 0. Backward sums over exactly these axes.
     """
     shape, result = tuple(shape), tuple(result)
     added = len(result) - len(shape)  # how many leading axes broadcasting put in front
