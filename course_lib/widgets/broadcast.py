@@ -136,8 +136,8 @@ class BroadcastExplorer(widgets.VBox):
         self.axes = None
         try:
             self.shapes = (parse_shape(self.shape_a.value), parse_shape(self.shape_b.value))
-        except ValueError as error:
-            self._show_error(str(error))
+        except ValueError as error:  # a typo, or a shape too big to draw
+            self._show_error(str(error), "Not a shape this explorer can show.")
             return
         # Show the example's name when typed shapes match one, "(your own)" otherwise.
         self._syncing = True
@@ -152,7 +152,7 @@ class BroadcastExplorer(widgets.VBox):
         try:
             out = a + b
         except ValueError as error:  # the library's own message, e.g. "add: cannot broadcast"
-            self._show_error(str(error))
+            self._show_error(str(error), "These shapes do not broadcast.")
             return
         shape = out.shape
         size = int(np.prod(shape, dtype=int))
@@ -168,11 +168,10 @@ class BroadcastExplorer(widgets.VBox):
         self.alignment.value = self._alignment_html()
         self.grids.value = self._grids_html()
 
-    def _show_error(self, message: str) -> None:
+    def _show_error(self, message: str, heading: str) -> None:
         self.error = message
         self.alignment.value = (
-            f"<div style='color:#b35900'><b>These shapes do not broadcast.</b> "
-            f"{html.escape(message)}</div>"
+            f"<div style='color:#b35900'><b>{html.escape(heading)}</b> {html.escape(message)}</div>"
         )
         self.grids.value = ""
 
