@@ -45,7 +45,12 @@ A fused layer (a module function): ``x @ W + b`` as one node instead of two, for
 A value used N times gets the sum of its N gradients (sum at joins), so b's contribution is
 ``upstream.sum(axis=0)``. The rules above ignore this: they return contributions in the
 *result's* shape. :func:`sum_to_shape` then sums each one back to its input's shape, in one
-place (:meth:`Tensor.local_backward`) for every op, so no rule can forget it.
+place (:meth:`Tensor.local_backward`) for every op, so no rule can forget it; the axes it sums
+over come from :func:`broadcast_axes`.
+
+**Rules written to be read.** :func:`matmul_backward` is the rule of ``@`` for plain arrays,
+the version notebook 03 prints; the engine's ``_matmul_backward`` computes the same two
+products and skips the one whose input is a constant (tests check that both agree).
 
 **Constants.** ``Tensor(x)`` is an input we want dL/dx for. Plain numbers and numpy arrays
 mixed into an op (``h * 2``, ``X @ W`` with X a numpy batch) become constant nodes, as does
