@@ -45,7 +45,12 @@ A fused layer (a module function): ``x @ W + b`` as one node instead of two, for
 A value used N times gets the sum of its N gradients (sum at joins), so b's contribution is
 ``upstream.sum(axis=0)``. The rules above ignore this: they return contributions in the
 *result's* shape. :func:`sum_to_shape` then sums each one back to its input's shape, in one
-place (:meth:`Tensor.local_backward`) for every op, so no rule can forget it.
+place (:meth:`Tensor.local_backward`) for every op, so no rule can forget it; the axes it sums
+over come from :func:`broadcast_axes`.
+
+**Rules written to be read.** :func:`matmul_backward` is the rule of ``@`` for plain arrays,
+the version notebook 03 prints; the engine's ``_matmul_backward`` computes the same two
+products and skips the one whose input is a constant (tests check that both agree).
 
 **Constants.** ``Tensor(x)`` is an input we want dL/dx for. Plain numbers and numpy arrays
 mixed into an op (``h * 2``, ``X @ W`` with X a numpy batch) become constant nodes, as does
@@ -84,7 +89,16 @@ import numpy as np
 from course_lib import kernels
 from course_lib.graph import backpropagate, topological_order
 
-__all__ = ["Tensor", "linear", "log_softmax", "softmax", "softmax_cross_entropy", "sum_to_shape"]
+__all__ = [
+    "Tensor",
+    "broadcast_axes",
+    "linear",
+    "log_softmax",
+    "matmul_backward",
+    "softmax",
+    "softmax_cross_entropy",
+    "sum_to_shape",
+]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -92,6 +106,24 @@ ArrayLike = Any  # a Tensor, numpy array, nested list or plain number
 
 
 # ---- broadcasting, undone in one place ---------------------------------------------------
+
+
+def broadcast_axes(
+    shape: tuple[int, ...], result: tuple[int, ...]
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Which axes of ``result`` a broadcast of an input of ``shape`` made: (added, expanded).
+
+    Shapes are lined up from the right. *added*: the leading axes of the result the input
+    did not have; *expanded*: axes where the input had size 1 and the result is bigger. In
+    (2, 3) + (3,) the second input added axis 0; in (3, 1) + (1, 4), whose result is (3, 4),
+    the first expanded axis 1 and the second axis 0. Backward sums over exactly these axes.
+    """
+    shape, result = tuple(shape), tuple(result)
+    added = len(result) - len(shape)  # how many leading axes broadcasting put in front
+    if added < 0 or any(n not in (1, m) for n, m in zip(shape, result[added:], strict=True)):
+        raise ValueError(f"broadcast_axes: an input of shape {shape} cannot broadcast to {result}")
+    expanded = [added + i for i, n in enumerate(shape) if n == 1 and result[added + i] != 1]
+    return tuple(range(added)), tuple(expanded)
 
 
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -107,23 +139,11 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     gradient of a value used many times is the sum of the gradients of its uses.
     """
     shape = tuple(shape)
-    if grad.shape == shape:
+    if grad.shape == shape:  # nothing was broadcast
         return grad
-    if grad.shape[1:] == shape:  # one leading axis added, (N, C) from (C,): the bias case
-        return grad.sum(axis=0)
-    added = grad.ndim - len(shape)  # leading axes that broadcasting put in front
-    if added < 0 or any(n not in (1, m) for n, m in zip(shape, grad.shape[added:], strict=True)):
-        raise ValueError(
-            f"sum_to_shape: a gradient of shape {grad.shape} cannot come from broadcasting "
-            f"an input of shape {shape}"
-        )
-    expanded = tuple(
-        added + i for i, n in enumerate(shape) if n == 1 and grad.shape[added + i] != 1
-    )
-    if not expanded and shape:  # only leading axes were added (the bias case): one sum
-        return grad.sum(axis=tuple(range(added)))
-    # keepdims=True keeps every summed axis as size 1; the reshape then drops the added ones.
-    return grad.sum(axis=tuple(range(added)) + expanded, keepdims=True).reshape(shape)
+    added, expanded = broadcast_axes(shape, grad.shape)
+    summed = grad.sum(axis=added + expanded, keepdims=True)  # summed axes stay, as size 1
+    return summed.reshape(shape)  # the added axes (now of size 1) go away
 
 
 # ---- the node ----------------------------------------------------------------------------
@@ -664,6 +684,36 @@ def _matmul_backward(upstream, out, a, b):
         if b.data.ndim == 1:
             db = db[..., 0]
     return da, db
+
+
+def matmul_backward(
+    upstream: np.ndarray, a: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rule of Y = A @ B, written to be read: with G = ``upstream`` = dL/dY,
+
+        dL/dA = G @ Bᵀ        dL/dB = Aᵀ @ G        (ᵀ swaps the last two axes)
+
+    From Y_ij = Σ_k A_ik B_kj: A_ik is used in every Y_ij of row i, times B_kj, so
+    dL/dA_ik = Σ_j G_ij B_kj = (G Bᵀ)_ik; likewise dL/dB_kj = Σ_i A_ik G_ij = (Aᵀ G)_kj.
+
+    ``a`` and ``b`` are the input arrays. A vector is a one-row matrix on the left and a
+    one-column matrix on the right: the product dropped that axis, so the rule puts it back,
+    multiplies, and drops it again. Batch axes that broadcast (stacks of matrices) are summed
+    back to each input's shape by sum_to_shape afterwards, as for every op. The engine's rule
+    for ``@`` computes the same two products, and skips the one whose input is a constant.
+    """
+    G, A, B = upstream, a, b
+    if B.ndim == 1:  # B is a column: Y lost that column's axis, put it back
+        B, G = B[:, None], G[..., None]
+    if A.ndim == 1:  # A is a row: Y lost that row's axis, put it back
+        A, G = A[None, :], G[..., None, :]
+    dA = G @ B.swapaxes(-1, -2)
+    dB = A.swapaxes(-1, -2) @ G
+    if a.ndim == 1:
+        dA = dA[..., 0, :]  # drop the row axis again
+    if b.ndim == 1:
+        dB = dB[..., 0]  # drop the column axis again
+    return dA, dB
 
 
 def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa: N803

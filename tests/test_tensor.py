@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -19,7 +20,13 @@ from strategies import (
 )
 
 from course_lib.graph import topological_order
-from course_lib.tensor import Tensor, sum_to_shape
+from course_lib.tensor import (
+    Tensor,
+    _matmul_backward,
+    broadcast_axes,
+    matmul_backward,
+    sum_to_shape,
+)
 
 SETTINGS = settings(max_examples=40, deadline=None)
 
@@ -282,6 +289,39 @@ def test_matmul_backward_is_the_textbook_formula():
     assert_gradients_match(lambda v, m: m @ v, X[:, 0], rng.normal(size=(4, 5)))
 
 
+@SETTINGS
+@given(data=st.data(), pair=matmul_shape_pairs(), constant=st.sampled_from(["", "a", "b"]))
+def test_plain_matmul_backward_gives_the_engines_arrays(data, pair, constant):
+    """matmul_backward (the version notebook 03 prints) and the engine's rule for @ (which
+    skips the product for a constant input) give the same arrays, and after sum_to_shape the
+    gradients backward() stores."""
+    a_data, b_data = data.draw(arrays(pair[0])), data.draw(arrays(pair[1]))
+    a = Tensor(a_data, requires_grad=constant != "a")
+    b = Tensor(b_data, requires_grad=constant != "b")
+    out = a @ b
+    upstream = data.draw(arrays(out.shape))
+    plain_a, plain_b = matmul_backward(upstream, a_data, b_data)
+    engine_a, engine_b = _matmul_backward(upstream, out, a, b)
+    for plain, engine, node in ((plain_a, engine_a, a), (plain_b, engine_b, b)):
+        if node.requires_grad:
+            np.testing.assert_array_equal(plain, engine)
+        else:
+            assert engine is None  # the engine skipped a whole product
+    out.backward(upstream)
+    for plain, node in ((plain_a, a), (plain_b, b)):
+        if node.requires_grad:
+            np.testing.assert_array_equal(sum_to_shape(plain, node.shape), node.grad)
+
+
+def test_plain_matmul_backward_is_the_two_by_two_of_notebook_03():
+    X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    W = np.array([[5.0, 6.0], [7.0, 8.0]])
+    G = np.array([[1.0, -1.0], [2.0, 0.0]])
+    dX, dW = matmul_backward(G, X, W)
+    np.testing.assert_array_equal(dW, [[7.0, -1.0], [10.0, -2.0]])  # Xᵀ G
+    np.testing.assert_array_equal(dX, [[-1.0, -1.0], [10.0, 14.0]])  # G Wᵀ
+
+
 # ---- composite graphs ------------------------------------------------------------------------
 
 
@@ -328,8 +368,57 @@ def test_sum_to_shape_inverts_broadcast_to(pair):
 
 @pytest.mark.parametrize("grad_shape, shape", [((3, 4), (5,)), ((3,), (2, 3)), ((2, 1), (2, 3))])
 def test_sum_to_shape_rejects_impossible_shapes(grad_shape, shape):
-    with pytest.raises(ValueError, match=r"sum_to_shape: a gradient of shape .* cannot come"):
+    message = re.escape(f"an input of shape {shape} cannot broadcast to {grad_shape}")
+    with pytest.raises(ValueError, match=message):
         sum_to_shape(np.ones(grad_shape), shape)
+
+
+def reference_sum_to_shape(grad, shape):
+    """The definition, one element at a time: every position of the result adds its upstream
+    value to the input element it was copied from (no axes reasoning at all)."""
+    source = np.broadcast_to(np.arange(int(np.prod(shape))).reshape(shape), grad.shape)
+    total = np.zeros(int(np.prod(shape)))
+    for position in np.ndindex(grad.shape):
+        total[source[position]] += grad[position]
+    return total.reshape(shape)
+
+
+@SETTINGS
+@given(data=st.data(), pair=broadcast_shape_pairs())
+def test_sum_to_shape_adds_every_copy_back_to_its_source(data, pair):
+    shape, other = pair
+    result = np.broadcast_shapes(shape, other)
+    grad = data.draw(arrays(result))
+    summed = sum_to_shape(grad, shape)
+    assert summed.shape == shape
+    np.testing.assert_allclose(summed, reference_sum_to_shape(grad, shape), rtol=1e-12, atol=1e-12)
+    # the adjoint of broadcasting: <sum_to_shape(g), x> = <g, broadcast_to(x)>
+    x = data.draw(arrays(shape))
+    np.testing.assert_allclose(
+        np.sum(summed * x), np.sum(grad * np.broadcast_to(x, result)), rtol=1e-9, atol=1e-9
+    )
+
+
+@SETTINGS
+@given(pair=broadcast_shape_pairs())
+def test_broadcast_axes_are_the_added_and_the_expanded_ones(pair):
+    shape, other = pair
+    result = np.broadcast_shapes(shape, other)
+    added, expanded = broadcast_axes(shape, result)
+    assert added == tuple(range(len(result) - len(shape)))
+    for axis in range(len(result)):
+        own = axis - len(added)  # the input's own numbering of this axis
+        grew = own >= 0 and shape[own] == 1 and result[axis] > 1
+        assert (axis in expanded) == grew
+
+
+def test_broadcast_axes_of_the_notebook_03_exercise():
+    assert broadcast_axes((2, 1, 3), (2, 4, 3)) == ((), (1,))
+    assert broadcast_axes((4, 1), (2, 4, 3)) == ((0,), (2,))
+    assert broadcast_axes((2, 1, 3), (2, 1, 3)) == ((), ())  # a size-1 axis that stayed 1
+    assert broadcast_axes((3,), (2, 1, 3)) == ((0, 1), ())
+    with pytest.raises(ValueError, match="cannot broadcast"):
+        broadcast_axes((2, 3), (3,))
 
 
 # ---- node shape, engine, dtype ---------------------------------------------------------------

@@ -97,3 +97,19 @@ def test_parse_shape_and_broadcast_axes():
         broadcast_axes((2, 3), (3,))
     with pytest.raises(ValueError, match="each size must be 1 to 6"):
         broadcast_explorer((7,), (1,))
+
+
+@pytest.mark.parametrize(
+    "typed", ["abc", "1e400", "-1e400", "nan", "inf", "1/2", "0,5", "  -3 ", "2.5", "0", "7",
+              "12345678901234567890", "-0.25", "1, 1, 1, 1"],
+)  # fmt: skip
+def test_anything_typed_gets_a_message_in_the_widget_not_an_exception(typed):
+    w = broadcast_explorer()
+    for box in (w.shape_a, w.shape_b):
+        box.value = typed
+        assert w.error is not None and "Not a shape this explorer can show" in w.alignment.value
+        assert w.grids.value == ""
+        box.value = "2, 3"  # a valid entry recovers
+        assert w.error is None or "cannot broadcast" in w.error
+    w.shape_a.value, w.shape_b.value = "3, 1", "1, 4"
+    assert w.error is None and w.result_shape == (3, 4)

@@ -10,7 +10,8 @@ shows:
 * for each input, the same grid coloured by the input element each cell was copied from, and
   that input's gradient: the cells of one colour added up. The gradients are computed by
   :class:`course_lib.tensor.Tensor` (``(a + b).backward(upstream)``), so the widget shows what
-  the library does; the sums are spelled out with :func:`course_lib.tensor.sum_to_shape`'s rule.
+  the library does; the axes come from :func:`course_lib.tensor.broadcast_axes`, which
+  :func:`course_lib.tensor.sum_to_shape` sums over.
 
 Incompatible shapes show the library's own error message.
 """
@@ -23,7 +24,7 @@ import re
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.tensor import Tensor
+from course_lib.tensor import Tensor, broadcast_axes
 
 __all__ = ["PRESETS", "BroadcastExplorer", "broadcast_explorer", "broadcast_axes", "parse_shape"]
 
@@ -64,21 +65,6 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if any(not 1 <= n <= MAX_SIDE for n in shape):
         raise ValueError(f"shape {text!r}: each size must be 1 to {MAX_SIDE}")
     return shape
-
-
-def broadcast_axes(
-    shape: tuple[int, ...], result: tuple[int, ...]
-) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """For an input of ``shape`` broadcast to ``result``: (added, expanded) axes of the result.
-
-    *added*: the leading axes the input did not have; *expanded*: axes where the input had
-    size 1 and the result is bigger. Backward sums over both (and drops the added ones).
-    """
-    added = len(result) - len(shape)
-    if added < 0:
-        raise ValueError(f"an input of shape {shape} cannot broadcast to {result}")
-    expanded = tuple(added + i for i, n in enumerate(shape) if n == 1 and result[added + i] != 1)
-    return tuple(range(added)), expanded
 
 
 class BroadcastExplorer(widgets.VBox):
@@ -150,8 +136,8 @@ class BroadcastExplorer(widgets.VBox):
         self.axes = None
         try:
             self.shapes = (parse_shape(self.shape_a.value), parse_shape(self.shape_b.value))
-        except ValueError as error:
-            self._show_error(str(error))
+        except ValueError as error:  # a typo, or a shape too big to draw
+            self._show_error(str(error), "Not a shape this explorer can show.")
             return
         # Show the example's name when typed shapes match one, "(your own)" otherwise.
         self._syncing = True
@@ -166,7 +152,7 @@ class BroadcastExplorer(widgets.VBox):
         try:
             out = a + b
         except ValueError as error:  # the library's own message, e.g. "add: cannot broadcast"
-            self._show_error(str(error))
+            self._show_error(str(error), "These shapes do not broadcast.")
             return
         shape = out.shape
         size = int(np.prod(shape, dtype=int))
@@ -182,11 +168,10 @@ class BroadcastExplorer(widgets.VBox):
         self.alignment.value = self._alignment_html()
         self.grids.value = self._grids_html()
 
-    def _show_error(self, message: str) -> None:
+    def _show_error(self, message: str, heading: str) -> None:
         self.error = message
         self.alignment.value = (
-            f"<div style='color:#b35900'><b>These shapes do not broadcast.</b> "
-            f"{html.escape(message)}</div>"
+            f"<div style='color:#b35900'><b>{html.escape(heading)}</b> {html.escape(message)}</div>"
         )
         self.grids.value = ""
 
