@@ -210,7 +210,7 @@ def practice_sheet(
         "1. Forward: the value of every node, to 4 decimals.",
         "2. Local partials: for each line, d(node)/d(each operand).",
         f"3. Backward: d{out}/d(node) for every node, from {out} back to the inputs.",
-        "   Upstream times local partial; where a node feeds two lines, add the two contributions.",
+        "   Upstream times local partial; a node feeding several lines sums their contributions.",
     ]
     if answers:
         lines += ["", "-" * 30 + " answer key " + "-" * 30, graph.answer_key()]
