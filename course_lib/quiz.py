@@ -238,14 +238,16 @@ def parse_number(text: Any) -> float | None:
             raise ValueError(f"{text.strip()!r} is not a number: type a finite number")
         if math.isinf(number):
             raise ValueError(
-                f"{text.strip()!r} is too large to be a gradient of this graph (it does not "
-                "fit in a float): type the number itself"
+                f"{text.strip()!r} is too large to fit in a float: type a finite number, "
+                "like -4 or 0.25"
             )
         return number
     try:
         number = float(text)  # ints, floats, numpy scalars, 0-d arrays
     except OverflowError:
-        raise ValueError("that number is too large to be a float: type the number itself") from None
+        raise ValueError(
+            "that number is too large to fit in a float: type a finite number, like -4 or 0.25"
+        ) from None
     except (TypeError, ValueError):
         raise ValueError(f"expected a number, got {type(text).__name__} {text!r}") from None
     if not math.isfinite(number):

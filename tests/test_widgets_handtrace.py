@@ -153,6 +153,10 @@ def test_every_bad_entry_gets_a_message_in_the_widget(typed: str, says: str) -> 
     shown = trace.feedback["x"].value
     assert says in shown, shown
     assert not trace.done and "0 of 5 right" in trace.score.value
+    if "is not right" not in says:  # no number: no answer yet, so the node is not marked wrong
+        assert trace.results["x"] is None
+    else:
+        assert trace.results["x"] is not None and not trace.results["x"].correct
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,8 @@ class HandTrace(widgets.VBox):
     Plain Python works too: ``trace.enter("x", -4.0)`` checks an entry, updates the widget and
     returns the :class:`course_lib.quiz.CheckResult`. ``trace.asked`` lists the names to fill
     in (in the order the backward pass reaches them), ``trace.expected`` the right numbers,
-    ``trace.results`` the latest check of each entry and ``trace.done`` whether all are right.
+    ``trace.results`` the latest check of each entry (``None`` while its box holds no number)
+    and ``trace.done`` whether all are right.
     """
 
     def __init__(
@@ -239,9 +240,17 @@ class HandTrace(widgets.VBox):
         self._record(name, text, self.check(name, text))
 
     def _record(self, name: str, text: str, result: CheckResult) -> None:
-        """Keep ``result`` for ``name`` (none for an empty box) and redraw."""
+        """Show ``result`` beside the box; keep it only if the box holds a number; redraw.
+
+        An empty box or an entry that is not a number (``abc``, ``0,5``, ``1e400``) is no
+        answer yet: its message shows, but the node is not marked wrong in the drawing.
+        """
         empty = not text.strip()
-        self.results[name] = None if empty else result
+        try:
+            is_number = parse_number(text) is not None
+        except ValueError:
+            is_number = False
+        self.results[name] = result if is_number else None
         if empty:  # not an answer, so not wrong: a neutral note, and the node stays hidden
             label = html.escape(self.entries[name].description.rstrip(" ="))
             note = f"<i>{label} is empty: type a number (like -4, 0.25 or 3/4) and press Enter.</i>"
