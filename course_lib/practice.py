@@ -30,9 +30,10 @@ from dataclasses import dataclass
 
 from course_lib.scalar import Value
 
-__all__ = ["PracticeGraph", "Step", "practice_graph", "practice_sheet"]
+__all__ = ["LOCAL_RULES", "PracticeGraph", "Step", "practice_graph", "practice_sheet"]
 
 OPS = ("+", "*", "sigmoid", "exp")
+LOCAL_RULES = "d(u+v)/du = 1; d(u*v)/du = v; dσ(u)/du = σ(u)(1 - σ(u)); d e^u/du = e^u."
 MIN_NODES, MAX_NODES = 3, 6
 INPUT_NAMES = ("x", "y", "z", "w")
 STEP_NAMES = ("a", "b", "c", "d", "e")  # intermediate nodes; the output is always "f"
@@ -107,6 +108,21 @@ class PracticeGraph:
         """
         nodes = _forward(self.inputs, self.steps)
         return nodes[self.steps[-1].name]
+
+    def nudged_output(self, name: str, delta: float) -> float:
+        """The output's value when node ``name``'s output is moved by ``delta``.
+
+        Everything downstream of ``name`` is recomputed from the moved value; ``name``'s own
+        inputs are not touched. So for a small ``h``,
+
+            (nudged_output(n, h) - nudged_output(n, -h)) / (2h) ≈ dL/dn,
+
+        the upstream gradient at ``n`` measured directly: how much the output moves per unit
+        nudge of that node. ``delta = 0`` gives the output's value itself.
+        """
+        self._known(name)
+        delta = float(delta)
+        return _forward(self.inputs, self.steps, (name, delta))[self.steps[-1].name].data
 
     def answer_key(self) -> str:
         """The answer key as a text table: value, local partials and dL/dn for every node."""
@@ -189,12 +205,12 @@ def practice_sheet(
         "The graph (each line is one node; compute them in this order):",
         *(f"    {s.name} = {s.formula()}" for s in graph.steps),
         "",
-        "Local rules: d(u+v)/du = 1; d(u*v)/du = v; dσ(u)/du = σ(u)(1 - σ(u)); d e^u/du = e^u.",
+        f"Local rules: {LOCAL_RULES}",
         "",
         "1. Forward: the value of every node, to 4 decimals.",
         "2. Local partials: for each line, d(node)/d(each operand).",
         f"3. Backward: d{out}/d(node) for every node, from {out} back to the inputs.",
-        "   Upstream times local partial; where a node feeds two lines, add the two contributions.",
+        "   Upstream times local partial; a node feeding several lines sums their contributions.",
     ]
     if answers:
         lines += ["", "-" * 30 + " answer key " + "-" * 30, graph.answer_key()]

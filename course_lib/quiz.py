@@ -157,6 +157,10 @@ class Question:
             hint_button.description = f"Hint ({state['hints']} of {len(self.hints)})"
             hint_button.disabled = state["hints"] == len(self.hints)
 
+        def on_choice(_: Any) -> None:
+            feedback.value = ""  # a verdict belongs to the option it was given for
+
+        choices.observe(on_choice, names="value")
         check_button.on_click(on_check)
         hint_button.on_click(on_hint)
         box = widgets.VBox(
@@ -234,14 +238,16 @@ def parse_number(text: Any) -> float | None:
             raise ValueError(f"{text.strip()!r} is not a number: type a finite number")
         if math.isinf(number):
             raise ValueError(
-                f"{text.strip()!r} is too large to be a gradient of this graph (it does not "
-                "fit in a float): type the number itself"
+                f"{text.strip()!r} is too large to fit in a float: type a finite number, "
+                "like -4 or 0.25"
             )
         return number
     try:
         number = float(text)  # ints, floats, numpy scalars, 0-d arrays
     except OverflowError:
-        raise ValueError("that number is too large to be a float: type the number itself") from None
+        raise ValueError(
+            "that number is too large to fit in a float: type a finite number, like -4 or 0.25"
+        ) from None
     except (TypeError, ValueError):
         raise ValueError(f"expected a number, got {type(text).__name__} {text!r}") from None
     if not math.isfinite(number):
@@ -412,23 +418,29 @@ def _verdict_html(correct: bool, text: str) -> str:
 # ---- the card's four questions, used by notebooks 01, 03, 04, 05 and 07 ---------------------
 
 _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
+    # Each wrong option is a mistake learners really make in the notebook that teaches it
+    # (its typical-mistake hints and bug gallery); the right option sits at a different
+    # letter in each question and is not the longest one everywhere.
     1: dict(
         prompt="The Jacobian of softmax, ∂p/∂z, is:",
         options=[
-            "diagonal, because p_i depends only on z_i",
-            "dense in general: every p_i depends on every logit z_j through the shared sum",
-            "the identity matrix, because softmax preserves order",
-            "zero everywhere except its first row",
+            "diagonal, like the sigmoid's: z_j is not in p_i's numerator, so ∂p_i/∂z_j = 0 (i ≠ j)",
+            "dense, with +p_i p_j off the diagonal: raising any logit raises every probability",
+            "the vector p ⊙ (1 − p), one entry per logit, as for any elementwise activation",
+            "dense: the shared sum puts every z_j in every p_i, so ∂p_i/∂z_j = −p_i p_j for i ≠ j",
         ],
-        correct=1,
+        correct=3,
         explanations=[
-            "p_i = e^{z_i} / Σ_j e^{z_j} has every z_j in its denominator, so ∂p_i/∂z_j = "
-            "-p_i p_j ≠ 0 for i ≠ j. A diagonal Jacobian belongs to elementwise ops like sigmoid.",
+            "That is the sigmoid's rule, the mistake of treating softmax as elementwise. z_j is "
+            "not in p_i's numerator, but it is in the shared sum Σ_k e^{z_k} below it: raising "
+            "z_j makes the sum bigger and p_i smaller, so ∂p_i/∂z_j = −p_i p_j ≠ 0.",
+            "Dense, yes, but the sign is wrong: for j ≠ i, z_j appears only in p_i's "
+            "denominator, so raising z_j lowers p_i: ∂p_i/∂z_j = −p_i p_j < 0. Only p_j itself "
+            "goes up (the probabilities still sum to 1).",
+            "p_i(1 − p_i) is only the diagonal. A Jacobian has one entry per (output, input) "
+            "pair, C × C numbers, and softmax's off-diagonal ones, −p_i p_j, are not zero.",
             "∂p_i/∂z_j = p_i(δ_ij − p_j): the off-diagonal entries −p_i p_j are non-zero, so "
             "J = diag(p) − p pᵀ is dense.",
-            "Keeping the order of the logits says nothing about derivatives; the diagonal "
-            "entries are p_i(1 − p_i) < 1, and the off-diagonal ones are −p_i p_j.",
-            "Every row i has the same form p_i(δ_ij − p_j); no row is special.",
         ],
         hints=[
             "Write p_1 for three logits and ask: does it change when z_2 changes?",
@@ -440,19 +452,22 @@ _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
             "Cross-entropy on top of softmax gives a gradient with respect to the logits that has:"
         ),
         options=[
-            "one component per class, p − y: the same shape as the logits",
-            "a C × C matrix per example, the softmax Jacobian",
-            "a single number per example, the loss itself",
-            "non-zero entries only for the true class",
+            "a C × C matrix per example: the softmax Jacobian, chained with ∂L/∂p",
+            "one component per class, p − y, so it has the same shape as the logits",
+            "one component per class, y − p: positive for the true class only",
+            "one non-zero entry, p_y − 1 for the true class; the other classes get 0",
         ],
-        correct=0,
+        correct=1,
         explanations=[
+            "The Jacobian appears in the chain rule, but multiplying it by ∂L/∂p collapses it "
+            "to one vector per example: Jᵀ(−y/p) = p − y. Nobody needs to store the C × C matrix.",
             "∂L/∂z = p − y: the dense Jacobian cancels against ∂L/∂p, leaving one class error "
             "per logit. This compact form is what fused framework kernels compute.",
-            "The Jacobian appears in the chain rule, but multiplying it by ∂L/∂p collapses it "
-            "to a vector; nobody needs to store the C × C matrix.",
-            "The loss is one number, but its gradient has one entry per logit.",
-            "Every wrong class gets p_k − 0 = p_k > 0: the gradient pushes all wrong logits down.",
+            "The sign is flipped: y − p is minus the gradient, the direction a descent step "
+            "moves the logits. Raising a wrong class's logit raises the loss, so its component "
+            "of the gradient, p_k, is positive.",
+            "Every wrong class gets p_k − 0 = p_k > 0, not 0: raising a wrong logit takes "
+            "probability from the true class, so the gradient pushes all wrong logits down.",
         ],
         hints=[
             "Write L = −z_y + log Σ_j e^{z_j} and differentiate with respect to z_k.",
@@ -462,20 +477,24 @@ _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
     3: dict(
         prompt="When a forward op uses broadcasting, the backward pass must track:",
         options=[
-            "nothing: gradients broadcast the same way values do",
-            "which axes were expanded, so it can sum the upstream gradient over exactly those axes",
-            "the largest element of each input, for numerical stability",
-            "the memory layout (row- or column-major) of each input",
+            "nothing: gradients broadcast back the same way the values were broadcast forward",
+            "which axes were expanded, so it can average the upstream gradient over them",
+            "which axes were expanded, so it can sum the upstream gradient over exactly those",
+            "nothing: it sums the upstream gradient over every axis, whatever the input's shape",
         ],
-        correct=1,
+        correct=2,
         explanations=[
-            "A broadcast input is reused along the expanded axes (a copy), and a copy's "
-            "gradient is the sum of the gradients of all its uses; without the sum the "
-            "gradient has the wrong shape.",
+            "Without a reduction the gradient keeps the result's shape, one entry per use "
+            "instead of one per entry of the input. A broadcast input is reused along the "
+            "expanded axes, and the gradient of a value used several times is the sum over "
+            "its uses.",
+            "The uses of a copied value add; they are not averaged. Dividing by the number of "
+            "copies makes every gradient of a broadcast input too small by that factor.",
             "Each expanded axis is a fan-out of one element to many uses; backward sums over "
             "it so the gradient gets back the input's shape.",
-            "Stability tricks matter for softmax, not for undoing a broadcast.",
-            "The layout changes speed, not the values or shapes of gradients.",
+            "Summing over every axis leaves one number. A bias of shape (C,) needs C numbers, "
+            "each summed only over the axes along which it was copied (the rows), not across "
+            "the classes.",
         ],
         hints=[
             "Adding a bias b of shape (C,) to X of shape (N, C) uses each b_c N times.",
@@ -485,19 +504,22 @@ _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
     4: dict(
         prompt="During backprop, the 'upstream gradient' at a node represents:",
         options=[
-            "the derivative of the node's output with respect to its own inputs",
             "the sensitivity of the final loss to an infinitesimal change in that node's output",
-            "the value of the node's output in the forward pass",
-            "the learning rate times the node's output",
+            "the local partial: the derivative of the node's output with respect to its own inputs",
+            "the node's forward value times the local partial of the edge it is passed back along",
+            "the product of the local partials on the path from the graph's inputs up to that node",
         ],
-        correct=1,
+        correct=0,
         explanations=[
-            "That is the local partial, known to the op alone; the upstream gradient comes from "
-            "everything after the node.",
             "dL/d(node): how much the loss moves per unit nudge of this node's output. It is "
             "multiplied by the local partials to get the inputs' gradients.",
-            "The forward value is data, not a gradient.",
-            "The learning rate belongs to the optimiser step, after backprop.",
+            "That is the local partial, known to the op alone; the upstream gradient comes from "
+            "everything after the node.",
+            "A forward value is data, not a gradient: what is passed back is the consumer's "
+            "upstream gradient times the local partial, never the consumer's value.",
+            "That looks the wrong way: multiplying local partials from an input up to the node "
+            "gives d(node)/d(input), how the node moves when that input moves. The upstream "
+            "gradient looks from the node to the loss: dL/d(node).",
         ],
         hints=[
             "'Upstream' means: coming from the loss end of the graph.",

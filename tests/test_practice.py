@@ -174,6 +174,33 @@ def test_bad_arguments_say_what_is_wrong(kwargs: dict, error: type, words: str) 
 def test_unknown_node_name_is_named() -> None:
     with pytest.raises(KeyError, match="no node named 'q'"):
         practice_graph(1).consumers("q")
+    with pytest.raises(KeyError, match="no node named 'q'"):
+        practice_graph(1).nudged_output("q", 1e-4)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=seeds, size=sizes, fan_out=st.booleans(), delta=st.floats(-0.5, 0.5))
+def test_nudged_output_moves_one_node_and_recomputes_downstream(
+    seed: int, size: int | None, fan_out: bool, delta: float
+) -> None:
+    graph = practice_graph(seed, size, fan_out)
+    for name in graph.names:
+        assert graph.nudged_output(name, 0.0) == graph.values["f"]
+        want = evaluate(graph, (name, delta))["f"]  # plain float math, not the engine
+        assert math.isclose(graph.nudged_output(name, delta), want, rel_tol=1e-12, abs_tol=1e-12)
+
+
+@settings(max_examples=50, deadline=None)
+@given(seed=seeds, fan_out=st.booleans())
+def test_a_central_difference_of_nudged_outputs_is_the_upstream_gradient(
+    seed: int, fan_out: bool
+) -> None:
+    """What notebook 07 lets a learner do by hand to check one of their answers."""
+    graph = practice_graph(seed, fan_out=fan_out)
+    h = 1e-4
+    for name in graph.names:
+        measured = (graph.nudged_output(name, h) - graph.nudged_output(name, -h)) / (2 * h)
+        assert math.isclose(measured, graph.grads[name], rel_tol=1e-5, abs_tol=1e-6)
 
 
 @settings(max_examples=30, deadline=None)

@@ -69,6 +69,37 @@ def test_widget_checks_and_reveals_hints():
     assert "it is even" in box.hints_shown.value and box.hint_button.disabled
 
 
+def test_widget_survives_a_restless_learner():
+    """Check with nothing picked, hints past the last one, a new pick after a verdict."""
+    q = make_question()
+    box = q.widget()
+    for _ in range(2):
+        box.check_button.click()
+        assert "Pick an option" in box.feedback.value
+    for _ in range(5):  # the simulation calls the handler even past the last hint
+        for callback in list(box.hint_button._click_handlers.callbacks):
+            callback(box.hint_button)
+    assert box.hints_shown.value.count("Hint ") == 2 and box.hint_button.description == (
+        "Hint (2 of 2)"
+    )
+    box.choices.index = 2
+    box.check_button.click()
+    assert "one too many" in box.feedback.value
+    box.choices.index = 1  # the old verdict belonged to option C: it goes
+    assert box.feedback.value == ""
+    box.check_button.click()
+    assert "Right" in box.feedback.value
+
+
+def test_a_question_without_hints_has_a_disabled_hint_button():
+    q = Question("?", ["a", "b"], 1, ["no", "yes"])
+    box = q.widget()
+    assert box.hint_button.disabled and q.hint() == "This question has no hints."
+    for callback in list(box.hint_button._click_handlers.callbacks):
+        callback(box.hint_button)
+    assert box.hints_shown.value == ""
+
+
 @pytest.mark.parametrize("number", [1, 2, 3, 4])
 def test_card_questions_have_one_right_answer(number):
     q = card_question(number)
@@ -78,12 +109,62 @@ def test_card_questions_have_one_right_answer(number):
 
 
 def test_card_question_answers_match_the_card():
-    assert "dense" in card_question(1).options[card_question(1).correct]
-    assert "p − y" in card_question(2).options[card_question(2).correct]
-    assert "expanded" in card_question(3).options[card_question(3).correct]
-    assert "sensitivity" in card_question(4).options[card_question(4).correct]
+    right = {n: card_question(n).options[card_question(n).correct] for n in (1, 2, 3, 4)}
+    assert "dense" in right[1] and "−p_i p_j" in right[1]
+    assert "p − y" in right[2] and "same shape as the logits" in right[2]
+    assert "expanded" in right[3] and "sum" in right[3]
+    assert "sensitivity of the final loss" in right[4] and "node's output" in right[4]
     with pytest.raises(ValueError, match="questions 1 to 4"):
         card_question(5)
+
+
+def test_card_questions_put_the_right_option_at_varied_places():
+    letters = [card_question(n).letter(card_question(n).correct) for n in (1, 2, 3, 4)]
+    assert letters == ["D", "B", "C", "A"]
+    assert len(set(letters)) == 4
+
+
+def test_the_right_card_option_is_not_always_the_longest_or_the_shortest():
+    questions = [card_question(n) for n in (1, 2, 3, 4)]
+    longest = [len(q.options[q.correct]) == max(map(len, q.options)) for q in questions]
+    shortest = [len(q.options[q.correct]) == min(map(len, q.options)) for q in questions]
+    assert not all(longest) and not all(shortest)
+    for q in questions:  # options of similar length: length gives nothing away
+        lengths = [len(o) for o in q.options]
+        assert max(lengths) <= 1.25 * min(lengths), q.prompt
+
+
+@pytest.mark.parametrize(
+    ("number", "mistake", "words"),
+    [
+        (1, "diagonal, like the sigmoid's", "elementwise"),  # notebook 04's bug 3
+        (1, "+p_i p_j", "sign is wrong"),  # notebook 04's sign slip
+        (2, "C × C matrix", "collapses"),  # "a C × C Jacobian per example"
+        (2, "y − p", "sign is flipped"),
+        (2, "one non-zero entry", "p_k > 0"),  # notebook 05: class 0 still moves the loss
+        (3, "average", "not averaged"),  # notebook 03's mean-instead-of-sum mistake
+        (3, "over every axis", "one number"),
+        (3, "broadcast back the same way", "sum over its uses"),  # no reduction
+        (4, "the local partial:", "known to the op alone"),
+        (4, "forward value", "data, not a gradient"),
+    ],
+)
+def test_card_distractors_are_typical_mistakes_and_explained(number, mistake, words):
+    q = card_question(number)
+    [index] = [i for i, option in enumerate(q.options) if mistake in option]
+    assert index != q.correct
+    feedback = q.answer(index)
+    assert not feedback.correct and words in feedback.message
+
+
+def test_card_question_prompts_are_the_ones_the_notebooks_saved():
+    """Notebooks 01, 03, 04, 05 and 07 keep each prompt in their saved outputs."""
+    assert card_question(1).prompt == "The Jacobian of softmax, ∂p/∂z, is:"
+    assert card_question(2).prompt.startswith("Cross-entropy on top of softmax gives a gradient")
+    assert card_question(3).prompt.startswith("When a forward op uses broadcasting")
+    assert (
+        card_question(4).prompt == "During backprop, the 'upstream gradient' at a node represents:"
+    )
 
 
 def test_check_right_wrong_and_known_mistakes():

@@ -122,8 +122,55 @@ def test_typing_in_the_text_box_checks_it() -> None:
     trace.entries["a"].value = "1"
     assert not trace.results["a"].correct
     assert "local partial" in trace.feedback["a"].value
-    trace.entries["a"].value = ""
-    assert trace.results["a"] is None and trace.feedback["a"].value == ""
+    trace.entries["a"].value = ""  # cleared: not an answer, so not wrong, but said so
+    assert trace.results["a"] is None
+    assert "df/da is empty" in trace.feedback["a"].value and "✘" not in trace.feedback["a"].value
+    assert "grad ?" in grads_shown(trace)
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("", "is empty"),
+        ("   ", "is empty"),
+        ("abc", "expected a number like"),
+        ("1e400", "too large"),
+        ("-1e400", "too large"),
+        ("inf", "too large"),
+        ("nan", "not a number"),
+        ("0,5", "like 0.5"),
+        ("3/0", "expected a number like"),
+        ("1/2", "df/dx = 0.5 is not right"),  # a fraction is a number: checked like one
+        ("12345678901234567890", "is not right"),
+        ("1e-400", "df/dx = 0 is not right"),
+    ],
+)
+def test_every_bad_entry_gets_a_message_in_the_widget(typed: str, says: str) -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    trace.entries["x"].value = "-14"  # something else first, so each entry is a change
+    trace.entries["x"].value = typed  # the observer runs, as when a learner presses Enter
+    shown = trace.feedback["x"].value
+    assert says in shown, shown
+    assert not trace.done and "0 of 5 right" in trace.score.value
+    if "is not right" not in says:  # no number: no answer yet, so the node is not marked wrong
+        assert trace.results["x"] is None
+    else:
+        assert trace.results["x"] is not None and not trace.results["x"].correct
+
+
+@pytest.mark.parametrize(
+    "value",
+    [..., None, [1, 2], float("nan"), float("inf"), 10**400, 10**5000, True, object()],
+    ids=["ellipsis", "None", "list", "nan", "inf", "1e400", "1e5000", "True", "object"],
+)
+def test_entering_anything_from_code_never_raises(value) -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    result = trace.enter("x", value)
+    assert not result.correct and result.message
+    assert trace.feedback["x"].value  # the widget says something
+    assert isinstance(trace.entries["x"].value, str)
 
 
 def test_reveal_shows_every_gradient() -> None:

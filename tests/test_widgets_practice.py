@@ -39,3 +39,48 @@ def test_bad_sheet_number_is_a_clear_error():
         practice_trainer(-1)
     with pytest.raises(ValueError, match="sheet must be"):
         practice_trainer(2.5)
+
+
+def test_the_partials_switch_shows_them_and_keeps_what_was_typed():
+    box = practice_trainer(7)
+    assert box.partials.value is False and box.trace.partials is False
+    graph = practice_graph(7)
+    trace = box.trace
+    trace.enter("d", graph.grads["d"])
+    hidden = trace.view.value
+    box.partials.value = True
+    assert box.trace is trace and trace.partials is True
+    assert trace.view.value != hidden  # the drawing now carries the local partials
+    assert trace.results["d"].correct and trace.entries["d"].value == "1"
+    box.partials.value = False
+    assert trace.view.value == hidden
+
+
+def test_the_sheet_shows_its_local_rules():
+    box = practice_trainer(7)
+    assert "Local rules: d(u+v)/du = 1" in box.sheet_view.value
+    assert "<code>f = x + d</code>" in box.sheet_view.value
+
+
+def test_every_sheet_of_both_kinds_has_a_graph_and_a_sample_builds_a_trace():
+    """The slider's whole range, with and without a fan-out: no observer can fail."""
+    box = practice_trainer(0)
+    for fan_out in (True, False):
+        for sheet in range(box.number.max + 1):
+            practice_graph(sheet, fan_out=fan_out)  # what the observer draws first
+    for fan_out in (True, False):
+        box.fan_out.value = fan_out
+        for sheet in range(0, box.number.max + 1, 97):
+            box.number.value = sheet
+            assert box.trace is not None and f"Sheet {sheet}<" in box.sheet_view.value
+
+
+def test_typing_garbage_into_the_trainer_boxes_gives_messages():
+    box = practice_trainer(7)
+    for text in ["", "abc", "1e400", "nan", "1/2", "0,5", "  -3 "]:
+        for name, entry in box.trace.entries.items():
+            entry.value = "999"  # a change each time, so the observer runs
+            entry.value = text
+            assert box.trace.feedback[name].value, (name, text)
+    box.trace.reveal_button.click()
+    assert "grad ?" not in box.trace.view.value

@@ -41,7 +41,8 @@ class HandTrace(widgets.VBox):
     Plain Python works too: ``trace.enter("x", -4.0)`` checks an entry, updates the widget and
     returns the :class:`course_lib.quiz.CheckResult`. ``trace.asked`` lists the names to fill
     in (in the order the backward pass reaches them), ``trace.expected`` the right numbers,
-    ``trace.results`` the latest check of each entry and ``trace.done`` whether all are right.
+    ``trace.results`` the latest check of each entry (``None`` while its box holds no number)
+    and ``trace.done`` whether all are right.
     """
 
     def __init__(
@@ -214,32 +215,49 @@ class HandTrace(widgets.VBox):
         )
 
     def enter(self, name: str, value: Any) -> CheckResult:
-        """Type ``value`` as the gradient of node ``name``; returns the feedback."""
+        """Type ``value`` as the gradient of node ``name``; returns the feedback.
+
+        ``value`` may be anything a learner could type or pass (a number, text, ``...``);
+        it is shown in the box as text and checked exactly as typing it would be.
+        """
         if name not in self.entries:
             raise ValueError(
                 f"{name!r} is not one of the entries of this hand-trace; they are {self.asked}"
             )
         result = self.check(name, value)
-        self.results[name] = result
         self._busy = True
         try:
-            self.entries[name].value = value if isinstance(value, str) else f"{value:g}"
+            self.entries[name].value = _as_text(value)
         finally:
             self._busy = False
-        self._show(name)
-        self.render()
+        self._record(name, self.entries[name].value, result)
         return result
 
     def _typed(self, name: str, text: str) -> None:
+        """The observer of an entry box: check what was typed, never raise."""
         if self._busy:
             return
-        self.results[name] = self.check(name, text) if text.strip() else None
-        self._show(name)
-        self.render()
+        self._record(name, text, self.check(name, text))
 
-    def _show(self, name: str) -> None:
-        result = self.results[name]
-        self.feedback[name].value = "" if result is None else result._repr_html_()
+    def _record(self, name: str, text: str, result: CheckResult) -> None:
+        """Show ``result`` beside the box; keep it only if the box holds a number; redraw.
+
+        An empty box or an entry that is not a number (``abc``, ``0,5``, ``1e400``) is no
+        answer yet: its message shows, but the node is not marked wrong in the drawing.
+        """
+        empty = not text.strip()
+        try:
+            is_number = parse_number(text) is not None
+        except ValueError:
+            is_number = False
+        self.results[name] = result if is_number else None
+        if empty:  # not an answer, so not wrong: a neutral note, and the node stays hidden
+            label = html.escape(self.entries[name].description.rstrip(" ="))
+            note = f"<i>{label} is empty: type a number (like -4, 0.25 or 3/4) and press Enter.</i>"
+        else:
+            note = result._repr_html_()
+        self.feedback[name].value = note
+        self.render()
 
     @property
     def done(self) -> bool:
@@ -281,6 +299,20 @@ class HandTrace(widgets.VBox):
         ).svg
         verdict = " All right!" if self.done else ""
         self.score.value = f"<b>{right} of {len(self.asked)} right.{verdict}</b>"
+
+
+def _as_text(value: Any) -> str:
+    """How an entry passed from code shows in its box: text as is, numbers short."""
+    if isinstance(value, str):
+        return value
+    if value is None or value is ...:
+        return ""
+    try:
+        if isinstance(value, Real) and not isinstance(value, bool):
+            return f"{float(value):g}"
+        return str(value)[:80]
+    except (OverflowError, ValueError):  # an int too large for a float, or to print
+        return "a number too large to show"
 
 
 def hand_trace(root: Any, *, ask: Sequence[str] | None = None, partials: bool = True) -> HandTrace:

@@ -12,7 +12,7 @@ import html
 
 import ipywidgets as widgets
 
-from course_lib.practice import practice_graph
+from course_lib.practice import LOCAL_RULES, practice_graph
 from course_lib.widgets.handtrace import HandTrace
 
 __all__ = ["practice_trainer"]
@@ -21,23 +21,34 @@ __all__ = ["practice_trainer"]
 def practice_trainer(
     sheet: int = 1, fan_out: bool = True, partials: bool = False, sheets: int = 999
 ) -> widgets.VBox:
-    """A sheet-number slider, a fan-out switch, and hand-trace mode on that sheet's graph.
+    """A sheet-number slider, two switches, and hand-trace mode on that sheet's graph.
 
-    ``partials=False`` hides the local partials on the edges too, so the learner does all
-    four moves; ``True`` shows them, leaving multiply and sum at joins. The current
-    :class:`HandTrace` is ``box.trace``; the graph's description is in ``box.sheet_view``.
+    The switches: ``fan_out`` (a graph with a join to sum at, or a tree) and ``partials``
+    (``False`` hides the local partials on the edges, so the learner does all four moves;
+    ``True`` shows them, leaving multiply and sum at joins). A new sheet number or graph kind
+    brings a fresh hand-trace with empty boxes; showing or hiding the partials keeps what was
+    typed. The current :class:`HandTrace` is ``box.trace``; the
+    graph's description is in ``box.sheet_view``; the controls are ``box.number``,
+    ``box.fan_out`` and ``box.partials``.
     """
     if isinstance(sheet, bool) or not isinstance(sheet, int) or not 0 <= sheet <= sheets:
         raise ValueError(f"sheet must be an integer from 0 to {sheets}, got {sheet!r}")
     number = widgets.IntSlider(value=sheet, min=0, max=sheets, description="sheet")
     join = widgets.Checkbox(value=fan_out, description="with a fan-out (sum at a join)")
+    show_partials = widgets.Checkbox(value=partials, description="show the local partials")
     sheet_view = widgets.HTML()
     holder = widgets.VBox()
-    box = widgets.VBox([widgets.HBox([number, join]), sheet_view, holder])
-    box.number, box.fan_out, box.sheet_view, box.trace = number, join, sheet_view, None
+    box = widgets.VBox([widgets.HBox([number, join, show_partials]), sheet_view, holder])
+    box.number, box.fan_out, box.partials = number, join, show_partials
+    box.sheet_view, box.trace = sheet_view, None
 
     def update(_: object = None) -> None:
-        graph = practice_graph(number.value, fan_out=join.value)
+        try:
+            graph = practice_graph(number.value, fan_out=join.value)
+        except (RuntimeError, ValueError, TypeError) as error:  # not reached for 0..999
+            sheet_view.value = f"<div>No sheet {number.value}: {html.escape(str(error))}</div>"
+            box.trace, holder.children = None, []
+            return
         inputs = ", ".join(f"{name} = {value:g}" for name, value in graph.inputs)
         lines = "".join(
             f"<li><code>{html.escape(s.name)} = {html.escape(s.formula())}</code></li>"
@@ -45,11 +56,18 @@ def practice_trainer(
         )
         sheet_view.value = (
             f"<div><b>Sheet {number.value}</b>: inputs {html.escape(inputs)}</div><ol>{lines}</ol>"
+            f"<div><small>Local rules: {html.escape(LOCAL_RULES)}</small></div>"
         )
-        box.trace = HandTrace(graph.build(), partials=partials)
+        box.trace = HandTrace(graph.build(), partials=show_partials.value)
         holder.children = [box.trace]
+
+    def redraw(_: object = None) -> None:
+        if box.trace is not None:
+            box.trace.partials = show_partials.value
+            box.trace.render()
 
     number.observe(update, names="value")
     join.observe(update, names="value")
+    show_partials.observe(redraw, names="value")
     update()
     return box
