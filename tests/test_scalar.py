@@ -59,7 +59,7 @@ def test_binary_ops_match_finite_differences(name, x, y):
     assert report.ok, report
 
 
-def test_three_node_graph_by_hand():
+def test_the_five_node_graph_of_notebook_01_by_hand():
     # f = (x + y) * z at x=-2, y=5, z=-4: q = 3, f = -12, df/dx = df/dy = z, df/dz = q.
     x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
     q = x + y
