@@ -574,10 +574,10 @@ def test_the_plain_backward_rule_equals_the_threaded_fast_path():
 
 
 def test_the_plain_backward_rule_is_p_minus_y_over_n_by_hand():
-    probs = np.array([[0.2, 0.8], [0.6, 0.4]])
-    np.testing.assert_allclose(
-        softmax_cross_entropy_grad(probs, np.array([1, 0])), [[0.1, -0.1], [-0.2, 0.2]]
-    )
+    probs = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])  # N = 2 rows, C = 3 classes
+    expected = [[0.1, 0.15, -0.25], [-0.2, 0.15, 0.05]]
+    np.testing.assert_allclose(softmax_cross_entropy_grad(probs, np.array([2, 0])), expected)
+    np.testing.assert_allclose(softmax_cross_entropy_grad(probs, np.eye(3)[[2, 0]]), expected)
 
 
 def test_list_inputs_and_integer_logits():
