@@ -189,3 +189,31 @@ def test_learner_cells_hold_no_asserts_answer_keys_or_internals():
         assert not any(line.startswith("assert") for line in lines), cell.source
         assert ".answer(" not in cell.source and ".ctx" not in cell.source
         assert not re.search(r"import _|\._[a-z]", cell.source), cell.source
+
+
+def solution_code(run, function: str) -> str:
+    """The Python code in the collapsed Solution that defines ``function``."""
+    for cell in run.nb.cells:
+        if cell.cell_type == "markdown" and f"def {function}(" in cell.source:
+            return re.search(r"```python\n(.*?)```", cell.source, re.S).group(1)
+    raise LookupError(function)
+
+
+def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
+    exercise = nb.cell("def cross_entropy_backward(")
+    assert exercise.metadata.get("tags") == ["exercise"]
+    assert "NOT WRITTEN YET" in nb.output('check_exercise("cross_entropy_backward"')
+    nb.exec(solution_code(nb, "cross_entropy_backward").replace("def ", "def solution_", 1))
+    report = nb.eval(
+        'str(check_exercise("cross_entropy_backward", solution_cross_entropy_backward))'
+    )
+    assert report.startswith("cross_entropy_backward: RIGHT"), report
+    # a forgotten 1/N is named for what it is
+    nb.exec(
+        "def without_mean(logits, labels):\n"
+        "    P = kernels.softmax(logits)\n"
+        "    P[np.arange(len(labels)), labels] -= 1\n"
+        "    return P"
+    )
+    report = nb.eval('str(check_exercise("cross_entropy_backward", without_mean))')
+    assert "WRONG" in report and "1/N" in report

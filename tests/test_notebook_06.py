@@ -201,7 +201,7 @@ def test_learner_cells_hold_no_asserts_answer_keys_or_internals():
 
 
 def test_running_the_training_cell_again_starts_from_a_fresh_network(nb):
-    """Last in this module: it retrains (on a small slice, to be quick) and then restores."""
+    """It retrains (on a small slice, to be quick), then restores the trained network."""
     index = cell_index(nb, "history = train(")
     nb.exec(
         "_saved = (net, history, x_train, y_train)\nx_train, y_train = x_train[:640], y_train[:640]"
@@ -215,3 +215,24 @@ def test_running_the_training_cell_again_starts_from_a_fresh_network(nb):
         nb.exec("net, history, x_train, y_train = _saved")
     np.testing.assert_array_equal(first[0], again[0])
     assert first[1] == again[1]
+
+
+def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
+    exercise = nb.cell("def network_backward(")
+    assert exercise.metadata.get("tags") == ["exercise"]
+    assert "NOT WRITTEN YET" in nb.output('check_exercise("network_backward"')
+    solution = next(
+        re.search(r"```python\n(.*?)```", c.source, re.S).group(1)
+        for c in nb.nb.cells
+        if c.cell_type == "markdown" and "def network_backward(" in c.source
+    )
+    nb.exec(solution.replace("def network_backward(", "def solution_backward(", 1))
+    report = nb.eval('str(check_exercise("network_backward", solution_backward))')
+    assert report.startswith("network_backward: RIGHT"), report
+    # the solution's dh, for the notebook's batch, is the engine's
+    nb.exec(
+        "_grads = solution_backward(x4, y_test[batch], net4.W1.data, net4.b1.data, "
+        "net4.W2.data, net4.b2.data, h4, p4)"
+    )
+    np.testing.assert_allclose(nb.eval("_grads['dh']"), nb.eval("g4.h.grad"), atol=1e-12)
+    np.testing.assert_allclose(nb.eval("_grads['dW1']"), nb.eval("net4.W1.grad"), atol=1e-12)
