@@ -8,8 +8,8 @@ For a minibatch X of shape (B, 784) with class labels y (B,):
     L = softmax_cross_entropy(z, y)        a number: mean over the batch of -log softmax(z_n)_{y_n}
 
 **Layout.** Weights are stored input-by-output, so a layer is ``x @ W``: ``W2[j, k]`` is the
-weight from hidden unit j to output k (Nielsen's book and the issue write the same weight
-``W2[k, j]``, with W2 stored output-by-input).
+weight from hidden unit j to output k (Nielsen's book writes the same weight ``W2[k, j]``,
+with W2 stored output-by-input).
 
 Each layer is one fused ``linear`` node (x @ W + b; :func:`course_lib.tensor.linear`, whose
 rule is the matmul and add rules composed), the loss one fused softmax cross-entropy node.
@@ -24,7 +24,9 @@ dL/dW2 = hᵀ dL/dz, dL/dW1 = Xᵀ dL/da sum over the B examples of the batch.
 fan_out)), which keeps the variance of activations and of gradients about the same from layer
 to layer; biases start at 0. Drawn from ``numpy.random.default_rng(seed)``, W1 first.
 
-**Training**: minibatch SGD, W ← W - lr · dL/dW, the training set shuffled every epoch. In a
+**Training**: minibatch SGD, W ← W - lr · dL/dW, the training set shuffled every epoch
+(:func:`sgd_step` is the step written to be read; training runs :func:`sgd_step_in_place`,
+the same update with one array less per parameter, tested equal). In a
 notebook :func:`train` shows a progress bar and a live plot of the loss and the test
 accuracy (ipywidgets, updated by setting values); in a script it is quiet.
 """
@@ -50,6 +52,7 @@ __all__ = [
     "evaluate",
     "glorot_uniform",
     "sgd_step",
+    "sgd_step_in_place",
     "train",
     "training_epochs",
 ]
@@ -157,7 +160,8 @@ class SigmoidNet:
 
     # ---- forward -----------------------------------------------------------------------------
 
-    def _images(self, images: Any) -> np.ndarray:
+    def as_batch(self, images: Any) -> np.ndarray:
+        """``images`` as a numpy array of shape (N, inputs) in the weights' dtype, checked."""
         x = images.data if isinstance(images, Tensor) else images
         if type(x) is not np.ndarray:
             x = np.asarray(x)
@@ -178,7 +182,7 @@ class SigmoidNet:
 
     def forward(self, images: Any) -> tuple[Tensor, Tensor, Tensor]:
         """(a, h, logits) for a batch of images (N, inputs), as graph nodes."""
-        x = self._images(images)  # a constant: no gradient is computed for the data
+        x = self.as_batch(images)  # numpy (N, 784): data, so no gradient is computed for it
         a = linear(x, self.W1, self.b1).named("a")  # x @ W1 + b1, one fused node
         h = a.sigmoid().named("h")
         z = linear(h, self.W2, self.b2).named("z")  # h @ W2 + b2
@@ -187,9 +191,13 @@ class SigmoidNet:
     def trace(self, images: Any, labels: Any) -> ForwardPass:
         """The forward pass with the loss, every node named, ready for ``loss.backward()``."""
         a, h, z = self.forward(images)
-        y = _labels(labels, z.shape[0], self.classes)
+        y = self.as_labels(labels, z.shape[0])  # integer class indices, one per image
         loss = softmax_cross_entropy(z, y).named("L")
         return ForwardPass(a, h, z, loss)
+
+    def as_labels(self, labels: Any, n: int) -> np.ndarray:
+        """``labels`` as a numpy array of ``n`` integer class indices, checked."""
+        return _labels(labels, n, self.classes)
 
     def loss(self, images: Any, labels: Any) -> Tensor:
         """The mean softmax cross-entropy of the batch: a one-element Tensor to call backward on."""
@@ -197,7 +205,7 @@ class SigmoidNet:
 
     def logits(self, images: Any, batch: int = 10_000) -> np.ndarray:
         """The output logits z (N, classes) as a numpy array, in chunks of ``batch`` images."""
-        x = self._images(images)
+        x = self.as_batch(images)
         chunks = [self.forward(x[i : i + batch])[2].data for i in range(0, len(x), batch)]
         return np.concatenate(chunks) if chunks else np.zeros((0, self.classes), self.dtype)
 
@@ -220,13 +228,26 @@ def _labels(labels: Any, n: int, classes: int) -> np.ndarray:
 
 def sgd_step(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, lr: float) -> float:
     """One step of minibatch SGD: forward, ``backward()``, then W ← W - lr · dL/dW for every
-    parameter. Returns the batch's loss (before the update). The step consumes the
-    gradients: afterwards every parameter's ``grad`` is ``None`` again."""
+    parameter. Returns the batch's loss (before the update). Afterwards every parameter's
+    ``grad`` is ``None`` again: the next step computes fresh gradients."""
     loss = net.loss(images, labels)
     loss.backward()
     for p in net.params:
-        # After backward() each parameter owns its grad array (course_lib.tensor), so it can
-        # be scaled in place into the step; the step uses it up, so grad goes back to None.
+        p.data -= lr * p.grad
+        p.grad = None
+    return float(loss.data)
+
+
+def sgd_step_in_place(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, lr: float) -> float:
+    """:func:`sgd_step`, the same numbers, without the temporary array ``lr * p.grad``.
+
+    After ``backward()`` each parameter owns its ``grad`` array (course_lib.tensor), so the
+    gradient can be scaled in place into the step; the step uses it up, so ``grad`` goes back
+    to ``None``. :func:`train` runs this version; tests check it equals :func:`sgd_step`.
+    """
+    loss = net.loss(images, labels)
+    loss.backward()
+    for p in net.params:
         step = p.grad
         step *= lr
         p.data -= step
@@ -342,7 +363,7 @@ def training_epochs(
         raise ValueError(f"train: got {len(rates)} learning rates for {epochs} epochs")
     if not all(math.isfinite(r) and r > 0 for r in rates):
         raise ValueError(f"train: learning rates must be positive numbers, got {rates}")
-    x = np.ascontiguousarray(net._images(images))
+    x = np.ascontiguousarray(net.as_batch(images))
     y = _labels(labels, len(x), net.classes)
     if len(x) == 0:
         raise ValueError("train: the training set is empty")
@@ -351,7 +372,7 @@ def training_epochs(
             f"train: labels must be in [0, {net.classes}), got values from {y.min()} to {y.max()}"
         )
     if test is not None:
-        x_test = net._images(test[0])
+        x_test = net.as_batch(test[0])
         y_test = _labels(test[1], len(x_test), net.classes)
     steps_per_epoch = -(-len(x) // batch)
     record_every = max(1, steps_per_epoch // max(1, records_per_epoch))
@@ -368,7 +389,7 @@ def training_epochs(
         start = time.perf_counter()
         for step, first in enumerate(range(0, len(x), batch), start=1):
             idx = order[first : first + batch]
-            total += sgd_step(net, x[idx], y[idx], rate)
+            total += sgd_step_in_place(net, x[idx], y[idx], rate)
             count += 1
             if count == record_every or step == steps_per_epoch:
                 seconds += time.perf_counter() - start  # the clock stops while recording

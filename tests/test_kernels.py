@@ -24,6 +24,7 @@ from course_lib.kernels import (
     softmax,
     softmax_cross_entropy,
     softmax_cross_entropy_backward,
+    softmax_cross_entropy_grad,
     softmax_jacobian,
     softmax_vjp,
 )
@@ -534,6 +535,49 @@ def test_result_object_and_backward_function_agree():
     one = softmax_cross_entropy([[1.0, 2.0, 3.0]], [2])
     np.testing.assert_allclose(one.grad(), [[0.0900, 0.2447, -0.3348]], atol=5e-5)
     assert one.loss == pytest.approx(0.4076, abs=5e-5)
+
+
+@settings(deadline=None)
+@given(
+    st.one_of(logits_and_indices(), logits_and_soft_labels()),
+    st.sampled_from([np.float32, np.float64]),
+    st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False),
+)
+def test_the_plain_backward_rule_equals_the_kernels_fast_one(case, dtype, upstream):
+    """The readable (P - Y) / N that notebook 05 prints gives the kernel's numbers."""
+    z, labels = case
+    result = softmax_cross_entropy(z.astype(dtype), labels)
+    plain = softmax_cross_entropy_grad(result.probs, result.labels, upstream)
+    fast = result.grad(upstream)
+    assert plain.shape == fast.shape == z.shape and plain.dtype == fast.dtype == dtype
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    np.testing.assert_allclose(plain, fast, rtol=tol, atol=tol * max(1.0, abs(upstream)))
+    np.testing.assert_allclose(
+        plain,
+        softmax_cross_entropy_backward(result.probs, labels, upstream),
+        rtol=tol,
+        atol=tol * max(1.0, abs(upstream)),
+    )
+
+
+def test_the_plain_backward_rule_equals_the_threaded_fast_path():
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(1100, 1000)).astype(np.float32)  # >= 2**20 logits: two threads
+    labels = rng.integers(0, 1000, size=1100)
+    result = softmax_cross_entropy(z, labels)
+    np.testing.assert_allclose(
+        softmax_cross_entropy_grad(result.probs, result.labels, 2.0),
+        result.grad(2.0),
+        rtol=1e-6,
+        atol=1e-12,
+    )
+
+
+def test_the_plain_backward_rule_is_p_minus_y_over_n_by_hand():
+    probs = np.array([[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]])  # N = 2 rows, C = 3 classes
+    expected = [[0.1, 0.15, -0.25], [-0.2, 0.15, 0.05]]
+    np.testing.assert_allclose(softmax_cross_entropy_grad(probs, np.array([2, 0])), expected)
+    np.testing.assert_allclose(softmax_cross_entropy_grad(probs, np.eye(3)[[2, 0]]), expected)
 
 
 def test_list_inputs_and_integer_logits():

@@ -29,26 +29,6 @@ import pytest
 from notebook_harness import NOTEBOOKS, NotebookError, NotebookRun, output_text
 
 NOTEBOOK_NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
-# Notebooks that do not survive the simulation yet (issue "Learner-first notebooks"): each is
-# expected to fail, strictly, so fixing one without removing it from here fails the suite too.
-KNOWN_BROKEN = {
-    "play": {"05", "06"},
-    "twice": {"06"},
-}
-
-
-def _cases(test: str) -> list:
-    return [
-        pytest.param(
-            name,
-            marks=[pytest.mark.xfail(strict=True, reason="known to break: being fixed")]
-            if name[:2] in KNOWN_BROKEN[test]
-            else [],
-        )
-        for name in NOTEBOOK_NAMES
-    ]
-
-
 MOVES_PER_CONTROL = 3
 
 # Runs inside the kernel: defines __tgf_play(seed), which moves every control created since its
@@ -169,7 +149,7 @@ def _comparable(cell) -> str:
     return text
 
 
-@pytest.mark.parametrize("name", _cases("play"))
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_play_with_every_control_after_every_cell(name: str) -> None:
     moved = 0
     with NotebookRun(name) as run:
@@ -186,7 +166,7 @@ def test_play_with_every_control_after_every_cell(name: str) -> None:
     assert moved > 0, f"the simulation moved no control at all in {name}"
 
 
-@pytest.mark.parametrize("name", _cases("twice"))
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_every_cell_runs_twice_with_the_same_output(name: str) -> None:
     with NotebookRun(name) as run:
         for index, cell in run.code_cells:

@@ -27,6 +27,7 @@ from course_lib.nn import (
     glorot_uniform,
     history_svg,
     sgd_step,
+    sgd_step_in_place,
     train,
     training_epochs,
 )
@@ -166,6 +167,39 @@ def test_sgd_step_matches_the_hand_written_numpy_step() -> None:
         assert p.data.dtype == np.float32
 
 
+@settings(deadline=None, max_examples=40)
+@given(
+    st.integers(1, 6),
+    st.integers(1, 5),
+    st.integers(1, 4),
+    st.integers(2, 5),
+    st.sampled_from([np.float32, np.float64]),
+    st.floats(1e-3, 5.0),
+    st.integers(0, 2**16),
+)
+def test_the_in_place_step_training_runs_equals_the_plain_step(
+    batch, inputs, hidden, classes, dtype, lr, seed
+) -> None:
+    """sgd_step (printed in notebook 06) and sgd_step_in_place (run by train) agree exactly."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, size=(batch, inputs))
+    y = rng.integers(0, classes, size=batch)
+    plain = SigmoidNet(hidden, seed, inputs=inputs, classes=classes, dtype=dtype)
+    fast = plain.copy()
+    for _ in range(3):
+        assert sgd_step(plain, x, y, lr) == sgd_step_in_place(fast, x, y, lr)
+    for p, q in zip(plain.params, fast.params, strict=True):
+        np.testing.assert_array_equal(p.data, q.data)
+        assert p.grad is None and q.grad is None and p.data.dtype == dtype
+
+
+def test_the_plain_step_reads_as_w_minus_lr_times_grad() -> None:
+    import inspect
+
+    source = inspect.getsource(sgd_step)
+    assert "p.data -= lr * p.grad" in source and "*=" not in source
+
+
 def separable(n: int = 400, seed: int = 0):
     """Two blobs in 6 dimensions, classes 0 and 1 (of 3), for quick training tests."""
     rng = np.random.default_rng(seed)
@@ -265,6 +299,17 @@ def test_bad_inputs_name_the_shapes() -> None:
         train(net, np.zeros((2, 4)), np.array([0, 1]), epochs=3, lr=[1, 2], progress=False)
     with pytest.raises(ValueError, match="learning rates must be positive"):
         train(net, np.zeros((2, 4)), np.array([0, 1]), lr=-1.0, progress=False)
+
+
+def test_as_batch_and_as_labels_check_and_convert() -> None:
+    net = SigmoidNet(3, inputs=4)
+    x = net.as_batch([[0, 1, 2, 3]])
+    assert x.shape == (1, 4) and x.dtype == np.float32
+    assert net.as_labels([2], 1).tolist() == [2]
+    with pytest.raises(ValueError, match=r"shape \(N, 4\)"):
+        net.as_batch(np.zeros((1, 3)))
+    with pytest.raises(TypeError, match="integer class indices"):
+        net.as_labels(np.array([0.5]), 1)
 
 
 def test_float64_images_are_converted_to_the_network_dtype() -> None:

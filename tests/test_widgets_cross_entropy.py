@@ -99,3 +99,13 @@ def test_bad_arguments() -> None:
         cross_entropy_explorer(logits=(1.0, np.nan))
     with pytest.raises(ValueError, match="low < high"):
         cross_entropy_explorer(low=2.0, high=2.0)
+
+
+def test_text_form_is_short_and_names_the_state() -> None:
+    w = cross_entropy_explorer()
+    assert repr(w) == "CrossEntropyExplorer(logits (2.0, 1.0, 0.1), true class 0, loss 0.4170)"
+    w.true_class.value = 2
+    assert "true class 2" in repr(w)
+    bundle = w._repr_mimebundle_()
+    text = bundle[0]["text/plain"] if isinstance(bundle, tuple) else bundle["text/plain"]
+    assert text == repr(w)  # what a notebook saves: no ipywidgets trait listing

@@ -16,7 +16,14 @@ import pytest
 from course_lib.nn import SigmoidNet, sgd_step
 from course_lib.widgets import fan_out_explorer
 from course_lib.widgets._charts import diverging_color
-from course_lib.widgets.fan_out import digit_svg, digits_html, number, paths_svg, weights_svg
+from course_lib.widgets.fan_out import (
+    digit_row,
+    digit_svg,
+    digits_html,
+    number,
+    paths_svg,
+    weights_svg,
+)
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -186,3 +193,14 @@ def test_bad_inputs_are_refused(setup) -> None:
         fan_out_explorer(SigmoidNet(4, inputs=10), images, labels)
     with pytest.raises(TypeError, match="net must be a SigmoidNet"):
         fan_out_explorer("net", images, labels)
+
+
+def test_text_forms_are_short_and_name_the_state(setup) -> None:
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=3, unit=5)
+    text = repr(w)
+    assert text.startswith(f"FanOutExplorer(image 3 (label {labels[3]}), hidden unit 5: ")
+    assert f"sum of ten paths {w.total:.4f}" in text and len(text) <= 110
+    row = digit_row(images, labels, count=4)
+    assert repr(row) == "4 images, labels " + " ".join(str(v) for v in labels[:4])
+    assert row._repr_html_() == digits_html(images, labels, count=4)

@@ -60,6 +60,15 @@ class CrossEntropyExplorer(widgets.VBox):
             w.observe(self._update, names="value")
         self._update()
 
+    def __repr__(self) -> str:
+        # What a notebook saves as the widget's text/plain: short, and the same for every
+        # ipywidgets version (the default repr lists traits and changes with the library).
+        z = ", ".join(fmt(v, 1) for v in self.z)
+        return (
+            f"CrossEntropyExplorer(logits ({z}), true class {self.true_class.value}, "
+            f"loss {fmt(self.loss, 4)})"
+        )
+
     def _update(self, _change: object = None) -> None:
         k = self.true_class.value
         self.z = np.array([s.value for s in self.logit_sliders])

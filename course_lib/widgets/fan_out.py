@@ -32,7 +32,9 @@ from course_lib.nn import SigmoidNet
 from course_lib.widgets._charts import NEGATIVE, POSITIVE, SVG_NS, fmt
 
 __all__ = [
+    "DigitRow",
     "FanOutExplorer",
+    "digit_row",
     "digit_svg",
     "digits_html",
     "fan_out_explorer",
@@ -210,6 +212,29 @@ def digits_html(images: np.ndarray, labels: np.ndarray, count: int = 10, size: i
     return f"<div style='display:flex;gap:6px;flex-wrap:wrap'>{cells}</div>"
 
 
+class DigitRow:
+    """Images in a row, each titled with its label: SVG in a notebook, a line of text elsewhere.
+
+    What :func:`digit_row` returns. Its text form (the ``text/plain`` a notebook saves beside
+    the picture) lists the labels, so it reads the same with every IPython version.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, count: int, size: int) -> None:
+        self.html = digits_html(images, labels, count=count, size=size)
+        self.labels = [int(v) for v in np.asarray(labels)[: min(count, len(images))]]
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return f"{len(self.labels)} images, labels {' '.join(map(str, self.labels))}"
+
+
+def digit_row(images: np.ndarray, labels: np.ndarray, count: int = 10, size: int = 56) -> DigitRow:
+    """The first ``count`` images with their labels, for a first look (see :class:`DigitRow`)."""
+    return DigitRow(images, labels, count, size)
+
+
 class FanOutExplorer(widgets.VBox):
     """The widget :func:`fan_out_explorer` returns; controls and numbers as attributes.
 
@@ -270,6 +295,15 @@ class FanOutExplorer(widgets.VBox):
         self.unit.observe(self._on_unit, names="value")
         self.top_units.observe(self._on_pick, names="value")
         self._on_image()
+
+    def __repr__(self) -> str:
+        # What a notebook saves as the widget's text/plain: short, and the same for every
+        # ipywidgets version (the default repr lists traits and changes with the library).
+        j = self.unit.value
+        return (
+            f"FanOutExplorer(image {self.image.value} (label {self.label}), hidden unit {j}: "
+            f"sum of ten paths {fmt(self.total, 4)}, engine's dL/dh {fmt(self.engine_dh, 4)})"
+        )
 
     # ---- computing -------------------------------------------------------------------------
 
