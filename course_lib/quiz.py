@@ -126,6 +126,8 @@ class Question:
         """Radio buttons, a Check button, a Hint button and a feedback area."""
         import ipywidgets as widgets
 
+        from course_lib.widgets._panel import Panel
+
         prompt = widgets.HTMLMath(value=f"<b>{self.prompt}</b>")
         choices = widgets.RadioButtons(
             options=[(f"{_LETTERS[i]}. {text}", i) for i, text in enumerate(self.options)],
@@ -163,8 +165,9 @@ class Question:
         choices.observe(on_choice, names="value")
         check_button.on_click(on_check)
         hint_button.on_click(on_hint)
-        box = widgets.VBox(
-            [prompt, choices, widgets.HBox([check_button, hint_button]), hints_shown, feedback]
+        box = Panel(
+            [prompt, choices, widgets.HBox([check_button, hint_button]), hints_shown, feedback],
+            text=f"Quiz: {self.prompt} ({len(self.options)} options)",
         )
         # Handles for tests and for notebooks that drive the widget from code.
         box.choices, box.check_button, box.hint_button = choices, check_button, hint_button

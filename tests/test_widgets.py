@@ -44,3 +44,46 @@ def test_explore_input_errors():
         explore(lambda: 1.0)
     with pytest.raises(TypeError, match="needs a function"):
         explore(3)
+
+
+def test_every_course_widget_has_a_short_text_form_of_its_own():
+    """What a notebook saves as a widget's text: a sentence of ours, not ipywidgets' trait
+    listing, which changes between ipywidgets versions (and which nbval compares)."""
+    import numpy as np
+
+    from course_lib.quiz import card_question
+    from course_lib.scalar import Value
+    from course_lib.widgets import (
+        broadcast_explorer,
+        cross_entropy_explorer,
+        explore,
+        hand_trace,
+        jacobian_explorer,
+        practice_trainer,
+        stepper,
+        widgets_work,
+    )
+
+    x = Value(2.0, label="x")
+    f = (x * x).named("f")
+    f.backward()
+    shown = [
+        widgets_work(),
+        explore(lambda x, y: x * y, values={"x": 1.0, "y": 2.0}),
+        stepper(f),
+        hand_trace(f),
+        broadcast_explorer((3, 1), (1, 4)),
+        jacobian_explorer((1.0, 2.0, 3.0)),
+        cross_entropy_explorer((2.0, 1.0, 0.1)),
+        practice_trainer(sheet=3),
+        card_question(1).widget(),
+    ]
+    for widget in shown:
+        text = repr(widget)
+        assert "children=" not in text and "Layout(" not in text, text
+        assert 10 < len(text) < 200, text
+    assert repr(shown[0]) == "widgets work: n = 3, n² = 9"
+    assert repr(shown[-1]).startswith("Quiz: The Jacobian of softmax")
+    shown[1].sliders["x"].value = 3.0
+    assert "x = 3" in repr(shown[1])
+    assert np.isfinite(shown[5].analytic).all()

@@ -114,6 +114,9 @@ class BroadcastExplorer(widgets.VBox):
             control.observe(self._update, names="value")
         self._update()
 
+    def __repr__(self) -> str:
+        return f"broadcast explorer: shapes {self.shape_a.value} and {self.shape_b.value}"
+
     def _on_preset(self, change: dict) -> None:
         if change["new"] not in PRESETS or self._syncing:
             return

@@ -11,6 +11,7 @@ import ipywidgets as widgets
 
 from course_lib.draw import draw, node_names
 from course_lib.scalar import Value
+from course_lib.widgets._panel import Panel
 
 __all__ = ["explore", "node_names", "widgets_work"]
 
@@ -119,7 +120,13 @@ def explore(
         for name in names
     }
     view = widgets.HTML()
-    box = widgets.VBox([widgets.HBox(list(sliders.values())), view])
+    box = Panel(
+        [widgets.HBox(list(sliders.values())), view],
+        text=lambda: (
+            f"explore: {box.result.label if box.result is not None else 'f'}({', '.join(names)}) "
+            + ", ".join(f"{n} = {sliders[n].value:g}" for n in names)
+        ),
+    )
     box.sliders, box.view, box.result = sliders, view, None
     box.inputs, box.nodes = {}, {}
 
@@ -161,7 +168,7 @@ def explore(
     return box
 
 
-def widgets_work() -> widgets.VBox:
+def widgets_work() -> Panel:
     """A slider and a number the kernel computes from it: proof that widgets work here."""
     slider = widgets.IntSlider(value=3, min=0, max=10, description="n")
     view = widgets.HTML()
@@ -171,6 +178,8 @@ def widgets_work() -> widgets.VBox:
 
     slider.observe(update, names="value")
     update()
-    box = widgets.VBox([slider, view])
+    box = Panel(
+        [slider, view], text=lambda: f"widgets work: n = {slider.value}, n² = {slider.value**2}"
+    )
     box.slider, box.view = slider, view
     return box

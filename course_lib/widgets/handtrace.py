@@ -122,6 +122,9 @@ class HandTrace(widgets.VBox):
 
     # ---- checking ----------------------------------------------------------------------
 
+    def __repr__(self) -> str:
+        return f"hand-trace: a box for d{self.names[self.root]}/d(node) at {', '.join(self.asked)}"
+
     def mistakes(self, name: str) -> list[tuple[float, str]]:
         """The numbers the typical mistakes give for node ``name``, each with its hint."""
         node = self.nodes[name]

@@ -185,6 +185,12 @@ class JacobianExplorer(widgets.HBox):
 
     # -- computing ------------------------------------------------------------------------------
 
+    def __repr__(self) -> str:
+        return (
+            f"Jacobian explorer: C = {self.classes.value} classes, T = {self.temperature.value:g}, "
+            f"row {self.row.value}, {self.mode.value}"
+        )
+
     def _update(self, _change: object = None) -> None:
         if self._busy:
             return

@@ -13,6 +13,7 @@ import html
 import ipywidgets as widgets
 
 from course_lib.practice import LOCAL_RULES, practice_graph
+from course_lib.widgets._panel import Panel
 from course_lib.widgets.handtrace import HandTrace
 
 __all__ = ["practice_trainer"]
@@ -38,7 +39,15 @@ def practice_trainer(
     show_partials = widgets.Checkbox(value=partials, description="show the local partials")
     sheet_view = widgets.HTML()
     holder = widgets.VBox()
-    box = widgets.VBox([widgets.HBox([number, join, show_partials]), sheet_view, holder])
+    box = Panel(
+        [widgets.HBox([number, join, show_partials]), sheet_view, holder],
+        text=lambda: (
+            f"practice trainer: sheet {number.value}, "
+            + ("with" if join.value else "without")
+            + " a fan-out, local partials "
+            + ("shown" if show_partials.value else "hidden")
+        ),
+    )
     box.number, box.fan_out, box.partials = number, join, show_partials
     box.sheet_view, box.trace = sheet_view, None
 

@@ -267,6 +267,12 @@ class BackwardStepper(widgets.VBox):
         super().__init__([controls, self.view, self.explanation])
         self.render()
 
+    def __repr__(self) -> str:
+        return (
+            f"backward stepper: step {self.index.value} of {len(self.steps)} "
+            f"(the text form of a widget; run the notebook in JupyterLab to step)"
+        )
+
     def step(self) -> None:
         """One step further (no-op at the end)."""
         self.index.value = min(self.index.value + 1, self.index.max)
