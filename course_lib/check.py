@@ -4,9 +4,17 @@ The central difference
 
     df/dx_i ≈ (f(x + h e_i) - f(x - h e_i)) / (2h)
 
-has error O(h²) from the Taylor expansion (the h² f'''/6 term) plus O(ε/h) from rounding in
-float64 (ε ≈ 1e-16), so h = 1e-6 gives about 1e-10 absolute accuracy for well-scaled f.
-A gradient check compares that estimate with what ``backward()`` computed, input by input.
+has two errors. Truncation: by Taylor's theorem the estimate is f'(x) + h² f'''(x)/6 + O(h⁴),
+an error that falls as h². Round-off: f(x ± h) are each rounded to a floating-point number,
+an error of about ε·|f| (ε = 2.2e-16 in float64, 1.2e-7 in float32), and dividing their
+difference by 2h magnifies it to about ε·|f|/h, an error that rises as h shrinks. In float64
+their sum is smallest for h near ε^(1/3), between about 1e-6 and 1e-5; the default h = 1e-6
+gives about 1e-10 absolute accuracy for well-scaled f. :func:`central_difference_sweep`
+measures the estimate over a range of h, in float64 or float32.
+
+A gradient check compares that estimate with what ``backward()`` computed, input by input, by
+the relative error |a - b| / max(|a|, |b|) (:func:`relative_error`): an absolute error alone
+cannot tell a gradient of 1e-8 that is off by a factor of 2 from one of 1e3 right to 6 digits.
 """
 
 from __future__ import annotations
@@ -27,9 +35,11 @@ __all__ = [
     "GradientCheck",
     "TensorGradientCheck",
     "central_difference",
+    "central_difference_sweep",
     "gradient_check",
     "jacobian_finite_differences",
     "jacobian_reverse_mode",
+    "relative_error",
     "tensor_gradient_check",
 ]
 
@@ -37,6 +47,32 @@ __all__ = [
 def _evaluate(f: Callable[..., Value | float], point: Sequence[float]) -> float:
     out = f(*(Value(x) for x in point))
     return out.data if isinstance(out, Value) else float(out)
+
+
+def _evaluate_at_point(
+    f: Callable[..., Value | float], point: Sequence[float], names: Sequence[str]
+) -> float:
+    """f at the point itself, which must be finite: a check needs a number to start from."""
+    return _finite_at_point(_evaluate(f, point), point, names)  # an error of f is its own
+
+
+def _finite_at_point(value: float, point: Sequence[float], names: Sequence[str]) -> float:
+    if not math.isfinite(value):
+        at = ", ".join(f"{n} = {x:g}" for n, x in zip(names, point, strict=True))
+        raise ValueError(
+            f"f is {value} at the point itself ({at}): it overflows or leaves its domain "
+            "there, so it has no gradient to check; pick a point where f is finite"
+        )
+    return value
+
+
+def _check_step(h: Any) -> float:
+    """The finite-difference step h as a float: a positive, finite real number."""
+    if isinstance(h, bool) or not isinstance(h, Real):
+        raise TypeError(f"the step h must be a positive number such as 1e-6, got {h!r}")
+    if not (math.isfinite(h) and h > 0):
+        raise ValueError(f"the step h must be positive and finite, such as 1e-6, got {h}")
+    return float(h)
 
 
 def central_difference(
@@ -48,12 +84,14 @@ def central_difference(
     operations (it is called with ``Value`` inputs and may return a ``Value`` or a number).
     """
     point = _as_point(point)
+    if isinstance(index, bool) or not isinstance(index, int):
+        raise TypeError(f"index must be a whole number, got {index!r}")
     if not 0 <= index < len(point):
         raise IndexError(f"index {index} is outside the {len(point)} inputs of the point")
-    if not h > 0:
-        raise ValueError(f"the step h must be positive, got {h}")
-    name = _input_names(f, len(point))[index]
-    _evaluate(f, point)  # f must work at the point itself; its own error says why not
+    h = _check_step(h)
+    names = _input_names(f, len(point))
+    name = names[index]
+    _evaluate_at_point(f, point, names)
 
     def f_at(offset: float) -> float:
         nudged = list(point)
@@ -152,11 +190,20 @@ def gradient_check(
     """Compare ``backward()`` with central differences for every input of ``f`` at ``point``.
 
     ``f`` is a function of scalar inputs written with ``Value`` operations, for example
-    ``lambda x, y, z: (x + y) * z``. Each input's row reports the gradient from
-    ``backward()``, the finite-difference estimate, the absolute error |b - n| and the
-    relative error |b - n| / max(|b|, |n|) (0 when both are 0).
+    ``lambda x, y, z: (x + y) * z``. Each input's row reports the gradient b from
+    ``backward()``, the finite-difference estimate n = (f(x + h) - f(x - h)) / (2h), the
+    absolute error |b - n| and the relative error |b - n| / max(|b|, |n|) (0 when both are 0).
+
+    An input passes when |b - n| <= atol + rtol·|n|: a relative test, with a small absolute
+    floor ``atol`` so that a gradient of exactly 0 (where n is round-off, about 1e-10) passes.
+    Below about ``atol`` that floor also hides a wrong gradient (2e-8 against 1e-8 passes), so
+    for tiny gradients read the relative error. An input that fails
+    because the point is within h of a kink of f (ReLU at 0, a tie in max) gets a note saying
+    so (``notes``).
     """
     values = _as_point(point)
+    h = _check_step(h)
+    rtol, atol = _check_tolerance(rtol, "rtol"), _check_tolerance(atol, "atol")
     names = _input_names(f, len(values))
     inputs = [Value(x, label=name) for x, name in zip(values, names, strict=True)]
     out = f(*inputs)
@@ -165,14 +212,19 @@ def gradient_check(
             f"gradient_check needs f to return a Value, got {type(out).__name__}; write f "
             "with Value operations (x.exp(), not math.exp(x))"
         )
+    _finite_at_point(out.data, values, names)
     out.backward()
     analytic = tuple(0.0 if v.grad is None else v.grad for v in inputs)
+    for name, grad in zip(names, analytic, strict=True):
+        if not math.isfinite(grad):
+            raise ValueError(
+                f"backward() gave d f/d {name} = {grad} at this point: the gradient overflows "
+                "here, so there is nothing finite to compare; pick a point where f changes "
+                "less steeply"
+            )
     numerical = tuple(central_difference(f, values, i, h) for i in range(len(values)))
     abs_error = tuple(abs(b - n) for b, n in zip(analytic, numerical, strict=True))
-    rel_error = tuple(
-        0.0 if e == 0.0 else e / max(abs(b), abs(n))
-        for e, b, n in zip(abs_error, analytic, numerical, strict=True)
-    )
+    rel_error = tuple(relative_error(b, n) for b, n in zip(analytic, numerical, strict=True))
     passed = tuple(e <= atol + rtol * abs(n) for e, n in zip(abs_error, numerical, strict=True))
     notes = tuple(
         "" if ok else _kink_note(f, values, i, names[i], h) for i, ok in enumerate(passed)
@@ -182,16 +234,58 @@ def gradient_check(
     )
 
 
+def relative_error(a: Any, b: Any) -> Any:
+    """The relative error |a - b| / max(|a|, |b|), and 0 where a = b = 0.
+
+    It measures disagreement on the numbers' own scale, which an absolute error cannot:
+    2e-8 against 1e-8 is an absolute error of only 1e-8 but a relative error of 0.5 (one is
+    twice the other), while 1000 against 1000.001 is an absolute error of 1e-3 but a relative
+    error of about 1e-6 (they agree to six digits). It is symmetric in a and b, unchanged when
+    both are scaled by the same factor, and at most 2 (reached when a = -b).
+
+    ``a`` and ``b`` are finite real numbers, or arrays of them that broadcast together: then
+    the result is an array, element by element. A number comes back as a float.
+    """
+    try:
+        x = np.asarray(a, dtype=np.float64)
+        y = np.asarray(b, dtype=np.float64)
+        np.broadcast_shapes(x.shape, y.shape)
+    except OverflowError:
+        raise ValueError("relative_error got a number too large for a float") from None
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"relative_error compares real numbers or arrays of the same shape, got {a!r} and {b!r}"
+        ) from None
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise ValueError(
+            f"relative_error needs finite numbers, got {a!r} and {b!r}: an inf or nan gradient "
+            "is a bug to find before comparing"
+        )
+    error = np.abs(x - y)
+    scale = np.maximum(np.abs(x), np.abs(y))
+    # Where both are 0 the error is 0 too: they agree exactly. (No division by 0 is done.)
+    ratio = np.divide(error, scale, out=np.zeros_like(error), where=scale > 0)
+    return float(ratio) if ratio.ndim == 0 else ratio
+
+
+def _check_tolerance(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number such as 1e-5, got {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be 0 or a positive finite number, got {value}")
+    return float(value)
+
+
 def _kink_note(
     f: Callable[..., Value | float], point: tuple[float, ...], index: int, name: str, h: float
 ) -> str:
-    """A sentence when f has a kink in input ``index`` at ``point``, else "".
+    """A sentence when f has a kink in input ``index`` within h of ``point``, else "".
 
-    At a smooth point the one-sided slopes (f(x + h) - f(x)) / h and (f(x) - f(x - h)) / h
-    differ by about h·f''(x), which is tiny; at a kink (ReLU at 0, max with a tie, |x| at 0)
-    they differ by a jump that does not shrink with h. There the derivative does not exist,
-    backward() reports one of the one-sided slopes (or a convention), and the central
-    difference their average, so a disagreement is expected and not a bug.
+    At a smooth point the one-sided difference quotients (f(x + h) - f(x)) / h and
+    (f(x) - f(x - h)) / h differ by about h·f''(x), which is tiny; when a kink (ReLU at 0, max
+    with a tie, |x| at 0) lies in [x - h, x + h] they differ by a jump that does not shrink
+    with h. The derivative does not exist at the kink: backward() reports one side's slope (or
+    a convention), the central difference averages the two sides, so they need not agree.
     """
     base = _evaluate(f, point)
 
@@ -205,10 +299,11 @@ def _kink_note(
     if abs(right - left) <= 1e-2 * max(1.0, abs(left), abs(right)):
         return ""
     return (
-        f"note: f has a kink in {name} at {name} = {point[index]:g} (slope {left:.6g} just "
-        f"below, {right:.6g} just above): f is not differentiable there (ReLU at 0, max with a "
-        f"tie, |x| at 0 ...), so backward() and finite differences need not agree for {name}. "
-        "Check at a point away from the kink."
+        f"note: f has a kink in {name} at or within h = {h:g} of {name} = {point[index]:g} "
+        f"(slope {left:.6g} over [{name} - h, {name}], {right:.6g} over [{name}, {name} + h]). "
+        "At a kink f is not differentiable (ReLU at 0, max with a tie, |x| at 0 ...): "
+        "backward() gives one side's slope, the central difference averages both sides, so "
+        f"they need not agree for {name}. Check at a point farther than h from the kink."
     )
 
 
@@ -237,6 +332,143 @@ def _input_names(f: Callable[..., object], count: int) -> tuple[str, ...]:
     if len(positional) >= count:
         return tuple(positional[:count])
     return tuple(f"x{i}" for i in range(count))
+
+
+# ---- the step size h: one estimate per h, in float64 or float32 ---------------------------
+#
+# gradient_check uses one h. Which h is good depends on two errors that pull opposite ways
+# (see the module docstring); central_difference_sweep measures the estimate for many h at
+# once, in the arithmetic of one floating-point type, so the two can be seen on a log-log plot.
+
+
+def central_difference_sweep(
+    f: Callable[[Any], Any], x: float, hs: Any, *, dtype: Any = np.float64
+) -> np.ndarray:
+    """The central difference of a plain function ``f`` at ``x``, once for every step in ``hs``:
+
+        estimate(h) = (f(x + h) - f(x - h)) / (2h),
+
+    computed in ``dtype`` arithmetic: x and each h are first rounded to ``dtype``, and so is
+    every operation of f. Returns an array of ``dtype``, one estimate per h, in hs's order.
+
+    Against the true derivative f'(x) each estimate has two errors. Truncation: by Taylor's
+    theorem the estimate is f'(x) + h² f'''(x)/6 + O(h⁴), so it falls as h shrinks. Round-off:
+    f(x ± h) (and x ± h itself) are rounded to ``dtype``, and dividing by 2h magnifies that by
+    1/h, to about ε·|f(x)|/h, so it rises as h shrinks; ε = ``np.finfo(dtype).eps``, 2.2e-16
+    for float64 and 1.2e-7 for float32. Example: for f(x) = x³ at x = 1 the estimate is
+    exactly 3 + h² in real arithmetic, the error is h² plus round-off of about ε/h, and the
+    sum is smallest near h = (ε/2)^(1/3): about 5e-6 in float64 and 4e-3 in float32.
+
+    ``f`` takes one number and returns one, written with arithmetic and numpy functions,
+    which keep float32 (``x * x * x``, ``np.sin(x)``). A result of another type is refused
+    (``math.sin`` returns a Python float computed in float64), since the sweep would then not
+    measure ``dtype``. In float64, with f written as ``x * x * x``, the estimates are exactly
+    those of :func:`central_difference` on the same f written with ``Value``.
+    """
+    kind = _float_type(dtype)
+    x_ = _in_float_type(x, "x", kind)
+    steps = _steps(hs, kind)
+    _plain_value(f, x_, kind)  # f must work at x itself; an error there is f's own
+    estimates = np.empty(len(steps), dtype=kind)
+    for k, h in enumerate(steps):
+        where = f"nudges x = {x_:g} by ±h (h = {h:g})"
+        with np.errstate(all="ignore"):  # an overflow shows up as inf, named below
+            up = _plain_value(f, x_ + h, kind, nudge=where)
+            down = _plain_value(f, x_ - h, kind, nudge=where)
+            estimates[k] = (up - down) / (2 * h)
+        if not np.isfinite(estimates[k]):
+            raise ValueError(
+                f"the central difference that {where} overflows {np.dtype(kind).name}: "
+                "f changes too steeply there for this type; pick a larger h or another point"
+            )
+    return estimates
+
+
+def _float_type(dtype: Any) -> type:
+    try:
+        kind = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a float type such as np.float32, got {dtype!r}") from None
+    if kind.kind != "f":
+        raise TypeError(f"dtype must be a float type such as np.float32, got {kind.name}")
+    return kind.type
+
+
+def _in_float_type(value: Any, name: str, kind: type) -> Any:
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    with np.errstate(all="ignore"):
+        rounded = kind(value)
+    if not np.isfinite(rounded):
+        raise ValueError(f"{name} = {value:g} is too large for {np.dtype(kind).name}")
+    return rounded
+
+
+def _steps(hs: Any, kind: type) -> list[Any]:
+    name = np.dtype(kind).name
+    try:
+        steps = np.atleast_1d(np.asarray(hs, dtype=np.float64))
+    except OverflowError:
+        raise ValueError("hs holds a step too large for a float") from None
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"hs must be a sequence of positive steps such as [1e-3, 1e-6], got {hs!r}"
+        ) from None
+    if steps.ndim != 1 or steps.size == 0:
+        raise ValueError(f"hs must be a non-empty sequence of steps, got shape {steps.shape}")
+    bad = [h for h in steps if not (math.isfinite(h) and h > 0)]
+    if bad:
+        raise ValueError(f"every step h must be positive and finite, got {bad[0]}")
+    rounded = [_in_float_type(float(h), "h", kind) for h in steps]
+    for h, r in zip(steps, rounded, strict=True):
+        if r == 0:
+            raise ValueError(
+                f"h = {h:g} rounds to 0 in {name} (its smallest positive number is about "
+                f"{np.finfo(kind).smallest_subnormal:.2g}); use a larger h"
+            )
+    return rounded
+
+
+def _plain_value(f: Callable[[Any], Any], at: Any, kind: type, nudge: str = "") -> Any:
+    """f(at) as a number of type ``kind``, or an error that says what went wrong.
+
+    ``nudge`` describes the step when ``at`` is a nudged point ("" at x itself): a failure
+    there is named as the step crossing the edge of f's domain, since f was fine at x."""
+    name = np.dtype(kind).name
+    place = f"at {at:g}" + (f", where the central difference {nudge}" if nudge else "")
+    try:
+        with np.errstate(all="ignore"):
+            value = f(at)
+    except (ArithmeticError, ValueError) as error:
+        if not nudge:
+            raise
+        raise ValueError(
+            f"f fails {place}: {error}. The step crosses the edge of f's domain (a log near "
+            "0, say): use a smaller h or another point"
+        ) from None
+    if isinstance(value, Value | Tensor):
+        raise TypeError(
+            f"f returned a {type(value).__name__}: central_difference_sweep takes a plain "
+            "function of a number, written with arithmetic and numpy (x * x * x, np.exp(x))"
+        )
+    result = np.asarray(value)
+    if result.shape != ():
+        raise TypeError(f"f must return one number, got an array of shape {result.shape}")
+    if result.dtype != np.dtype(kind):
+        raise TypeError(
+            f"f returned a {result.dtype.name} number for a {name} input, so its arithmetic "
+            f"was not all {name}: write f with arithmetic and numpy functions (np.sin(x), not "
+            "math.sin(x)) and no float64 constants such as np.float64(2)"
+        )
+    result = result[()]
+    if not np.isfinite(result):
+        raise ValueError(
+            f"f is {result} {place}: it overflows or leaves its domain there; pick another "
+            "point" + (" or a smaller h" if nudge else "")
+        )
+    return result
 
 
 # ---- tensors: gradient checks over every element, and Jacobians ----------------------------
@@ -310,18 +542,20 @@ def tensor_gradient_check(
     ``lambda X, b: (X + b).sigmoid()``. The inputs are copied to float64. For a one-element
     output the seed is 1; otherwise ``upstream`` (default: a fixed random array of the
     output's shape, seed 0) weights the outputs, and both sides compute upstreamᵀ J.
-    A gradient of the wrong shape fails the check and says so.
+    A gradient of the wrong shape fails the check and says so. Errors are measured as in
+    :func:`gradient_check`: an element passes when |b - n| <= atol + rtol·|n|, and the
+    report gives each input's largest absolute and relative error (:func:`relative_error`).
     """
-    if not h > 0:
-        raise ValueError(f"the step h must be positive, got {h}")
+    h = _check_step(h)
+    rtol, atol = _check_tolerance(rtol, "rtol"), _check_tolerance(atol, "atol")
     arrays = [_float64_input(x, i) for i, x in enumerate(inputs)]
     if not arrays:
         raise ValueError("tensor_gradient_check needs at least one input array")
     names = _input_names(f, len(arrays))
     tensors = [Tensor(a.copy(), label=name) for a, name in zip(arrays, names, strict=True)]
-    out = _call(f, tensors)
+    out = _call_at_point(f, tensors)
     weights = _upstream(out, upstream)
-    out.backward(weights)
+    _backward(out, weights, tensors)
 
     backward, numerical, abs_errors, rel_errors, passed, problems = [], [], [], [], [], []
     for i, (x, t) in enumerate(zip(arrays, tensors, strict=True)):
@@ -338,8 +572,7 @@ def tensor_gradient_check(
             passed.append(False)
             continue
         error = np.abs(grad - estimate)
-        scale = np.maximum(np.abs(grad), np.abs(estimate))
-        rel = np.divide(error, scale, out=np.zeros_like(error), where=scale > 0)
+        rel = np.asarray(relative_error(grad, estimate))
         abs_errors.append(float(error.max(initial=0.0)))
         rel_errors.append(float(rel.max(initial=0.0)))
         within = error <= atol + rtol * np.abs(estimate)
@@ -367,10 +600,11 @@ def _tensor_kink_note(
     weights: np.ndarray,
     h: float,
 ) -> str:
-    """Name the first disagreeing element of input i that sits on a kink of f, if one does.
+    """Name the first disagreeing element of input i within h of a kink of f, if one is.
 
-    The same test as for scalars: one-sided slopes that differ by a jump mean f is not
-    differentiable there (ReLU at 0, max with a tie), so a disagreement is expected.
+    The same test as for scalars: one-sided difference quotients that differ by a jump mean
+    that [x - h, x + h] holds a point where f is not differentiable (ReLU at 0, max with a
+    tie), so a disagreement is expected.
     """
     base = _nudged_loss(f, arrays, i, next(iter(np.ndindex(arrays[i].shape))), weights, 0.0, h)
     for j in zip(*np.nonzero(~within), strict=True):
@@ -379,10 +613,10 @@ def _tensor_kink_note(
         left = (base - _nudged_loss(f, arrays, i, j, weights, -h, h)) / h
         if abs(right - left) > 1e-2 * max(1.0, abs(left), abs(right)):
             return (
-                f"element {list(j)} = {arrays[i][j]:g} sits on a kink of f (slope {left:.6g} "
-                f"just below, {right:.6g} just above): f is not differentiable there (ReLU at "
-                "0, max with a tie), so a disagreement there is expected; check at a point "
-                "away from the kink"
+                f"element {list(j)} = {arrays[i][j]:g} is at or within h = {h:g} of a kink of "
+                f"f (slope {left:.6g} over [x - h, x], {right:.6g} over [x, x + h]): f is not "
+                "differentiable at a kink (ReLU at 0, max with a tie), so a disagreement there "
+                "is expected; check at a point farther than h from the kink"
             )
     return ""
 
@@ -400,15 +634,17 @@ def jacobian_reverse_mode(
     """
     x = _float64_input(x, 0)
     tensor = Tensor(x.copy(), label="x")
-    out = _call(f, [tensor])
+    out = _call_at_point(f, [tensor])
     rows = range(out.data.size) if rows is None else list(rows)
     jacobian = np.zeros((len(rows), x.size))
     one_hot = np.zeros(out.data.shape)
     for r, i in enumerate(rows):
+        if isinstance(i, bool) or not isinstance(i, int | np.integer):
+            raise TypeError(f"rows must hold whole numbers (output element indices), got {i!r}")
         if not -out.data.size <= i < out.data.size:
             raise IndexError(f"row {i} is outside the {out.data.size} output elements")
         one_hot.flat[i] = 1.0
-        out.backward(one_hot)
+        _backward(out, one_hot, [tensor])
         one_hot.flat[i] = 0.0
         if tensor.grad is not None:
             jacobian[r] = tensor.grad.reshape(-1)
@@ -420,10 +656,9 @@ def jacobian_finite_differences(
 ) -> np.ndarray:
     """The Jacobian of ``f`` at ``x`` by central differences, one column per input element:
     column j is (f(x + h e_j) - f(x - h e_j)) / (2h), flattened. Shape (y.size, x.size)."""
-    if not h > 0:
-        raise ValueError(f"the step h must be positive, got {h}")
+    h = _check_step(h)
     x = _float64_input(x, 0)
-    size = _call(f, [Tensor(x, requires_grad=False)]).data.size
+    size = _call_at_point(f, [Tensor(x, requires_grad=False)]).data.size
     jacobian = np.zeros((size, x.size))
     nudged = x.copy()
     flat = nudged.reshape(-1)  # a view: writing flat[j] nudges `nudged`
@@ -431,13 +666,34 @@ def jacobian_finite_differences(
         flat[j] = x.flat[j] + h
         # Copies: f may return its input or a view of it (identity, reshape), and the next
         # nudge would change a result we still need.
-        up = np.array(_call(f, [Tensor(nudged, requires_grad=False)]).data, copy=True)
+        up = _nudged_output(f, nudged, j, x.flat[j] + h, h)
         flat[j] = x.flat[j] - h
-        down = np.array(_call(f, [Tensor(nudged, requires_grad=False)]).data, copy=True)
+        down = _nudged_output(f, nudged, j, x.flat[j] - h, h)
         flat[j] = x.flat[j]
-        up, down = up.reshape(-1), down.reshape(-1)
         jacobian[:, j] = (up - down) / (2.0 * h)
     return jacobian
+
+
+def _nudged_output(f: Callable[..., Tensor], nudged: np.ndarray, j: int, at: float, h: float):
+    """A flat copy of f's output at the nudged input; a failure there is named as the step
+    crossing the edge of f's domain (f was fine at the point itself)."""
+    where = f"element {j} of x to {at:g} (h = {h:g})"
+    try:
+        with np.errstate(all="ignore"):
+            out = np.array(_call(f, [Tensor(nudged, requires_grad=False)]).data, copy=True)
+    except (ArithmeticError, ValueError) as error:
+        raise ValueError(
+            f"finite differences nudge {where}, and f fails there: {error}. The step crosses "
+            "the edge of f's domain (a log near 0, say): check at a point farther from that "
+            "edge, or pass a smaller h"
+        ) from None
+    if not np.isfinite(out).all():
+        raise ValueError(
+            f"finite differences nudge {where}, and f's output is not finite there: the step "
+            "crosses the edge of f's domain, or f overflows there; check at another point, or "
+            "pass a smaller h"
+        )
+    return out.reshape(-1)
 
 
 def _float64_input(x: Any, position: int) -> np.ndarray:
@@ -445,6 +701,10 @@ def _float64_input(x: Any, position: int) -> np.ndarray:
         x = x.data
     try:
         array = np.array(x, dtype=np.float64)
+    except OverflowError:
+        raise ValueError(
+            f"input {position} holds a number too large for a float (beyond about 1.8e308)"
+        ) from None
     except (TypeError, ValueError):
         raise TypeError(
             f"input {position} must be an array of real numbers, got {type(x).__name__} {x!r}"
@@ -464,6 +724,37 @@ def _call(f: Callable[..., Any], tensors: list[Tensor]) -> Tensor:
             "(x.exp(), not np.exp(x))"
         )
     return out
+
+
+def _call_at_point(f: Callable[..., Any], tensors: list[Tensor]) -> Tensor:
+    """f at the point itself, whose output must be finite: a check needs numbers to compare.
+
+    numpy's overflow warnings are silenced here and replaced by an error that says what
+    happened (an error the engine raises itself still comes through, saying why)."""
+    with np.errstate(all="ignore"):
+        out = _call(f, tensors)
+    if not np.isfinite(out.data).all():
+        bad = np.argwhere(~np.isfinite(out.data))[0]
+        value = out.data[tuple(bad)]
+        raise ValueError(
+            f"f's output is {value} at the point itself (output element {bad.tolist()}): f "
+            "overflows or leaves its domain there, so it has no gradient to check; pick a "
+            "point where f is finite"
+        )
+    return out
+
+
+def _backward(out: Tensor, seed: np.ndarray, inputs: list[Tensor]) -> None:
+    """``out.backward(seed)``, then every input's gradient must be finite."""
+    with np.errstate(all="ignore"):
+        out.backward(seed)
+    for position, t in enumerate(inputs):
+        if t.grad is not None and not np.isfinite(t.grad).all():
+            raise ValueError(
+                f"backward() gave a gradient holding inf or nan for input {position} at this "
+                "point: it overflows here, so there is nothing finite to compare; pick a point "
+                "where f changes less steeply"
+            )
 
 
 def _upstream(out: Tensor, upstream: Any) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -156,7 +158,7 @@ def test_finite_difference_jacobian_of_a_function_that_returns_its_input_or_a_vi
 def test_tensor_check_names_a_kink():
     report = tensor_gradient_check(lambda x: x.relu(), np.array([0.0, 1.0, -2.0]))
     assert not report.ok
-    assert "element [0] = 0 sits on a kink" in report.problems[0]
+    assert "element [0] = 0 is at or within h = 1e-06 of a kink" in report.problems[0]
     smooth = tensor_gradient_check(lambda x: x.sigmoid(), np.array([0.0, 1.0, -2.0]))
     assert smooth.ok and smooth.problems == ("",)
 
@@ -165,3 +167,39 @@ def test_tensor_check_names_a_step_that_leaves_the_domain():
     with pytest.raises(ValueError, match="crosses the edge of f's domain") as caught:
         tensor_gradient_check(lambda x: x.log(), np.array([1e-7, 1.0]))
     assert "element [0] = 1e-07" in str(caught.value)
+
+
+def test_tensor_check_names_a_kink_near_the_point_as_near():
+    report = tensor_gradient_check(lambda x: x.relu(), np.array([1e-7, 1.0]))
+    assert not report.ok
+    assert "element [0] = 1e-07 is at or within h = 1e-06 of a kink" in report.problems[0]
+
+
+def _blows_up(a: Tensor) -> Tensor:
+    # An op whose output is inf, made without numpy warning about it.
+    return _result(np.full(a.data.shape, np.inf), (a,), "blowup", lambda upstream, out, a: upstream)
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda f, x: tensor_gradient_check(f, x),
+        lambda f, x: jacobian_reverse_mode(f, x),
+        lambda f, x: jacobian_finite_differences(f, x),
+    ],
+    ids=["tensor_gradient_check", "jacobian_reverse_mode", "jacobian_finite_differences"],
+)
+@pytest.mark.parametrize("f", [_blows_up, lambda x: x.exp()], ids=["inf-op", "exp-overflow"])
+def test_an_output_that_is_not_finite_at_the_point_is_an_error_not_a_warning(run, f):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning is not an answer
+        with pytest.raises((ValueError, ArithmeticError)) as caught:
+            run(f, np.array([1e308, 1.0]))
+    assert "nudge" not in str(caught.value) and str(caught.value)
+
+
+def test_a_number_too_large_for_a_float_is_named():
+    with pytest.raises(ValueError, match="too large for a float"):
+        tensor_gradient_check(lambda x: x * 2, 10**400)
+    with pytest.raises(ValueError, match="too large for a float"):
+        jacobian_finite_differences(lambda x: x * 2, [1.0, 10**400])
