@@ -51,7 +51,13 @@ from typing import Any
 import numpy as np
 
 from course_lib.graph import backpropagate, topological_order
-from course_lib.tensor_checks import all_finite, backward_error, float_array, seed_array
+from course_lib.tensor_checks import (
+    all_finite,
+    backward_error,
+    count_conversion,
+    float_array,
+    seed_array,
+)
 from course_lib.tensor_functions import linear, log_softmax, softmax, softmax_cross_entropy
 from course_lib.tensor_ops import (
     TensorOps,
@@ -217,6 +223,7 @@ class Tensor(TensorOps):
 
         The result is plain numbers, outside the graph: no gradient flows through it.
         """
+        count_conversion()  # so that Tensor([t1, t2]) can refuse: it would cut t1, t2 loose
         array = self.data
         if dtype is not None and np.dtype(dtype) != array.dtype:
             if copy is False:

@@ -223,6 +223,9 @@ def test_a_list_holding_tensors_is_not_turned_into_numbers():
         Tensor([x, x])
     with pytest.raises(TypeError, match=r"^add: got a list holding Tensors"):
         x + [x, 1.0]
+    with pytest.raises(TypeError, match=r"^Tensor: got a list holding Tensors"):
+        Tensor([[1.0, 2.0], [3.0, x]])  # deep inside, and not first
+    assert Tensor([[1.0, 2.0], [3.0, 4.0]]).shape == (2, 2)  # plain numbers: as before
 
 
 # ---- the fused cross-entropy keeps its own labels -----------------------------------------------
