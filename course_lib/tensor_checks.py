@@ -198,7 +198,10 @@ def all_finite(array: np.ndarray) -> bool:
     """True when no entry of ``array`` is inf or NaN."""
     if array.ndim == 0:
         return math.isfinite(array)  # a loss: 50 times faster than the array functions
-    return bool(np.isfinite(array).all())
+    return bool(_all_true(np.isfinite(array), axis=None))
+
+
+_all_true = np.logical_and.reduce  # what ndarray.all() calls, without its Python wrapper
 
 
 def _first_bad(array: np.ndarray) -> tuple[int, ...]:
