@@ -1,9 +1,10 @@
 """The Tensor engine's operations: each op's forward pass, and right beside it its local rule.
 
 :class:`course_lib.tensor.Tensor` is a node (``data``, ``grad``, ``parents``, ``op``) plus the
-operations defined here, in :class:`TensorOps`, which it inherits; the softmax ops and the
-fused layer are module functions. This is the one file that knows what each op computes and
-how it differentiates: adding an op is one edit here.
+operations defined here, in :class:`TensorOps`, which it inherits. The ops that are functions
+(the softmax family and the fused ``linear``) are in :mod:`course_lib.tensor_functions`, built
+the same way. Each op's forward pass and its rule sit side by side in one of these two files,
+so adding an op, or changing one, is one edit in one file.
 
 Local rules, one per op (``upstream`` = dL/d(out), ``out`` the op's result, ``a``, ``b`` its
 inputs; products are elementwise unless written ``@``; ``ᵀ`` swaps the last two axes)::
@@ -103,7 +104,8 @@ class TensorOps:
     """The operations of :class:`course_lib.tensor.Tensor`, each beside its local rule.
 
     A mixin: ``Tensor`` inherits these methods and adds the node itself (its attributes and
-    ``backward``). Every method builds its result with :func:`_result`.
+    ``backward``). Every method builds its result with :func:`_result`, which refuses inf and
+    NaN, or with :func:`_node` when the op cannot overflow.
     """
 
     __slots__ = ()
