@@ -1,108 +1,107 @@
 """Per-step cost of ``course_lib.tensor`` against the same step written by hand in numpy.
 
-Run: ``.venv/bin/python benchmarks/bench_tensor.py`` (add ``--quick`` for a short run).
+Run: ``.venv/bin/python benchmarks/bench_tensor.py`` (``--quick`` for a short run,
+``--threads N`` for N BLAS threads; default 1, the steady choice on a shared machine).
 
-One training step of a 784-100(sigmoid)-10 network on a float32 batch of 64 random inputs,
-with a mean squared error loss (the softmax cross-entropy ops arrive in a later issue):
-forward, backward, and an SGD update of W1, b1, W2, b2. Prints the median time per step
-of each version over several repeats, and their ratio (course_lib / numpy). The repeats
-alternate between the two versions so that load from other jobs hits both alike.
+One SGD step of notebook 06's network, 784-100(sigmoid)-10 with softmax cross-entropy, on a
+float32 batch of 64 random "images" in [0, 1]: forward, ``backward()``, and the update of W1,
+b1, W2, b2. The ``course_lib`` side is :func:`course_lib.nn.sgd_step_in_place` (the step
+``train`` runs: two fused ``linear`` nodes, a sigmoid, the fused cross-entropy), so every cost
+the engine adds per step is in it: building nodes, checking inputs and results, the backward
+pass. The ``numpy`` side is the hand-written step of ``benchmarks/mnist_reference.py``.
+
+No MNIST files are needed, and no epoch loop or shuffling is timed: this isolates the engine's
+overhead, which ``benchmarks/bench_mnist.py`` measures over whole epochs (target: course_lib
+within 1.25x of numpy). Times are CPU seconds of this process (``time.process_time``), which
+other jobs on a shared machine inflate far less than wall-clock time; blocks of steps alternate
+between the two versions so that what load remains hits both alike. The script prints the
+median time per step of each, and the median of the paired ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from course_lib.tensor import Tensor  # noqa: E402
-
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 B, D, H, C = 64, 784, 100, 10
-LR = np.float32(0.1)
+LR = 0.5
 
 
-def make_problem(seed: int = 0):
-    rng = np.random.default_rng(seed)
-    X = rng.random((B, D), dtype=np.float32)
-    Y = np.eye(C, dtype=np.float32)[rng.integers(0, C, B)]
-    W1 = (rng.standard_normal((D, H)) * np.sqrt(2 / (D + H))).astype(np.float32)
-    W2 = (rng.standard_normal((H, C)) * np.sqrt(2 / (H + C))).astype(np.float32)
-    return X, Y, W1, np.zeros(H, np.float32), W2, np.zeros(C, np.float32)
+def _set_threads(threads: int, argv: list[str]) -> None:
+    """BLAS reads its thread count when numpy is imported: start again with it set if needed."""
+    if threads <= 0 or all(os.environ.get(var) == str(threads) for var in THREAD_VARS):
+        return
+    os.environ.update(dict.fromkeys(THREAD_VARS, str(threads)))
+    os.execv(sys.executable, [sys.executable, str(Path(__file__).resolve()), *argv])
 
 
-def numpy_step(X, Y, params):
-    W1, b1, W2, b2 = params
-    h = 1 / (1 + np.exp(-(X @ W1 + b1)))
-    z = h @ W2 + b2
-    dz = (z - Y) * (2 / z.size)
-    dW2 = h.T @ dz
-    db2 = dz.sum(axis=0)
-    dh = dz @ W2.T
-    da = dh * h * (1 - h)
-    dW1 = X.T @ da
-    db1 = da.sum(axis=0)
-    W1 -= LR * dW1
-    b1 -= LR * db1
-    W2 -= LR * dW2
-    b2 -= LR * db2
-
-
-def tensor_step(X, Y, params):
-    W1, b1, W2, b2 = params
-    h = (X @ W1 + b1).sigmoid()
-    loss = ((h @ W2 + b2 - Y) ** 2).mean()
-    loss.backward()
-    for p in params:
-        p.data -= LR * p.grad
-
-
-def timed(step, X, Y, params, steps: int) -> float:
-    start = time.perf_counter()
-    for _ in range(steps):
-        step(X, Y, params)
-    return (time.perf_counter() - start) / steps
-
-
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps and repeats")
-    args = parser.parse_args()
-    steps, repeats = (100, 5) if args.quick else (500, 15)
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (0: default)")
+    args = parser.parse_args(argv)
+    _set_threads(args.threads, argv)
 
-    X, Y, *arrays = make_problem()
-    np_params = [a.copy() for a in arrays]
-    t_params = [
-        Tensor(a.copy(), label=name)
-        for a, name in zip(arrays, ["W1", "b1", "W2", "b2"], strict=True)
-    ]
+    import mnist_reference
+    import numpy as np
 
-    # The two versions compute the same step: check that first.
-    numpy_step(X, Y, np_params)
-    tensor_step(X, Y, t_params)
-    for a, t in zip(np_params, t_params, strict=True):
-        assert t.data.dtype == np.float32
-        np.testing.assert_allclose(t.data, a, rtol=1e-4, atol=1e-6)
+    from course_lib.nn import SigmoidNet, sgd_step_in_place
 
-    numpy_times, tensor_times = [], []
-    for _ in range(repeats):
-        numpy_times.append(timed(numpy_step, X, Y, np_params, steps))
-        tensor_times.append(timed(tensor_step, X, Y, t_params, steps))
-    ratios = [t / n for t, n in zip(tensor_times, numpy_times, strict=True)]
-    print(f"784-{H}-{C} sigmoid net, MSE loss, float32 batch {B}, {steps} steps x {repeats}")
+    steps, repeats = (100, 5) if args.quick else (300, 21)
+    rng = np.random.default_rng(0)
+    X = rng.random((B, D), dtype=np.float32)
+    y = rng.integers(0, C, B)
+
+    net = SigmoidNet(H, 0, inputs=D)
+    weights = mnist_reference.glorot_init(H, 0)
+    for name in ("W1", "b1", "W2", "b2"):  # the same starting point
+        np.testing.assert_array_equal(getattr(net, name).data, weights[name])
+
+    def course_lib_block() -> float:
+        start = time.process_time()
+        for _ in range(steps):
+            sgd_step_in_place(net, X, y, LR)
+        return (time.process_time() - start) / steps
+
+    def numpy_block() -> float:
+        start = time.process_time()
+        for _ in range(steps):
+            mnist_reference.sgd_step(weights, X, y, LR)
+        return (time.process_time() - start) / steps
+
+    # The two compute the same steps: check that first (then both keep training in step).
+    course_lib_block(), numpy_block()
+    for name in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_allclose(getattr(net, name).data, weights[name], rtol=1e-3, atol=1e-4)
+
+    ours, theirs = [], []
+    for k in range(repeats):
+        blocks = (course_lib_block, numpy_block) if k % 2 == 0 else (numpy_block, course_lib_block)
+        times = {block: block() for block in blocks}
+        ours.append(times[course_lib_block])
+        theirs.append(times[numpy_block])
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(
-        f"numpy by hand : {statistics.median(numpy_times) * 1e6:8.1f} us/step "
-        f"[{min(numpy_times) * 1e6:.1f}, {max(numpy_times) * 1e6:.1f}]"
+        f"one SGD step of the {D}-{H}-{C} sigmoid net, softmax cross-entropy, float32 batch {B}; "
+        f"{steps} steps x {repeats} blocks; BLAS threads {os.environ.get(THREAD_VARS[0], '?')}; "
+        f"load average {load}"
     )
-    print(
-        f"course_lib    : {statistics.median(tensor_times) * 1e6:8.1f} us/step "
-        f"[{min(tensor_times) * 1e6:.1f}, {max(tensor_times) * 1e6:.1f}]"
-    )
+    for name, times in (("numpy by hand", theirs), ("course_lib", ours)):
+        print(
+            f"{name:<14}: {statistics.median(times) * 1e6:8.1f} us/step "
+            f"[{min(times) * 1e6:.1f}, {max(times) * 1e6:.1f}]"
+        )
     print(
         f"ratio course_lib / numpy (paired): median {statistics.median(ratios):.3f} "
         f"[{min(ratios):.3f}, {max(ratios):.3f}]"

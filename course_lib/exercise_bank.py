@@ -19,6 +19,7 @@ exercise                  the function to write                           notebo
 
 from __future__ import annotations
 
+import itertools
 import math
 import tracemalloc
 from collections.abc import Callable
@@ -139,7 +140,90 @@ _BROADCASTS = [  # (input shape, shape of the broadcast result)
     ((4, 1), (2, 4, 3)),  # both at once: (2, 1, 3)-style shapes
     ((), (2, 3)),  # a scalar used everywhere
     ((2, 1, 3), (2, 4, 3)),
+    ((1, 3), (2, 1, 3)),  # a size-1 axis that stays size 1: not summed
 ]
+
+
+def _axes_text(axes: tuple[int, ...]) -> str:
+    return "no axis" if not axes else f"axis {axes[0]}" if len(axes) == 1 else f"axes {axes}"
+
+
+def _wrong_sums(
+    grad: np.ndarray, shape: tuple[int, ...], want: np.ndarray
+) -> list[tuple[np.ndarray, str, str]]:
+    """What the usual slips of sum_to_shape give on ``grad``, each with its sentence: the
+    specific ones first (the first match is shown), then every other choice of axes."""
+    big = grad.shape
+    added = tuple(range(len(big) - len(shape)))
+    expanded = tuple(
+        len(added) + i for i, n in enumerate(shape) if n == 1 and big[len(added) + i] != 1
+    )
+    right = added + expanded
+    where = (
+        f"for an input of shape {shape} in a result of shape {big} the broadcast added "
+        f"{_axes_text(added)} and expanded {_axes_text(expanded)}"
+    )
+    found = [
+        (
+            np.array(grad.sum()),
+            "that sums over every axis; sum only over the axes the broadcast added or expanded, "
+            f"so the result keeps the input's shape ({where})",
+        )
+    ]
+    if expanded:
+        found.append(
+            (
+                grad.sum(axis=right),
+                "right numbers, but the expanded axes were dropped: keep them as size 1 "
+                "(keepdims=True), so the result has the input's shape",
+            )
+        )
+    if added:
+        found.append(
+            (
+                grad.sum(axis=right, keepdims=True),
+                f"right numbers, but the added leading {_axes_text(added)} is still there as "
+                "size 1: the input never had it, so it must go away (sum without keepdims, or "
+                "reshape to the input's shape)",
+            )
+        )
+    if added and expanded:
+        found.append(
+            (
+                grad.sum(axis=added),
+                f"that sums over the added leading {_axes_text(added)} only; "
+                f"{_axes_text(expanded)} was expanded from size 1 too, so sum over it as well "
+                "(keeping it as size 1)",
+            )
+        )
+        found.append(
+            (
+                grad.sum(axis=expanded, keepdims=True),
+                f"that sums over the expanded {_axes_text(expanded)} only; the leading "
+                f"{_axes_text(added)} was added by the broadcast: sum it away too",
+            )
+        )
+    copies = max(1, grad.size // max(1, int(np.prod(shape, dtype=int))))
+    found.append(
+        (
+            want / copies,
+            "that averages the copies; the gradients of the uses of one value add up (sum at "
+            "joins), they are not averaged",
+        )
+    )
+    for count in range(1, len(big) + 1):
+        for axes in itertools.combinations(range(len(big)), count):
+            if set(axes) == set(right):
+                continue
+            for keepdims in (False, True):
+                found.append(
+                    (
+                        grad.sum(axis=axes, keepdims=keepdims),
+                        f"that sums over {_axes_text(axes)} of grad; {where}: sum over exactly "
+                        "those",
+                    )
+                )
+    return [(wrong, "result", why) for wrong, why in found]
 
 
 def _sum_to_shape_cases(rng: np.random.Generator) -> list[Case]:
@@ -148,52 +232,12 @@ def _sum_to_shape_cases(rng: np.random.Generator) -> list[Case]:
         grad = rng.integers(-4, 5, size=big).astype(np.float64)
         a = _t(np.zeros(shape))
         (a + Tensor(np.zeros(big), requires_grad=False)).backward(grad)
-        want = a.grad
-        mistakes = [
-            (
-                np.array(grad.sum()),
-                "result",
-                "that sums over every axis; sum only over the axes "
-                "the broadcast added or expanded, so the result keeps the input's shape",
-            ),
-        ]
-        kept = tuple(
-            i for i, n in enumerate(shape) if n == 1 and big[len(big) - len(shape) + i] != 1
-        )
-        if kept:
-            mistakes.append(
-                (
-                    want.reshape(-1),
-                    "result",
-                    "right numbers, but the expanded axes "
-                    "were dropped: keep them as size 1 (keepdims=True)",
-                )
-            )
-        added = len(big) - len(shape)
-        if added and kept:
-            mistakes.append(
-                (
-                    grad.sum(axis=tuple(range(added))),
-                    "result",
-                    f"that sums over the added leading axes only; axis {kept} was "
-                    "expanded from size 1 too, so sum over it as well",
-                )
-            )
-        count = max(1, grad.size // max(1, int(np.prod(shape, dtype=int))))
-        mistakes.append(
-            (
-                want / count,
-                "result",
-                "that averages the copies; the gradients of "
-                "the uses of one value add up (sum at joins), they are not averaged",
-            )
-        )
         cases.append(
             Case(
                 f"grad of shape {big}, input shape {shape}",
                 {"grad": grad, "shape": shape},
-                {"result": want},
-                mistakes=mistakes,
+                {"result": a.grad},
+                mistakes=_wrong_sums(grad, shape, a.grad),
                 broadcast={"result": big},
             )
         )
@@ -206,10 +250,19 @@ def _sum_to_shape_cases(rng: np.random.Generator) -> list[Case]:
 def _matmul_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     # The square case first: a mix-up of factors still runs there, and gets its diagnosis.
-    for sa, sb in [((3, 3), (3, 3)), ((3, 4), (4, 2)), ((1, 4), (4, 2)), ((5, 3, 4), (4, 2))]:
+    # Then rectangles, a batch of 1, a stack of matrices sharing one B (its gradient sums over
+    # the stack) and a stack with one B per matrix (nothing to sum).
+    for sa, sb in [
+        ((3, 3), (3, 3)),
+        ((3, 4), (4, 2)),
+        ((1, 4), (4, 2)),
+        ((5, 3, 4), (4, 2)),
+        ((2, 3, 4), (2, 4, 5)),
+    ]:
         A = rng.integers(-3, 4, size=sa).astype(np.float64)
         B = rng.integers(-3, 4, size=sb).astype(np.float64)
-        G = rng.integers(-3, 4, size=sa[:-1] + sb[-1:]).astype(np.float64)
+        G = rng.integers(-3, 4, size=np.broadcast_shapes(sa[:-2], sb[:-2]) + sa[-2:-1] + sb[-1:])
+        G = G.astype(np.float64)
         ta, tb = _t(A), _t(B)
         (ta @ tb).backward(G)
         mistakes = _if_defined(
@@ -230,18 +283,31 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
                     "dB",
                     "A must be transposed and on the left: dB = Aᵀ @ upstream",
                 ),
+                (
+                    lambda A, B, G: np.ones_like(G) @ B.swapaxes(-1, -2),
+                    "dA",
+                    "that is ones @ Bᵀ: the upstream gradient is missing, dA = upstream @ Bᵀ",
+                ),
             ],
             A=A,
             B=B,
             G=G,
         )
+        stack = len(sa) == 3
         cases.append(
             Case(
-                f"A {sa} @ B {sb}" + (" (a batch of matrices times one B)" if len(sa) == 3 else ""),
+                f"A {sa} @ B {sb}"
+                + (
+                    ""
+                    if not stack
+                    else " (a stack of matrices times one B)"
+                    if len(sb) == 2
+                    else " (a stack of products, each with its own B)"
+                ),
                 {"upstream": G, "A": A, "B": B},
                 {"dA": ta.grad, "dB": tb.grad},
                 mistakes=mistakes,
-                broadcast={"dB": sa[:-2] + sb},
+                broadcast={"dB": sa[:-2] + sb} if stack and len(sb) == 2 else {},
                 upstream="upstream",
             )
         )
@@ -260,6 +326,7 @@ def _softmax_vjp_cases(rng: np.random.Generator) -> list[Case]:
         p = softmax(tz)
         p.backward(g)
         P = p.data
+        dot = (g * P).sum(axis=-1, keepdims=True)  # ⟨g, p⟩, one per row
         mistakes = [
             (
                 g * P * (1 - P),
@@ -274,9 +341,20 @@ def _softmax_vjp_cases(rng: np.random.Generator) -> list[Case]:
                 "the upstream gradient g is missing: Jᵀg = p ⊙ (g − ⟨g, p⟩)",
             ),
             (
-                P * ((g * P).sum(axis=-1, keepdims=True) - g),
+                P * (dot - g),
                 "vjp",
                 "the sign is flipped: p ⊙ (g − ⟨g, p⟩), not p ⊙ (⟨g, p⟩ − g)",
+            ),
+            (
+                P * (g - g.sum(axis=-1, keepdims=True)),
+                "vjp",
+                "⟨g, p⟩ is the p-weighted sum Σ_i g_i p_i, not the plain sum Σ_i g_i: "
+                "(upstream * p).sum(...)",
+            ),
+            (
+                g - dot,
+                "vjp",
+                "the factor p is missing in front: (Jᵀg)_j = p_j (g_j − ⟨g, p⟩)",
             ),
         ]
         if P.ndim == 2 and P.shape[0] > 1:

@@ -8,6 +8,8 @@ learner gets for the usual mistakes, the explorer, and the quiz.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from notebook_harness import notebook_fixture, output_text
@@ -246,3 +248,123 @@ def test_the_text_says_nothing_false_about_square_matrices(nb):
     text = "\n".join(c.source for c in nb.nb.cells if c.cell_type == "markdown")
     assert "leave no other choice" not in text
     assert "When two of them are equal the shapes do not decide" in text
+
+
+# ---- the code exercises: sum_to_shape and the matmul backward --------------------------------
+
+
+def solution_code(nb, function: str) -> str:
+    """The Python code in the collapsed Solution that defines ``function``."""
+    for cell in nb.nb.cells:
+        if cell.cell_type == "markdown" and f"def {function}(" in cell.source:
+            assert cell.source.startswith("<details><summary>Solution</summary>")
+            return re.search(r"```python\n(.*?)```", cell.source, re.S).group(1)
+    raise LookupError(function)
+
+
+def report(nb, exercise: str, code: str, name: str) -> str:
+    """The checker's report (its text) for ``code``, which defines the function ``name``."""
+    nb.exec(code)
+    return nb.eval(f'str(check_exercise("{exercise}", {name}))')
+
+
+def index_of(nb, containing: str) -> int:
+    """The index of the one code cell whose source contains ``containing``."""
+    (index,) = [
+        i for i, c in enumerate(nb.nb.cells) if c.cell_type == "code" and containing in c.source
+    ]
+    return index
+
+
+@pytest.mark.parametrize(
+    "exercise, printed",
+    [
+        ("sum_to_shape", "getsource(sum_to_shape)"),
+        ("matmul_backward", "getsource(matmul_backward)"),
+    ],
+)
+def test_each_code_exercise_waits_for_the_learner_before_the_library_shows_its_version(
+    nb, exercise, printed
+):
+    cell = nb.cell(f"def {exercise}(")
+    assert cell.metadata.get("tags") == ["exercise"]
+    assert cell.source.rstrip().endswith("...")
+    at = index_of(nb, f"def {exercise}(")
+    solution = nb.nb.cells[at + 1]
+    check = nb.nb.cells[at + 2]
+    assert solution.cell_type == "markdown" and f"def {exercise}(" in solution.source
+    assert check.cell_type == "code" and f'check_exercise("{exercise}", {exercise})' in check.source
+    assert "NOT WRITTEN YET" in output_text(check)  # Run All with the placeholder completes
+    assert at < index_of(nb, printed)  # the printout comes after: it would give the answer
+
+
+def test_the_sum_to_shape_solution_is_right(nb):
+    code = solution_code(nb, "sum_to_shape").replace("def sum_to_shape(", "def solution_sts(")
+    shown = report(nb, "sum_to_shape", code, "solution_sts")
+    assert shown.startswith("sum_to_shape: RIGHT. every output matches the engine in all 7 cases")
+
+
+@pytest.mark.parametrize(
+    "body, diagnosis",
+    [
+        ("    return grad", "has the shape of the broadcast result (4, 3), not its input's (3,)"),
+        ("    return grad.sum()", "that sums over every axis"),
+        (
+            "    added = grad.ndim - len(shape)\n"
+            "    grad = grad.sum(axis=tuple(range(added)))\n"
+            "    ex = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] > 1)\n"
+            "    return grad.sum(axis=ex)",
+            "the expanded axes were dropped: keep them as size 1 (keepdims=True)",
+        ),
+        (
+            "    return grad.sum(axis=0)",
+            "that sums over axis 0 of grad; for an input of shape (4, 1)",
+        ),
+        (
+            "    added = grad.ndim - len(shape)\n"
+            "    grad = grad.mean(axis=tuple(range(added)))\n"
+            "    ex = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] > 1)\n"
+            "    return grad.mean(axis=ex, keepdims=True)",
+            "that averages the copies",
+        ),
+        ("    return grad.reshape(shape)", "your function raised ValueError"),
+    ],
+)
+def test_typical_wrong_sum_to_shape_versions_get_their_diagnosis(nb, body, diagnosis):
+    shown = report(nb, "sum_to_shape", f"def wrong_sts(grad, shape):\n{body}", "wrong_sts")
+    assert "sum_to_shape: RIGHT" not in shown
+    assert diagnosis in shown.replace("\n    ", " ")
+
+
+def test_the_matmul_solution_is_right(nb):
+    code = solution_code(nb, "matmul_backward").replace("def matmul_backward(", "def solution_mb(")
+    shown = report(nb, "matmul_backward", code, "solution_mb")
+    assert shown.startswith("matmul_backward: RIGHT. every output matches the engine in all 5")
+
+
+@pytest.mark.parametrize(
+    "body, diagnosis",
+    [
+        ("    return upstream @ B, A.T @ upstream", "B must be transposed, dA = upstream @ Bᵀ"),
+        (
+            "    return upstream @ B.T, (A.T @ upstream).T",
+            "dB is transposed: that is (Aᵀ @ upstream)ᵀ",
+        ),
+        (
+            "    return upstream @ B.swapaxes(-1, -2), A.swapaxes(-1, -2) @ upstream",
+            "dB has the shape of the broadcast result (5, 4, 2), not its input's (4, 2)",
+        ),
+        (
+            "    return upstream @ B.T, A.T @ upstream",
+            "raised ValueError",  # .T reverses every axis of the stack (5, 3, 4)
+        ),
+        (
+            "    return -(upstream @ B.T), -(A.T @ upstream)",
+            "the wrong sign everywhere",
+        ),
+    ],
+)
+def test_typical_wrong_matmul_versions_get_their_diagnosis(nb, body, diagnosis):
+    shown = report(nb, "matmul_backward", f"def wrong_mb(upstream, A, B):\n{body}", "wrong_mb")
+    assert "matmul_backward: RIGHT" not in shown
+    assert diagnosis in shown.replace("\n    ", " ")

@@ -10,6 +10,7 @@ appendix (which measures live and holds no assert).
 from __future__ import annotations
 
 import ast
+import re
 
 import numpy as np
 import pytest
@@ -257,3 +258,73 @@ def test_terms_are_defined_before_use(nb):
     defined_at = next(i for i, c in enumerate(cells) if "The **temperature** $T$" in c.source)
     assert defined_at < explorer_at
     assert "vector-Jacobian product** (VJP)" in "\n".join(markdown(nb))
+
+
+# ---- the code exercise: the softmax VJP ------------------------------------------------------
+
+
+def solution_code(nb, function: str) -> str:
+    """The Python code in the collapsed Solution that defines ``function``."""
+    for cell in nb.nb.cells:
+        if cell.cell_type == "markdown" and f"def {function}(" in cell.source:
+            assert cell.source.startswith("<details><summary>Solution</summary>")
+            return re.search(r"```python\n(.*?)```", cell.source, re.S).group(1)
+    raise LookupError(function)
+
+
+def report(nb, code: str, name: str) -> str:
+    nb.exec(code)
+    return nb.eval(f'str(check_exercise("softmax_vjp", {name}))')
+
+
+def test_the_vjp_exercise_waits_for_the_learner_before_the_library_shows_its_version(nb):
+    code = [(i, c) for i, c in enumerate(nb.nb.cells) if c.cell_type == "code"]
+    (at,) = [i for i, c in code if "def softmax_vjp(" in c.source]
+    (printed,) = [i for i, c in code if "getsource(softmax_vjp)" in c.source]
+    cells = nb.nb.cells
+    assert cells[at].metadata.get("tags") == ["exercise"]
+    assert cells[at].source.rstrip().endswith("...")
+    assert cells[at + 1].cell_type == "markdown" and "def softmax_vjp(" in cells[at + 1].source
+    assert 'check_exercise("softmax_vjp", softmax_vjp)' in cells[at + 2].source
+    assert "NOT WRITTEN YET" in output_text(cells[at + 2])
+    assert at < printed  # the library's version, printed after: it would give the answer away
+    assert "from course_lib.kernels import softmax_vjp" in cells[printed].source
+
+
+def test_the_vjp_solution_is_right_and_cheap(nb):
+    code = solution_code(nb, "softmax_vjp").replace("def softmax_vjp(", "def solution_vjp(")
+    shown = report(nb, code, "solution_vjp")
+    assert shown.startswith("softmax_vjp: RIGHT. every output matches the engine in all 4 cases")
+
+
+@pytest.mark.parametrize(
+    "body, diagnosis",
+    [
+        ("    return upstream * p * (1 - p)", "keeps only the diagonal p_i(1 − p_i)"),
+        (
+            "    return p * (upstream - (upstream * p).sum(axis=0, keepdims=True))",
+            "summed over axis 0, across the examples of the batch",
+        ),
+        (
+            "    return p * (upstream - upstream.sum(axis=-1, keepdims=True))",
+            "the p-weighted sum Σ_i g_i p_i, not the plain sum",
+        ),
+        ("    return upstream - (upstream * p).sum(axis=-1, keepdims=True)", "factor p is missing"),
+        (
+            "    rows = []\n"
+            "    for r, g in zip(np.atleast_2d(p), np.atleast_2d(upstream)):\n"
+            "        J = np.diag(r) - np.outer(r, r)  # the dense C x C Jacobian of one row\n"
+            "        rows.append(J.T @ g)\n"
+            "    return np.array(rows).reshape(p.shape)",
+            "as much as building the 2000 × 2000 Jacobian",
+        ),
+        (
+            "    return p * (upstream - (upstream * p).sum(axis=-1))",
+            "your function raised ValueError",  # no keepdims: a batch (4, 5) meets a vector (4,)
+        ),
+    ],
+)
+def test_typical_wrong_vjps_get_their_diagnosis(nb, body, diagnosis):
+    shown = report(nb, f"def wrong_vjp(p, upstream):\n{body}", "wrong_vjp")
+    assert "softmax_vjp: RIGHT" not in shown
+    assert diagnosis in shown.replace("\n    ", " ")

@@ -22,7 +22,6 @@ from strategies import (
 from course_lib.graph import topological_order
 from course_lib.tensor import (
     Tensor,
-    _matmul_backward,
     broadcast_axes,
     matmul_backward,
     sum_to_shape,
@@ -287,30 +286,6 @@ def test_matmul_backward_is_the_textbook_formula():
     np.testing.assert_allclose(x.grad, dY @ W.T)
     np.testing.assert_allclose(w.grad, X.T @ dY)
     assert_gradients_match(lambda v, m: m @ v, X[:, 0], rng.normal(size=(4, 5)))
-
-
-@SETTINGS
-@given(data=st.data(), pair=matmul_shape_pairs(), constant=st.sampled_from(["", "a", "b"]))
-def test_plain_matmul_backward_gives_the_engines_arrays(data, pair, constant):
-    """matmul_backward (the version notebook 03 prints) and the engine's rule for @ (which
-    skips the product for a constant input) give the same arrays, and after sum_to_shape the
-    gradients backward() stores."""
-    a_data, b_data = data.draw(arrays(pair[0])), data.draw(arrays(pair[1]))
-    a = Tensor(a_data, requires_grad=constant != "a")
-    b = Tensor(b_data, requires_grad=constant != "b")
-    out = a @ b
-    upstream = data.draw(arrays(out.shape))
-    plain_a, plain_b = matmul_backward(upstream, a_data, b_data)
-    engine_a, engine_b = _matmul_backward(upstream, out, a, b)
-    for plain, engine, node in ((plain_a, engine_a, a), (plain_b, engine_b, b)):
-        if node.requires_grad:
-            np.testing.assert_array_equal(plain, engine)
-        else:
-            assert engine is None  # the engine skipped a whole product
-    out.backward(upstream)
-    for plain, node in ((plain_a, a), (plain_b, b)):
-        if node.requires_grad:
-            np.testing.assert_array_equal(sum_to_shape(plain, node.shape), node.grad)
 
 
 def test_plain_matmul_backward_is_the_two_by_two_of_notebook_03():

@@ -113,3 +113,30 @@ def test_anything_typed_gets_a_message_in_the_widget_not_an_exception(typed):
         assert w.error is None or "cannot broadcast" in w.error
     w.shape_a.value, w.shape_b.value = "3, 1", "1, 4"
     assert w.error is None and w.result_shape == (3, 4)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        ((5,), r"^broadcast_explorer: shape_a must be a shape, a tuple of sizes like \(3, 1\)"),
+        (((3, "a"),), r"shape_a must be a shape.*got tuple \(3, 'a'\)"),
+        (((3, 1), None), r"^broadcast_explorer: shape_b must be a shape"),
+        (((True,),), r"shape_a must be a shape"),
+    ],
+)
+def test_bad_starting_shapes_get_clear_errors(args, match):
+    with pytest.raises(TypeError, match=match):
+        broadcast_explorer(*args)
+
+
+def test_starting_shapes_may_be_typed_as_in_the_boxes():
+    w = broadcast_explorer("2, 1, 3", "(4, 1)")
+    assert w.shapes == ((2, 1, 3), (4, 1)) and w.result_shape == (2, 4, 3)
+    with pytest.raises(ValueError, match="each size must be 1 to 6"):
+        broadcast_explorer("7", "1")
+
+
+def test_grid_numbers_are_whole_sums_written_in_full():
+    w = broadcast_explorer((6, 6, 6), ())
+    assert w.grads[1] == 216 * 217 / 2  # the scalar b collects every cell: 1 + 2 + ... + 216
+    assert ">23436</td>" in w.grids.value and "e+04" not in w.grids.value

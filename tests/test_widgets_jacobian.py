@@ -11,10 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import course_lib.tensor_functions
+import course_lib.widgets.jacobian as jacobian_module
+from course_lib.formatting import format_number
 from course_lib.kernels import softmax, softmax_jacobian
 from course_lib.widgets import jacobian_explorer
-from course_lib.widgets._charts import fmt
 from course_lib.widgets.jacobian import MODES, jacobian_of, sigmoid
+
+
+def fmt(x: float) -> str:
+    """How the explorer writes every number: course_lib's one formatter, three decimals."""
+    return format_number(x, decimals=3)
+
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -102,8 +110,8 @@ def test_every_mode_shows_the_same_matrix(mode: str) -> None:
     analytic_cells = cell_numbers(svgs(w.matrix.value)[0], 5)
     w.mode.value = mode
     assert f"({mode})" in w.matrix.value
-    how = {"analytic": "softmax_jacobian", "reverse mode": "softmax_vjp(p, e_i)"}
-    assert how.get(mode, "2C forward passes") in w.caption.value
+    how = {"analytic": "softmax_jacobian", "reverse mode": "jacobian_reverse_mode"}
+    assert how.get(mode, "jacobian_finite_differences") in w.caption.value
     np.testing.assert_allclose(w.jacobian, w.analytic, atol=1e-9)
     assert w.differences["reverse mode"] < 1e-12
     assert w.differences["finite differences"] < 1e-8
@@ -184,6 +192,99 @@ def test_jacobian_of_agrees_across_modes(z: np.ndarray, t: float) -> None:
         np.testing.assert_allclose(
             jacobian_of(function, z, t, "finite differences"), analytic, atol=1e-7
         )
+
+
+# ---- the widget shows the engine, it does not re-implement it ----------------------------------
+
+
+def test_reverse_mode_is_the_engines_backward(monkeypatch) -> None:
+    """Break the Tensor softmax op's rule and the widget's reverse mode must break with it: it
+    runs the engine (check.jacobian_reverse_mode), not a copy of the formula."""
+    w = jacobian_explorer(logits=(1.0, 2.0, 3.0))
+    w.mode.value = "reverse mode"
+    assert "DISAGREES" not in w.row_view.value
+    real = course_lib.tensor_functions._softmax_backward
+    monkeypatch.setattr(
+        course_lib.tensor_functions,
+        "_softmax_backward",
+        lambda upstream, out, a: 2 * real(upstream, out, a),
+    )
+    w.logit_sliders[0].value = 0.5  # recompute
+    np.testing.assert_allclose(w.jacobian, 2 * w.analytic, atol=1e-12)
+    assert "reverse mode vs analytic: DISAGREES" in w.row_view.value
+    assert "finite differences vs analytic: agrees" in w.row_view.value  # no rules involved
+
+
+def test_the_three_modes_call_the_checks_of_course_lib(monkeypatch) -> None:
+    calls = []
+    for name in ("jacobian_reverse_mode", "jacobian_finite_differences"):
+        real = getattr(jacobian_module, name)
+        monkeypatch.setattr(
+            jacobian_module,
+            name,
+            lambda *args, _real=real, _name=name, **kwargs: (
+                calls.append(_name) or _real(*args, **kwargs)
+            ),
+        )
+    jacobian_of("softmax", [1.0, 2.0], 1.5, "reverse mode")
+    jacobian_of("sigmoid", [1.0, 2.0], 1.5, "finite differences")
+    assert calls == ["jacobian_reverse_mode", "jacobian_finite_differences"]
+
+
+def test_every_number_written_uses_the_one_formatter() -> None:
+    w = jacobian_explorer(logits=(0.3, -1.7, 2.2))
+    w.temperature.value = 1.5
+    w.contrast.value = True
+    w.row.value = 1
+    shown = re.findall(r"-?\d+\.\d+", re.sub(r"<[^>]+>", " ", w.row_view.value))
+    p, s_ = w.p, w.s
+    expected = {
+        fmt(v) for v in (*p, *w.jacobian[1], w.jacobian[1].sum(), *s_, w.sigmoid_jacobian[1, 1])
+    }
+    expected |= {"1.50"}  # the temperature in "/ 1.50"
+    assert shown and set(shown) <= expected
+    assert repr(w).startswith("Jacobian explorer: C = 3 classes, T = 1.5, row 1")
+
+
+# ---- bad arguments get clear errors -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"temperature": "1"}, TypeError, r"^jacobian_explorer: temperature must be a number in "),
+        ({"temperature": None}, TypeError, r"temperature must be a number in \[0.1, 5\]"),
+        ({"temperature": True}, TypeError, r"temperature must be a number"),
+        ({"temperature": float("nan")}, ValueError, r"temperature must be in \[0.1, 5\], got nan"),
+        ({"logits": "abc"}, TypeError, r"^jacobian_explorer: logits must be a list of 2 to 10 "),
+        ({"logits": None}, TypeError, r"logits must be a list of 2 to 10 numbers"),
+        ({"logits": 3.0}, TypeError, r"logits must be a list of 2 to 10 numbers"),
+        ({"logits": [1.0, "a"]}, TypeError, r"each logit must be a number, got str 'a'"),
+        ({"logits": [1.0, None]}, TypeError, r"each logit must be a number, got NoneType"),
+        ({"logits": [1.0, float("nan")]}, ValueError, r"logits must be finite numbers in"),
+        ({"low": "x"}, TypeError, r"low \(the logit sliders' end\) must be a finite number"),
+        ({"high": float("inf")}, TypeError, r"high \(the logit sliders' end\) must be a finite"),
+    ],
+)
+def test_bad_explorer_arguments_get_clear_errors(kwargs, error, match) -> None:
+    with pytest.raises(error, match=match) as caught:
+        jacobian_explorer(**kwargs)
+    assert "not supported between" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, error, match",
+    [
+        (("softmax", [1.0, 2.0]), {"temperature": "1"}, TypeError, r"temperature must be a number"),
+        (("softmax", "ab"), {}, TypeError, r"z must be a vector of numbers"),
+        (("softmax", [1.0, "a"]), {}, TypeError, r"z must be a vector of numbers"),
+        (("softmax", [1.0, np.inf]), {}, ValueError, r"the logits must be finite"),
+        (("softmax", [1.0, 2.0]), {"temperature": -1.0}, ValueError, r"must be positive"),
+    ],
+)
+def test_bad_jacobian_of_arguments_get_clear_errors(args, kwargs, error, match) -> None:
+    with pytest.raises(error, match=match):
+        jacobian_of(*args, **kwargs)
 
 
 def test_bad_arguments() -> None:

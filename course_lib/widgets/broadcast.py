@@ -24,6 +24,7 @@ import re
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.formatting import format_number
 from course_lib.tensor import Tensor, broadcast_axes
 
 __all__ = ["PRESETS", "BroadcastExplorer", "broadcast_explorer", "broadcast_axes", "parse_shape"]
@@ -307,16 +308,32 @@ def _grid(values: np.ndarray, colours: np.ndarray | None = None) -> str:
         for j in range(table.shape[1]):
             background = "" if tint is None else f"background:{tint[i, j]};"
             cells.append(
-                f"<td style='{_CELL}{background}font-family:monospace'>{table[i, j]:g}</td>"
+                f"<td style='{_CELL}{background}font-family:monospace'>"
+                f"{format_number(table[i, j], digits=6)}</td>"  # whole sums up to 6 digits
             )
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return "<table style='border-collapse:collapse'>" + "".join(rows) + "</table>"
 
 
 def broadcast_explorer(
-    shape_a: tuple[int, ...] = (3, 1), shape_b: tuple[int, ...] = (1, 4)
+    shape_a: tuple[int, ...] | str = (3, 1), shape_b: tuple[int, ...] | str = (1, 4)
 ) -> BroadcastExplorer:
-    """The broadcast explorer for a + b, starting at shapes ``shape_a`` and ``shape_b``."""
-    for shape in (shape_a, shape_b):
-        parse_shape(_shape_text(tuple(shape)))  # same limits as typed shapes
-    return BroadcastExplorer(tuple(shape_a), tuple(shape_b))
+    """The broadcast explorer for a + b, starting at shapes ``shape_a`` and ``shape_b``.
+
+    Each shape is a tuple of sizes, ``(3, 1)``, or text as typed in the widget, ``"3, 1"``;
+    at most 3 axes of sizes 1 to 6 (so that every cell can be drawn).
+    """
+    shapes = []
+    for name, shape in (("shape_a", shape_a), ("shape_b", shape_b)):
+        if isinstance(shape, str):
+            shapes.append(parse_shape(shape))
+            continue
+        if not isinstance(shape, tuple | list) or not all(
+            isinstance(n, int | np.integer) and not isinstance(n, bool) for n in shape
+        ):
+            raise TypeError(
+                f"broadcast_explorer: {name} must be a shape, a tuple of sizes like (3, 1) or "
+                f"text like '3, 1'; got {type(shape).__name__} {shape!r}"
+            )
+        shapes.append(parse_shape(_shape_text(tuple(int(n) for n in shape))))  # same limits
+    return BroadcastExplorer(shapes[0], shapes[1])

@@ -10,41 +10,55 @@ so at T = 1 it is exactly diag(p) - p pᵀ. A row selector spells out one row i 
 p_i(δ_ij - p_j) with the numbers. A toggle computes the matrix three ways, which must agree:
 
 * ``analytic``: :func:`course_lib.kernels.softmax_jacobian`, the formula above;
-* ``reverse mode``: one backward sweep per row: :func:`course_lib.kernels.softmax_vjp` with the
-  one-hot upstream e_i returns e_iᵀ J, which is row i (never forming J);
-* ``finite differences``: column j is (p(z + h e_j) - p(z - h e_j)) / 2h.
+* ``reverse mode``: the engine itself. :func:`course_lib.check.jacobian_reverse_mode` builds the
+  graph of ``softmax(z / T)`` from :class:`course_lib.tensor.Tensor` ops once and calls
+  ``backward`` once per row with the one-hot upstream e_i, which returns e_iᵀ J, row i (the
+  softmax op's rule is the vector-Jacobian product: no sweep ever forms J);
+* ``finite differences``: :func:`course_lib.check.jacobian_finite_differences`, column j is
+  (p(z + h e_j) - p(z - h e_j)) / 2h: forward passes only, no derivative rules at all.
 
 The contrast view adds the Jacobian of the elementwise sigmoid s_i = σ(z_i / T): diagonal,
-∂s_i/∂z_j = δ_ij s_i (1 - s_i) / T, because s_i depends on z_i alone.
+∂s_i/∂z_j = δ_ij s_i (1 - s_i) / T, because s_i depends on z_i alone. Every number the widget
+writes is formatted by :func:`course_lib.formatting.format_number`.
 """
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable, Sequence
+from numbers import Real
+from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.kernels import softmax, softmax_jacobian, softmax_vjp
-from course_lib.widgets._charts import bar_chart, fmt, heatmap, logit_slider
+from course_lib.check import jacobian_finite_differences, jacobian_reverse_mode
+from course_lib.formatting import format_number
+from course_lib.kernels import softmax, softmax_jacobian
+from course_lib.tensor import Tensor
+from course_lib.tensor import softmax as softmax_op
+from course_lib.widgets._charts import bar_chart, heatmap, logit_slider
 
 __all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of", "sigmoid"]
 
 MODES = ("analytic", "reverse mode", "finite differences")
+FUNCTIONS = ("softmax", "sigmoid")
 MAX_CLASSES = 10
 CAPTIONS = {
     "analytic": "J = (diag(p) − p pᵀ) / T, straight from the formula "
     "(<code>softmax_jacobian(z / T) / T</code>).",
-    "reverse mode": "Row i is one backward sweep with upstream e<sub>i</sub> "
-    "(<code>softmax_vjp(p, e_i) / T</code> = e<sub>i</sub>ᵀJ): C sweeps build the matrix, "
-    "and no sweep ever forms J.",
+    "reverse mode": "The engine: the graph of <code>softmax(z / T)</code> from <code>Tensor</code>"
+    " ops, and one <code>backward(e<sub>i</sub>)</code> per row (e<sub>i</sub>ᵀJ, row i; "
+    "<code>jacobian_reverse_mode</code>): C sweeps build the matrix, and no sweep ever forms J.",
     "finite differences": "Column j is (p(z + h e<sub>j</sub>) − p(z − h e<sub>j</sub>)) / 2h "
-    "with h = 1e-5: 2C forward passes, no derivative rules at all.",
+    "with h = 1e-5 (<code>jacobian_finite_differences</code>): 2C forward passes, no "
+    "derivative rules at all.",
 }
 FD_STEP = 1e-5  # error ~h² ≈ 1e-10 from the Taylor term, ~1e-16/h ≈ 1e-11 from rounding
 AGREE_REVERSE = 1e-12  # reverse mode and the formula differ only by rounding
 AGREE_FD = 1e-8  # finite differences are approximate
+TEMPERATURES = (0.1, 5.0)  # the temperature slider's range
 
 
 def sigmoid(u: np.ndarray) -> np.ndarray:
@@ -52,14 +66,11 @@ def sigmoid(u: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * u))
 
 
-def _finite_differences(f: Callable[[np.ndarray], np.ndarray], z: np.ndarray) -> np.ndarray:
-    cols = []
-    for j in range(z.size):
-        up, down = z.copy(), z.copy()
-        up[j] += FD_STEP
-        down[j] -= FD_STEP
-        cols.append((f(up) - f(down)) / (up[j] - down[j]))
-    return np.stack(cols, axis=1)
+def _graph(function: str, temperature: float) -> Callable[[Tensor], Tensor]:
+    """f(z) = softmax(z / T) or σ(z / T), written with Tensor ops (what the engine runs)."""
+    if function == "softmax":
+        return lambda z: softmax_op(z / temperature)
+    return lambda z: (z / temperature).sigmoid()
 
 
 def jacobian_of(
@@ -67,39 +78,57 @@ def jacobian_of(
 ) -> np.ndarray:
     """∂f/∂z for f(z) = softmax(z / T) or elementwise sigmoid(z / T), computed by ``mode``.
 
-    ``function`` is ``"softmax"`` or ``"sigmoid"``; ``mode`` one of :data:`MODES`. In every mode
-    the temperature enters once, by the chain rule: ∂f/∂z = (∂f/∂u) · (1/T) with u = z / T.
+    ``function`` is ``"softmax"`` or ``"sigmoid"``; ``mode`` one of :data:`MODES`: the formula,
+    the engine's reverse mode (one ``backward`` per row) or central finite differences. The
+    temperature enters by the chain rule: ∂f/∂z = (∂f/∂u) · (1/T) with u = z / T (the formula
+    writes it out; the other two modes differentiate z / T like any other op).
     """
-    if function not in ("softmax", "sigmoid"):
-        raise ValueError(f"function must be 'softmax' or 'sigmoid', got {function!r}")
+    if function not in FUNCTIONS:
+        raise ValueError(f"jacobian_of: function must be 'softmax' or 'sigmoid', got {function!r}")
     if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if not temperature > 0:
-        raise ValueError(f"the temperature must be positive, got {temperature}")
-    z = np.asarray(z, dtype=np.float64)
-    if z.ndim != 1 or z.size == 0:
-        raise ValueError(f"z must be a non-empty vector of logits, got shape {z.shape}")
-    u = z / temperature
-    c = z.size
+        raise ValueError(f"jacobian_of: mode must be one of {MODES}, got {mode!r}")
+    temperature = _positive_number(temperature, "jacobian_of", "temperature")
+    z = _logits(z, "jacobian_of")
+    if mode == "reverse mode":
+        return jacobian_reverse_mode(_graph(function, temperature), z)
     if mode == "finite differences":
-        f = (
-            (lambda x: softmax(x / temperature))
-            if function == "softmax"
-            else (lambda x: sigmoid(x / temperature))
-        )
-        return _finite_differences(f, z)
+        return jacobian_finite_differences(_graph(function, temperature), z, h=FD_STEP)
+    u = z / temperature
     if function == "softmax":
-        if mode == "analytic":
-            return softmax_jacobian(u) / temperature
-        p = softmax(u)
-        # one reverse-mode sweep per row: upstream e_i gives row i, e_iᵀ J
-        return np.stack([softmax_vjp(p, np.eye(c)[i]) for i in range(c)]) / temperature
+        return softmax_jacobian(u) / temperature
     s = sigmoid(u)
-    local = s * (1.0 - s)  # σ'(u), the sigmoid's local partial
-    if mode == "analytic":
-        return np.diag(local) / temperature
-    # the sigmoid's VJP is elementwise: g ↦ σ'(u) ⊙ g; with g = e_i it gives row i
-    return np.stack([local * np.eye(c)[i] for i in range(c)]) / temperature
+    return np.diag(s * (1.0 - s)) / temperature  # σ'(u) = σ(u)(1 - σ(u)), on the diagonal
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, Real) and not isinstance(x, bool)
+
+
+def _positive_number(x: Any, where: str, name: str) -> float:
+    if not _is_number(x):
+        raise TypeError(f"{where}: the {name} must be a number, got {type(x).__name__} {x!r}")
+    if not (math.isfinite(x) and x > 0):
+        raise ValueError(f"{where}: the {name} must be positive (and finite), got {x}")
+    return float(x)
+
+
+def _logits(z: Any, where: str) -> np.ndarray:
+    """``z`` as a non-empty float64 vector of finite logits, or a clear error."""
+    if isinstance(z, (str, bytes)) or z is None:
+        raise TypeError(f"{where}: z must be a vector of numbers (logits), got {z!r}")
+    try:
+        array = np.asarray(z, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise TypeError(
+            f"{where}: z must be a vector of numbers (logits), got {type(z).__name__} {z!r}"
+        ) from None
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(
+            f"{where}: z must be a non-empty vector of logits, got shape {array.shape}"
+        )
+    if not np.isfinite(array).all():
+        raise ValueError(f"{where}: the logits must be finite numbers, got {z!r}")
+    return array
 
 
 class JacobianExplorer(widgets.HBox):
@@ -127,8 +156,8 @@ class JacobianExplorer(widgets.HBox):
         )
         self.temperature = widgets.FloatSlider(
             value=temperature,
-            min=0.1,
-            max=5.0,
+            min=TEMPERATURES[0],
+            max=TEMPERATURES[1],
             step=0.05,
             description="temperature T",
             readout_format=".2f",
@@ -187,7 +216,8 @@ class JacobianExplorer(widgets.HBox):
 
     def __repr__(self) -> str:
         return (
-            f"Jacobian explorer: C = {self.classes.value} classes, T = {self.temperature.value:g}, "
+            f"Jacobian explorer: C = {self.classes.value} classes, "
+            f"T = {format_number(self.temperature.value)}, "
             f"row {self.row.value}, {self.mode.value}"
         )
 
@@ -253,21 +283,21 @@ class JacobianExplorer(widgets.HBox):
     def _row_html(self, i: int, t: float) -> str:
         p = self.p
         # "/ T" only when T is not 1 (a browser's slider may send 1.0000000000000002 for 1)
-        scale = "" if abs(t - 1.0) < 1e-9 else f" / {t:.2f}"
+        scale = "" if abs(t - 1.0) < 1e-9 else f" / {format_number(t, decimals=2)}"
         head = (
             f"<b>Row i = {i}</b>: J<sub>{i}j</sub> = ∂p<sub>{i}</sub>/∂z<sub>j</sub> = "
             f"p<sub>{i}</sub>(δ<sub>{i}j</sub> − p<sub>j</sub>){' / T' if scale else ''}"
-            f"&nbsp; (p<sub>{i}</sub> = {fmt(p[i])})"
+            f"&nbsp; (p<sub>{i}</sub> = {_number(p[i])})"
         )
         rows = []
         for j in range(p.size):
             delta = 1 if j == i else 0
-            formula = f"{fmt(p[i])} × ({delta} − {fmt(p[j])}){scale}"
+            formula = f"{_number(p[i])} × ({delta} − {_number(p[j])}){scale}"
             rows.append(
                 f"<tr><td>j = {j}</td><td>{formula}</td>"
-                f"<td style='text-align:right'><b>{fmt(self.jacobian[i, j])}</b></td></tr>"
+                f"<td style='text-align:right'><b>{_number(self.jacobian[i, j])}</b></td></tr>"
             )
-        total = fmt(self.jacobian[i].sum())
+        total = _number(self.jacobian[i].sum())
         rows.append(
             f"<tr><td colspan='2'>row sum (Σ<sub>j</sub> p<sub>j</sub> = 1 makes it 0)</td>"
             f"<td style='text-align:right'>{total}</td></tr>"
@@ -278,7 +308,7 @@ class JacobianExplorer(widgets.HBox):
             rows.append(
                 f"<tr><td colspan='3' style='padding-top:6px'>sigmoid row {i}: only j = {i} is "
                 f"non-zero: s<sub>{i}</sub>(1 − s<sub>{i}</sub>){' / T' if scale else ''} = "
-                f"{fmt(s_i)} × (1 − {fmt(s_i)}){scale} = <b>{fmt(sig[i])}</b></td></tr>"
+                f"{_number(s_i)} × (1 − {_number(s_i)}){scale} = <b>{_number(sig[i])}</b></td></tr>"
             )
         return f"<div>{head}<table style='font-size:13px'>{''.join(rows)}</table></div>"
 
@@ -289,14 +319,20 @@ class JacobianExplorer(widgets.HBox):
             ok = d < tol
             colour = "#2a7a2a" if ok else "#b30000"
             verdict = (
-                f"agrees (max |difference| < {tol:.0e})"
+                f"agrees (max |difference| < {format_number(tol)})"
                 if ok
-                else (f"DISAGREES: max |difference| = {d:.2e}")
+                else f"DISAGREES: max |difference| = {format_number(d)}"
             )
             parts.append(
                 f"<span style='color:{colour}'>{html.escape(m)} vs analytic: {verdict}</span>"
             )
         return "<div style='font-size:12px'>" + "; ".join(parts) + "</div>"
+
+
+def _number(x: float) -> str:
+    """A number as every text of the widget writes it: three decimals (bars, cells and rows
+    line up), never -0.000."""
+    return format_number(x, decimals=3)
 
 
 def _nonzero_note(name: str, matrix: np.ndarray, why: str) -> str:
@@ -320,13 +356,37 @@ def jacobian_explorer(
     toggle switches between the formula, reverse mode one row at a time and finite
     differences; the contrast checkbox adds the diagonal Jacobian of an elementwise sigmoid.
     """
+    where = "jacobian_explorer"
+    for name, value in (("low", low), ("high", high)):
+        if not _is_number(value) or not math.isfinite(value):
+            raise TypeError(
+                f"{where}: {name} (the logit sliders' end) must be a finite number, got "
+                f"{type(value).__name__} {value!r}"
+            )
+    if not low < high:
+        raise ValueError(f"{where}: the slider range must have low < high, got {low} and {high}")
+    if isinstance(logits, (str, bytes)) or not isinstance(logits, Sequence | np.ndarray):
+        raise TypeError(
+            f"{where}: logits must be a list of 2 to {MAX_CLASSES} numbers, like (1.0, 2.0, 3.0);"
+            f" got {type(logits).__name__} {logits!r}"
+        )
     logits = list(logits)
     if not 2 <= len(logits) <= MAX_CLASSES:
-        raise ValueError(f"jacobian_explorer needs 2 to {MAX_CLASSES} logits, got {len(logits)}")
-    if not low < high:
-        raise ValueError(f"slider range must have low < high, got {low} and {high}")
-    if not all(np.isfinite(v) and low <= v <= high for v in logits):
-        raise ValueError(f"logits must be finite numbers in [{low}, {high}], got {logits}")
-    if not 0.1 <= temperature <= 5.0:
-        raise ValueError(f"temperature must be in [0.1, 5], got {temperature}")
-    return JacobianExplorer(logits, float(temperature), float(low), float(high))
+        raise ValueError(f"{where} needs 2 to {MAX_CLASSES} logits, got {len(logits)}")
+    for value in logits:
+        if not _is_number(value):
+            raise TypeError(
+                f"{where}: each logit must be a number, got {type(value).__name__} {value!r} "
+                f"in {logits!r}"
+            )
+    if not all(math.isfinite(v) and low <= v <= high for v in logits):
+        raise ValueError(f"{where}: logits must be finite numbers in [{low}, {high}], got {logits}")
+    lo, hi = TEMPERATURES
+    if not _is_number(temperature):
+        raise TypeError(
+            f"{where}: temperature must be a number in [{lo:g}, {hi:g}], got "
+            f"{type(temperature).__name__} {temperature!r}"
+        )
+    if not lo <= temperature <= hi:
+        raise ValueError(f"{where}: temperature must be in [{lo:g}, {hi:g}], got {temperature}")
+    return JacobianExplorer([float(v) for v in logits], float(temperature), float(low), float(high))

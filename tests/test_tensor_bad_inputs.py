@@ -1,0 +1,255 @@
+"""The Tensor engine answers every bad input: no inf or NaN comes back silently, no numpy warning
+escapes, and every error names the op, its inputs and the values (issue 14).
+
+Each test here failed on the engine before the fix (numpy's RuntimeWarning and an inf result,
+"could not convert string to float", a 0-d object array, an aliased labels array).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import arrays, shapes
+
+from course_lib.tensor import Tensor, linear, softmax, softmax_cross_entropy
+from course_lib.tensor_checks import result_error
+
+SETTINGS = settings(max_examples=40, deadline=None)
+
+
+@pytest.fixture(autouse=True)
+def numpy_warnings_are_errors():
+    """A RuntimeWarning from numpy would fail the test: none may escape the engine."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        yield
+
+
+# ---- forward: an op whose result overflows, or is NaN ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make, op, values",
+    [
+        (lambda: Tensor([1e308]) * 10, "mul", "1e+308 and 10"),
+        (lambda: 10 * Tensor([1e308]), "mul", "10 and 1e+308"),
+        (lambda: Tensor([1000.0]).exp(), "exp", "the input is 1000"),
+        (lambda: Tensor([1e308, 1.0]) + Tensor([1e308, 1.0]), "add", "1e+308 and 1e+308"),
+        (lambda: Tensor([-1e308]) - 1e308, "sub", "-1e+308 and 1e+308"),
+        (lambda: Tensor([1e-320]) ** -1, "pow", "the input is 1e-320"),
+        (lambda: Tensor([10.0]) ** 400, "pow", "the input is 10"),
+        (lambda: Tensor([1.0]) / 1e-310, "div", "1 and 1e-310"),
+        (lambda: Tensor([1e308, 1e308]).sum(), "sum", "largest |entry|"),
+        (lambda: Tensor([1e308, 1e308]).mean(), "mean", "largest |entry|"),
+        (lambda: Tensor([[1e200]]) @ Tensor([[1e200]]), "matmul", "largest |entry|"),
+        (lambda: linear(np.ones((2, 1)), Tensor([[1e308]]), Tensor([1e308])), "linear", ""),
+    ],
+)
+def test_an_overflow_raises_overflow_error_naming_the_op_and_the_values(make, op, values):
+    with pytest.raises(OverflowError) as caught:
+        make()
+    message = str(caught.value)
+    assert message.startswith(f"{op}: the result overflows to ")
+    assert values in message
+    assert "the largest float64 is 1.798e+308" in message
+
+
+def test_a_float32_overflow_names_float32s_limit():
+    with pytest.raises(OverflowError, match=r"the largest float32 is 3.403e\+38"):
+        Tensor(np.array([1e30], dtype=np.float32)) * np.float32(1e10)
+
+
+def test_the_message_counts_the_bad_entries_and_names_the_first():
+    x = Tensor([1.0, 800.0, 2.0, 900.0], label="z")
+    with pytest.raises(OverflowError) as caught:
+        x.exp()
+    message = str(caught.value)
+    assert "at 2 of its 4 entries" in message and "first at [1], where the input is 800" in message
+    assert "input: 'z'" in message and "709.8" in message  # the label, and the limit of exp
+
+
+def test_nan_from_finite_inputs_raises_value_error():
+    # numpy sums 16 numbers in 8 running sums: 1e308 + 1e308 = inf in one, -inf in another,
+    # and inf + -inf = NaN when they meet (an overflow that ends as NaN: ValueError)
+    x = Tensor([1e308, -1e308] + [0.0] * 6 + [1e308, -1e308] + [0.0] * 6)
+    with pytest.raises((ValueError, OverflowError)) as caught:
+        x.sum()
+    assert str(caught.value).startswith("sum: the result")
+    nan = result_error("sum", (x,), np.array(np.nan))
+    assert isinstance(nan, ValueError)
+    assert str(nan).startswith("sum: the result is NaN at 1 of its 1 entries, first at [()]")
+    assert "although its input (the tensor of shape (16,)) are finite" in str(nan)
+
+
+def test_a_constant_holding_inf_or_nan_is_named_when_an_op_meets_it():
+    constant = Tensor([1.0, np.nan], requires_grad=False)  # may be built ...
+    with pytest.raises(ValueError, match=r"^mul: its input the constant of shape \(2,\) holds"):
+        Tensor([1.0, 2.0]) * constant  # ... but no op computes with it
+    with pytest.raises(ValueError, match=r"^add: its input the constant of shape \(1,\) holds"):
+        Tensor([1.0]) + np.array([np.inf])
+
+
+def test_values_that_stay_in_range_are_untouched():
+    x = Tensor([700.0, -1e308, 0.0])
+    np.testing.assert_array_equal(x.exp().data, np.exp([700.0, -1e308, 0.0]))  # e^-1e308 = 0
+    s = Tensor([-1000.0, 1000.0]).sigmoid()  # e^1000 overflows inside: σ is 0, no error
+    np.testing.assert_array_equal(s.data, [0.0, 1.0])
+    tiny = (Tensor([1e-320]) * 10).data[0]  # a subnormal number is finite
+    assert 0 < tiny < 1e-318
+
+
+@SETTINGS
+@given(data=st.data(), shape=shapes(min_dims=1))
+def test_any_array_times_a_huge_number_raises_or_is_finite(data, shape):
+    x = data.draw(arrays(shape, -1e10, 1e10))
+    factor = data.draw(st.sampled_from([1e300, -1e300, 1e298, 1.0]))
+    try:
+        out = Tensor(x) * factor
+    except OverflowError as error:
+        assert str(error).startswith("mul: the result overflows")
+        with np.errstate(all="ignore"):
+            assert not np.isfinite(x * factor).all()
+    else:
+        assert np.isfinite(out.data).all()
+
+
+# ---- backward: the seed, and gradients that overflow ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "seed, error, match",
+    [
+        ("abc", TypeError, r"^backward: upstream must be an array of numbers of shape \(2,\)"),
+        ([1.0, "a"], TypeError, r"^backward: upstream: needs real numbers"),
+        ({"x": 1}, TypeError, r"^backward: upstream must be an array of numbers"),
+        (1j, TypeError, r"needs real numbers, got an array of dtype complex128"),
+        (10**400, TypeError, r"needs real numbers"),
+        (np.array([np.nan, 1.0]), ValueError, r"^backward: upstream holds inf or NaN \(1 of"),
+        (
+            np.array([1.0, np.inf]),
+            ValueError,
+            r"first at \[1\]\); an upstream gradient must be finite",
+        ),
+        (np.ones(5), ValueError, r"upstream has shape \(5,\) but the output has shape \(2,\)"),
+    ],
+)
+def test_a_bad_seed_is_refused_with_a_clear_error(seed, error, match):
+    y = Tensor([1.0, 2.0]) * 3
+    with pytest.raises(error, match=match) as caught:
+        y.backward(seed)
+    assert "could not convert" not in str(caught.value) and len(str(caught.value)) < 300
+
+
+@pytest.mark.parametrize(
+    "x, make, seed, match",
+    [
+        (
+            1e-320,
+            lambda x: x.log(),
+            1.0,
+            r"^log \(backward\): the gradient for its input 'x' is inf",
+        ),
+        (1e-320, lambda x: x * 1e300, 1e10, r"^mul \(backward\): the gradient for its input 'x'"),
+        (700.0, lambda x: x.exp(), 1e10, r"^exp \(backward\): the gradient for its input 'x'"),
+        (1e-3, lambda x: x**-2, 1e300, r"^pow \(backward\): the gradient for its input 'x'"),
+        (2.0, lambda x: x @ Tensor([[1e300]]), 1e10, r"^matmul \(backward\): the gradient"),
+        (2.0, lambda x: x / 1e-300, 1e10, r"^div \(backward\): the gradient for its input 'x'"),
+    ],
+)
+def test_a_gradient_that_overflows_names_the_op_whose_rule_gave_it(x, make, seed, match):
+    x = Tensor([[x]], label="x")
+    out = make(x)
+    with pytest.raises(OverflowError, match=match) as caught:
+        out.backward(np.full(out.shape, seed))
+    assert "at [0, 0]" in str(caught.value)
+    assert x.grad is None and out.grad is None  # no half-finished gradients left behind
+
+
+def test_an_infinite_slope_at_zero_raises_zero_division_error():
+    x = Tensor([0.0, 4.0], label="x")
+    with pytest.raises(ZeroDivisionError) as caught:
+        (x**0.5).sum().backward()
+    message = str(caught.value)
+    assert message.startswith("pow (backward): the gradient for its input 'x' is inf at [0]")
+    assert "where the input is 0" in message and "infinite at 0" in message
+
+
+def test_contributions_that_overflow_only_when_added_are_named_as_a_join():
+    a = Tensor([1.0], label="a")
+    out = a * 1.0 + a * 1.0  # two uses of a, each contributing the upstream gradient
+    with pytest.raises(OverflowError) as caught:
+        out.backward(np.array([1.5e308]))  # 1.5e308 is finite; 1.5e308 + 1.5e308 is not
+    message = str(caught.value)
+    assert message.startswith("backward: the gradient of 'a' overflows to inf where the")
+    assert "contributions of its 2 uses are added (sum at joins)" in message
+
+
+def test_the_error_leaves_no_gradients_and_a_later_backward_works():
+    x = Tensor([1e-320, 1.0], label="x")
+    y = x.log()
+    with pytest.raises(OverflowError):
+        y.backward(np.ones(2))
+    assert x.grad is None and y.grad is None
+    y.backward(np.array([0.0, 1.0]))  # 0 / 1e-320 is 0: finite
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0])
+
+
+# ---- numpy sees a tensor as its numbers --------------------------------------------------------
+
+
+def test_np_array_of_a_tensor_is_its_numbers():
+    t = Tensor([1.0, 2.0])
+    array = np.array(t)
+    assert array.dtype == np.float64 and array.tolist() == [1.0, 2.0]
+    assert array is not t.data  # np.array copies ...
+    assert np.asarray(t) is t.data  # ... np.asarray does not
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    with pytest.raises(ValueError, match="a copy is needed"):
+        np.asarray(t, dtype=np.float32, copy=False)
+
+
+def test_numpy_functions_on_a_tensor_still_refuse():
+    with pytest.raises(TypeError):
+        np.exp(Tensor([1.0]))  # a ufunc would silently leave the graph
+
+
+def test_a_list_holding_tensors_is_not_turned_into_numbers():
+    x = Tensor([1.0])
+    with pytest.raises(TypeError, match=r"^Tensor: got a list holding Tensors"):
+        Tensor([x, x])
+    with pytest.raises(TypeError, match=r"^add: got a list holding Tensors"):
+        x + [x, 1.0]
+    with pytest.raises(TypeError, match=r"^Tensor: got a list holding Tensors"):
+        Tensor([[1.0, 2.0], [3.0, x]])  # deep inside, and not first
+    assert Tensor([[1.0, 2.0], [3.0, 4.0]]).shape == (2, 2)  # plain numbers: as before
+
+
+# ---- the fused cross-entropy keeps its own labels -----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["indices", "one-hot rows"])
+def test_changing_the_labels_after_the_forward_pass_does_not_change_the_gradient(kind):
+    z = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]])
+    labels = np.array([2, 0]) if kind == "indices" else np.eye(3)[[2, 0]]
+    expected = Tensor(z.copy())
+    softmax_cross_entropy(expected, labels.copy()).backward()
+    logits = Tensor(z.copy())
+    loss = softmax_cross_entropy(logits, labels)
+    labels[...] = labels[::-1].copy()  # the caller reuses its array
+    loss.backward()
+    np.testing.assert_array_equal(logits.grad, expected.grad)
+
+
+# ---- the softmax ops stay finite where the naive formula would not -------------------------------
+
+
+def test_softmax_of_huge_logits_is_finite_and_silent():
+    z = Tensor([[1e300, -1e300, 0.0]])
+    p = softmax(z)
+    np.testing.assert_array_equal(p.data, [[1.0, 0.0, 0.0]])
+    p.backward(np.array([[1.0, 2.0, 3.0]]))
+    assert np.isfinite(z.grad).all()
