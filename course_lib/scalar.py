@@ -6,24 +6,12 @@ partials on the output node. ``backward()`` then does the rest with the four mov
 partial, and add the product into the input's gradient (sum at joins).
 
 **One table of ops.** Everything the course knows about an op is one entry of :data:`OPS`, an
-:class:`Op`: its name, how a formula writes it, its forward, its local partials, and the text
-of each partial's rule. ``Value``'s methods apply those entries; the drawings
-(:mod:`course_lib.draw`), the backward stepper's explanations and the practice sheets read the
-same entries. Adding an op is one :func:`define_op` call here (see its docstring).
-
-========  ==============  =================================================================
-op        formula         local partials (a, b the inputs, out the result)
-========  ==============  =================================================================
-``+``     a + b           d out/d a = 1,  d out/d b = 1
-``*``     a * b           d out/d a = b,  d out/d b = a
-``neg``   -a              d out/d a = -1
-``**k``   a**k            d out/d a = k a^(k-1)  (k a plain number: :func:`power`)
-``exp``   exp(a)          d out/d a = exp(a) = out
-``log``   log(a)          d out/d a = 1 / a
-``tanh``  tanh(a)         d out/d a = 1 - out²
-sigmoid   sigmoid(a)      d out/d a = out (1 - out)
-``relu``  relu(a)         d out/d a = 1 if a > 0 else 0
-========  ==============  =================================================================
+:class:`Op`: its name, how a formula writes it, one function that returns its output and its
+local partials side by side, and the text of each partial's rule. ``Value``'s methods apply
+those entries; the drawings (:mod:`course_lib.draw`), the backward stepper's explanations and
+the practice sheets read the same entries. The table is one :func:`define_op` line per op
+(below, after :class:`Op`): ``+``, ``*``, ``neg``, ``exp``, ``log``, ``tanh``, ``sigmoid`` and
+``relu``; :func:`power` makes ``**k`` for each exponent k. Adding an op is one more line.
 
 Subtraction and division are built from these: a - b = a + (-b), a / b = a * b**-1.
 
@@ -48,8 +36,8 @@ from course_lib.graph import backpropagate, topological_order
 
 __all__ = ["OPS", "Op", "Value", "define_op", "op_named", "power"]
 
-_LARGEST = "1.8e+308"
-_isfinite = math.isfinite  # the largest float, about (2 - 2^-52) · 2^1023
+_LARGEST = "1.8e+308"  # the largest float, about (2 - 2^-52) · 2^1023
+_isfinite = math.isfinite
 
 
 # ---- an op: forward, local partials, rule text and formula, in one place ------------------
@@ -118,7 +106,7 @@ class Op:
             out, partials = math.inf, ()
         # The sum of the partials is finite when each one is (or, rarely, it overflows: then
         # _check_finite looks at each one and finds nothing wrong).
-        if not (_isfinite(out) and _isfinite(sum(partials))):
+        if not (_isfinite(out) and _isfinite(sum(partials))) or len(partials) != len(numbers):
             self._check_finite(inputs, out, partials)
         return Value._node(out, inputs, self.name, partials)
 
@@ -136,6 +124,11 @@ class Op:
         """Raise for a result or a local partial that is ±inf (OverflowError) or NaN
         (ValueError), naming the op and its inputs."""
         where = f"{self.name}: {self._on(nodes)}"
+        if len(partials) != len(nodes) and _isfinite(out):
+            raise TypeError(
+                f"{where}: the op's compute gave {len(partials)} local partials for "
+                f"{len(nodes)} input(s); it must give one per input"
+            )
         if math.isnan(out):
             raise ValueError(f"{where} is not a number (NaN)")
         if math.isinf(out):

@@ -251,6 +251,14 @@ def test_a_not_a_number_result_is_a_value_error():
         nan_partial(Value(2.0, "x"))
 
 
+def test_an_op_must_give_one_partial_per_input():
+    short = define_op(
+        "short", "short({a}, {b})", lambda a, b: (a, (1.0,)), ("1", "1"), register=False
+    )
+    with pytest.raises(TypeError, match="gave 1 local partials for 2 input"):
+        short(Value(1.0), Value(2.0))
+
+
 def test_a_sum_of_partials_that_overflows_is_no_false_alarm():
     big = define_op(
         "big",
