@@ -117,11 +117,15 @@ def backward_steps(root: Any, seed: Any) -> Iterator[Step]:
         if not node.parents or upstream is None:
             yield Step(node, upstream, ())  # an input or a constant: nothing to pass back
             continue
-        passed = []
         contributions = node.local_backward(upstream)  # multiply: upstream × local partial
-        for index, (parent, contribution) in enumerate(
-            zip(node.parents, contributions, strict=True)
-        ):
+        if len(contributions) != len(node.parents):
+            raise ValueError(
+                f"the local rule of {node.op!r} gave {len(contributions)} contributions for "
+                f"{len(node.parents)} parents; it must give one per parent"
+            )
+        passed = []
+        for index, parent in enumerate(node.parents):
+            contribution = contributions[index]
             if contribution is None:
                 continue  # a constant: nobody needs its gradient
             before = parent.grad  # the running sum: None until the first use passes back
@@ -140,9 +144,7 @@ def backpropagate(root: Any, seed: Any, zero: Callable[[Any], Any] | None = None
     calling this twice gives the same result instead of silently doubling. Returns the
     topological order it used.
     """
-    order = []
-    for step in backward_steps(root, seed):
-        order.append(step.node)
+    order = [step.node for step in backward_steps(root, seed)]  # run every step
     if zero is not None:
         for node in order:
             if node.grad is None:

@@ -38,6 +38,7 @@ __all__ = ["OPS", "Op", "Value", "define_op", "op_named", "power"]
 
 _LARGEST = "1.8e+308"  # the largest float, about (2 - 2^-52) · 2^1023
 _isfinite = math.isfinite
+_new_value = object.__new__
 
 
 # ---- an op: forward, local partials, rule text and formula, in one place ------------------
@@ -94,7 +95,13 @@ class Op:
             if type(x) is not Value:  # a plain number becomes a constant node
                 inputs = tuple([_lift(x, self.name) for x in inputs])
                 break
-        numbers = [node.data for node in inputs]
+        # The inputs' numbers, spelled out for one and two inputs: this runs for every node.
+        if len(inputs) == 2:
+            numbers: tuple[float, ...] = (inputs[0].data, inputs[1].data)
+        elif len(inputs) == 1:
+            numbers = (inputs[0].data,)
+        else:
+            numbers = tuple([node.data for node in inputs])
         if self.domain is not None:
             try:
                 self.domain(*numbers)
@@ -104,11 +111,14 @@ class Op:
             out, partials = self.compute(*numbers)
         except OverflowError:  # math.exp and ** raise where + and * give inf: the same problem
             out, partials = math.inf, ()
-        # The sum of the partials is finite when each one is (or, rarely, it overflows: then
+        # out + the partials is finite when each one is (or, rarely, the sum overflows: then
         # _check_finite looks at each one and finds nothing wrong).
-        if not (_isfinite(out) and _isfinite(sum(partials))) or len(partials) != len(numbers):
+        if not _isfinite(out + sum(partials)) or len(partials) != len(numbers):
             self._check_finite(inputs, out, partials)
-        return Value._node(out, inputs, self.name, partials)
+        node = _new_value(Value)  # Value._node written out: this runs for every node
+        node.data, node.grad, node.label = out, None, None
+        node.parents, node.op, node.partials = inputs, self.name, partials
+        return node
 
     # ---- the error messages: the op's name first, then the op on its inputs -------------
 
@@ -513,7 +523,9 @@ def _lift(x: Any, op: str) -> Value:
     """Wrap a plain number as a constant node; reject anything else with a clear message."""
     if isinstance(x, Value):
         return x
-    if type(x) is float or type(x) is int or isinstance(x, Real):  # the common types first
+    if type(x) is float and _isfinite(x):  # the common case, made without Value's checks
+        return Value._node(x, (), "", ())
+    if isinstance(x, Real):
         try:
             return Value(x)
         except (ValueError, OverflowError) as error:
