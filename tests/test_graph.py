@@ -256,3 +256,10 @@ def _five():
     a = (x * y).named("a")
     b = (x + z).named("b")
     return x, y, z, a, b, (a * b).named("f")
+
+
+def test_a_local_rule_with_the_wrong_number_of_contributions_is_named():
+    x = Node("x")
+    f = Node("f", (x, x), (1.0,), op="twice")  # one weight for two parents: a broken rule
+    with pytest.raises(ValueError, match="local rule of 'twice' gave 1 contributions for 2"):
+        backpropagate(f, 1.0)
