@@ -114,17 +114,18 @@ def backward_steps(root: Any, seed: Any) -> Iterator[Step]:
         # Every consumer of `node` comes earlier in this loop, so node.grad is complete here:
         # it is the upstream gradient for this node's own local rule.
         upstream = node.grad
-        if not node.parents or upstream is None:
+        parents = node.parents
+        if not parents or upstream is None:
             yield Step(node, upstream, ())  # an input or a constant: nothing to pass back
             continue
         contributions = node.local_backward(upstream)  # multiply: upstream × local partial
-        if len(contributions) != len(node.parents):
+        if len(contributions) != len(parents):
             raise ValueError(
                 f"the local rule of {node.op!r} gave {len(contributions)} contributions for "
-                f"{len(node.parents)} parents; it must give one per parent"
+                f"{len(parents)} parents; it must give one per parent"
             )
         passed = []
-        for index, parent in enumerate(node.parents):
+        for index, parent in enumerate(parents):
             contribution = contributions[index]
             if contribution is None:
                 continue  # a constant: nobody needs its gradient

@@ -380,10 +380,10 @@ class Value:
     # ---- the operations: each applies its entry of the op table --------------------------
 
     def __add__(self, other: Value | float) -> Value:
-        return OPS["+"](self, other)
+        return OPS["+"](self, _lift(other, "+"))
 
     def __mul__(self, other: Value | float) -> Value:
-        return OPS["*"](self, other)
+        return OPS["*"](self, _lift(other, "*"))
 
     def __neg__(self) -> Value:
         return OPS["neg"](self)
