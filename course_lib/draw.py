@@ -4,16 +4,19 @@
 its deepest parent's, so every edge points rightwards, from an input of an op to the op's
 output. Each node is a box showing its name, the op that made it, its forward value ``data``
 and its gradient ``grad`` (dL/d(node)); before ``backward()`` the gradient reads
-"not computed yet", never 0. With ``partials=True`` each edge carries the local partial
-d(child)/d(parent) that reverse mode multiplies the upstream gradient by.
+"not computed yet", never 0 (a tensor constant's, which is never computed, reads "none").
+With ``partials=True`` each edge carries the local partial d(child)/d(parent) that reverse
+mode multiplies the upstream gradient by.
 
 It works on the shared node shape of :mod:`course_lib.graph` (``data``, ``grad``, ordered
 ``parents``, ``op``, ``label``), so a ``Tensor`` graph draws too: a small array shows its
-numbers, a larger one its shape.
+numbers, a larger one its shape. A node made by an op of the scalar engine's op table
+(:data:`course_lib.scalar.OPS`) is written with that op's formula (``x * y``, ``-x``,
+``x**2``, ``tanh(z)``); any other op as ``op(inputs)``, or infix for a symbol such as ``@``.
 
 The same graph always gives the same bytes: positions come from the topological order (which
-follows the stored parent order), there are no random ids, and numbers are formatted with a
-fixed precision.
+follows the stored parent order), there are no random ids, and numbers are formatted by the
+course's one formatter, :func:`course_lib.formatting.format_number`.
 """
 
 from __future__ import annotations
@@ -28,14 +31,15 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
+from course_lib.formatting import format_number
 from course_lib.graph import topological_order
+from course_lib.scalar import op_named
 
 __all__ = [
     "STYLES",
     "GraphDrawing",
     "draw",
     "format_data",
-    "format_number",
     "formula",
     "node_names",
 ]
@@ -61,16 +65,8 @@ def _scalar(x: Any) -> float:
     return float(x.reshape(-1)[0]) if hasattr(x, "reshape") else float(x)
 
 
-def format_number(x: float) -> str:
-    """A number with 4 significant digits; -0 shows as 0."""
-    x = float(x)
-    if x == 0.0:
-        return "0"
-    return f"{x:.4g}"
-
-
 def format_data(x: Any, max_size: int = 6) -> str:
-    """A node's ``data`` or ``grad`` as short text.
+    """A node's ``data`` or ``grad`` as short text (numbers by :func:`format_number`).
 
     Plain numbers and one-element arrays show 4 significant digits; arrays of at most
     ``max_size`` elements (and at most 2 axes) show their entries; larger arrays show their
@@ -119,7 +115,7 @@ def node_names(out: Any) -> dict[Any, str]:
         elif not node.parents:
             data = node.data
             if _is_scalar(data):
-                name = f"{_scalar(data):g}"
+                name = format_number(_scalar(data), 6)
             else:
                 name = "const " + format_data(data, max_size=0).removeprefix("shape ")
         else:
@@ -138,7 +134,7 @@ def node_names(out: Any) -> dict[Any, str]:
 def _short_name(node: Any, names: Mapping[Any, str]) -> str:
     """A constant shows as its number inside a formula (its unique name may carry ``#2``)."""
     if not node.parents and not node.label and _is_scalar(node.data):
-        return f"{_scalar(node.data):g}"
+        return format_number(_scalar(node.data), 6)
     return names[node]
 
 
@@ -146,17 +142,21 @@ _INFIX = re.compile(r"^[^\w\s]{1,3}$")
 
 
 def formula(node: Any, names: Mapping[Any, str]) -> str:
-    """How ``node`` was made, in the parents' names: ``x * y``, ``-x``, ``x**2``, ``tanh(z)``."""
+    """How ``node`` was made, in the parents' names: ``x * y``, ``-x``, ``x**2``, ``tanh(z)``.
+
+    An op of the scalar op table is written with its own formula; any other op (a tensor
+    op such as ``@`` or ``sum``) as ``a @ b`` for a symbol between two inputs, else
+    ``op(inputs)``.
+    """
     args = [_short_name(p, names) for p in node.parents]
     op = str(node.op)
     if not args:
         return "input" if node.label else "constant"
+    known = op_named(op)
+    if known is not None and known.arity == len(args):
+        return known.write(*args)
     if len(args) == 2 and _INFIX.match(op):
         return f"{args[0]} {op} {args[1]}"
-    if len(args) == 1 and op == "neg":
-        return f"-{args[0]}"
-    if len(args) == 1 and op.startswith("**"):
-        return f"{args[0]}{op}"
     return f"{op}(" + ", ".join(args) + ")"
 
 
@@ -340,7 +340,12 @@ def draw(
             head = name
         else:
             head = "constant"
-        grad = grads[node] if node in grads else format_data(getattr(node, "grad", None))
+        if node in grads:
+            grad = grads[node]
+        elif getattr(node, "requires_grad", True) is False:  # a Tensor constant: never any
+            grad = "none (a constant)"
+        else:
+            grad = format_data(getattr(node, "grad", None))
         lines[node] = (head, f"data {format_data(node.data)}", f"grad {grad}")
     width = {n: max(96, round(max(len(t) for t in lines[n]) * _CHAR_W) + 2 * _PAD) for n in order}
     col_width = [max(width[n] for n in col) for col in columns]

@@ -29,7 +29,7 @@ import numpy as np
 
 from course_lib import kernels
 from course_lib.exercises import Case, Exercise
-from course_lib.scalar import Value
+from course_lib.scalar import Value, define_op
 from course_lib.tensor import Tensor, linear, softmax, softmax_cross_entropy
 
 __all__ = ["EXERCISES", "tanh_op"]
@@ -59,16 +59,22 @@ def _if_defined(
 def tanh_op(x: Value, backward: Callable[[float, float, float], float]) -> Value:
     """tanh as a new op of the scalar engine whose rule is ``backward(upstream, x, out)``.
 
-    The hook the exercise plugs into: ``Value`` stores each node's local partial when the node
-    is made, so the partial is the rule's contribution for an upstream of 1.
+    The hook the exercise plugs into is :func:`course_lib.scalar.define_op` (unregistered, so
+    the engine's own tanh stays as it is). ``Value`` stores each node's local partial when
+    the node is made, and a rule is linear in its upstream, so the partial is the rule's
+    contribution for an upstream of 1.
     """
-    out = math.tanh(x.data)
-    partial = backward(1.0, x.data, out)
-    if isinstance(partial, bool) or not isinstance(partial, int | float | np.floating):
-        raise TypeError(
-            f"tanh_backward must return a number, got {type(partial).__name__} {partial!r}"
-        )
-    return Value._result(out, (x,), "tanh", (float(partial),))
+
+    def compute(a: float) -> tuple[float, tuple[float]]:
+        out = math.tanh(a)
+        partial = backward(1.0, a, out)
+        if isinstance(partial, bool) or not isinstance(partial, int | float | np.floating):
+            raise TypeError(
+                f"tanh_backward must return a number, got {type(partial).__name__} {partial!r}"
+            )
+        return out, (float(partial),)
+
+    return define_op("tanh", "tanh({a})", compute, ("1 - {out}²",), register=False)(x)
 
 
 def _tanh_cases(rng: np.random.Generator) -> list[Case]:

@@ -2,9 +2,11 @@
 
 ``practice_graph(seed)`` draws a graph of 3 to 6 *operation nodes* (the nodes a learner traces
 a local rule through; the 2 to 4 inputs come in addition) using the ops ``+``, ``*``,
-``sigmoid`` and ``exp``. Inputs are small friendly numbers (halves and small integers). With
-``fan_out=True`` (the default) at least one node feeds two or more later nodes, so its
-gradient is a sum at a join; with ``fan_out=False`` the graph is a tree and no node does.
+``sigmoid`` and ``exp`` of the scalar engine's op table (:data:`course_lib.scalar.OPS`), which
+also gives each line's formula and the local rules printed on the sheet. Inputs are small
+friendly numbers (halves and small integers). With ``fan_out=True`` (the default) at least one
+node feeds two or more later nodes, so its gradient is a sum at a join; with ``fan_out=False``
+the graph is a tree and no node does.
 
 The answer key holds, for every node n, the forward value and dL/dn with L = f the output,
 computed by the course's engine (``Value.backward()``) and verified against central
@@ -28,12 +30,29 @@ import random
 import sys
 from dataclasses import dataclass
 
-from course_lib.scalar import Value
+from course_lib.formatting import format_number
+from course_lib.scalar import OPS, Value
 
-__all__ = ["LOCAL_RULES", "PracticeGraph", "Step", "practice_graph", "practice_sheet"]
+__all__ = ["LOCAL_RULES", "Operation", "PracticeGraph", "practice_graph", "practice_sheet"]
 
-OPS = ("+", "*", "sigmoid", "exp")
-LOCAL_RULES = "d(u+v)/du = 1; d(u*v)/du = v; dσ(u)/du = σ(u)(1 - σ(u)); d e^u/du = e^u."
+SHEET_OPS = ("+", "*", "sigmoid", "exp")  # the ops a sheet draws from (names in OPS)
+_BINARY = tuple(name for name in SHEET_OPS if OPS[name].arity == 2)
+_UNARY = tuple(name for name in SHEET_OPS if OPS[name].arity == 1)
+
+
+def _local_rules() -> tuple[str, ...]:
+    """The rule of each sheet op, from the op table: ``d(u * v)/du = v``, ..."""
+    rules = []
+    for name in SHEET_OPS:
+        op = OPS[name]
+        inputs = ("u", "v")[: op.arity]
+        written = f"d({op.write(*inputs)})" if op.arity > 1 else f"d {op.write(*inputs)}"
+        rules.append(f"{written}/du = {op.rule(0, *inputs, out='out')}")
+    return tuple(rules)
+
+
+LOCAL_RULES = _local_rules()
+"""The local rule of each op a sheet uses, ``out`` standing for the node's own value."""
 MIN_NODES, MAX_NODES = 3, 6
 INPUT_NAMES = ("x", "y", "z", "w")
 STEP_NAMES = ("a", "b", "c", "d", "e")  # intermediate nodes; the output is always "f"
@@ -52,31 +71,32 @@ _RTOL, _ATOL = 1e-6, 1e-8
 
 
 @dataclass(frozen=True)
-class Step:
-    """One operation node: ``name = op(operands)``, the operands named by earlier nodes."""
+class Operation:
+    """One operation node of a sheet: ``name = op(operands)``, the operands named by earlier
+    nodes, ``op`` a name in the op table."""
 
     name: str
     op: str
     operands: tuple[str, ...]
 
     def formula(self) -> str:
-        if self.op in ("+", "*"):
-            return f"{self.operands[0]} {self.op} {self.operands[1]}"
-        return f"{self.op}({self.operands[0]})"
+        """The line's right-hand side, written by the op table: ``y * x``, ``exp(c)``."""
+        return OPS[self.op].write(*self.operands)
 
 
 @dataclass(frozen=True)
 class PracticeGraph:
     """A practice graph and its answer key.
 
-    ``inputs`` pairs each input's name with its value; ``steps`` lists the operation nodes in
+    ``inputs`` pairs each input's name with its value; ``operations`` lists the operation nodes in
     forward order (the last one, ``f``, is the output). ``values``, ``grads`` (dL/dn, L = f) and
-    ``partials`` (for each step, d(step)/d(operand) in operand order) form the answer key.
+    ``partials`` (for each operation, d(operation)/d(operand) in operand order) form the answer
+    key.
     """
 
     seed: int
     inputs: tuple[tuple[str, float], ...]
-    steps: tuple[Step, ...]
+    operations: tuple[Operation, ...]
     values: dict[str, float]
     grads: dict[str, float]
     partials: dict[str, tuple[float, ...]]
@@ -84,17 +104,17 @@ class PracticeGraph:
     @property
     def size(self) -> int:
         """The number of operation nodes (3 to 6)."""
-        return len(self.steps)
+        return len(self.operations)
 
     @property
     def names(self) -> tuple[str, ...]:
         """Every node's name, inputs first, in forward order."""
-        return tuple(name for name, _ in self.inputs) + tuple(s.name for s in self.steps)
+        return tuple(name for name, _ in self.inputs) + tuple(s.name for s in self.operations)
 
     def consumers(self, name: str) -> tuple[str, ...]:
         """The nodes that take ``name`` as an operand, in forward order."""
         self._known(name)
-        return tuple(s.name for s in self.steps if name in s.operands)
+        return tuple(s.name for s in self.operations if name in s.operands)
 
     def fan_out_nodes(self) -> tuple[str, ...]:
         """The nodes that feed two or more later nodes (their gradients sum at a join)."""
@@ -106,8 +126,8 @@ class PracticeGraph:
         Gradients are not computed yet (``grad`` is ``None``): call ``backward()`` on it, or
         hand it to a widget. Each call builds a new graph, so nothing is shared between uses.
         """
-        nodes = _forward(self.inputs, self.steps)
-        return nodes[self.steps[-1].name]
+        nodes = _forward(self.inputs, self.operations)
+        return nodes[self.operations[-1].name]
 
     def nudged_output(self, name: str, delta: float) -> float:
         """The output's value when node ``name``'s output is moved by ``delta``.
@@ -122,26 +142,27 @@ class PracticeGraph:
         """
         self._known(name)
         delta = float(delta)
-        return _forward(self.inputs, self.steps, (name, delta))[self.steps[-1].name].data
+        return _forward(self.inputs, self.operations, (name, delta))[self.operations[-1].name].data
 
     def answer_key(self) -> str:
         """The answer key as a text table: value, local partials and dL/dn for every node."""
-        width = max(len(s.formula()) for s in self.steps) + 2
+        width = max(len(s.formula()) for s in self.operations) + 2
         lines = [
             f"{'node':<6}{'made by':<{width}}{'value':>10}{'local partials':>34}{'df/dnode':>12}"
         ]
         for name, value in self.inputs:
             lines.append(
-                f"{name:<6}{'input':<{width}}{value:>10.4f}{'':>34}{self.grads[name]:>12.4f}"
+                f"{name:<6}{'input':<{width}}{_four(value):>10}{'':>34}{_four(self.grads[name]):>12}"
             )
-        for step in self.steps:
+        for operation in self.operations:
+            name = operation.name
             local = ", ".join(
-                f"d{step.name}/d{operand} = {p:.4f}"
-                for operand, p in zip(step.operands, self.partials[step.name], strict=True)
+                f"d{name}/d{operand} = {_four(p)}"
+                for operand, p in zip(operation.operands, self.partials[name], strict=True)
             )
             lines.append(
-                f"{step.name:<6}{step.formula():<{width}}{self.values[step.name]:>10.4f}"
-                f"{local:>34}{self.grads[step.name]:>12.4f}"
+                f"{name:<6}{operation.formula():<{width}}{_four(self.values[name]):>10}"
+                f"{local:>34}{_four(self.grads[name]):>12}"
             )
         for name in self.fan_out_nodes():
             users = self.consumers(name)
@@ -179,10 +200,10 @@ def practice_graph(seed: int, size: int | None = None, fan_out: bool = True) -> 
         candidate = _draw(rng, n_ops, fan_out)
         if candidate is None:
             continue
-        inputs, steps = candidate
-        if _has_fan_out(inputs, steps) != fan_out:
+        inputs, operations = candidate
+        if _has_fan_out(inputs, operations) != fan_out:
             continue
-        graph = _solve(seed, inputs, steps)
+        graph = _solve(seed, inputs, operations)
         if graph is not None:
             return graph
     raise RuntimeError(  # not reached for sizes 3-6 (the tests draw thousands of seeds)
@@ -195,17 +216,18 @@ def practice_sheet(
 ) -> str:
     """A printable practice sheet for ``seed``; with ``answers=True`` the key follows it."""
     graph = practice_graph(seed, size, fan_out)
-    inputs = ", ".join(f"{name} = {_friendly(value)}" for name, value in graph.inputs)
-    out = graph.steps[-1].name
+    inputs = ", ".join(f"{name} = {format_number(value)}" for name, value in graph.inputs)
+    out = graph.operations[-1].name
     lines = [
         f"Tiny Graphs First: practice sheet {seed}",
         "",
         f"Inputs: {inputs}",
         "",
         "The graph (each line is one node; compute them in this order):",
-        *(f"    {s.name} = {s.formula()}" for s in graph.steps),
+        *(f"    {s.name} = {s.formula()}" for s in graph.operations),
         "",
-        f"Local rules: {LOCAL_RULES}",
+        "Local rules (out is the node's own value):",
+        *(f"    {rule}" for rule in LOCAL_RULES),
         "",
         "1. Forward: the value of every node, to 4 decimals.",
         "2. Local partials: for each line, d(node)/d(each operand).",
@@ -222,8 +244,8 @@ def practice_sheet(
 
 def _draw(
     rng: random.Random, n_ops: int, fan_out: bool
-) -> tuple[tuple[tuple[str, float], ...], tuple[Step, ...]] | None:
-    """One random candidate: inputs and steps in which every node reaches the output.
+) -> tuple[tuple[tuple[str, float], ...], tuple[Operation, ...]] | None:
+    """One random candidate: inputs and operations in which every node reaches the output.
 
     ``pending`` holds the nodes no step has used yet; they must all be used by the end, so
     exactly one (the output) is left. A binary op takes two different nodes, at least one of
@@ -242,7 +264,7 @@ def _draw(
     pending = [name for name, _ in inputs]
     used: list[str] = []
     names = [*STEP_NAMES[: n_ops - 1], "f"]
-    steps = []
+    operations = []
     for name, kind in zip(names, kinds, strict=True):
         if kind == "binary":
             if not pending or len(pending) + len(used) < 2:
@@ -254,13 +276,13 @@ def _draw(
             operands = (first, rng.choice(others))
             if rng.random() < 0.5:
                 operands = operands[::-1]
-            steps.append(Step(name, rng.choice(("+", "*")), operands))
+            operations.append(Operation(name, rng.choice(_BINARY), operands))
         else:
             pool = pending if pending else []
             if not pool:
                 return None
             operands = (rng.choice(pool),)
-            steps.append(Step(name, rng.choice(("sigmoid", "exp")), operands))
+            operations.append(Operation(name, rng.choice(_UNARY), operands))
         for operand in operands:
             if operand in pending:
                 pending.remove(operand)
@@ -268,12 +290,12 @@ def _draw(
         pending.append(name)
     if pending != [names[-1]]:
         return None  # a node that no later node uses: a dead branch
-    return inputs, tuple(steps)
+    return inputs, tuple(operations)
 
 
-def _has_fan_out(inputs: tuple[tuple[str, float], ...], steps: tuple[Step, ...]) -> bool:
+def _has_fan_out(inputs: tuple[tuple[str, float], ...], operations: tuple[Operation, ...]) -> bool:
     counts: dict[str, int] = {}
-    for s in steps:
+    for s in operations:
         for operand in s.operands:
             counts[operand] = counts.get(operand, 0) + 1
     return any(c >= 2 for c in counts.values())
@@ -281,7 +303,7 @@ def _has_fan_out(inputs: tuple[tuple[str, float], ...], steps: tuple[Step, ...])
 
 def _forward(
     inputs: tuple[tuple[str, float], ...],
-    steps: tuple[Step, ...],
+    operations: tuple[Operation, ...],
     nudge: tuple[str, float] | None = None,
 ) -> dict[str, Value]:
     """Build the graph with ``Value`` ops; ``nudge`` adds a small number to one node's value.
@@ -294,38 +316,30 @@ def _forward(
         nodes[name] = Value(value, label=name)
         if nudge is not None and nudge[0] == name:
             nodes[name] = Value(value + nudge[1], label=name)
-    for step in steps:
-        args = [nodes[o] for o in step.operands]
-        if step.op == "+":
-            node = args[0] + args[1]
-        elif step.op == "*":
-            node = args[0] * args[1]
-        elif step.op == "sigmoid":
-            node = args[0].sigmoid()
-        else:
-            node = args[0].exp()
-        node.named(step.name)
-        if nudge is not None and nudge[0] == step.name:
-            node = Value(node.data + nudge[1], label=step.name)
-        nodes[step.name] = node
+    for operation in operations:
+        node = OPS[operation.op](*(nodes[o] for o in operation.operands))  # the op table's op
+        node.named(operation.name)
+        if nudge is not None and nudge[0] == operation.name:
+            node = Value(node.data + nudge[1], label=operation.name)
+        nodes[operation.name] = node
     return nodes
 
 
 def _solve(
-    seed: int, inputs: tuple[tuple[str, float], ...], steps: tuple[Step, ...]
+    seed: int, inputs: tuple[tuple[str, float], ...], operations: tuple[Operation, ...]
 ) -> PracticeGraph | None:
     """Run forward and backward; ``None`` when the numbers are not friendly enough."""
     try:
-        nodes = _forward(inputs, steps)
+        nodes = _forward(inputs, operations)
     except OverflowError:  # exp of a huge number: far from friendly anyway
         return None
-    for step in steps:
-        operand = nodes[step.operands[0]].data
-        if step.op == "exp" and abs(operand) > _MAX_EXP_INPUT:
+    for operation in operations:
+        operand = nodes[operation.operands[0]].data
+        if operation.op == "exp" and abs(operand) > _MAX_EXP_INPUT:
             return None
-        if step.op == "sigmoid" and abs(operand) > _MAX_SIGMOID_INPUT:
+        if operation.op == "sigmoid" and abs(operand) > _MAX_SIGMOID_INPUT:
             return None
-    out = nodes[steps[-1].name]
+    out = nodes[operations[-1].name]
     out.backward()
     values = {name: node.data for name, node in nodes.items()}
     grads = {name: float(node.grad) for name, node in nodes.items()}
@@ -334,28 +348,32 @@ def _solve(
     if any(not _MIN_ABS_GRAD <= abs(g) <= _MAX_ABS_GRAD for g in grads.values()):
         return None
     for name in nodes:  # the key is verified, not just computed
-        numerical = _finite_difference(inputs, steps, name)
+        numerical = _finite_difference(inputs, operations, name)
         if not math.isclose(grads[name], numerical, rel_tol=_RTOL, abs_tol=_ATOL):
             raise AssertionError(
-                f"practice seed {seed}: backward() gives d{steps[-1].name}/d{name} = "
+                f"practice seed {seed}: backward() gives d{operations[-1].name}/d{name} = "
                 f"{grads[name]} but finite differences give {numerical}"
             )
-    partials = {s.name: tuple(nodes[s.name].partials) for s in steps}
-    return PracticeGraph(seed, inputs, steps, values, grads, partials)
+    partials = {s.name: tuple(nodes[s.name].partials) for s in operations}
+    return PracticeGraph(seed, inputs, operations, values, grads, partials)
 
 
 def _finite_difference(
-    inputs: tuple[tuple[str, float], ...], steps: tuple[Step, ...], name: str, h: float = _H
+    inputs: tuple[tuple[str, float], ...],
+    operations: tuple[Operation, ...],
+    name: str,
+    h: float = _H,
 ) -> float:
     """dL/d(name) by central differences, nudging only that node (float64)."""
-    out = steps[-1].name
-    up = _forward(inputs, steps, (name, h))[out].data
-    down = _forward(inputs, steps, (name, -h))[out].data
+    out = operations[-1].name
+    up = _forward(inputs, operations, (name, h))[out].data
+    down = _forward(inputs, operations, (name, -h))[out].data
     return (up - down) / (2.0 * h)
 
 
-def _friendly(x: float) -> str:
-    return str(int(x)) if x.is_integer() else f"{x:g}"
+def _four(x: float) -> str:
+    """A number of the answer key: 4 decimals."""
+    return format_number(x, decimals=4)
 
 
 def main(argv: list[str] | None = None) -> int:

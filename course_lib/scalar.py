@@ -1,42 +1,316 @@
 """``Value``: scalar reverse-mode automatic differentiation.
 
-Every operation computes its output *and* its local partials d(out)/d(input) in the same few
-lines, and stores the partials on the output node. ``backward()`` then does the rest with the
-four moves of :mod:`course_lib.graph`: take the upstream gradient dL/d(out), multiply it by
-each local partial, and add the product into the input's gradient (sum at joins).
+Every operation computes its output *and* its local partials d(out)/d(input), and stores the
+partials on the output node. ``backward()`` then does the rest with the four moves of
+:mod:`course_lib.graph`: take the upstream gradient dL/d(out), multiply it by each local
+partial, and add the product into the input's gradient (sum at joins).
 
-Local partials, one op per line (a, b inputs; out the result)::
-
-    out = a + b     d out/d a = 1            d out/d b = 1
-    out = a * b     d out/d a = b            d out/d b = a
-    out = -a        d out/d a = -1
-    out = a ** k    d out/d a = k a^(k-1)    (k a plain number)
-    out = exp(a)    d out/d a = exp(a) = out
-    out = log(a)    d out/d a = 1 / a
-    out = tanh(a)   d out/d a = 1 - out^2
-    out = σ(a)      d out/d a = out (1 - out)
-    out = relu(a)   d out/d a = 1 if a > 0 else 0
+**One table of ops.** Everything the course knows about an op is one entry of :data:`OPS`, an
+:class:`Op`: its name, how a formula writes it, one function that returns its output and its
+local partials side by side, and the text of each partial's rule. ``Value``'s methods apply
+those entries; the drawings (:mod:`course_lib.draw`), the backward stepper's explanations and
+the practice sheets read the same entries. The table is one :func:`define_op` line per op
+(below, after :class:`Op`): ``+``, ``*``, ``neg``, ``exp``, ``log``, ``tanh``, ``sigmoid`` and
+``relu``; :func:`power` makes ``**k`` for each exponent k. Adding an op is one more line.
 
 Subtraction and division are built from these: a - b = a + (-b), a / b = a * b**-1.
+
+**Errors.** Every number in a graph is finite. An op whose result or local partial would
+overflow to ±inf raises ``OverflowError``; one that is not a number (NaN) raises
+``ValueError``; an input outside the op's domain raises ``ValueError`` (log of 0) or
+``ZeroDivisionError`` (0 to a negative power). Each message starts with the op's name and
+shows the op on its inputs, e.g. ``exp: exp(1000) is too large for a float ...``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
+from course_lib.formatting import format_number
 from course_lib.graph import backpropagate, topological_order
 
-__all__ = ["Value"]
+__all__ = ["OPS", "Op", "Value", "define_op", "op_named", "power"]
+
+_LARGEST = "1.8e+308"  # the largest float, about (2 - 2^-52) · 2^1023
+_isfinite = math.isfinite
+_new_value = object.__new__
 
 
-def _zero(node: Value) -> float:
-    return 0.0
+# ---- an op: forward, local partials, rule text and formula, in one place ------------------
 
 
-def _format_number(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else repr(float(x))
+@dataclass(frozen=True, eq=False)
+class Op:
+    """One operation of the scalar engine: everything the course knows about it.
+
+    ``name``
+        the op's one name, what ``node.op`` holds: ``"+"``, ``"*"``, ``"tanh"``, ``"**2"``;
+    ``formula``
+        how a formula writes the node, ``{a}`` and ``{b}`` standing for its inputs:
+        ``"{a} * {b}"``, ``"tanh({a})"``;
+    ``compute``
+        the forward pass and the local partials side by side: a function of the inputs'
+        numbers that returns ``(out, partials)``, the output's number and a tuple of
+        d out/d input, one per input, in order (``a * b`` gives ``(a * b, (b, a))``);
+    ``rules``
+        each local partial as text, in the names of the inputs (``{a}``, ``{b}``) and of the
+        output (``{out}``): ``("{b}", "{a}")`` for ``*``, ``("1 - {out}²",)`` for tanh;
+    ``domain``
+        ``None``, or a function of the inputs' numbers that raises ``ValueError`` or
+        ``ZeroDivisionError`` (with a sentence saying why) where the op is not defined.
+
+    Calling an ``Op`` on ``Value`` inputs (or plain numbers) applies it: ``OPS["*"](x, y)``
+    is ``x * y``.
+    """
+
+    name: str
+    formula: str
+    compute: Callable[..., tuple[float, tuple[float, ...]]]
+    rules: tuple[str, ...]
+    domain: Callable[..., None] | None = None
+
+    @property
+    def arity(self) -> int:
+        """How many inputs the op takes."""
+        return len(self.rules)
+
+    def write(self, *inputs: str) -> str:
+        """The formula in the given input names: ``OPS["*"].write("x", "y")`` is ``x * y``."""
+        return self.formula.format(**dict(zip("abcdefgh", inputs, strict=False)))
+
+    def rule(self, index: int, *inputs: str, out: str) -> str:
+        """The local partial d out/d (input number ``index``) as text in the given names."""
+        return self.rules[index].format(out=out, **dict(zip("abcdefgh", inputs, strict=False)))
+
+    def __call__(self, *inputs: Value | float) -> Value:
+        """Apply the op: the output node, its inputs as parents, its local partials stored."""
+        if len(inputs) != len(self.rules):
+            raise TypeError(f"{self.name} takes {self.arity} input(s), got {len(inputs)}")
+        for x in inputs:
+            if type(x) is not Value:  # a plain number becomes a constant node
+                inputs = tuple([_lift(x, self.name) for x in inputs])
+                break
+        # The inputs' numbers, spelled out for one and two inputs: this runs for every node.
+        if len(inputs) == 2:
+            numbers: tuple[float, ...] = (inputs[0].data, inputs[1].data)
+        elif len(inputs) == 1:
+            numbers = (inputs[0].data,)
+        else:
+            numbers = tuple([node.data for node in inputs])
+        if self.domain is not None:
+            try:
+                self.domain(*numbers)
+            except (ValueError, ZeroDivisionError) as error:
+                raise type(error)(f"{self.name}: {self._on(inputs)}: {error}") from None
+        try:
+            out, partials = self.compute(*numbers)
+        except OverflowError:  # math.exp and ** raise where + and * give inf: the same problem
+            out, partials = math.inf, ()
+        # out + the partials is finite when each one is (or, rarely, the sum overflows: then
+        # _check_finite looks at each one and finds nothing wrong).
+        if not _isfinite(out + sum(partials)) or len(partials) != len(numbers):
+            self._check_finite(inputs, out, partials)
+        node = _new_value(Value)  # Value._node written out: this runs for every node
+        node.data, node.grad, node.label = out, None, None
+        node.parents, node.op, node.partials = inputs, self.name, partials
+        return node
+
+    # ---- the error messages: the op's name first, then the op on its inputs -------------
+
+    def _on(self, nodes: tuple[Value, ...]) -> str:
+        """``x * 10 at x = 1e+308``: the op written on its inputs (labelled ones by name)."""
+        text = self.write(*(_short(node) for node in nodes))
+        named = [f"{node.label} = {format_number(node.data)}" for node in nodes if node.label]
+        return text + (" at " + ", ".join(named) if named else "")
+
+    def _check_finite(
+        self, nodes: tuple[Value, ...], out: float, partials: tuple[float, ...]
+    ) -> None:
+        """Raise for a result or a local partial that is ±inf (OverflowError) or NaN
+        (ValueError), naming the op and its inputs."""
+        where = f"{self.name}: {self._on(nodes)}"
+        if len(partials) != len(nodes) and _isfinite(out):
+            raise TypeError(
+                f"{where}: the op's compute gave {len(partials)} local partials for "
+                f"{len(nodes)} input(s); it must give one per input"
+            )
+        if math.isnan(out):
+            raise ValueError(f"{where} is not a number (NaN)")
+        if math.isinf(out):
+            raise OverflowError(
+                f"{where} is too large for a float: it overflows to inf (the largest float is "
+                f"about {_LARGEST})"
+            )
+        names = [_short(node) for node in nodes]
+        for index, partial in enumerate(partials):
+            which = f" d out/d {names[index]}" if len(nodes) > 1 else ""
+            text = f"its local partial{which}, {self.rule(index, *names, out=format_number(out))},"
+            if math.isnan(partial):
+                raise ValueError(f"{where}: {text} is not a number (NaN)")
+            if math.isinf(partial):
+                raise OverflowError(
+                    f"{where}: {text} is too large for a float (it overflows to inf; the "
+                    f"largest float is about {_LARGEST}), so no gradient can flow back through it"
+                )
+
+
+OPS: dict[str, Op] = {}
+"""The op table: every op of the scalar engine by its name (powers ``**k`` are made by
+:func:`power`, one per exponent)."""
+
+
+def define_op(
+    name: str,
+    formula: str,
+    compute: Callable[..., tuple[float, tuple[float, ...]]],
+    rules: tuple[str, ...],
+    domain: Callable[..., None] | None = None,
+    *,
+    register: bool = True,
+) -> Op:
+    """Add an op to the scalar engine: the hook, and how every op below is made.
+
+    Give the op's name, its formula (``{a}``, ``{b}`` for the inputs), its ``compute``
+    function (the inputs' numbers → ``(out, local partials)``) and the text of each local
+    partial's rule (``{out}`` for the output). For example softplus, log(1 + e^a), whose local
+    partial is σ(a)::
+
+        def softplus(a):
+            return math.log1p(math.exp(a)), (1 / (1 + math.exp(-a)),)
+
+        SOFTPLUS = define_op("softplus", "softplus({a})", softplus, rules=("σ({a})",))
+        y = SOFTPLUS(x)          # a Value node; y.backward() works through it
+
+    The returned :class:`Op` is applied by calling it. With ``register=True`` it joins
+    :data:`OPS`, so drawings and the stepper write it with its own formula and rule; a
+    ``Value`` method for it is one line (``def softplus(self): return OPS["softplus"](self)``).
+    ``register=False`` makes an op used once without changing the table (the tanh exercise
+    plugs a learner's rule in this way). ``compute`` may let an ``OverflowError`` escape for a
+    result too large for a float; a result or partial that is inf or NaN is refused too.
+    """
+    for field_name, text in (("name", name), ("formula", formula)):
+        if not isinstance(text, str) or not text:
+            raise TypeError(f"define_op: {field_name} must be a non-empty string, got {text!r}")
+    if not callable(compute):
+        raise TypeError(f"define_op: compute must be a function, got {compute!r}")
+    if isinstance(rules, str) or not rules or not all(isinstance(r, str) for r in rules):
+        raise TypeError(
+            f"define_op: rules must be a tuple of strings, one per input, got {rules!r}"
+        )
+    op = Op(name, formula, compute, tuple(rules), domain)
+    if register:
+        OPS[name] = op
+    return op
+
+
+# ---- the table: each op's forward and local partials, its formula and its rule text --------
+
+
+def _exp(a: float) -> tuple[float, tuple[float]]:
+    out = math.exp(a)
+    return out, (out,)
+
+
+def _log(a: float) -> tuple[float, tuple[float]]:
+    return math.log(a), (1.0 / a,)
+
+
+def _tanh(a: float) -> tuple[float, tuple[float]]:
+    out = math.tanh(a)
+    return out, (1.0 - out * out,)
+
+
+def _sigmoid(a: float) -> tuple[float, tuple[float]]:
+    # Two forms of 1 / (1 + e^-a), each used where its exponential cannot overflow: for a
+    # negative a, e^-a could exceed the largest float, but e^a / (1 + e^a) never does.
+    if a >= 0.0:
+        out = 1.0 / (1.0 + math.exp(-a))
+    else:
+        e = math.exp(a)
+        out = e / (1.0 + e)
+    return out, (out * (1.0 - out),)
+
+
+def _relu(a: float) -> tuple[float, tuple[float]]:
+    return max(a, 0.0), (1.0 if a > 0.0 else 0.0,)
+
+
+def _positive(a: float) -> None:
+    if a <= 0.0:
+        raise ValueError(
+            f"log needs a positive input, got {format_number(a)}: the logarithm is only "
+            "defined for numbers greater than 0"
+        )
+
+
+define_op("+", "{a} + {b}", lambda a, b: (a + b, (1.0, 1.0)), rules=("1", "1"))
+define_op("*", "{a} * {b}", lambda a, b: (a * b, (b, a)), rules=("{b}", "{a}"))
+define_op("neg", "-{a}", lambda a: (-a, (-1.0,)), rules=("-1",))
+define_op("exp", "exp({a})", _exp, rules=("exp({a}) = {out}",))
+define_op("log", "log({a})", _log, rules=("1/{a}",), domain=_positive)
+define_op("tanh", "tanh({a})", _tanh, rules=("1 - {out}²",))
+define_op("sigmoid", "sigmoid({a})", _sigmoid, rules=("σ(1 - σ) = {out}·(1 - {out})",))
+define_op("relu", "relu({a})", _relu, rules=("1 if {a} > 0 else 0",))
+
+
+@functools.lru_cache(maxsize=256)
+def power(k: float) -> Op:
+    """The op ``a**k`` for a plain number ``k``: d out/d a = k a^(k-1) (the power rule).
+
+    Its name is ``**k`` (``**2``, ``**-1``, ``**0.5``). At a = 0 the rule's a^(k-1) divides
+    by zero when k < 1, so the op refuses 0 there, saying so.
+    """
+    text = format_number(k)
+
+    def compute(a: float) -> tuple[float, tuple[float]]:
+        out = a**k  # an OverflowError here: the result is too large
+        try:
+            partial = k * a ** (k - 1.0) if k != 0.0 else 0.0
+        except OverflowError:
+            partial = math.inf  # refused by the op, which names the partial
+        return out, (partial,)
+
+    def domain(a: float) -> None:
+        if a < 0.0 and not k.is_integer():
+            raise ValueError(
+                f"a negative base ({format_number(a)}) with a non-integer exponent has no "
+                "real value"
+            )
+        if a == 0.0 and k < 0.0:
+            raise ZeroDivisionError(
+                f"the base is 0, and 0 to a negative power is 1 divided by 0**{format_number(-k)}"
+            )
+        if a == 0.0 and 0.0 < k < 1.0:
+            raise ZeroDivisionError(
+                f"its value is 0, but its local partial {text}·0^{format_number(k - 1)} = "
+                f"{text}/0^{format_number(1 - k)} divides by zero (the power rule at 0: the "
+                "slope there is vertical), so no gradient can flow back through it; keep the "
+                "base above 0"
+            )
+
+    return Op(
+        f"**{text}", f"{{a}}**{text}", compute, (f"{text}·{{a}}^{format_number(k - 1)}",), domain
+    )
+
+
+def op_named(name: str) -> Op | None:
+    """The table's op called ``name`` (``"**k"`` gives :func:`power` of k), or ``None``."""
+    op = OPS.get(name)
+    if op is None and name.startswith("**"):
+        try:
+            k = float(name[2:])
+        except ValueError:
+            return None
+        return power(k) if math.isfinite(k) else None
+    return op
+
+
+# ---- the node ------------------------------------------------------------------------------
 
 
 class Value:
@@ -44,18 +318,30 @@ class Value:
 
     Attributes: ``data`` (the forward value, a float), ``grad`` (dL/d(this node) after
     ``backward()``, ``None`` before), ``label`` (a name for drawings, or ``None``), ``parents``
-    (the input nodes, in order), ``op`` (the operation that made it, ``""`` for an input) and
-    ``partials`` (d(this)/d(parent) for each parent, in the same order).
+    (the input nodes, in order), ``op`` (the name of the operation that made it, a key of
+    :data:`OPS`; ``""`` for an input) and ``partials`` (d(this)/d(parent) for each parent,
+    in the same order).
     """
 
     __slots__ = ("data", "grad", "label", "parents", "op", "partials")
 
+    # numpy: `array + value` hands the work to Value.__radd__, which refuses an array, the
+    # same as `value + array` (instead of numpy building an array of Values).
+    __array_ufunc__ = None
+
     def __init__(self, data: float, label: str | None = None) -> None:
         if isinstance(data, Value):
             raise TypeError("Value(...) got a Value; use it directly instead of wrapping it")
-        if not isinstance(data, Real):
-            raise TypeError(f"Value needs a real number, got {type(data).__name__} {data!r}")
-        data = float(data)
+        if type(data) is not float and not isinstance(data, Real):  # float first: it is fast
+            raise TypeError(f"Value needs a real number, got {type(data).__name__} {_show(data)}")
+        try:
+            data = float(data)
+        except OverflowError:
+            digits = int(int(data).bit_length() * math.log10(2)) + 1
+            raise OverflowError(
+                f"Value needs a number a float can hold (up to about {_LARGEST}), got an "
+                f"integer of about {digits} digits"
+            ) from None
         if not math.isfinite(data):
             raise ValueError(f"Value needs a finite number, got {data}")
         if label is not None and not isinstance(label, str):
@@ -68,7 +354,7 @@ class Value:
         self.partials: tuple[float, ...] = ()
 
     @staticmethod
-    def _result(data: float, parents: tuple[Value, ...], op: str, partials: tuple) -> Value:
+    def _node(data: float, parents: tuple[Value, ...], op: str, partials: tuple) -> Value:
         """The output node of an op: its value, inputs, and local partials."""
         out = Value.__new__(Value)
         out.data = data
@@ -87,22 +373,20 @@ class Value:
         return self
 
     def __repr__(self) -> str:
-        grad = "not computed yet" if self.grad is None else f"{self.grad:.6g}"
+        grad = "not computed yet" if self.grad is None else format_number(self.grad, 6)
         name = f"{self.label!r}, " if self.label else ""
-        return f"Value({name}data={self.data:.6g}, grad={grad})"
+        return f"Value({name}data={format_number(self.data, 6)}, grad={grad})"
 
-    # ---- the operations: output value and local partials side by side -----------------
+    # ---- the operations: each applies its entry of the op table --------------------------
 
     def __add__(self, other: Value | float) -> Value:
-        other = _lift(other, "+")
-        return Value._result(self.data + other.data, (self, other), "+", (1.0, 1.0))
+        return OPS["+"](self, _lift(other, "+"))
 
     def __mul__(self, other: Value | float) -> Value:
-        other = _lift(other, "*")
-        return Value._result(self.data * other.data, (self, other), "*", (other.data, self.data))
+        return OPS["*"](self, _lift(other, "*"))
 
     def __neg__(self) -> Value:
-        return Value._result(-self.data, (self,), "neg", (-1.0,))
+        return OPS["neg"](self)
 
     def __pow__(self, k: float) -> Value:
         if isinstance(k, Value):
@@ -111,53 +395,32 @@ class Value:
                 "power rule d(x^k)/dx = k x^(k-1) holds for a constant k. For a variable "
                 "exponent write (y * x.log()).exp()."
             )
-        if not isinstance(k, Real):
-            raise TypeError(f"x ** k needs a number k, got {type(k).__name__}")
-        k = float(k)
-        x = self.data
-        if x == 0.0 and k < 0:
-            raise ZeroDivisionError(f"{_name(self)} ** {_format_number(k)}: the base is 0")
-        if x < 0.0 and not k.is_integer():
-            raise ValueError(
-                f"{_name(self)} ** {_format_number(k)}: a negative base ({x}) with a "
-                "non-integer exponent has no real value"
-            )
-        return Value._result(x**k, (self,), f"**{_format_number(k)}", (k * x ** (k - 1),))
-
-    def exp(self) -> Value:
+        if isinstance(k, bool) or not isinstance(k, Real):
+            raise TypeError(f"x ** k needs a number k, got {type(k).__name__} {_show(k)}")
         try:
-            e = math.exp(self.data)
+            k = float(k)
         except OverflowError:
             raise OverflowError(
-                f"exp({self.data}) is too large for a float (the largest is about e^709)"
+                f"x ** k: the exponent is too large for a float ({_show(k)})"
             ) from None
-        return Value._result(e, (self,), "exp", (e,))
+        if not math.isfinite(k):
+            raise ValueError(f"x ** k needs a finite exponent k, got {k}")
+        return power(k)(self)
+
+    def exp(self) -> Value:
+        return OPS["exp"](self)
 
     def log(self) -> Value:
-        if self.data <= 0.0:
-            raise ValueError(
-                f"log needs a positive input, but {_name(self)} = {self.data}: "
-                "the logarithm is only defined for numbers greater than 0"
-            )
-        return Value._result(math.log(self.data), (self,), "log", (1.0 / self.data,))
+        return OPS["log"](self)
 
     def tanh(self) -> Value:
-        t = math.tanh(self.data)
-        return Value._result(t, (self,), "tanh", (1.0 - t * t,))
+        return OPS["tanh"](self)
 
     def sigmoid(self) -> Value:
-        x = self.data
-        # Two forms of 1 / (1 + e^-x), each used where its exponential cannot overflow.
-        if x >= 0.0:
-            s = 1.0 / (1.0 + math.exp(-x))
-        else:
-            e = math.exp(x)
-            s = e / (1.0 + e)
-        return Value._result(s, (self,), "sigmoid", (s * (1.0 - s),))
+        return OPS["sigmoid"](self)
 
     def relu(self) -> Value:
-        x = self.data
-        return Value._result(max(x, 0.0), (self,), "relu", (1.0 if x > 0.0 else 0.0,))
+        return OPS["relu"](self)
 
     # ---- composites, written with the primitives above -----------------------------
 
@@ -167,7 +430,10 @@ class Value:
     def __truediv__(self, other: Value | float) -> Value:
         other = _lift(other, "/")
         if other.data == 0.0:
-            raise ZeroDivisionError(f"division by zero: the divisor {_name(other)} is 0")
+            named = f" ({other.label} is 0)" if other.label else ""
+            raise ZeroDivisionError(
+                f"/: {_short(self)} / {_short(other)} divides by zero{named}: the divisor is 0"
+            )
         return self * other**-1
 
     def __radd__(self, other: float) -> Value:
@@ -200,21 +466,87 @@ class Value:
         The seed d(self)/d(self) is 1. Gradients are reset first, so calling ``backward()``
         again gives the same numbers rather than adding to the old ones.
         """
-        backpropagate(self, 1.0, _zero)
+        backpropagate(self, 1.0)
 
     def graph_nodes(self) -> list[Value]:
         """Every node of the graph that ends here, inputs first (a topological order)."""
         return topological_order(self)
+
+    # ---- copies: without recursion, so a graph of any depth can be copied or pickled -----
+
+    def __copy__(self) -> Value:
+        """A new node with the same numbers and the same parents (the graph is shared)."""
+        twin = Value._node(self.data, self.parents, self.op, self.partials)
+        twin.grad, twin.label = self.grad, self.label
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        """A copy of the whole graph ending here, made inputs first (no recursion)."""
+        for node in topological_order(self):
+            if id(node) not in memo:
+                parents = tuple(memo[id(parent)] for parent in node.parents)
+                twin = Value._node(node.data, parents, node.op, node.partials)
+                twin.grad, twin.label = node.grad, node.label
+                memo[id(node)] = twin
+        return memo[id(self)]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the graph ending here as a flat list of nodes (inputs first), so its depth
+        does not matter. Each pickled node brings its own copy of the graph behind it."""
+        order = topological_order(self)
+        index = {node: i for i, node in enumerate(order)}
+        records = [
+            (
+                node.data,
+                node.grad,
+                node.label,
+                node.op,
+                node.partials,
+                tuple(index[p] for p in node.parents),
+            )
+            for node in order
+        ]
+        return (_rebuild, (records,))
+
+
+def _rebuild(records: list[tuple[Any, ...]]) -> Value:
+    """The last node of a graph pickled by :meth:`Value.__reduce__`."""
+    nodes: list[Value] = []
+    for data, grad, label, op, partials, parents in records:
+        node = Value._node(data, tuple(nodes[i] for i in parents), op, partials)
+        node.grad, node.label = grad, label
+        nodes.append(node)
+    return nodes[-1]
 
 
 def _lift(x: Any, op: str) -> Value:
     """Wrap a plain number as a constant node; reject anything else with a clear message."""
     if isinstance(x, Value):
         return x
+    if type(x) is float and _isfinite(x):  # the common case, made without Value's checks
+        return Value._node(x, (), "", ())
     if isinstance(x, Real):
-        return Value(x)
-    raise TypeError(f"{op}: cannot combine a Value with {type(x).__name__} {x!r}")
+        try:
+            return Value(x)
+        except (ValueError, OverflowError) as error:
+            raise type(error)(f"{op}: {error}") from None
+    hint = ""
+    if hasattr(x, "shape") and hasattr(x, "dtype"):
+        hint = ": a Value holds one number; for arrays use course_lib.tensor.Tensor"
+    elif isinstance(x, str):
+        hint = ": convert the text to a number first, e.g. float('2.5')"
+    raise TypeError(f"{op}: cannot combine a Value with {type(x).__name__} {_show(x)}{hint}")
 
 
-def _name(v: Value) -> str:
-    return v.label if v.label else f"the {v.op or 'input'} node"
+def _short(node: Value) -> str:
+    """A node in a message: its label, or its number."""
+    return node.label if node.label else format_number(node.data)
+
+
+def _show(x: Any) -> str:
+    """``repr(x)``, cut short for messages."""
+    try:
+        text = repr(x)
+    except Exception:  # a broken __repr__ must not hide the real error
+        return f"<{type(x).__name__}>"
+    return text if len(text) <= 60 else text[:57] + "..."

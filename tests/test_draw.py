@@ -1,4 +1,4 @@
-"""Tests of course_lib.draw: valid, deterministic SVG of Value graphs and Tensor-shaped nodes."""
+"""Tests of course_lib.draw: valid, deterministic SVG of Value graphs and of real Tensor graphs."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from example_graphs import five_nodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.draw import _layout, draw, format_data, node_names
+from course_lib.draw import _layout, draw, format_data, formula, node_names
 from course_lib.graph import topological_order
 from course_lib.scalar import Value
+from course_lib.tensor import Tensor
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -140,35 +141,41 @@ def test_constant_sits_next_to_its_consumer() -> None:
     assert column[one] == column[deep] - 1
 
 
-class FakeTensor:
-    """The shared node shape with numpy arrays, as course_lib.tensor.Tensor has it."""
-
-    def __init__(self, data, label=None, parents=(), op="") -> None:
-        self.data = np.asarray(data, dtype=np.float64)
-        self.grad = None
-        self.label = label
-        self.parents = tuple(parents)
-        self.op = op
-
-
-def test_tensor_nodes_show_shapes_and_small_values() -> None:
-    X = FakeTensor(np.ones((64, 784)), "X")
-    W = FakeTensor(np.zeros((784, 10)), "W")
-    b = FakeTensor([0.5, -1.0], None)
-    Z = FakeTensor(np.ones((64, 10)), "Z", (X, W), "@")
-    out = FakeTensor(np.ones((64, 10)), "out", (Z, b), "+")
-    found = texts(draw(out, partials=True).svg)
+def test_tensor_graphs_show_shapes_and_small_values() -> None:
+    """The real Tensor engine's graphs: big arrays show their shape, small ones their numbers."""
+    X = Tensor(np.ones((64, 784)), label="X")
+    W = Tensor(np.zeros((784, 2)), label="W")
+    b = Tensor(np.array([0.5, -1.0]), label="b")
+    Z = (X @ W).named("Z")
+    out = (Z + b).named("out")
+    shifted = (out + np.array([2.0, 3.0])).named("shifted")  # a numpy array: a constant node
+    found = texts(draw(shifted, partials=True).svg)
     assert "data shape (64, 784)" in found
-    assert "data shape (784, 10)" in found
+    assert "data shape (784, 2)" in found
     assert "data [0.5, -1]" in found
     assert "Z = X @ W" in found
-    assert "out = Z + const (2,)" in found
-    assert found.count("grad not computed yet") == 5
-    out.grad = np.ones((64, 10))
-    X.grad = np.array([[1.0, 2.0], [3.0, 4.0]])
-    found = texts(draw(out).svg)
-    assert "grad shape (64, 10)" in found
-    assert "grad [[1, 2], [3, 4]]" in found
+    assert "out = Z + b" in found
+    assert "shifted = out + const (2,)" in found
+    assert found.count("grad not computed yet") == 6
+    assert found.count("grad none (a constant)") == 1  # the numpy array's node
+    shifted.backward(np.ones((64, 2)))
+    found = texts(draw(shifted).svg)
+    assert "grad shape (64, 2)" in found  # Z's and out's gradients
+    assert "grad [64, 64]" in found  # b's: the upstream summed over the 64 rows
+    assert "grad shape (784, 2)" in found
+    assert "grad not computed yet" not in found and "grad none (a constant)" in found
+
+
+def test_tensor_ops_outside_the_scalar_table_are_written_generically() -> None:
+    x = Tensor(np.array([[1.0, -2.0], [3.0, 0.5]]), label="x")
+    names = {x: "x"}
+    total = x.sum()
+    names[total] = "s"
+    assert formula(total, names) == "sum(x)"
+    assert formula(x.T, {**names, x.T: "t"}) == "transpose(x)"
+    e = (x * x).exp()
+    assert formula(e, node_names(e)) == "exp(n1)"
+    assert formula(x**2, {x: "x"}) == "x**2"  # the scalar table's power, for a tensor too
 
 
 def test_format_data() -> None:

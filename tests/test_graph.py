@@ -1,10 +1,11 @@
 """Tests of course_lib.graph: the topological order and the backward pass, on any node shape.
 
-Notebook 02 prints ``topological_order`` and the "sum at joins" line of ``backpropagate`` for
+Notebook 02 prints ``topological_order`` and the "sum at joins" line of ``backward_steps`` for
 learners to read, so these tests pin down what the printed code promises: the order is the
 post-order of a depth-first search over the parents in their stored order (written here the
 recursive way, as its definition), every node comes after its parents, each node once, and the
-gradient of a value used several times is the sum over its uses.
+gradient of a value used several times is the sum over its uses. ``backward_steps`` is the one
+backward pass: ``backpropagate`` drains it, and its steps record every running sum.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ import inspect
 import random
 from dataclasses import dataclass, field
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.graph import backpropagate, topological_order
+from course_lib.graph import Contribution, Step, backpropagate, backward_steps, topological_order
 from course_lib.scalar import Value
 
 
@@ -142,10 +144,122 @@ def test_backward_twice_resets_instead_of_doubling():
     assert x.grad == 5.0
 
 
-def test_the_sum_at_joins_is_one_line_of_backpropagate():
+SUM_LINE = "after = contribution if before is None else before + contribution  # sum at joins"
+
+
+def test_the_sum_at_joins_is_one_line_of_backward_steps():
     """Notebook 02 prints this line as 'the only place gradients are ever added'."""
-    lines = [line.strip() for line in inspect.getsource(backpropagate).splitlines()]
-    adding = [line for line in lines if "+" in line and "grad" in line and "=" in line]
-    assert adding == [
-        "parent.grad = parent.grad + contribution  # sum at joins: gradients add only here"
+    lines = [line.strip() for line in inspect.getsource(backward_steps).splitlines()]
+    assert [line for line in lines if "sum at joins" in line] == [SUM_LINE]
+    adding = [line for line in lines if " + " in line and "#" not in line.split("+")[0]]
+    assert adding == [SUM_LINE]
+    # backpropagate adds nothing itself: it drains the generator
+    assert " + " not in inspect.getsource(backpropagate).split('"""')[-1]
+
+
+def test_no_running_sum_outside_graph_py():
+    """The widgets show the engine's steps: no other module of course_lib adds gradients."""
+    import pathlib
+
+    import course_lib
+
+    root = pathlib.Path(course_lib.__file__).parent
+    for path in root.rglob("*.py"):
+        if path.name == "graph.py":
+            continue
+        text = path.read_text("utf-8")
+        assert "before + contribution" not in text, path
+        assert "running[" not in text, path
+
+
+def test_steps_record_the_running_sums_of_notebook_02():
+    x, y, z = Value(3.0, "x"), Value(-2.0, "y"), Value(1.0, "z")
+    a = (x * y).named("a")
+    b = (x + z).named("b")
+    f = (a * b).named("f")
+    steps = list(backward_steps(f, 1.0))
+    assert [s.node for s in steps] == list(reversed(topological_order(f)))
+    assert steps[0] == Step(
+        f, 1.0, (Contribution(a, 0, 4.0, None, 4.0), Contribution(b, 1, -6.0, None, -6.0))
+    )
+    into_x = [c for s in steps for c in s.contributions if c.parent is x]
+    assert [(c.contribution, c.before, c.after) for c in into_x] == [
+        (-6.0, None, -6.0),
+        (-8.0, -6.0, -14.0),
     ]
+    assert [s.upstream for s in steps] == [1.0, -6.0, -6.0, 4.0, 12.0, -14.0]
+    assert all(s.contributions == () for s in steps if not s.node.parents)
+    assert x.grad == -14.0 and f.grad == 1.0
+
+
+def test_grads_are_running_sums_while_the_steps_run():
+    x = Value(2.0, "x")
+    f = (x * 3.0 + x * 4.0).named("f")
+    steps = backward_steps(f, 1.0)
+    assert next(steps).node is f
+    assert x.grad is None  # reset: not computed yet
+    seen = [x.grad for _ in steps]  # x's gradient after each further step
+    assert x.grad == 7.0
+    # f's own step passes nothing to x; x * 4 passes 4 (x's sum so far: one of its two
+    # paths), the constant 4 nothing, then x * 3 brings the sum to 7
+    assert seen == [4.0, 4.0, 7.0, 7.0, 7.0]
+
+
+def test_a_node_used_twice_by_one_op_gets_both_contributions():
+    x = Value(3.0, "x")
+    square = x * x
+    (step_square, step_x) = list(backward_steps(square, 1.0))
+    assert [(c.index, c.before, c.after) for c in step_square.contributions] == [
+        (0, None, 3.0),
+        (1, 3.0, 6.0),
+    ]
+    assert step_x.upstream == 6.0 == x.grad
+
+
+def test_backpropagate_equals_draining_the_steps():
+    *_, f1 = _five()
+    *_, f2 = _five()
+    order = backpropagate(f1, 1.0)
+    drained = [s.node for s in backward_steps(f2, 1.0)]
+    assert [n.label for n in order] == [n.label for n in reversed(drained)]
+    assert [n.grad for n in order] == [n.grad for n in reversed(drained)]
+
+
+def test_zero_fills_nodes_no_contribution_reached():
+    x = Node("x")
+    c = Node("c")
+    f = Node("f", (x, c), (1.0, 1.0))
+    f.local_backward = lambda upstream: [upstream, None]  # c is a constant
+    backpropagate(f, 1.0)
+    assert x.grad == 1.0 and c.grad is None
+    backpropagate(f, 1.0, zero=lambda node: 0.0)
+    assert c.grad == 0.0
+
+
+def test_the_steps_run_on_tensor_graphs_too():
+    from course_lib.tensor import Tensor
+
+    X = Tensor(np.arange(6.0).reshape(2, 3), label="X")
+    w = Tensor(np.array([1.0, -1.0, 2.0]), label="w")
+    out = (X * w).sum()
+    steps = list(backward_steps(out, np.array(1.0)))
+    into_w = [c for s in steps for c in s.contributions if c.parent is w]
+    assert len(into_w) == 1 and into_w[0].before is None
+    np.testing.assert_array_equal(into_w[0].after, X.data.sum(axis=0))  # summed over rows
+    out2 = (X * w).sum()
+    out2.backward()
+    np.testing.assert_array_equal(w.grad, into_w[0].after)
+
+
+def _five():
+    x, y, z = Value(3.0, "x"), Value(-2.0, "y"), Value(1.0, "z")
+    a = (x * y).named("a")
+    b = (x + z).named("b")
+    return x, y, z, a, b, (a * b).named("f")
+
+
+def test_a_local_rule_with_the_wrong_number_of_contributions_is_named():
+    x = Node("x")
+    f = Node("f", (x, x), (1.0,), op="twice")  # one weight for two parents: a broken rule
+    with pytest.raises(ValueError, match="local rule of 'twice' gave 1 contributions for 2"):
+        backpropagate(f, 1.0)

@@ -265,15 +265,120 @@ def test_the_printed_code_is_the_code_that_runs(nb):
     assert nb.output("print(inspect.getsource(topological_order))") == (
         inspect.getsource(graph.topological_order) + "\n"
     )
+    assert nb.output("print(inspect.getsource(backward_steps))") == (
+        inspect.getsource(graph.backward_steps) + "\n"
+    )
     assert nb.output("print(inspect.getsource(Value.local_backward))") == (
         inspect.getsource(Value.local_backward) + "\n"
     )
     assert nb.output("sum_line = next(") == (
-        "parent.grad = parent.grad + contribution  # sum at joins: gradients add only here\n"
+        "after = contribution if before is None else before + contribution  # sum at joins\n"
     )
-    # backward() uses exactly these two functions: no other, faster copy runs instead.
+    # backward() drains exactly this generator: no other, faster copy runs instead.
     assert "backpropagate" in inspect.getsource(Value.backward)
-    assert "topological_order(root)" in inspect.getsource(graph.backpropagate)
+    assert "backward_steps(root, seed)" in inspect.getsource(graph.backpropagate)
+    assert "topological_order(root)" in inspect.getsource(graph.backward_steps)
+
+
+def test_the_stepper_text_says_its_steps_are_the_engines(nb):
+    text = markdown(nb)
+    assert "just ran" not in text  # the old claim of a replay
+    assert "generator that `backward()` itself runs" in " ".join(text.split())
+    assert nb.eval("walk.steps[0].__class__ is __import__('course_lib.graph').graph.Step")
+
+
+# ---- the op table and the code exercise -------------------------------------------------------
+
+
+def solution_code(nb, function: str) -> str:
+    """The Python code in the collapsed Solution that defines ``function``."""
+    for cell in nb.nb.cells:
+        if cell.cell_type == "markdown" and f"def {function}(" in cell.source:
+            assert "<details><summary>Solution</summary>" in cell.source
+            return re.search(r"```python\n(.*?)```", cell.source, re.S).group(1)
+    raise LookupError(function)
+
+
+def test_the_op_table_is_printed_from_the_engine(nb):
+    from course_lib.scalar import OPS
+
+    lines = nb.output("from course_lib.scalar import OPS").splitlines()
+    assert [line.split()[0] for line in lines] == list(OPS)
+    assert "tanh     out = tanh(a)      d out/d a = 1 - out²" in lines
+    assert "*        out = a * b        d out/d a = b;  d out/d b = a" in lines
+
+
+def test_the_code_exercise_waits_for_the_learner(nb):
+    exercise = nb.cell("def tanh_backward(")
+    assert exercise.metadata.get("tags") == ["exercise"]
+    body = [line.strip() for line in exercise.source.splitlines()[1:]]
+    assert body[-1] == "..."  # the placeholder, untouched by Run All
+    shown = nb.output('check_exercise("tanh_backward", tanh_backward)')
+    assert shown.startswith("tanh_backward: NOT WRITTEN YET.")
+    cells = [c.cell_type for c in nb.nb.cells]
+    i = nb.nb.cells.index(exercise)
+    assert cells[i + 1] == "markdown" and "def tanh_backward(" in nb.nb.cells[i + 1].source
+    assert "check_exercise" in nb.nb.cells[i + 2].source
+
+
+def test_the_solution_is_right(nb):
+    nb.exec(solution_code(nb, "tanh_backward").replace("def ", "def solution_", 1))
+    report = nb.eval('str(check_exercise("tanh_backward", solution_tanh_backward))')
+    assert report.startswith("tanh_backward: RIGHT"), report
+
+
+@pytest.mark.parametrize(
+    ("body", "diagnosis"),
+    [
+        ("upstream * (1 - x**2)", "tanh's local partial uses its output, 1 − out²"),
+        ("1 - out**2", "the local partial 1 − out² alone: multiply it by the upstream"),
+        ("-upstream * (1 - out**2)", "wrong sign"),
+        ("upstream * out", "the slope of tanh is 1 − out², not out"),
+    ],
+    ids=["input-for-output", "no-upstream", "sign", "times-out"],
+)
+def test_typical_wrong_rules_get_their_diagnosis(nb, body, diagnosis):
+    nb.exec(f"def wrong_tanh_backward(upstream, x, out):\n    return {body}\n")
+    report = nb.eval('str(check_exercise("tanh_backward", wrong_tanh_backward))')
+    assert report.startswith("tanh_backward: WRONG"), report
+    assert diagnosis in report.replace("\n    ", " "), report
+
+
+def test_a_rule_that_raises_is_named_by_its_line(nb):
+    nb.exec("def raising_tanh_backward(upstream, x, out):\n    return upstream / (x - x)\n")
+    report = nb.eval('str(check_exercise("tanh_backward", raising_tanh_backward))')
+    assert "ZeroDivisionError" in report and "line 2 of your function" in report
+
+
+def test_the_solution_plugged_into_a_graph_with_fan_out_gives_the_engines_gradients(nb):
+    """What the exercise promises: the learner's rule, as an op, in f = tanh(xy)·x + tanh(x)."""
+    from course_lib.exercise_bank import tanh_op
+
+    namespace: dict = {}
+    exec(solution_code(nb, "tanh_backward"), namespace)
+    rule = namespace["tanh_backward"]
+    x, y = Value(0.7), Value(-1.1)
+    f = tanh_op(x * y, rule) * x + tanh_op(x, rule)
+    f.backward()
+    x2, y2 = Value(0.7), Value(-1.1)
+    g = (x2 * y2).tanh() * x2 + x2.tanh()
+    g.backward()
+    assert (x.grad, y.grad) == pytest.approx((x2.grad, y2.grad), rel=1e-15)
+
+
+# ---- the sigmoid plot -----------------------------------------------------------------------
+
+
+def test_the_sigmoid_plot_is_drawn_with_matplotlib_from_the_engine(nb):
+    cell = nb.cell("plt.subplots(")
+    assert "import matplotlib.pyplot as plt" in cell.source
+    assert "s.partials[0]" in cell.source  # the local partial the engine stores
+    kinds = [k for out in cell.outputs for k in out.get("data", {})]
+    assert "image/png" in kinds
+    assert output_text(cell) == "<Figure size 600x300 with 1 Axes>"
+    partials = nb.eval("[s.partials[0] for s in sigmoids]")
+    assert max(partials) == pytest.approx(0.25) and partials[120] == 0.25  # at n = 0
+    assert partials[0] < 0.0025 and partials[-1] < 0.0025  # flat arms pass little back
 
 
 # ---- the explorers ---------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from course_lib.practice import (
     FRIENDLY,
     MAX_NODES,
     MIN_NODES,
-    OPS,
+    SHEET_OPS,
     PracticeGraph,
     practice_graph,
     practice_sheet,
@@ -27,19 +27,19 @@ def evaluate(graph: PracticeGraph, nudge: tuple[str, float] | None = None) -> di
     values: dict[str, float] = {}
     for name, x in graph.inputs:
         values[name] = x + (nudge[1] if nudge and nudge[0] == name else 0.0)
-    for step in graph.steps:
-        args = [values[o] for o in step.operands]
-        if step.op == "+":
+    for operation in graph.operations:
+        args = [values[o] for o in operation.operands]
+        if operation.op == "+":
             v = args[0] + args[1]
-        elif step.op == "*":
+        elif operation.op == "*":
             v = args[0] * args[1]
-        elif step.op == "sigmoid":
+        elif operation.op == "sigmoid":
             v = 1.0 / (1.0 + math.exp(-args[0]))
-        elif step.op == "exp":
+        elif operation.op == "exp":
             v = math.exp(args[0])
         else:
-            raise AssertionError(f"unexpected op {step.op!r}")
-        values[step.name] = v + (nudge[1] if nudge and nudge[0] == step.name else 0.0)
+            raise AssertionError(f"unexpected op {operation.op!r}")
+        values[operation.name] = v + (nudge[1] if nudge and nudge[0] == operation.name else 0.0)
     return values
 
 
@@ -50,8 +50,8 @@ def test_node_count_ops_and_inputs(seed: int, size: int | None, fan_out: bool) -
     assert MIN_NODES <= graph.size <= MAX_NODES
     if size is not None:
         assert graph.size == size
-    assert {s.op for s in graph.steps} <= set(OPS)
-    assert graph.steps[-1].name == "f"
+    assert {s.op for s in graph.operations} <= set(SHEET_OPS)
+    assert graph.operations[-1].name == "f"
     assert 2 <= len(graph.inputs) <= 4
     assert all(x in FRIENDLY for _, x in graph.inputs)
     assert all(abs(v) <= 20 for v in graph.values.values())
@@ -59,7 +59,7 @@ def test_node_count_ops_and_inputs(seed: int, size: int | None, fan_out: bool) -
     for name in graph.names[:-1]:
         assert graph.consumers(name), f"{name} is not used by any node (seed {seed})"
     # A binary op takes two different nodes (so x * x never appears on a sheet).
-    assert all(len(set(s.operands)) == len(s.operands) for s in graph.steps)
+    assert all(len(set(s.operands)) == len(s.operands) for s in graph.operations)
 
 
 @settings(max_examples=200, deadline=None)
@@ -97,16 +97,16 @@ def test_answer_key_matches_finite_differences(seed: int, size: int | None, fan_
 def test_local_partials_follow_the_rules(seed: int, fan_out: bool) -> None:
     graph = practice_graph(seed, fan_out=fan_out)
     v = graph.values
-    for step in graph.steps:
-        got = graph.partials[step.name]
-        if step.op == "+":
+    for operation in graph.operations:
+        got = graph.partials[operation.name]
+        if operation.op == "+":
             want = (1.0, 1.0)
-        elif step.op == "*":
-            want = (v[step.operands[1]], v[step.operands[0]])
-        elif step.op == "sigmoid":
-            want = (v[step.name] * (1 - v[step.name]),)
+        elif operation.op == "*":
+            want = (v[operation.operands[1]], v[operation.operands[0]])
+        elif operation.op == "sigmoid":
+            want = (v[operation.name] * (1 - v[operation.name]),)
         else:
-            want = (v[step.name],)
+            want = (v[operation.name],)
         assert got == pytest.approx(want, rel=1e-12)
 
 
@@ -122,8 +122,8 @@ def test_same_seed_same_sheet(seed: int, size: int | None, fan_out: bool) -> Non
 def test_different_students_get_different_sheets() -> None:
     sheets = {practice_sheet(seed) for seed in range(100)}
     assert len(sheets) >= 95
-    ops_seen = {s.op for seed in range(100) for s in practice_graph(seed).steps}
-    assert ops_seen == set(OPS)
+    ops_seen = {s.op for seed in range(100) for s in practice_graph(seed).operations}
+    assert ops_seen == set(SHEET_OPS)
 
 
 def test_build_gives_a_fresh_labelled_value_graph() -> None:
@@ -142,8 +142,8 @@ def test_sheet_text_shows_inputs_steps_and_key_only_when_asked() -> None:
     graph = practice_graph(11)
     sheet = practice_sheet(11)
     assert sheet.startswith("Tiny Graphs First: practice sheet 11")
-    for step in graph.steps:
-        assert f"{step.name} = {step.formula()}" in sheet
+    for operation in graph.operations:
+        assert f"{operation.name} = {operation.formula()}" in sheet
     assert "answer key" not in sheet
     keyed = practice_sheet(11, answers=True)
     assert keyed.startswith(sheet.rstrip("\n"))
@@ -228,3 +228,31 @@ def test_command_line_prints_one_sheet_per_seed(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit):
         main(["7", "--size", "9"])
     assert "must be 3 to 6, got 9" in capsys.readouterr().err
+
+
+def test_the_sheet_ops_and_rules_come_from_the_engine_op_table() -> None:
+    """One place per op: a sheet's formulas, local rules and numbers all come from OPS."""
+    from course_lib.practice import LOCAL_RULES
+    from course_lib.scalar import OPS
+
+    assert set(SHEET_OPS) <= set(OPS)
+    assert LOCAL_RULES == (
+        "d(u + v)/du = 1",
+        "d(u * v)/du = v",
+        "d sigmoid(u)/du = σ(1 - σ) = out·(1 - out)",
+        "d exp(u)/du = exp(u) = out",
+    )
+    sheet = practice_sheet(7)
+    assert "Local rules (out is the node's own value):\n    d(u + v)/du = 1\n" in sheet
+    graph = practice_graph(7)
+    for operation in graph.operations:
+        assert operation.formula() == OPS[operation.op].write(*operation.operands)
+    out = graph.build()
+    ops = {node.label: node.op for node in out.graph_nodes()}
+    assert all(ops[o.name] == o.op for o in graph.operations)
+
+
+def test_the_answer_key_uses_four_decimals_and_never_minus_zero() -> None:
+    key = practice_graph(7).answer_key()
+    assert "-0.0000" not in key
+    assert "x     input       1.0000" in key

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import random
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_lib.check import central_difference, gradient_check
 from course_lib.graph import topological_order
-from course_lib.scalar import Value
+from course_lib.scalar import OPS, Value, define_op, op_named, power
 
 finite = st.floats(min_value=-3.0, max_value=3.0, allow_nan=False, allow_infinity=False)
 positive = st.floats(min_value=0.1, max_value=5.0)
@@ -150,7 +153,7 @@ def test_million_node_chain_backpropagates_without_recursion_error():
 
 def test_clear_errors():
     x = Value(-1.0, "x")
-    with pytest.raises(ValueError, match="log needs a positive input.*x = -1.0"):
+    with pytest.raises(ValueError, match=r"^log: log\(x\) at x = -1: log needs a positive input"):
         x.log()
     with pytest.raises(ValueError, match="log needs a positive input"):
         Value(0.0).log()
@@ -158,11 +161,11 @@ def test_clear_errors():
         x ** Value(2.0)
     with pytest.raises(TypeError, match="Value exponent"):
         2.0**x
-    with pytest.raises(ZeroDivisionError, match="divisor"):
+    with pytest.raises(ZeroDivisionError, match=r"^/: x / 0 divides by zero"):
         x / 0
-    with pytest.raises(ValueError, match="negative base"):
+    with pytest.raises(ValueError, match=r"^\*\*0.5: x\*\*0.5 at x = -1: a negative base"):
         x**0.5
-    with pytest.raises(OverflowError, match="too large"):
+    with pytest.raises(OverflowError, match=r"^exp: exp\(1000\) is too large for a float"):
         Value(1000.0).exp()
     with pytest.raises(TypeError, match="real number"):
         Value("3")
@@ -170,6 +173,204 @@ def test_clear_errors():
         Value(math.nan)
     with pytest.raises(TypeError, match="cannot combine"):
         x + "1"
+
+
+# ---- bad inputs: every one answered with the op, its inputs and the reason (issue 14) ------
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "message"),
+    [
+        (lambda: Value(1e308) * 10, OverflowError, r"^\*: 1e\+308 \* 10 is too large for a float"),
+        (
+            lambda: Value(1e308, "x") + Value(1e308, "y"),
+            OverflowError,
+            r"^\+: x \+ y at x = 1e\+308, y = 1e\+308 is too large",
+        ),
+        (lambda: Value(1000.0).exp(), OverflowError, r"^exp: exp\(1000\) is too large"),
+        (lambda: Value(10.0) ** 400, OverflowError, r"^\*\*400: 10\*\*400 is too large"),
+        (
+            lambda: Value(1e-300) ** -1,
+            OverflowError,
+            r"^\*\*-1: 1e-300\*\*-1: its local partial, -1·1e-300\^-2, is too large",
+        ),
+        (
+            lambda: Value(1e-320).log(),
+            OverflowError,
+            r"^log: log\(1e-320\): its local partial, 1/1e-320, is too large",
+        ),
+        (
+            lambda: Value(0.0, "x") ** 0.5,
+            ZeroDivisionError,
+            r"^\*\*0.5: x\*\*0.5 at x = 0: its value is 0, but its local partial "
+            r"0.5·0\^-0.5 = 0.5/0\^0.5 divides by zero \(the power rule at 0",
+        ),
+        (lambda: Value(0.0) ** -2, ZeroDivisionError, r"^\*\*-2: 0\*\*-2: the base is 0"),
+        (
+            lambda: Value(3.0) + 10**400,
+            OverflowError,
+            r"^\+: Value needs a number a float can hold",
+        ),
+        (lambda: Value(3.0) * math.inf, ValueError, r"^\*: Value needs a finite number, got inf"),
+        (lambda: Value(3.0) ** 1e400, ValueError, r"finite exponent"),
+        (lambda: Value(10**400), OverflowError, r"integer of about 401 digits"),
+    ],
+    ids=[
+        "mul",
+        "add-named",
+        "exp",
+        "pow",
+        "partial-pow",
+        "partial-log",
+        "pow-rule-at-0",
+        "0-to-negative",
+        "huge-int",
+        "inf",
+        "inf-exponent",
+        "huge-int-value",
+    ],
+)
+def test_results_that_would_not_be_finite_are_refused_naming_the_op(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_the_old_errno_message_is_gone():
+    with pytest.raises(OverflowError) as caught:
+        Value(10.0) ** 400
+    assert "Numerical result out of range" not in str(caught.value)
+    assert not str(caught.value).startswith("(")
+
+
+def test_a_not_a_number_result_is_a_value_error():
+    nan_op = define_op("nan", "nan({a})", lambda a: (math.nan, (1.0,)), ("1",), register=False)
+    with pytest.raises(ValueError, match=r"^nan: nan\(2\) is not a number \(NaN\)"):
+        nan_op(Value(2.0))
+    nan_partial = define_op("odd", "odd({a})", lambda a: (a, (math.nan,)), ("?",), register=False)
+    with pytest.raises(ValueError, match=r"^odd: odd\(x\) at x = 2: its local partial, \?, is not"):
+        nan_partial(Value(2.0, "x"))
+
+
+def test_an_op_must_give_one_partial_per_input():
+    short = define_op(
+        "short", "short({a}, {b})", lambda a, b: (a, (1.0,)), ("1", "1"), register=False
+    )
+    with pytest.raises(TypeError, match="gave 1 local partials for 2 input"):
+        short(Value(1.0), Value(2.0))
+
+
+def test_a_sum_of_partials_that_overflows_is_no_false_alarm():
+    big = define_op(
+        "big",
+        "big({a}, {b})",
+        lambda a, b: (1.0, (1e308, 1e308)),
+        ("1e308", "1e308"),
+        register=False,
+    )
+    out = big(Value(1.0), Value(2.0))
+    assert out.partials == (1e308, 1e308)
+
+
+def test_an_array_is_refused_from_either_side():
+    """`ndarray + Value` used to build an object array silently; now both orders refuse it."""
+    for combine in (
+        lambda: Value(1.0) + np.ones(3),
+        lambda: np.ones(3) + Value(1.0),
+        lambda: np.ones(3) * Value(1.0),
+        lambda: np.ones(3) - Value(1.0),
+        lambda: np.ones(3) / Value(1.0),
+    ):
+        with pytest.raises(TypeError, match="a Value holds one number; for arrays use"):
+            combine()
+    assert (np.float64(2.0) * Value(3.0)).data == 6.0  # a numpy number is a number
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle", "copy"])
+def test_a_deep_chain_can_be_copied_and_pickled(how):
+    x = Value(0.5, label="x")
+    node = x
+    for _ in range(5000):
+        node = node * 1.0 + 0.0
+    node.backward()
+    if how == "deepcopy":
+        clone = copy.deepcopy(node)
+    elif how == "pickle":
+        clone = pickle.loads(pickle.dumps(node))
+    else:
+        clone = copy.copy(node)
+        assert clone.parents is node.parents  # shallow: the graph is shared
+    assert clone is not node and clone.data == node.data and clone.op == node.op
+    order, copied = topological_order(node), topological_order(clone)
+    assert len(copied) == len(order)
+    assert [(n.data, n.grad, n.label, n.op, n.partials) for n in copied] == [
+        (n.data, n.grad, n.label, n.op, n.partials) for n in order
+    ]
+    clone.backward()
+    assert copied[0].grad == 1.0
+
+
+def test_deepcopy_keeps_shared_nodes_shared():
+    x = Value(2.0, "x")
+    f = x * x + x
+    g, y = copy.deepcopy((f, x))
+    assert y.label == "x" and y is not x
+    assert {id(p) for p in topological_order(g) if p.label == "x"} == {id(y)}
+
+
+# ---- the op table ------------------------------------------------------------------------
+
+
+def test_every_value_op_comes_from_the_table():
+    x, y = Value(0.7, "x"), Value(-1.3, "y")
+    made = [x + y, x * y, -x, x.exp(), x.log(), x.tanh(), x.sigmoid(), x.relu(), x**3]
+    for node in made:
+        op = op_named(node.op)
+        assert op is not None, node.op
+        out, partials = op.compute(*(p.data for p in node.parents))
+        assert (out, partials) == (node.data, node.partials)
+    assert set(OPS) == {"+", "*", "neg", "exp", "log", "tanh", "sigmoid", "relu"}
+    for op in OPS.values():
+        assert len(op.rules) == op.arity and op.formula.count("{") == op.arity
+
+
+def test_op_text_in_names():
+    assert OPS["*"].write("x", "y") == "x * y"
+    assert OPS["*"].rule(0, "x", "y", out="f") == "y"
+    assert OPS["tanh"].rule(0, "z", out="t") == "1 - t²"
+    assert power(3.0).write("x") == "x**3" and power(3.0).rule(0, "x", out="o") == "3·x^2"
+    assert op_named("**0.5") is power(0.5)
+    assert op_named("**abc") is None and op_named("sum") is None
+
+
+def test_define_op_adds_an_op_checked_against_finite_differences():
+    def softplus(a):
+        return math.log1p(math.exp(a)), (1 / (1 + math.exp(-a)),)
+
+    op = define_op("softplus", "softplus({a})", softplus, rules=("σ({a})",), register=False)
+    assert "softplus" not in OPS
+    report = gradient_check(lambda x, y: op(x * y) * x, 0.4, -1.2)
+    assert report.ok, report
+    out = op(0.0)  # a plain number becomes a constant input
+    assert out.data == pytest.approx(math.log(2.0)) and out.partials == (0.5,)
+    with pytest.raises(TypeError, match="softplus takes 1 input"):
+        op(Value(1.0), Value(2.0))
+    with pytest.raises(TypeError, match="rules must be a tuple of strings"):
+        define_op("bad", "bad({a})", softplus, rules="σ")
+    with pytest.raises(TypeError, match="compute must be a function"):
+        define_op("bad", "bad({a})", 3, rules=("1",))
+
+
+def test_define_op_registers_for_drawings_and_the_stepper(monkeypatch):
+    from course_lib.draw import draw, node_names
+    from course_lib.widgets.stepper import local_partial_rule
+
+    monkeypatch.setitem(OPS, "cube", None)  # restored after the test
+    cube = define_op("cube", "cube({a})", lambda a: (a**3, (3 * a * a,)), rules=("3·{a}²",))
+    x = Value(2.0, "x")
+    c = cube(x).named("c")
+    assert OPS["cube"] is cube
+    assert "c = cube(x)" in draw(c).svg
+    assert local_partial_rule(c, 0, node_names(c)) == "3·x²"
 
 
 def test_sigmoid_is_stable_for_large_inputs():

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from course_lib.formatting import format_number
 from course_lib.scalar import Value
 from course_lib.widgets import explore, widgets_work
 from course_lib.widgets.explore import node_names
@@ -122,3 +123,80 @@ def test_an_error_at_the_start_that_is_a_bug_is_raised() -> None:
 
     with pytest.raises(AttributeError, match="exq"):
         explore(typo)
+
+
+def table_rows(html: str) -> dict[str, list[str]]:
+    """The explore table as {node name: [made by, value, gradient]}."""
+    table = html[html.index("<table>") : html.index("</table>") + len("</table>")]
+    root = ET.fromstring(table)
+    rows = {}
+    for row in root.findall("tr")[1:]:
+        cells = ["".join(cell.itertext()) for cell in row]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_the_table_shows_every_gradient_with_its_sign() -> None:
+    """Kills the mutant 'negated gradients in the explore table' (only '<table>' was checked)."""
+    box = explore(
+        lambda x, y, z: (x * y).named("a") * (x + z).named("b"),
+        values={"x": 3.0, "y": -2.0, "z": 1.0},
+    )
+    rows = table_rows(box.view.value)
+    assert rows == {
+        "x": ["input", "3", "-14"],
+        "y": ["input", "-2", "12"],
+        "a": ["x * y", "-6", "4"],
+        "z": ["input", "1", "-6"],
+        "b": ["x + z", "4", "-6"],
+        "f": ["a * b", "-24", "1"],
+    }
+    box.sliders["x"].value = 1.0
+    rows = table_rows(box.view.value)
+    assert rows["x"] == ["input", "1", "-6"]  # 2xy + yz at x = 1
+    for name, node in box.nodes.items():
+        assert rows[name][2] == format_number(node.grad)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "words"),
+    [
+        ({"values": {"x": "abc"}}, TypeError, r"values\['x'\] must be a number, got str 'abc'"),
+        ({"values": {"x": float("nan")}}, ValueError, r"values\['x'\] must be a finite number"),
+        ({"values": [1.0]}, TypeError, "values maps input names to starting numbers"),
+        (
+            {"step": 0},
+            ValueError,
+            "step is how far one slider notch moves an input and must be above 0",
+        ),
+        ({"step": -1}, ValueError, "must be above 0, got -1"),
+        ({"step": "0.1"}, TypeError, "step must be a number"),
+        ({"low": "a"}, TypeError, "low must be a number"),
+        ({"high": float("inf")}, ValueError, "high must be a finite number"),
+        ({"low": 2.0, "high": 1.0}, ValueError, "low < high"),
+        ({"table": "yes"}, TypeError, "table must be True or False"),
+    ],
+)
+def test_bad_settings_are_clear_errors(kwargs, error, words) -> None:
+    with pytest.raises(error, match=words):
+        explore(lambda x: x * x, **kwargs)
+
+
+def test_a_function_without_a_signature_is_named() -> None:
+    with pytest.raises(TypeError, match="needs a Python function whose parameters name"):
+        explore(max)
+
+
+def test_a_function_of_plain_numbers_gets_a_hint() -> None:
+    import math
+
+    with pytest.raises(TypeError, match="f must be written with Value operations"):
+        explore(lambda x: math.exp(x))
+
+
+def test_an_overflow_after_a_move_is_shown_with_the_op_and_its_inputs() -> None:
+    box = explore(lambda x: (x * 400.0).exp(), values={"x": 1.0})
+    assert box.result is not None
+    box.sliders["x"].value = 3.0
+    assert box.result is None
+    assert "cannot be evaluated here: exp: exp(1200) is too large for a float" in box.view.value

@@ -14,6 +14,7 @@ from course_lib.graph import topological_order
 from course_lib.practice import practice_graph
 from course_lib.quiz import parse_number
 from course_lib.scalar import Value
+from course_lib.tensor import Tensor
 from course_lib.widgets import hand_trace
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -40,7 +41,8 @@ def test_gradients_are_hidden_until_right() -> None:
     x, y, z, a, b, f = five_nodes()
     trace = hand_trace(f)
     assert sorted(grads_shown(trace)) == ["grad 1 (seed)"] + ["grad ?"] * 5
-    assert all(n.grad is None for n in (x, y, z, a, b, f))  # the graph is not changed
+    # the answers are the engine's: its backward pass ran once, as backward() would
+    assert [n.grad for n in (x, y, z, a, b, f)] == [-14.0, 12.0, -6.0, 4.0, -6.0, 1.0]
     assert trace.enter("x", -14.0).correct
     assert "grad -14" in grads_shown(trace)
     assert "1 of 5 right" in trace.score.value
@@ -195,15 +197,16 @@ def test_ask_a_subset_and_constants_are_not_asked() -> None:
 
 
 def test_needs_a_scalar_graph() -> None:
-    class ArrayNode:
-        data = np.zeros(3)
-        grad = None
-        label = "v"
-        parents = ()
-        op = ""
-
+    """A real Tensor graph is refused with a sentence, not a crash in the middle."""
+    X = Tensor(np.ones((2, 3)), label="X")
+    loss = (X * 2.0).sum()
+    with pytest.raises(
+        TypeError, match=r"needs a scalar graph \(Value nodes\): node .* is a Tensor"
+    ):
+        hand_trace(loss)
+    one = Tensor(np.array(2.0), label="one")  # even a 0-d tensor: a Tensor, not a Value
     with pytest.raises(TypeError, match="scalar graph"):
-        hand_trace(ArrayNode())
+        hand_trace(one * 3.0)
 
 
 def test_parse_number() -> None:

@@ -39,6 +39,16 @@ def test_bad_sheet_number_is_a_clear_error():
         practice_trainer(-1)
     with pytest.raises(ValueError, match="sheet must be"):
         practice_trainer(2.5)
+    with pytest.raises(ValueError, match="sheets is the largest sheet number"):
+        practice_trainer(1, sheets=-5)
+
+
+@pytest.mark.parametrize("name", ["fan_out", "partials"])
+@pytest.mark.parametrize("bad", ["no", 0, None, "False"])
+def test_a_switch_that_is_not_true_or_false_is_a_clear_error(name, bad):
+    """`practice_trainer(fan_out='no')` used to end in a 12-frame TraitError."""
+    with pytest.raises(TypeError, match=f"practice_trainer: {name} is a switch and must be True"):
+        practice_trainer(3, **{name: bad})
 
 
 def test_the_partials_switch_shows_them_and_keeps_what_was_typed():
@@ -58,7 +68,7 @@ def test_the_partials_switch_shows_them_and_keeps_what_was_typed():
 
 def test_the_sheet_shows_its_local_rules():
     box = practice_trainer(7)
-    assert "Local rules: d(u+v)/du = 1" in box.sheet_view.value
+    assert "Local rules (out is the node's own value): d(u + v)/du = 1; " in box.sheet_view.value
     assert "<code>f = x + d</code>" in box.sheet_view.value
 
 

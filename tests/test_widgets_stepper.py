@@ -1,4 +1,8 @@
-"""Headless tests of the backward stepper: order of steps, their texts, and the controls."""
+"""Headless tests of the backward stepper: order of steps, their texts, and the controls.
+
+The stepper shows the engine's own steps (course_lib.graph.backward_steps); these tests check
+what it says about them, on Value graphs and on real Tensor graphs.
+"""
 
 from __future__ import annotations
 
@@ -11,62 +15,69 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_draw import value_graphs
 
+from course_lib.draw import format_data
 from course_lib.graph import topological_order
 from course_lib.scalar import Value
+from course_lib.tensor import Tensor
 from course_lib.widgets import stepper
-from course_lib.widgets.stepper import backward_steps, local_partial_rule
+from course_lib.widgets.stepper import local_partial_rule
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def test_steps_follow_reverse_topological_order() -> None:
     *_, f = five_nodes()
-    steps = backward_steps(f)
-    assert [s.node for s in steps] == list(reversed(topological_order(f)))
-    assert [s.node.label for s in steps] == ["f", "b", "z", "a", "y", "x"]
-    assert steps[0].is_seed and steps[0].upstream == 1.0
+    box = stepper(f)
+    assert [s.node for s in box.steps] == list(reversed(topological_order(f)))
+    assert [s.node.label for s in box.steps] == ["f", "b", "z", "a", "y", "x"]
+    assert box.steps[0].node is f and box.steps[0].upstream == 1.0
 
 
 def test_step_texts_state_partial_times_upstream() -> None:
     *_, f = five_nodes()
-    steps = {s.node.label: s for s in backward_steps(f)}
-    assert steps["f"].lines == (
+    box = stepper(f)
+    lines = {s.node.label: text for s, text in zip(box.steps, box.lines, strict=True)}
+    assert lines["f"] == (
         "f = a * b: the output. Seed: df/df = 1.",
         "  to a: local partial ∂f/∂a = b = 4; contribution 4 × 1 = 4.",
         "  to b: local partial ∂f/∂b = a = -6; contribution -6 × 1 = -6.",
     )
-    assert steps["a"].lines == (
+    assert lines["a"] == (
         "a = x * y: upstream df/da = 4 (1 path, via f): complete.",
         "  to x: local partial ∂a/∂x = y = -2; contribution -2 × 4 = -8. Join at x (2 uses): "
         "running sum -6 + -8 = -14 (2 of 2, complete).",
         "  to y: local partial ∂a/∂y = x = 3; contribution 3 × 4 = 12.",
     )
-    assert steps["b"].lines[1] == (
+    assert lines["b"][1] == (
         "  to x: local partial ∂b/∂x = 1; contribution 1 × -6 = -6. Join at x (2 uses): "
         "running sum -6 (1 of 2, waiting for the rest)."
     )
-    assert steps["x"].lines == (
+    assert lines["x"] == (
         "x: upstream df/dx = -6 + -8 = -14, the sum of its 2 paths (via b, a): complete.",
         "  x is an input: no local rule, nothing to pass back.",
     )
+    box.index.value = 4
+    assert box.text() == "\n".join(lines["a"])
+    assert box.text(0).startswith("Step 0: before the backward pass")
 
 
-def test_contribution_records_the_running_sum_at_the_join() -> None:
+def test_the_running_sums_shown_are_the_engines() -> None:
+    """The numbers at the join are the ones the engine's generator recorded, not a copy."""
     x, y, z, a, b, f = five_nodes()
-    steps = {s.node.label: s for s in backward_steps(f)}
-    into_x = [c for s in steps.values() for c in s.contributions if c.parent is x]
+    box = stepper(f)
+    into_x = [c for s in box.steps for c in s.contributions if c.parent is x]
     assert [(c.before, c.contribution, c.after) for c in into_x] == [
         (None, -6.0, -6.0),
         (-6.0, -8.0, -14.0),
     ]
-    assert [(c.uses_done, c.uses_total) for c in into_x] == [(1, 2), (2, 2)]
+    box.steps[3].contributions[0].after = 99.0  # the record the stepper reads
+    assert box.state(4)[x] == "99"
 
 
-def test_steps_do_not_touch_the_graph() -> None:
+def test_the_stepper_leaves_the_gradients_backward_gives() -> None:
     x, y, z, a, b, f = five_nodes()
-    backward_steps(f)
     stepper(f)
-    assert all(n.grad is None for n in (x, y, z, a, b, f))
+    assert [n.grad for n in (x, y, z, a, b, f)] == [-14.0, 12.0, -6.0, 4.0, -6.0, 1.0]
 
 
 def test_buttons_and_index() -> None:
@@ -156,54 +167,94 @@ def test_bad_input() -> None:
         stepper(3.0)
     with pytest.raises(ValueError, match="interval_ms"):
         stepper(Value(1.0), interval_ms=0)
+    with pytest.raises(ValueError, match="interval_ms"):
+        stepper(Value(1.0), interval_ms=True)
+    with pytest.raises(TypeError, match="partials must be True or False"):
+        stepper(Value(1.0), partials="no")
+
+
+@pytest.mark.parametrize(
+    ("seed", "error", "words"),
+    [
+        (
+            "a",
+            TypeError,
+            r"seed is dL/d\(output\), the gradient the backward pass starts from: "
+            r"a number such as 1.0, got str 'a'",
+        ),
+        (None, None, ""),
+        (True, TypeError, "a number such as 1.0, got bool"),
+        (float("nan"), ValueError, "seed must be a finite number"),
+        ([1.0], TypeError, "a number such as 1.0, got list"),
+        (2, None, ""),
+    ],
+)
+def test_a_bad_seed_gets_a_clear_error(seed, error, words) -> None:
+    """`stepper(f, seed='a')` used to fail with "can't multiply sequence by non-int"."""
+    *_, f = five_nodes()
+    if error is None:
+        box = stepper(f, seed=seed)
+        assert box.steps[0].upstream == (1.0 if seed is None else float(seed))
+        return
+    with pytest.raises(error, match=words):
+        stepper(f, seed=seed)
+
+
+def test_a_bad_seed_for_a_tensor_graph() -> None:
+    X = Tensor(np.ones((2, 3)), label="X")
+    out = (X * 2.0).named("out")
+    with pytest.raises(ValueError, match=r"seed must have the output's shape \(2, 3\), got "):
+        stepper(out, seed=np.ones(3))
+    with pytest.raises(TypeError, match="an array of numbers of shape"):
+        stepper(out, seed="abc")
+    with pytest.raises(ValueError, match="finite"):
+        stepper(out, seed=np.full((2, 3), np.inf))
+    stepper(out, seed=np.full((2, 3), 0.5))
+    np.testing.assert_array_equal(X.grad, np.ones((2, 3)))
 
 
 @settings(max_examples=60, deadline=None)
 @given(value_graphs())
-def test_final_sums_equal_backward(g: Value) -> None:
-    steps = backward_steps(g)
-    final = {g: steps[0].upstream}
-    for step in steps:
-        for c in step.contributions:
-            final[c.parent] = c.after
-            assert c.contribution == pytest.approx(c.partial * c.upstream)
-    g.backward()
+def test_the_last_state_shows_what_backward_computes(g: Value) -> None:
+    box = stepper(g)
+    shown = box.state(len(box.steps))
+    g.backward()  # the engine again, on the same graph
     for node in topological_order(g):
-        assert final[node] == pytest.approx(node.grad, rel=1e-12, abs=1e-12)
+        want = format_data(node.grad)
+        assert shown[node] == (f"{want} (seed)" if node is g else want)
+    for step in box.steps:
+        for c in step.contributions:
+            assert c.contribution == pytest.approx(step.node.partials[c.index] * step.upstream)
 
 
-class ArrayNode:
-    """The shared node shape with numpy data and no ``partials`` (like a Tensor)."""
-
-    def __init__(self, data, label=None, parents=(), op="", rule=None) -> None:
-        self.data = np.asarray(data, dtype=np.float64)
-        self.grad = None
-        self.label = label
-        self.parents = tuple(parents)
-        self.op = op
-        self.rule = rule
-
-    def local_backward(self, upstream):
-        return self.rule(upstream)
-
-
-def test_array_nodes_step_with_shapes() -> None:
-    X = ArrayNode(np.ones((4, 3)), "X")
-    bias = ArrayNode(np.zeros(3), "bias")
-    # out = X + bias (broadcast over rows): bias's contribution sums the upstream over axis 0
-    out = ArrayNode(np.ones((4, 3)), "out", (X, bias), "+", lambda g: (g, g.sum(axis=0)))
-    steps = backward_steps(out, seed=np.ones((4, 3)))
-    assert (
-        steps[0].lines[1]
-        == "  to X: the local rule of + turns upstream shape (4, 3) into shape (4, 3)."
+def test_a_real_tensor_graph_steps_with_shapes() -> None:
+    X = Tensor(np.ones((4, 3)), label="X")
+    bias = Tensor(np.zeros(3), label="bias")
+    out = (X + bias).named("out")  # bias is broadcast over the 4 rows
+    box = stepper(out)
+    assert box.lines[0][1] == (
+        "  to X: the local rule of + turns upstream shape (4, 3) into shape (4, 3)."
     )
     assert (
-        steps[0].lines[2]
+        box.lines[0][2]
         == "  to bias: the local rule of + turns upstream shape (4, 3) into [4, 4, 4]."
     )
-    box = stepper(out)
     box.index.value = 1
     assert "bias" in box.explanation.value and "[4, 4, 4]" in box.view.value
+    np.testing.assert_array_equal(bias.grad, [4.0, 4.0, 4.0])
+
+
+def test_a_tensor_constant_needs_no_gradient() -> None:
+    x = Tensor(np.array([1.0, -2.0]), label="x")
+    out = (x * np.array([3.0, 4.0])).named("out")
+    box = stepper(out)
+    assert "  to const (2,): no gradient needed (a constant)." in box.lines[0]
+    constant = [s for s in box.steps if s.node is out.parents[1]][0]
+    assert constant.upstream is None
+    text = box.lines[box.steps.index(constant)]
+    assert text == ("const (2,): no gradient needed (a constant, or made only from constants).",)
+    box.index.value = len(box.steps)
+    assert "every gradient is complete" in box.explanation.value
 
 
 @settings(max_examples=60, deadline=None)

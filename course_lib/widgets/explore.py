@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import html
 import inspect
+import math
 from collections.abc import Callable, Mapping
+from numbers import Real
+from typing import Any
 
 import ipywidgets as widgets
 
-from course_lib.draw import draw, node_names
+from course_lib.draw import draw, formula, node_names
+from course_lib.formatting import format_number
 from course_lib.scalar import Value
 from course_lib.widgets._panel import Panel
 
@@ -20,14 +24,11 @@ def _table_html(out: Value, title: str) -> str:
     names = node_names(out)
     rows = []
     for node, name in names.items():
-        if node.parents:
-            formula = f"{node.op}(" + ", ".join(names[p] for p in node.parents) + ")"
-        else:
-            formula = "input" if node.label else "constant"
-        grad = "not computed yet" if node.grad is None else f"{node.grad:.4g}"
+        made_by = formula(node, names)
+        grad = "not computed yet" if node.grad is None else format_number(node.grad)
         rows.append(
-            f"<tr><td><b>{html.escape(name)}</b></td><td>{html.escape(formula)}</td>"
-            f"<td style='text-align:right'>{node.data:.4g}</td>"
+            f"<tr><td><b>{html.escape(name)}</b></td><td>{html.escape(made_by)}</td>"
+            f"<td style='text-align:right'>{format_number(node.data)}</td>"
             f"<td style='text-align:right'>{grad}</td></tr>"
         )
     return (
@@ -38,7 +39,7 @@ def _table_html(out: Value, title: str) -> str:
 
 
 def _view_html(out: Value, graph: bool, table: bool, partials: bool) -> str:
-    title = f"{out.label} = {out.data:.4g}"
+    title = f"{out.label} = {format_number(out.data)}"
     parts = []
     if graph:
         parts.append(f"<div>{draw(out, partials=partials, title=title).svg}</div>")
@@ -49,6 +50,16 @@ def _view_html(out: Value, graph: bool, table: bool, partials: bool) -> str:
         + "".join(parts)
         + "</div>"
     )
+
+
+def _number(value: Any, what: str) -> float:
+    """``value`` as a finite float, or a clear error naming ``what`` it is."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"explore: {what} must be a number, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"explore: {what} must be a finite number, got {value!r}")
+    return number
 
 
 def explore(
@@ -83,27 +94,49 @@ def explore(
     ``None`` until the inputs are valid again. Errors at the starting values that are not
     arithmetic ones (a typo in ``f``, say) are raised, so the cell shows them.
     """
+    for switch, flag in (("graph", graph), ("table", table), ("partials", partials)):
+        if not isinstance(flag, bool):
+            raise TypeError(f"explore: {switch} must be True or False, got {flag!r}")
     if not (graph or table):
         raise ValueError("explore needs something to show: graph=True, table=True or both")
     if not callable(f):
         raise TypeError(f"explore needs a function, got {type(f).__name__}")
+    low, high = _number(low, "low"), _number(high, "high")
+    step = _number(step, "step")
     if not low < high:
         raise ValueError(f"slider range must have low < high, got {low} and {high}")
+    if step <= 0.0:
+        raise ValueError(
+            f"explore: step is how far one slider notch moves an input and must be above 0, "
+            f"got {step!r}"
+        )
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"explore needs a Python function whose parameters name its inputs, like "
+            f"lambda x, y: x * y; got {f!r}"
+        ) from None
     params = [
         p
-        for p in inspect.signature(f).parameters.values()
+        for p in signature.parameters.values()
         if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     ]
     if not params:
         raise ValueError("explore needs a function with at least one input, like lambda x: x * x")
     names = [p.name for p in params]
+    if values is not None and not isinstance(values, Mapping):
+        raise TypeError(
+            f"explore: values maps input names to starting numbers, like {{'x': 1.0}}; got "
+            f"{type(values).__name__} {values!r}"
+        )
     values = dict(values or {})
     unknown = set(values) - set(names)
     if unknown:
         raise ValueError(
-            f"values names inputs that f does not have: {sorted(unknown)}; f has {names}"
+            f"values names inputs that f does not have: {sorted(unknown, key=str)}; f has {names}"
         )
-    start = {name: float(values.get(name, 1.0)) for name in names}
+    start = {name: _number(values.get(name, 1.0), f"values[{name!r}]") for name in names}
     # A starting value outside [low, high] widens the range rather than being clamped.
     low = min([low, *start.values()])
     high = max([high, *start.values()])
@@ -124,7 +157,7 @@ def explore(
         [widgets.HBox(list(sliders.values())), view],
         text=lambda: (
             f"explore: {box.result.label if box.result is not None else 'f'}({', '.join(names)}) "
-            + ", ".join(f"{n} = {sliders[n].value:g}" for n in names)
+            + ", ".join(f"{n} = {format_number(sliders[n].value, 6)}" for n in names)
         ),
     )
     box.sliders, box.view, box.result = sliders, view, None
@@ -144,6 +177,11 @@ def explore(
             show_error(str(error))
             return
         except Exception as error:
+            if first and isinstance(error, TypeError) and "Value" in str(error):
+                raise TypeError(
+                    f"{error}: f must be written with Value operations (x.exp(), x * y, ...), "
+                    "not with functions of plain numbers such as math.exp"
+                ) from error
             if first:
                 raise
             show_error(f"{type(error).__name__}: {error}")
@@ -156,7 +194,13 @@ def explore(
             return
         if out.label is None:
             out.label = "f"
-        out.backward()
+        try:
+            out.backward()
+        except Exception as error:  # not reached by Value graphs; a slider move never raises
+            if first:
+                raise
+            show_error(f"{type(error).__name__}: {error}")
+            return
         box.result = out
         box.inputs = dict(zip(names, inputs, strict=True))
         box.nodes = {name: node for node, name in node_names(out).items()}

@@ -1,8 +1,9 @@
 """Hand-trace mode: the gradients are hidden and the learner types each one.
 
-Each entry is checked against the backward pass (:func:`course_lib.widgets.stepper.backward_steps`)
-and answered right or wrong. A wrong number is matched against the numbers the typical
-mistakes produce, so the hint can say which move went wrong:
+Each entry is checked against the engine's backward pass (the steps of
+:func:`course_lib.graph.backward_steps`, which ``backward()`` runs) and answered right or wrong.
+A wrong number is matched against the numbers the typical mistakes produce, so the hint can say
+which move went wrong:
 
 * forgot to sum at a join: the entry equals the contribution of one path (or of some but not
   all paths) into a node that several consumers use;
@@ -13,7 +14,9 @@ mistakes produce, so the hint can say which move went wrong:
   ``data``);
 * a sign slip: the entry equals minus the gradient.
 
-It works for any scalar ``Value`` graph, so practice graphs can be fed in.
+It works for any scalar ``Value`` graph, so practice graphs can be fed in. Making a hand-trace
+runs the backward pass once (its numbers are the answers), which leaves every ``grad`` of the
+graph as ``backward()`` would; the drawing hides them until they are typed right.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from course_lib.draw import draw, format_data, node_names
-from course_lib.graph import topological_order
+from course_lib.formatting import format_number
+from course_lib.graph import backward_steps, topological_order
 from course_lib.quiz import CheckResult, check, parse_number
-from course_lib.widgets.stepper import backward_steps
 
 __all__ = ["HandTrace", "hand_trace"]
 
@@ -50,29 +53,35 @@ class HandTrace(widgets.VBox):
     ) -> None:
         order = topological_order(root)
         for node in order:
-            if not isinstance(node.data, Real):
+            if not isinstance(node.data, Real) or not hasattr(node, "partials"):
                 raise TypeError(
                     "hand-trace mode needs a scalar graph (Value nodes): node "
-                    f"{node_names(root)[node]!r} holds {type(node.data).__name__} data"
+                    f"{node_names(root)[node]!r} is a {type(node).__name__} holding "
+                    f"{type(node.data).__name__} data"
                 )
         self.root = root
         self.names = node_names(root)
         self.nodes = {name: node for node, name in self.names.items()}
         self.partials = partials
-        steps = backward_steps(root)
+        steps = list(backward_steps(root, 1.0))
         self.expected: dict[str, float] = {self.names[root]: float(steps[0].upstream)}
         # For each node: the edges to its consumers with their numbers, for the hints.
         self._uses: dict[Any, list[tuple[Any, float, float, float]]] = {n: [] for n in order}
         for step in steps:
             for c in step.contributions:
-                self.expected[self.names[c.parent]] = float(c.after)
+                self.expected[self.names[c.parent]] = float(c.after)  # the last is the total
                 self._uses[c.parent].append(
-                    (step.node, float(c.partial), float(c.upstream), float(c.contribution))
+                    (
+                        step.node,
+                        float(step.node.partials[c.index]),
+                        float(step.upstream),
+                        float(c.contribution),
+                    )
                 )
         default = [
             self.names[step.node]
             for step in steps
-            if not step.is_seed and (step.node.parents or step.node.label)
+            if step.node is not root and (step.node.parents or step.node.label)
         ]
         if ask is None:
             ask = default
@@ -312,7 +321,7 @@ def _as_text(value: Any) -> str:
         return ""
     try:
         if isinstance(value, Real) and not isinstance(value, bool):
-            return f"{float(value):g}"
+            return format_number(value, 6)
         return str(value)[:80]
     except (OverflowError, ValueError):  # an int too large for a float, or to print
         return "a number too large to show"
@@ -323,6 +332,7 @@ def hand_trace(root: Any, *, ask: Sequence[str] | None = None, partials: bool = 
 
     ``ask`` lists the node names to fill in (default: every node but the output and the
     constants, in the order the backward pass reaches them); ``partials`` shows the local
-    partials on the edges. The graph itself is not changed.
+    partials on the edges. The answers come from the engine's backward pass, run once on the
+    graph (so afterwards its ``grad`` values are what ``backward()`` gives).
     """
     return HandTrace(root, ask=ask, partials=partials)

@@ -12,6 +12,7 @@ import html
 
 import ipywidgets as widgets
 
+from course_lib.formatting import format_number
 from course_lib.practice import LOCAL_RULES, practice_graph
 from course_lib.widgets._panel import Panel
 from course_lib.widgets.handtrace import HandTrace
@@ -32,8 +33,19 @@ def practice_trainer(
     graph's description is in ``box.sheet_view``; the controls are ``box.number``,
     ``box.fan_out`` and ``box.partials``.
     """
+    if isinstance(sheets, bool) or not isinstance(sheets, int) or sheets < 0:
+        raise ValueError(
+            f"sheets is the largest sheet number and must be an integer of 0 or more, got "
+            f"{sheets!r}"
+        )
     if isinstance(sheet, bool) or not isinstance(sheet, int) or not 0 <= sheet <= sheets:
         raise ValueError(f"sheet must be an integer from 0 to {sheets}, got {sheet!r}")
+    for switch, flag in (("fan_out", fan_out), ("partials", partials)):
+        if not isinstance(flag, bool):
+            raise TypeError(
+                f"practice_trainer: {switch} is a switch and must be True or False, got "
+                f"{type(flag).__name__} {flag!r}"
+            )
     number = widgets.IntSlider(value=sheet, min=0, max=sheets, description="sheet")
     join = widgets.Checkbox(value=fan_out, description="with a fan-out (sum at a join)")
     show_partials = widgets.Checkbox(value=partials, description="show the local partials")
@@ -58,14 +70,15 @@ def practice_trainer(
             sheet_view.value = f"<div>No sheet {number.value}: {html.escape(str(error))}</div>"
             box.trace, holder.children = None, []
             return
-        inputs = ", ".join(f"{name} = {value:g}" for name, value in graph.inputs)
+        inputs = ", ".join(f"{name} = {format_number(value)}" for name, value in graph.inputs)
         lines = "".join(
             f"<li><code>{html.escape(s.name)} = {html.escape(s.formula())}</code></li>"
-            for s in graph.steps
+            for s in graph.operations
         )
         sheet_view.value = (
             f"<div><b>Sheet {number.value}</b>: inputs {html.escape(inputs)}</div><ol>{lines}</ol>"
-            f"<div><small>Local rules: {html.escape(LOCAL_RULES)}</small></div>"
+            "<div><small>Local rules (out is the node's own value): "
+            f"{html.escape('; '.join(LOCAL_RULES))}.</small></div>"
         )
         box.trace = HandTrace(graph.build(), partials=show_partials.value)
         holder.children = [box.trace]

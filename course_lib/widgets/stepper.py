@@ -1,13 +1,18 @@
-"""The backward stepper: reverse mode one node at a time, with the numbers of every move.
+"""The backward stepper: the engine's backward pass one node at a time, with the numbers of
+every move.
 
-``backward_steps(root)`` replays the backward pass of :mod:`course_lib.graph` in its order
-(reverse topological) and records, for each node, the four moves with numbers:
+The steps are those of :func:`course_lib.graph.backward_steps`, the generator that
+``backward()`` itself runs: the stepper runs it once on the graph (which leaves every ``grad``
+as ``backward()`` would) and keeps each :class:`course_lib.graph.Step`. For each step it says
+the four moves in words, with the step's own numbers:
 
-1. local partial      d(node)/d(parent), stored by the op (``Value.partials``);
+1. local partial      d(node)/d(parent), stored by the op (``Value.partials``), with its rule
+                      from the op table (:data:`course_lib.scalar.OPS`);
 2. upstream           dL/d(node), complete because every consumer of ``node`` came earlier;
 3. multiply           contribution = local partial × upstream (the node's ``local_backward``);
-4. sum at joins       the parent's running sum grows by the contribution; a parent used by
-                      several consumers is complete when the last of them has passed back.
+4. sum at joins       the parent's running sum before and after the contribution, as the
+                      engine recorded them; a parent used by several consumers is complete
+                      when the last of them has passed back.
 
 ``stepper(root)`` shows those steps as a widget: Step / Back / Play / Reset and a slider over
 the step index; each step highlights one node in the drawing and states its moves.
@@ -16,96 +21,43 @@ the step index; each step highlights one node in the drawing and states its move
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from numbers import Real
 from typing import Any
 
 import ipywidgets as widgets
 import numpy as np
 
 from course_lib.draw import draw, format_data, formula, node_names
-from course_lib.graph import topological_order
+from course_lib.graph import Step, backward_steps, topological_order
+from course_lib.scalar import op_named
 
 __all__ = [
     "BackwardStepper",
-    "Contribution",
-    "Step",
-    "backward_steps",
     "default_seed",
+    "explain",
     "local_partial_rule",
     "stepper",
 ]
 
 
-@dataclass(frozen=True)
-class Contribution:
-    """One edge of one step: what ``node`` passes back to its parent number ``index``."""
-
-    parent: Any
-    index: int
-    partial: Any  # the local partial d(node)/d(parent), or None if the node stores none
-    rule: str  # the partial as a formula in the graph's names ("y", "1", "1 - n1²"), or ""
-    upstream: Any  # dL/d(node)
-    contribution: Any  # partial × upstream (None: the engine skips this parent)
-    before: Any  # the parent's running sum before this contribution (None: nothing yet)
-    after: Any  # the running sum after it
-    uses_done: int  # how many of the parent's uses have passed back, counting this one
-    uses_total: int  # how many uses (edges to consumers) the parent has
-
-
-@dataclass(frozen=True)
-class Step:
-    """The backward pass at one node, in reverse topological order."""
-
-    node: Any
-    upstream: Any  # dL/d(node), complete when the step runs
-    is_seed: bool  # the output: dL/dL = seed
-    contributions: tuple[Contribution, ...]
-    lines: tuple[str, ...]  # the explanation, plain text, one sentence a line
-
-    @property
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
 def local_partial_rule(node: Any, index: int, names: Mapping[Any, str]) -> str:
-    """d(node)/d(parent number ``index``) as a formula in the graph's names, for ``Value`` ops.
-
-    ``""`` for an op this table does not know (the number is still shown).
-    """
-    op = str(node.op)
-    parents = node.parents
-    me = names[node]
-    p = names[parents[index]]
-    if op == "+":
-        return "1"
-    if op == "*" and len(parents) == 2:
-        return names[parents[1 - index]]
-    if op == "neg":
-        return "-1"
-    if op.startswith("**"):
-        k = op[2:]
-        try:
-            km1 = format_data(float(k) - 1.0)
-        except ValueError:
-            return ""
-        return f"{k}·{p}^{km1}"
-    rules = {
-        "exp": f"exp({p}) = {me}",
-        "log": f"1/{p}",
-        "tanh": f"1 - {me}²",
-        "sigmoid": f"σ(1 - σ) = {me}·(1 - {me})",
-        "relu": f"1 if {p} > 0 else 0",
-    }
-    return rules.get(op, "")
+    """d(node)/d(parent number ``index``) as a formula in the graph's names (``"y"``, ``"1"``,
+    ``"1 - t²"``), from the op's entry in the op table; ``""`` for an op it does not hold."""
+    op = op_named(str(node.op))
+    if op is None or op.arity != len(node.parents):
+        return ""
+    return op.rule(index, *(names[parent] for parent in node.parents), out=names[node])
 
 
-def _uses(order: list[Any]) -> dict[Any, int]:
-    uses = {node: 0 for node in order}
-    for node in order:
+def uses(root: Any) -> dict[Any, int]:
+    """How many times each node of the graph is used as an input (its edges to consumers)."""
+    count = {node: 0 for node in topological_order(root)}
+    for node in count:
         for parent in node.parents:
-            uses[parent] += 1
-    return uses
+            count[parent] += 1
+    return count
 
 
 def default_seed(root: Any) -> Any:
@@ -116,119 +68,121 @@ def default_seed(root: Any) -> Any:
     return 1.0
 
 
-def backward_steps(root: Any, seed: Any = None) -> list[Step]:
-    """The backward pass from ``root`` as a list of steps, one per node, output first.
-
-    ``seed`` is dL/d(root), by default :func:`default_seed`. The graph is not changed (no
-    ``grad`` is written): the running sums live in the steps. Every node's final gradient
-    equals what ``root.backward()`` computes.
-    """
+def _checked_seed(root: Any, seed: Any) -> Any:
+    """``seed`` as the engine needs it, or a clear error saying what a seed is."""
     if seed is None:
-        seed = default_seed(root)
-    order = topological_order(root)
-    names = node_names(root)
-    uses = _uses(order)
-    running: dict[Any, Any] = {root: seed}
-    done: dict[Any, int] = {node: 0 for node in order}
-    via: dict[Any, list[tuple[str, Any]]] = {node: [] for node in order}
-    out_name = names[root]
-    steps: list[Step] = []
-    for node in reversed(order):
+        return default_seed(root)
+    what = "dL/d(output), the gradient the backward pass starts from"
+    shape = getattr(root.data, "shape", None)
+    if shape is None:  # a scalar graph: one number
+        if isinstance(seed, bool) or not isinstance(seed, Real):
+            raise TypeError(
+                f"stepper: seed is {what}: a number such as 1.0, got {type(seed).__name__} {seed!r}"
+            )
+        if not math.isfinite(float(seed)):
+            raise ValueError(f"stepper: seed must be a finite number, got {seed!r}")
+        return float(seed)
+    try:
+        array = np.asarray(seed, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"stepper: seed is {what}: an array of numbers of shape {tuple(shape)}, got "
+            f"{type(seed).__name__} {seed!r}"
+        ) from None
+    if array.shape != tuple(shape):
+        raise ValueError(
+            f"stepper: seed must have the output's shape {tuple(shape)}, got shape {array.shape}"
+        )
+    if not np.isfinite(array).all():
+        raise ValueError("stepper: seed must hold finite numbers (it has inf or NaN)")
+    return array
+
+
+def explain(steps: list[Step], names: Mapping[Any, str]) -> list[tuple[str, ...]]:
+    """The text of every step: one sentence a line, with the step's numbers.
+
+    Reads what the engine recorded (upstream, each contribution, the running sum before and
+    after it); it computes no gradient of its own.
+    """
+    root = steps[0].node
+    out = names[root]
+    total_uses = uses(root)
+    passed: dict[Any, int] = {node: 0 for node in total_uses}  # uses passed back so far
+    via: dict[Any, list[tuple[str, Any]]] = {node: [] for node in total_uses}
+    texts = []
+    for step in steps:
+        node = step.node
         name = names[node]
-        upstream = running.get(node)
-        is_seed = node is root
         head = f"{name} = {formula(node, names)}" if node.parents else name
-        if is_seed:
+        if node is root:
+            lines = [f"{head}: the output. Seed: d{out}/d{out} = {format_data(step.upstream)}."]
+        elif len(via[node]) > 1:
+            parts = " + ".join(format_data(c) for _, c in via[node])
             lines = [
-                f"{head}: the output. Seed: d{out_name}/d{out_name} = {format_data(seed)}.",
+                f"{head}: upstream d{out}/d{name} = {parts} = {format_data(step.upstream)}, "
+                f"the sum of its {len(via[node])} paths (via "
+                + ", ".join(n for n, _ in via[node])
+                + "): complete."
             ]
-        else:
-            paths = via[node]
-            if len(paths) > 1:
-                total = " + ".join(format_data(c) for _, c in paths)
-                lines = [
-                    f"{head}: upstream d{out_name}/d{name} = {total} = {format_data(upstream)}, "
-                    f"the sum of its {len(paths)} paths (via "
-                    + ", ".join(n for n, _ in paths)
-                    + "): complete."
-                ]
-            elif paths:
-                lines = [
-                    f"{head}: upstream d{out_name}/d{name} = {format_data(upstream)} "
-                    f"(1 path, via {paths[0][0]}): complete."
-                ]
-            else:
-                lines = [f"{head}: no path leads from here to {out_name}: gradient 0."]
-        contributions: list[Contribution] = []
-        if node.parents and upstream is not None:
-            local = node.local_backward(upstream)
-            partials = getattr(node, "partials", None)
-            for i, (parent, contribution) in enumerate(zip(node.parents, local, strict=True)):
-                pname = names[parent]
-                partial = partials[i] if partials else None
-                rule = local_partial_rule(node, i, names) if partials else ""
-                if contribution is None:
-                    lines.append(f"  to {pname}: no gradient needed (a constant).")
-                    continue
-                before = running.get(parent)
-                after = contribution if before is None else before + contribution
-                running[parent] = after
-                done[parent] += 1
-                via[parent].append((name, contribution))
-                contributions.append(
-                    Contribution(
-                        parent,
-                        i,
-                        partial,
-                        rule,
-                        upstream,
-                        contribution,
-                        before,
-                        after,
-                        done[parent],
-                        uses[parent],
-                    )
+        elif via[node]:
+            lines = [
+                f"{head}: upstream d{out}/d{name} = {format_data(step.upstream)} "
+                f"(1 path, via {via[node][0][0]}): complete."
+            ]
+        else:  # an array engine's constant: nothing that needs a gradient uses it
+            lines = [f"{head}: no gradient needed (a constant, or made only from constants)."]
+        partials = getattr(node, "partials", None)
+        given = {c.index for c in step.contributions}
+        for i, parent in enumerate(node.parents):
+            if i not in given and step.upstream is not None:
+                lines.append(f"  to {names[parent]}: no gradient needed (a constant).")
+        for c in step.contributions:
+            pname = names[c.parent]
+            passed[c.parent] += 1
+            via[c.parent].append((name, c.contribution))
+            if partials:
+                number = format_data(partials[c.index])
+                rule = local_partial_rule(node, c.index, names)
+                shown = f"{rule} = {number}" if rule and rule != number else number
+                move = (
+                    f"  to {pname}: local partial ∂{name}/∂{pname} = {shown}; "
+                    f"contribution {number} × {format_data(step.upstream)} = "
+                    f"{format_data(c.contribution)}."
                 )
-                if partial is not None:
-                    number = format_data(partial)
-                    shown = f"{rule} = {number}" if rule and rule != number else number
-                    move = (
-                        f"  to {pname}: local partial ∂{name}/∂{pname} = {shown}; "
-                        f"contribution {format_data(partial)} × {format_data(upstream)} = "
-                        f"{format_data(contribution)}."
-                    )
-                else:
-                    move = (
-                        f"  to {pname}: the local rule of {node.op} turns upstream "
-                        f"{format_data(upstream)} into {format_data(contribution)}."
-                    )
-                if uses[parent] > 1:
-                    sum_text = (
-                        f"{format_data(before)} + {format_data(contribution)} = "
-                        if before is not None
-                        else ""
-                    )
-                    state = "complete" if done[parent] == uses[parent] else "waiting for the rest"
-                    move += (
-                        f" Join at {pname} ({uses[parent]} uses): running sum "
-                        f"{sum_text}{format_data(after)} ({done[parent]} of {uses[parent]}, "
-                        f"{state})."
-                    )
-                lines.append(move)
-        elif not node.parents and not is_seed:
+            else:
+                move = (
+                    f"  to {pname}: the local rule of {node.op} turns upstream "
+                    f"{format_data(step.upstream)} into {format_data(c.contribution)}."
+                )
+            k, n = passed[c.parent], total_uses[c.parent]
+            if n > 1:
+                sum_text = (
+                    f"{format_data(c.before)} + {format_data(c.contribution)} = "
+                    if c.before is not None
+                    else ""
+                )
+                state = "complete" if k == n else "waiting for the rest"
+                move += (
+                    f" Join at {pname} ({n} uses): running sum {sum_text}"
+                    f"{format_data(c.after)} ({k} of {n}, {state})."
+                )
+            lines.append(move)
+        if not node.parents and node is not root and step.upstream is not None:
             what = "an input" if node.label else "a constant"
             lines.append(f"  {name} is {what}: no local rule, nothing to pass back.")
-        steps.append(Step(node, upstream, is_seed, tuple(contributions), tuple(lines)))
-    return steps
+        texts.append(tuple(lines))
+    return texts
 
 
 class BackwardStepper(widgets.VBox):
     """Step / Back / Play / Reset through the backward pass of a graph (see :func:`stepper`).
 
-    ``index`` (an ``IntSlider``) is the number of steps taken, 0 to ``len(steps)``; setting
-    it renders that state (tests and notebooks can drive it from code). ``play`` is an
-    ``ipywidgets.Play`` linked to ``index`` in the kernel, so it works in JupyterLab and
-    headlessly alike. ``view`` holds the drawing, ``explanation`` the text of the step.
+    ``steps`` are the engine's :class:`course_lib.graph.Step` records, output first;
+    ``lines[i]`` explains ``steps[i]``. ``index`` (an ``IntSlider``) is the number of steps
+    taken, 0 to ``len(steps)``; setting it renders that state (tests and notebooks can drive
+    it from code). ``play`` is an ``ipywidgets.Play`` linked to ``index`` in the kernel, so it
+    works in JupyterLab and headlessly alike. ``view`` holds the drawing, ``explanation`` the
+    text of the step.
     """
 
     def __init__(
@@ -240,13 +194,16 @@ class BackwardStepper(widgets.VBox):
                     f"stepper needs a graph node (data, grad, parents, op, local_backward), "
                     f"got {type(root).__name__} without {attribute!r}"
                 )
-        if not isinstance(interval_ms, int) or interval_ms < 50:
+        if isinstance(interval_ms, bool) or not isinstance(interval_ms, int) or interval_ms < 50:
             raise ValueError(f"interval_ms must be an int of at least 50, got {interval_ms!r}")
+        if not isinstance(partials, bool):
+            raise TypeError(f"partials must be True or False, got {partials!r}")
         self.root = root
         self.names = node_names(root)
-        self.steps = backward_steps(root, seed)
+        self.steps: list[Step] = list(backward_steps(root, _checked_seed(root, seed)))
+        self.lines = explain(self.steps, self.names)
         self.partials = partials
-        self._uses = _uses(topological_order(root))
+        self._uses = uses(root)
         n = len(self.steps)
         self.index = widgets.IntSlider(value=0, min=0, max=n, description="step", readout=True)
         self.play = widgets.Play(value=0, min=0, max=n, step=1, interval=interval_ms)
@@ -291,29 +248,37 @@ class BackwardStepper(widgets.VBox):
         """The step just taken (``None`` before the first)."""
         return self.steps[self.index.value - 1] if self.index.value else None
 
-    def state(self, k: int | None = None) -> dict[Any, str]:
-        """The gradient text of every node after ``k`` steps (default: the current index)."""
+    def text(self, k: int | None = None) -> str:
+        """What the stepper says after ``k`` steps (default: the current index), plain text."""
         k = self.index.value if k is None else k
-        running: dict[Any, Any] = {}
+        if k == 0:
+            return "Step 0: before the backward pass; no gradient is computed yet."
+        return "\n".join(self.lines[k - 1])
+
+    def state(self, k: int | None = None) -> dict[Any, str]:
+        """The gradient text of every node after ``k`` steps (default: the current index):
+        the engine's running sums as recorded in the steps."""
+        k = self.index.value if k is None else k
+        latest: dict[Any, Any] = {}  # each node's running sum after the steps taken
         count: dict[Any, int] = {}
         for step in self.steps[:k]:
-            if step.is_seed:
-                running[step.node] = step.upstream
+            if step.node is self.root:
+                latest[step.node] = step.upstream
             for c in step.contributions:
-                running[c.parent] = c.after
-                count[c.parent] = c.uses_done
+                latest[c.parent] = c.after
+                count[c.parent] = count.get(c.parent, 0) + 1
         text = {}
         for node in self.names:
-            if node not in running:
+            if node not in latest:
                 text[node] = "not computed yet"
             elif node is self.root:
-                text[node] = f"{format_data(running[node])} (seed)"
+                text[node] = f"{format_data(latest[node])} (seed)"
             elif count[node] < self._uses[node]:
                 text[node] = (
-                    f"{format_data(running[node])} so far ({count[node]} of {self._uses[node]})"
+                    f"{format_data(latest[node])} so far ({count[node]} of {self._uses[node]})"
                 )
             else:
-                text[node] = format_data(running[node])
+                text[node] = format_data(latest[node])
         return text
 
     def render(self) -> None:
@@ -329,10 +294,11 @@ class BackwardStepper(widgets.VBox):
                 edge_labels[(step.node, c.index)] = f"{format_data(c.contribution)}"
         step = self.current
         if step is not None:
+            partials = getattr(step.node, "partials", None)
             for c in step.contributions:
-                factor = format_data(c.partial) if c.partial is not None else "rule"
+                factor = format_data(partials[c.index]) if partials else "rule"
                 edge_labels[(step.node, c.index)] = (
-                    f"{factor} × {format_data(c.upstream)} = {format_data(c.contribution)}"
+                    f"{factor} × {format_data(step.upstream)} = {format_data(c.contribution)}"
                 )
         if self.partials:
             for node in self.names:
@@ -352,7 +318,8 @@ class BackwardStepper(widgets.VBox):
         else:
             title = f"Step {k} of {n}: node {self.names[step.node]}"
             body = "<br>".join(
-                html.escape(line).replace("  ", "&nbsp;&nbsp;&nbsp;&nbsp;") for line in step.lines
+                html.escape(line).replace("  ", "&nbsp;&nbsp;&nbsp;&nbsp;")
+                for line in self.lines[k - 1]
             )
             if k == n:
                 body += "<br><b>Done: every gradient is complete.</b>"
@@ -377,6 +344,7 @@ def stepper(
     Each step highlights one node (in reverse topological order) and states, with numbers,
     "local partial × upstream = contribution" for each of its parents and, at a parent with
     several consumers, the running sum at the join. ``seed`` is dL/d(root) (default 1, or
-    ones shaped like an array output). The graph itself is not changed.
+    ones shaped like an array output). The steps are the engine's own: making the stepper
+    runs the backward pass once, so afterwards every ``grad`` is what ``backward()`` gives.
     """
     return BackwardStepper(root, interval_ms=interval_ms, partials=partials, seed=seed)
