@@ -59,6 +59,7 @@ __all__ = [
     "check_learning_rate",
     "evaluate",
     "glorot_uniform",
+    "pixels_in_unit_range",
     "sgd_step",
     "sgd_step_in_place",
     "train",
@@ -277,13 +278,32 @@ class SigmoidNet:
         return self.logits(images).argmax(axis=1)
 
 
+def pixels_in_unit_range(x: np.ndarray) -> bool:
+    """True when every entry of ``x`` is a number in [0, 1] (NaN is not): the plain test."""
+    return x.size == 0 or bool(0 <= x.min() and x.max() <= 1)  # NaN makes min and max NaN
+
+
+def _pixels_in_unit_range_fast(x: np.ndarray) -> bool:
+    """:func:`pixels_in_unit_range` in one pass, for the check every training step runs.
+
+    A float's bits, read as an unsigned integer, grow with the number for non-negative floats,
+    and 0.0 ... 1.0 are exactly the bit patterns 0 ... bits(1.0); a negative number (sign bit
+    set), inf and NaN (all exponent bits set) all read larger. So one integer maximum decides.
+    It answers False for -0.0 (sign bit), which the plain test accepts: callers fall back to
+    the plain test when this says False. Tests check both agree on every other input.
+    """
+    if x.dtype == np.float32:
+        return x.size == 0 or int(x.view(np.uint32).max()) <= 0x3F800000  # bits of 1.0f
+    if x.dtype == np.float64:
+        return x.size == 0 or int(x.view(np.uint64).max()) <= 0x3FF0000000000000
+    return False
+
+
 def _check_pixels(x: np.ndarray) -> None:
     """Every pixel a finite number in [0, 1], or a ValueError saying which is not and the fix."""
-    if x.size == 0:
+    if _pixels_in_unit_range_fast(x) or pixels_in_unit_range(x):
         return
-    low, high = x.min(), x.max()  # NaN in x makes both NaN, and both tests below fail
-    if 0 <= low and high <= 1:
-        return
+    low, high = x.min(), x.max()
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
         raise ValueError(
@@ -313,7 +333,9 @@ def _labels(labels: Any, n: int, classes: int) -> np.ndarray:
         raise ValueError(f"labels must have shape ({n},), one class index per image; got {y.shape}")
     if y.dtype.kind not in "iu":
         raise TypeError(f"labels must be integer class indices, got dtype {y.dtype}")
-    if n and not 0 <= y.min() <= y.max() < classes:
+    # One maximum checks both ends: read as unsigned integers of the same width, negative
+    # class indices become huge (two's complement), so max < classes means 0 <= y < classes.
+    if n and not int(y.view(f"u{y.itemsize}").max()) < classes:
         bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])
         raise ValueError(
             f"labels[{bad}] = {y[bad]} is not a class of this network: class indices run from "

@@ -351,6 +351,43 @@ def test_unscaled_pixels_are_refused_with_the_fix(images) -> None:
     np.testing.assert_array_equal(net.W1.data, before)
 
 
+SPECIAL = [
+    0.0,
+    -0.0,
+    1.0,
+    0.5,
+    1e-45,
+    5e-324,
+    -1e-45,
+    np.nextafter(1.0, 2.0),
+    1.5,
+    255.0,
+    -1.0,
+    np.inf,
+    -np.inf,
+    np.nan,
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.sampled_from([np.float32, np.float64]),
+    st.lists(st.one_of(st.sampled_from(SPECIAL), st.floats(-2, 2), st.floats(0, 1)), max_size=9),
+)
+def test_the_fast_pixel_check_agrees_with_the_plain_one(dtype, values) -> None:
+    """The one-pass test every training step runs says what 0 <= min and max <= 1 says."""
+    from course_lib.nn import _pixels_in_unit_range_fast, pixels_in_unit_range
+
+    x = np.array(values, dtype=dtype)
+    plain = pixels_in_unit_range(x)
+    fast = _pixels_in_unit_range_fast(x)
+    negative_zero = bool((np.signbit(x) & (x == 0)).any())
+    if negative_zero and plain:
+        assert not fast  # the one disagreement: -0.0 sends the caller to the plain test
+    else:
+        assert fast == plain, (x, fast, plain)
+
+
 def test_a_nan_or_negative_pixel_is_named() -> None:
     net = SigmoidNet(3, inputs=4, classes=3)
     images, labels = _set()
