@@ -337,8 +337,8 @@ class SoftmaxCrossEntropy(NamedTuple):
     ``probs``
         P = softmax(logits) row by row, shape (N, C), computed once in the forward pass;
     ``labels``
-        the checked labels: int64 class indices (N,) or probability rows (N, C) in the
-        logits' dtype.
+        the checked labels, copied: int64 class indices (N,) or probability rows (N, C) in the
+        logits' dtype (refilling the array that was passed in does not change the gradient).
 
     A named tuple, so ``loss, probs, labels = softmax_cross_entropy(...)`` also works.
     ``grad(upstream)`` returns ∂(upstream · loss)/∂logits = upstream · (P - Y) / N, reusing

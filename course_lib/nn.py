@@ -48,6 +48,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from course_lib.formatting import format_number
 from course_lib.tensor import Tensor, linear, softmax_cross_entropy
 
 __all__ = [
@@ -409,8 +410,11 @@ class History:
         return float(sum(self.epoch_seconds))
 
     def __repr__(self) -> str:
-        acc = ", ".join(f"{100 * a:.2f}%" for a in self.test_accuracy) or "not measured"
-        last = f"{self.loss[-1]:.4f}" if self.loss else "none"
+        acc = (
+            ", ".join(f"{format_number(100 * a, decimals=2)}%" for a in self.test_accuracy)
+            or "not measured"
+        )
+        last = format_number(self.loss[-1], decimals=4) if self.loss else "none"
         return (
             f"History({len(self.epoch_seconds)} epochs, {self.steps} steps, last loss {last}, "
             f"test accuracy by epoch: {acc})"
