@@ -19,6 +19,8 @@ float32) raise OverflowError naming the row, instead of returning inf.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -405,11 +407,16 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossE
         raise ValueError(f"{op}: logits of shape {z.shape} have no classes")
     y = _check_labels(labels, z, op)
 
-    # P, the row maxima m_n and the sums s_n = Σ_c e^{z_nc - m_n} ∈ [1, C]. A z - m beyond the
-    # largest float becomes -inf, whose e^(z - m) = 0 is right: no overflow warning for it.
-    with np.errstate(over="ignore"):
+    # Logits below a quarter of the largest float over N (|z| < 1e36 for float32 and N = 64,
+    # the usual case) can overflow nowhere below. Others may: a z - m beyond the largest float
+    # becomes -inf, whose e^(z - m) = 0 is right, and a row's loss may be too large for any
+    # float (an OverflowError below); numpy's overflow warnings are silenced for those.
+    near_limit = z.size > _BLOCK or not np.abs(z).max() <= _QUARTER_MAX.get(z.dtype, 0.0) / n
+    with np.errstate(over="ignore", invalid="ignore") if near_limit else _NO_CHANGE:
+        # P, the row maxima m_n and the sums s_n = Σ_c e^{z_nc - m_n} ∈ [1, C]
         if z.size <= _BLOCK:
-            _check_finite(z, "logits", op)
+            if near_limit:
+                _check_finite(z, "logits", op)
             p = np.empty_like(z)
             m, s = _softmax_block(z, p)
         else:  # check afterwards, from m and one min: saves a pass over a large array
@@ -422,15 +429,14 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossE
             rows = log_s + (m - z[np.arange(n), y])
         else:
             # L_n = Σ_c y_nc (logsumexp(z_n) - z_nc) = Σ_c y_nc (log_s_n - (z_nc - m_n))
-            with np.errstate(invalid="ignore"):
-                terms = y * (log_s[:, None] - (z - m[:, None]))
-                if not np.isfinite(terms).all():  # 0 · inf: a class with y = 0 adds nothing
-                    terms = np.where(y > 0, terms, 0)
+            terms = y * (log_s[:, None] - (z - m[:, None]))
+            if near_limit and not np.isfinite(terms).all():  # 0 · inf: y = 0 adds nothing
+                terms = np.where(y > 0, terms, 0)
             rows = terms.sum(axis=1)
         loss = rows.sum() / n
-        if not np.isfinite(loss):  # rows too large to add up, or a row's loss itself
+        if not math.isfinite(loss):  # rows too large to add up, or a row's loss itself
             loss = (rows / n).sum()  # the mean, each term first divided: at most the largest
-    if not np.isfinite(loss):
+    if not math.isfinite(loss):
         _loss_overflow(rows, z, m, y, op)
     return SoftmaxCrossEntropy(z.dtype.type(loss), p, y)
 
@@ -459,6 +465,12 @@ _BLOCK = 1 << 18
 # time on two threads: numpy releases the GIL inside its loops, so the halves run on two cores
 # (torch's CPU kernels use every core too). Below it, starting a thread costs more than it saves.
 _THREADED = 1 << 20
+
+
+# A quarter of each float type's largest number: logits below it / N cannot overflow anywhere in
+# the fused kernel (differences of two logits, a row's loss, the sum of N row losses).
+_QUARTER_MAX = {np.dtype(t): float(np.finfo(t).max) / 4 for t in (np.float32, np.float64)}
+_NO_CHANGE = contextlib.nullcontext()
 
 
 def _in_two_halves(work: Callable[[int, int], Any], n: int) -> None:
@@ -591,6 +603,9 @@ def _softmax_cross_entropy_grad_fast(p: FloatArray, y: NDArray[Any], upstream: A
     return (p - y) * scale
 
 
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize
+
+
 def _check_labels(labels: ArrayLike, z: np.ndarray, op: str) -> NDArray[Any]:
     """Class indices (N,) as int64, or target rows (N, C) in z's dtype; else a clear error."""
     n, c = z.shape
@@ -622,15 +637,16 @@ def _check_labels(labels: ArrayLike, z: np.ndarray, op: str) -> NDArray[Any]:
             raise TypeError(
                 f"{op}: class indices must be integers in [0, {c}), got dtype {y.dtype}"
             )
-        if y.size:
-            lo, hi = y.min(), y.max()
-            if lo < 0:
+        # One maximum checks both ends: read as unsigned integers of the same width, negative
+        # indices become huge (two's complement), so max < c means every index is in [0, c).
+        if y.size and not int(y.view(_UNSIGNED[y.itemsize]).max()) < c:
+            if y.min() < 0:
                 i = int(np.argmax(y < 0))
                 raise ValueError(
                     f"{op}: labels[{i}] = {y[i]} is negative; class indices run from 0 to {c - 1} "
                     "(numpy would silently read a negative index from the end)"
                 )
-            if hi >= c:
+            else:
                 i = int(np.argmax(y >= c))
                 raise ValueError(
                     f"{op}: labels[{i}] = {y[i]} is out of range for {c} classes "

@@ -87,7 +87,10 @@ def check_learning_rate(lr: Any, where: str = "sgd_step") -> float:
     a negative one climbs the loss instead of descending it, and text such as ``'0.1'`` is not
     a number yet.
     """
-    shown = repr(lr) if len(repr(lr)) <= 40 else f"{repr(lr)[:12]}... ({len(repr(lr))} characters)"
+    if type(lr) is float and 0 < lr < math.inf:  # the usual case, decided at once
+        return lr
+    text = repr(lr)
+    shown = text if len(text) <= 40 else f"{text[:12]}... ({len(text)} characters)"
     if isinstance(lr, bool) or not isinstance(lr, Real):
         hint = f" (write lr={lr}, without quotes)" if isinstance(lr, str) else ""
         raise TypeError(
@@ -293,11 +296,18 @@ def _pixels_in_unit_range_fast(x: np.ndarray) -> bool:
     It answers False for -0.0 (sign bit), which the plain test accepts: callers fall back to
     the plain test when this says False. Tests check both agree on every other input.
     """
-    if x.dtype == np.float32:
-        return x.size == 0 or int(x.view(np.uint32).max()) <= 0x3F800000  # bits of 1.0f
-    if x.dtype == np.float64:
-        return x.size == 0 or int(x.view(np.uint64).max()) <= 0x3FF0000000000000
-    return False
+    bits = _UNSIGNED_OF.get(x.dtype)
+    if bits is None:
+        return False
+    unsigned, one = bits
+    return x.size == 0 or int(x.view(unsigned).max()) <= one
+
+
+# float dtype -> (the unsigned integer of its width, the bits of 1.0 read as that integer)
+_UNSIGNED_OF = {
+    np.dtype(np.float32): (np.dtype(np.uint32), 0x3F800000),
+    np.dtype(np.float64): (np.dtype(np.uint64), 0x3FF0000000000000),
+}
 
 
 def _check_pixels(x: np.ndarray) -> None:
@@ -324,6 +334,9 @@ def _check_pixels(x: np.ndarray) -> None:
     )
 
 
+_UNSIGNED_INT = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize
+
+
 def _labels(labels: Any, n: int, classes: int) -> np.ndarray:
     """``labels`` as an integer array of ``n`` class indices in [0, classes), checked."""
     try:
@@ -336,7 +349,7 @@ def _labels(labels: Any, n: int, classes: int) -> np.ndarray:
         raise TypeError(f"labels must be integer class indices, got dtype {y.dtype}")
     # One maximum checks both ends: read as unsigned integers of the same width, negative
     # class indices become huge (two's complement), so max < classes means 0 <= y < classes.
-    if n and not int(y.view(f"u{y.itemsize}").max()) < classes:
+    if n and not int(y.view(_UNSIGNED_INT[y.itemsize]).max()) < classes:
         bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])
         raise ValueError(
             f"labels[{bad}] = {y[bad]} is not a class of this network: class indices run from "
