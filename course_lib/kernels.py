@@ -157,7 +157,7 @@ def softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
     float64) and each slice along ``axis`` sums to 1.
     """
     arr, axis = _logits(z, axis, "softmax")
-    e = np.exp(_minus_max(arr, arr.max(axis=axis, keepdims=True)))
+    e = np.exp(arr - arr.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e
 
