@@ -13,6 +13,7 @@ exercise                  the function to write                           notebo
 ``matmul_backward``       dA = G Bᵀ, dB = Aᵀ G (batched: summed)           03
 ``softmax_vjp``           Jᵀg = p ⊙ (g − ⟨g, p⟩), in O(C)                  04
 ``cross_entropy_backward``  dL/dZ = (P − Y) / N for a batch                05
+``cross_entropy_find_the_bug``  a teammate's (P − Y) / N with a bug to fix  05
 ``network_backward``      the 784-H-10 network's whole backward pass      06
 ========================  ==============================================  ========
 """
@@ -408,7 +409,16 @@ def _softmax_vjp_memory(fn: Callable[..., Any]) -> str:
 # ---- cross-entropy on softmax -------------------------------------------------------------
 
 
-def _cross_entropy_cases(rng: np.random.Generator) -> list[Case]:
+PLANTED_BUG_HINT = (
+    "this is what the teammate's function gave before any change: the bug is still there. It "
+    "passed the case with one example, so it goes wrong only when a batch has several rows. "
+    "Compare it, row by row, with (P − Y) / N for two rows with different labels"
+)
+
+
+def _cross_entropy_cases(rng: np.random.Generator, planted: bool = False) -> list[Case]:
+    """Batches of N = 1, 4 and 6; with ``planted``, the find-the-bug exercise's untouched
+    function is recognised first (and answered with a hint, not with the fix)."""
     cases = []
     for n, c in [(1, 3), (4, 3), (6, 10)]:
         Z = rng.normal(size=(n, c)) * 2
@@ -417,10 +427,14 @@ def _cross_entropy_cases(rng: np.random.Generator) -> list[Case]:
         softmax_cross_entropy(tz, y).backward()
         P = kernels.softmax(Z)
         Y = np.eye(c)[y]
+        columns = np.zeros((n, c))
+        columns[:, y] = 1  # every row gets a 1 at every label of the batch
         mistakes = [
             (P / n, "dlogits", "that is P / N: subtract the one-hot target, (P − Y) / N"),
             ((Y - P) / n, "dlogits", "the sign is flipped: (P − Y) / N, not (Y − P) / N"),
         ]
+        if planted:
+            mistakes.insert(0, ((P - columns) / n, "dlogits", PLANTED_BUG_HINT))
         if y.max() < n:  # otherwise P[y] raises, and the learner sees that error
             rows = P.copy()
             rows[y] -= 1  # indexing with y alone picks whole rows
@@ -428,10 +442,18 @@ def _cross_entropy_cases(rng: np.random.Generator) -> list[Case]:
                 (
                     rows / n,
                     "dlogits",
-                    "P[y] -= 1 subtracts 1 from whole rows y[0], "
-                    "y[1], ...; index one entry per row: P[np.arange(N), y]",
+                    "indexing with the labels alone, P[y] (or Y[y]), picks whole rows y[0], "
+                    "y[1], ...; index one entry per row: [np.arange(N), y]",
                 )
             )
+        mistakes.append(
+            (
+                (P - columns) / n,
+                "dlogits",
+                "[:, y] picks whole columns: every row gets a 1 (or a −1) at every label of the "
+                "batch, not only at its own; index one entry per row: [np.arange(N), y]",
+            )
+        )
         e = np.exp(Z - Z.max(axis=0))
         mistakes.append(
             (
@@ -439,6 +461,14 @@ def _cross_entropy_cases(rng: np.random.Generator) -> list[Case]:
                 "dlogits",
                 "the softmax normalises over axis 0 (across the batch); each row's "
                 "probabilities are over its classes, axis 1",
+            )
+        )
+        mistakes.append(
+            (
+                (P - Y) / c,
+                "dlogits",
+                f"that divides by C = {c}, the number of classes; the loss is the mean over the "
+                f"N = {n} row{'s' if n != 1 else ''} of the batch, so divide by N",
             )
         )
         cases.append(
@@ -558,6 +588,12 @@ EXERCISES: dict[str, Exercise] = {
             "cross_entropy_backward(logits, labels)",
             ("dlogits",),
             _cross_entropy_cases,
+        ),
+        Exercise(
+            "cross_entropy_find_the_bug",
+            "fused_backward(logits, labels)",
+            ("dlogits",),
+            lambda rng: _cross_entropy_cases(rng, planted=True),
         ),
         Exercise(
             "network_backward",

@@ -12,13 +12,18 @@ and the largest term is exactly 1: no overflow, and the sum is at least 1, so it
 Each function keeps float32 and float64 inputs in their own precision; integer or boolean input
 is computed in float64. Bad input (empty axis, inf or NaN logits, an axis the array does not
 have, non-numeric data, labels that do not fit the logits) raises an error that says which.
+One limit is not bad input but the size of a float: logits so far apart that a result itself
+exceeds the largest float (a log-probability or a loss beyond ±1.8e308 in float64, ±3.4e38 in
+float32) raise OverflowError naming the row, instead of returning inf.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -88,14 +93,25 @@ def _check_axis(arr: np.ndarray, axis: int, name: str, op: str) -> int:
     return axis
 
 
-def _check_finite(arr: np.ndarray, name: str, op: str) -> None:
+LOGITS_WHY = "inf or NaN logits have no meaningful softmax"
+
+
+def _check_finite(arr: np.ndarray, name: str, op: str, why: str = LOGITS_WHY) -> None:
+    """A ValueError naming the first inf or NaN entry of ``arr`` and ``why`` it matters."""
     if not np.isfinite(arr).all():
         bad = np.argwhere(~np.isfinite(arr))[0]
         where = tuple(int(i) for i in bad)
         raise ValueError(
             f"{op}: {name} must be finite, but {name}[{', '.join(map(str, where))}] = "
-            f"{arr[where]}; inf or NaN logits have no meaningful softmax"
+            f"{arr[where]}; {why}"
         )
+
+
+def _minus_max(arr: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """z - m, where an entry more than the largest float below m becomes -inf without a warning:
+    its e^(z - m) is then exactly 0, the value it rounds to anyway (it underflows long before)."""
+    with np.errstate(over="ignore"):
+        return arr - m
 
 
 def _logits(z: ArrayLike, axis: int, op: str) -> tuple[FloatArray, int]:
@@ -124,7 +140,7 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> FloatArra
     """
     arr, axis = _logits(z, axis, "logsumexp")
     m = arr.max(axis=axis, keepdims=True)
-    out = m + np.log(np.exp(arr - m).sum(axis=axis, keepdims=True))
+    out = m + np.log(np.exp(_minus_max(arr, m)).sum(axis=axis, keepdims=True))
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
@@ -154,8 +170,17 @@ def log_softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
     z = (0, 1e4) it gives log p_0 = -1e4 exactly, the true value).
     """
     arr, axis = _logits(z, axis, "log_softmax")
-    shifted = arr - arr.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    shifted = _minus_max(arr, arr.max(axis=axis, keepdims=True))
+    out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    if not np.isfinite(out.min()):  # a z_i - m beyond the largest float: log p_i is too
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
+        raise OverflowError(
+            f"log_softmax: log p at {list(where)} is below -{np.finfo(arr.dtype).max:.3g}, the "
+            f"most negative {arr.dtype} (z{list(where)} = {arr[where]:.4g} lies that far below "
+            "the largest logit of its slice); such logits have no finite log-probability: "
+            "scale them down"
+        )
+    return out
 
 
 # ----------------------------------------------------------------------------------------------
@@ -283,7 +308,10 @@ def _check_probabilities(
     tol = _row_sum_tolerance(arr.dtype, arr.shape[axis])
     if off.max() <= tol and arr.min() >= 0:  # False for NaN too, so NaN falls through
         return
-    _check_finite(arr, name, op)
+    # The reason names what these numbers are (probabilities or targets), never "logits".
+    _check_finite(
+        arr, name, op, why=f"{name} must be numbers in [0, 1], each row summing to 1{hint}"
+    )
     if arr.min() < 0:
         where = tuple(int(i) for i in np.argwhere(arr < 0)[0])
         raise ValueError(
@@ -311,8 +339,8 @@ class SoftmaxCrossEntropy(NamedTuple):
     ``probs``
         P = softmax(logits) row by row, shape (N, C), computed once in the forward pass;
     ``labels``
-        the checked labels: int64 class indices (N,) or probability rows (N, C) in the
-        logits' dtype.
+        the checked labels, copied: int64 class indices (N,) or probability rows (N, C) in the
+        logits' dtype (refilling the array that was passed in does not change the gradient).
 
     A named tuple, so ``loss, probs, labels = softmax_cross_entropy(...)`` also works.
     ``grad(upstream)`` returns ∂(upstream · loss)/∂logits = upstream · (P - Y) / N, reusing
@@ -344,7 +372,10 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossE
     using log p_c = z_c - logsumexp(z) and Σ_c y_c = 1. For a class index k that is simply
     logsumexp(z) - z_k. The log of a softmax is never taken: a p_c that underflows to 0 would
     give log 0 = -inf (and 0 · -inf = NaN for the other classes), whereas z_c - logsumexp(z)
-    is finite for any finite logits (logits of ±1e4 included).
+    is finite for finite logits (logits of ±1e4 included). Its one limit is the float format:
+    a row's loss is at least max_c z_c - z_k, so logits more than the largest float apart
+    (±1e308 in float64, ±2e38 in float32, with the true class at the bottom) have a loss no
+    float can hold; that raises OverflowError naming the row rather than returning inf.
 
     Gradient: ∂logsumexp(z)/∂z_j = e^{z_j} / Σ_c e^{z_c} = p_j, so
 
@@ -376,23 +407,54 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossE
         raise ValueError(f"{op}: logits of shape {z.shape} have no classes")
     y = _check_labels(labels, z, op)
 
-    # P, the row maxima m_n and the sums s_n = Σ_c e^{z_nc - m_n} ∈ [1, C]
-    if z.size <= _BLOCK:
-        _check_finite(z, "logits", op)
-        p = np.empty_like(z)
-        m, s = _softmax_block(z, p)
-    else:  # check afterwards, from m and one min: saves a pass over a large array
-        p, m, s = _softmax_rows(z)
-        if not np.isfinite(m).all() or not np.isfinite(z.min()):  # NaN/+inf in m, -inf in min
-            _check_finite(z, "logits", op)
-    log_s = np.log(s)  # logsumexp(z_n) - m_n, per row
-    if y.ndim == 1:
-        # L_n = logsumexp(z_n) - z_{n, y_n} = log_s_n + (m_n - z_{n, y_n}), both terms ≥ 0
-        loss = (log_s + (m - z[np.arange(n), y])).sum() / n
-    else:
-        # L_n = Σ_c y_nc (logsumexp(z_n) - z_nc) = Σ_c y_nc (log_s_n - (z_nc - m_n))
-        loss = (y * (log_s[:, None] - (z - m[:, None]))).sum() / n
+    # Logits below a quarter of the largest float over N (|z| < 1e36 for float32 and N = 64,
+    # the usual case) can overflow nowhere below. Others may: a z - m beyond the largest float
+    # becomes -inf, whose e^(z - m) = 0 is right, and a row's loss may be too large for any
+    # float (an OverflowError below); numpy's overflow warnings are silenced for those.
+    near_limit = z.size > _BLOCK or not np.abs(z).max() <= _QUARTER_MAX.get(z.dtype, 0.0) / n
+    with np.errstate(over="ignore", invalid="ignore") if near_limit else _NO_CHANGE:
+        # P, the row maxima m_n and the sums s_n = Σ_c e^{z_nc - m_n} ∈ [1, C]
+        if z.size <= _BLOCK:
+            if near_limit:
+                _check_finite(z, "logits", op)
+            p = np.empty_like(z)
+            m, s = _softmax_block(z, p)
+        else:  # check afterwards, from m and one min: saves a pass over a large array
+            p, m, s = _softmax_rows(z)
+            if not np.isfinite(m).all() or not np.isfinite(z.min()):  # NaN/+inf in m, -inf min
+                _check_finite(z, "logits", op)
+        log_s = np.log(s)  # logsumexp(z_n) - m_n, per row
+        if y.ndim == 1:
+            # L_n = logsumexp(z_n) - z_{n, y_n} = log_s_n + (m_n - z_{n, y_n}), both terms ≥ 0
+            rows = log_s + (m - z[np.arange(n), y])
+        else:
+            # L_n = Σ_c y_nc (logsumexp(z_n) - z_nc) = Σ_c y_nc (log_s_n - (z_nc - m_n))
+            terms = y * (log_s[:, None] - (z - m[:, None]))
+            if near_limit and not np.isfinite(terms).all():  # 0 · inf: y = 0 adds nothing
+                terms = np.where(y > 0, terms, 0)
+            rows = terms.sum(axis=1)
+        loss = rows.sum() / n
+        if not math.isfinite(loss):  # rows too large to add up, or a row's loss itself
+            loss = (rows / n).sum()  # the mean, each term first divided: at most the largest
+    if not math.isfinite(loss):
+        _loss_overflow(rows, z, m, y, op)
     return SoftmaxCrossEntropy(z.dtype.type(loss), p, y)
+
+
+def _loss_overflow(rows: np.ndarray, z: np.ndarray, m: np.ndarray, y: np.ndarray, op: str) -> None:
+    """The OverflowError for a row whose loss exceeds the largest float of z's dtype."""
+    n = int(np.argmax(~np.isfinite(rows)))
+    target = (
+        f"its true class's logit z[{n}, {y[n]}] = {z[n, y[n]]:.4g}"
+        if y.ndim == 1
+        else (f"its lowest logit with target mass is {z[n][y[n] > 0].min():.4g}")
+    )
+    raise OverflowError(
+        f"{op}: the loss of row {n} is larger than the largest {z.dtype} "
+        f"({np.finfo(z.dtype).max:.3g}): its largest logit is {m[n]:.4g} and {target}, and the "
+        "loss is at least their difference. Logits that far apart have no finite cross-entropy; "
+        "scale them down (they are usually the sign of a diverging network)"
+    )
 
 
 # Rows are processed in blocks of about this many entries (1 MB of float32), so that each
@@ -403,18 +465,40 @@ _BLOCK = 1 << 18
 # time on two threads: numpy releases the GIL inside its loops, so the halves run on two cores
 # (torch's CPU kernels use every core too). Below it, starting a thread costs more than it saves.
 _THREADED = 1 << 20
-_pool: ThreadPoolExecutor | None = None
+
+
+# A quarter of each float type's largest number: logits below it / N cannot overflow anywhere in
+# the fused kernel (differences of two logits, a row's loss, the sum of N row losses).
+_QUARTER_MAX = {np.dtype(t): float(np.finfo(t).max) / 4 for t in (np.float32, np.float64)}
+_NO_CHANGE = contextlib.nullcontext()
 
 
 def _in_two_halves(work: Callable[[int, int], Any], n: int) -> None:
-    """Run ``work(start, stop)`` for rows [0, n/2) here and [n/2, n) on a helper thread."""
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="course_lib.kernels")
+    """Run ``work(start, stop)`` for rows [0, n/2) here and [n/2, n) on a helper thread.
+
+    The helper is a new thread each call, joined before returning (starting one takes about
+    0.1 ms, against milliseconds of work at these sizes). Nothing outlives the call: a pool
+    kept between calls would not survive ``fork`` (multiprocessing's default on Linux, and
+    pytest-xdist's), and a forked child calling the kernel would wait forever for a thread
+    that does not exist in it.
+    """
     half = n // 2
-    other = _pool.submit(work, half, n)
-    work(0, half)
-    other.result()  # re-raises an exception from the helper thread, if any
+    failed: list[BaseException] = []
+
+    def other_half() -> None:
+        try:
+            work(half, n)
+        except BaseException as error:  # handed to the caller below
+            failed.append(error)
+
+    helper = threading.Thread(target=other_half, name="course_lib.kernels", daemon=True)
+    helper.start()
+    try:
+        work(0, half)
+    finally:
+        helper.join()
+    if failed:
+        raise failed[0]
 
 
 def _softmax_rows(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -434,8 +518,9 @@ def _softmax_rows(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
 
     def work(first: int, last: int) -> None:
         # inf - inf for a +inf logit gives NaN: the caller's check names the logit instead of
-        # numpy warning (np.errstate holds per thread, so it is set here, in each thread)
-        with np.errstate(invalid="ignore"):
+        # numpy warning; a z - m beyond the largest float is -inf, whose exp, 0, is right
+        # (np.errstate holds per thread, so it is set here, in each thread)
+        with np.errstate(invalid="ignore", over="ignore"):
             for start in range(first, last, rows):
                 stop = min(start + rows, last)
                 m[start:stop], s[start:stop] = _softmax_block(z[start:stop], p[start:stop])
@@ -518,11 +603,14 @@ def _softmax_cross_entropy_grad_fast(p: FloatArray, y: NDArray[Any], upstream: A
     return (p - y) * scale
 
 
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize
+
+
 def _check_labels(labels: ArrayLike, z: np.ndarray, op: str) -> NDArray[Any]:
     """Class indices (N,) as int64, or target rows (N, C) in z's dtype; else a clear error."""
     n, c = z.shape
     if isinstance(labels, np.ndarray) and labels.dtype.kind in "iu" and labels.ndim == 1:
-        y = labels  # the fast path: already an integer index array
+        y = labels  # the fast path: already an integer index array (copied below)
     else:
         try:
             y = np.asarray(labels)
@@ -549,21 +637,24 @@ def _check_labels(labels: ArrayLike, z: np.ndarray, op: str) -> NDArray[Any]:
             raise TypeError(
                 f"{op}: class indices must be integers in [0, {c}), got dtype {y.dtype}"
             )
-        if y.size:
-            lo, hi = y.min(), y.max()
-            if lo < 0:
+        # One maximum checks both ends: read as unsigned integers of the same width, negative
+        # indices become huge (two's complement), so max < c means every index is in [0, c).
+        if y.size and not int(y.view(_UNSIGNED[y.itemsize]).max()) < c:
+            if y.min() < 0:
                 i = int(np.argmax(y < 0))
                 raise ValueError(
                     f"{op}: labels[{i}] = {y[i]} is negative; class indices run from 0 to {c - 1} "
                     "(numpy would silently read a negative index from the end)"
                 )
-            if hi >= c:
+            else:
                 i = int(np.argmax(y >= c))
                 raise ValueError(
                     f"{op}: labels[{i}] = {y[i]} is out of range for {c} classes "
                     f"(logits shape {z.shape}); class indices run from 0 to {c - 1}"
                 )
-        return y.astype(np.int64, copy=False)
+        # A copy, always: the result keeps the labels for the backward pass, and the caller's
+        # array may change in between (a reused batch buffer) without changing the gradient.
+        return np.array(y, dtype=np.int64)
     if y.ndim == 2:
         if y.shape != z.shape:
             raise ValueError(
@@ -572,8 +663,8 @@ def _check_labels(labels: ArrayLike, z: np.ndarray, op: str) -> NDArray[Any]:
             )
         if y.dtype.kind not in "fiub":
             raise TypeError(f"{op}: label rows must hold numbers, got dtype {y.dtype}")
-        y = y.astype(z.dtype, copy=False)
-        _check_probabilities(y, "labels", op)
+        y = np.array(y, dtype=z.dtype)  # a copy, for the same reason as class indices
+        _check_probabilities(y, "labels", op, hint=" (one-hot or probability target rows)")
         return y
     raise ValueError(
         f"{op}: labels must be class indices (N,) or target rows (N, C), got shape {y.shape} "

@@ -24,11 +24,17 @@ dL/dW2 = hᵀ dL/dz, dL/dW1 = Xᵀ dL/da sum over the B examples of the batch.
 fan_out)), which keeps the variance of activations and of gradients about the same from layer
 to layer; biases start at 0. Drawn from ``numpy.random.default_rng(seed)``, W1 first.
 
+**Inputs**: images are rows of pixels scaled to [0, 1] (what ``load_mnist`` returns). Raw
+0..255 pixels (uint8, or floats) are refused with the fix, ``images / 255``: fed unscaled, the
+sigmoid units saturate and training stays at chance (9.8% on MNIST instead of 97%), silently.
+
 **Training**: minibatch SGD, W ← W - lr · dL/dW, the training set shuffled every epoch
 (:func:`sgd_step` is the step written to be read; training runs :func:`sgd_step_in_place`,
-the same update with one array less per parameter, tested equal). In a
-notebook :func:`train` shows a progress bar and a live plot of the loss and the test
-accuracy (ipywidgets, updated by setting values); in a script it is quiet.
+the same update with one array less per parameter, tested equal). A step whose loss, or an
+epoch whose weights, stop being finite numbers ends training with an error that says so (the
+learning rate was too large). This module shows nothing: :func:`train` reports to an optional
+``progress`` object (a :class:`TrainingObserver`), such as the progress bar and live chart of
+:func:`course_lib.widgets.training.training_display`.
 """
 
 from __future__ import annotations
@@ -37,25 +43,74 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from numbers import Real
-from typing import Any, NamedTuple
+from numbers import Integral, Real
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
-from course_lib.frontend import in_notebook as _in_notebook
+from course_lib.formatting import format_number
 from course_lib.tensor import Tensor, linear, softmax_cross_entropy
 
 __all__ = [
+    "MAX_EPOCHS",
     "ForwardPass",
     "History",
     "SigmoidNet",
+    "TrainingObserver",
+    "check_learning_rate",
     "evaluate",
     "glorot_uniform",
+    "pixels_in_unit_range",
     "sgd_step",
     "sgd_step_in_place",
     "train",
     "training_epochs",
 ]
+
+MAX_EPOCHS = 10_000  # more passes than any run of the course needs; a typo's guard
+
+
+def _count(value: Any, name: str, where: str, *, minimum: int = 1) -> int:
+    """``value`` as an int >= ``minimum``, or a TypeError / ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{where}: {name} must be an int, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"{where}: {name} must be {kind}, got {value}")
+    return int(value)
+
+
+def check_learning_rate(lr: Any, where: str = "sgd_step") -> float:
+    """``lr`` as a float if it is a finite number > 0; otherwise an error saying what is wrong.
+
+    Checked before any weight moves: a NaN or infinite rate would turn every weight into NaN,
+    a negative one climbs the loss instead of descending it, and text such as ``'0.1'`` is not
+    a number yet.
+    """
+    if type(lr) is float and 0 < lr < math.inf:  # the usual case, decided at once
+        return lr
+    text = repr(lr)
+    shown = text if len(text) <= 40 else f"{text[:12]}... ({len(text)} characters)"
+    if isinstance(lr, bool) or not isinstance(lr, Real):
+        hint = f" (write lr={lr}, without quotes)" if isinstance(lr, str) else ""
+        raise TypeError(
+            f"{where}: the learning rate must be a number, got {shown} ({type(lr).__name__}){hint}"
+        )
+    try:
+        rate = float(lr)
+    except OverflowError:  # an int beyond the floats
+        rate = math.inf
+    if not math.isfinite(rate):
+        raise ValueError(
+            f"{where}: the learning rate must be a finite number, got {shown}; a NaN or infinite "
+            "rate turns every weight into NaN"
+        )
+    if rate <= 0:
+        raise ValueError(
+            f"{where}: the learning rate must be positive, got {lr!r}; SGD steps against the "
+            "gradient, W ← W - lr · dL/dW, so lr > 0 (0.5 to 2 trains this network well)"
+        )
+    return rate
 
 
 def glorot_uniform(
@@ -66,12 +121,16 @@ def glorot_uniform(
     The variance of U(-r, r) is r²/3 = 2 / (fan_in + fan_out): the compromise between keeping
     forward activations (variance 1/fan_in) and backward gradients (1/fan_out) steady.
     """
-    if fan_in < 1 or fan_out < 1:
-        raise ValueError(
-            f"glorot_uniform: fan_in and fan_out must be >= 1, got {fan_in} and {fan_out}"
-        )
+    fan_in = _count(fan_in, "fan_in", "glorot_uniform")
+    fan_out = _count(fan_out, "fan_out", "glorot_uniform")
     r = math.sqrt(6.0 / (fan_in + fan_out))
-    return rng.uniform(-r, r, size=(fan_in, fan_out)).astype(dtype)
+    weights = np.empty((fan_in, fan_out), dtype=dtype)
+    # Row by row, straight into the matrix: the generator draws float64, so only one row of
+    # float64 exists at a time (not a second float64 matrix), and the numbers are the ones
+    # rng.uniform(-r, r, size=(fan_in, fan_out)) would give, rounded to ``dtype``.
+    for row in weights:
+        row[:] = rng.uniform(-r, r, size=fan_out)
+    return weights
 
 
 class ForwardPass(NamedTuple):
@@ -113,6 +172,7 @@ class SigmoidNet:
         dtype = np.dtype(dtype)
         if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise TypeError(f"SigmoidNet: dtype must be float32 or float64, got {dtype}")
+        seed = _count(seed, "seed (it picks the starting weights)", "SigmoidNet", minimum=0)
         rng = np.random.default_rng(seed)
         w1 = glorot_uniform(inputs, hidden, rng, dtype)
         w2 = glorot_uniform(hidden, classes, rng, dtype)
@@ -161,10 +221,16 @@ class SigmoidNet:
     # ---- forward -----------------------------------------------------------------------------
 
     def as_batch(self, images: Any) -> np.ndarray:
-        """``images`` as a numpy array of shape (N, inputs) in the weights' dtype, checked."""
+        """``images`` as a numpy array of shape (N, inputs) in the weights' dtype, checked:
+        a batch of rows whose pixels are finite numbers in [0, 1]."""
         x = images.data if isinstance(images, Tensor) else images
         if type(x) is not np.ndarray:
-            x = np.asarray(x)
+            try:
+                x = np.asarray(x)
+            except (TypeError, ValueError) as error:  # ragged lists and the like
+                raise TypeError(
+                    f"SigmoidNet: images must be an array of numbers ({error})"
+                ) from None
         if x.ndim == 1 and x.shape[0] == self.inputs:
             raise ValueError(
                 f"SigmoidNet: images must be a batch of shape (N, {self.inputs}); for one image "
@@ -174,9 +240,10 @@ class SigmoidNet:
             raise ValueError(
                 f"SigmoidNet: images must have shape (N, {self.inputs}), got {x.shape}"
             )
+        if x.dtype.kind not in "fiub":
+            raise TypeError(f"SigmoidNet: images must hold numbers, got dtype {x.dtype}")
+        _check_pixels(x)
         if x.dtype != self.W1.data.dtype:
-            if x.dtype.kind not in "fiub":
-                raise TypeError(f"SigmoidNet: images must hold numbers, got dtype {x.dtype}")
             x = x.astype(self.W1.data.dtype)
         return x
 
@@ -205,6 +272,7 @@ class SigmoidNet:
 
     def logits(self, images: Any, batch: int = 10_000) -> np.ndarray:
         """The output logits z (N, classes) as a numpy array, in chunks of ``batch`` images."""
+        batch = _count(batch, "batch (images per chunk)", "SigmoidNet.logits")
         x = self.as_batch(images)
         chunks = [self.forward(x[i : i + batch])[2].data for i in range(0, len(x), batch)]
         return np.concatenate(chunks) if chunks else np.zeros((0, self.classes), self.dtype)
@@ -214,12 +282,79 @@ class SigmoidNet:
         return self.logits(images).argmax(axis=1)
 
 
+def pixels_in_unit_range(x: np.ndarray) -> bool:
+    """True when every entry of ``x`` is a number in [0, 1] (NaN is not): the plain test."""
+    return x.size == 0 or bool(0 <= x.min() and x.max() <= 1)  # NaN makes min and max NaN
+
+
+def _pixels_in_unit_range_fast(x: np.ndarray) -> bool:
+    """:func:`pixels_in_unit_range` in one pass, for the check every training step runs.
+
+    A float's bits, read as an unsigned integer, grow with the number for non-negative floats,
+    and 0.0 ... 1.0 are exactly the bit patterns 0 ... bits(1.0); a negative number (sign bit
+    set), inf and NaN (all exponent bits set) all read larger. So one integer maximum decides.
+    It answers False for -0.0 (sign bit), which the plain test accepts: callers fall back to
+    the plain test when this says False. Tests check both agree on every other input.
+    """
+    bits = _UNSIGNED_OF.get(x.dtype)
+    if bits is None:
+        return False
+    unsigned, one = bits
+    return x.size == 0 or int(x.view(unsigned).max()) <= one
+
+
+# float dtype -> (the unsigned integer of its width, the bits of 1.0 read as that integer)
+_UNSIGNED_OF = {
+    np.dtype(np.float32): (np.dtype(np.uint32), 0x3F800000),
+    np.dtype(np.float64): (np.dtype(np.uint64), 0x3FF0000000000000),
+}
+
+
+def _check_pixels(x: np.ndarray) -> None:
+    """Every pixel a finite number in [0, 1], or a ValueError saying which is not and the fix."""
+    if _pixels_in_unit_range_fast(x) or pixels_in_unit_range(x):
+        return
+    low, high = x.min(), x.max()
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        where = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
+        raise ValueError(
+            f"SigmoidNet: images[{where[0]}, {where[1]}] = {x[where]}; pixels must be finite "
+            "numbers in [0, 1]"
+        )
+    if high > 1:
+        raw = " (raw 0..255 pixel values)" if high <= 255 and low >= 0 else ""
+        raise ValueError(
+            f"SigmoidNet: images hold values up to {high:g}{raw}, but the network takes pixels "
+            "in [0, 1]: scale to [0, 1]: images / 255 for 0..255 pixels. Unscaled, the sigmoid "
+            "units saturate and training stays at chance"
+        )
+    raise ValueError(
+        f"SigmoidNet: images hold values down to {low:g}, but pixels must lie in [0, 1] "
+        "(load_mnist returns them so)"
+    )
+
+
+_UNSIGNED_INT = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize
+
+
 def _labels(labels: Any, n: int, classes: int) -> np.ndarray:
-    y = labels if type(labels) is np.ndarray else np.asarray(labels)
+    """``labels`` as an integer array of ``n`` class indices in [0, classes), checked."""
+    try:
+        y = labels if type(labels) is np.ndarray else np.asarray(labels)
+    except (TypeError, ValueError) as error:
+        raise TypeError(f"labels must be an array of class indices ({error})") from None
     if y.ndim != 1 or y.shape[0] != n:
         raise ValueError(f"labels must have shape ({n},), one class index per image; got {y.shape}")
     if y.dtype.kind not in "iu":
         raise TypeError(f"labels must be integer class indices, got dtype {y.dtype}")
+    # One maximum checks both ends: read as unsigned integers of the same width, negative
+    # class indices become huge (two's complement), so max < classes means 0 <= y < classes.
+    if n and not int(y.view(_UNSIGNED_INT[y.itemsize]).max()) < classes:
+        bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])
+        raise ValueError(
+            f"labels[{bad}] = {y[bad]} is not a class of this network: class indices run from "
+            f"0 to {classes - 1}"
+        )
     return y
 
 
@@ -230,6 +365,7 @@ def sgd_step(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, lr: float)
     """One step of minibatch SGD: forward, ``backward()``, then W ← W - lr · dL/dW for every
     parameter. Returns the batch's loss (before the update). Afterwards every parameter's
     ``grad`` is ``None`` again: the next step computes fresh gradients."""
+    lr = check_learning_rate(lr)  # a positive, finite number, before any weight moves
     loss = net.loss(images, labels)
     loss.backward()
     for p in net.params:
@@ -245,6 +381,7 @@ def sgd_step_in_place(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, l
     gradient can be scaled in place into the step; the step uses it up, so ``grad`` goes back
     to ``None``. :func:`train` runs this version; tests check it equals :func:`sgd_step`.
     """
+    lr = check_learning_rate(lr, "sgd_step_in_place")
     loss = net.loss(images, labels)
     loss.backward()
     for p in net.params:
@@ -257,10 +394,11 @@ def sgd_step_in_place(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, l
 
 def evaluate(net: SigmoidNet, images: np.ndarray, labels: np.ndarray) -> float:
     """Accuracy: the fraction of images whose largest logit is at the true label."""
-    y = _labels(labels, len(images), net.classes)
+    x = net.as_batch(images)
+    y = _labels(labels, len(x), net.classes)
     if len(y) == 0:
         raise ValueError("evaluate: no images to evaluate")
-    return float((net.predict(images) == y).mean())
+    return float((net.predict(x) == y).mean())
 
 
 @dataclass
@@ -285,12 +423,31 @@ class History:
         return float(sum(self.epoch_seconds))
 
     def __repr__(self) -> str:
-        acc = ", ".join(f"{100 * a:.2f}%" for a in self.test_accuracy) or "not measured"
-        last = f"{self.loss[-1]:.4f}" if self.loss else "none"
+        acc = (
+            ", ".join(f"{format_number(100 * a, decimals=2)}%" for a in self.test_accuracy)
+            or "not measured"
+        )
+        last = format_number(self.loss[-1], decimals=4) if self.loss else "none"
         return (
             f"History({len(self.epoch_seconds)} epochs, {self.steps} steps, last loss {last}, "
             f"test accuracy by epoch: {acc})"
         )
+
+
+class TrainingObserver(Protocol):
+    """What :func:`train` reports to while it runs (its ``progress`` argument).
+
+    ``start`` once, before the first step; ``update`` after each recorded loss average and
+    after each epoch's test accuracy; ``finish`` once, after the last epoch. The History is
+    the same (growing) object each time. :func:`course_lib.widgets.training.training_display`
+    is one: a progress bar and a live chart.
+    """
+
+    def start(self, total_steps: int, epochs: int) -> None: ...
+
+    def update(self, history: History, epoch: int) -> None: ...
+
+    def finish(self, history: History) -> None: ...
 
 
 def train(
@@ -303,20 +460,24 @@ def train(
     lr: float | Sequence[float] = 2.0,
     seed: int = 0,
     test: tuple[np.ndarray, np.ndarray] | None = None,
-    progress: bool | None = None,
+    progress: TrainingObserver | None = None,
     records_per_epoch: int = 20,
 ) -> History:
     """Train ``net`` in place by minibatch SGD and return a :class:`History`.
 
     Args:
-        images, labels: the training set, (N, inputs) and (N,) integer classes.
+        images, labels: the training set, (N, inputs) pixels in [0, 1] and (N,) integer classes.
         epochs: passes over the training set, each in a new random order.
         batch: images per SGD step (the last step of an epoch takes what is left).
         lr: the learning rate, or one rate per epoch (a schedule).
-        seed: seeds the shuffling (``numpy.random.default_rng(seed)``).
+        seed: seeds the shuffling (``numpy.random.default_rng(seed)``), an int >= 0.
         test: (images, labels) to measure accuracy on after every epoch (not timed).
-        progress: show a progress bar and a live plot (default: only inside a notebook).
-        records_per_epoch: how many loss averages to record (and redraw) per epoch.
+        progress: something to report to as training runs (a :class:`TrainingObserver`),
+            such as ``course_lib.widgets.training.training_display()``; None or False: quiet.
+        records_per_epoch: how many loss averages to record (and report) per epoch.
+
+    Raises ValueError if training diverges (a loss or a weight stops being a finite number:
+    the learning rate is too large); ``net`` then holds the ruined weights.
     """
     epochs_run = training_epochs(
         net,
@@ -336,6 +497,32 @@ def train(
     return last
 
 
+def _rates(lr: Any, epochs: int) -> list[float]:
+    """One learning rate per epoch, each checked, from a number or a schedule."""
+    if isinstance(lr, np.ndarray) and lr.ndim == 0:
+        lr = lr.item()
+    if isinstance(lr, str) or not isinstance(lr, Sequence | np.ndarray):
+        return [check_learning_rate(lr, "train")] * epochs
+    rates = [check_learning_rate(r, f"train: lr[{i}]") for i, r in enumerate(lr)]
+    if len(rates) != epochs:
+        raise ValueError(f"train: got {len(rates)} learning rates for {epochs} epochs")
+    return rates
+
+
+def _observer(progress: Any) -> TrainingObserver | None:
+    if progress is None or progress is False:
+        return None
+    if progress is True or not all(
+        callable(getattr(progress, name, None)) for name in ("start", "update", "finish")
+    ):
+        raise TypeError(
+            f"train: progress must be None or a display with start, update and finish methods, "
+            f"got {progress!r}; for a progress bar and a live chart pass "
+            "progress=training_display() (from course_lib.widgets.training)"
+        )
+    return progress
+
+
 def training_epochs(
     net: SigmoidNet,
     images: np.ndarray,
@@ -347,60 +534,73 @@ def training_epochs(
     seed: int = 0,
     test: tuple[np.ndarray, np.ndarray] | None = None,
     records_per_epoch: int = 20,
-    progress: bool | None = False,
+    progress: TrainingObserver | None = None,
 ) -> Iterator[History]:
     """:func:`train` one epoch at a time: yields the (growing) History after each epoch.
 
     For callers that do something between epochs, such as a benchmark alternating between
-    several implementations. Arguments as in :func:`train`; quiet unless ``progress`` is set.
+    several implementations. Arguments as in :func:`train`; every one is checked before the
+    first step, so a bad one changes no weight.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
-        raise ValueError(f"train: epochs must be a positive int, got {epochs!r}")
-    if isinstance(batch, bool) or not isinstance(batch, int | np.integer) or batch < 1:
-        raise ValueError(f"train: batch must be a positive int, got {batch!r}")
-    rates = [float(lr)] * epochs if isinstance(lr, Real) else [float(r) for r in lr]
-    if len(rates) != epochs:
-        raise ValueError(f"train: got {len(rates)} learning rates for {epochs} epochs")
-    if not all(math.isfinite(r) and r > 0 for r in rates):
-        raise ValueError(f"train: learning rates must be positive numbers, got {rates}")
+    epochs = _count(epochs, "epochs", "train")
+    if epochs > MAX_EPOCHS:
+        raise ValueError(
+            f"train: epochs={epochs} is more than {MAX_EPOCHS:,} passes over the data; "
+            "the course's runs need 1 to 10"
+        )
+    batch = _count(batch, "batch (images per step)", "train")
+    seed = _count(seed, "seed (it picks the shuffling order)", "train", minimum=0)
+    records_per_epoch = _count(records_per_epoch, "records_per_epoch", "train")
+    rates = _rates(lr, epochs)
+    display = _observer(progress)
     x = np.ascontiguousarray(net.as_batch(images))
-    y = _labels(labels, len(x), net.classes)
     if len(x) == 0:
         raise ValueError("train: the training set is empty")
-    if y.min() < 0 or y.max() >= net.classes:
-        raise ValueError(
-            f"train: labels must be in [0, {net.classes}), got values from {y.min()} to {y.max()}"
-        )
+    try:
+        y = _labels(labels, len(x), net.classes)
+    except ValueError as error:
+        raise ValueError(f"train: {error}") from None
     if test is not None:
         x_test = net.as_batch(test[0])
         y_test = _labels(test[1], len(x_test), net.classes)
     steps_per_epoch = -(-len(x) // batch)
-    record_every = max(1, steps_per_epoch // max(1, records_per_epoch))
+    record_every = max(1, steps_per_epoch // records_per_epoch)
     history = History(
         settings={"epochs": epochs, "batch": batch, "lr": rates, "seed": seed, "n": len(x)}
     )
-    show = _in_notebook() if progress is None else bool(progress)
-    display = _TrainingDisplay(epochs * steps_per_epoch, epochs) if show else None
+    if display is not None:
+        display.start(epochs * steps_per_epoch, epochs)
     rng = np.random.default_rng(seed)
     for epoch in range(1, epochs + 1):
         order = rng.permutation(len(x))
         rate = rates[epoch - 1]
         total, count, seconds = 0.0, 0, 0.0
         start = time.perf_counter()
-        for step, first in enumerate(range(0, len(x), batch), start=1):
-            idx = order[first : first + batch]
-            total += sgd_step_in_place(net, x[idx], y[idx], rate)
-            count += 1
-            if count == record_every or step == steps_per_epoch:
-                seconds += time.perf_counter() - start  # the clock stops while recording
-                history.steps += count
-                history.position.append(epoch - 1 + step / steps_per_epoch)
-                history.loss.append(total / count)
-                total, count = 0.0, 0
-                if display is not None:
-                    display.update(history, epoch)
-                start = time.perf_counter()
+        # A diverging run overflows on its way to NaN: numpy's warnings say little, so they are
+        # silenced here and the run is stopped below with an error that names the cause.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for step, first in enumerate(range(0, len(x), batch), start=1):
+                idx = order[first : first + batch]
+                try:
+                    loss = sgd_step_in_place(net, x[idx], y[idx], rate)
+                except (ValueError, OverflowError) as error:  # non-finite or huge logits
+                    _diverged(epoch, step, rate, f"the loss could not be computed ({error})")
+                if not math.isfinite(loss):
+                    _diverged(epoch, step, rate, f"the loss became {loss}")
+                total += loss
+                count += 1
+                if count == record_every or step == steps_per_epoch:
+                    seconds += time.perf_counter() - start  # the clock stops while recording
+                    history.steps += count
+                    history.position.append(epoch - 1 + step / steps_per_epoch)
+                    history.loss.append(total / count)
+                    total, count = 0.0, 0
+                    if display is not None:
+                        display.update(history, epoch)
+                    start = time.perf_counter()
         seconds += time.perf_counter() - start
+        if not all(np.isfinite(p.data).all() for p in net.params):
+            _diverged(epoch, steps_per_epoch, rate, "a weight became inf or NaN")
         history.epoch_seconds.append(seconds)
         if test is not None:
             history.test_accuracy.append(evaluate(net, x_test, y_test))
@@ -411,93 +611,9 @@ def training_epochs(
         yield history
 
 
-# ---- the progress display (notebook only) ------------------------------------------------------
-
-
-class _TrainingDisplay:
-    """A progress bar, a status line and a live SVG plot; every update only sets values."""
-
-    def __init__(self, total_steps: int, epochs: int) -> None:
-        import ipywidgets as widgets
-        from IPython.display import display
-
-        self.epochs = epochs
-        self.bar = widgets.IntProgress(
-            value=0, min=0, max=total_steps, description="training", bar_style="info"
-        )
-        self.status = widgets.HTML(value="starting")
-        self.plot = widgets.HTML(value=history_svg(History(), epochs))
-        self.box = widgets.VBox([widgets.HBox([self.bar, self.status]), self.plot])
-        display(self.box)
-
-    def update(self, history: History, epoch: int) -> None:
-        self.bar.value = history.steps
-        acc = history.test_accuracy
-        self.status.value = (
-            f"epoch {epoch}/{self.epochs} · step {history.steps}/{self.bar.max} · "
-            f"loss {history.loss[-1]:.4f}"
-            + (f" · test accuracy {100 * acc[-1]:.2f}%" if acc else "")
-        )
-        self.plot.value = history_svg(history, self.epochs)
-
-    def finish(self, history: History) -> None:
-        self.bar.bar_style = "success"
-        self.status.value += f" · {history.train_seconds:.1f} s of training"
-
-
-def history_svg(history: History, epochs: int, width: int = 560, height: int = 200) -> str:
-    """Two small panels as one SVG string: training loss and test accuracy against epochs."""
-    panel = width // 2
-    parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-        "font-family='sans-serif' font-size='11'>"
-    ]
-    losses = history.loss
-    top = max(losses) if losses else 2.5
-    acc = [100 * a for a in history.test_accuracy]
-    low_acc = min([90.0, *acc]) if acc else 90.0
-    for i, (title, xs, ys, lo, hi, fmt, dots) in enumerate(
-        (
-            ("training loss", history.position, losses, 0.0, top, "{:.2f}", False),
-            (
-                "test accuracy (%)",
-                list(range(1, len(acc) + 1)),
-                acc,
-                math.floor(low_acc),
-                100.0,
-                "{:.1f}",
-                True,
-            ),
-        )
-    ):
-        x0, x1 = i * panel + 44, (i + 1) * panel - 10
-        y0, y1 = 24, height - 26
-
-        def sx(v: float, x0: float = x0, x1: float = x1) -> float:
-            return x0 + (x1 - x0) * v / max(epochs, 1)
-
-        def sy(v: float, lo: float = lo, hi: float = hi, y0: float = y0, y1: float = y1) -> float:
-            return y1 - (y1 - y0) * (v - lo) / ((hi - lo) or 1.0)
-
-        parts.append(
-            f"<text x='{(x0 + x1) / 2:.0f}' y='14' text-anchor='middle' font-weight='bold'>"
-            f"{title}</text>"
-            f"<rect x='{x0}' y='{y0}' width='{x1 - x0}' height='{y1 - y0}' fill='none' "
-            "stroke='#bbb'/>"
-            f"<text x='{x0 - 4}' y='{y0 + 4}' text-anchor='end'>{fmt.format(hi)}</text>"
-            f"<text x='{x0 - 4}' y='{y1}' text-anchor='end'>{fmt.format(lo)}</text>"
-            f"<text x='{(x0 + x1) / 2:.0f}' y='{height - 6}' text-anchor='middle' fill='#555'>"
-            f"epoch (of {epochs})</text>"
-        )
-        if len(xs) >= 2 and not dots:
-            points = " ".join(f"{sx(a):.1f},{sy(b):.1f}" for a, b in zip(xs, ys, strict=True))
-            parts.append(f"<polyline points='{points}' fill='none' stroke='#4c72b0'/>")
-        if dots:
-            for a, b in zip(xs, ys, strict=True):
-                parts.append(
-                    f"<circle cx='{sx(a):.1f}' cy='{sy(b):.1f}' r='3' fill='#dd8452'/>"
-                    f"<text x='{sx(a):.1f}' y='{sy(b) - 6:.1f}' text-anchor='middle' "
-                    f"font-size='9'>{b:.2f}</text>"
-                )
-    parts.append("</svg>")
-    return "".join(parts)
+def _diverged(epoch: int, step: int, rate: float, what: str) -> None:
+    raise ValueError(
+        f"train: training diverged in epoch {epoch}, step {step}: {what}. The learning rate "
+        f"{rate:g} is too large for this network (0.5 to 2 trains it well); the network's "
+        "weights are no longer usable: build a fresh one and train again with a smaller rate"
+    )

@@ -651,3 +651,115 @@ def test_cross_entropy_backward_bad_inputs():
         softmax_cross_entropy_backward([[1.0, 2.0, 3.0]], [0])
     with pytest.raises(ValueError, match=r"labels\[0\] = 5 is out of range"):
         softmax_cross_entropy_backward([[0.5, 0.5]], [5])
+
+
+# ---------------------------------------------------------------------------------------------
+# faults an outside probe found (issue 14): fork, aliased labels, blame, the float limit
+
+
+def _large_cross_entropy_in_a_child(queue) -> None:
+    z = np.zeros((1100, 1000), np.float32)  # >= 2**20 logits: the two-thread path
+    result = softmax_cross_entropy(z, np.zeros(1100, dtype=np.int64))
+    queue.put((float(result.loss), float(result.grad()[0, 0])))
+
+
+def test_a_forked_child_can_run_the_threaded_kernel_after_its_parent_did():
+    """The parent runs the threaded path first; a fork of it must too (it used to hang)."""
+    import multiprocessing
+
+    z = np.zeros((1100, 1000), np.float32)
+    softmax_cross_entropy(z, np.zeros(1100, dtype=np.int64)).grad()  # threads in the parent
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_large_cross_entropy_in_a_child, args=(queue,))
+    child.start()
+    child.join(timeout=120)  # a stall detector: the child needs well under a second
+    if child.is_alive():
+        child.kill()
+        child.join()
+        pytest.fail("the forked child hung in softmax_cross_entropy (threads lost in the fork)")
+    assert child.exitcode == 0
+    loss, grad00 = queue.get(timeout=10)
+    assert loss == pytest.approx(np.log(1000.0), rel=1e-6)
+    assert grad00 == pytest.approx((1 / 1000 - 1) / 1100, rel=1e-5)
+
+
+def test_an_error_in_the_helper_thread_reaches_the_caller():
+    from course_lib import kernels
+
+    def work(start: int, stop: int) -> None:
+        if start > 0:
+            raise ArithmeticError(f"rows {start} to {stop}")
+
+    with pytest.raises(ArithmeticError, match="rows 5 to 10"):
+        kernels._in_two_halves(work, 10)
+
+
+@pytest.mark.parametrize("soft", [False, True], ids=["class indices", "target rows"])
+def test_changing_the_labels_after_the_forward_pass_does_not_change_the_gradient(soft):
+    z = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]])
+    labels = np.eye(3)[[2, 0]] if soft else np.array([2, 0])
+    result = softmax_cross_entropy(z, labels)
+    before = result.grad()
+    labels[...] = np.eye(3)[[0, 1]] if soft else [0, 1]  # a reused buffer, refilled
+    np.testing.assert_array_equal(result.grad(), before)
+    assert result.labels is not labels
+
+
+def test_the_tensor_op_keeps_its_own_labels_too():
+    from course_lib.tensor import Tensor
+    from course_lib.tensor import softmax_cross_entropy as cross_entropy_node
+
+    z = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 0.0]])
+    labels = np.array([2, 0])
+    expected = (softmax(z) - np.eye(3)[labels]) / 2
+    x = Tensor(z)
+    loss = cross_entropy_node(x, labels)
+    labels[:] = [1, 1]  # between forward and backward
+    loss.backward()
+    np.testing.assert_allclose(x.grad, expected, atol=1e-15)
+
+
+def test_a_nan_in_a_target_row_is_blamed_on_the_targets():
+    with pytest.raises(ValueError) as caught:
+        softmax_cross_entropy(np.zeros((1, 2)), np.array([[np.nan, 1.0]]))
+    message = str(caught.value)
+    assert "labels[0, 0] = nan" in message and "target rows" in message
+    assert "logits" not in message.split(";", 1)[1]  # the reason names targets, not logits
+    with pytest.raises(ValueError, match=r"probs\[0, 1\] = nan; probs must be numbers in \[0, 1\]"):
+        softmax_cross_entropy_backward([[0.5, np.nan]], [0])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logits_at_the_ends_of_the_float_range_give_a_finite_loss_or_a_clear_error(dtype):
+    big = np.finfo(dtype).max * 0.95
+    z = np.array([[big, -big], [0.0, 1.0]], dtype=dtype)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):  # and no numpy warning
+        right = softmax_cross_entropy(z, [0, 1])  # the true class on top: loss finite
+        assert np.isfinite(right.loss) and np.isfinite(right.grad()).all()
+        expected = np.log1p(np.exp(-1.0)) / 2  # row 0 loses 0, row 1 log(1 + e^-1)
+        assert right.loss == pytest.approx(expected, rel=1e-6)
+        np.testing.assert_array_equal(right.probs[0], [1.0, 0.0])
+        # the true class at the bottom: no float can hold the loss
+        with pytest.raises(OverflowError, match=r"loss of row 0 is larger than the largest"):
+            softmax_cross_entropy(z, [1, 1])
+        # soft targets with no mass on the far class are fine; mass on it is not
+        soft = softmax_cross_entropy(z, np.array([[1.0, 0.0], [0.5, 0.5]], dtype=dtype))
+        assert np.isfinite(soft.loss)
+        with pytest.raises(OverflowError, match="lowest logit with target mass"):
+            softmax_cross_entropy(z, np.array([[0.5, 0.5], [0.5, 0.5]], dtype=dtype))
+        # the softmax family: logsumexp is exact; log p of the far class is not a float
+        assert logsumexp(z[0]) == z[0, 0]
+        with pytest.raises(OverflowError, match=r"log_softmax: log p at \[1\]"):
+            log_softmax(z[0])
+    # softmax (printed in notebook 04, so kept plain) gets the right numbers, numpy warning that
+    # z - m overflowed on the way to e^(z - m) = 0
+    with np.errstate(over="ignore"):
+        np.testing.assert_array_equal(softmax(z[0]), [1.0, 0.0])
+
+
+def test_row_losses_too_large_to_add_still_give_their_mean():
+    z = np.array([[1e308, 0.0], [1e308, 0.0]])
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        result = softmax_cross_entropy(z, [1, 1])
+    assert result.loss == 1e308

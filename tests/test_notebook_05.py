@@ -217,3 +217,68 @@ def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
     )
     report = nb.eval('str(check_exercise("cross_entropy_backward", without_mean))')
     assert "WRONG" in report and "1/N" in report
+
+
+# ---- the code exercises: solutions pass, typical wrong versions get their diagnosis -------------
+
+
+def with_body(run, function: str, old: str, new: str, name: str) -> str:
+    """The Solution's code of ``function``, one line changed, defined as ``name``."""
+    code = solution_code(run, function)
+    assert old in code, (old, code)
+    return code.replace(old, new).replace(f"def {function}(", f"def {name}(", 1)
+
+
+def test_typical_wrong_fused_backwards_get_their_diagnosis(nb):
+    wrong = {
+        "forgot_y": ("P[np.arange(N), labels] -= 1", "pass", "subtract the one-hot target"),
+        "whole_rows": ("P[np.arange(N), labels] -= 1", "P[labels] -= 1", "picks whole rows"),
+        "whole_columns": ("P[np.arange(N), labels] -= 1", "P[:, labels] -= 1", "whole columns"),
+        "by_classes": ("return P / N", "return P / P.shape[1]", "divides by C = "),
+        "flipped": ("return P / N", "return -P / N", "sign"),
+    }
+    for name, (old, new, diagnosis) in wrong.items():
+        nb.exec(with_body(nb, "cross_entropy_backward", old, new, name))
+        report = nb.eval(f'str(check_exercise("cross_entropy_backward", {name}))')
+        assert report.startswith("cross_entropy_backward: WRONG"), report
+        assert diagnosis in report, (name, report)
+
+
+def test_the_find_the_bug_exercise_hides_an_unlabelled_bug_that_a_batch_reveals(nb):
+    exercise = nb.cell("def fused_backward(")
+    assert exercise.metadata.get("tags") == ["exercise"]
+    assert "BUG" not in exercise.source and "bug" not in exercise.source.lower()
+    # "for a single example its numbers are right; on the batch of four ... wrong"
+    one = nb.eval(
+        "fused_backward(Zg[:1], yg[:1]) - kernels.softmax_cross_entropy(Zg[:1], yg[:1]).grad()"
+    )
+    assert np.abs(one).max() < 1e-15
+    shown = nb.output('check_exercise("cross_entropy_find_the_bug"')
+    assert "gradient check on the batch of four: WRONG" in shown
+    assert "cross_entropy_find_the_bug: WRONG" in shown
+    assert "bug is still there" in shown and "np.arange" not in shown  # a hint, not the fix
+    # "with the labels (2, 0, 0, 1) of the batch above it sets columns 2, 0 and 1"
+    assert nb.eval("yg.tolist()") == [2, 0, 0, 1]
+
+
+def test_the_find_the_bug_solution_passes_and_wrong_fixes_are_named(nb):
+    code = solution_code(nb, "fused_backward")
+    assert "Y[np.arange(N), labels] = 1" in code and "Y[:, labels]" not in code
+    nb.exec(code.replace("def fused_backward(", "def fixed_backward(", 1))
+    assert nb.eval("gradient_check(fixed_backward)").startswith("ok")
+    report = nb.eval('str(check_exercise("cross_entropy_find_the_bug", fixed_backward))')
+    assert report.startswith("cross_entropy_find_the_bug: RIGHT"), report
+    fixes = {
+        "rows_fix": ("Y[np.arange(N), labels] = 1", "Y[labels] = 1", "picks whole rows"),
+        "no_mean": ("return (P - Y) / N", "return P - Y", "N = 4 times too big"),
+        "by_c": ("return (P - Y) / N", "return (P - Y) / C", "divides by C = 3"),
+        "flipped_fix": ("return (P - Y) / N", "return (Y - P) / N", "sign is flipped"),
+    }
+    for name, (old, new, diagnosis) in fixes.items():
+        nb.exec(with_body(nb, "fused_backward", old, new, name))
+        report = nb.eval(f'str(check_exercise("cross_entropy_find_the_bug", {name}))')
+        assert report.startswith("cross_entropy_find_the_bug: WRONG"), report
+        assert diagnosis in report, (name, report)
+    # the untouched function again: the hint, and never the fix
+    report = nb.eval('str(check_exercise("cross_entropy_find_the_bug", fused_backward))')
+    assert "bug is still there" in report

@@ -220,7 +220,9 @@ def test_running_the_training_cell_again_starts_from_a_fresh_network(nb):
 def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
     exercise = nb.cell("def network_backward(")
     assert exercise.metadata.get("tags") == ["exercise"]
-    assert "NOT WRITTEN YET" in nb.output('check_exercise("network_backward"')
+    assert "NOT WRITTEN YET" in nb.output(
+        'import check_exercise\n\ncheck_exercise("network_backward"'
+    )
     solution = next(
         re.search(r"```python\n(.*?)```", c.source, re.S).group(1)
         for c in nb.nb.cells
@@ -236,3 +238,106 @@ def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
     )
     np.testing.assert_allclose(nb.eval("_grads['dh']"), nb.eval("g4.h.grad"), atol=1e-12)
     np.testing.assert_allclose(nb.eval("_grads['dW1']"), nb.eval("net4.W1.grad"), atol=1e-12)
+
+
+# ---- matplotlib figures a learner can copy -------------------------------------------------------
+
+
+def test_the_curves_and_weight_pictures_are_plain_matplotlib(nb):
+    curves = nb.cell("left.plot(history.position, history.loss)")
+    assert "import matplotlib.pyplot as plt" in curves.source
+    assert nb.output("left.plot(history.position, history.loss)").startswith(
+        "<Figure size 900x300 with 2 Axes>"
+    )
+    pictures = nb.cell("units = [75, 31,")
+    assert ".reshape(28, 28)" in pictures.source and "imshow" in pictures.source
+    assert nb.output("units = [75, 31,").startswith("<Figure size 1200x190 with 8 Axes>")
+    # what the pictures show is W1's columns, on a scale symmetric about 0
+    images = nb.eval("[ax.get_images()[0].get_array().data for ax in axes]")
+    for unit, image in zip([75, 31, 0, 58, 62, 50, 99, 3], images, strict=True):
+        np.testing.assert_array_equal(image, nb.eval(f"net.W1.data[:, {unit}].reshape(28, 28)"))
+    low, high = nb.eval("axes[0].get_images()[0].get_clim()")
+    assert low == -high
+
+
+def test_the_training_cell_asks_for_the_live_display(nb):
+    training = nb.cell("history = train(")
+    assert "progress=training_display()" in training.source
+    assert "from course_lib.widgets.training import training_display" in training.source
+
+
+# ---- the whole backward, typical wrong versions, and training with the learner's own ------------
+
+
+def solution_of(run, function: str) -> str:
+    return next(
+        re.search(r"```python\n(.*?)```", c.source, re.S).group(1)
+        for c in run.nb.cells
+        if c.cell_type == "markdown" and f"def {function}(" in c.source
+    )
+
+
+NETWORK_MISTAKES = {
+    "no_mean": ("dlogits = (P - Y) / N", "dlogits = P - Y", "the mean over the N examples"),
+    "bias_not_summed": ("db2 = dlogits.sum(axis=0)", "db2 = dlogits", "shape of the broadcast"),
+    "sigmoid_of_input": (
+        "da = dh * h * (1 - h)",
+        "da = dh * (X @ W1 + b1) * (1 - (X @ W1 + b1))",
+        "uses a, the sigmoid's input",
+    ),
+    "skipped_sigmoid": ("dW1 = X.T @ da", "dW1 = X.T @ dh", "through the sigmoid first"),
+    "transposed": ("dW2 = h.T @ dlogits", "dW2 = dlogits.T @ h", "transposed"),
+}
+
+
+def test_typical_wrong_network_backwards_get_their_diagnosis(nb):
+    solution = solution_of(nb, "network_backward")
+    for name, (old, new, diagnosis) in NETWORK_MISTAKES.items():
+        assert old in solution, old
+        code = solution.replace(old, new).replace("def network_backward(", f"def {name}(", 1)
+        nb.exec(code)
+        report = nb.eval(f'str(check_exercise("network_backward", {name}))')
+        assert report.startswith("network_backward: WRONG"), report
+        assert diagnosis in report, (name, report)
+
+
+def test_training_with_the_learners_backward_waits_for_it(nb):
+    assert nb.output("forward_by_hand(X, **yours)").startswith(
+        "Write network_backward first: the checker's verdict is 'not written yet'"
+    )
+    assert nb.output("if curves:").startswith("No curves yet")
+
+
+def test_with_the_solution_the_learners_training_equals_the_engines(nb):
+    training = cell_index(nb, "forward_by_hand(X, **yours)")
+    plotting = cell_index(nb, "if curves:")
+    exercise = cell_index(nb, "def network_backward(")
+    nb.exec(solution_of(nb, "network_backward"))  # as if the learner had written it
+    try:
+        nb.run_cell(training)
+        curves = nb.eval("curves")
+        engine, yours = curves["engine"], curves["yours"]
+        assert engine[0] == yours[0] == list(range(25, 301, 25))
+        np.testing.assert_allclose(yours[1], engine[1], rtol=1e-9)  # mean losses
+        assert yours[2] == engine[2]  # test accuracies, image for image
+        assert engine[2][-1] > 0.8 and engine[1][-1] < engine[1][0]  # it learned
+        out = nb.output("forward_by_hand(X, **yours)")
+        assert f"test accuracy {engine[2][-1]:.1%}" in out
+        assert float(out.rsplit(":", 1)[1]) < 1e-12  # the two runs' W1 agree
+        nb.run_cell(plotting)
+        assert nb.output("if curves:").startswith("<Figure size 900x300 with 2 Axes>")
+        lines = nb.eval("[line.get_ydata().tolist() for line in fig.axes[0].get_lines()]")
+        np.testing.assert_allclose(lines[0], engine[1])  # the engine's curve, solid
+        np.testing.assert_allclose(lines[1], yours[1])  # yours, dashed
+        # a wrong backward does not train: it is sent back to the checker
+        nb.exec(
+            solution_of(nb, "network_backward").replace("dlogits = (P - Y) / N", "dlogits = P - Y")
+        )
+        nb.run_cell(training)
+        assert nb.output("forward_by_hand(X, **yours)").startswith(
+            "Write network_backward first: the checker's verdict is 'wrong'"
+        )
+    finally:
+        nb.run_cell(exercise)  # the placeholder again
+        nb.run_cell(training)
+        nb.run_cell(plotting)

@@ -101,6 +101,47 @@ def test_bad_arguments() -> None:
         cross_entropy_explorer(low=2.0, high=2.0)
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"logits": ["a", "b"]}, r"logits\[0\] must be a number, got 'a' \(str\)"),
+        ({"logits": (1.0, None)}, r"logits\[1\] must be a number, got None"),
+        ({"logits": (True, 1.0)}, r"logits\[0\] must be a number, got True"),
+        ({"logits": "ab"}, "logits must be a sequence of numbers"),
+        ({"logits": 3}, "logits must be a sequence of numbers"),
+        ({"low": "1"}, "low must be a number, got '1'"),
+    ],
+)
+def test_values_that_are_not_numbers_get_a_sentence(kwargs, message) -> None:
+    """cross_entropy_explorer(['a', 'b']) used to fail inside numpy's isfinite."""
+    with pytest.raises(TypeError, match=f"cross_entropy_explorer: {message}"):
+        cross_entropy_explorer(**kwargs)
+
+
+def test_the_bars_are_drawn_by_the_one_bar_chart(monkeypatch) -> None:
+    from course_lib.widgets import _charts, cross_entropy
+
+    titles = []
+
+    def spy(values, **kwargs):
+        titles.append(kwargs["title"])
+        return _charts.bar_chart(values, **kwargs)
+
+    monkeypatch.setattr(cross_entropy, "bar_chart", spy)
+    w = cross_entropy_explorer()
+    w.logit_sliders[1].value = 3.0
+    assert titles == ["p = softmax(z)", "y (one-hot)", "∂L/∂z = p − y"] * 2
+
+
+def test_chart_numbers_come_from_the_one_formatter() -> None:
+    from course_lib.formatting import format_number
+
+    for value in (0.4170, -0.0004, -0.25, 1.0, 123.4567):
+        assert fmt(value) == format_number(value, decimals=3)
+        assert fmt(value, 1) == format_number(value, decimals=1)
+    assert fmt(-0.0004) == "0.000"
+
+
 def test_text_form_is_short_and_names_the_state() -> None:
     w = cross_entropy_explorer()
     assert repr(w) == "CrossEntropyExplorer(logits (2.0, 1.0, 0.1), true class 0, loss 0.4170)"

@@ -126,7 +126,9 @@ def test_true_class_path_is_the_only_negative_p_minus_y(setup) -> None:
     k = int(labels[2])
     diff = w.p - w.y
     assert diff[k] < 0 and (np.delete(diff, k) > 0).all()
-    assert "stroke='#111'" in w.paths.value  # the true class's bar is outlined
+    rects = list(ET.fromstring(w.paths.value).iter(f"{SVG}rect"))
+    outlined = [i for i, r in enumerate(rects) if r.get("stroke") == "#222"]
+    assert outlined == [k]  # the true class's bar, and only it, is outlined
 
 
 def test_weights_picture_colours_match_the_diverging_scale(setup) -> None:
@@ -181,6 +183,43 @@ def test_bad_choices_are_refused(setup, kwargs, error, message) -> None:
     net, images, labels = setup
     with pytest.raises(error, match=message):
         fan_out_explorer(net, images, labels, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        ([1, 12], ValueError, r"fan_out_explorer: labels\[1\] = 12 is not a class.* 0 to 9"),
+        ([1, -1], ValueError, r"fan_out_explorer: labels\[1\] = -1 is not a class"),
+        ([1.0, 2.0], TypeError, "fan_out_explorer: labels must be integer class indices"),
+    ],
+)
+def test_every_label_is_checked_when_the_explorer_is_built(setup, bad, error, message) -> None:
+    """labels=[1, 12] used to fail only when the slider reached image 1."""
+    net, images, _ = setup
+    with pytest.raises(error, match=message):
+        fan_out_explorer(net, images[:2], np.array(bad), image=0)
+
+
+def test_unscaled_images_are_refused_when_the_explorer_is_built(setup) -> None:
+    net, images, labels = setup
+    with pytest.raises(ValueError, match=r"fan_out_explorer: .*images / 255"):
+        fan_out_explorer(net, (images * 255).astype(np.uint8), labels)
+
+
+def test_the_paths_are_drawn_by_the_one_bar_chart(setup, monkeypatch) -> None:
+    from course_lib.widgets import _charts, fan_out
+
+    drawn = []
+
+    def spy(values, **kwargs):
+        drawn.append(list(values))
+        return _charts.bar_chart(values, **kwargs)
+
+    monkeypatch.setattr(fan_out, "bar_chart", spy)
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=3, unit=5)
+    w.unit.value = 6
+    assert drawn[-1] == [*w.contributions, w.total]
 
 
 def test_bad_inputs_are_refused(setup) -> None:

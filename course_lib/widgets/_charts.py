@@ -1,18 +1,22 @@
-"""Small hand-built SVG charts for the softmax widgets (bar charts, a diverging heatmap), and
-the logit slider they share.
+"""Small hand-built SVG charts for the widgets (one bar chart, a diverging heatmap), and the
+logit slider the softmax widgets share.
 
 Plain strings, no matplotlib: building one chart takes well under a millisecond, so a widget
-can redraw on every slider move. Every ``<text>`` holds a number formatted by :func:`fmt`, so
-tests can read the displayed values back out of the SVG.
+can redraw on every slider move. :func:`bar_chart` is the one bar chart every widget draws
+(cross-entropy, fan-out, Jacobian). Every ``<text>`` holds a number written by
+:func:`course_lib.formatting.format_number` (through :func:`fmt` unless a chart passes its
+own), so tests can read the displayed values back out of the SVG.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import ipywidgets as widgets
 import numpy as np
+
+from course_lib.formatting import format_number
 
 SVG_NS = "http://www.w3.org/2000/svg"
 FONT = "font-family='sans-serif'"
@@ -23,9 +27,9 @@ POSITIVE = (178, 24, 43)
 
 
 def fmt(x: float, digits: int = 3) -> str:
-    """``x`` with ``digits`` decimals, never as "-0.000" (a tiny negative shows as 0.000)."""
-    s = f"{float(x):.{digits}f}"
-    return s[1:] if s.startswith("-") and float(s) == 0.0 else s
+    """``x`` with ``digits`` decimals, never as "-0.000": ``format_number(x, decimals=digits)``,
+    the course's one number formatter, in the form charts use (numbers side by side)."""
+    return format_number(x, decimals=digits)
 
 
 def subscript(i: int) -> str:
@@ -50,6 +54,9 @@ def bar_chart(
     labels: Sequence[str] | None = None,
     highlight: int | None = None,
     color: str = "#4c72b0",
+    colors: Sequence[str] | None = None,
+    number: Callable[[float], str] = fmt,
+    separator_before: int | None = None,
     width: int = 260,
     height: int = 170,
 ) -> str:
@@ -58,6 +65,10 @@ def bar_chart(
     A fixed range (not rescaled to the data) lets the eye compare one slider position with the
     next. A bar grows up from 0 for positive values and down from 0 for negative ones; bar
     ``highlight`` gets a dark outline. Values outside the range are drawn clipped to it.
+
+    Colours: ``color`` for bars >= 0 and red for negative ones, or one colour per bar in
+    ``colors``. ``number`` writes each bar's value (default :func:`fmt`, three decimals);
+    ``separator_before`` draws a dashed line before that bar (to set a total apart).
     """
     n = len(values)
     labels = list(labels) if labels is not None else [str(i) for i in range(n)]
@@ -78,20 +89,27 @@ def bar_chart(
         f"<line x1='{left}' x2='{width - left}' y1='{zero_y:.1f}' y2='{zero_y:.1f}' "
         "stroke='#888' stroke-width='1'/>",
     ]
+    if separator_before is not None:
+        x = left + separator_before * slot
+        parts.append(
+            f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top}' y2='{height - bottom}' stroke='#bbb' "
+            "stroke-dasharray='3,3'/>"
+        )
+    size = 10 if n <= 6 else 8
     for i, v in enumerate(values):
+        v = float(v)
         x = left + i * slot + (slot - bar_w) / 2
         y0, y1 = sorted((zero_y, y_of(v)))
         stroke = " stroke='#222' stroke-width='2'" if i == highlight else ""
-        fill = color if v >= 0 else "#c44e52"
+        fill = colors[i] if colors is not None else (color if v >= 0 else "#c44e52")
         parts.append(
             f"<rect x='{x:.1f}' y='{y0:.1f}' width='{bar_w:.1f}' height='{max(y1 - y0, 0.5):.1f}' "
             f"fill='{fill}'{stroke}/>"
         )
         label_y = y0 - 3 if v >= 0 else y1 + 11
-        size = 10 if n <= 6 else 8
         parts.append(
             f"<text x='{x + bar_w / 2:.1f}' y='{label_y:.1f}' text-anchor='middle' "
-            f"font-size='{size}'>{fmt(v)}</text>"
+            f"font-size='{size}'>{number(v)}</text>"
         )
         parts.append(
             f"<text x='{x + bar_w / 2:.1f}' y='{height - 6}' text-anchor='middle' "

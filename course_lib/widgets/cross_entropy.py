@@ -15,7 +15,8 @@ component p_j shrinks toward 0, and the loss falls toward 0.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from numbers import Real
 
 import ipywidgets as widgets
 import numpy as np
@@ -130,11 +131,26 @@ def cross_entropy_explorer(
     the index k of the correct class. All numbers come from the fused kernel
     :func:`course_lib.kernels.softmax_cross_entropy`.
     """
+    if isinstance(logits, str | bytes) or not isinstance(logits, Iterable):
+        raise TypeError(
+            f"cross_entropy_explorer: logits must be a sequence of numbers, such as "
+            f"(2.0, 1.0, 0.1), got {logits!r}"
+        )
     logits = list(logits)
     if not 2 <= len(logits) <= MAX_CLASSES:
         raise ValueError(
             f"cross_entropy_explorer needs 2 to {MAX_CLASSES} logits, got {len(logits)}"
         )
+    for name, value in [
+        *((f"logits[{i}]", v) for i, v in enumerate(logits)),
+        ("low", low),
+        ("high", high),
+    ]:
+        if isinstance(value, bool) or not isinstance(value, Real):
+            raise TypeError(
+                f"cross_entropy_explorer: {name} must be a number, got {value!r} "
+                f"({type(value).__name__})"
+            )
     if not low < high:
         raise ValueError(f"slider range must have low < high, got {low} and {high}")
     if not all(np.isfinite(v) and low <= v <= high for v in logits):

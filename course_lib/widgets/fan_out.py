@@ -28,8 +28,9 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.formatting import format_number
 from course_lib.nn import SigmoidNet
-from course_lib.widgets._charts import NEGATIVE, POSITIVE, SVG_NS, fmt
+from course_lib.widgets._charts import NEGATIVE, POSITIVE, SVG_NS, bar_chart, fmt, subscript
 
 __all__ = [
     "DigitRow",
@@ -83,11 +84,11 @@ def number(x: float, digits: int = 3, scale: float | None = None) -> str:
     x = float(x)
     scale = abs(x) if scale is None else abs(float(scale))
     if not np.isfinite(x):
-        return str(x)
+        return format_number(x)
     if scale == 0.0 or not np.isfinite(scale):
         return "0"
     decimals = max(0, digits - 1 - int(np.floor(np.log10(scale))))
-    return fmt(x, decimals)
+    return format_number(x, decimals=decimals)
 
 
 def paths_svg(
@@ -105,53 +106,25 @@ def paths_svg(
     (a positive term: raising h_j raises the loss), blue the other way.
 
     The true class's bar is outlined: it is the only one where y_k = 1, so its p_k − 1 < 0.
+    Drawn by the course's one bar chart, :func:`course_lib.widgets._charts.bar_chart`.
     """
     values = [float(v) for v in contributions] + [float(total)]
-    n = len(values)
     vmax = max(abs(v) for v in values) or 1.0
-    top, bottom, left = 34, 24, 8
-    plot_h = height - top - bottom
-    slot = (width - 2 * left) / n
-    bar_w = slot * 0.66
-    zero_y = top + plot_h / 2
-
-    def y_of(v: float) -> float:
-        return zero_y - v / vmax * (plot_h / 2 - 12)
-
-    parts = [
-        f"<svg xmlns='{SVG_NS}' width='{width}' height='{height}' font-family='sans-serif' "
-        "font-size='11'>",
-        f"<text x='{width / 2:.0f}' y='13' text-anchor='middle' font-weight='bold'>"
-        f"∂L/∂h<tspan baseline-shift='sub' font-size='8'>{unit}</tspan> = Σ over the ten "
-        f"outputs k of W2[{unit}, k] · (p_k − y_k)</text>",
-        f"<line x1='{left}' x2='{width - left}' y1='{zero_y:.1f}' y2='{zero_y:.1f}' "
-        "stroke='#888'/>",
-        f"<line x1='{left + (n - 1) * slot:.1f}' x2='{left + (n - 1) * slot:.1f}' y1='{top}' "
-        f"y2='{height - bottom}' stroke='#bbb' stroke-dasharray='3,3'/>",
-    ]
-    for i, v in enumerate(values):
-        x = left + i * slot + (slot - bar_w) / 2
-        y0, y1 = sorted((zero_y, y_of(v)))
-        is_sum = i == n - 1
-        fill = "#555" if is_sum else ("#c44e52" if v > 0 else "#4c72b0")
-        outline = " stroke='#111' stroke-width='2'" if i == true_class else ""
-        parts.append(
-            f"<rect x='{x:.1f}' y='{y0:.1f}' width='{bar_w:.1f}' "
-            f"height='{max(y1 - y0, 0.5):.1f}' fill='{fill}'{outline}/>"
-        )
-        label_y = y0 - 3 if v >= 0 else y1 + 10
-        parts.append(
-            f"<text x='{x + bar_w / 2:.1f}' y='{label_y:.1f}' text-anchor='middle' "
-            f"font-size='9'>{number(v, scale=vmax)}</text>"
-        )
-        name = "Σ" if is_sum else f"k={i}"
-        weight = " font-weight='bold'" if is_sum else ""
-        parts.append(
-            f"<text x='{x + bar_w / 2:.1f}' y='{height - 8}' text-anchor='middle' "
-            f"fill='#333'{weight}>{name}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    reach = 1.15 * vmax  # room beyond the longest bar for its number
+    colors = ["#c44e52" if v > 0 else "#4c72b0" for v in values[:-1]] + ["#555"]
+    return bar_chart(
+        values,
+        title=f"∂L/∂h{subscript(unit)} = Σ over the ten outputs k of W2[{unit}, k] · (p_k − y_k)",
+        low=-reach,
+        high=reach,
+        labels=[f"k={k}" for k in range(len(values) - 1)] + ["Σ"],
+        highlight=true_class,
+        colors=colors,
+        number=lambda v: number(v, scale=vmax),
+        separator_before=len(values) - 1,
+        width=width,
+        height=height,
+    )
 
 
 def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) -> str:
@@ -421,15 +394,16 @@ def fan_out_explorer(
             f"fan_out_explorer: the network must take 784 inputs (28 x 28 images), not {net.inputs}"
         )
     images = np.asarray(images)
-    labels = np.asarray(labels)
     if images.ndim != 2 or images.shape[1] != SIDE * SIDE or len(images) == 0:
         raise ValueError(
             f"fan_out_explorer: images must have shape (N, 784) with N >= 1, got {images.shape}"
         )
-    if labels.shape != (len(images),):
-        raise ValueError(
-            f"fan_out_explorer: labels must have shape ({len(images)},), got {labels.shape}"
-        )
+    # Every image and every label checked now, not when the slider first reaches a bad one.
+    try:
+        net.as_batch(images)  # pixels: finite numbers in [0, 1]
+        labels = net.as_labels(labels, len(images))  # class indices in [0, 10)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"fan_out_explorer: {error}") from None
     for name, value, top in (("image", image, len(images)), ("unit", unit, net.hidden)):
         if value is None:
             continue

@@ -1,0 +1,187 @@
+"""What a learner sees while :func:`course_lib.nn.train` runs: a progress bar and a live chart.
+
+:func:`training_display` makes the object ``train`` reports to (its ``progress`` argument)::
+
+    from course_lib.widgets.training import training_display
+
+    history = train(net, x_train, y_train, epochs=3, progress=training_display())
+
+* The bar comes from ``tqdm.auto``: a widget bar in a notebook, a text bar on stderr in a
+  terminal. After the bar: the epoch, the latest loss average and the test accuracy.
+* In a notebook there is also the chart of :func:`plot_history` (training loss and test
+  accuracy against epochs), drawn with matplotlib into an ``Image`` widget: redrawn at most
+  once a second while training runs, and at the end of every epoch. Drawing takes tens of
+  milliseconds, and the training clock (``History.epoch_seconds``) is stopped meanwhile.
+
+:func:`plot_history` is the chart itself: a matplotlib figure a learner can draw again after
+training, restyle, or draw onto axes of their own. ``course_lib.nn`` imports none of this.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+import ipywidgets as widgets
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from tqdm.auto import tqdm
+
+from course_lib.formatting import format_number
+from course_lib.frontend import in_notebook
+from course_lib.nn import History
+from course_lib.widgets._panel import Panel
+
+__all__ = ["TrainingDisplay", "plot_history", "status_line", "training_display"]
+
+LOSS_COLOR = "#4c72b0"
+ACCURACY_COLOR = "#dd8452"
+FIGSIZE = (8.0, 2.8)  # inches: two panels side by side under a notebook cell
+
+
+def plot_history(
+    history: History, epochs: int | None = None, axes: Sequence[Axes] | None = None
+) -> Figure:
+    """Two panels: the training loss (a line over epochs) and the test accuracy (a dot per epoch).
+
+    ``history`` is what :func:`course_lib.nn.train` returned (or is filling in); ``epochs`` the
+    width of the epoch axis (default: the epochs the run was asked for). With ``axes`` (two
+    matplotlib Axes, e.g. from ``plt.subplots(1, 2)``) the panels are drawn there; otherwise on a
+    new figure of their own. Returns the figure. The loss axis starts at 0 and the accuracy axis
+    ends at 100%, so runs drawn one after another compare by eye.
+    """
+    if not isinstance(history, History):
+        raise TypeError(
+            f"plot_history: history must be the History that train returns, got "
+            f"{type(history).__name__}"
+        )
+    if axes is None:
+        figure = Figure(figsize=FIGSIZE, layout="constrained")
+        loss_axes, accuracy_axes = figure.subplots(1, 2)
+    else:
+        if len(axes) != 2 or not all(isinstance(a, Axes) for a in axes):
+            raise TypeError(
+                "plot_history: axes must be two matplotlib Axes (loss, accuracy), e.g. "
+                "fig, axes = plt.subplots(1, 2)"
+            )
+        loss_axes, accuracy_axes = axes
+        figure = loss_axes.figure
+    if epochs is None:
+        epochs = history.settings.get("epochs") or max(1, math.ceil(max(history.position or [1])))
+    loss_axes.plot(
+        history.position,
+        history.loss,
+        color=LOSS_COLOR,
+        marker="." if len(history.loss) == 1 else None,
+    )
+    loss_axes.set(title="training loss", xlabel="epoch", xlim=(0, epochs))
+    loss_axes.set_ylim(0, 1.05 * max(history.loss, default=2.5))
+    accuracy = [100 * a for a in history.test_accuracy]
+    numbers = range(1, len(accuracy) + 1)
+    accuracy_axes.plot(numbers, accuracy, "o-", color=ACCURACY_COLOR)
+    for epoch, value in zip(numbers, accuracy, strict=True):
+        accuracy_axes.annotate(
+            format_number(value, decimals=2),
+            (epoch, value),
+            textcoords="offset points",
+            xytext=(0, 6),
+            ha="center",
+            fontsize=8,
+        )
+    accuracy_axes.set(title="test accuracy (%)", xlabel="epoch", xlim=(0.5, epochs + 0.5))
+    accuracy_axes.set_ylim(max(0, math.floor(min([90.0, *accuracy]) - 2)), 100.5)
+    if epochs <= 20:
+        accuracy_axes.set_xticks(range(1, epochs + 1))
+    return figure
+
+
+def status_line(history: History, epoch: int, epochs: int) -> str:
+    """ "epoch 2/3, loss 0.1234, test accuracy 96.60%": where a run is, in words."""
+    parts = [f"epoch {epoch}/{epochs}"]
+    if history.loss:
+        parts.append(f"loss {format_number(history.loss[-1], decimals=4)}")
+    if history.test_accuracy:
+        parts.append(f"test accuracy {format_number(100 * history.test_accuracy[-1], decimals=2)}%")
+    return ", ".join(parts)
+
+
+class TrainingDisplay:
+    """A progress bar (tqdm.auto) and, in a notebook, a live :func:`plot_history` chart.
+
+    Made by :func:`training_display`; :func:`course_lib.nn.train` calls ``start``, ``update``
+    and ``finish``. Afterwards ``bar`` is the tqdm bar, ``view`` the widget holding the chart
+    (None without a chart), ``figure`` the matplotlib figure it shows, ``text`` the last status.
+    """
+
+    def __init__(
+        self, chart: bool | None = None, redraw_seconds: float = 1.0, file: TextIO | None = None
+    ) -> None:
+        self.chart = in_notebook() if chart is None else bool(chart)
+        self.redraw_seconds = float(redraw_seconds)
+        self.file = file
+        self.bar: Any = None
+        self.view: Panel | None = None
+        self.image: widgets.Image | None = None
+        self.figure: Figure | None = None
+        self.epochs = 0
+        self.text = "training not started"
+        self.redraws = 0
+        self._drawn_at = -math.inf
+
+    def __repr__(self) -> str:
+        return f"TrainingDisplay({self.text})"
+
+    def start(self, total_steps: int, epochs: int) -> None:
+        self.epochs = epochs
+        self.text = f"epoch 1/{epochs}"
+        options = {} if self.file is None else {"file": self.file}
+        self.bar = tqdm(total=total_steps, desc="training", unit="step", **options)
+        if self.chart:
+            from IPython.display import display
+
+            self.figure = Figure(figsize=FIGSIZE, layout="constrained")
+            self.image = widgets.Image(format="png", value=self._draw(History()))
+            self._drawn_at = time.perf_counter()
+            self.view = Panel([self.image], text=lambda: f"training chart: {self.text}")
+            display(self.view)
+
+    def update(self, history: History, epoch: int) -> None:
+        self.bar.update(history.steps - self.bar.n)
+        self.text = status_line(history, epoch, self.epochs)
+        self.bar.set_postfix_str(self.text, refresh=True)
+        epoch_done = len(history.epoch_seconds) >= epoch
+        now = time.perf_counter()
+        if self.image is not None and (epoch_done or now - self._drawn_at >= self.redraw_seconds):
+            self.image.value = self._draw(history)
+            self._drawn_at = time.perf_counter()
+
+    def finish(self, history: History) -> None:
+        self.text += f", {history.train_seconds:.1f} s of training"
+        self.bar.set_postfix_str(self.text, refresh=False)
+        self.bar.close()  # the chart already shows the last epoch
+
+    def _draw(self, history: History) -> bytes:
+        """The chart as PNG bytes, drawn again on the display's one figure."""
+        assert self.figure is not None
+        self.figure.clear()
+        plot_history(history, self.epochs, axes=self.figure.subplots(1, 2))
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=80)
+        self.redraws += 1
+        return buffer.getvalue()
+
+
+def training_display(chart: bool | None = None, redraw_seconds: float = 1.0) -> TrainingDisplay:
+    """A progress bar and a live chart for ``train(..., progress=training_display())``.
+
+    ``chart``: draw the live chart (default: only inside a notebook, where it can show);
+    ``redraw_seconds``: the least time between two redraws while an epoch runs.
+    """
+    if not isinstance(redraw_seconds, int | float) or not redraw_seconds >= 0:
+        raise ValueError(
+            f"training_display: redraw_seconds must be a number >= 0, got {redraw_seconds!r}"
+        )
+    return TrainingDisplay(chart=chart, redraw_seconds=redraw_seconds)
