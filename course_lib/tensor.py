@@ -368,7 +368,8 @@ class Tensor:
             count *= self.shape[ax]
         if count == 0:
             raise ValueError(f"mean: cannot average over an empty axis of shape {self.shape}")
-        data = self.data.sum(axis=axes, keepdims=keepdims) / count
+        # count in the data's dtype: numpy 1.x makes float32 scalar / int a float64
+        data = self.data.sum(axis=axes, keepdims=keepdims) / self.data.dtype.type(count)
         kept = _kept_shape(self.shape, axes)
         return _result(data, (self,), "mean", _mean_backward, (kept, count))
 
