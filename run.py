@@ -7,7 +7,8 @@
 
 The virtual environment lives in .venv next to this file. It is (re)installed when it is
 missing or when pyproject.toml changed since the last install. Extra arguments after
-``test`` go to pytest, e.g. ``python3 run.py test tests/test_scalar.py -x``.
+``test`` go to pytest, e.g. ``python3 run.py test tests/test_scalar.py -x``; after ``save``
+come the notebooks to save (all of them when none are given).
 """
 
 from __future__ import annotations
@@ -22,6 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 STAMP = VENV / "course-installed.txt"
+COMMANDS = ("lab", "test", "save")
+
+
+class Failure(Exception):
+    """A problem to report in one line, without a traceback."""
 
 
 def venv_python() -> Path:
@@ -37,8 +43,6 @@ def run(cmd: list[str | Path], **kwargs) -> None:
 
 def ensure_environment(extras: str) -> Path:
     """Create .venv if missing and install the package with ``extras`` when out of date."""
-    if sys.version_info < (3, 11):  # noqa: UP036  (run.py may be started by an older Python)
-        sys.exit(f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
     python = venv_python()
     if not python.exists():
         print(f"Creating a virtual environment in {VENV} ...", flush=True)
@@ -77,8 +81,13 @@ def test(args: list[str]) -> int:
 
 
 def save(args: list[str]) -> int:
+    for name in args:
+        if not Path(name).is_file():
+            raise Failure(f"save: there is no notebook {name} (in {Path.cwd()})")
+        if Path(name).suffix != ".ipynb":
+            raise Failure(f"save: {name} is not a notebook (.ipynb)")
+    notebooks = [Path(a).resolve() for a in args] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     python = ensure_environment("test")
-    notebooks = args or sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
     for notebook in notebooks:
         run(
             [
@@ -99,12 +108,37 @@ def save(args: list[str]) -> int:
     return 0
 
 
-def main() -> int:
-    commands = {"lab": lab, "test": test, "save": save}
-    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if sys.version_info < (3, 11):  # noqa: UP036  (run.py may be started by an older Python)
+        print(
+            f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.",
+            file=sys.stderr,
+        )
+        return 1
+    if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
+        return 0 if argv else 2
+    if argv[0] not in COMMANDS:
+        print(
+            f"run.py: unknown command {argv[0]!r}; the commands are {', '.join(COMMANDS)} "
+            "(python3 run.py --help says what each does)",
+            file=sys.stderr,
+        )
         return 2
-    return commands[sys.argv[1]](sys.argv[2:])
+    command = {"lab": lab, "test": test, "save": save}[argv[0]]
+    try:
+        return command(argv[1:])
+    except Failure as failure:
+        print(f"run.py: {failure}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as error:
+        print(
+            f"run.py: this command failed with exit code {error.returncode} (its messages are "
+            f"above): {' '.join(str(c) for c in error.cmd)}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":
