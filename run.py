@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 """Set up the course and open it, or run every test. Needs only Python 3.11+.
 
-    python3 run.py lab     create/update .venv, then open the course in JupyterLab
-    python3 run.py test    create/update .venv, then run the unit tests and every notebook
-    python3 run.py save    re-execute every notebook in place and save its outputs (maintainers)
+    python3 run.py lab     create/update .venv with the course's packages, then open JupyterLab
+    python3 run.py test    create/update .venv with the test packages too, then run every test
+    python3 run.py save    re-execute notebooks in place and save their outputs (maintainers)
 
 The virtual environment lives in .venv next to this file. It is (re)installed when it is
-missing or when pyproject.toml changed since the last install. Extra arguments after
-``test`` go to pytest, e.g. ``python3 run.py test tests/test_scalar.py -x``; after ``save``
-come the notebooks to save (all of them when none are given).
+missing, when pyproject.toml changed since the last install, or when a package pyproject.toml
+asks for is missing from it. Extra arguments after ``test`` go to pytest, e.g.
+``python3 run.py test tests/test_scalar.py -x``; after ``save`` come the notebooks to save
+(all of them when none are given).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -21,19 +23,45 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-STAMP = VENV / "course-installed.txt"
 COMMANDS = ("lab", "test", "save")
+STAMP_NAME = "course-installed.txt"
+
+# Run by the virtual environment's Python: prints each requirement (one a line) that is not
+# installed there, or installed at a version the requirement excludes.
+_CHECK_REQUIREMENTS = """\
+import json, sys
+from importlib.metadata import PackageNotFoundError, version
+try:
+    from packaging.requirements import Requirement
+except ImportError:
+    print("packaging")
+    sys.exit()
+for line in json.loads(sys.argv[1]):
+    req = Requirement(line)
+    if req.marker is not None and not req.marker.evaluate():
+        continue
+    try:
+        found = version(req.name)
+    except PackageNotFoundError:
+        print(line)
+        continue
+    if not req.specifier.contains(found, prereleases=True):
+        print(f"{line} (found {found})")
+"""
 
 
 class Failure(Exception):
     """A problem to report in one line, without a traceback."""
 
 
-def venv_python() -> Path:
+def venv_dir() -> Path:
+    return ROOT / ".venv"
+
+
+def venv_python(venv_path: Path) -> Path:
     if os.name == "nt":
-        return VENV / "Scripts" / "python.exe"
-    return VENV / "bin" / "python"
+        return venv_path / "Scripts" / "python.exe"
+    return venv_path / "bin" / "python"
 
 
 def run(cmd: list[str | Path], **kwargs) -> None:
@@ -41,23 +69,80 @@ def run(cmd: list[str | Path], **kwargs) -> None:
     subprocess.run([str(c) for c in cmd], check=True, **kwargs)
 
 
-def ensure_environment(extras: str) -> Path:
-    """Create .venv if missing and install the package with ``extras`` when out of date."""
-    python = venv_python()
+def requirements(extras: tuple[str, ...]) -> list[str]:
+    """The package itself, its dependencies and those of ``extras``, from pyproject.toml."""
+    import tomllib  # here, not at the top: Python 3.10 must reach the version check
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [project["name"], *project.get("dependencies", [])]
+    for extra in extras:
+        wanted += project.get("optional-dependencies", {})[extra]
+    return wanted
+
+
+def missing_requirements(python: Path, wanted: list[str]) -> list[str]:
+    """The entries of ``wanted`` that ``python``'s environment lacks (or has at a wrong version)."""
+    try:
+        result = subprocess.run(
+            [str(python), "-c", _CHECK_REQUIREMENTS, json.dumps(wanted)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return [f"(the virtual environment's Python does not run: {error})"]
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return [f"(the check of installed packages failed: {last})"]
+    return result.stdout.splitlines()
+
+
+def install_key() -> str:
+    """What an install depends on: pyproject.toml."""
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def read_stamp(stamp: Path) -> tuple[str, set[str]]:
+    """(install key, extras) of the last install, or ("", set()) when there was none."""
+    try:
+        key, _, extras = stamp.read_text(encoding="utf-8").strip().partition(" ")
+    except OSError:
+        return "", set()
+    return key, {e for e in extras.strip("[]").split(",") if e}
+
+
+def ensure_environment(extras: tuple[str, ...] = ()) -> Path:
+    """Create the virtual environment if missing; install the package with ``extras`` when
+    pyproject.toml changed, or when a required package is missing."""
+    venv_path = venv_dir()
+    python = venv_python(venv_path)
     if not python.exists():
-        print(f"Creating a virtual environment in {VENV} ...", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=VENV.exists()).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + f" [{extras}]"
-    installed = STAMP.read_text().split("\n") if STAMP.exists() else []
-    if wanted not in installed:
-        run([python, "-m", "pip", "install", "--upgrade", "pip"])
-        run([python, "-m", "pip", "install", "--editable", f"{ROOT}[{extras}]"])
-        STAMP.write_text("\n".join([*installed, wanted]) + "\n")
+        print(f"Creating a virtual environment in {venv_path} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=venv_path.exists()).create(venv_path)
+    stamp = venv_path / STAMP_NAME
+    key = install_key()
+    installed_key, installed_extras = read_stamp(stamp)
+    if installed_key != key:
+        reason = "first install" if not installed_key else "pyproject.toml changed"
+        installed_extras = set()
+    elif not set(extras) <= installed_extras:
+        reason = f"adding the {', '.join(sorted(set(extras) - installed_extras))} extra"
+    else:
+        missing = missing_requirements(python, requirements(extras))
+        if not missing:
+            return python
+        reason = f"{venv_path.name} lacks {', '.join(missing)}"
+    print(f"Installing the course into {venv_path} ({reason}) ...", flush=True)
+    wanted_extras = sorted(set(extras) | installed_extras)
+    target = f"{ROOT}[{','.join(wanted_extras)}]" if wanted_extras else str(ROOT)
+    stamp.unlink(missing_ok=True)  # an interrupted install must not look finished
+    run([python, "-m", "pip", "install", "--editable", target])
+    stamp.write_text(f"{key} [{','.join(wanted_extras)}]\n", encoding="utf-8")
     return python
 
 
 def lab(args: list[str]) -> int:
-    python = ensure_environment("test")
+    python = ensure_environment()
     # Bound to this machine only; JupyterLab's token authentication stays on (the default).
     cmd = [
         python,
@@ -76,7 +161,7 @@ def lab(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
-    python = ensure_environment("test")
+    python = ensure_environment(("test",))
     return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT)
 
 
@@ -87,7 +172,7 @@ def save(args: list[str]) -> int:
         if Path(name).suffix != ".ipynb":
             raise Failure(f"save: {name} is not a notebook (.ipynb)")
     notebooks = [Path(a).resolve() for a in args] or sorted((ROOT / "notebooks").glob("*.ipynb"))
-    python = ensure_environment("test")
+    python = ensure_environment()
     for notebook in notebooks:
         run(
             [
