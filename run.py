@@ -10,6 +10,10 @@ missing, when pyproject.toml changed since the last install, or when a package p
 asks for is missing from it. Extra arguments after ``test`` go to pytest, e.g.
 ``python3 run.py test tests/test_scalar.py -x``; after ``save`` come the notebooks to save
 (all of them when none are given).
+
+For CI (.ci/matrix.py): TGF_VENV names another folder for the virtual environment, e.g.
+.venv-py3.12, and TGF_CONSTRAINTS a pip constraints file installed with the package, e.g.
+.ci/constraints-lowest.txt; relative paths are taken from the folder of this file.
 """
 
 from __future__ import annotations
@@ -55,7 +59,17 @@ class Failure(Exception):
 
 
 def venv_dir() -> Path:
-    return ROOT / ".venv"
+    return ROOT / os.environ.get("TGF_VENV", ".venv")
+
+
+def constraints_file() -> Path | None:
+    name = os.environ.get("TGF_CONSTRAINTS")
+    if not name:
+        return None
+    path = ROOT / name
+    if not path.is_file():
+        raise Failure(f"TGF_CONSTRAINTS names {path}, which is not a file")
+    return path
 
 
 def venv_python(venv_path: Path) -> Path:
@@ -98,8 +112,12 @@ def missing_requirements(python: Path, wanted: list[str]) -> list[str]:
 
 
 def install_key() -> str:
-    """What an install depends on: pyproject.toml."""
-    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    """What an install depends on: pyproject.toml and the constraints file, if any."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    constraints = constraints_file()
+    if constraints is not None:
+        digest.update(b"\0constraints\0" + constraints.read_bytes())
+    return digest.hexdigest()
 
 
 def read_stamp(stamp: Path) -> tuple[str, set[str]]:
@@ -113,7 +131,7 @@ def read_stamp(stamp: Path) -> tuple[str, set[str]]:
 
 def ensure_environment(extras: tuple[str, ...] = ()) -> Path:
     """Create the virtual environment if missing; install the package with ``extras`` when
-    pyproject.toml changed, or when a required package is missing."""
+    pyproject.toml (or the constraints file) changed, or when a required package is missing."""
     venv_path = venv_dir()
     python = venv_python(venv_path)
     if not python.exists():
@@ -135,8 +153,12 @@ def ensure_environment(extras: tuple[str, ...] = ()) -> Path:
     print(f"Installing the course into {venv_path} ({reason}) ...", flush=True)
     wanted_extras = sorted(set(extras) | installed_extras)
     target = f"{ROOT}[{','.join(wanted_extras)}]" if wanted_extras else str(ROOT)
+    command: list[str | Path] = [python, "-m", "pip", "install", "--editable", target]
+    constraints = constraints_file()
+    if constraints is not None:
+        command += ["--constraint", constraints]
     stamp.unlink(missing_ok=True)  # an interrupted install must not look finished
-    run([python, "-m", "pip", "install", "--editable", target])
+    run(command)
     stamp.write_text(f"{key} [{','.join(wanted_extras)}]\n", encoding="utf-8")
     return python
 

@@ -68,6 +68,8 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
         pytest.skip("the fake virtual environment's python is a POSIX shell script")
     module = load_run_py()
     monkeypatch.setattr(module, "ROOT", tmp_path)
+    monkeypatch.delenv("TGF_VENV", raising=False)
+    monkeypatch.delenv("TGF_CONSTRAINTS", raising=False)
     project = Project(module, tmp_path)
 
     def record(cmd, **kwargs):
@@ -194,6 +196,41 @@ def test_lab_installs_the_course_without_the_test_extra(
     project.module.lab([])
     assert len(project.installs()) == 2, "the test install has what lab needs: no reinstall"
     assert started[-1][1:4] == ["-m", "jupyter", "lab"]
+
+
+def test_a_constraints_file_is_passed_to_pip_and_its_change_reinstalls(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    constraints = project.root / "lowest.txt"
+    constraints.write_text("numpy==1.26.0\n")
+    monkeypatch.setenv("TGF_CONSTRAINTS", "lowest.txt")
+    ensure = project.module.ensure_environment
+    ensure(("test",))
+    assert project.installs()[-1][-2:] == ["--constraint", str(constraints)]
+    ensure(("test",))
+    assert len(project.installs()) == 1
+    constraints.write_text("numpy==2.0.0\n")
+    ensure(("test",))
+    assert len(project.installs()) == 2
+
+
+def test_tgf_venv_names_the_virtual_environment(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = Project(project.module, project.root, ".venv-py3.99")
+    monkeypatch.setenv("TGF_VENV", ".venv-py3.99")
+    assert project.module.ensure_environment(("test",)) == project.module.venv_python(other.venv)
+    assert (other.venv / project.module.STAMP_NAME).exists()
+    assert not (project.venv / project.module.STAMP_NAME).exists()
+
+
+def test_a_missing_constraints_file_is_one_line(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TGF_CONSTRAINTS", "nowhere.txt")
+    assert project.module.main(["test"]) == 2
+    assert "TGF_CONSTRAINTS names" in capsys.readouterr().err
+    assert not project.installs()
 
 
 def test_the_check_reads_the_real_pyproject() -> None:
