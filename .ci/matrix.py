@@ -139,6 +139,11 @@ def find_pythons(path: str | None = None, pyenv: Path | None = None) -> dict[str
     return pythons
 
 
+def default_python() -> Python:
+    """The Python running this script: .ci/run starts it with the default python3."""
+    return Python(".".join(map(str, sys.version_info[:3])), sys.executable)
+
+
 def plan(default: Python, found: dict[str, Python]) -> tuple[list[Run], list[str]]:
     """The runs, and the supported minor versions not found (skipped)."""
     runs = [Run(default, ".venv", (), "python3 run.py test (the README's; browser tests too)")]
@@ -214,8 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv not in ([], ["--plan"]):
         print(__doc__)
         return 2
-    default = Python(".".join(map(str, sys.version_info[:3])), sys.executable)
-    runs, missing = plan(default, find_pythons(pyenv=pyenv_root()))
+    runs, missing = plan(default_python(), find_pythons(pyenv=pyenv_root()))
     if argv == ["--plan"]:
         print("\n".join(describe(run) for run in runs))
         if missing:

@@ -154,6 +154,7 @@ def test_every_run_happens_and_one_failure_fails_the_matrix(
 ) -> None:
     matrix = load_matrix()
     monkeypatch.setattr(matrix, "pyenv_root", lambda: None)
+    monkeypatch.setattr(matrix, "default_python", lambda: matrix.Python("3.11.7", "/opt/python3"))
     monkeypatch.setattr(
         matrix, "find_pythons", lambda path=None, pyenv=None: {
             "3.13": matrix.Python("3.13.0", "/opt/python3.13")
