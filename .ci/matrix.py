@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The CI matrix: the tests on every Python found here, and once at the lowest declared versions.
 
-.ci/run starts it after installing Chromium; it needs only the Python standard library. One
-after the other, each in a virtual environment of its own (made by run.py, see TGF_VENV there):
+.ci/run starts it after installing Chromium; it needs only the Python standard library. Each
+run has a virtual environment of its own (made by run.py, see TGF_VENV there):
 
 * the README's command, ``python3 run.py test``, on this Python (the default python3), browser
   tests included, in .venv;
@@ -12,12 +12,17 @@ after the other, each in a virtual environment of its own (made by run.py, see T
 * the same on the oldest of these Pythons with each direct dependency at the floor that
   pyproject.toml declares (.ci/constraints-lowest.txt), in .venv-lowest.
 
-Then one line per run (PASS/FAIL, the Python and numpy in its venv, the venv, wall time) and the
-supported versions not found here, which are skipped, not failed. The exit status is 1 when any
-run failed.
+The first run goes alone, its output straight to the terminal (its browser tests time each
+notebook). The others run two at a time (--jobs) with their output in test-artifacts/ci/,
+printed as each one ends; their venvs are made one at a time, though.
 
-    python3 .ci/matrix.py          run the matrix
-    python3 .ci/matrix.py --plan   say what would run, and run nothing
+Then one line per run (PASS/FAIL, the Python and numpy in its venv, the venv, the time to make
+the venv and to run the tests) and the supported versions not found here, which are skipped,
+not failed. The exit status is 1 when any run failed.
+
+    python3 .ci/matrix.py            run the matrix
+    python3 .ci/matrix.py --jobs 1   the same, one run at a time
+    python3 .ci/matrix.py --plan     say what would run, and run nothing
 """
 
 from __future__ import annotations
@@ -27,9 +32,12 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import STDOUT
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
@@ -41,6 +49,14 @@ OLDEST = (3, 11)
 WITHOUT_BROWSER = "--ignore=tests/browser"
 _NAME = re.compile(r"python3\.(\d+)")
 _PROBE = "import sys; print('%d.%d.%d' % sys.version_info[:3]); print(sys.executable)"
+# Make (or check) the venv of TGF_VENV as ``run.py test`` would, without running the tests.
+_SETUP = (
+    "import sys, run\ntry:\n    run.ensure_environment(('test',))\n"
+    "except Exception as error:\n    sys.exit(f'making the venv failed: {error}')"
+)
+_SETUP_LOCK = threading.Lock()
+_PRINT_LOCK = threading.Lock()
+LOGS = ROOT / "test-artifacts" / "ci"
 _INSTALLED = (
     "import sys\ntry:\n    import numpy\nexcept ImportError:\n    numpy = None\n"
     "print(sys.version.split()[0], numpy.__version__ if numpy else '-')"
@@ -77,7 +93,8 @@ class Run:
 class Result:
     run: Run
     passed: bool
-    seconds: float
+    setup_seconds: float  # making the venv (pip), or checking it is up to date
+    test_seconds: float
     installed: str  # "Python 3.12.1, numpy 2.4.6", read from the venv after the run
 
 
@@ -177,37 +194,65 @@ def installed(venv: str) -> str:
     return f"Python {version}, numpy {numpy}"
 
 
-def execute(run: Run, number: int, total: int) -> Result:
+def execute(run: Run, number: int, total: int, log: Path | None = None) -> Result:
+    """Make the run's venv, then run its tests; output to ``log`` (else to this terminal).
+
+    The venv is made first, on its own and under a lock (``run.py``'s ensure_environment, in
+    the run's Python): two pip installs of this editable project at once would both write
+    course_lib.egg-info. The tests then run with the README's command, which finds the venv
+    up to date.
+    """
     env = {**os.environ, "TGF_VENV": run.venv}
     env.pop("TGF_CONSTRAINTS", None)
     if run.constraints:
         env["TGF_CONSTRAINTS"] = run.constraints
-    print(
-        f"\n=== matrix run {number}/{total}: Python {run.python.version}, {run.venv}"
-        + (f", constraints {run.constraints}" if run.constraints else "")
-        + f": {' '.join(run.command())}",
-        flush=True,
-    )
-    start = time.monotonic()
-    code = subprocess.call(run.command(), cwd=ROOT, env=env)
-    seconds = time.monotonic() - start
+    out = log.open("w", encoding="utf-8") if log else None
+    to_log = {"stdout": out, "stderr": STDOUT} if out else {}
+    try:
+        print(
+            f"\n=== matrix run {number}/{total}: Python {run.python.version}, {run.venv}"
+            + (f", constraints {run.constraints}" if run.constraints else "")
+            + f": {' '.join(run.command())}"
+            + (f" (output in {log})" if log else ""),
+            flush=True,
+        )
+        with _SETUP_LOCK:
+            start = time.monotonic()
+            setup = [run.python.executable, "-c", _SETUP]
+            code = subprocess.call(setup, cwd=ROOT, env=env, **to_log)
+            setup_seconds = time.monotonic() - start
+        start = time.monotonic()
+        if code == 0:
+            code = subprocess.call(run.command(), cwd=ROOT, env=env, **to_log)
+        test_seconds = time.monotonic() - start
+    finally:
+        if out:
+            out.close()
     found = installed(run.venv)
+    passed = code == 0
     if not found.startswith(f"Python {run.python.version},"):
         print(f"{run.venv} holds {found}, not Python {run.python.version}: delete it", flush=True)
-        return Result(run, False, seconds, found)
-    return Result(run, code == 0, seconds, found)
+        passed = False
+    if log:
+        with _PRINT_LOCK:
+            print(f"\n=== output of matrix run {number}/{total} ({run.venv}):", flush=True)
+            print(log.read_text(encoding="utf-8", errors="replace"), flush=True)
+    return Result(run, passed, setup_seconds, test_seconds, found)
 
 
 def describe(run: Run) -> str:
     return f"Python {run.python.version} ({run.python.executable}) in {run.venv}: {run.what}"
 
 
-def summary(results: list[Result], missing: list[str], seconds: float) -> str:
-    lines = [f"CI matrix: {len(results)} runs in {seconds / 60:.1f} min"]
+def summary(results: list[Result], missing: list[str], seconds: float, jobs: int = 1) -> str:
+    lines = [
+        f"CI matrix: {len(results)} runs in {seconds / 60:.1f} min"
+        + (f" (after the first, {jobs} at a time)" if jobs > 1 and len(results) > 2 else "")
+    ]
     for r in results:
         lines.append(
             f"  {'PASS' if r.passed else 'FAIL'}  {r.installed:<30}  {r.run.venv:<14}"
-            f"  {r.seconds:6.0f} s  {r.run.what}"
+            f"  {r.setup_seconds:4.0f} s setup + {r.test_seconds:4.0f} s tests  {r.run.what}"
         )
     if missing:
         lines.append(f"  skipped, not found here: Python {', '.join(missing)}")
@@ -216,6 +261,9 @@ def summary(results: list[Result], missing: list[str], seconds: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    jobs = min(2, os.cpu_count() or 1)
+    if len(argv) == 2 and argv[0] == "--jobs" and argv[1].isdigit() and int(argv[1]) >= 1:
+        jobs, argv = int(argv[1]), []
     if argv not in ([], ["--plan"]):
         print(__doc__)
         return 2
@@ -226,8 +274,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped, not found here: Python {', '.join(missing)}")
         return 0
     start = time.monotonic()
-    results = [execute(run, number, len(runs)) for number, run in enumerate(runs, 1)]
-    print("\n" + summary(results, missing, time.monotonic() - start), flush=True)
+    # The README's command first, alone: its browser tests time each notebook.
+    results = [execute(runs[0], 1, len(runs))]
+    rest = list(enumerate(runs[1:], 2))
+    if jobs == 1:
+        results += [execute(run, number, len(runs)) for number, run in rest]
+    else:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [
+                pool.submit(execute, run, number, len(runs), LOGS / f"{run.venv.lstrip('.')}.log")
+                for number, run in rest
+            ]
+            results += [future.result() for future in futures]
+    print("\n" + summary(results, missing, time.monotonic() - start, jobs), flush=True)
     return 0 if all(r.passed for r in results) else 1
 
 

@@ -150,9 +150,10 @@ def test_the_plan_skips_the_default_version_and_lists_the_missing_ones() -> None
 
 
 def test_every_run_happens_and_one_failure_fails_the_matrix(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     matrix = load_matrix()
+    monkeypatch.setattr(matrix, "LOGS", tmp_path / "logs")
     monkeypatch.setattr(matrix, "pyenv_root", lambda: None)
     monkeypatch.setattr(matrix, "default_python", lambda: matrix.Python("3.11.7", "/opt/python3"))
     monkeypatch.setattr(
@@ -162,23 +163,58 @@ def test_every_run_happens_and_one_failure_fails_the_matrix(
     )  # fmt: skip
     done = []
 
-    def execute(run, number, total):
-        done.append(run.venv)
-        return matrix.Result(run, run.venv != ".venv-py3.13", 12.0, f"Python {run.python.version}")
+    def execute(run, number, total, log=None):
+        done.append((run.venv, log))
+        passed = run.venv != ".venv-py3.13"
+        return matrix.Result(run, passed, 3.0, 12.0, f"Python {run.python.version}")
 
     monkeypatch.setattr(matrix, "execute", execute)
     assert matrix.main([]) == 1
-    assert done == [".venv", ".venv-py3.13", ".venv-lowest"]
+    assert done == [
+        (".venv", None),  # the README's command alone, its output to the terminal
+        (".venv-py3.13", tmp_path / "logs" / "venv-py3.13.log"),
+        (".venv-lowest", tmp_path / "logs" / "venv-lowest.log"),
+    ]
     out = capsys.readouterr().out
     assert "CI matrix: 3 runs" in out
     assert out.count("PASS") == 2 and out.count("FAIL") == 1
     assert "FAIL  Python 3.13.0" in out
-    assert "skipped, not found here: Python" in out
+    assert "skipped, not found here: Python 3.12, 3.14" in out
+    done.clear()
+    assert matrix.main(["--jobs", "1"]) == 1
+    assert [log for _, log in done] == [None, None, None]
 
 
-def test_a_run_in_a_venv_of_another_python_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_run_makes_its_venv_then_runs_the_readme_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    matrix = load_matrix()
+    calls = []
+
+    def call(cmd, **kwargs):
+        calls.append((cmd, kwargs["env"]["TGF_VENV"], kwargs["env"].get("TGF_CONSTRAINTS")))
+        if "stdout" in kwargs:
+            kwargs["stdout"].write(f"output of {cmd[1]}\n")
+            kwargs["stdout"].flush()
+        return 0
+
+    monkeypatch.setattr(matrix.subprocess, "call", call)
+    monkeypatch.setattr(matrix, "installed", lambda venv: "Python 3.11.7, numpy 1.26.0")
+    run = matrix.Run(
+        matrix.Python("3.11.7", "/opt/python3.11"), ".venv-lowest", ("-x",), "lowest", "c.txt"
+    )
+    result = matrix.execute(run, 2, 3, tmp_path / "lowest.log")
+    assert result.passed
+    assert [c[0][1] for c in calls] == ["-c", str(REPO / "run.py")]
+    assert "ensure_environment(('test',))" in calls[0][0][2]
+    assert calls[1][0][2:] == ["test", "-x"]
+    assert {(venv, constraints) for _, venv, constraints in calls} == {(".venv-lowest", "c.txt")}
+    out = capsys.readouterr().out
+    assert "output of matrix run 2/3 (.venv-lowest)" in out
+    assert f"output of {REPO / 'run.py'}" in out, "the log is printed when the run ends"
+
+
+def test_a_run_in_a_venv_of_another_python_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     """The summary reports the Python the venv really has; a stale venv is not a pass."""
     matrix = load_matrix()
     monkeypatch.setattr(matrix.subprocess, "call", lambda cmd, **kw: 0)
