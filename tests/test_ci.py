@@ -41,7 +41,11 @@ def run_ci(tmp_path: Path, python3_exit: int = 0) -> tuple[subprocess.CompletedP
     _script(bin_dir / "id", "echo 0\n")
     _script(bin_dir / "apt-get", 'echo "E: Unable to locate package chromium" >&2\nexit 100\n')
     calls = tmp_path / "python3-calls.txt"
-    _script(bin_dir / "python3", f'echo "python3 $*" >> "{calls}"\nexit {python3_exit}\n')
+    _script(
+        bin_dir / "python3",
+        f'echo "python3 $* (BLAS threads: $OPENBLAS_NUM_THREADS)" >> "{calls}"\n'
+        f"exit {python3_exit}\n",
+    )
     result = subprocess.run(
         [shutil.which("bash"), str(project / ".ci" / "run")],
         env={"PATH": str(bin_dir), "HOME": str(tmp_path)},
@@ -58,7 +62,7 @@ def test_a_failed_chromium_install_skips_the_browser_tests_and_runs_the_rest(
     result, calls = run_ci(tmp_path)
     assert result.returncode == 0, result.stderr
     assert "apt-get could not install chromium; the browser tests will be skipped" in result.stderr
-    assert calls == "python3 .ci/matrix.py\n"
+    assert calls == "python3 .ci/matrix.py (BLAS threads: 1)\n"
 
 
 def test_failing_tests_fail_the_ci_run(tmp_path: Path) -> None:
