@@ -1,18 +1,25 @@
 #!/usr/bin/env python3
 """Set up the course and open it, or run every test. Needs only Python 3.11+.
 
-    python3 run.py lab     create/update .venv, then open the course in JupyterLab
-    python3 run.py test    create/update .venv, then run the unit tests and every notebook
-    python3 run.py save    re-execute every notebook in place and save its outputs (maintainers)
+    python3 run.py lab     create/update .venv with the course's packages, then open JupyterLab
+    python3 run.py test    create/update .venv with the test packages too, then run every test
+    python3 run.py save    re-execute notebooks in place and save their outputs (maintainers)
 
 The virtual environment lives in .venv next to this file. It is (re)installed when it is
-missing or when pyproject.toml changed since the last install. Extra arguments after
-``test`` go to pytest, e.g. ``python3 run.py test tests/test_scalar.py -x``.
+missing, when pyproject.toml changed since the last install, or when a package pyproject.toml
+asks for is missing from it. Extra arguments after ``test`` go to pytest, e.g.
+``python3 run.py test tests/test_scalar.py -x``; after ``save`` come the notebooks to save
+(all of them when none are given).
+
+For CI (.ci/matrix.py): TGF_VENV names another folder for the virtual environment, e.g.
+.venv-py3.12, and TGF_CONSTRAINTS a pip constraints file installed with the package, e.g.
+.ci/constraints-lowest.txt; relative paths are taken from the folder of this file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -20,14 +27,55 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-STAMP = VENV / "course-installed.txt"
+COMMANDS = ("lab", "test", "save")
+STAMP_NAME = "course-installed.txt"
+
+# Run by the virtual environment's Python: prints each requirement (one a line) that is not
+# installed there, or installed at a version the requirement excludes.
+_CHECK_REQUIREMENTS = """\
+import json, sys
+from importlib.metadata import PackageNotFoundError, version
+try:
+    from packaging.requirements import Requirement
+except ImportError:
+    print("packaging")
+    sys.exit()
+for line in json.loads(sys.argv[1]):
+    req = Requirement(line)
+    if req.marker is not None and not req.marker.evaluate():
+        continue
+    try:
+        found = version(req.name)
+    except PackageNotFoundError:
+        print(line)
+        continue
+    if not req.specifier.contains(found, prereleases=True):
+        print(f"{line} (found {found})")
+"""
 
 
-def venv_python() -> Path:
+class Failure(Exception):
+    """A problem to report in one line, without a traceback."""
+
+
+def venv_dir() -> Path:
+    return ROOT / os.environ.get("TGF_VENV", ".venv")
+
+
+def constraints_file() -> Path | None:
+    name = os.environ.get("TGF_CONSTRAINTS")
+    if not name:
+        return None
+    path = ROOT / name
+    if not path.is_file():
+        raise Failure(f"TGF_CONSTRAINTS names {path}, which is not a file")
+    return path
+
+
+def venv_python(venv_path: Path) -> Path:
     if os.name == "nt":
-        return VENV / "Scripts" / "python.exe"
-    return VENV / "bin" / "python"
+        return venv_path / "Scripts" / "python.exe"
+    return venv_path / "bin" / "python"
 
 
 def run(cmd: list[str | Path], **kwargs) -> None:
@@ -35,25 +83,89 @@ def run(cmd: list[str | Path], **kwargs) -> None:
     subprocess.run([str(c) for c in cmd], check=True, **kwargs)
 
 
-def ensure_environment(extras: str) -> Path:
-    """Create .venv if missing and install the package with ``extras`` when out of date."""
-    if sys.version_info < (3, 11):  # noqa: UP036  (run.py may be started by an older Python)
-        sys.exit(f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
-    python = venv_python()
+def requirements(extras: tuple[str, ...]) -> list[str]:
+    """The package itself, its dependencies and those of ``extras``, from pyproject.toml."""
+    import tomllib  # here, not at the top: Python 3.10 must reach the version check
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [project["name"], *project.get("dependencies", [])]
+    for extra in extras:
+        wanted += project.get("optional-dependencies", {})[extra]
+    return wanted
+
+
+def missing_requirements(python: Path, wanted: list[str]) -> list[str]:
+    """The entries of ``wanted`` that ``python``'s environment lacks (or has at a wrong version)."""
+    try:
+        result = subprocess.run(
+            [str(python), "-c", _CHECK_REQUIREMENTS, json.dumps(wanted)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return [f"(the virtual environment's Python does not run: {error})"]
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return [f"(the check of installed packages failed: {last})"]
+    return result.stdout.splitlines()
+
+
+def install_key() -> str:
+    """What an install depends on: pyproject.toml and the constraints file, if any."""
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes())
+    constraints = constraints_file()
+    if constraints is not None:
+        digest.update(b"\0constraints\0" + constraints.read_bytes())
+    return digest.hexdigest()
+
+
+def read_stamp(stamp: Path) -> tuple[str, set[str]]:
+    """(install key, extras) of the last install, or ("", set()) when there was none."""
+    try:
+        key, _, extras = stamp.read_text(encoding="utf-8").strip().partition(" ")
+    except OSError:
+        return "", set()
+    return key, {e for e in extras.strip("[]").split(",") if e}
+
+
+def ensure_environment(extras: tuple[str, ...] = ()) -> Path:
+    """Create the virtual environment if missing; install the package with ``extras`` when
+    pyproject.toml (or the constraints file) changed, or when a required package is missing."""
+    venv_path = venv_dir()
+    python = venv_python(venv_path)
     if not python.exists():
-        print(f"Creating a virtual environment in {VENV} ...", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=VENV.exists()).create(VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest() + f" [{extras}]"
-    installed = STAMP.read_text().split("\n") if STAMP.exists() else []
-    if wanted not in installed:
-        run([python, "-m", "pip", "install", "--upgrade", "pip"])
-        run([python, "-m", "pip", "install", "--editable", f"{ROOT}[{extras}]"])
-        STAMP.write_text("\n".join([*installed, wanted]) + "\n")
+        print(f"Creating a virtual environment in {venv_path} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=venv_path.exists()).create(venv_path)
+    stamp = venv_path / STAMP_NAME
+    key = install_key()
+    installed_key, installed_extras = read_stamp(stamp)
+    if installed_key != key:
+        what = "pyproject.toml" + (" or TGF_CONSTRAINTS" if constraints_file() else "")
+        reason = f"{what} changed" if installed_key else "first install"
+        installed_extras = set()
+    elif not set(extras) <= installed_extras:
+        reason = f"adding the {', '.join(sorted(set(extras) - installed_extras))} extra"
+    else:
+        missing = missing_requirements(python, requirements(extras))
+        if not missing:
+            return python
+        reason = f"{venv_path.name} lacks {', '.join(missing)}"
+    print(f"Installing the course into {venv_path} ({reason}) ...", flush=True)
+    wanted_extras = sorted(set(extras) | installed_extras)
+    target = f"{ROOT}[{','.join(wanted_extras)}]" if wanted_extras else str(ROOT)
+    command: list[str | Path] = [python, "-m", "pip", "install", "--editable", target]
+    constraints = constraints_file()
+    if constraints is not None:
+        command += ["--constraint", constraints]
+    stamp.unlink(missing_ok=True)  # an interrupted install must not look finished
+    run(command)
+    stamp.write_text(f"{key} [{','.join(wanted_extras)}]\n", encoding="utf-8")
     return python
 
 
 def lab(args: list[str]) -> int:
-    python = ensure_environment("test")
+    python = ensure_environment()
     # Bound to this machine only; JupyterLab's token authentication stays on (the default).
     cmd = [
         python,
@@ -72,13 +184,18 @@ def lab(args: list[str]) -> int:
 
 
 def test(args: list[str]) -> int:
-    python = ensure_environment("test")
+    python = ensure_environment(("test",))
     return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT)
 
 
 def save(args: list[str]) -> int:
-    python = ensure_environment("test")
-    notebooks = args or sorted(str(p) for p in (ROOT / "notebooks").glob("*.ipynb"))
+    for name in args:
+        if not Path(name).is_file():
+            raise Failure(f"save: there is no notebook {name} (in {Path.cwd()})")
+        if Path(name).suffix != ".ipynb":
+            raise Failure(f"save: {name} is not a notebook (.ipynb)")
+    notebooks = [Path(a).resolve() for a in args] or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    python = ensure_environment()
     for notebook in notebooks:
         run(
             [
@@ -99,12 +216,37 @@ def save(args: list[str]) -> int:
     return 0
 
 
-def main() -> int:
-    commands = {"lab": lab, "test": test, "save": save}
-    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if sys.version_info < (3, 11):  # noqa: UP036  (run.py may be started by an older Python)
+        print(
+            f"The course needs Python 3.11 or newer; this is {sys.version.split()[0]}.",
+            file=sys.stderr,
+        )
+        return 1
+    if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
+        return 0 if argv else 2
+    if argv[0] not in COMMANDS:
+        print(
+            f"run.py: unknown command {argv[0]!r}; the commands are {', '.join(COMMANDS)} "
+            "(python3 run.py --help says what each does)",
+            file=sys.stderr,
+        )
         return 2
-    return commands[sys.argv[1]](sys.argv[2:])
+    command = {"lab": lab, "test": test, "save": save}[argv[0]]
+    try:
+        return command(argv[1:])
+    except Failure as failure:
+        print(f"run.py: {failure}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as error:
+        print(
+            f"run.py: this command failed with exit code {error.returncode} (its messages are "
+            f"above): {' '.join(str(c) for c in error.cmd)}",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

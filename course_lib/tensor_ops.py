@@ -232,8 +232,9 @@ class TensorOps:
             count *= self.shape[ax]
         if count == 0:
             raise ValueError(f"mean: cannot average over an empty axis of shape {self.shape}")
+        # count in the data's dtype: numpy 1.x makes float32 scalar / int a float64
         with np.errstate(all="ignore"):  # an overflow is reported by _result, naming mean
-            data = self.data.sum(axis=axes, keepdims=keepdims) / count
+            data = self.data.sum(axis=axes, keepdims=keepdims) / self.data.dtype.type(count)
         kept = kept_shape(self.shape, axes)
         return _result(data, (self,), "mean", _mean_backward, (kept, count))
 

@@ -107,8 +107,12 @@ def test_the_step_through_the_sigmoid(nb):
     da = nb.eval("float(graph.a.grad[0, j])")
     assert round(da, 3) == 0.284  # the solution
     assert abs(nb.eval("float(graph.h.grad[0, j] * h75 * (1 - h75))") - da) < 1e-12
+    # x_test is float32: in float64 first, or numpy 1.26 multiplies in float32 (numpy 2 in
+    # float64), and the float32 rounding can exceed the default rtol of 1e-7
     np.testing.assert_allclose(
-        nb.eval("one.W1.grad[:, j]"), nb.eval("x_test[i] * graph.a.grad[0, j]"), atol=1e-12
+        nb.eval("one.W1.grad[:, j]"),
+        nb.eval("x_test[i].astype(np.float64) * graph.a.grad[0, j]"),
+        atol=1e-12,
     )
     assert nb.output("sigma_prime = ").endswith("pixels x dL/da_75: True\n")
 

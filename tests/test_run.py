@@ -1,0 +1,242 @@
+"""run.py, the README's two commands: its logic, without real installs.
+
+run.py is imported as a module with ROOT pointed at a temporary project: a small
+pyproject.toml and a fake virtual environment, whose ``python`` is a script that runs this
+test's own Python. The pip command that would install something is recorded instead
+of run; the check of installed packages runs for real (against this test's environment).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+RUN_PY = REPO / "run.py"
+
+PYPROJECT = """\
+[project]
+name = "course-lib"
+version = "0.1.0"
+dependencies = [{dependencies}]
+
+[project.optional-dependencies]
+test = ["pytest>=7"]
+"""
+
+
+def load_run_py():
+    spec = importlib.util.spec_from_file_location("run_py_under_test", RUN_PY)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Project:
+    """A temporary project for run.py: its pyproject.toml, fake venv and recorded commands."""
+
+    def __init__(self, module, root: Path, venv: str = ".venv") -> None:
+        self.module = module
+        self.root = root
+        self.venv = root / venv
+        self.commands: list[list[str]] = []
+        self.write_pyproject('"numpy>=1.0"')
+        python = module.venv_python(self.venv)
+        python.parent.mkdir(parents=True)
+        python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+        python.chmod(0o755)
+
+    def write_pyproject(self, dependencies: str) -> None:
+        (self.root / "pyproject.toml").write_text(PYPROJECT.format(dependencies=dependencies))
+
+    def installs(self) -> list[list[str]]:
+        return [c for c in self.commands if c[1:4] == ["-m", "pip", "install"]]
+
+    def stamp(self) -> str:
+        return (self.venv / self.module.STAMP_NAME).read_text()
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    if os.name == "nt":
+        pytest.skip("the fake virtual environment's python is a POSIX shell script")
+    module = load_run_py()
+    monkeypatch.setattr(module, "ROOT", tmp_path)
+    monkeypatch.delenv("TGF_VENV", raising=False)
+    monkeypatch.delenv("TGF_CONSTRAINTS", raising=False)
+    project = Project(module, tmp_path)
+
+    def record(cmd, **kwargs):
+        project.commands.append([str(c) for c in cmd])
+
+    monkeypatch.setattr(module, "run", record)
+    return project
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+
+def test_an_unknown_command_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    assert load_run_py().main(["tset"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown command 'tset'" in err and "lab, test, save" in err
+
+
+def test_no_command_prints_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert load_run_py().main([]) == 2
+    assert "python3 run.py test" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("notebooks/missing.ipynb", "save: there is no notebook notebooks/missing.ipynb (in {})"),
+        ("README.md", "save: README.md is not a notebook (.ipynb)"),
+    ],
+)
+def test_save_of_a_wrong_path_says_so_in_one_line(
+    argument: str, message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "README.md").write_text("not a notebook")
+    env = {**os.environ, "TGF_VENV": str(tmp_path / "no-venv")}
+    result = subprocess.run(
+        [sys.executable, str(RUN_PY), "save", argument],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == ["run.py: " + message.format(tmp_path)]
+    assert not (tmp_path / "no-venv").exists(), "nothing is installed for a wrong path"
+
+
+def test_a_failed_command_is_one_line_not_a_traceback(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(cmd, **kwargs):
+        raise subprocess.CalledProcessError(1, [str(c) for c in cmd])
+
+    monkeypatch.setattr(project.module, "run", fail)
+    assert project.module.main(["test"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "failed with exit code 1" in err and "pip install" in err
+    assert not (project.venv / project.module.STAMP_NAME).exists()
+
+
+# ---- when to install -------------------------------------------------------------------------
+
+
+def test_the_stamp_holds_only_the_current_install(project: Project) -> None:
+    ensure = project.module.ensure_environment
+    ensure(("test",))
+    assert len(project.installs()) == 1
+    assert len(project.stamp().splitlines()) == 1
+    ensure(("test",))
+    assert len(project.installs()) == 1, "nothing changed: no second install"
+    project.write_pyproject('"numpy>=1.0", "pytest>=7"')
+    ensure(("test",))
+    assert len(project.installs()) == 2
+    project.write_pyproject('"numpy>=1.0"')  # back to the first version: install again
+    ensure(("test",))
+    assert len(project.installs()) == 3
+    assert len(project.stamp().splitlines()) == 1
+
+
+def test_pip_is_not_upgraded(project: Project) -> None:
+    project.module.ensure_environment(("test",))
+    assert project.commands, "an install was expected"
+    for command in project.commands:
+        assert "--upgrade" not in command and "-U" not in command, command
+
+
+@pytest.mark.parametrize(
+    ("dependency", "reported"),
+    [
+        ('"tgf-surely-not-installed>=1"', "tgf-surely-not-installed>=1"),
+        ('"numpy>=999"', "numpy>=999 (found "),
+    ],
+)
+def test_a_missing_or_too_old_dependency_is_installed(
+    project: Project, dependency: str, reported: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ensure = project.module.ensure_environment
+    ensure(("test",))
+    ensure(("test",))
+    assert len(project.installs()) == 1, "everything present: no second install"
+    capsys.readouterr()
+    # The stamp is current, but the environment lacks what pyproject.toml asks for.
+    project.write_pyproject(f'"numpy>=1.0", {dependency}')
+    (project.venv / project.module.STAMP_NAME).write_text(
+        f"{project.module.install_key()} [test]\n"
+    )
+    ensure(("test",))
+    assert len(project.installs()) == 2
+    assert reported in capsys.readouterr().out
+
+
+def test_lab_installs_the_course_without_the_test_extra(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[list[str]] = []
+    monkeypatch.setattr(project.module.subprocess, "call", lambda cmd, **kw: started.append(cmd))
+    project.module.lab([])
+    assert project.installs()[-1][-1] == str(project.root), "no extras for lab"
+    assert started and started[0][1:4] == ["-m", "jupyter", "lab"]
+    project.module.test([])
+    assert project.installs()[-1][-1] == f"{project.root}[test]", "the test extra for test"
+    project.module.lab([])
+    assert len(project.installs()) == 2, "the test install has what lab needs: no reinstall"
+    assert started[-1][1:4] == ["-m", "jupyter", "lab"]
+
+
+def test_a_constraints_file_is_passed_to_pip_and_its_change_reinstalls(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    constraints = project.root / "lowest.txt"
+    constraints.write_text("numpy==1.26.0\n")
+    monkeypatch.setenv("TGF_CONSTRAINTS", "lowest.txt")
+    ensure = project.module.ensure_environment
+    ensure(("test",))
+    assert project.installs()[-1][-2:] == ["--constraint", str(constraints)]
+    ensure(("test",))
+    assert len(project.installs()) == 1
+    constraints.write_text("numpy==2.0.0\n")
+    ensure(("test",))
+    assert len(project.installs()) == 2
+
+
+def test_tgf_venv_names_the_virtual_environment(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = Project(project.module, project.root, ".venv-py3.99")
+    monkeypatch.setenv("TGF_VENV", ".venv-py3.99")
+    assert project.module.ensure_environment(("test",)) == project.module.venv_python(other.venv)
+    assert (other.venv / project.module.STAMP_NAME).exists()
+    assert not (project.venv / project.module.STAMP_NAME).exists()
+
+
+def test_a_missing_constraints_file_is_one_line(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TGF_CONSTRAINTS", "nowhere.txt")
+    assert project.module.main(["test"]) == 2
+    assert "TGF_CONSTRAINTS names" in capsys.readouterr().err
+    assert not project.installs()
+
+
+def test_the_check_reads_the_real_pyproject() -> None:
+    """The requirement strings run.py checks are the project's own, extras included."""
+    module = load_run_py()
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    course = [project["name"], *project["dependencies"]]
+    assert module.requirements(()) == course
+    assert module.requirements(("test",)) == [*course, *project["optional-dependencies"]["test"]]
