@@ -180,7 +180,7 @@ def stability() -> dict[str, str]:
         try:
             with np.errstate(all="ignore"):
                 loss, grad = path(z, y)
-        except (ValueError, FloatingPointError, ZeroDivisionError) as error:
+        except (ValueError, OverflowError, FloatingPointError, ZeroDivisionError) as error:
             verdicts[name] = f"refuses: {type(error).__name__}: {str(error).split(', ')[0]}"
             continue
         loss_ok = bool(np.isfinite(loss))

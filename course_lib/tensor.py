@@ -54,7 +54,6 @@ from course_lib.graph import backpropagate, topological_order
 from course_lib.tensor_checks import (
     all_finite,
     backward_error,
-    count_conversion,
     float_array,
     seed_array,
 )
@@ -223,7 +222,6 @@ class Tensor(TensorOps):
 
         The result is plain numbers, outside the graph: no gradient flows through it.
         """
-        count_conversion()  # so that Tensor([t1, t2]) can refuse: it would cut t1, t2 loose
         array = self.data
         if dtype is not None and np.dtype(dtype) != array.dtype:
             if copy is False:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import reprlib
-import threading
 from typing import Any
 
 import numpy as np
@@ -62,16 +61,15 @@ def float_array(x: Any, dtype: np.dtype, where: str) -> np.ndarray:
         return x
     if isinstance(x, (str, bytes)) or x is None:
         raise TypeError(f"{where}: needs numbers, got {type(x).__name__} {short_repr(x)}")
-    before = _conversions_so_far()
-    try:
-        array = np.asarray(x)
-    except (ValueError, TypeError, OverflowError) as error:
-        array, problem = None, error
-    if _conversions_so_far() != before:  # numpy asked a Tensor inside x for its numbers
+    if isinstance(x, (list, tuple)) and _holds_tensor(x):
         raise TypeError(
             f"{where}: got a {type(x).__name__} holding Tensors; numpy would keep only their "
             "numbers and cut them out of the graph. Combine Tensors with Tensor ops instead"
         )
+    try:
+        array = np.asarray(x)
+    except (ValueError, TypeError, OverflowError) as error:
+        array, problem = None, error
     if array is None:
         raise TypeError(
             f"{where}: cannot make an array of numbers from {short_repr(x)}: {problem}"
@@ -85,16 +83,16 @@ def float_array(x: Any, dtype: np.dtype, where: str) -> np.ndarray:
     return array.astype(dtype)
 
 
-_conversions = threading.local()  # how many times this thread turned a Tensor into an array
+def _holds_tensor(items: list | tuple) -> bool:
+    """Whether a (nested) list or tuple holds a Tensor anywhere."""
+    from course_lib.tensor import Tensor  # here, not at the top: tensor imports this module
 
-
-def count_conversion() -> None:
-    """Called by ``Tensor.__array__``: lets :func:`float_array` notice a Tensor inside a list."""
-    _conversions.count = getattr(_conversions, "count", 0) + 1
-
-
-def _conversions_so_far() -> int:
-    return getattr(_conversions, "count", 0)
+    for item in items:
+        if isinstance(item, Tensor):
+            return True
+        if isinstance(item, (list, tuple)) and _holds_tensor(item):
+            return True
+    return False
 
 
 # ---- shapes, axes and indices -----------------------------------------------------------------

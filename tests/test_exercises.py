@@ -65,6 +65,7 @@ SOLUTIONS = {
     "matmul_backward": matmul_backward,
     "softmax_vjp": softmax_vjp,
     "cross_entropy_backward": cross_entropy_backward,
+    "cross_entropy_find_the_bug": cross_entropy_backward,  # the fixed rule is the same rule
     "network_backward": network_backward,
 }
 
@@ -98,6 +99,14 @@ def _overwrite_paths(grads, W2, **_):
     for k in range(W2.shape[1]):  # BUG: = instead of +=
         dh = grads["dlogits"][:, k : k + 1] * W2[:, k]
     return dh
+
+
+def _planted_bug(logits, labels):
+    """The find-the-bug exercise's untouched function: Y[:, labels] sets whole columns."""
+    P = softmax_probabilities(logits)
+    Y = np.zeros_like(P)
+    Y[:, labels] = 1
+    return (P - Y) / len(labels)
 
 
 WRONG = [
@@ -157,6 +166,21 @@ WRONG = [
     ),
     (
         "cross_entropy_backward",
+        lambda logits, labels: -cross_entropy_backward(logits, labels),
+        "sign is flipped",
+    ),
+    (
+        "cross_entropy_find_the_bug",
+        _planted_bug,
+        "bug is still there",
+    ),
+    (
+        "cross_entropy_find_the_bug",
+        lambda logits, labels: cross_entropy_backward(logits, labels) * len(labels),
+        "times too big",
+    ),
+    (
+        "cross_entropy_find_the_bug",
         lambda logits, labels: -cross_entropy_backward(logits, labels),
         "sign is flipped",
     ),
