@@ -213,7 +213,31 @@ def save(args: list[str]) -> int:
             ],
             cwd=ROOT,
         )
+        clear_machine_outputs(notebook)
     return 0
+
+
+IGNORE_MARK = "# NBVAL_IGNORE_OUTPUT"
+
+
+def clear_machine_outputs(notebook: Path) -> int:
+    """Empty the outputs of the cells marked ``# NBVAL_IGNORE_OUTPUT`` in a saved notebook.
+
+    Those cells print what differs from machine to machine (timings), so nbval does not compare
+    them and their numbers are not kept in the repository: a learner sees them on running the
+    cell. Returns how many cells were cleared.
+    """
+    data = json.loads(notebook.read_text(encoding="utf-8"))
+    cleared = 0
+    for cell in data["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "code" and source.startswith(IGNORE_MARK):
+            cell["outputs"], cell["execution_count"] = [], None
+            cleared += 1
+    if cleared:
+        text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+        notebook.write_text(text, encoding="utf-8")
+    return cleared
 
 
 def main(argv: list[str] | None = None) -> int:

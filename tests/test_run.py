@@ -240,3 +240,35 @@ def test_the_check_reads_the_real_pyproject() -> None:
     course = [project["name"], *project["dependencies"]]
     assert module.requirements(()) == course
     assert module.requirements(("test",)) == [*course, *project["optional-dependencies"]["test"]]
+
+
+def test_save_keeps_no_timings_in_the_repository(tmp_path):
+    """Cells marked # NBVAL_IGNORE_OUTPUT (timings) are saved without outputs; others keep theirs."""
+    import json
+
+    run_py = load_run_py()
+    timing = {
+        "cell_type": "code",
+        "execution_count": 3,
+        "id": "t",
+        "metadata": {},
+        "outputs": [{"name": "stdout", "output_type": "stream", "text": ["4.7 ms\n"]}],
+        "source": ["# NBVAL_IGNORE_OUTPUT\n", "print(t)"],
+    }
+    plain = dict(timing, id="p", source=["print(2)"], execution_count=4)
+    notebook = tmp_path / "nb.ipynb"
+    cells = [timing, plain]
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4}))
+    assert run_py.clear_machine_outputs(notebook) == 1
+    saved = json.loads(notebook.read_text())["cells"]
+    assert saved[0]["outputs"] == [] and saved[0]["execution_count"] is None
+    assert saved[1] == plain
+
+
+def test_the_saved_notebooks_hold_no_timings():
+    import json
+
+    for path in sorted((REPO / "notebooks").glob("*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if "".join(cell["source"]).startswith("# NBVAL_IGNORE_OUTPUT"):
+                assert cell["outputs"] == [], f"{path.name}: a timing cell has saved outputs"
