@@ -123,6 +123,11 @@ def glorot_uniform(
     """
     fan_in = _count(fan_in, "fan_in", "glorot_uniform")
     fan_out = _count(fan_out, "fan_out", "glorot_uniform")
+    if np.dtype(dtype) not in (np.float32, np.float64):
+        raise TypeError(
+            f"glorot_uniform: dtype must be float32 or float64, got {np.dtype(dtype)}; "
+            "weights in [-r, r] with r below 1 would round to 0 in an integer dtype"
+        )
     r = math.sqrt(6.0 / (fan_in + fan_out))
     weights = np.empty((fan_in, fan_out), dtype=dtype)
     # Row by row, straight into the matrix: the generator draws float64, so only one row of

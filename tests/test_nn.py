@@ -601,3 +601,9 @@ def test_accuracy_on_a_small_real_mnist_subset(mnist_subset) -> None:
     assert chance < 0.3
     assert history.test_accuracy[-1] > 0.85  # 0.891 here: 10,000 images seen twice
     assert history.loss[-1] < 0.6 < history.loss[0]
+
+
+def test_glorot_refuses_an_integer_dtype() -> None:
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match="dtype must be float32 or float64, got int64"):
+        glorot_uniform(3, 4, rng, dtype=np.int64)

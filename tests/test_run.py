@@ -243,7 +243,7 @@ def test_the_check_reads_the_real_pyproject() -> None:
 
 
 def test_save_keeps_no_timings_in_the_repository(tmp_path):
-    """Cells marked # NBVAL_IGNORE_OUTPUT (timings) are saved without outputs; others keep theirs."""
+    """Cells marked # NBVAL_IGNORE_OUTPUT (timings) are saved empty; the others keep theirs."""
     import json
 
     run_py = load_run_py()
