@@ -1,0 +1,345 @@
+"""Every bad input answered: the public entry points fed random bad inputs (hypothesis).
+
+Each call must either raise one of the library's documented exceptions (TypeError, ValueError,
+IndexError, an ArithmeticError such as ZeroDivisionError or OverflowError, or a
+``course_lib.data.DataError``) with a message that says something, or return a result whose
+numbers are all finite. Nothing may come back as inf or NaN silently, and no error may be a
+bare internal one (a numpy ufunc complaint, an errno tuple, an empty message).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import re
+import warnings
+from typing import Any
+from unittest import mock
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from course_lib import check, kernels, nn
+from course_lib.data import DataError, load_mnist
+from course_lib.scalar import Value
+from course_lib.tensor import Tensor
+
+DOCUMENTED = (TypeError, ValueError, IndexError, ArithmeticError, DataError)
+# Messages that show an internal error leaked through instead of a sentence for the user.
+INTERNAL = re.compile(r"^\(\d+, '|ufunc|could not convert string to float|unsupported operand")
+
+BAD_NUMBERS = st.sampled_from(
+    [float("nan"), float("inf"), -float("inf"), 10**400, 1e308, -1e308, 1e-320]
+)
+BAD_THINGS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.text(max_size=4),
+    st.just([1.0, "a"]),
+    st.just({"x": 1}),
+    st.just(object()),
+    st.complex_numbers(allow_nan=False, allow_infinity=False, max_magnitude=5).filter(
+        lambda z: z.imag != 0
+    ),
+    BAD_NUMBERS,
+)
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def finite(result: Any) -> bool:
+    """True when every number in ``result`` (recursively) is finite."""
+    if result is None or isinstance(result, str | bool):
+        return True
+    if isinstance(result, Value):
+        return math.isfinite(result.data) and (result.grad is None or math.isfinite(result.grad))
+    if isinstance(result, Tensor):
+        return bool(np.isfinite(result.data).all()) and (
+            result.grad is None or bool(np.isfinite(result.grad).all())
+        )
+    if isinstance(result, np.ndarray):
+        return result.dtype.kind not in "fc" or bool(np.isfinite(result).all())
+    if isinstance(result, int | float | np.number):
+        return bool(np.isfinite(result))
+    if isinstance(result, tuple | list):
+        return all(finite(item) for item in result)
+    if hasattr(result, "__dict__") or hasattr(result, "_fields"):
+        fields = getattr(result, "_fields", None) or vars(result)
+        return all(finite(getattr(result, name)) for name in fields)
+    return True
+
+
+def answered(call, *, allowed: tuple[type[BaseException], ...] = DOCUMENTED) -> str:
+    """Run ``call``: "raised" (a documented error with a real message) or "returned" (finite)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a numpy overflow warning is not a message
+        try:
+            result = call()
+        except allowed as error:
+            message = str(error).strip()
+            assert message, f"{type(error).__name__} with an empty message"
+            assert not INTERNAL.search(message), f"an internal error leaked: {message}"
+            return "raised"
+        except RuntimeWarning as warning:
+            pytest.fail(f"a numpy warning instead of an error: {warning}")
+    assert finite(result), f"a non-finite result came back silently: {result!r}"
+    return "returned"
+
+
+# ---- Value ------------------------------------------------------------------------------
+
+
+@FAST
+@given(BAD_THINGS)
+def test_value_constructor(bad):
+    answered(lambda: Value(bad))
+
+
+OPS = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+    "r+": lambda a, b: b + a,
+    "r*": lambda a, b: b * a,
+    "r/": lambda a, b: b / a,
+}
+
+
+@FAST
+@given(st.sampled_from(sorted(OPS)), st.one_of(BAD_THINGS, st.floats(-1e300, 1e300)))
+def test_value_ops_with_any_second_operand(op, other):
+    answered(lambda: OPS[op](Value(3.0), other))
+
+
+@FAST
+@given(
+    st.sampled_from([1e308, -1e308, 1e200, 700.0, 1000.0, 0.0, -0.0, 1e-300]),
+    st.sampled_from(["*10", "**400", "exp", "**0.5", "**-1", "log", "/tiny", "sigmoid", "tanh"]),
+)
+def test_value_ops_that_overflow_or_leave_their_domain(x, op):
+    def run():
+        v = Value(x)
+        out = {
+            "*10": lambda: v * 10,
+            "**400": lambda: v**400,
+            "exp": v.exp,
+            "**0.5": lambda: v**0.5,
+            "**-1": lambda: v**-1,
+            "log": v.log,
+            "/tiny": lambda: v / 1e-300,
+            "sigmoid": v.sigmoid,
+            "tanh": v.tanh,
+        }[op]()
+        out.backward()
+        return out, v
+
+    answered(run)
+
+
+def test_an_array_plus_a_value_is_refused_like_a_value_plus_an_array():
+    with pytest.raises(TypeError):
+        Value(1.0) + np.ones(3)
+    with pytest.raises(TypeError):
+        np.ones(3) + Value(1.0)
+
+
+@pytest.mark.parametrize("copy", ["deepcopy", "pickle"])
+def test_a_deep_chain_can_be_copied(copy):
+    import copy as copying
+
+    x = Value(0.5, label="x")
+    node = x
+    for _ in range(5000):
+        node = node * 1.0 + 0.0
+    clone = copying.deepcopy(node) if copy == "deepcopy" else pickle.loads(pickle.dumps(node))
+    assert clone.data == node.data
+
+
+# ---- Tensor -----------------------------------------------------------------------------
+
+
+@FAST
+@given(BAD_THINGS)
+def test_tensor_constructor(bad):
+    answered(lambda: Tensor(bad))
+
+
+@FAST
+@given(
+    st.sampled_from([[1e308], [-1e308], [1000.0], [0.0], [1e-320]]),
+    st.sampled_from(["*10", "exp", "log", "**-1", "/0", "**0.5", "sum*1e308"]),
+)
+def test_tensor_ops_that_overflow_or_leave_their_domain(values, op):
+    def run():
+        t = Tensor(values)
+        out = {
+            "*10": lambda: t * 10,
+            "exp": t.exp,
+            "log": t.log,
+            "**-1": lambda: t**-1,
+            "/0": lambda: t / 0.0,
+            "**0.5": lambda: t**0.5,
+            "sum*1e308": lambda: (t * 1e308).sum(),
+        }[op]()
+        out.backward(np.ones(out.shape))
+        return out, t
+
+    answered(run)
+
+
+@FAST
+@given(st.one_of(BAD_THINGS, st.just(np.array([np.nan, 1.0])), st.just(np.ones(5))))
+def test_tensor_backward_seed(seed):
+    answered(lambda: (Tensor([1.0, 2.0]) * 3).backward(seed))
+
+
+def test_numpy_sees_a_tensor_as_its_numbers():
+    array = np.array(Tensor([1.0, 2.0]))
+    assert array.dtype == np.float64 and array.tolist() == [1.0, 2.0]
+
+
+# ---- kernels ----------------------------------------------------------------------------
+
+
+@FAST
+@given(
+    st.sampled_from(
+        [
+            np.array([[np.nan, 0.0]]),
+            np.array([[1.7e308, -1.7e308]]),
+            np.array([[1e308, 1e308]]),
+            np.array([["a", "b"]]),
+            np.zeros((2, 0)),
+            np.zeros(3),
+        ]
+    ),
+    st.sampled_from(
+        [
+            np.array([0]),
+            np.array([2]),
+            np.array([-1]),
+            np.array([[np.nan, 1.0]]),
+            np.array([[0.5, 0.6]]),
+            np.array([0.5]),
+            "a",
+        ]
+    ),
+)
+def test_fused_cross_entropy(logits, labels):
+    answered(lambda: kernels.softmax_cross_entropy(logits, labels))
+
+
+def test_a_nan_in_the_targets_is_blamed_on_the_targets():
+    with pytest.raises(ValueError) as caught:
+        kernels.softmax_cross_entropy(np.zeros((1, 2)), np.array([[np.nan, 1.0]]))
+    assert "label" in str(caught.value) or "target" in str(caught.value)
+    assert "NaN logits" not in str(caught.value)
+
+
+# ---- check ------------------------------------------------------------------------------
+
+
+@FAST
+@given(BAD_THINGS)
+def test_gradient_check_points(bad):
+    answered(lambda: check.gradient_check(lambda x, y: x * y, bad, 1.0))
+
+
+@FAST
+@given(st.one_of(BAD_THINGS, st.just(0.0), st.just(-1e-6)))
+def test_finite_difference_steps(h):
+    answered(lambda: check.central_difference(lambda x: x * x, [1.0], 0, h=h))
+    answered(lambda: check.tensor_gradient_check(lambda x: x * x, np.ones(2), h=h))
+
+
+@FAST
+@given(BAD_THINGS)
+def test_tensor_checks_inputs(bad):
+    answered(lambda: check.tensor_gradient_check(lambda x: x.exp(), bad))
+    answered(lambda: check.jacobian_reverse_mode(lambda x: x.exp(), bad))
+    answered(lambda: check.jacobian_finite_differences(lambda x: x.exp(), bad))
+
+
+# ---- nn ---------------------------------------------------------------------------------
+
+SMALL = dict(inputs=4, hidden=3, classes=3)
+
+
+def _data(n: int = 12):
+    rng = np.random.default_rng(0)
+    return rng.uniform(0, 1, (n, 4)).astype(np.float32), rng.integers(0, 3, n)
+
+
+@FAST
+@given(
+    st.sampled_from(["lr", "batch", "epochs", "seed"]),
+    st.one_of(BAD_THINGS, st.sampled_from([-1, 0, -0.5, "0.1", 2**70])),
+)
+def test_training_arguments(name, bad):
+    images, labels = _data()
+    answered(
+        lambda: nn.train(nn.SigmoidNet(**SMALL), images, labels, progress=False, **{name: bad})
+    )
+
+
+@pytest.mark.parametrize(
+    "images",
+    [
+        np.full((12, 4), 255, np.uint8),  # raw pixels, not scaled to [0, 1]: stays at chance
+        np.full((12, 4), 255.0, np.float32),  # the same, as floats
+        np.where(np.eye(12, 4) > 0, np.nan, 0.5).astype(np.float32),
+        np.ones((12, 5), np.float32),
+    ],
+    ids=["uint8", "0-255-floats", "nan-pixel", "wrong-width"],
+)
+def test_training_images_are_refused_with_a_reason(images):
+    _, labels = _data()
+    net = nn.SigmoidNet(**SMALL)
+    assert answered(lambda: nn.train(net, images, labels, progress=False)) == "raised"
+
+
+@pytest.mark.parametrize("labels", [99, np.full(12, 99), np.full(12, -1), "abc", np.ones(3)])
+def test_evaluate_labels(labels):
+    images, _ = _data()
+    answered(lambda: nn.evaluate(nn.SigmoidNet(**SMALL), images, labels))
+
+
+@pytest.mark.parametrize("lr", [float("nan"), float("inf"), "0.1", -1.0])
+def test_an_sgd_step_refuses_a_rate_that_would_ruin_the_weights(lr):
+    images, labels = _data()
+    net = nn.SigmoidNet(**SMALL)
+    answered(lambda: nn.sgd_step(net, images, labels, lr))
+    assert finite(net.params)
+
+
+@pytest.mark.parametrize("batch", [-1, 0, "8", 2.5])
+def test_logits_batch_size(batch):
+    images, _ = _data()
+    net = nn.SigmoidNet(**SMALL)
+    result = answered(lambda: net.logits(images, batch=batch))
+    assert result == "raised"
+
+
+# ---- data -------------------------------------------------------------------------------
+
+
+@FAST
+@given(
+    name=st.sampled_from(
+        ["split", "folder", "cache_dir", "mirrors", "timeout", "download", "progress"]
+    ),
+    bad=BAD_THINGS,
+)
+def test_load_mnist_arguments(tmp_path_factory, name, bad):
+    assume(not (bad is None and name in ("folder", "cache_dir", "mirrors")))  # None: default
+    kwargs = {"cache_dir": str(tmp_path_factory.mktemp("cache")), "download": False}
+    kwargs[name] = bad
+    split = kwargs.pop("split", "test")
+    with mock.patch.dict(os.environ):
+        os.environ.pop("COURSE_LIB_DATA", None)  # else the shared MNIST copy would load
+        outcome = answered(lambda: load_mnist(split, **kwargs))
+    assert outcome == "raised"  # an empty cache and no download: nothing can load
