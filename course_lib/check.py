@@ -10,7 +10,9 @@ an error of about ε·|f| (ε = 2.2e-16 in float64, 1.2e-7 in float32), and divi
 difference by 2h magnifies it to about ε·|f|/h, an error that rises as h shrinks. In float64
 their sum is smallest for h near ε^(1/3), between about 1e-6 and 1e-5; the default h = 1e-6
 gives about 1e-10 absolute accuracy for well-scaled f. :func:`central_difference_sweep`
-measures the estimate over a range of h, in float64 or float32.
+measures the estimate over a range of h, in float64 or float32 (it, :func:`central_difference`
+and :func:`relative_error` live in :mod:`course_lib.finite_differences`; import them from here
+or there).
 
 A gradient check compares that estimate with what ``backward()`` computed, input by input, by
 the relative error |a - b| / max(|a|, |b|) (:func:`relative_error`): an absolute error alone
@@ -19,15 +21,25 @@ cannot tell a gradient of 1e-8 that is off by a factor of 2 from one of 1e3 righ
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 import numpy as np
 
+from course_lib.finite_differences import (
+    _as_point,
+    _check_step,
+    _check_tolerance,
+    _evaluate,
+    _evaluate_nudged,
+    _finite_at_point,
+    _input_names,
+    central_difference,
+    central_difference_sweep,
+    relative_error,
+)
 from course_lib.scalar import Value
 from course_lib.tensor import Tensor
 
@@ -42,91 +54,6 @@ __all__ = [
     "relative_error",
     "tensor_gradient_check",
 ]
-
-
-def _evaluate(f: Callable[..., Value | float], point: Sequence[float]) -> float:
-    out = f(*(Value(x) for x in point))
-    return out.data if isinstance(out, Value) else float(out)
-
-
-def _evaluate_at_point(
-    f: Callable[..., Value | float], point: Sequence[float], names: Sequence[str]
-) -> float:
-    """f at the point itself, which must be finite: a check needs a number to start from."""
-    return _finite_at_point(_evaluate(f, point), point, names)  # an error of f is its own
-
-
-def _finite_at_point(value: float, point: Sequence[float], names: Sequence[str]) -> float:
-    if not math.isfinite(value):
-        at = ", ".join(f"{n} = {x:g}" for n, x in zip(names, point, strict=True))
-        raise ValueError(
-            f"f is {value} at the point itself ({at}): it overflows or leaves its domain "
-            "there, so it has no gradient to check; pick a point where f is finite"
-        )
-    return value
-
-
-def _check_step(h: Any) -> float:
-    """The finite-difference step h as a float: a positive, finite real number."""
-    if isinstance(h, bool) or not isinstance(h, Real):
-        raise TypeError(f"the step h must be a positive number such as 1e-6, got {h!r}")
-    if not (math.isfinite(h) and h > 0):
-        raise ValueError(f"the step h must be positive and finite, such as 1e-6, got {h}")
-    return float(h)
-
-
-def central_difference(
-    f: Callable[..., Value | float], point: Sequence[float], index: int, h: float = 1e-6
-) -> float:
-    """Estimate df/dx_index at ``point`` by (f(x + h e_i) - f(x - h e_i)) / (2h).
-
-    ``f`` takes one argument per coordinate of ``point`` and is written with ``Value``
-    operations (it is called with ``Value`` inputs and may return a ``Value`` or a number).
-    """
-    point = _as_point(point)
-    if isinstance(index, bool) or not isinstance(index, int):
-        raise TypeError(f"index must be a whole number, got {index!r}")
-    if not 0 <= index < len(point):
-        raise IndexError(f"index {index} is outside the {len(point)} inputs of the point")
-    h = _check_step(h)
-    names = _input_names(f, len(point))
-    name = names[index]
-    _evaluate_at_point(f, point, names)
-
-    def f_at(offset: float) -> float:
-        nudged = list(point)
-        nudged[index] += offset
-        return _evaluate_nudged(f, nudged, name, point[index], nudged[index], h)
-
-    return (f_at(h) - f_at(-h)) / (2.0 * h)
-
-
-def _evaluate_nudged(
-    f: Callable[..., Value | float],
-    nudged: Sequence[float],
-    name: str,
-    at: float,
-    moved_to: float,
-    h: float,
-) -> float:
-    """f at a nudged point. A failure there is named as the step leaving f's domain, since
-    f itself was fine at the point (or the caller would have failed before nudging)."""
-    try:
-        value = _evaluate(f, nudged)
-    except (ArithmeticError, ValueError) as error:
-        raise ValueError(
-            f"finite differences nudge {name} = {at:g} by ±h (h = {h:g}), and f fails at "
-            f"{name} = {moved_to:g}: {error}. The step crosses the edge of f's domain (a log "
-            "or a power near 0, say): check at a point farther from that edge, or pass a "
-            "smaller h"
-        ) from None
-    if not math.isfinite(value):
-        raise ValueError(
-            f"finite differences nudge {name} = {at:g} by ±h (h = {h:g}), and f is {value} at "
-            f"{name} = {moved_to:g}: the step crosses the edge of f's domain, or f overflows "
-            "there; check at another point, or pass a smaller h"
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -234,48 +161,6 @@ def gradient_check(
     )
 
 
-def relative_error(a: Any, b: Any) -> Any:
-    """The relative error |a - b| / max(|a|, |b|), and 0 where a = b = 0.
-
-    It measures disagreement on the numbers' own scale, which an absolute error cannot:
-    2e-8 against 1e-8 is an absolute error of only 1e-8 but a relative error of 0.5 (one is
-    twice the other), while 1000 against 1000.001 is an absolute error of 1e-3 but a relative
-    error of about 1e-6 (they agree to six digits). It is symmetric in a and b, unchanged when
-    both are scaled by the same factor, and at most 2 (reached when a = -b).
-
-    ``a`` and ``b`` are finite real numbers, or arrays of them that broadcast together: then
-    the result is an array, element by element. A number comes back as a float.
-    """
-    try:
-        x = np.asarray(a, dtype=np.float64)
-        y = np.asarray(b, dtype=np.float64)
-        np.broadcast_shapes(x.shape, y.shape)
-    except OverflowError:
-        raise ValueError("relative_error got a number too large for a float") from None
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"relative_error compares real numbers or arrays of the same shape, got {a!r} and {b!r}"
-        ) from None
-    if not (np.isfinite(x).all() and np.isfinite(y).all()):
-        raise ValueError(
-            f"relative_error needs finite numbers, got {a!r} and {b!r}: an inf or nan gradient "
-            "is a bug to find before comparing"
-        )
-    error = np.abs(x - y)
-    scale = np.maximum(np.abs(x), np.abs(y))
-    # Where both are 0 the error is 0 too: they agree exactly. (No division by 0 is done.)
-    ratio = np.divide(error, scale, out=np.zeros_like(error), where=scale > 0)
-    return float(ratio) if ratio.ndim == 0 else ratio
-
-
-def _check_tolerance(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number such as 1e-5, got {value!r}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be 0 or a positive finite number, got {value}")
-    return float(value)
-
-
 def _kink_note(
     f: Callable[..., Value | float], point: tuple[float, ...], index: int, name: str, h: float
 ) -> str:
@@ -305,170 +190,6 @@ def _kink_note(
         "backward() gives one side's slope, the central difference averages both sides, so "
         f"they need not agree for {name}. Check at a point farther than h from the kink."
     )
-
-
-def _as_point(point: Sequence[float]) -> tuple[float, ...]:
-    if len(point) == 0:
-        raise ValueError("the point needs at least one input value")
-    for x in point:
-        if isinstance(x, Value) or not isinstance(x, Real) or not math.isfinite(x):
-            raise TypeError(f"each input must be a finite plain number, got {x!r}")
-    return tuple(float(x) for x in point)
-
-
-def _input_names(f: Callable[..., object], count: int) -> tuple[str, ...]:
-    try:
-        params = list(inspect.signature(f).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    positional = [
-        p.name
-        for p in params
-        if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    ]
-    has_varargs = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
-    if params and not has_varargs and len(positional) != count:
-        raise TypeError(f"f takes {len(positional)} inputs but the point has {count} values")
-    if len(positional) >= count:
-        return tuple(positional[:count])
-    return tuple(f"x{i}" for i in range(count))
-
-
-# ---- the step size h: one estimate per h, in float64 or float32 ---------------------------
-#
-# gradient_check uses one h. Which h is good depends on two errors that pull opposite ways
-# (see the module docstring); central_difference_sweep measures the estimate for many h at
-# once, in the arithmetic of one floating-point type, so the two can be seen on a log-log plot.
-
-
-def central_difference_sweep(
-    f: Callable[[Any], Any], x: float, hs: Any, *, dtype: Any = np.float64
-) -> np.ndarray:
-    """The central difference of a plain function ``f`` at ``x``, once for every step in ``hs``:
-
-        estimate(h) = (f(x + h) - f(x - h)) / (2h),
-
-    computed in ``dtype`` arithmetic: x and each h are first rounded to ``dtype``, and so is
-    every operation of f. Returns an array of ``dtype``, one estimate per h, in hs's order.
-
-    Against the true derivative f'(x) each estimate has two errors. Truncation: by Taylor's
-    theorem the estimate is f'(x) + h² f'''(x)/6 + O(h⁴), so it falls as h shrinks. Round-off:
-    f(x ± h) (and x ± h itself) are rounded to ``dtype``, and dividing by 2h magnifies that by
-    1/h, to about ε·|f(x)|/h, so it rises as h shrinks; ε = ``np.finfo(dtype).eps``, 2.2e-16
-    for float64 and 1.2e-7 for float32. Example: for f(x) = x³ at x = 1 the estimate is
-    exactly 3 + h² in real arithmetic, the error is h² plus round-off of about ε/h, and the
-    sum is smallest near h = (ε/2)^(1/3): about 5e-6 in float64 and 4e-3 in float32.
-
-    ``f`` takes one number and returns one, written with arithmetic and numpy functions,
-    which keep float32 (``x * x * x``, ``np.sin(x)``). A result of another type is refused
-    (``math.sin`` returns a Python float computed in float64), since the sweep would then not
-    measure ``dtype``. In float64, with f written as ``x * x * x``, the estimates are exactly
-    those of :func:`central_difference` on the same f written with ``Value``.
-    """
-    kind = _float_type(dtype)
-    x_ = _in_float_type(x, "x", kind)
-    steps = _steps(hs, kind)
-    _plain_value(f, x_, kind)  # f must work at x itself; an error there is f's own
-    estimates = np.empty(len(steps), dtype=kind)
-    for k, h in enumerate(steps):
-        where = f"nudges x = {x_:g} by ±h (h = {h:g})"
-        with np.errstate(all="ignore"):  # an overflow shows up as inf, named below
-            up = _plain_value(f, x_ + h, kind, nudge=where)
-            down = _plain_value(f, x_ - h, kind, nudge=where)
-            estimates[k] = (up - down) / (2 * h)
-        if not np.isfinite(estimates[k]):
-            raise ValueError(
-                f"the central difference that {where} overflows {np.dtype(kind).name}: "
-                "f changes too steeply there for this type; pick a larger h or another point"
-            )
-    return estimates
-
-
-def _float_type(dtype: Any) -> type:
-    try:
-        kind = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be a float type such as np.float32, got {dtype!r}") from None
-    if kind.kind != "f":
-        raise TypeError(f"dtype must be a float type such as np.float32, got {kind.name}")
-    return kind.type
-
-
-def _in_float_type(value: Any, name: str, kind: type) -> Any:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
-    with np.errstate(all="ignore"):
-        rounded = kind(value)
-    if not np.isfinite(rounded):
-        raise ValueError(f"{name} = {value:g} is too large for {np.dtype(kind).name}")
-    return rounded
-
-
-def _steps(hs: Any, kind: type) -> list[Any]:
-    name = np.dtype(kind).name
-    try:
-        steps = np.atleast_1d(np.asarray(hs, dtype=np.float64))
-    except OverflowError:
-        raise ValueError("hs holds a step too large for a float") from None
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"hs must be a sequence of positive steps such as [1e-3, 1e-6], got {hs!r}"
-        ) from None
-    if steps.ndim != 1 or steps.size == 0:
-        raise ValueError(f"hs must be a non-empty sequence of steps, got shape {steps.shape}")
-    bad = [h for h in steps if not (math.isfinite(h) and h > 0)]
-    if bad:
-        raise ValueError(f"every step h must be positive and finite, got {bad[0]}")
-    rounded = [_in_float_type(float(h), "h", kind) for h in steps]
-    for h, r in zip(steps, rounded, strict=True):
-        if r == 0:
-            raise ValueError(
-                f"h = {h:g} rounds to 0 in {name} (its smallest positive number is about "
-                f"{np.finfo(kind).smallest_subnormal:.2g}); use a larger h"
-            )
-    return rounded
-
-
-def _plain_value(f: Callable[[Any], Any], at: Any, kind: type, nudge: str = "") -> Any:
-    """f(at) as a number of type ``kind``, or an error that says what went wrong.
-
-    ``nudge`` describes the step when ``at`` is a nudged point ("" at x itself): a failure
-    there is named as the step crossing the edge of f's domain, since f was fine at x."""
-    name = np.dtype(kind).name
-    place = f"at {at:g}" + (f", where the central difference {nudge}" if nudge else "")
-    try:
-        with np.errstate(all="ignore"):
-            value = f(at)
-    except (ArithmeticError, ValueError) as error:
-        if not nudge:
-            raise
-        raise ValueError(
-            f"f fails {place}: {error}. The step crosses the edge of f's domain (a log near "
-            "0, say): use a smaller h or another point"
-        ) from None
-    if isinstance(value, Value | Tensor):
-        raise TypeError(
-            f"f returned a {type(value).__name__}: central_difference_sweep takes a plain "
-            "function of a number, written with arithmetic and numpy (x * x * x, np.exp(x))"
-        )
-    result = np.asarray(value)
-    if result.shape != ():
-        raise TypeError(f"f must return one number, got an array of shape {result.shape}")
-    if result.dtype != np.dtype(kind):
-        raise TypeError(
-            f"f returned a {result.dtype.name} number for a {name} input, so its arithmetic "
-            f"was not all {name}: write f with arithmetic and numpy functions (np.sin(x), not "
-            "math.sin(x)) and no float64 constants such as np.float64(2)"
-        )
-    result = result[()]
-    if not np.isfinite(result):
-        raise ValueError(
-            f"f is {result} {place}: it overflows or leaves its domain there; pick another "
-            "point" + (" or a smaller h" if nudge else "")
-        )
-    return result
 
 
 # ---- tensors: gradient checks over every element, and Jacobians ----------------------------
