@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import threading
-from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.exceptions import AxisError
 from numpy.typing import ArrayLike, NDArray
+
+from course_lib.kernels_fast import (
+    _BLOCK,
+    _softmax_block,
+    _softmax_cross_entropy_grad_fast,
+    _softmax_rows,
+)
 
 __all__ = [
     "SoftmaxCrossEntropy",
@@ -457,88 +461,10 @@ def _loss_overflow(rows: np.ndarray, z: np.ndarray, m: np.ndarray, y: np.ndarray
     )
 
 
-# Rows are processed in blocks of about this many entries (1 MB of float32), so that each
-# block's exp, sum and scaling run on data still in the CPU cache: one trip through memory to
-# read the logits and one to write P, instead of one per numpy operation.
-_BLOCK = 1 << 18
-# From this many entries on (4 blocks), the rows are split into two halves computed at the same
-# time on two threads: numpy releases the GIL inside its loops, so the halves run on two cores
-# (torch's CPU kernels use every core too). Below it, starting a thread costs more than it saves.
-_THREADED = 1 << 20
-
-
 # A quarter of each float type's largest number: logits below it / N cannot overflow anywhere in
 # the fused kernel (differences of two logits, a row's loss, the sum of N row losses).
 _QUARTER_MAX = {np.dtype(t): float(np.finfo(t).max) / 4 for t in (np.float32, np.float64)}
 _NO_CHANGE = contextlib.nullcontext()
-
-
-def _in_two_halves(work: Callable[[int, int], Any], n: int) -> None:
-    """Run ``work(start, stop)`` for rows [0, n/2) here and [n/2, n) on a helper thread.
-
-    The helper is a new thread each call, joined before returning (starting one takes about
-    0.1 ms, against milliseconds of work at these sizes). Nothing outlives the call: a pool
-    kept between calls would not survive ``fork`` (multiprocessing's default on Linux, and
-    pytest-xdist's), and a forked child calling the kernel would wait forever for a thread
-    that does not exist in it.
-    """
-    half = n // 2
-    failed: list[BaseException] = []
-
-    def other_half() -> None:
-        try:
-            work(half, n)
-        except BaseException as error:  # handed to the caller below
-            failed.append(error)
-
-    helper = threading.Thread(target=other_half, name="course_lib.kernels", daemon=True)
-    helper.start()
-    try:
-        work(0, half)
-    finally:
-        helper.join()
-    if failed:
-        raise failed[0]
-
-
-def _softmax_rows(z: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """P = softmax(z) along axis 1, with the row maxima m and the sums s = Σ_c e^{z_c - m},
-    block by block of rows (and, for large z, two halves of the rows on two threads).
-
-    The speed-only part of the fused kernel (no checks). A few numpy choices matter here:
-    a reduction along a short row (C = 10) is slow in numpy, so for short rows the maxima
-    come from a transposed copy (a reduction along axis 0 runs across rows at full speed);
-    the row sums come from ``einsum`` for the same reason.
-    """
-    n, c = z.shape
-    p = np.empty_like(z)
-    rows = max(1, _BLOCK // c)
-    m = np.empty(n, z.dtype)
-    s = np.empty(n, z.dtype)
-
-    def work(first: int, last: int) -> None:
-        # inf - inf for a +inf logit gives NaN: the caller's check names the logit instead of
-        # numpy warning; a z - m beyond the largest float is -inf, whose exp, 0, is right
-        # (np.errstate holds per thread, so it is set here, in each thread)
-        with np.errstate(invalid="ignore", over="ignore"):
-            for start in range(first, last, rows):
-                stop = min(start + rows, last)
-                m[start:stop], s[start:stop] = _softmax_block(z[start:stop], p[start:stop])
-
-    if z.size >= _THREADED and n >= 2 and (os.cpu_count() or 1) >= 2:
-        _in_two_halves(work, n)
-    else:
-        work(0, n)
-    return p, m, s
-
-
-def _softmax_block(z: FloatArray, out: FloatArray) -> tuple[FloatArray, FloatArray]:
-    m = z.T.copy().max(axis=0) if z.shape[1] < 64 else z.max(axis=1)
-    np.subtract(z, m[:, None], out=out)  # every entry ≤ 0, the row max is 0
-    np.exp(out, out=out)
-    s = np.einsum("ij->i", out)  # row sums (faster than out.sum(axis=1) for short rows)
-    out /= s[:, None]
-    return m, s
 
 
 def softmax_cross_entropy_backward(
@@ -581,26 +507,6 @@ def softmax_cross_entropy_grad(
     else:  # target rows (one-hot or soft) are Y already
         Y = labels
     return upstream * (probs - Y) / n
-
-
-def _softmax_cross_entropy_grad_fast(p: FloatArray, y: NDArray[Any], upstream: Any) -> FloatArray:
-    """:func:`softmax_cross_entropy_grad`, tuned: no Y, one scaling, threads for big batches."""
-    n = p.shape[0]
-    scale = p.dtype.type(upstream) / p.dtype.type(n)
-    if y.ndim == 1:
-        if p.size >= _THREADED and n >= 2 and (os.cpu_count() or 1) >= 2:
-            grad = np.empty_like(p)
-            _in_two_halves(lambda a, b: np.multiply(p[a:b], scale, out=grad[a:b]), n)
-        else:
-            grad = p * scale
-        # subtract Y for one-hot rows without building Y: at [n, y_n] (by flat index, faster)
-        if grad.flags.c_contiguous:
-            c = p.shape[1]
-            grad.reshape(-1)[np.arange(0, n * c, c) + y] -= scale
-        else:
-            grad[np.arange(n), y] -= scale
-        return grad
-    return (p - y) * scale
 
 
 _UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize

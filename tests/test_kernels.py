@@ -689,14 +689,14 @@ def test_a_forked_child_can_run_the_threaded_kernel_after_its_parent_did():
 
 
 def test_an_error_in_the_helper_thread_reaches_the_caller():
-    from course_lib import kernels
+    from course_lib import kernels_fast
 
     def work(start: int, stop: int) -> None:
         if start > 0:
             raise ArithmeticError(f"rows {start} to {stop}")
 
     with pytest.raises(ArithmeticError, match="rows 5 to 10"):
-        kernels._in_two_halves(work, 10)
+        kernels_fast._in_two_halves(work, 10)
 
 
 @pytest.mark.parametrize("soft", [False, True], ids=["class indices", "target rows"])

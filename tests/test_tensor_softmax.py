@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import arrays, shapes
 
-from course_lib import kernels
+from course_lib import kernels, kernels_fast
 from course_lib.check import tensor_gradient_check
 from course_lib.tensor import Tensor, log_softmax, softmax, softmax_cross_entropy
 
@@ -348,22 +348,22 @@ def test_cross_entropy_equals_the_stable_unfused_graph_at_large_offsets(case, of
 
 def test_large_inputs_take_the_two_thread_path_and_agree(monkeypatch):
     calls = []
-    real = kernels._in_two_halves
+    real = kernels_fast._in_two_halves
 
     def counting(work, n):
         calls.append(n)
         real(work, n)
 
-    monkeypatch.setattr(kernels, "_in_two_halves", counting)
+    monkeypatch.setattr(kernels_fast, "_in_two_halves", counting)
     rng = np.random.default_rng(9)
     z = rng.normal(size=(1101, 1000)).astype(np.float32)
     labels = rng.integers(0, 1000, 1101)
-    assert z.size >= kernels._THREADED
+    assert z.size >= kernels_fast._THREADED
     threaded = kernels.softmax_cross_entropy(z, labels)
     grad = threaded.grad()
     if (os.cpu_count() or 1) >= 2:
         assert calls == [1101, 1101]  # forward softmax, backward scaling
-    monkeypatch.setattr(kernels, "_THREADED", 10**12)  # now one thread
+    monkeypatch.setattr(kernels_fast, "_THREADED", 10**12)  # now one thread
     single = kernels.softmax_cross_entropy(z, labels)
     np.testing.assert_array_equal(threaded.probs, single.probs)
     np.testing.assert_array_equal(grad, single.grad())
