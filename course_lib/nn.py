@@ -43,12 +43,18 @@ import math
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from course_lib.formatting import format_number
+from course_lib.nn_checks import (
+    _check_pixels,
+    _count,
+    _labels,
+    check_learning_rate,
+    pixels_in_unit_range,
+)
 from course_lib.tensor import Tensor, linear, softmax_cross_entropy
 
 __all__ = [
@@ -68,49 +74,6 @@ __all__ = [
 ]
 
 MAX_EPOCHS = 10_000  # more passes than any run of the course needs; a typo's guard
-
-
-def _count(value: Any, name: str, where: str, *, minimum: int = 1) -> int:
-    """``value`` as an int >= ``minimum``, or a TypeError / ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{where}: {name} must be an int, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-        raise ValueError(f"{where}: {name} must be {kind}, got {value}")
-    return int(value)
-
-
-def check_learning_rate(lr: Any, where: str = "sgd_step") -> float:
-    """``lr`` as a float if it is a finite number > 0; otherwise an error saying what is wrong.
-
-    Checked before any weight moves: a NaN or infinite rate would turn every weight into NaN,
-    a negative one climbs the loss instead of descending it, and text such as ``'0.1'`` is not
-    a number yet.
-    """
-    if type(lr) is float and 0 < lr < math.inf:  # the usual case, decided at once
-        return lr
-    text = repr(lr)
-    shown = text if len(text) <= 40 else f"{text[:12]}... ({len(text)} characters)"
-    if isinstance(lr, bool) or not isinstance(lr, Real):
-        hint = f" (write lr={lr}, without quotes)" if isinstance(lr, str) else ""
-        raise TypeError(
-            f"{where}: the learning rate must be a number, got {shown} ({type(lr).__name__}){hint}"
-        )
-    try:
-        rate = float(lr)
-    except OverflowError:  # an int beyond the floats
-        rate = math.inf
-    if not math.isfinite(rate):
-        raise ValueError(
-            f"{where}: the learning rate must be a finite number, got {shown}; a NaN or infinite "
-            "rate turns every weight into NaN"
-        )
-    if rate <= 0:
-        raise ValueError(
-            f"{where}: the learning rate must be positive, got {lr!r}; SGD steps against the "
-            "gradient, W ← W - lr · dL/dW, so lr > 0 (0.5 to 2 trains this network well)"
-        )
-    return rate
 
 
 def glorot_uniform(
@@ -285,82 +248,6 @@ class SigmoidNet:
     def predict(self, images: Any) -> np.ndarray:
         """The predicted class of each image: the index of its largest logit (int64, (N,))."""
         return self.logits(images).argmax(axis=1)
-
-
-def pixels_in_unit_range(x: np.ndarray) -> bool:
-    """True when every entry of ``x`` is a number in [0, 1] (NaN is not): the plain test."""
-    return x.size == 0 or bool(0 <= x.min() and x.max() <= 1)  # NaN makes min and max NaN
-
-
-def _pixels_in_unit_range_fast(x: np.ndarray) -> bool:
-    """:func:`pixels_in_unit_range` in one pass, for the check every training step runs.
-
-    A float's bits, read as an unsigned integer, grow with the number for non-negative floats,
-    and 0.0 ... 1.0 are exactly the bit patterns 0 ... bits(1.0); a negative number (sign bit
-    set), inf and NaN (all exponent bits set) all read larger. So one integer maximum decides.
-    It answers False for -0.0 (sign bit), which the plain test accepts: callers fall back to
-    the plain test when this says False. Tests check both agree on every other input.
-    """
-    bits = _UNSIGNED_OF.get(x.dtype)
-    if bits is None:
-        return False
-    unsigned, one = bits
-    return x.size == 0 or int(x.view(unsigned).max()) <= one
-
-
-# float dtype -> (the unsigned integer of its width, the bits of 1.0 read as that integer)
-_UNSIGNED_OF = {
-    np.dtype(np.float32): (np.dtype(np.uint32), 0x3F800000),
-    np.dtype(np.float64): (np.dtype(np.uint64), 0x3FF0000000000000),
-}
-
-
-def _check_pixels(x: np.ndarray) -> None:
-    """Every pixel a finite number in [0, 1], or a ValueError saying which is not and the fix."""
-    if _pixels_in_unit_range_fast(x) or pixels_in_unit_range(x):
-        return
-    low, high = x.min(), x.max()
-    if x.dtype.kind == "f" and not np.isfinite(x).all():
-        where = tuple(int(i) for i in np.argwhere(~np.isfinite(x))[0])
-        raise ValueError(
-            f"SigmoidNet: images[{where[0]}, {where[1]}] = {x[where]}; pixels must be finite "
-            "numbers in [0, 1]"
-        )
-    if high > 1:
-        raw = " (raw 0..255 pixel values)" if high <= 255 and low >= 0 else ""
-        raise ValueError(
-            f"SigmoidNet: images hold values up to {high:g}{raw}, but the network takes pixels "
-            "in [0, 1]: scale to [0, 1]: images / 255 for 0..255 pixels. Unscaled, the sigmoid "
-            "units saturate and training stays at chance"
-        )
-    raise ValueError(
-        f"SigmoidNet: images hold values down to {low:g}, but pixels must lie in [0, 1] "
-        "(load_mnist returns them so)"
-    )
-
-
-_UNSIGNED_INT = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize
-
-
-def _labels(labels: Any, n: int, classes: int) -> np.ndarray:
-    """``labels`` as an integer array of ``n`` class indices in [0, classes), checked."""
-    try:
-        y = labels if type(labels) is np.ndarray else np.asarray(labels)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"labels must be an array of class indices ({error})") from None
-    if y.ndim != 1 or y.shape[0] != n:
-        raise ValueError(f"labels must have shape ({n},), one class index per image; got {y.shape}")
-    if y.dtype.kind not in "iu":
-        raise TypeError(f"labels must be integer class indices, got dtype {y.dtype}")
-    # One maximum checks both ends: read as unsigned integers of the same width, negative
-    # class indices become huge (two's complement), so max < classes means 0 <= y < classes.
-    if n and not int(y.view(_UNSIGNED_INT[y.itemsize]).max()) < classes:
-        bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])
-        raise ValueError(
-            f"labels[{bad}] = {y[bad]} is not a class of this network: class indices run from "
-            f"0 to {classes - 1}"
-        )
-    return y
 
 
 # ---- training --------------------------------------------------------------------------------

@@ -376,7 +376,7 @@ SPECIAL = [
 )
 def test_the_fast_pixel_check_agrees_with_the_plain_one(dtype, values) -> None:
     """The one-pass test every training step runs says what 0 <= min and max <= 1 says."""
-    from course_lib.nn import _pixels_in_unit_range_fast, pixels_in_unit_range
+    from course_lib.nn_checks import _pixels_in_unit_range_fast, pixels_in_unit_range
 
     x = np.array(values, dtype=dtype)
     plain = pixels_in_unit_range(x)
