@@ -98,15 +98,15 @@ def _holds_tensor(items: list | tuple) -> bool:
 # ---- shapes, axes and indices -----------------------------------------------------------------
 
 
-def broadcast_error(word: str, a: tuple[int, ...], b: tuple[int, ...]) -> ValueError:
+def broadcast_error(op: str, a: tuple[int, ...], b: tuple[int, ...]) -> ValueError:
     """The error for two shapes that do not broadcast, naming the axis where they clash."""
     for i in range(1, min(len(a), len(b)) + 1):
         if a[-i] != b[-i] and a[-i] != 1 and b[-i] != 1:
             return ValueError(
-                f"{word}: cannot broadcast {a} with {b}: at axis -{i} the sizes {a[-i]} and "
+                f"{op}: cannot broadcast {a} with {b}: at axis -{i} the sizes {a[-i]} and "
                 f"{b[-i]} differ and neither is 1 (shapes are compared from the right)"
             )
-    return ValueError(f"{word}: cannot broadcast {a} with {b}")
+    return ValueError(f"{op}: cannot broadcast {a} with {b}")
 
 
 def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
@@ -114,7 +114,7 @@ def kept_shape(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def normalize_axes(axis: Any, shape: tuple[int, ...], word: str) -> tuple[int, ...]:
+def normalize_axes(axis: Any, shape: tuple[int, ...], op: str) -> tuple[int, ...]:
     """``axis`` (None, an int, or a tuple of ints) as a tuple of non-negative axes."""
     ndim = len(shape)
     if axis is None:
@@ -124,16 +124,16 @@ def normalize_axes(axis: Any, shape: tuple[int, ...], word: str) -> tuple[int, .
     for ax in items:
         if isinstance(ax, bool) or not isinstance(ax, (int, np.integer)):
             raise TypeError(
-                f"{word}: axis must be an int, a tuple of ints or None, got {short_repr(axis)}"
+                f"{op}: axis must be an int, a tuple of ints or None, got {short_repr(axis)}"
             )
         if not -ndim <= ax < ndim:
             raise ValueError(
-                f"{word}: axis {ax} is out of range for a tensor of shape {shape} "
+                f"{op}: axis {ax} is out of range for a tensor of shape {shape} "
                 f"({ndim} axes: use 0..{ndim - 1} or -{ndim}..-1)"
             )
         axes.append(int(ax) % ndim)
     if len(set(axes)) != len(axes):
-        raise ValueError(f"{word}: axis {axis} names the same axis twice")
+        raise ValueError(f"{op}: axis {axis} names the same axis twice")
     return tuple(axes)
 
 
@@ -224,9 +224,9 @@ _HINTS = {
 
 
 def result_error(
-    word: str, inputs: tuple[Any, ...], data: np.ndarray
+    op: str, inputs: tuple[Any, ...], data: np.ndarray
 ) -> ArithmeticError | ValueError:
-    """The error for an op ``word`` whose result ``data`` holds inf or NaN.
+    """The error for an op ``op`` whose result ``data`` holds inf or NaN.
 
     ``ValueError`` when an input already held inf or NaN (a constant may), or when the result
     is NaN; ``OverflowError`` when finite inputs gave ±inf. The message names the op, the
@@ -236,14 +236,14 @@ def result_error(
         if not all_finite(node.data):
             bad = int(node.data.size - np.isfinite(node.data).sum())
             return ValueError(
-                f"{word}: its input {describe(node)} holds inf or NaN ({bad} of its "
+                f"{op}: its input {describe(node)} holds inf or NaN ({bad} of its "
                 f"{node.data.size} entries); a constant may be built that way, but an op would "
                 "pass those values on silently: replace them by finite numbers first"
             )
     bad = int(data.size - np.isfinite(data).sum())
     where = _first_bad(data)
     value = data[where]
-    if word in _NOT_ELEMENTWISE:  # an entry of the result depends on many of each input
+    if op in _NOT_ELEMENTWISE:  # an entry of the result depends on many of each input
         there = f" (the largest |entry| of each input: {', '.join(_biggest(inputs))})"
     else:
         there = _values_there(inputs, data.shape, where)
@@ -251,14 +251,14 @@ def result_error(
     what = "input" if len(inputs) == 1 else "inputs"
     if np.isnan(value):
         return ValueError(
-            f"{word}: the result is NaN at {bad} of its {data.size} entries, first at "
+            f"{op}: the result is NaN at {bad} of its {data.size} entries, first at "
             f"{_entry(where)}{there}, although its {what} ({names}) are finite: somewhere "
             "inf - inf or 0 × inf came up (two huge terms of opposite sign); scale the inputs "
             "down"
         )
-    hint = _HINTS.get(word, "Scale the inputs down, or compute in a way that stays in range")
+    hint = _HINTS.get(op, "Scale the inputs down, or compute in a way that stays in range")
     return OverflowError(
-        f"{word}: the result overflows to {format_number(value)} at {bad} of its {data.size} "
+        f"{op}: the result overflows to {format_number(value)} at {bad} of its {data.size} "
         f"entries ({_largest(data.dtype)}), first at {_entry(where)}{there}; {what}: {names}. "
         f"{hint}"
     )
@@ -343,7 +343,7 @@ def op_word(op: str) -> str:
 
 
 def _rule_error(out: Any, node: Any, contribution: np.ndarray) -> ArithmeticError | ValueError:
-    word = op_word(out.op)
+    op = op_word(out.op)
     where = _first_bad(contribution)
     value = contribution[where]
     input_value = node.data[where] if node.data.shape == contribution.shape else None
@@ -354,7 +354,7 @@ def _rule_error(out: Any, node: Any, contribution: np.ndarray) -> ArithmeticErro
         if isinstance(upstream, np.ndarray) and upstream.shape == node.data.shape:
             there += f" and the upstream gradient {format_number(upstream[where])}"
     head = (
-        f"{word} (backward): the gradient for its input {describe(node)} is "
+        f"{op} (backward): the gradient for its input {describe(node)} is "
         f"{format_number(value)} at {_entry(where)}{there}"
     )
     if np.isnan(value):

@@ -358,18 +358,18 @@ def _node(
     return out
 
 
-def _lift(x: ArrayLike, like: Tensor, word: str) -> Tensor:
+def _lift(x: ArrayLike, like: Tensor, op: str) -> Tensor:
     """Wrap a number or array as a constant node (numbers take ``like``'s dtype)."""
     if isinstance(x, TensorOps):
         return x
     if type(x) is np.ndarray:  # the common case (a batch of data), tested first: it is cheap
-        array = float_array(x, like.data.dtype, word)
+        array = float_array(x, like.data.dtype, op)
     elif isinstance(x, Real) and not isinstance(x, bool):
         array = np.asarray(x, dtype=like.data.dtype)
     elif isinstance(x, (np.ndarray, list, tuple)):
-        array = float_array(x, like.data.dtype, word)
+        array = float_array(x, like.data.dtype, op)
     else:
-        raise TypeError(f"{word}: cannot combine a Tensor with {type(x).__name__} {short_repr(x)}")
+        raise TypeError(f"{op}: cannot combine a Tensor with {type(x).__name__} {short_repr(x)}")
     const = object.__new__(type(like))
     const.data = array
     const.grad = None

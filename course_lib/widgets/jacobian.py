@@ -38,7 +38,7 @@ from course_lib.formatting import format_number
 from course_lib.kernels import softmax, softmax_jacobian
 from course_lib.tensor import Tensor
 from course_lib.tensor import softmax as softmax_op
-from course_lib.widgets._charts import bar_chart, heatmap, logit_slider
+from course_lib.widgets._charts import bar_chart, fmt, heatmap, logit_slider
 
 __all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of", "sigmoid"]
 
@@ -287,17 +287,17 @@ class JacobianExplorer(widgets.HBox):
         head = (
             f"<b>Row i = {i}</b>: J<sub>{i}j</sub> = ∂p<sub>{i}</sub>/∂z<sub>j</sub> = "
             f"p<sub>{i}</sub>(δ<sub>{i}j</sub> − p<sub>j</sub>){' / T' if scale else ''}"
-            f"&nbsp; (p<sub>{i}</sub> = {_number(p[i])})"
+            f"&nbsp; (p<sub>{i}</sub> = {fmt(p[i])})"
         )
         rows = []
         for j in range(p.size):
             delta = 1 if j == i else 0
-            formula = f"{_number(p[i])} × ({delta} − {_number(p[j])}){scale}"
+            formula = f"{fmt(p[i])} × ({delta} − {fmt(p[j])}){scale}"
             rows.append(
                 f"<tr><td>j = {j}</td><td>{formula}</td>"
-                f"<td style='text-align:right'><b>{_number(self.jacobian[i, j])}</b></td></tr>"
+                f"<td style='text-align:right'><b>{fmt(self.jacobian[i, j])}</b></td></tr>"
             )
-        total = _number(self.jacobian[i].sum())
+        total = fmt(self.jacobian[i].sum())
         rows.append(
             f"<tr><td colspan='2'>row sum (Σ<sub>j</sub> p<sub>j</sub> = 1 makes it 0)</td>"
             f"<td style='text-align:right'>{total}</td></tr>"
@@ -308,7 +308,7 @@ class JacobianExplorer(widgets.HBox):
             rows.append(
                 f"<tr><td colspan='3' style='padding-top:6px'>sigmoid row {i}: only j = {i} is "
                 f"non-zero: s<sub>{i}</sub>(1 − s<sub>{i}</sub>){' / T' if scale else ''} = "
-                f"{_number(s_i)} × (1 − {_number(s_i)}){scale} = <b>{_number(sig[i])}</b></td></tr>"
+                f"{fmt(s_i)} × (1 − {fmt(s_i)}){scale} = <b>{fmt(sig[i])}</b></td></tr>"
             )
         return f"<div>{head}<table style='font-size:13px'>{''.join(rows)}</table></div>"
 
@@ -327,12 +327,6 @@ class JacobianExplorer(widgets.HBox):
                 f"<span style='color:{colour}'>{html.escape(m)} vs analytic: {verdict}</span>"
             )
         return "<div style='font-size:12px'>" + "; ".join(parts) + "</div>"
-
-
-def _number(x: float) -> str:
-    """A number as every text of the widget writes it: three decimals (bars, cells and rows
-    line up), never -0.000."""
-    return format_number(x, decimals=3)
 
 
 def _nonzero_note(name: str, matrix: np.ndarray, why: str) -> str:
