@@ -1,22 +1,17 @@
 """Checking gradients against finite differences.
 
-The central difference
+A gradient check compares what ``backward()`` computed with the central difference
+(f(x + h e_i) - f(x - h e_i)) / (2h), input by input (:func:`gradient_check` for ``Value``
+functions, :func:`tensor_gradient_check` for ``Tensor`` ones, every element), by the relative
+error |a - b| / max(|a|, |b|) (:func:`relative_error`): an absolute error alone cannot tell a
+gradient of 1e-8 that is off by a factor of 2 from one of 1e3 right to 6 digits. Near a kink
+(ReLU at 0, a max with a tie) the check says the point may not be differentiable, and which
+input. :func:`jacobian_reverse_mode` and :func:`jacobian_finite_differences` build a whole
+Jacobian both ways.
 
-    df/dx_i ≈ (f(x + h e_i) - f(x - h e_i)) / (2h)
-
-has two errors. Truncation: by Taylor's theorem the estimate is f'(x) + h² f'''(x)/6 + O(h⁴),
-an error that falls as h². Round-off: f(x ± h) are each rounded to a floating-point number,
-an error of about ε·|f| (ε = 2.2e-16 in float64, 1.2e-7 in float32), and dividing their
-difference by 2h magnifies it to about ε·|f|/h, an error that rises as h shrinks. In float64
-their sum is smallest for h near ε^(1/3), between about 1e-6 and 1e-5; the default h = 1e-6
-gives about 1e-10 absolute accuracy for well-scaled f. :func:`central_difference_sweep`
-measures the estimate over a range of h, in float64 or float32 (it, :func:`central_difference`
-and :func:`relative_error` live in :mod:`course_lib.finite_differences`; import them from here
-or there).
-
-A gradient check compares that estimate with what ``backward()`` computed, input by input, by
-the relative error |a - b| / max(|a|, |b|) (:func:`relative_error`): an absolute error alone
-cannot tell a gradient of 1e-8 that is off by a factor of 2 from one of 1e3 right to 6 digits.
+Why the central difference has two errors, and how the step h trades them off, is in
+:mod:`course_lib.finite_differences` (with :func:`central_difference`,
+:func:`central_difference_sweep` and :func:`relative_error`, importable from here too).
 """
 
 from __future__ import annotations
