@@ -667,6 +667,9 @@ def _large_cross_entropy_in_a_child(queue) -> None:
     queue.put((float(result.loss), float(result.grad()[0, 0])))
 
 
+# Python 3.12+ warns that forking a process that has threads may deadlock the child: that
+# deadlock is exactly what this test rules out, so the warning is expected here.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_can_run_the_threaded_kernel_after_its_parent_did():
     """The parent runs the threaded path first; a fork of it must too (it used to hang)."""
     import multiprocessing
