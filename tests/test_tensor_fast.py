@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from strategies import arrays, matmul_shape_pairs, shapes
 
@@ -28,6 +28,7 @@ from course_lib.tensor_ops import _sigmoid_backward, _sigmoid_forward
 
 SETTINGS = settings(max_examples=40, deadline=None)
 DTYPES = st.sampled_from([np.float64, np.float32])
+NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
 
 
 @SETTINGS
@@ -57,6 +58,10 @@ def test_the_engines_matmul_rule_is_the_plain_one_minus_the_unread_product(data,
 @SETTINGS
 @given(data=st.data(), shape=shapes(), dtype=DTYPES)
 def test_sigmoid_in_place_is_the_formula_to_the_last_bit(data, shape, dtype):
+    # numpy 1.x computes 1 + e^{-x} for a 0-d float32 x in float64 (a numpy scalar meets a
+    # Python float: value-based casting, which numpy 2 dropped, NEP 50), so there the plain
+    # formula is not float32 to compare with; the engine's fast path stays float32 either way.
+    assume(not (shape == () and dtype == np.float32 and NUMPY_1))
     x = data.draw(arrays(shape, -800.0, 800.0)).astype(dtype)
     fast = sigmoid_forward_fast(x)
     plain = _sigmoid_forward(x)
