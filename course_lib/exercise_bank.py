@@ -15,6 +15,8 @@ exercise                  the function to write                           notebo
 ``cross_entropy_backward``  dL/dZ = (P − Y) / N for a batch                05
 ``cross_entropy_find_the_bug``  a teammate's (P − Y) / N with a bug to fix  05
 ``network_backward``      the 784-H-10 network's whole backward pass      06
+``layer_norm_backward``   (g − mean g − y·mean(g y)) / s, row by row      08
+``embedding_backward``    dW: a scatter-add, repeated tokens summed       08
 ========================  ==============================================  ========
 """
 
@@ -37,7 +39,7 @@ from course_lib.exercise_cases_classifier import (
 )
 from course_lib.exercises import Case, Exercise
 from course_lib.scalar import Value, define_op
-from course_lib.tensor import Tensor
+from course_lib.tensor import Tensor, embedding, layer_norm
 
 __all__ = ["EXERCISES", "PLANTED_BUG_HINT", "tanh_op"]
 
@@ -327,6 +329,148 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
     return cases
 
 
+# ---- layer norm: the fused backward rule -----------------------------------------------------
+
+LAYER_NORM_EPS = 1e-5
+
+
+def _layer_norm_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for shape in [(3,), (4, 5), (1, 6), (2, 3, 4)]:
+        X = rng.normal(size=shape) * 2 + 1
+        G = rng.normal(size=shape)
+        tx = _t(X)
+        layer_norm(tx, LAYER_NORM_EPS).backward(G)
+        d = X - X.mean(axis=-1, keepdims=True)
+        s = np.sqrt((d * d).mean(axis=-1, keepdims=True) + LAYER_NORM_EPS)
+        Y = d / s
+        mean_g = G.mean(axis=-1, keepdims=True)
+        mean_gy = (G * Y).mean(axis=-1, keepdims=True)
+        mistakes = [
+            (
+                G / s,
+                "dx",
+                "that is upstream / s, as if each y_i depended on x_i alone: μ and s depend on "
+                "every entry of the row, so subtract the path through the mean, mean(g), and "
+                "the path through s, y·mean(g·y)",
+            ),
+            (
+                (G - Y * mean_gy) / s,
+                "dx",
+                "the path through the mean μ is missing: subtract mean(g), the mean of the "
+                "upstream over the row",
+            ),
+            (
+                (G - mean_g) / s,
+                "dx",
+                "the path through s (the standard deviation) is missing: subtract "
+                "y·mean(g·y) as well",
+            ),
+            (
+                (G - mean_g + Y * mean_gy) / s,
+                "dx",
+                "the sign of the path through s is flipped: a larger s shrinks every y, so "
+                "it is − y·mean(g·y)",
+            ),
+            (
+                (G - G.sum(axis=-1, keepdims=True) - Y * (G * Y).sum(axis=-1, keepdims=True)) / s,
+                "dx",
+                "those are sums over the row where the rule has means: μ and the variance "
+                "are means over D entries, so each term carries a 1/D",
+            ),
+            (
+                (G - mean_g - Y * mean_gy) * s,
+                "dx",
+                "that multiplies by s; the rule divides by s = √(var + ε) (y = (x − μ) / s)",
+            ),
+        ]
+        if len(shape) >= 2 and shape[0] > 1:
+            mistakes.append(
+                (
+                    (G - G.mean(axis=0, keepdims=True) - Y * (G * Y).mean(axis=0, keepdims=True))
+                    / s,
+                    "dx",
+                    "the means run over axis 0, across the rows; each row is normalised on its "
+                    "own, so take the means over the last axis (axis=-1, keepdims=True)",
+                )
+            )
+            mistakes.append(
+                (
+                    (G - G.mean() - Y * (G * Y).mean()) / s,
+                    "dx",
+                    "the means run over the whole array; each row is normalised on its own, so "
+                    "take the means over the last axis (axis=-1, keepdims=True)",
+                )
+            )
+        cases.append(
+            Case(
+                f"x of shape {shape} (rows along the last axis), eps = {LAYER_NORM_EPS:g}",
+                {"x": X, "upstream": G, "eps": LAYER_NORM_EPS},
+                {"dx": tx.grad},
+                mistakes=mistakes,
+                upstream="upstream",
+            )
+        )
+    return cases
+
+
+# ---- embedding: backward is a scatter-add ------------------------------------------------------
+
+
+def _embedding_cases(rng: np.random.Generator) -> list[Case]:
+    cases = []
+    for vocab, dim, tokens in [
+        (5, 2, np.array([2, 0, 3])),  # no token twice
+        (4, 3, np.array([1, 3, 1, 1, 0])),  # token 1 three times, token 2 unused
+        (6, 2, np.array([[0, 5, 0], [5, 2, 0]])),  # a batch of two sequences
+    ]:
+        W = rng.normal(size=(vocab, dim))
+        G = rng.integers(-4, 5, size=(*tokens.shape, dim)).astype(np.float64)
+        tw = _t(W)
+        embedding(tw, tokens).backward(G)
+        overwritten = np.zeros((vocab, dim))
+        overwritten[tokens] = G  # keeps one row per repeated token
+        counts = np.bincount(tokens.ravel(), minlength=vocab).astype(np.float64)[:, None]
+        mistakes = []
+        if not np.array_equal(overwritten, tw.grad):
+            mistakes.append(
+                (
+                    overwritten,
+                    "dW",
+                    "a repeated token kept only one of its upstream rows: dW[tokens] = upstream "
+                    "and dW[tokens] += upstream both write a repeated row once (numpy does not "
+                    "add up repeats in a fancy-index assignment). Every use of a token must "
+                    "add: np.add.at(dW, tokens, upstream)",
+                )
+            )
+            mistakes.append(
+                (
+                    tw.grad / np.maximum(counts, 1.0),
+                    "dW",
+                    "that averages a repeated token's rows; the uses of one value add up "
+                    "(sum at joins), they are not averaged",
+                )
+            )
+        mistakes.append(
+            (
+                np.repeat(counts, dim, axis=1),
+                "dW",
+                "that counts each token's uses; each use contributes its upstream row, so add "
+                "the rows of upstream, not 1s",
+            )
+        )
+        cases.append(
+            Case(
+                f"tokens {tokens.tolist()}, a table of {vocab} rows of {dim}",
+                {"tokens": tokens, "upstream": G, "vocab_size": vocab},
+                {"dW": tw.grad},
+                mistakes=mistakes,
+                upstream="upstream",
+            )
+        )
+    return cases
+
+
 EXERCISES: dict[str, Exercise] = {
     exercise.name: exercise
     for exercise in [
@@ -373,6 +517,18 @@ EXERCISES: dict[str, Exercise] = {
                 "dW1": "da",
                 "db1": "da",
             },
+        ),
+        Exercise(
+            "layer_norm_backward",
+            "layer_norm_backward(x, upstream, eps)",
+            ("dx",),
+            _layer_norm_cases,
+        ),
+        Exercise(
+            "embedding_backward",
+            "embedding_backward(tokens, upstream, vocab_size)",
+            ("dW",),
+            _embedding_cases,
         ),
     ]
 }

@@ -10,8 +10,9 @@ partial, and add the product into the input's gradient (sum at joins).
 local partials side by side, and the text of each partial's rule. ``Value``'s methods apply
 those entries; the drawings (:mod:`course_lib.draw`), the backward stepper's explanations and
 the practice sheets read the same entries. The table is one :func:`define_op` line per op
-(below, after :class:`Op`): ``+``, ``*``, ``neg``, ``exp``, ``log``, ``tanh``, ``sigmoid`` and
-``relu``; :func:`power` makes ``**k`` for each exponent k. Adding an op is one more line.
+(below, after :class:`Op`): ``+``, ``*``, ``neg``, ``exp``, ``log``, ``tanh``, ``sigmoid``,
+``relu`` and ``max``; :func:`power` makes ``**k`` for each exponent k. Adding an op is one more
+line.
 
 Subtraction and division are built from these: a - b = a + (-b), a / b = a * b**-1.
 
@@ -240,6 +241,15 @@ def _relu(a: float) -> tuple[float, tuple[float]]:
     return max(a, 0.0), (1.0 if a > 0.0 else 0.0,)
 
 
+def _max(a: float, b: float) -> tuple[float, tuple[float, float]]:
+    # The winner moved the output, the loser did not. At a tie (a == b) the first input gets
+    # it all, as Tensor.max gives it to the first arg-max: max has a kink there, and any split
+    # that adds up to 1 is a valid choice (PyTorch's torch.maximum splits a tie half and half).
+    if a >= b:
+        return a, (1.0, 0.0)
+    return b, (0.0, 1.0)
+
+
 def _positive(a: float) -> None:
     if a <= 0.0:
         raise ValueError(
@@ -256,6 +266,7 @@ define_op("log", "log({a})", _log, rules=("1/{a}",), domain=_positive)
 define_op("tanh", "tanh({a})", _tanh, rules=("1 - {out}²",))
 define_op("sigmoid", "sigmoid({a})", _sigmoid, rules=("σ(1 - σ) = {out}·(1 - {out})",))
 define_op("relu", "relu({a})", _relu, rules=("1 if {a} > 0 else 0",))
+define_op("max", "max({a}, {b})", _max, rules=("1 if {a} >= {b} else 0", "1 if {b} > {a} else 0"))
 
 
 @functools.lru_cache(maxsize=256)
@@ -421,6 +432,11 @@ class Value:
 
     def relu(self) -> Value:
         return OPS["relu"](self)
+
+    def max(self, other: Value | float) -> Value:
+        """max(self, other): the larger input gets the whole upstream gradient, the other 0
+        (at a tie, the first input)."""
+        return OPS["max"](self, _lift(other, "max"))
 
     # ---- composites, written with the primitives above -----------------------------
 

@@ -14,7 +14,8 @@ The engine is a few modules, each small enough to read in one sitting:
   ``exp``, ``sum``, indexing ...), with the table of rules and how to add an op; ``Tensor``
   inherits these methods from its class ``TensorOps``;
 * :mod:`course_lib.tensor_functions`: the ops that are functions: ``softmax``,
-  ``log_softmax``, the fused ``softmax_cross_entropy`` and the fused layer ``linear``;
+  ``log_softmax``, the fused ``softmax_cross_entropy``, the fused layer ``linear``,
+  ``layer_norm`` and ``embedding``;
 * :mod:`course_lib.tensor_fast`: the engine's fast paths, each tested equal to the plain code;
 * :mod:`course_lib.tensor_checks`: the input checks and the error messages.
 
@@ -57,7 +58,14 @@ from course_lib.tensor_checks import (
     float_array,
     seed_array,
 )
-from course_lib.tensor_functions import linear, log_softmax, softmax, softmax_cross_entropy
+from course_lib.tensor_functions import (
+    embedding,
+    layer_norm,
+    linear,
+    log_softmax,
+    softmax,
+    softmax_cross_entropy,
+)
 from course_lib.tensor_ops import (
     TensorOps,
     _result,  # noqa: F401  (tests build their own ops with it)
@@ -67,6 +75,8 @@ from course_lib.tensor_ops import (
 __all__ = [
     "Tensor",
     "broadcast_axes",
+    "embedding",
+    "layer_norm",
     "linear",
     "log_softmax",
     "matmul_backward",

@@ -6,11 +6,16 @@ linear layer. Each forward pass sits beside its local rule, as in :mod:`course_l
   :mod:`course_lib.kernels` forward, and their vector-Jacobian products backward: no rule
   ever builds the dense C × C Jacobian;
 * ``linear(x, W, b)`` is ``x @ W + b`` as one node: a fused op, for speed, tested against the
-  two-node graph in ``tests/test_tensor_linear.py``.
+  two-node graph in ``tests/test_tensor_linear.py``;
+* ``layer_norm(x)`` normalises each row to mean 0 and variance 1, as one node whose rule is
+  the fused formula (tested against the composed graph of mean, subtract, square, mean,
+  square root, divide in ``tests/test_tensor_layers.py``);
+* ``embedding(W, tokens)`` looks up one row of W per token; its rule is a scatter-add.
 """
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +27,7 @@ from course_lib.tensor_ops import TensorOps, _lift, _node, _result, _tensor_inpu
 if TYPE_CHECKING:
     from course_lib.tensor import Tensor
 
-__all__ = ["linear", "log_softmax", "softmax", "softmax_cross_entropy"]
+__all__ = ["embedding", "layer_norm", "linear", "log_softmax", "softmax", "softmax_cross_entropy"]
 
 ArrayLike = Any  # a Tensor, numpy array, nested list or plain number
 
@@ -178,3 +183,91 @@ def _linear_backward(upstream, out, x, W, b=None):  # noqa: N803
     if upstream.ndim == 2 and b.data.shape == upstream.shape[1:]:
         return dx, dW, upstream.sum(axis=0)  # the usual bias (M,): summed over the batch here
     return dx, dW, upstream  # b: summed to b's shape by sum_to_shape, as for a + b
+
+
+# ---- layer norm: a dense Jacobian, like softmax's -------------------------------------------
+
+
+def layer_norm(t: Tensor, eps: float = 1e-5) -> Tensor:
+    """Each row (the last axis, D entries) normalised: y = (x - μ) / s, as ONE node.
+
+    μ = mean(x) and s = √(var(x) + ε), with var(x) = mean((x - μ)²) (divided by D), per row.
+    (The learned gain and shift of a layer-norm layer, γ ⊙ y + β, are a ``*`` and a ``+``
+    after this node.) μ and s depend on every entry of the row, so the row's Jacobian is
+    dense, like softmax's:
+
+        ∂y_i/∂x_j = (δ_ij - 1/D - y_i y_j / D) / s.
+
+    The rule applies its transpose (it is symmetric) to g = ``upstream`` without building it:
+
+        dL/dx = (g - mean(g) - y ⊙ mean(g ⊙ y)) / s          (means over the row)
+
+    the three terms being the direct path, the path through μ and the path through s.
+    """
+    x = _tensor_input(t, "layer_norm")
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError(
+            f"layer_norm: needs a row to normalise (a last axis with entries), got shape {x.shape}"
+        )
+    if isinstance(eps, bool) or not isinstance(eps, Real) or not (0 < eps < np.inf):
+        raise ValueError(f"layer_norm: eps must be a positive number, got {eps!r}")
+    data = x.data
+    with np.errstate(all="ignore"):  # an overflow is reported by _result, naming layer_norm
+        centred = data - data.mean(axis=-1, keepdims=True)
+        variance = (centred * centred).mean(axis=-1, keepdims=True)
+        inv = 1 / np.sqrt(variance + data.dtype.type(eps))  # 1/s, one per row
+        out = centred * inv
+    return _result(out, (x,), "layer_norm", _layer_norm_backward, inv)
+
+
+def _layer_norm_backward(upstream, out, x):
+    y, inv = out.data, out.ctx  # y = (x - μ)/s from the forward pass, and 1/s per row
+    mean_g = upstream.mean(axis=-1, keepdims=True)  # the path through μ
+    mean_gy = (upstream * y).mean(axis=-1, keepdims=True)  # the path through s
+    return (upstream - mean_g - y * mean_gy) * inv
+
+
+# ---- embedding lookup: backward is a scatter-add --------------------------------------------
+
+
+def embedding(weights: Tensor, tokens: Any) -> Tensor:
+    """One row of ``weights`` (V, D) per token: out[..., :] = weights[tokens[...], :].
+
+    ``tokens`` are integers in [0, V), of any shape (a batch (N,), or (B, T)); the result has
+    shape tokens.shape + (D,). Every use of a token copies its row, so in the backward pass
+    each row of dL/dW is the **sum** of the upstream rows of all the positions holding that
+    token (a token used twice gets both), and 0 for tokens not used:
+
+        dW = zeros (V, D);  np.add.at(dW, tokens, upstream)          (a scatter-add)
+
+    ``dW[tokens] += upstream`` would be wrong: numpy's fancy-index assignment writes each
+    repeated row once, so a repeated token would keep only one of its gradients. (The same
+    as indexing, ``weights[tokens]``, whose rule adds the same way.)
+    """
+    if not isinstance(weights, TensorOps):
+        raise TypeError(
+            f"embedding: weights must be a Tensor (the table, V × D), got {type(weights).__name__}"
+        )
+    table = weights.data
+    if table.ndim != 2:
+        raise ValueError(f"embedding: weights must be a matrix (V, D), got shape {table.shape}")
+    if isinstance(tokens, TensorOps):
+        tokens = tokens.data
+    ids = np.array(tokens, copy=True)  # our own copy: the rule reads them later
+    if ids.dtype == bool or not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(
+            f"embedding: tokens must be integers (row numbers of the table), got dtype {ids.dtype}"
+        )
+    vocab = table.shape[0]
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab):
+        bad = ids[(ids < 0) | (ids >= vocab)].ravel()[0]
+        raise IndexError(
+            f"embedding: token {bad} is not a row of the table: tokens must be in [0, {vocab})"
+        )
+    return _node(table[ids], (weights,), "embedding", _embedding_backward, ids)
+
+
+def _embedding_backward(upstream, out, weights):
+    grad = np.zeros(weights.data.shape, dtype=upstream.dtype)
+    np.add.at(grad, out.ctx, upstream)  # sum at joins: a repeated token gets every use's row
+    return grad

@@ -38,6 +38,10 @@ ever builds the dense C × C Jacobian)::
                             a: upstream * (P - Y) / N     (P kept from the forward pass)
     out = linear(x, W, b)   x: upstream @ Wᵀ      W: xᵀ @ upstream      b: upstream
                             (x @ W + b as one node instead of two, for speed)
+    out = layer_norm(a)     a: (upstream - mean(upstream) - out * mean(upstream * out)) / s
+                            (means over the row; s = √(var + ε) kept from the forward pass)
+    out = embedding(W, t)   W: zeros with each upstream row added at its token's row
+                            (np.add.at: a token used twice gets the sum of both rows)
 
 A rule returns its contributions in whatever shape is natural, usually the result's; the node
 then sums each one back to its input's shape (:func:`course_lib.tensor.sum_to_shape`, in

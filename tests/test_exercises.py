@@ -59,6 +59,38 @@ def network_backward(X, labels, W1, b1, W2, b2, h, P):
     return {"dlogits": dlogits, "dW2": dW2, "db2": db2, "dh": dh, "da": da, "dW1": dW1, "db1": db1}
 
 
+def layer_norm_backward(x, upstream, eps):
+    d = x - x.mean(axis=-1, keepdims=True)
+    s = np.sqrt((d * d).mean(axis=-1, keepdims=True) + eps)
+    y = d / s
+    g = upstream
+    return (g - g.mean(axis=-1, keepdims=True) - y * (g * y).mean(axis=-1, keepdims=True)) / s
+
+
+def embedding_backward(tokens, upstream, vocab_size):
+    dW = np.zeros((vocab_size, upstream.shape[-1]))
+    np.add.at(dW, tokens, upstream)
+    return dW
+
+
+def embedding_backward_one_hot(tokens, upstream, vocab_size):
+    """Another right way: a one-hot matrix times the upstream rows sums the repeats."""
+    one_hot = np.eye(vocab_size)[tokens.ravel()]  # (positions, V)
+    return one_hot.T @ upstream.reshape(-1, upstream.shape[-1])
+
+
+def _ln_parts(x, upstream, eps):
+    d = x - x.mean(axis=-1, keepdims=True)
+    s = np.sqrt((d * d).mean(axis=-1, keepdims=True) + eps)
+    return d / s, s, upstream
+
+
+def _embedding_overwrite(tokens, upstream, vocab_size):
+    dW = np.zeros((vocab_size, upstream.shape[-1]))
+    dW[tokens] += upstream  # BUG: a repeated token is written once
+    return dW
+
+
 SOLUTIONS = {
     "tanh_backward": tanh_backward,
     "sum_to_shape": sum_to_shape,
@@ -67,7 +99,13 @@ SOLUTIONS = {
     "cross_entropy_backward": cross_entropy_backward,
     "cross_entropy_find_the_bug": cross_entropy_backward,  # the fixed rule is the same rule
     "network_backward": network_backward,
+    "layer_norm_backward": layer_norm_backward,
+    "embedding_backward": embedding_backward,
 }
+
+
+def test_the_one_hot_embedding_backward_is_right_too():
+    assert check_exercise("embedding_backward", embedding_backward_one_hot).ok
 
 
 def test_every_exercise_has_a_solution_here():
@@ -110,6 +148,51 @@ def _planted_bug(logits, labels):
 
 
 WRONG = [
+    (
+        "layer_norm_backward",
+        lambda x, upstream, eps: upstream / _ln_parts(x, upstream, eps)[1],
+        "as if each y_i depended on x_i alone",
+    ),
+    (
+        "layer_norm_backward",
+        lambda x, upstream, eps: (
+            (upstream - upstream.mean(axis=-1, keepdims=True)) / _ln_parts(x, upstream, eps)[1]
+        ),
+        "path through s",
+    ),
+    (
+        "layer_norm_backward",
+        lambda x, upstream, eps: (
+            lambda y, s, g: (g - y * (g * y).mean(axis=-1, keepdims=True)) / s
+        )(*_ln_parts(x, upstream, eps)),
+        "path through the mean",
+    ),
+    (
+        "layer_norm_backward",
+        lambda x, upstream, eps: (
+            lambda y, s, g: (
+                (g - g.mean(axis=0, keepdims=True) - y * (g * y).mean(axis=0, keepdims=True)) / s
+            )
+        )(*_ln_parts(x, upstream, eps)),
+        "over axis 0",
+    ),
+    ("embedding_backward", _embedding_overwrite, "kept only one of its upstream rows"),
+    (
+        "embedding_backward",
+        lambda tokens, upstream, vocab_size: (
+            embedding_backward(tokens, upstream, vocab_size)
+            / np.maximum(np.bincount(tokens.ravel(), minlength=vocab_size), 1)[:, None]
+        ),
+        "not averaged",
+    ),
+    (
+        "embedding_backward",
+        lambda tokens, upstream, vocab_size: embedding_backward(
+            tokens, np.ones_like(upstream), vocab_size
+        ),
+        "counts each token's uses",
+    ),
+    ("embedding_backward", lambda tokens, upstream, vocab_size: upstream, "shape"),
     ("tanh_backward", lambda upstream, x, out: upstream * (1 - x**2), "uses its output"),
     ("tanh_backward", lambda upstream, x, out: 1 - out**2, "multiply it by the upstream"),
     ("tanh_backward", lambda upstream, x, out: -upstream * (1 - out**2), "wrong sign"),

@@ -317,18 +317,57 @@ def test_deepcopy_keeps_shared_nodes_shared():
     assert {id(p) for p in topological_order(g) if p.label == "x"} == {id(y)}
 
 
+# ---- max routes the gradient ----------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(x=finite, y=finite.filter(lambda v: abs(v) > 0.1))
+def test_max_matches_finite_differences_away_from_a_tie(x, y):
+    if abs(x - y) < 1e-3:
+        x = y + 0.5
+    report = gradient_check(lambda x, y: x.max(y) * 3.0, x, y)
+    assert report.ok, report
+
+
+def test_max_routes_all_of_the_upstream_to_the_winner():
+    x, y = Value(2.0, "x"), Value(-1.0, "y")
+    out = x.max(y) * 5.0
+    out.backward()
+    assert (x.grad, y.grad) == (5.0, 0.0)
+    a, b = Value(1.0), Value(4.0)
+    a.max(b).backward()
+    assert (a.grad, b.grad) == (0.0, 1.0)
+    tie_a, tie_b = Value(3.0), Value(3.0)
+    tie_a.max(tie_b).backward()  # a tie: the first input gets it all, and the sum is 1
+    assert (tie_a.grad, tie_b.grad) == (1.0, 0.0)
+    same = Value(3.0)
+    same.max(same).backward()  # max(x, x) = x: both uses sum to the right slope
+    assert same.grad == 1.0
+    assert Value(2.0).max(7).data == 7.0
+    assert OPS["max"].rule(1, "a", "b", out="m") == "1 if b > a else 0"
+    with pytest.raises(TypeError):
+        Value(1.0).max("3")
+
+
+def test_relu_at_its_kink_passes_nothing_back():
+    for at, slope in ((0.0, 0.0), (1e-12, 1.0), (-1e-12, 0.0)):
+        v = Value(at)
+        v.relu().backward()
+        assert v.grad == slope
+
+
 # ---- the op table ------------------------------------------------------------------------
 
 
 def test_every_value_op_comes_from_the_table():
     x, y = Value(0.7, "x"), Value(-1.3, "y")
-    made = [x + y, x * y, -x, x.exp(), x.log(), x.tanh(), x.sigmoid(), x.relu(), x**3]
+    made = [x + y, x * y, -x, x.exp(), x.log(), x.tanh(), x.sigmoid(), x.relu(), x**3, x.max(y)]
     for node in made:
         op = op_named(node.op)
         assert op is not None, node.op
         out, partials = op.compute(*(p.data for p in node.parents))
         assert (out, partials) == (node.data, node.partials)
-    assert set(OPS) == {"+", "*", "neg", "exp", "log", "tanh", "sigmoid", "relu"}
+    assert set(OPS) == {"+", "*", "neg", "exp", "log", "tanh", "sigmoid", "relu", "max"}
     for op in OPS.values():
         assert len(op.rules) == op.arity and op.formula.count("{") == op.arity
 

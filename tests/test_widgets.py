@@ -56,6 +56,7 @@ def test_every_course_widget_has_a_short_text_form_of_its_own():
     from course_lib.widgets import (
         broadcast_explorer,
         cross_entropy_explorer,
+        depth_explorer,
         explore,
         hand_trace,
         jacobian_explorer,
@@ -76,6 +77,7 @@ def test_every_course_widget_has_a_short_text_form_of_its_own():
         jacobian_explorer((1.0, 2.0, 3.0)),
         cross_entropy_explorer((2.0, 1.0, 0.1)),
         practice_trainer(sheet=3),
+        depth_explorer(depth=4),
         card_question(1).widget(),
     ]
     for widget in shown:

@@ -13,11 +13,13 @@ from course_lib.widgets.fan_out import fan_out_explorer
 from course_lib.widgets.handtrace import hand_trace
 from course_lib.widgets.jacobian import jacobian_explorer
 from course_lib.widgets.practice import practice_trainer
+from course_lib.widgets.saturation import depth_explorer
 from course_lib.widgets.stepper import stepper
 
 __all__ = [
     "broadcast_explorer",
     "cross_entropy_explorer",
+    "depth_explorer",
     "explore",
     "fan_out_explorer",
     "hand_trace",
