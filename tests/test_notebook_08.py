@@ -296,3 +296,18 @@ def test_the_quiz_has_one_right_option_per_question_in_varied_places(nb):
     right = nb.eval("[q.options[q.correct] for q in questions]")
     assert right[0] == "0 and 1" and "sum of the upstream rows" in right[2]
     assert "forward mode a million, reverse mode 1" == right[4]
+
+
+def test_the_plus_equals_paragraph_and_the_two_new_self_checks(nb):
+    prose = text(nb)
+    upstream = nb.eval("s.grad")
+    assert f"{upstream * 2.0:.4f}" == "1.1932" and f"{upstream:.4f}" == "0.5966"
+    assert "0.5966 \\cdot y = 1.1932" in prose
+    assert f"{3 * nb.eval('df_dx_once'):.4f}" == "5.3693" and "= 5.3693" in prose
+    assert "not answered yet" in nb.output("grad_after_three = ...")
+    assert nb.eval("check(5.3693, 3 * df_dx_once).correct")
+    assert "not answered yet" in nb.output("dL_da50 = ...")
+    h50, dh50, da50 = nb.eval("(h8[50], dh8[50], da8[50])")
+    assert f"{h50 * (1 - h50):.3f}" == "0.200" and f"{1 - h50:.4f}" == "0.2765"
+    assert f"{dh50:.3f}" == "1.987" and f"{da50:.3f}" == "0.397" and "= 0.397" in prose
+    assert nb.eval("check(0.397, da8[50]).correct")
