@@ -96,3 +96,11 @@ def test_the_printed_sheet_is_sheet_7_without_its_key(nb):
     shown = nb.output("print(practice_sheet(7))")
     assert shown == practice_sheet(7) + "\n"
     assert "answer key" not in shown and "f = x + d" in shown
+
+
+def test_the_printed_tensor_sheet_is_sheet_7_without_its_key(nb):
+    from course_lib.tensor_practice import tensor_practice_sheet
+
+    shown = nb.output("print(tensor_practice_sheet(7))")
+    assert shown == tensor_practice_sheet(7) + "\n"
+    assert "answer key" not in shown and "1. Broadcasting" in shown

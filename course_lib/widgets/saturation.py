@@ -39,7 +39,7 @@ class DepthExplorer(widgets.VBox):
             value=scale,
             min=0.25,
             max=4.0,
-            step=0.05,
+            step=0.01,
             description="init scale",
             readout_format=".2f",
         )
@@ -79,8 +79,8 @@ class DepthExplorer(widgets.VBox):
             "<div style='font-size:13px'>"
             f"{self.activation.value} stack of {self.depth.value} layers, weights "
             f"N(0, ({self.scale.value:.2f})²/32): ‖dL/dW‖ is {self.norms[-1]:.2e} in the last "
-            f"layer and {self.norms[0]:.2e} in the first, "
-            f"<b>{self.ratio:.1e}</b> times as large</div>"
+            f"layer and {self.norms[0]:.2e} in the first: the first layer's gradient is "
+            f"<b>{self.ratio:.1e}</b> times the last's</div>"
         )
 
 
