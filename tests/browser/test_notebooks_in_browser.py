@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 
 import pytest
+from accessibility import axe_violations
 
 ROOT = Path(__file__).resolve().parents[2]
 # The same folder conftest.py copies for the server (TGF_NOTEBOOKS overrides it).
@@ -76,7 +77,13 @@ if not NOTEBOOK_PATHS:
 
 @pytest.mark.parametrize("notebook", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
 def test_notebook_runs_and_its_main_widget_responds(
-    notebook: Path, page, lab_server, save_screenshot, record_property, record_seconds
+    notebook: Path,
+    page,
+    lab_server,
+    save_screenshot,
+    record_property,
+    record_seconds,
+    artifacts_dir,
 ) -> None:
     started = time.perf_counter()
     page.set_default_timeout(OPEN_TIMEOUT_MS)
@@ -166,6 +173,12 @@ def test_notebook_runs_and_its_main_widget_responds(
         main.scroll_into_view_if_needed()
     save_screenshot(main, f"{notebook.stem}-widget")
     assert not error_texts(page), f"{notebook.name}: changing the {moved} led to an error"
+
+    violations = axe_violations(page)
+    report = artifacts_dir / f"{notebook.stem}-axe.txt"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text("\n".join(str(v) + "\n  " + "\n  ".join(v.html) for v in violations))
+    record_property("axe_violations", sum(len(v.targets) for v in violations))
 
     total = time.perf_counter() - started
     record_property("browser_seconds", round(total, 1))

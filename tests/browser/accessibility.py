@@ -1,0 +1,50 @@
+"""axe-core over what a notebook shows: the accessibility check of the browser tests.
+
+``axe_violations(page)`` runs axe-core (bundled by ``axe-playwright-python``) on the outputs of
+the open notebook only, the part the course draws: SVG graphs and charts, HTML views, and the
+ipywidgets controls the explorers are made of. JupyterLab's own interface is not the course's
+to fix and is left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+OUTPUTS = f"{ACTIVE} .jp-OutputArea-output"
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str
+    impact: str
+    help: str
+    targets: tuple[str, ...]
+    html: tuple[str, ...]
+
+    def __str__(self) -> str:
+        where = "; ".join(self.targets[:3]) + (" ..." if len(self.targets) > 3 else "")
+        return f"{self.rule} ({self.impact}, {len(self.targets)} elements): {self.help} [{where}]"
+
+
+def axe_violations(page, exclude: tuple[str, ...] = ()) -> list[Violation]:
+    """The axe-core violations inside the open notebook's outputs."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    context: dict = {"include": [[OUTPUTS]]}
+    if exclude:
+        context["exclude"] = [[selector] for selector in exclude]
+    results = Axe().run(page, context=context, options={"resultTypes": ["violations"]})
+    found = []
+    for item in results.response["violations"]:
+        nodes = item.get("nodes", [])
+        found.append(
+            Violation(
+                item["id"],
+                item.get("impact") or "",
+                item.get("help", ""),
+                tuple(" ".join(map(str, n.get("target", []))) for n in nodes),
+                tuple(n.get("html", "")[:200] for n in nodes),
+            )
+        )
+    return found
