@@ -21,7 +21,6 @@ course's one formatter, :func:`course_lib.formatting.format_number`.
 
 from __future__ import annotations
 
-import html
 import itertools
 import math
 import re
@@ -31,6 +30,7 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
+from course_lib.accessible import CONTROL_CHARACTERS, html_figure, svg_open, xml_text
 from course_lib.formatting import format_number
 from course_lib.graph import topological_order
 from course_lib.scalar import op_named
@@ -46,12 +46,7 @@ __all__ = [
 
 # ---- names and numbers -------------------------------------------------------------------
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _text(s: object) -> str:
-    """Escape for XML text and attributes; drop characters XML 1.0 cannot hold."""
-    return html.escape(_CONTROL.sub("", str(s)), quote=True)
+_text = xml_text  # every text of a drawing is escaped, and stripped of what XML cannot hold
 
 
 def _is_scalar(x: Any) -> bool:
@@ -81,7 +76,7 @@ def format_data(x: Any, max_size: int = 6) -> str:
     if shape is None:
         if isinstance(x, Real):
             return format_number(x)
-        return _CONTROL.sub("", str(x))[:40]
+        return CONTROL_CHARACTERS.sub("", str(x))[:40]
     shape = tuple(shape)
     if shape == ():
         return format_number(_scalar(x))
@@ -184,17 +179,25 @@ _MARGIN = 12
 
 @dataclass(frozen=True)
 class GraphDrawing:
-    """An SVG drawing of a graph: shows inline in JupyterLab; ``save("f.svg")`` writes a file."""
+    """An SVG drawing of a graph: shows inline in JupyterLab; ``save("f.svg")`` writes a file.
+
+    ``label`` is its accessible name (the SVG's ``aria-label`` and ``<title>``); the SVG's
+    ``<desc>`` says every node's op, value and gradient and every edge's local partial. A
+    notebook shows it as inline SVG in HTML (see :func:`course_lib.accessible.html_figure`),
+    where a screen reader gets both; JupyterLab would show ``image/svg+xml`` as an ``<img>``
+    with no text alternative.
+    """
 
     svg: str
     width: int = 0
     height: int = 0
+    label: str = ""
 
     def __repr__(self) -> str:
         return f"GraphDrawing({self.width}×{self.height} px SVG)"
 
-    def _repr_svg_(self) -> str:
-        return self.svg
+    def _repr_html_(self) -> str:
+        return html_figure(self.svg, self.label, self.width)
 
     def __str__(self) -> str:
         return self.svg
@@ -377,10 +380,18 @@ def draw(
             pos[node] = (col_x[c] + (col_width[c] - width[node]) / 2, y)
             y += _BOX_H + _ROW_GAP
 
+    accessible_name, description = _describe(
+        order, names, lines, edge_text, styles, highlight, title
+    )
     out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}" height="{total_h:.0f}" '
-        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="monospace" font-size="12" '
-        'style="max-width:100%;height:auto">',
+        svg_open(
+            total_w,
+            total_h,
+            accessible_name,
+            description,
+            f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="monospace" font-size="12" '
+            'style="max-width:100%;height:auto"',
+        ),
         f'<rect x="0" y="0" width="{total_w:.0f}" height="{total_h:.0f}" fill="#ffffff"/>',
     ]
     if title:
@@ -469,4 +480,64 @@ def draw(
             "</g>"
         )
     out.append("</svg>")
-    return GraphDrawing("".join(out), round(total_w), round(total_h))
+    return GraphDrawing("".join(out), round(total_w), round(total_h), accessible_name)
+
+
+# What each style means, in words: the text cue beside the colour (see STYLES).
+STATE_WORDS: dict[str, str] = {
+    "plain": "",
+    "highlight": "the current node",
+    "done": "gradient complete",
+    "partial": "gradient partly summed",
+    "right": "answered right",
+    "wrong": "answered wrong",
+    "hidden": "gradient to be typed",
+}
+
+
+def _describe(
+    order: list[Any],
+    names: Mapping[Any, str],
+    lines: Mapping[Any, tuple[str, str, str]],
+    edge_text: Mapping[tuple[Any, int], str],
+    styles: Mapping[Any, str],
+    highlight: Any,
+    title: str | None,
+) -> tuple[str, str]:
+    """The drawing's accessible name and its description in words.
+
+    The name: the title (if any) and the graph's output. The description: every node in
+    topological order with its op, value and gradient as drawn (and its state, when a style
+    marks one), then every edge parent → child with its local partial (whether or not the
+    drawing labels the edges) and what its label shows.
+    """
+    root = order[-1]
+    what = f"computation graph of {lines[root][0]}, {len(order)} nodes"
+    label = f"{title}: {what}" if title else what[0].upper() + what[1:]
+    parts = []
+    for node in order:
+        head, data_line, grad_line = lines[node]
+        kind = ""
+        if not node.parents:
+            kind = " (input)" if node.label else " (constant)"
+        state = (
+            STATE_WORDS["highlight"]
+            if node is highlight
+            else STATE_WORDS[styles.get(node, "plain")]
+        )
+        parts.append(
+            f"{head}{kind}: value {data_line.removeprefix('data ')}, "
+            f"gradient {grad_line.removeprefix('grad ')}" + (f", {state}" if state else "")
+        )
+    for child in order:
+        node_partials = getattr(child, "partials", None)
+        for i, parent in enumerate(child.parents):
+            p, c = names[parent], names[child]
+            edge = f"edge {p} to {c}"
+            if node_partials:
+                edge += f": local partial ∂{c}/∂{p} = {format_data(node_partials[i])}"
+            shown = edge_text.get((child, i))
+            if shown and (not node_partials or shown != format_data(node_partials[i])):
+                edge += f", labelled {shown}"
+            parts.append(edge)
+    return label, ". ".join(parts) + "."

@@ -10,6 +10,7 @@ from example_graphs import five_nodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from course_lib.accessible import html_figure
 from course_lib.draw import _layout, draw, format_data, formula, node_names
 from course_lib.graph import topological_order
 from course_lib.scalar import Value
@@ -97,7 +98,9 @@ def test_save_writes_an_svg_file(tmp_path) -> None:
     tree = ET.parse(path)
     assert tree.getroot().tag == f"{SVG}svg"
     assert path.read_text("utf-8").startswith("<?xml")
-    assert drawing._repr_svg_() == drawing.svg
+    # inline, so its name and description reach a screen reader (see test_accessible)
+    assert drawing._repr_html_() == html_figure(drawing.svg, drawing.label, drawing.width)
+    assert drawing._repr_html_().startswith('<div style="font-size:0"><svg ')
     root = ET.fromstring(drawing.svg)
     assert repr(drawing) == f"GraphDrawing({root.get('width')}×{root.get('height')} px SVG)"
     with pytest.raises(ValueError, match=r"\.svg"):
@@ -228,3 +231,38 @@ def test_random_graphs_draw_valid_deterministic_svg(g: Value, backward: bool) ->
     for node in order:
         for parent in node.parents:
             assert column[parent] < column[node]
+
+
+def test_a_drawing_is_an_image_named_and_described_in_words() -> None:
+    x, y, z, a, b, f = five_nodes()
+    f.backward()
+    drawing = draw(f, partials=True, highlight=x, styles={a: "done"})
+    root = ET.fromstring(drawing.svg)
+    assert root.get("role") == "img"
+    assert root.get("aria-label") == drawing.label == "Computation graph of f = a * b, 6 nodes"
+    assert root.find(f"{SVG}title").text == drawing.label
+    desc = root.find(f"{SVG}desc").text
+    # every node: its op, value and gradient; the state a colour shows, in words
+    assert "x (input): value 3, gradient -14, the current node." in desc
+    assert "a = x * y: value -6, gradient 4, gradient complete." in desc
+    assert "f = a * b: value -24, gradient 1." in desc
+    # every edge with its local partial
+    assert "edge x to a: local partial ∂a/∂x = -2." in desc
+    assert "edge b to f: local partial ∂f/∂b = -6." in desc
+    titled = draw(f, title="Step 1 of 6", edge_labels={(f, 0): "4 × 1 = 4"})
+    assert titled.label == "Step 1 of 6: computation graph of f = a * b, 6 nodes"
+    assert (
+        "edge a to f: local partial ∂f/∂a = 4, labelled 4 × 1 = 4."
+        in ET.fromstring(titled.svg).find(f"{SVG}desc").text
+    )
+
+
+def test_a_wide_drawing_scrolls_in_a_region_the_keyboard_reaches() -> None:
+    g = Value(1.0, "x")
+    for k in range(8):
+        g = (g * 2.0).named(f"step_number_{k}")
+    drawing = draw(g, partials=True)
+    assert drawing.width > 760
+    shown = drawing._repr_html_()
+    assert shown.startswith('<div role="region" tabindex="0" aria-label="Computation graph of ')
+    assert "overflow-x:auto" in shown and drawing.svg[-2000:] in shown

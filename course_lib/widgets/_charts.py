@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.accessible import svg_open
 from course_lib.formatting import format_number
 
-SVG_NS = "http://www.w3.org/2000/svg"
 FONT = "font-family='sans-serif'"
 
 # Diverging scale: blue for negative, white at 0, red for positive (ColorBrewer RdBu ends).
@@ -82,8 +82,11 @@ def bar_chart(
         return top + (high - v) / (high - low) * plot_h
 
     zero_y = y_of(0.0)
+    described = ", ".join(f"{labels[i]}: {number(float(v))}" for i, v in enumerate(values))
+    if highlight is not None and 0 <= highlight < n:
+        described += f"; bar {labels[highlight]} is outlined"
     parts = [
-        f"<svg xmlns='{SVG_NS}' width='{width}' height='{height}' {FONT} font-size='11'>",
+        svg_open(width, height, f"Bar chart: {title}", described, f"{FONT} font-size='11'"),
         f"<text x='{width / 2:.0f}' y='13' text-anchor='middle' font-weight='bold'>"
         f"{html.escape(title)}</text>",
         f"<line x1='{left}' x2='{width - left}' y1='{zero_y:.1f}' y2='{zero_y:.1f}' "
@@ -139,9 +142,22 @@ def heatmap(
     side = cell * c
     height = top + side + 46
     font = 11 if c <= 5 else 9 if c <= 7 else 7
+    rows = "; ".join(
+        f"row {i}: " + ", ".join(fmt(float(matrix[i, j])) for j in range(c)) for i in range(c)
+    )
+    outlined = (
+        f"; row {highlight_row} is outlined"
+        if highlight_row is not None and 0 <= highlight_row < c
+        else ""
+    )
     parts = [
-        f"<svg xmlns='{SVG_NS}' width='{left + side + 6:.0f}' height='{height:.0f}' {FONT} "
-        "font-size='11'>",
+        svg_open(
+            left + side + 6,
+            height,
+            f"Heatmap: {title}",
+            f"{c} by {c} matrix, row i is ∂(output i), column j is ∂/∂z_j. {rows}{outlined}",
+            f"{FONT} font-size='11'",
+        ),
         f"<text x='{left + side / 2:.1f}' y='13' text-anchor='middle' font-weight='bold'>"
         f"{html.escape(title)}</text>",
         f"<text x='{left + side / 2:.1f}' y='28' text-anchor='middle' fill='#555'>"

@@ -28,9 +28,10 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.accessible import html_figure, svg_open
 from course_lib.formatting import format_number
 from course_lib.nn import SigmoidNet
-from course_lib.widgets._charts import NEGATIVE, POSITIVE, SVG_NS, bar_chart, fmt, subscript
+from course_lib.widgets._charts import NEGATIVE, POSITIVE, bar_chart, fmt, subscript
 
 __all__ = [
     "DigitRow",
@@ -57,9 +58,15 @@ def digit_svg(pixels: np.ndarray, size: int = 112, title: str | None = None) -> 
         raise ValueError(f"digit_svg: needs 784 pixel values (28 x 28), got {values.size}")
     cell = size / SIDE
     top = 16 if title else 0
+    inked = int((values > 0.02).sum())
     parts = [
-        f"<svg xmlns='{SVG_NS}' width='{size}' height='{size + top}' font-family='sans-serif' "
-        "font-size='11'>",
+        svg_open(
+            size,
+            size + top,
+            f"Handwritten digit, {title}" if title else "Handwritten digit",
+            f"A 28 by 28 pixel greyscale image, {inked} of 784 pixels inked.",
+            "font-family='sans-serif' font-size='11'",
+        ),
         f"<rect x='0' y='{top}' width='{size}' height='{size}' fill='#fff' stroke='#bbb'/>",
     ]
     if title:
@@ -137,9 +144,21 @@ def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) 
         raise ValueError(f"weights_svg: needs 784 weights (28 x 28), got {values.size}")
     vmax = float(np.abs(values).max()) or 1.0
     top = 16 if title else 0
+    low, high = int(np.argmin(values)), int(np.argmax(values))
+    described = (
+        f"784 weights drawn as a 28 by 28 picture, {int((values > 0).sum())} positive and "
+        f"{int((values < 0).sum())} negative; the largest is {fmt(values[high], 3)} at row "
+        f"{high // SIDE}, column {high % SIDE}; the most negative is {fmt(values[low], 3)} at "
+        f"row {low // SIDE}, column {low % SIDE}."
+    )
     parts = [
-        f"<svg xmlns='{SVG_NS}' width='{size}' height='{size + top + 14}' "
-        "font-family='sans-serif' font-size='11'>",
+        svg_open(
+            size,
+            size + top + 14,
+            f"Weight picture, {title}" if title else "Weight picture",
+            described,
+            "font-family='sans-serif' font-size='11'",
+        ),
     ]
     if title:
         parts.append(
@@ -197,7 +216,7 @@ class DigitRow:
         self.labels = [int(v) for v in np.asarray(labels)[: min(count, len(images))]]
 
     def _repr_html_(self) -> str:
-        return self.html
+        return html_figure(self.html, "handwritten digits", 0)
 
     def __repr__(self) -> str:
         return f"{len(self.labels)} images, labels {' '.join(map(str, self.labels))}"
