@@ -23,6 +23,7 @@ import numpy as np
 
 from course_lib.kernels import softmax_cross_entropy
 from course_lib.widgets._charts import bar_chart, fmt, logit_slider
+from course_lib.widgets._controls import with_number_box
 
 __all__ = ["CrossEntropyExplorer", "cross_entropy_explorer"]
 
@@ -53,7 +54,9 @@ class CrossEntropyExplorer(widgets.VBox):
         super().__init__(
             [
                 self.true_class,
-                widgets.HBox([widgets.VBox(self.logit_sliders), self.summary]),
+                widgets.HBox(
+                    [widgets.VBox([with_number_box(s) for s in self.logit_sliders]), self.summary]
+                ),
                 self.bars,
             ]
         )

@@ -32,6 +32,7 @@ from course_lib.accessible import html_figure, svg_open
 from course_lib.formatting import format_number
 from course_lib.nn import SigmoidNet
 from course_lib.widgets._charts import NEGATIVE, POSITIVE, bar_chart, fmt, subscript
+from course_lib.widgets._controls import with_number_box
 
 __all__ = [
     "DigitRow",
@@ -276,7 +277,16 @@ class FanOutExplorer(widgets.VBox):
         super().__init__(
             [
                 widgets.HBox(
-                    [widgets.VBox([self.image, self.unit, self.top_units]), self.pictures]
+                    [
+                        widgets.VBox(
+                            [
+                                with_number_box(self.image),
+                                with_number_box(self.unit),
+                                self.top_units,
+                            ]
+                        ),
+                        self.pictures,
+                    ]
                 ),
                 widgets.HBox([self.paths, self.summary]),
             ]

@@ -39,6 +39,7 @@ from course_lib.kernels import softmax, softmax_jacobian
 from course_lib.tensor import Tensor
 from course_lib.tensor import softmax as softmax_op
 from course_lib.widgets._charts import bar_chart, heatmap, logit_slider
+from course_lib.widgets._controls import with_number_box
 
 __all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of", "sigmoid"]
 
@@ -135,7 +136,8 @@ class JacobianExplorer(widgets.HBox):
     """The widget :func:`jacobian_explorer` returns; controls and current numbers as attributes.
 
     Controls: ``classes`` (IntSlider), ``logit_sliders`` (ten FloatSliders, the first
-    ``classes`` shown), ``temperature`` (FloatSlider), ``row`` (IntSlider i), ``mode``
+    ``classes`` shown, each in ``logit_rows`` beside its number box), ``temperature``
+    (FloatSlider), ``row`` (IntSlider i), ``mode``
     (ToggleButtons over :data:`MODES`), ``contrast`` (Checkbox: show the sigmoid's Jacobian).
     Views (HTML): ``caption`` (how the current mode computes J), ``bars`` and ``matrix`` (p and
     its Jacobian), ``sigmoid_bars`` and ``sigmoid_matrix`` (the contrast row, empty when off),
@@ -187,8 +189,15 @@ class JacobianExplorer(widgets.HBox):
         self.row_view = widgets.HTML()
         self.caption = widgets.HTML()
         self._busy = False
+        self.logit_rows = [with_number_box(s) for s in self.logit_sliders]
         controls = widgets.VBox(
-            [self.classes, self.temperature, *self.logit_sliders, self.row, self.contrast],
+            [
+                with_number_box(self.classes),
+                with_number_box(self.temperature),
+                *self.logit_rows,
+                with_number_box(self.row),
+                self.contrast,
+            ],
             layout=widgets.Layout(min_width="270px"),
         )
         views = widgets.VBox(
@@ -227,8 +236,8 @@ class JacobianExplorer(widgets.HBox):
         self._busy = True  # changing row.max below may move row.value: one redraw, not two
         try:
             c = self.classes.value
-            for i, s in enumerate(self.logit_sliders):
-                s.layout.display = "" if i < c else "none"
+            for i, row in enumerate(self.logit_rows):  # a slider and its number box
+                row.layout.display = "" if i < c else "none"
             self.row.max = c - 1
             self._compute()
             self._draw()

@@ -32,6 +32,7 @@ import numpy as np
 from course_lib.draw import draw, format_data, formula, node_names
 from course_lib.graph import Step, backward_steps, topological_order
 from course_lib.scalar import op_named
+from course_lib.widgets._controls import with_number_box
 
 __all__ = [
     "BackwardStepper",
@@ -234,9 +235,10 @@ class BackwardStepper(widgets.VBox):
                 self.step_button,
                 self.play_button,
                 self.reset_button,
-                self.index,
+                with_number_box(self.index),
                 self.play,
-            ]
+            ],
+            layout=widgets.Layout(flex_flow="row wrap"),
         )
         super().__init__([controls, self.view, self.explanation])
         self.render()

@@ -12,6 +12,13 @@ from dataclasses import dataclass
 
 ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 OUTPUTS = f"{ACTIVE} .jp-OutputArea-output"
+# Left out of the check, each for a reason the course cannot fix:
+# * ``.noUi-handle``: the handle of an ipywidgets slider (noUiSlider) gets no accessible
+#   name, and nothing set from Python reaches it (a known gap upstream: ipywidgets passes no
+#   ``handleAttributes`` to noUiSlider). Every course slider has a labelled number box beside
+#   it (course_lib/widgets/_controls.py), which is checked, and that is how a screen reader
+#   user sets the value. See README.md, "Accessibility".
+NOT_OURS = (".noUi-handle",)
 
 
 @dataclass(frozen=True)
@@ -27,8 +34,8 @@ class Violation:
         return f"{self.rule} ({self.impact}, {len(self.targets)} elements): {self.help} [{where}]"
 
 
-def axe_violations(page, exclude: tuple[str, ...] = ()) -> list[Violation]:
-    """The axe-core violations inside the open notebook's outputs."""
+def axe_violations(page, exclude: tuple[str, ...] = NOT_OURS) -> list[Violation]:
+    """The axe-core violations inside the open notebook's outputs, but for ``exclude``."""
     from axe_playwright_python.sync_playwright import Axe
 
     context: dict = {"include": [[OUTPUTS]]}
