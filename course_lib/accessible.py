@@ -35,17 +35,34 @@ from typing import Any
 
 __all__ = [
     "CONTROL_CHARACTERS",
+    "OKABE_ITO",
     "WIDE",
     "DescribedFigure",
     "describe_figure",
     "UNTRUSTED_NOTE",
     "html_figure",
+    "ink_on",
     "svg_open",
     "xml_text",
 ]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 WIDE = 760  # px: a drawing wider than this scrolls sideways instead of shrinking
+
+# The Okabe–Ito palette: eight colours that stay apart under the common colour-vision
+# deficiencies (protanopia, deuteranopia, tritanopia). Every colour that means something in a
+# course drawing comes from here, and never alone: a border style, a mark, a sign or words say
+# the same thing (README.md, "Accessibility").
+OKABE_ITO: dict[str, str] = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+}
 
 # Characters XML 1.0 cannot hold (a label may contain them; a drawing drops them).
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -54,6 +71,23 @@ CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def xml_text(s: object) -> str:
     """``s`` escaped for XML text and attributes, without the characters XML cannot hold."""
     return html.escape(CONTROL_CHARACTERS.sub("", str(s)), quote=True)
+
+
+def _luminance(rgb: tuple[int, int, int]) -> float:
+    """Relative luminance (WCAG 2) of an sRGB colour."""
+
+    def linear(c: int) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def ink_on(rgb: tuple[int, int, int]) -> str:
+    """Black or white, whichever contrasts more with the background ``rgb`` (WCAG 2)."""
+    light = _luminance(rgb)
+    return "#000000" if (light + 0.05) / 0.05 >= 1.05 / (light + 0.05) else "#ffffff"
 
 
 def svg_open(

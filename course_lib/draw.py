@@ -30,7 +30,13 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from course_lib.accessible import CONTROL_CHARACTERS, html_figure, svg_open, xml_text
+from course_lib.accessible import (
+    CONTROL_CHARACTERS,
+    OKABE_ITO,
+    html_figure,
+    svg_open,
+    xml_text,
+)
 from course_lib.formatting import format_number
 from course_lib.graph import topological_order
 from course_lib.scalar import op_named
@@ -157,16 +163,25 @@ def formula(node: Any, names: Mapping[Any, str]) -> str:
 
 # ---- the drawing -------------------------------------------------------------------------
 
+# A node's state shows three ways, so that no one needs the colour: the Okabe–Ito colour of
+# its border, the border's pattern (solid, dashed, dotted; thick for the current node) and a
+# mark in its corner or words in its text ("so far", "not computed yet", "?").
 STYLES: dict[str, tuple[str, str]] = {
-    # name: (fill, stroke)
+    # name: (fill, border)
     "plain": ("#ffffff", "#495057"),
-    "highlight": ("#fff4e6", "#d9480f"),
-    "done": ("#ebfbee", "#2b8a3e"),
-    "partial": ("#fff9db", "#e67700"),
-    "right": ("#ebfbee", "#2b8a3e"),
-    "wrong": ("#fff5f5", "#c92a2a"),
-    "hidden": ("#f1f3f5", "#868e96"),
+    "highlight": ("#fbe7d9", OKABE_ITO["vermillion"]),  # the current node
+    "done": ("#d9f0e9", OKABE_ITO["bluish green"]),
+    "partial": ("#fcf1d9", OKABE_ITO["orange"]),  # a running sum, waiting for more paths
+    "right": ("#d9f0e9", OKABE_ITO["bluish green"]),
+    "wrong": ("#fbe7d9", OKABE_ITO["vermillion"]),
+    "hidden": ("#f1f3f5", "#6c757d"),  # waiting to be typed
 }
+DASHES: dict[str, str] = {"partial": "7,4", "wrong": "7,4", "hidden": "2,3"}  # else solid
+MARKS: dict[str, str] = {"highlight": "▶", "done": "✓", "right": "✓", "wrong": "✗"}
+EDGE = "#6c757d"  # an edge, its arrow and its label (4.7:1 on white)
+HOT_EDGE = OKABE_ITO["vermillion"]  # an edge into or out of the current node: also thicker
+DATA_INK = "#005a8c"  # the data line of a node (a darker Okabe–Ito blue: 7:1 on white)
+GRAD_INK = "#a61e4d"  # the grad line
 
 _CHAR_W = 7.2  # width of one character of 12 px monospace
 _LABEL_W = 6.6  # the same at 11 px, for edge labels
@@ -412,7 +427,7 @@ def draw(
             x1, y1 = px + width[parent], py + _BOX_H / 2
             x2, y2 = cx, cy + _BOX_H * (i + 1) / (k + 1)
             hot = (hot_in and child is highlight) or (hot_out and parent is highlight)
-            colour, stroke = ("#d9480f", 2.5) if hot else ("#868e96", 1.2)
+            colour, stroke = (HOT_EDGE, 2.5) if hot else (EDGE, 1.2)
             label = edge_text.get((child, i), "")
             # A curve, then a straight run into the child's port; a label sits on that run.
             run = len(label) * _LABEL_W + 16 if label else 8
@@ -458,26 +473,29 @@ def draw(
     for node in order:
         x, y = pos[node]
         w = width[node]
-        style = styles.get(node, "plain")
+        style = "highlight" if node is highlight else styles.get(node, "plain")
         fill, stroke = STYLES[style]
-        stroke_width = 1.2
-        if node is highlight:
-            fill, stroke = STYLES["highlight"]
-            stroke_width = 3.0
-        elif style != "plain":
-            stroke_width = 2.0
+        stroke_width = 3.0 if style == "highlight" else 1.2 if style == "plain" else 2.0
+        dash = f' stroke-dasharray="{DASHES[style]}"' if style in DASHES else ""
+        mark = (  # a badge on the box's top-right corner, clear of its text and its edges
+            f'<circle cx="{x + w - 4:.1f}" cy="{y + 2:.1f}" r="9" fill="#ffffff" '
+            f'stroke="{stroke}" stroke-width="1.5"/><text x="{x + w - 4:.1f}" y="{y + 6.5:.1f}" '
+            f'text-anchor="middle" font-size="12" fill="#212529">{MARKS[style]}</text>'
+            if style in MARKS
+            else ""
+        )
         head, data_line, grad_line = lines[node]
         out.append(
             f"<g><title>{_text(head)}; {_text(data_line)}; {_text(grad_line)}</title>"
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w}" height="{_BOX_H}" rx="6" fill="{fill}" '
-            f'stroke="{stroke}" stroke-width="{stroke_width}"/>'
+            f'stroke="{stroke}" stroke-width="{stroke_width}"{dash}/>'
             f'<text x="{x + _PAD:.1f}" y="{y + 17:.1f}" font-weight="bold" fill="#212529">'
             f"{_text(head)}</text>"
-            f'<text x="{x + _PAD:.1f}" y="{y + 17 + _LINE_H:.1f}" fill="#1c7ed6">'
+            f'<text x="{x + _PAD:.1f}" y="{y + 17 + _LINE_H:.1f}" fill="{DATA_INK}">'
             f"{_text(data_line)}</text>"
-            f'<text x="{x + _PAD:.1f}" y="{y + 17 + 2 * _LINE_H:.1f}" fill="#c2255c">'
+            f'<text x="{x + _PAD:.1f}" y="{y + 17 + 2 * _LINE_H:.1f}" fill="{GRAD_INK}">'
             f"{_text(grad_line)}</text>"
-            "</g>"
+            f"{mark}</g>"
         )
     out.append("</svg>")
     return GraphDrawing("".join(out), round(total_w), round(total_h), accessible_name)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from course_lib.accessible import html_figure
-from course_lib.draw import _layout, draw, format_data, formula, node_names
+from course_lib.draw import HOT_EDGE, _layout, draw, format_data, formula, node_names
 from course_lib.graph import topological_order
 from course_lib.scalar import Value
 from course_lib.tensor import Tensor
@@ -70,12 +70,12 @@ def test_partials_label_edges_with_local_partials() -> None:
 def test_highlight_marks_the_node_and_its_edges() -> None:
     x, y, z, a, b, f = five_nodes()
     root = ET.fromstring(draw(f, highlight=a).svg)
-    hot_paths = [p for p in root.iter(f"{SVG}path") if p.get("stroke") == "#d9480f"]
+    hot_paths = [p for p in root.iter(f"{SVG}path") if p.get("stroke") == HOT_EDGE]
     assert len(hot_paths) == 3  # in from x and y, out to f
-    hot_boxes = [r for r in root.iter(f"{SVG}rect") if r.get("stroke") == "#d9480f"]
+    hot_boxes = [r for r in root.iter(f"{SVG}rect") if r.get("stroke") == HOT_EDGE]
     assert len(hot_boxes) == 1
     only_in = ET.fromstring(draw(f, highlight=a, highlight_edges="in").svg)
-    assert len([p for p in only_in.iter(f"{SVG}path") if p.get("stroke") == "#d9480f"]) == 2
+    assert len([p for p in only_in.iter(f"{SVG}path") if p.get("stroke") == HOT_EDGE]) == 2
 
 
 def test_labels_are_escaped() -> None:
@@ -266,3 +266,25 @@ def test_a_wide_drawing_scrolls_in_a_region_the_keyboard_reaches() -> None:
     shown = drawing._repr_html_()
     assert shown.startswith('<div role="region" tabindex="0" aria-label="Computation graph of ')
     assert "overflow-x:auto" in shown and drawing.svg[-2000:] in shown
+
+
+def test_a_node_state_never_shows_by_colour_alone() -> None:
+    x, y, z, a, b, f = five_nodes()
+    f.backward()
+    styles = {x: "done", y: "partial", z: "right", a: "wrong", b: "hidden"}
+    root = ET.fromstring(draw(f, highlight=f, styles=styles).svg)
+    boxes = {
+        "".join(g.find(f"{SVG}text").itertext()).split(" ")[0]: g for g in root.iter(f"{SVG}g")
+    }
+
+    def look(name: str) -> tuple[str | None, str | None, list[str]]:
+        rect = boxes[name].find(f"{SVG}rect")
+        marks = ["".join(t.itertext()) for t in boxes[name].findall(f"{SVG}text")[3:]]
+        return rect.get("stroke-width"), rect.get("stroke-dasharray"), marks
+
+    assert look("f") == ("3.0", None, ["▶"])  # the current node: thick, marked
+    assert look("x") == ("2.0", None, ["✓"])  # done: solid, ticked
+    assert look("y") == ("2.0", "7,4", [])  # partly summed: dashed ("so far" in its text)
+    assert look("z") == ("2.0", None, ["✓"])  # right
+    assert look("a") == ("2.0", "7,4", ["✗"])  # wrong: dashed and crossed
+    assert look("b") == ("2.0", "2,3", [])  # to be typed: dotted ("?" in its text)

@@ -31,7 +31,14 @@ import numpy as np
 from course_lib.accessible import html_figure, svg_open
 from course_lib.formatting import format_number
 from course_lib.nn import SigmoidNet
-from course_lib.widgets._charts import NEGATIVE, POSITIVE, bar_chart, fmt, subscript
+from course_lib.widgets._charts import (
+    NEGATIVE,
+    NEGATIVE_BAR,
+    POSITIVE,
+    bar_chart,
+    fmt,
+    subscript,
+)
 from course_lib.widgets._controls import with_number_box
 
 __all__ = [
@@ -110,8 +117,9 @@ def paths_svg(
 ) -> str:
     """Ten signed bars W2[j, k] · (p_k − y_k), one per output k, and an eleventh bar Σ, their
     sum, all on one scale (the largest |bar|), each with its number (to the decimals that give
-    the largest three significant digits, so tiny paths read as 0). Red pulls h_j down
-    (a positive term: raising h_j raises the loss), blue the other way.
+    the largest three significant digits, so tiny paths read as 0). Vermillion (above 0,
+    a positive term: raising h_j raises the loss) pulls h_j down, blue (below 0) the other way;
+    the bar's direction and its signed number say the same without colour.
 
     The true class's bar is outlined: it is the only one where y_k = 1, so its p_k − 1 < 0.
     Drawn by the course's one bar chart, :func:`course_lib.widgets._charts.bar_chart`.
@@ -119,7 +127,7 @@ def paths_svg(
     values = [float(v) for v in contributions] + [float(total)]
     vmax = max(abs(v) for v in values) or 1.0
     reach = 1.15 * vmax  # room beyond the longest bar for its number
-    colors = ["#c44e52" if v > 0 else "#4c72b0" for v in values[:-1]] + ["#555"]
+    colors = [NEGATIVE_BAR if v > 0 else "#0072B2" for v in values[:-1]] + ["#555"]
     return bar_chart(
         values,
         title=f"∂L/∂h{subscript(unit)} = Σ over the ten outputs k of W2[{unit}, k] · (p_k − y_k)",
@@ -136,7 +144,8 @@ def paths_svg(
 
 
 def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) -> str:
-    """784 weights as a 28 × 28 picture on a diverging scale: red > 0, blue < 0, white 0.
+    """784 weights as a 28 × 28 picture on a diverging scale: orange-red (vermillion) > 0,
+    blue < 0, white 0.
 
     The scale runs to ± the largest |weight|, which is printed under the picture.
     """
@@ -176,7 +185,7 @@ def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) 
     ]
     parts.append(
         f"<text x='{size / 2:.0f}' y='{top + size + 11}' text-anchor='middle' fill='#555' "
-        f"font-size='10'>blue −{fmt(vmax, 2)} … red +{fmt(vmax, 2)}</text></svg>"
+        f"font-size='10'>blue −{fmt(vmax, 2)} … orange +{fmt(vmax, 2)}</text></svg>"
     )
     return "".join(parts)
 

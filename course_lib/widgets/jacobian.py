@@ -33,6 +33,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.accessible import OKABE_ITO
 from course_lib.check import jacobian_finite_differences, jacobian_reverse_mode
 from course_lib.formatting import format_number
 from course_lib.kernels import softmax, softmax_jacobian
@@ -274,7 +275,7 @@ class JacobianExplorer(widgets.HBox):
                 title="s = σ(z / T), elementwise",
                 labels=labels,
                 highlight=i,
-                color="#55a868",
+                color=OKABE_ITO["bluish green"],
             )
             self.sigmoid_matrix.value = heatmap(
                 self.sigmoid_jacobian,

@@ -30,7 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
-from course_lib.accessible import DescribedFigure
+from course_lib.accessible import OKABE_ITO, DescribedFigure
 from course_lib.formatting import format_number
 from course_lib.frontend import in_notebook
 from course_lib.nn import History
@@ -38,8 +38,8 @@ from course_lib.widgets._panel import Panel
 
 __all__ = ["TrainingDisplay", "plot_history", "status_line", "training_display"]
 
-LOSS_COLOR = "#4c72b0"
-ACCURACY_COLOR = "#dd8452"
+LOSS_COLOR = OKABE_ITO["blue"]
+ACCURACY_COLOR = OKABE_ITO["vermillion"]
 FIGSIZE = (8.0, 2.8)  # inches: two panels side by side under a notebook cell
 
 
