@@ -10,7 +10,15 @@ import matplotlib
 import numpy as np
 import pytest
 
-from course_lib.accessible import UNTRUSTED_NOTE, WIDE, describe_figure, html_figure, svg_open
+from course_lib.accessible import (
+    OKABE_ITO,
+    UNTRUSTED_NOTE,
+    WIDE,
+    describe_figure,
+    html_figure,
+    ink_on,
+    svg_open,
+)
 from course_lib.widgets._charts import bar_chart, heatmap
 from course_lib.widgets.fan_out import digit_svg, paths_svg, weights_svg
 
@@ -112,3 +120,12 @@ def test_describe_figure_refuses_a_figure_without_alt_text() -> None:
             describe_figure("not a figure", alt="words")
     finally:
         plt.close(fig)
+
+
+def test_the_palette_is_okabe_ito_and_text_on_colour_takes_the_contrasting_ink() -> None:
+    assert list(OKABE_ITO.values()) == [
+        "#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"
+    ]  # fmt: skip
+    assert ink_on((0, 114, 178)) == "#ffffff"  # blue: white text, 5.2:1
+    assert ink_on((213, 94, 0)) == "#000000"  # vermillion: black text, 5.4:1 (white is 3.9:1)
+    assert ink_on((255, 255, 255)) == "#000000" and ink_on((0, 0, 0)) == "#ffffff"

@@ -13,7 +13,7 @@ from course_lib.widgets import (
     stepper,
     widgets_work,
 )
-from course_lib.widgets._controls import SliderRow, with_number_box
+from course_lib.widgets._controls import SliderRow, row, with_number_box
 
 
 def test_the_box_takes_the_label_range_and_value_of_its_slider() -> None:
@@ -80,6 +80,12 @@ def test_every_slider_of_every_explorer_has_its_box(make, count) -> None:
     widget = make()
     rows = rows_in(widget)
     assert len(rows) == count
-    for row in rows:
-        assert row.box.description and not row.slider.description
-        assert row.box.value == round(row.slider.value, 10)
+    for pair in rows:
+        assert pair.box.description and not pair.slider.description
+        assert pair.box.value == round(pair.slider.value, 10)
+
+
+def test_rows_wrap_instead_of_scrolling() -> None:
+    shown = row([widgets.HTML("a"), widgets.HTML("b")])
+    assert isinstance(shown, widgets.HBox) and shown.layout.flex_flow == "row wrap"
+    assert jacobian_explorer().layout.flex_flow == "row wrap"

@@ -15,7 +15,17 @@ from __future__ import annotations
 
 import ipywidgets as widgets
 
-__all__ = ["SliderRow", "with_number_box"]
+__all__ = ["SliderRow", "row", "with_number_box"]
+
+
+def row(children: list[widgets.Widget]) -> widgets.HBox:
+    """Widgets side by side that wrap onto the next line when the page is too narrow for them.
+
+    An ipywidgets ``HBox`` whose children do not fit scrolls instead: a scrolling box that the
+    keyboard cannot reach (axe: scrollable-region-focusable), and content a zoomed-in page
+    hides. Every row of an explorer is made here.
+    """
+    return widgets.HBox(children, layout=widgets.Layout(flex_flow="row wrap"))
 
 
 class SliderRow(widgets.HBox):

@@ -26,6 +26,7 @@ import numpy as np
 
 from course_lib.formatting import format_number
 from course_lib.tensor import Tensor, broadcast_axes
+from course_lib.widgets._controls import row
 
 __all__ = ["PRESETS", "BroadcastExplorer", "broadcast_explorer", "broadcast_axes", "parse_shape"]
 
@@ -104,7 +105,7 @@ class BroadcastExplorer(widgets.VBox):
         super().__init__(
             [
                 self.preset,
-                widgets.HBox([self.shape_a, self.shape_b]),
+                row([self.shape_a, self.shape_b]),
                 self.upstream_kind,
                 self.alignment,
                 self.grids,

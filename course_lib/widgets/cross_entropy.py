@@ -24,7 +24,7 @@ import numpy as np
 from course_lib.accessible import OKABE_ITO
 from course_lib.kernels import softmax_cross_entropy
 from course_lib.widgets._charts import bar_chart, fmt, logit_slider
-from course_lib.widgets._controls import with_number_box
+from course_lib.widgets._controls import row, with_number_box
 
 __all__ = ["CrossEntropyExplorer", "cross_entropy_explorer"]
 
@@ -55,9 +55,7 @@ class CrossEntropyExplorer(widgets.VBox):
         super().__init__(
             [
                 self.true_class,
-                widgets.HBox(
-                    [widgets.VBox([with_number_box(s) for s in self.logit_sliders]), self.summary]
-                ),
+                row([widgets.VBox([with_number_box(s) for s in self.logit_sliders]), self.summary]),
                 self.bars,
             ]
         )

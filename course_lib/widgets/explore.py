@@ -15,7 +15,7 @@ import ipywidgets as widgets
 from course_lib.draw import draw, formula, node_names
 from course_lib.formatting import format_number
 from course_lib.scalar import Value
-from course_lib.widgets._controls import with_number_box
+from course_lib.widgets._controls import row, with_number_box
 from course_lib.widgets._panel import Panel
 
 __all__ = ["explore", "node_names", "widgets_work"]
@@ -156,10 +156,7 @@ def explore(
     view = widgets.HTML()
     box = Panel(
         [
-            widgets.HBox(
-                [with_number_box(s) for s in sliders.values()],
-                layout=widgets.Layout(flex_flow="row wrap"),
-            ),
+            row([with_number_box(s) for s in sliders.values()]),
             view,
         ],
         text=lambda: (

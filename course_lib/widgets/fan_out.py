@@ -39,7 +39,7 @@ from course_lib.widgets._charts import (
     fmt,
     subscript,
 )
-from course_lib.widgets._controls import with_number_box
+from course_lib.widgets._controls import row, with_number_box
 
 __all__ = [
     "DigitRow",
@@ -285,7 +285,7 @@ class FanOutExplorer(widgets.VBox):
         self.summary = widgets.HTML()
         super().__init__(
             [
-                widgets.HBox(
+                row(
                     [
                         widgets.VBox(
                             [
@@ -297,7 +297,7 @@ class FanOutExplorer(widgets.VBox):
                         self.pictures,
                     ]
                 ),
-                widgets.HBox([self.paths, self.summary]),
+                row([self.paths, self.summary]),
             ]
         )
         self._cached_image = -1
@@ -384,8 +384,8 @@ class FanOutExplorer(widgets.VBox):
             f"loss {fmt(self.loss, 4)}<br>unit {j}: a = {fmt(self.a[j])}, "
             f"h = σ(a) = {fmt(self.h[j])}</div>"
         )
-        row = "<div style='display:flex;gap:12px;align-items:flex-start'>"
-        return f"{row}{image}{weights}{note}</div>"
+        flex = "<div style='display:flex;gap:12px;align-items:flex-start'>"
+        return f"{flex}{image}{weights}{note}</div>"
 
     def _paths_html(self, j: int) -> str:
         return paths_svg(self.contributions, self.total, unit=j, true_class=self.label)

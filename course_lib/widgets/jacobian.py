@@ -40,7 +40,7 @@ from course_lib.kernels import softmax, softmax_jacobian
 from course_lib.tensor import Tensor
 from course_lib.tensor import softmax as softmax_op
 from course_lib.widgets._charts import bar_chart, heatmap, logit_slider
-from course_lib.widgets._controls import with_number_box
+from course_lib.widgets._controls import row, with_number_box
 
 __all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of", "sigmoid"]
 
@@ -205,12 +205,12 @@ class JacobianExplorer(widgets.HBox):
             [
                 self.mode,
                 self.caption,
-                widgets.HBox([self.bars, self.matrix]),
-                widgets.HBox([self.sigmoid_bars, self.sigmoid_matrix]),
+                row([self.bars, self.matrix]),
+                row([self.sigmoid_bars, self.sigmoid_matrix]),
                 self.row_view,
             ]
         )
-        super().__init__([controls, views])
+        super().__init__([controls, views], layout=widgets.Layout(flex_flow="row wrap"))
         for w in (
             *self.logit_sliders,
             self.classes,
@@ -237,8 +237,8 @@ class JacobianExplorer(widgets.HBox):
         self._busy = True  # changing row.max below may move row.value: one redraw, not two
         try:
             c = self.classes.value
-            for i, row in enumerate(self.logit_rows):  # a slider and its number box
-                row.layout.display = "" if i < c else "none"
+            for i, logit_row in enumerate(self.logit_rows):  # a slider and its number box
+                logit_row.layout.display = "" if i < c else "none"
             self.row.max = c - 1
             self._compute()
             self._draw()

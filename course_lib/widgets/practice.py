@@ -14,7 +14,7 @@ import ipywidgets as widgets
 
 from course_lib.formatting import format_number
 from course_lib.practice import LOCAL_RULES, practice_graph
-from course_lib.widgets._controls import with_number_box
+from course_lib.widgets._controls import row, with_number_box
 from course_lib.widgets._panel import Panel
 from course_lib.widgets.handtrace import HandTrace
 
@@ -54,10 +54,7 @@ def practice_trainer(
     holder = widgets.VBox()
     box = Panel(
         [
-            widgets.HBox(
-                [with_number_box(number), join, show_partials],
-                layout=widgets.Layout(flex_flow="row wrap"),
-            ),
+            row([with_number_box(number), join, show_partials]),
             sheet_view,
             holder,
         ],

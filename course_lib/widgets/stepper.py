@@ -32,7 +32,7 @@ import numpy as np
 from course_lib.draw import draw, format_data, formula, node_names
 from course_lib.graph import Step, backward_steps, topological_order
 from course_lib.scalar import op_named
-from course_lib.widgets._controls import with_number_box
+from course_lib.widgets._controls import row, with_number_box
 
 __all__ = [
     "BackwardStepper",
@@ -229,7 +229,7 @@ class BackwardStepper(widgets.VBox):
         self.step_button.on_click(lambda _: self.step())
         self.reset_button.on_click(lambda _: self.reset())
         self.index.observe(lambda _: self.render(), names="value")
-        controls = widgets.HBox(
+        controls = row(
             [
                 self.back_button,
                 self.step_button,
@@ -237,8 +237,7 @@ class BackwardStepper(widgets.VBox):
                 self.reset_button,
                 with_number_box(self.index),
                 self.play,
-            ],
-            layout=widgets.Layout(flex_flow="row wrap"),
+            ]
         )
         super().__init__([controls, self.view, self.explanation])
         self.render()

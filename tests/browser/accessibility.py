@@ -55,3 +55,27 @@ def axe_violations(page, exclude: tuple[str, ...] = NOT_OURS) -> list[Violation]
             )
         )
     return found
+
+
+def accessible_name(page, element) -> tuple[str, str, str]:
+    """(role, name, description) of ``element`` (a Playwright locator) as Chromium computes
+    them for screen readers: read from the browser's accessibility tree (DevTools protocol),
+    not from the element's attributes."""
+    element.evaluate("(el) => el.setAttribute('data-tgf-probe', '1')")
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send("Accessibility.enable")
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": "[data-tgf-probe]"})
+        tree = cdp.send(
+            "Accessibility.getPartialAXTree", {"nodeId": node["nodeId"], "fetchRelatives": False}
+        )
+    finally:
+        cdp.detach()
+        element.evaluate("(el) => el.removeAttribute('data-tgf-probe')")
+    ax = tree["nodes"][0]
+
+    def value(key: str) -> str:
+        return str((ax.get(key) or {}).get("value", ""))
+
+    return value("role"), value("name"), value("description")
