@@ -21,7 +21,6 @@ course's one formatter, :func:`course_lib.formatting.format_number`.
 
 from __future__ import annotations
 
-import html
 import itertools
 import math
 import re
@@ -31,6 +30,13 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
+from course_lib.accessible import (
+    CONTROL_CHARACTERS,
+    OKABE_ITO,
+    html_figure,
+    svg_open,
+    xml_text,
+)
 from course_lib.formatting import format_number
 from course_lib.graph import topological_order
 from course_lib.scalar import op_named
@@ -46,12 +52,7 @@ __all__ = [
 
 # ---- names and numbers -------------------------------------------------------------------
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-
-
-def _text(s: object) -> str:
-    """Escape for XML text and attributes; drop characters XML 1.0 cannot hold."""
-    return html.escape(_CONTROL.sub("", str(s)), quote=True)
+_text = xml_text  # every text of a drawing is escaped, and stripped of what XML cannot hold
 
 
 def _is_scalar(x: Any) -> bool:
@@ -81,7 +82,7 @@ def format_data(x: Any, max_size: int = 6) -> str:
     if shape is None:
         if isinstance(x, Real):
             return format_number(x)
-        return _CONTROL.sub("", str(x))[:40]
+        return CONTROL_CHARACTERS.sub("", str(x))[:40]
     shape = tuple(shape)
     if shape == ():
         return format_number(_scalar(x))
@@ -162,16 +163,25 @@ def formula(node: Any, names: Mapping[Any, str]) -> str:
 
 # ---- the drawing -------------------------------------------------------------------------
 
+# A node's state shows three ways, so that no one needs the colour: the Okabe–Ito colour of
+# its border, the border's pattern (solid, dashed, dotted; thick for the current node) and a
+# mark in its corner or words in its text ("so far", "not computed yet", "?").
 STYLES: dict[str, tuple[str, str]] = {
-    # name: (fill, stroke)
+    # name: (fill, border)
     "plain": ("#ffffff", "#495057"),
-    "highlight": ("#fff4e6", "#d9480f"),
-    "done": ("#ebfbee", "#2b8a3e"),
-    "partial": ("#fff9db", "#e67700"),
-    "right": ("#ebfbee", "#2b8a3e"),
-    "wrong": ("#fff5f5", "#c92a2a"),
-    "hidden": ("#f1f3f5", "#868e96"),
+    "highlight": ("#fbe7d9", OKABE_ITO["vermillion"]),  # the current node
+    "done": ("#d9f0e9", OKABE_ITO["bluish green"]),
+    "partial": ("#fcf1d9", OKABE_ITO["orange"]),  # a running sum, waiting for more paths
+    "right": ("#d9f0e9", OKABE_ITO["bluish green"]),
+    "wrong": ("#fbe7d9", OKABE_ITO["vermillion"]),
+    "hidden": ("#f1f3f5", "#6c757d"),  # waiting to be typed
 }
+DASHES: dict[str, str] = {"partial": "7,4", "wrong": "7,4", "hidden": "2,3"}  # else solid
+MARKS: dict[str, str] = {"highlight": "▶", "done": "✓", "right": "✓", "wrong": "✗"}
+EDGE = "#6c757d"  # an edge, its arrow and its label (4.7:1 on white)
+HOT_EDGE = OKABE_ITO["vermillion"]  # an edge into or out of the current node: also thicker
+DATA_INK = "#005a8c"  # the data line of a node (a darker Okabe–Ito blue: 7:1 on white)
+GRAD_INK = "#a61e4d"  # the grad line
 
 _CHAR_W = 7.2  # width of one character of 12 px monospace
 _LABEL_W = 6.6  # the same at 11 px, for edge labels
@@ -184,17 +194,25 @@ _MARGIN = 12
 
 @dataclass(frozen=True)
 class GraphDrawing:
-    """An SVG drawing of a graph: shows inline in JupyterLab; ``save("f.svg")`` writes a file."""
+    """An SVG drawing of a graph: shows inline in JupyterLab; ``save("f.svg")`` writes a file.
+
+    ``label`` is its accessible name (the SVG's ``aria-label`` and ``<title>``); the SVG's
+    ``<desc>`` says every node's op, value and gradient and every edge's local partial. A
+    notebook shows it as inline SVG in HTML (see :func:`course_lib.accessible.html_figure`),
+    where a screen reader gets both; JupyterLab would show ``image/svg+xml`` as an ``<img>``
+    with no text alternative.
+    """
 
     svg: str
     width: int = 0
     height: int = 0
+    label: str = ""
 
     def __repr__(self) -> str:
         return f"GraphDrawing({self.width}×{self.height} px SVG)"
 
-    def _repr_svg_(self) -> str:
-        return self.svg
+    def _repr_html_(self) -> str:
+        return html_figure(self.svg, self.label, self.width)
 
     def __str__(self) -> str:
         return self.svg
@@ -377,10 +395,18 @@ def draw(
             pos[node] = (col_x[c] + (col_width[c] - width[node]) / 2, y)
             y += _BOX_H + _ROW_GAP
 
+    accessible_name, description = _describe(
+        order, names, lines, edge_text, styles, highlight, title
+    )
     out: list[str] = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w:.0f}" height="{total_h:.0f}" '
-        f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="monospace" font-size="12" '
-        'style="max-width:100%;height:auto">',
+        svg_open(
+            total_w,
+            total_h,
+            accessible_name,
+            description,
+            f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="monospace" font-size="12" '
+            'style="max-width:100%;height:auto"',
+        ),
         f'<rect x="0" y="0" width="{total_w:.0f}" height="{total_h:.0f}" fill="#ffffff"/>',
     ]
     if title:
@@ -401,7 +427,7 @@ def draw(
             x1, y1 = px + width[parent], py + _BOX_H / 2
             x2, y2 = cx, cy + _BOX_H * (i + 1) / (k + 1)
             hot = (hot_in and child is highlight) or (hot_out and parent is highlight)
-            colour, stroke = ("#d9480f", 2.5) if hot else ("#868e96", 1.2)
+            colour, stroke = (HOT_EDGE, 2.5) if hot else (EDGE, 1.2)
             label = edge_text.get((child, i), "")
             # A curve, then a straight run into the child's port; a label sits on that run.
             run = len(label) * _LABEL_W + 16 if label else 8
@@ -447,26 +473,89 @@ def draw(
     for node in order:
         x, y = pos[node]
         w = width[node]
-        style = styles.get(node, "plain")
+        style = "highlight" if node is highlight else styles.get(node, "plain")
         fill, stroke = STYLES[style]
-        stroke_width = 1.2
-        if node is highlight:
-            fill, stroke = STYLES["highlight"]
-            stroke_width = 3.0
-        elif style != "plain":
-            stroke_width = 2.0
+        stroke_width = 3.0 if style == "highlight" else 1.2 if style == "plain" else 2.0
+        dash = f' stroke-dasharray="{DASHES[style]}"' if style in DASHES else ""
+        mark = (  # a badge on the box's top-right corner, clear of its text and its edges
+            f'<circle cx="{x + w - 4:.1f}" cy="{y + 2:.1f}" r="9" fill="#ffffff" '
+            f'stroke="{stroke}" stroke-width="1.5"/><text x="{x + w - 4:.1f}" y="{y + 6.5:.1f}" '
+            f'text-anchor="middle" font-size="12" fill="#212529">{MARKS[style]}</text>'
+            if style in MARKS
+            else ""
+        )
         head, data_line, grad_line = lines[node]
         out.append(
             f"<g><title>{_text(head)}; {_text(data_line)}; {_text(grad_line)}</title>"
             f'<rect x="{x:.1f}" y="{y:.1f}" width="{w}" height="{_BOX_H}" rx="6" fill="{fill}" '
-            f'stroke="{stroke}" stroke-width="{stroke_width}"/>'
+            f'stroke="{stroke}" stroke-width="{stroke_width}"{dash}/>'
             f'<text x="{x + _PAD:.1f}" y="{y + 17:.1f}" font-weight="bold" fill="#212529">'
             f"{_text(head)}</text>"
-            f'<text x="{x + _PAD:.1f}" y="{y + 17 + _LINE_H:.1f}" fill="#1c7ed6">'
+            f'<text x="{x + _PAD:.1f}" y="{y + 17 + _LINE_H:.1f}" fill="{DATA_INK}">'
             f"{_text(data_line)}</text>"
-            f'<text x="{x + _PAD:.1f}" y="{y + 17 + 2 * _LINE_H:.1f}" fill="#c2255c">'
+            f'<text x="{x + _PAD:.1f}" y="{y + 17 + 2 * _LINE_H:.1f}" fill="{GRAD_INK}">'
             f"{_text(grad_line)}</text>"
-            "</g>"
+            f"{mark}</g>"
         )
     out.append("</svg>")
-    return GraphDrawing("".join(out), round(total_w), round(total_h))
+    return GraphDrawing("".join(out), round(total_w), round(total_h), accessible_name)
+
+
+# What each style means, in words: the text cue beside the colour (see STYLES).
+STATE_WORDS: dict[str, str] = {
+    "plain": "",
+    "highlight": "the current node",
+    "done": "gradient complete",
+    "partial": "gradient partly summed",
+    "right": "answered right",
+    "wrong": "answered wrong",
+    "hidden": "gradient to be typed",
+}
+
+
+def _describe(
+    order: list[Any],
+    names: Mapping[Any, str],
+    lines: Mapping[Any, tuple[str, str, str]],
+    edge_text: Mapping[tuple[Any, int], str],
+    styles: Mapping[Any, str],
+    highlight: Any,
+    title: str | None,
+) -> tuple[str, str]:
+    """The drawing's accessible name and its description in words.
+
+    The name: the title (if any) and the graph's output. The description: every node in
+    topological order with its op, value and gradient as drawn (and its state, when a style
+    marks one), then every edge parent → child with its local partial (whether or not the
+    drawing labels the edges) and what its label shows.
+    """
+    root = order[-1]
+    what = f"computation graph of {lines[root][0]}, {len(order)} nodes"
+    label = f"{title}: {what}" if title else what[0].upper() + what[1:]
+    parts = []
+    for node in order:
+        head, data_line, grad_line = lines[node]
+        kind = ""
+        if not node.parents:
+            kind = " (input)" if node.label else " (constant)"
+        state = (
+            STATE_WORDS["highlight"]
+            if node is highlight
+            else STATE_WORDS[styles.get(node, "plain")]
+        )
+        parts.append(
+            f"{head}{kind}: value {data_line.removeprefix('data ')}, "
+            f"gradient {grad_line.removeprefix('grad ')}" + (f", {state}" if state else "")
+        )
+    for child in order:
+        node_partials = getattr(child, "partials", None)
+        for i, parent in enumerate(child.parents):
+            p, c = names[parent], names[child]
+            edge = f"edge {p} to {c}"
+            if node_partials:
+                edge += f": local partial ∂{c}/∂{p} = {format_data(node_partials[i])}"
+            shown = edge_text.get((child, i))
+            if shown and (not node_partials or shown != format_data(node_partials[i])):
+                edge += f", labelled {shown}"
+            parts.append(edge)
+    return label, ". ".join(parts) + "."

@@ -10,7 +10,8 @@ from example_graphs import five_nodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.draw import _layout, draw, format_data, formula, node_names
+from course_lib.accessible import html_figure
+from course_lib.draw import HOT_EDGE, _layout, draw, format_data, formula, node_names
 from course_lib.graph import topological_order
 from course_lib.scalar import Value
 from course_lib.tensor import Tensor
@@ -69,12 +70,12 @@ def test_partials_label_edges_with_local_partials() -> None:
 def test_highlight_marks_the_node_and_its_edges() -> None:
     x, y, z, a, b, f = five_nodes()
     root = ET.fromstring(draw(f, highlight=a).svg)
-    hot_paths = [p for p in root.iter(f"{SVG}path") if p.get("stroke") == "#d9480f"]
+    hot_paths = [p for p in root.iter(f"{SVG}path") if p.get("stroke") == HOT_EDGE]
     assert len(hot_paths) == 3  # in from x and y, out to f
-    hot_boxes = [r for r in root.iter(f"{SVG}rect") if r.get("stroke") == "#d9480f"]
+    hot_boxes = [r for r in root.iter(f"{SVG}rect") if r.get("stroke") == HOT_EDGE]
     assert len(hot_boxes) == 1
     only_in = ET.fromstring(draw(f, highlight=a, highlight_edges="in").svg)
-    assert len([p for p in only_in.iter(f"{SVG}path") if p.get("stroke") == "#d9480f"]) == 2
+    assert len([p for p in only_in.iter(f"{SVG}path") if p.get("stroke") == HOT_EDGE]) == 2
 
 
 def test_labels_are_escaped() -> None:
@@ -97,7 +98,9 @@ def test_save_writes_an_svg_file(tmp_path) -> None:
     tree = ET.parse(path)
     assert tree.getroot().tag == f"{SVG}svg"
     assert path.read_text("utf-8").startswith("<?xml")
-    assert drawing._repr_svg_() == drawing.svg
+    # inline, so its name and description reach a screen reader (see test_accessible)
+    assert drawing._repr_html_() == html_figure(drawing.svg, drawing.label, drawing.width)
+    assert drawing._repr_html_().startswith('<div style="font-size:0"><svg ')
     root = ET.fromstring(drawing.svg)
     assert repr(drawing) == f"GraphDrawing({root.get('width')}×{root.get('height')} px SVG)"
     with pytest.raises(ValueError, match=r"\.svg"):
@@ -228,3 +231,60 @@ def test_random_graphs_draw_valid_deterministic_svg(g: Value, backward: bool) ->
     for node in order:
         for parent in node.parents:
             assert column[parent] < column[node]
+
+
+def test_a_drawing_is_an_image_named_and_described_in_words() -> None:
+    x, y, z, a, b, f = five_nodes()
+    f.backward()
+    drawing = draw(f, partials=True, highlight=x, styles={a: "done"})
+    root = ET.fromstring(drawing.svg)
+    assert root.get("role") == "img"
+    assert root.get("aria-label") == drawing.label == "Computation graph of f = a * b, 6 nodes"
+    assert root.find(f"{SVG}title").text == drawing.label
+    desc = root.find(f"{SVG}desc").text
+    # every node: its op, value and gradient; the state a colour shows, in words
+    assert "x (input): value 3, gradient -14, the current node." in desc
+    assert "a = x * y: value -6, gradient 4, gradient complete." in desc
+    assert "f = a * b: value -24, gradient 1." in desc
+    # every edge with its local partial
+    assert "edge x to a: local partial ∂a/∂x = -2." in desc
+    assert "edge b to f: local partial ∂f/∂b = -6." in desc
+    titled = draw(f, title="Step 1 of 6", edge_labels={(f, 0): "4 × 1 = 4"})
+    assert titled.label == "Step 1 of 6: computation graph of f = a * b, 6 nodes"
+    assert (
+        "edge a to f: local partial ∂f/∂a = 4, labelled 4 × 1 = 4."
+        in ET.fromstring(titled.svg).find(f"{SVG}desc").text
+    )
+
+
+def test_a_wide_drawing_scrolls_in_a_region_the_keyboard_reaches() -> None:
+    g = Value(1.0, "x")
+    for k in range(8):
+        g = (g * 2.0).named(f"step_number_{k}")
+    drawing = draw(g, partials=True)
+    assert drawing.width > 760
+    shown = drawing._repr_html_()
+    assert shown.startswith('<div role="region" tabindex="0" aria-label="Computation graph of ')
+    assert "overflow-x:auto" in shown and drawing.svg[-2000:] in shown
+
+
+def test_a_node_state_never_shows_by_colour_alone() -> None:
+    x, y, z, a, b, f = five_nodes()
+    f.backward()
+    styles = {x: "done", y: "partial", z: "right", a: "wrong", b: "hidden"}
+    root = ET.fromstring(draw(f, highlight=f, styles=styles).svg)
+    boxes = {
+        "".join(g.find(f"{SVG}text").itertext()).split(" ")[0]: g for g in root.iter(f"{SVG}g")
+    }
+
+    def look(name: str) -> tuple[str | None, str | None, list[str]]:
+        rect = boxes[name].find(f"{SVG}rect")
+        marks = ["".join(t.itertext()) for t in boxes[name].findall(f"{SVG}text")[3:]]
+        return rect.get("stroke-width"), rect.get("stroke-dasharray"), marks
+
+    assert look("f") == ("3.0", None, ["▶"])  # the current node: thick, marked
+    assert look("x") == ("2.0", None, ["✓"])  # done: solid, ticked
+    assert look("y") == ("2.0", "7,4", [])  # partly summed: dashed ("so far" in its text)
+    assert look("z") == ("2.0", None, ["✓"])  # right
+    assert look("a") == ("2.0", "7,4", ["✗"])  # wrong: dashed and crossed
+    assert look("b") == ("2.0", "2,3", [])  # to be typed: dotted ("?" in its text)

@@ -140,3 +140,14 @@ def test_grid_numbers_are_whole_sums_written_in_full():
     w = broadcast_explorer((6, 6, 6), ())
     assert w.grads[1] == 216 * 217 / 2  # the scalar b collects every cell: 1 + 2 + ... + 216
     assert ">23436</td>" in w.grids.value and "e+04" not in w.grids.value
+
+
+def test_each_coloured_cell_also_names_the_element_it_came_from() -> None:
+    """Colour groups the cells that add up to one gradient entry; the cell's tag says it too."""
+    w = broadcast_explorer((3, 1), (1, 4))
+    grids = w.grids.value
+    # a (3, 1) is copied along axis 1: row 1 of the result holds four copies of a[1, 0]
+    assert grids.count(">a[1, 0]</span>") == 4 + 1  # four upstream cells and a.grad's own
+    assert grids.count(">b[0, 2]</span>") == 3 + 1
+    scalar = broadcast_explorer((2, 3), ())
+    assert scalar.grids.value.count(">b</span>") == 6 + 1

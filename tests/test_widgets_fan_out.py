@@ -13,6 +13,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+from course_lib.accessible import html_figure
 from course_lib.nn import SigmoidNet, sgd_step
 from course_lib.widgets import fan_out_explorer
 from course_lib.widgets._charts import diverging_color
@@ -242,4 +243,4 @@ def test_text_forms_are_short_and_name_the_state(setup) -> None:
     assert f"sum of ten paths {w.total:.4f}" in text and len(text) <= 110
     row = digit_row(images, labels, count=4)
     assert repr(row) == "4 images, labels " + " ".join(str(v) for v in labels[:4])
-    assert row._repr_html_() == digits_html(images, labels, count=4)
+    assert row._repr_html_() == html_figure(digits_html(images, labels, count=4), "digits", 0)

@@ -138,7 +138,7 @@ def test_temperature_divides_logits_and_scales_the_jacobian() -> None:
 def test_classes_slider_shows_more_or_fewer_logits() -> None:
     w = jacobian_explorer()
     w.classes.value = 10
-    assert [s.layout.display for s in w.logit_sliders] == [""] * 10
+    assert [r.layout.display for r in w.logit_rows] == [""] * 10
     assert w.row.max == 9
     w.row.value = 9
     w.logit_sliders[9].value = 4.0
@@ -148,7 +148,7 @@ def test_classes_slider_shows_more_or_fewer_logits() -> None:
         cell_numbers(svgs(w.matrix.value)[0], 10), expected_cells(softmax_jacobian(z))
     )
     w.classes.value = 3
-    assert [s.layout.display for s in w.logit_sliders] == [""] * 3 + ["none"] * 7
+    assert [r.layout.display for r in w.logit_rows] == [""] * 3 + ["none"] * 7
     assert w.row.value == 2 and w.row.max == 2  # clamped to the last row that exists
     assert w.jacobian.shape == (3, 3)
     assert len(bar_numbers(svgs(w.bars.value)[0], 3)) == 3

@@ -118,6 +118,24 @@ def test_play_drives_the_index() -> None:
     assert box.play.playing is False and box.play.value == 0
 
 
+def test_play_is_a_named_toggle_driving_the_hidden_play_widget() -> None:
+    *_, f = five_nodes()
+    box = stepper(f)
+    # the Play widget's own buttons are unnamed icons: hidden, driven by a button with text
+    assert box.play.layout.display == "none"
+    assert (box.play_button.description, box.play_button.icon) == ("Play", "play")
+    box.play_button.value = True
+    assert box.play.playing is True
+    assert (box.play_button.description, box.play_button.icon) == ("Pause", "pause")
+    box.play.playing = False  # what the browser's Play widget does at the last step
+    assert box.play_button.value is False and box.play_button.description == "Play"
+    box.index.value = 6
+    box.play_button.value = True  # Play at the end starts over
+    assert box.index.value == 0 and box.play.playing is True
+    box.reset()
+    assert box.play_button.value is False and box.play_button.description == "Play"
+
+
 def test_drawing_shows_running_sums_and_highlight() -> None:
     x, y, z, a, b, f = five_nodes()
     box = stepper(f)

@@ -124,7 +124,9 @@ def test_in_a_notebook_the_chart_is_redrawn_by_setting_the_image(monkeypatch) ->
         SigmoidNet(4, inputs=6, classes=3), x, y, epochs=2, batch=16, test=(x, y), progress=display
     )
     assert shown == [display.view]
-    assert bytes(display.image.value).startswith(b"\x89PNG")
+    assert display.png.startswith(b"\x89PNG")
+    assert display.image.value.startswith('<img alt="Training chart: training loss')
+    assert "epoch 2/2, loss " in display.image.value  # the alt text says where the run is
     # drawn at the start and at the end of each of the 2 epochs; not for each of the 12 records
     # in between (an hour between redraws)
     assert display.redraws == 3
@@ -137,3 +139,19 @@ def test_training_display_checks_its_argument() -> None:
     assert isinstance(training_display(chart=False), TrainingDisplay)
     with pytest.raises(ValueError, match="redraw_seconds must be a number >= 0"):
         training_display(redraw_seconds=-1)
+
+
+def test_in_a_notebook_the_bar_wraps_instead_of_scrolling(monkeypatch) -> None:
+    """tqdm's notebook bar is an HBox that scrolls when its text is long: a scrolling box the
+    keyboard cannot reach (axe: scrollable-region-focusable). Its text wraps instead."""
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    monkeypatch.setattr("course_lib.widgets.training.tqdm", notebook_tqdm)
+    monkeypatch.setattr("IPython.display.display", lambda *objs: None)
+    monkeypatch.setattr("tqdm.notebook.display", lambda *objs: None)
+    display = TrainingDisplay(chart=False)
+    display.start(total_steps=10, epochs=1)
+    try:
+        assert display.bar.container.layout.flex_flow == "row wrap"
+    finally:
+        display.bar.close()

@@ -16,14 +16,18 @@ from collections.abc import Callable, Sequence
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.accessible import OKABE_ITO, ink_on, svg_open
 from course_lib.formatting import format_number
 
-SVG_NS = "http://www.w3.org/2000/svg"
 FONT = "font-family='sans-serif'"
 
-# Diverging scale: blue for negative, white at 0, red for positive (ColorBrewer RdBu ends).
-NEGATIVE = (33, 102, 172)
-POSITIVE = (178, 24, 43)
+# Diverging scale: Okabe–Ito blue for negative, white at 0, vermillion (orange-red) for
+# positive; told apart under the common colour-vision deficiencies, and every cell also shows
+# its signed number.
+NEGATIVE = (0, 114, 178)
+POSITIVE = (213, 94, 0)
+BAR = OKABE_ITO["blue"]  # a bar >= 0, unless a chart picks its own colour
+NEGATIVE_BAR = OKABE_ITO["vermillion"]  # a bar < 0: also drawn below the zero line, signed
 
 
 def fmt(x: float, digits: int = 3) -> str:
@@ -37,12 +41,16 @@ def subscript(i: int) -> str:
     return "".join("₀₁₂₃₄₅₆₇₈₉"[int(d)] for d in str(i))
 
 
-def diverging_color(value: float, vmax: float) -> str:
-    """The fill for ``value`` on a scale centred at 0: white at 0, full colour at ±``vmax``."""
+def _diverging_rgb(value: float, vmax: float) -> tuple[int, int, int]:
     t = min(1.0, abs(value) / vmax) if vmax > 0 else 0.0
     end = POSITIVE if value > 0 else NEGATIVE
     r, g, b = (round(255 + (c - 255) * t) for c in end)
-    return f"rgb({r},{g},{b})"
+    return r, g, b
+
+
+def diverging_color(value: float, vmax: float) -> str:
+    """The fill for ``value`` on a scale centred at 0: white at 0, full colour at ±``vmax``."""
+    return "rgb({},{},{})".format(*_diverging_rgb(value, vmax))
 
 
 def bar_chart(
@@ -53,7 +61,7 @@ def bar_chart(
     high: float = 1.0,
     labels: Sequence[str] | None = None,
     highlight: int | None = None,
-    color: str = "#4c72b0",
+    color: str = BAR,
     colors: Sequence[str] | None = None,
     number: Callable[[float], str] = fmt,
     separator_before: int | None = None,
@@ -66,7 +74,8 @@ def bar_chart(
     next. A bar grows up from 0 for positive values and down from 0 for negative ones; bar
     ``highlight`` gets a dark outline. Values outside the range are drawn clipped to it.
 
-    Colours: ``color`` for bars >= 0 and red for negative ones, or one colour per bar in
+    Colours: ``color`` for bars >= 0 and vermillion for negative ones (which also grow down
+    from 0 and carry their minus sign), or one colour per bar in
     ``colors``. ``number`` writes each bar's value (default :func:`fmt`, three decimals);
     ``separator_before`` draws a dashed line before that bar (to set a total apart).
     """
@@ -82,8 +91,11 @@ def bar_chart(
         return top + (high - v) / (high - low) * plot_h
 
     zero_y = y_of(0.0)
+    described = ", ".join(f"{labels[i]}: {number(float(v))}" for i, v in enumerate(values))
+    if highlight is not None and 0 <= highlight < n:
+        described += f"; bar {labels[highlight]} is outlined"
     parts = [
-        f"<svg xmlns='{SVG_NS}' width='{width}' height='{height}' {FONT} font-size='11'>",
+        svg_open(width, height, f"Bar chart: {title}", described, f"{FONT} font-size='11'"),
         f"<text x='{width / 2:.0f}' y='13' text-anchor='middle' font-weight='bold'>"
         f"{html.escape(title)}</text>",
         f"<line x1='{left}' x2='{width - left}' y1='{zero_y:.1f}' y2='{zero_y:.1f}' "
@@ -101,7 +113,7 @@ def bar_chart(
         x = left + i * slot + (slot - bar_w) / 2
         y0, y1 = sorted((zero_y, y_of(v)))
         stroke = " stroke='#222' stroke-width='2'" if i == highlight else ""
-        fill = colors[i] if colors is not None else (color if v >= 0 else "#c44e52")
+        fill = colors[i] if colors is not None else (color if v >= 0 else NEGATIVE_BAR)
         parts.append(
             f"<rect x='{x:.1f}' y='{y0:.1f}' width='{bar_w:.1f}' height='{max(y1 - y0, 0.5):.1f}' "
             f"fill='{fill}'{stroke}/>"
@@ -139,9 +151,22 @@ def heatmap(
     side = cell * c
     height = top + side + 46
     font = 11 if c <= 5 else 9 if c <= 7 else 7
+    rows = "; ".join(
+        f"row {i}: " + ", ".join(fmt(float(matrix[i, j])) for j in range(c)) for i in range(c)
+    )
+    outlined = (
+        f"; row {highlight_row} is outlined"
+        if highlight_row is not None and 0 <= highlight_row < c
+        else ""
+    )
     parts = [
-        f"<svg xmlns='{SVG_NS}' width='{left + side + 6:.0f}' height='{height:.0f}' {FONT} "
-        "font-size='11'>",
+        svg_open(
+            left + side + 6,
+            height,
+            f"Heatmap: {title}",
+            f"{c} by {c} matrix, row i is ∂(output i), column j is ∂/∂z_j. {rows}{outlined}",
+            f"{FONT} font-size='11'",
+        ),
         f"<text x='{left + side / 2:.1f}' y='13' text-anchor='middle' font-weight='bold'>"
         f"{html.escape(title)}</text>",
         f"<text x='{left + side / 2:.1f}' y='28' text-anchor='middle' fill='#555'>"
@@ -160,7 +185,7 @@ def heatmap(
                 f"<rect x='{x:.1f}' y='{y:.1f}' width='{cell:.1f}' height='{cell:.1f}' "
                 f"fill='{diverging_color(v, vmax)}' stroke='#ddd' stroke-width='0.5'/>"
             )
-            ink = "#fff" if abs(v) > 0.6 * vmax else "#222"
+            ink = ink_on(_diverging_rgb(v, vmax))  # black or white, whichever reads better
             parts.append(
                 f"<text x='{x + cell / 2:.1f}' y='{y + cell / 2 + 3:.1f}' text-anchor='middle' "
                 f"font-size='{font}' fill='{ink}'>{fmt(v)}</text>"

@@ -26,6 +26,7 @@ import numpy as np
 
 from course_lib.formatting import format_number
 from course_lib.tensor import Tensor, broadcast_axes
+from course_lib.widgets._controls import row
 
 __all__ = ["PRESETS", "BroadcastExplorer", "broadcast_explorer", "broadcast_axes", "parse_shape"]
 
@@ -104,7 +105,7 @@ class BroadcastExplorer(widgets.VBox):
         super().__init__(
             [
                 self.preset,
-                widgets.HBox([self.shape_a, self.shape_b]),
+                row([self.shape_a, self.shape_b]),
                 self.upstream_kind,
                 self.alignment,
                 self.grids,
@@ -230,14 +231,18 @@ class BroadcastExplorer(widgets.VBox):
             )
             colours = np.array(_PALETTE)[source % len(_PALETTE)]
             own = np.array(_PALETTE)[np.arange(grad.size).reshape(shape) % len(_PALETTE)]
+            # Colour is not the only cue: each cell also names the element it came from.
+            element = [_element(name, shape, k) for k in range(max(grad.size, 1))]
+            tags = np.array(element, dtype=object)[source]
+            own_tags = np.array(element, dtype=object)[: grad.size].reshape(shape)
             parts.append(
                 "<div style='margin:10px 0 4px 0'>"
                 f"<b>{name}.grad</b>: add up the upstream cells of each colour (each colour is "
-                f"one element of {name}, copied to those cells)</div>"
+                f"one element of {name}, copied to those cells; each cell names it too)</div>"
                 "<div style='display:flex;gap:18px;align-items:center;flex-wrap:wrap'>"
-                + _grid(self.upstream, colours)
+                + _grid(self.upstream, colours, tags)
                 + "<div style='font-size:1.4em'>→</div>"
-                + _grid(grad, own)
+                + _grid(grad, own, own_tags)
                 + f"<div>shape {_shape_text(grad.shape, True)}</div></div>"
             )
         return "".join(parts)
@@ -290,25 +295,48 @@ def _sentence(
     )
 
 
-def _grid(values: np.ndarray, colours: np.ndarray | None = None) -> str:
-    """A 0-, 1- or 2-D array as an HTML table; a 3-D array as a row of 2-D slices."""
+def _element(name: str, shape: tuple[int, ...], flat: int) -> str:
+    """``a[1, 0]``: the element number ``flat`` of an array ``name`` of ``shape``."""
+    if not shape:
+        return name
+    return f"{name}[{', '.join(str(int(i)) for i in np.unravel_index(flat, shape))}]"
+
+
+def _grid(
+    values: np.ndarray, colours: np.ndarray | None = None, tags: np.ndarray | None = None
+) -> str:
+    """A 0-, 1- or 2-D array as an HTML table; a 3-D array as a row of 2-D slices.
+
+    ``colours`` tints each cell; ``tags`` (text per cell, such as ``a[0, 1]``) are written
+    small above each number, so that what the colour says can also be read.
+    """
     if values.ndim == 3:
         slices = [
             f"<div><div style='font-size:0.85em;color:#555'>[{k}, :, :]</div>"
-            + _grid(values[k], None if colours is None else colours[k])
+            + _grid(
+                values[k],
+                None if colours is None else colours[k],
+                None if tags is None else tags[k],
+            )
             + "</div>"
             for k in range(values.shape[0])
         ]
         return "<div style='display:flex;gap:10px'>" + "".join(slices) + "</div>"
     table = np.atleast_2d(values)
     tint = None if colours is None else np.atleast_2d(colours)
+    tag = None if tags is None else np.atleast_2d(tags)
     rows = []
     for i in range(table.shape[0]):
         cells = []
         for j in range(table.shape[1]):
             background = "" if tint is None else f"background:{tint[i, j]};"
+            small = (
+                ""
+                if tag is None
+                else f"<span style='font-size:0.75em;color:#333'>{tag[i, j]}</span><br>"
+            )
             cells.append(
-                f"<td style='{_CELL}{background}font-family:monospace'>"
+                f"<td style='{_CELL}{background}font-family:monospace'>{small}"
                 f"{format_number(table[i, j], digits=6)}</td>"  # whole sums up to 6 digits
             )
         rows.append("<tr>" + "".join(cells) + "</tr>")

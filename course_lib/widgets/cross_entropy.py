@@ -21,8 +21,10 @@ from numbers import Real
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.accessible import OKABE_ITO
 from course_lib.kernels import softmax_cross_entropy
 from course_lib.widgets._charts import bar_chart, fmt, logit_slider
+from course_lib.widgets._controls import row, with_number_box
 
 __all__ = ["CrossEntropyExplorer", "cross_entropy_explorer"]
 
@@ -53,7 +55,7 @@ class CrossEntropyExplorer(widgets.VBox):
         super().__init__(
             [
                 self.true_class,
-                widgets.HBox([widgets.VBox(self.logit_sliders), self.summary]),
+                row([widgets.VBox([with_number_box(s) for s in self.logit_sliders]), self.summary]),
                 self.bars,
             ]
         )
@@ -82,7 +84,13 @@ class CrossEntropyExplorer(widgets.VBox):
         labels = [str(j) for j in range(c)]
         charts = [
             bar_chart(self.p, title="p = softmax(z)", labels=labels, highlight=k),
-            bar_chart(self.y, title="y (one-hot)", labels=labels, highlight=k, color="#8172b2"),
+            bar_chart(
+                self.y,
+                title="y (one-hot)",
+                labels=labels,
+                highlight=k,
+                color=OKABE_ITO["reddish purple"],
+            ),
             bar_chart(
                 self.grad,
                 title="∂L/∂z = p − y",
@@ -90,7 +98,7 @@ class CrossEntropyExplorer(widgets.VBox):
                 high=1.0,
                 labels=labels,
                 highlight=k,
-                color="#dd8452",
+                color=OKABE_ITO["orange"],
             ),
         ]
         self.bars.value = (

@@ -15,6 +15,7 @@ import ipywidgets as widgets
 from course_lib.draw import draw, formula, node_names
 from course_lib.formatting import format_number
 from course_lib.scalar import Value
+from course_lib.widgets._controls import row, with_number_box
 from course_lib.widgets._panel import Panel
 
 __all__ = ["explore", "node_names", "widgets_work"]
@@ -154,7 +155,10 @@ def explore(
     }
     view = widgets.HTML()
     box = Panel(
-        [widgets.HBox(list(sliders.values())), view],
+        [
+            row([with_number_box(s) for s in sliders.values()]),
+            view,
+        ],
         text=lambda: (
             f"explore: {box.result.label if box.result is not None else 'f'}({', '.join(names)}) "
             + ", ".join(f"{n} = {format_number(sliders[n].value, 6)}" for n in names)
@@ -223,7 +227,8 @@ def widgets_work() -> Panel:
     slider.observe(update, names="value")
     update()
     box = Panel(
-        [slider, view], text=lambda: f"widgets work: n = {slider.value}, n² = {slider.value**2}"
+        [with_number_box(slider), view],
+        text=lambda: f"widgets work: n = {slider.value}, n² = {slider.value**2}",
     )
     box.slider, box.view = slider, view
     return box

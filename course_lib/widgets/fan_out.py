@@ -28,9 +28,18 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.accessible import html_figure, svg_open
 from course_lib.formatting import format_number
 from course_lib.nn import SigmoidNet
-from course_lib.widgets._charts import NEGATIVE, POSITIVE, SVG_NS, bar_chart, fmt, subscript
+from course_lib.widgets._charts import (
+    NEGATIVE,
+    NEGATIVE_BAR,
+    POSITIVE,
+    bar_chart,
+    fmt,
+    subscript,
+)
+from course_lib.widgets._controls import row, with_number_box
 
 __all__ = [
     "DigitRow",
@@ -57,9 +66,15 @@ def digit_svg(pixels: np.ndarray, size: int = 112, title: str | None = None) -> 
         raise ValueError(f"digit_svg: needs 784 pixel values (28 x 28), got {values.size}")
     cell = size / SIDE
     top = 16 if title else 0
+    inked = int((values > 0.02).sum())
     parts = [
-        f"<svg xmlns='{SVG_NS}' width='{size}' height='{size + top}' font-family='sans-serif' "
-        "font-size='11'>",
+        svg_open(
+            size,
+            size + top,
+            f"Handwritten digit, {title}" if title else "Handwritten digit",
+            f"A 28 by 28 pixel greyscale image, {inked} of 784 pixels inked.",
+            "font-family='sans-serif' font-size='11'",
+        ),
         f"<rect x='0' y='{top}' width='{size}' height='{size}' fill='#fff' stroke='#bbb'/>",
     ]
     if title:
@@ -102,8 +117,9 @@ def paths_svg(
 ) -> str:
     """Ten signed bars W2[j, k] · (p_k − y_k), one per output k, and an eleventh bar Σ, their
     sum, all on one scale (the largest |bar|), each with its number (to the decimals that give
-    the largest three significant digits, so tiny paths read as 0). Red pulls h_j down
-    (a positive term: raising h_j raises the loss), blue the other way.
+    the largest three significant digits, so tiny paths read as 0). Vermillion (above 0,
+    a positive term: raising h_j raises the loss) pulls h_j down, blue (below 0) the other way;
+    the bar's direction and its signed number say the same without colour.
 
     The true class's bar is outlined: it is the only one where y_k = 1, so its p_k − 1 < 0.
     Drawn by the course's one bar chart, :func:`course_lib.widgets._charts.bar_chart`.
@@ -111,7 +127,7 @@ def paths_svg(
     values = [float(v) for v in contributions] + [float(total)]
     vmax = max(abs(v) for v in values) or 1.0
     reach = 1.15 * vmax  # room beyond the longest bar for its number
-    colors = ["#c44e52" if v > 0 else "#4c72b0" for v in values[:-1]] + ["#555"]
+    colors = [NEGATIVE_BAR if v > 0 else "#0072B2" for v in values[:-1]] + ["#555"]
     return bar_chart(
         values,
         title=f"∂L/∂h{subscript(unit)} = Σ over the ten outputs k of W2[{unit}, k] · (p_k − y_k)",
@@ -128,7 +144,8 @@ def paths_svg(
 
 
 def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) -> str:
-    """784 weights as a 28 × 28 picture on a diverging scale: red > 0, blue < 0, white 0.
+    """784 weights as a 28 × 28 picture on a diverging scale: orange-red (vermillion) > 0,
+    blue < 0, white 0.
 
     The scale runs to ± the largest |weight|, which is printed under the picture.
     """
@@ -137,9 +154,21 @@ def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) 
         raise ValueError(f"weights_svg: needs 784 weights (28 x 28), got {values.size}")
     vmax = float(np.abs(values).max()) or 1.0
     top = 16 if title else 0
+    low, high = int(np.argmin(values)), int(np.argmax(values))
+    described = (
+        f"784 weights drawn as a 28 by 28 picture, {int((values > 0).sum())} positive and "
+        f"{int((values < 0).sum())} negative; the largest is {fmt(values[high], 3)} at row "
+        f"{high // SIDE}, column {high % SIDE}; the most negative is {fmt(values[low], 3)} at "
+        f"row {low // SIDE}, column {low % SIDE}."
+    )
     parts = [
-        f"<svg xmlns='{SVG_NS}' width='{size}' height='{size + top + 14}' "
-        "font-family='sans-serif' font-size='11'>",
+        svg_open(
+            size,
+            size + top + 14,
+            f"Weight picture, {title}" if title else "Weight picture",
+            described,
+            "font-family='sans-serif' font-size='11'",
+        ),
     ]
     if title:
         parts.append(
@@ -156,7 +185,7 @@ def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) 
     ]
     parts.append(
         f"<text x='{size / 2:.0f}' y='{top + size + 11}' text-anchor='middle' fill='#555' "
-        f"font-size='10'>blue −{fmt(vmax, 2)} … red +{fmt(vmax, 2)}</text></svg>"
+        f"font-size='10'>blue −{fmt(vmax, 2)} … orange +{fmt(vmax, 2)}</text></svg>"
     )
     return "".join(parts)
 
@@ -197,7 +226,7 @@ class DigitRow:
         self.labels = [int(v) for v in np.asarray(labels)[: min(count, len(images))]]
 
     def _repr_html_(self) -> str:
-        return self.html
+        return html_figure(self.html, "handwritten digits", 0)
 
     def __repr__(self) -> str:
         return f"{len(self.labels)} images, labels {' '.join(map(str, self.labels))}"
@@ -256,10 +285,19 @@ class FanOutExplorer(widgets.VBox):
         self.summary = widgets.HTML()
         super().__init__(
             [
-                widgets.HBox(
-                    [widgets.VBox([self.image, self.unit, self.top_units]), self.pictures]
+                row(
+                    [
+                        widgets.VBox(
+                            [
+                                with_number_box(self.image),
+                                with_number_box(self.unit),
+                                self.top_units,
+                            ]
+                        ),
+                        self.pictures,
+                    ]
                 ),
-                widgets.HBox([self.paths, self.summary]),
+                row([self.paths, self.summary]),
             ]
         )
         self._cached_image = -1
@@ -346,8 +384,8 @@ class FanOutExplorer(widgets.VBox):
             f"loss {fmt(self.loss, 4)}<br>unit {j}: a = {fmt(self.a[j])}, "
             f"h = σ(a) = {fmt(self.h[j])}</div>"
         )
-        row = "<div style='display:flex;gap:12px;align-items:flex-start'>"
-        return f"{row}{image}{weights}{note}</div>"
+        flex = "<div style='display:flex;gap:12px;align-items:flex-start'>"
+        return f"{flex}{image}{weights}{note}</div>"
 
     def _paths_html(self, j: int) -> str:
         return paths_svg(self.contributions, self.total, unit=j, true_class=self.label)

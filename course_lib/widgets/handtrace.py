@@ -34,6 +34,7 @@ from course_lib.draw import draw, format_data, node_names
 from course_lib.formatting import format_number
 from course_lib.graph import backward_steps, topological_order
 from course_lib.quiz import CheckResult, check, parse_number
+from course_lib.widgets._controls import row
 
 __all__ = ["HandTrace", "hand_trace"]
 
@@ -114,7 +115,7 @@ class HandTrace(widgets.VBox):
             entry.observe(lambda change, name=name: self._typed(name, change["new"]), "value")
             self.entries[name] = entry
             self.feedback[name] = note
-            rows.append(widgets.HBox([entry, note]))
+            rows.append(row([entry, note]))
         self.view = widgets.HTML()
         self.score = widgets.HTML()
         self.reveal_button = widgets.Button(description="Show answers", icon="eye")
@@ -125,7 +126,7 @@ class HandTrace(widgets.VBox):
             f"{format_data(self.expected[out])}). Press Enter to check.</div>"
         )
         super().__init__(
-            [intro, self.view, widgets.VBox(rows), widgets.HBox([self.score, self.reveal_button])]
+            [intro, self.view, widgets.VBox(rows), row([self.score, self.reveal_button])]
         )
         self.render()
 

@@ -33,12 +33,14 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.accessible import OKABE_ITO
 from course_lib.check import jacobian_finite_differences, jacobian_reverse_mode
 from course_lib.formatting import format_number
 from course_lib.kernels import softmax, softmax_jacobian
 from course_lib.tensor import Tensor
 from course_lib.tensor import softmax as softmax_op
 from course_lib.widgets._charts import bar_chart, fmt, heatmap, logit_slider
+from course_lib.widgets._controls import row, with_number_box
 
 __all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of", "sigmoid"]
 
@@ -135,7 +137,8 @@ class JacobianExplorer(widgets.HBox):
     """The widget :func:`jacobian_explorer` returns; controls and current numbers as attributes.
 
     Controls: ``classes`` (IntSlider), ``logit_sliders`` (ten FloatSliders, the first
-    ``classes`` shown), ``temperature`` (FloatSlider), ``row`` (IntSlider i), ``mode``
+    ``classes`` shown, each in ``logit_rows`` beside its number box), ``temperature``
+    (FloatSlider), ``row`` (IntSlider i), ``mode``
     (ToggleButtons over :data:`MODES`), ``contrast`` (Checkbox: show the sigmoid's Jacobian).
     Views (HTML): ``caption`` (how the current mode computes J), ``bars`` and ``matrix`` (p and
     its Jacobian), ``sigmoid_bars`` and ``sigmoid_matrix`` (the contrast row, empty when off),
@@ -187,20 +190,27 @@ class JacobianExplorer(widgets.HBox):
         self.row_view = widgets.HTML()
         self.caption = widgets.HTML()
         self._busy = False
+        self.logit_rows = [with_number_box(s) for s in self.logit_sliders]
         controls = widgets.VBox(
-            [self.classes, self.temperature, *self.logit_sliders, self.row, self.contrast],
+            [
+                with_number_box(self.classes),
+                with_number_box(self.temperature),
+                *self.logit_rows,
+                with_number_box(self.row),
+                self.contrast,
+            ],
             layout=widgets.Layout(min_width="270px"),
         )
         views = widgets.VBox(
             [
                 self.mode,
                 self.caption,
-                widgets.HBox([self.bars, self.matrix]),
-                widgets.HBox([self.sigmoid_bars, self.sigmoid_matrix]),
+                row([self.bars, self.matrix]),
+                row([self.sigmoid_bars, self.sigmoid_matrix]),
                 self.row_view,
             ]
         )
-        super().__init__([controls, views])
+        super().__init__([controls, views], layout=widgets.Layout(flex_flow="row wrap"))
         for w in (
             *self.logit_sliders,
             self.classes,
@@ -227,8 +237,8 @@ class JacobianExplorer(widgets.HBox):
         self._busy = True  # changing row.max below may move row.value: one redraw, not two
         try:
             c = self.classes.value
-            for i, s in enumerate(self.logit_sliders):
-                s.layout.display = "" if i < c else "none"
+            for i, logit_row in enumerate(self.logit_rows):  # a slider and its number box
+                logit_row.layout.display = "" if i < c else "none"
             self.row.max = c - 1
             self._compute()
             self._draw()
@@ -265,7 +275,7 @@ class JacobianExplorer(widgets.HBox):
                 title="s = σ(z / T), elementwise",
                 labels=labels,
                 highlight=i,
-                color="#55a868",
+                color=OKABE_ITO["bluish green"],
             )
             self.sigmoid_matrix.value = heatmap(
                 self.sigmoid_jacobian,

@@ -14,6 +14,7 @@ import ipywidgets as widgets
 
 from course_lib.formatting import format_number
 from course_lib.practice import LOCAL_RULES, practice_graph
+from course_lib.widgets._controls import row, with_number_box
 from course_lib.widgets._panel import Panel
 from course_lib.widgets.handtrace import HandTrace
 
@@ -52,7 +53,11 @@ def practice_trainer(
     sheet_view = widgets.HTML()
     holder = widgets.VBox()
     box = Panel(
-        [widgets.HBox([number, join, show_partials]), sheet_view, holder],
+        [
+            row([with_number_box(number), join, show_partials]),
+            sheet_view,
+            holder,
+        ],
         text=lambda: (
             f"practice trainer: sheet {number.value}, "
             + ("with" if join.value else "without")

@@ -16,6 +16,7 @@ import numpy as np
 
 from course_lib.nn import ACTIVATIONS, layer_gradient_norms
 from course_lib.widgets._charts import bar_chart, fmt
+from course_lib.widgets._controls import with_number_box
 
 __all__ = ["DepthExplorer", "depth_explorer"]
 
@@ -45,7 +46,15 @@ class DepthExplorer(widgets.VBox):
         )
         self.bars = widgets.HTML()
         self.summary = widgets.HTML()
-        super().__init__([self.activation, self.depth, self.scale, self.summary, self.bars])
+        super().__init__(
+            [
+                self.activation,
+                with_number_box(self.depth),  # a labelled box: the slider handle has no name
+                with_number_box(self.scale),
+                self.summary,
+                self.bars,
+            ]
+        )
         for control in (self.depth, self.activation, self.scale):
             control.observe(self._update, names="value")
         self._update()

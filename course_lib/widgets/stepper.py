@@ -32,6 +32,7 @@ import numpy as np
 from course_lib.draw import draw, format_data, formula, node_names
 from course_lib.graph import Step, backward_steps, topological_order
 from course_lib.scalar import op_named
+from course_lib.widgets._controls import row, with_number_box
 
 __all__ = [
     "BackwardStepper",
@@ -183,6 +184,10 @@ class BackwardStepper(widgets.VBox):
     it from code). ``play`` is an ``ipywidgets.Play`` linked to ``index`` in the kernel, so it
     works in JupyterLab and headlessly alike. ``view`` holds the drawing, ``explanation`` the
     text of the step.
+
+    The Play widget's own buttons are icons with no text (no screen reader can name them, and
+    ipywidgets offers no way to name them), so it is hidden and driven by ``play_button``, a
+    ``ToggleButton`` that says what it does: "Play" while stopped, "Pause" while playing.
     """
 
     def __init__(
@@ -208,7 +213,13 @@ class BackwardStepper(widgets.VBox):
         self.index = widgets.IntSlider(value=0, min=0, max=n, description="step", readout=True)
         self.play = widgets.Play(value=0, min=0, max=n, step=1, interval=interval_ms)
         self.play.show_repeat = False
+        self.play.layout.display = "none"  # still animates; play_button is what a learner sees
         widgets.link((self.play, "value"), (self.index, "value"))
+        self.play_button = widgets.ToggleButton(
+            value=False, description="Play", icon="play", tooltip="Play the steps one by one"
+        )
+        widgets.link((self.play_button, "value"), (self.play, "playing"))
+        self.play_button.observe(self._show_playing, names="value")
         self.back_button = widgets.Button(description="Back", icon="step-backward")
         self.step_button = widgets.Button(description="Step", icon="step-forward")
         self.reset_button = widgets.Button(description="Reset", icon="undo")
@@ -218,8 +229,15 @@ class BackwardStepper(widgets.VBox):
         self.step_button.on_click(lambda _: self.step())
         self.reset_button.on_click(lambda _: self.reset())
         self.index.observe(lambda _: self.render(), names="value")
-        controls = widgets.HBox(
-            [self.back_button, self.step_button, self.play, self.reset_button, self.index]
+        controls = row(
+            [
+                self.back_button,
+                self.step_button,
+                self.play_button,
+                self.reset_button,
+                with_number_box(self.index),
+                self.play,
+            ]
         )
         super().__init__([controls, self.view, self.explanation])
         self.render()
@@ -229,6 +247,14 @@ class BackwardStepper(widgets.VBox):
             f"backward stepper: step {self.index.value} of {len(self.steps)} "
             f"(the text form of a widget; run the notebook in JupyterLab to step)"
         )
+
+    def _show_playing(self, _change: object = None) -> None:
+        """The toggle says what pressing it will do; Play at the last step starts over."""
+        playing = self.play_button.value
+        if playing and self.index.value >= self.index.max:
+            self.index.value = 0
+        self.play_button.description = "Pause" if playing else "Play"
+        self.play_button.icon = "pause" if playing else "play"
 
     def step(self) -> None:
         """One step further (no-op at the end)."""

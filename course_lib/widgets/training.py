@@ -9,7 +9,8 @@
 * The bar comes from ``tqdm.auto``: a widget bar in a notebook, a text bar on stderr in a
   terminal. After the bar: the epoch, the latest loss average and the test accuracy.
 * In a notebook there is also the chart of :func:`plot_history` (training loss and test
-  accuracy against epochs), drawn with matplotlib into an ``Image`` widget: redrawn at most
+  accuracy against epochs), drawn with matplotlib into an ``HTML`` widget as an ``<img>``
+  whose alt text is the status line (see :mod:`course_lib.accessible`): redrawn at most
   once a second while training runs, and at the end of every epoch. Drawing takes tens of
   milliseconds, and the training clock (``History.epoch_seconds``) is stopped meanwhile.
 
@@ -19,7 +20,6 @@ training, restyle, or draw onto axes of their own. ``course_lib.nn`` imports non
 
 from __future__ import annotations
 
-import io
 import math
 import time
 from collections.abc import Sequence
@@ -30,6 +30,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
+from course_lib.accessible import OKABE_ITO, DescribedFigure
 from course_lib.formatting import format_number
 from course_lib.frontend import in_notebook
 from course_lib.nn import History
@@ -37,8 +38,8 @@ from course_lib.widgets._panel import Panel
 
 __all__ = ["TrainingDisplay", "plot_history", "status_line", "training_display"]
 
-LOSS_COLOR = "#4c72b0"
-ACCURACY_COLOR = "#dd8452"
+LOSS_COLOR = OKABE_ITO["blue"]
+ACCURACY_COLOR = OKABE_ITO["vermillion"]
 FIGSIZE = (8.0, 2.8)  # inches: two panels side by side under a notebook cell
 
 
@@ -113,7 +114,9 @@ class TrainingDisplay:
 
     Made by :func:`training_display`; :func:`course_lib.nn.train` calls ``start``, ``update``
     and ``finish``. Afterwards ``bar`` is the tqdm bar, ``view`` the widget holding the chart
-    (None without a chart), ``figure`` the matplotlib figure it shows, ``text`` the last status.
+    (None without a chart), ``image`` the ``HTML`` widget showing it (an ``<img>`` with alt
+    text), ``png`` its latest bytes, ``figure`` the matplotlib figure it shows, ``text`` the
+    last status.
     """
 
     def __init__(
@@ -124,7 +127,8 @@ class TrainingDisplay:
         self.file = file
         self.bar: Any = None
         self.view: Panel | None = None
-        self.image: widgets.Image | None = None
+        self.image: widgets.HTML | None = None
+        self.png = b""
         self.figure: Figure | None = None
         self.epochs = 0
         self.text = "training not started"
@@ -139,11 +143,14 @@ class TrainingDisplay:
         self.text = f"epoch 1/{epochs}"
         options = {} if self.file is None else {"file": self.file}
         self.bar = tqdm(total=total_steps, desc="training", unit="step", **options)
+        container = getattr(self.bar, "container", None)  # the notebook bar's ipywidgets HBox
+        if container is not None:  # its text wraps instead of making a box that scrolls
+            container.layout.flex_flow = "row wrap"  # (which the keyboard could not reach)
         if self.chart:
             from IPython.display import display
 
             self.figure = Figure(figsize=FIGSIZE, layout="constrained")
-            self.image = widgets.Image(format="png", value=self._draw(History()))
+            self.image = widgets.HTML(self._draw(History()))
             self._drawn_at = time.perf_counter()
             self.view = Panel([self.image], text=lambda: f"training chart: {self.text}")
             display(self.view)
@@ -163,15 +170,19 @@ class TrainingDisplay:
         self.bar.set_postfix_str(self.text, refresh=False)
         self.bar.close()  # the chart already shows the last epoch
 
-    def _draw(self, history: History) -> bytes:
-        """The chart as PNG bytes, drawn again on the display's one figure."""
+    def _draw(self, history: History) -> str:
+        """The chart as an ``<img>`` with alt text, drawn again on the display's one figure."""
         assert self.figure is not None
         self.figure.clear()
         plot_history(history, self.epochs, axes=self.figure.subplots(1, 2))
-        buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", dpi=80)
+        alt = (
+            "Training chart: training loss against epochs (left) and test accuracy per epoch "
+            f"(right); {self.text}."
+        )
+        described = DescribedFigure(self.figure, alt, dpi=80)
+        self.png = described.png
         self.redraws += 1
-        return buffer.getvalue()
+        return described.html()
 
 
 def training_display(chart: bool | None = None, redraw_seconds: float = 1.0) -> TrainingDisplay:

@@ -20,6 +20,15 @@ at its maximum), or else clicks an unselected toggle button, or else picks the d
 option; then it waits for the widget's HTML views to change (not the control's own readout,
 which the browser updates by itself).
 
+Then the accessibility checks (README.md, "Accessibility"):
+
+* by keyboard alone: Shift+Tab from a slider of the main widget into its number box (every
+  course slider has one), press an arrow key and Tab out; what the widget shows must change;
+* the first drawing's accessible name and description, read from Chromium's accessibility
+  tree, must be its ``aria-label`` and its ``<desc>``;
+* axe-core over the notebook's outputs must find no violation (accessibility.py says what is
+  left out and why); the findings are written to ``test-artifacts/browser/NN-axe.txt``.
+
 Set TGF_NOTEBOOKS to another folder to run these tests on notebooks outside the repository.
 """
 
@@ -32,6 +41,7 @@ import time
 from pathlib import Path
 
 import pytest
+from accessibility import accessible_name, axe_violations
 
 ROOT = Path(__file__).resolve().parents[2]
 # The same folder conftest.py copies for the server (TGF_NOTEBOOKS overrides it).
@@ -76,7 +86,13 @@ if not NOTEBOOK_PATHS:
 
 @pytest.mark.parametrize("notebook", NOTEBOOK_PATHS, ids=[p.stem for p in NOTEBOOK_PATHS])
 def test_notebook_runs_and_its_main_widget_responds(
-    notebook: Path, page, lab_server, save_screenshot, record_property, record_seconds
+    notebook: Path,
+    page,
+    lab_server,
+    save_screenshot,
+    record_property,
+    record_seconds,
+    artifacts_dir,
 ) -> None:
     started = time.perf_counter()
     page.set_default_timeout(OPEN_TIMEOUT_MS)
@@ -167,6 +183,34 @@ def test_notebook_runs_and_its_main_widget_responds(
     save_screenshot(main, f"{notebook.stem}-widget")
     assert not error_texts(page), f"{notebook.name}: changing the {moved} led to an error"
 
+    typed = operate_by_keyboard(page, main, notebook)
+    if typed:
+        record_property("keyboard", typed)
+    drawing = page.locator(f'{ACTIVE} .jp-OutputArea-output svg[role="img"]')
+    if drawing.count():
+        role, name, description = accessible_name(page, drawing.first)
+        label = drawing.first.get_attribute("aria-label")
+        desc = " ".join((drawing.first.locator("desc").first.text_content() or "").split())
+        assert role in ("image", "img") and name == label and name, (
+            f"{notebook.name}: the browser names the first drawing {name!r} (role {role!r}), "
+            f"not by its aria-label {label!r}"
+        )
+        assert " ".join(description.split()) == desc, (
+            f"{notebook.name}: the browser describes the first drawing as {description!r}, "
+            f"not by its <desc> {desc!r}"
+        )
+        record_property("drawing_name", name)
+
+    violations = axe_violations(page)
+    report = artifacts_dir / f"{notebook.stem}-axe.txt"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text("\n".join(str(v) + "\n  " + "\n  ".join(v.html) for v in violations))
+    record_property("axe_violations", sum(len(v.targets) for v in violations))
+    assert not violations, (
+        f"{notebook.name}: axe-core finds accessibility violations in the outputs (see "
+        f"{report}):\n" + "\n".join(map(str, violations))
+    )
+
     total = time.perf_counter() - started
     record_property("browser_seconds", round(total, 1))
     record_seconds(notebook.name, total)
@@ -210,17 +254,14 @@ def move_a_control(main, notebook: Path) -> str:
     slider = main.locator(CONTROLS["slider"])
     if slider.count():
         slider = slider.first
-        readout = slider.locator(".widget-readout")
         handle = slider.locator(".noUi-handle").first
-        old = readout.text_content() if readout.count() else None
+        old = handle.get_attribute("aria-valuenow")
         handle.focus()
         handle.press("ArrowRight")
-        if readout.count() and readout.text_content() == old:
+        if handle.get_attribute("aria-valuenow") == old:
             handle.press("ArrowLeft")  # it was at its maximum
-        new = readout.text_content() if readout.count() else None
-        assert old is None or new != old, (
-            f"{notebook.name}: the slider did not move with the arrow keys (readout {old})"
-        )
+        new = handle.get_attribute("aria-valuenow")
+        assert new != old, f"{notebook.name}: the slider did not move with the arrow keys ({old})"
         return f"slider ({old} -> {new})"
     toggles = main.locator(CONTROLS["toggle buttons"])
     if toggles.count():
@@ -236,6 +277,39 @@ def move_a_control(main, notebook: Path) -> str:
     target = (current + 1) % options.count()
     select.select_option(index=target)
     return f"dropdown ({options.nth(target).text_content()!r})"
+
+
+def operate_by_keyboard(page, main, notebook: Path) -> str | None:
+    """Change the main widget with the keyboard alone: Shift+Tab from a slider into its number
+    box (the control a screen reader can name), press an arrow key, Tab out; what the widget
+    shows must change. Says what was done, or None when the widget has no number box."""
+    rows = main.locator(".tgf-slider-row:visible")
+    if not rows.count():
+        return None
+    row = rows.first
+    box = row.locator("input[type=number]")
+    row.locator(".noUi-handle").focus()  # the slider; the box comes just before it
+    page.keyboard.press("Shift+Tab")
+    assert box.evaluate("(el) => el === document.activeElement"), (
+        f"{notebook.name}: Shift+Tab from a slider did not reach its number box"
+    )
+    before = main.evaluate(SNAPSHOT_JS)
+    old = box.input_value()
+    key = "ArrowUp" if box.evaluate("(el) => el.max === '' || +el.value < +el.max") else "ArrowDown"
+    page.keyboard.press(key)
+    page.keyboard.press("Tab")  # leaving the box commits the number
+    try:
+        page.wait_for_function(
+            f"([el, before]) => ({SNAPSHOT_JS})(el) !== before",
+            arg=[main.element_handle(), before],
+            timeout=WIDGET_TIMEOUT_MS,
+        )
+    except Exception:
+        pytest.fail(
+            f"{notebook.name}: {key} in the number box (value {old} -> {box.input_value()}) "
+            f"did not change what the widget shows within {WIDGET_TIMEOUT_MS / 1000:.0f} s"
+        )
+    return f"number box {old} -> {box.input_value()} by {key}, Tab"
 
 
 def settled_view(main, timeout_s: float = 5.0) -> str:

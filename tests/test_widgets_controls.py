@@ -1,0 +1,91 @@
+"""Tests of course_lib.widgets._controls: every slider has a labelled number box linked to it."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import pytest
+
+from course_lib.widgets import (
+    cross_entropy_explorer,
+    explore,
+    jacobian_explorer,
+    practice_trainer,
+    stepper,
+    widgets_work,
+)
+from course_lib.widgets._controls import SliderRow, row, with_number_box
+
+
+def test_the_box_takes_the_label_range_and_value_of_its_slider() -> None:
+    slider = widgets.FloatSlider(value=1.5, min=-3.0, max=3.0, step=0.1, description="x")
+    row = with_number_box(slider)
+    assert isinstance(row.box, widgets.BoundedFloatText) and row.children == (row.box, slider)
+    assert (row.box.description, row.box.min, row.box.max, row.box.step) == ("x", -3, 3, 0.1)
+    assert row.box.value == 1.5
+    assert slider.description == "" and slider.readout is False  # the box names and shows it
+    counted = with_number_box(widgets.IntSlider(value=3, min=0, max=10, description="n"))
+    assert isinstance(counted.box, widgets.BoundedIntText) and counted.box.value == 3
+
+
+def test_slider_and_box_move_together() -> None:
+    slider = widgets.FloatSlider(value=0.0, min=-3.0, max=3.0, step=0.1, description="x")
+    row = with_number_box(slider)
+    seen = []
+    slider.observe(lambda change: seen.append(change["new"]), names="value")
+    row.box.value = 2.5  # typed in the box
+    assert slider.value == 2.5 and seen == [2.5]
+    slider.value = -3.0 + 41 * 0.1  # 1.1000000000000005, as a browser's slider sends it
+    assert row.box.value == 1.1
+    assert slider.value == -3.0 + 41 * 0.1  # the box's rounding does not move the slider back
+    row.box.value = 99.0  # out of range: clamped by the box, then the slider follows
+    assert row.box.value == 3.0 and slider.value == 3.0
+
+
+def test_the_box_follows_a_changed_range() -> None:
+    slider = widgets.IntSlider(value=5, min=0, max=9, description="row i")
+    row = with_number_box(slider)
+    slider.max = 2  # a widget shrinking the range clamps the slider, and the box with it
+    assert (row.box.max, row.box.value, slider.value) == (2, 2, 2)
+    slider.max, slider.min = 20, 10
+    assert (row.box.min, row.box.max, row.box.value) == (10, 20, 10)
+
+
+def test_only_sliders_get_a_box() -> None:
+    with pytest.raises(TypeError, match="IntSlider or FloatSlider, got Text"):
+        with_number_box(widgets.Text())
+
+
+def rows_in(widget: widgets.Widget) -> list[SliderRow]:
+    found, todo = [], [widget]
+    while todo:
+        w = todo.pop()
+        if isinstance(w, SliderRow):
+            found.append(w)
+        todo.extend(getattr(w, "children", ()))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("make", "count"),
+    [
+        (widgets_work, 1),
+        (lambda: explore(lambda x, y: x * y), 2),
+        (lambda: stepper(explore(lambda x, y: x * y).result), 1),
+        (cross_entropy_explorer, 3),
+        (jacobian_explorer, 13),
+        (practice_trainer, 1),
+    ],
+)
+def test_every_slider_of_every_explorer_has_its_box(make, count) -> None:
+    widget = make()
+    rows = rows_in(widget)
+    assert len(rows) == count
+    for pair in rows:
+        assert pair.box.description and not pair.slider.description
+        assert pair.box.value == round(pair.slider.value, 10)
+
+
+def test_rows_wrap_instead_of_scrolling() -> None:
+    shown = row([widgets.HTML("a"), widgets.HTML("b")])
+    assert isinstance(shown, widgets.HBox) and shown.layout.flex_flow == "row wrap"
+    assert jacobian_explorer().layout.flex_flow == "row wrap"
