@@ -144,6 +144,17 @@ class NotebookRun:
         """What the cell containing ``containing`` showed (stdout and text/plain)."""
         return output_text(self.cell(containing))
 
+    def solution(self, function: str) -> str:
+        """The Python code of the collapsed Solution (a markdown cell starting
+        ``<details><summary>Solution</summary>``) that defines ``function``."""
+        for cell in self.nb.cells:
+            if cell.cell_type == "markdown" and f"def {function}(" in cell.source:
+                assert "<details><summary>Solution</summary>" in cell.source, cell.source[:80]
+                found = re.search(r"```python\n(.*?)```", cell.source, re.S)
+                if found:
+                    return found.group(1)
+        raise LookupError(f"no Solution in {self.path.name} defines {function}")
+
     # ---- code a test adds -----------------------------------------------------------------
 
     def exec(self, code: str) -> Any:

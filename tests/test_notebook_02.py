@@ -290,15 +290,6 @@ def test_the_stepper_text_says_its_steps_are_the_engines(nb):
 # ---- the op table and the code exercise -------------------------------------------------------
 
 
-def solution_code(nb, function: str) -> str:
-    """The Python code in the collapsed Solution that defines ``function``."""
-    for cell in nb.nb.cells:
-        if cell.cell_type == "markdown" and f"def {function}(" in cell.source:
-            assert "<details><summary>Solution</summary>" in cell.source
-            return re.search(r"```python\n(.*?)```", cell.source, re.S).group(1)
-    raise LookupError(function)
-
-
 def test_the_op_table_is_printed_from_the_engine(nb):
     from course_lib.scalar import OPS
 
@@ -322,7 +313,7 @@ def test_the_code_exercise_waits_for_the_learner(nb):
 
 
 def test_the_solution_is_right(nb):
-    nb.exec(solution_code(nb, "tanh_backward").replace("def ", "def solution_", 1))
+    nb.exec(nb.solution("tanh_backward").replace("def ", "def solution_", 1))
     report = nb.eval('str(check_exercise("tanh_backward", solution_tanh_backward))')
     assert report.startswith("tanh_backward: RIGHT"), report
 
@@ -355,7 +346,7 @@ def test_the_solution_plugged_into_a_graph_with_fan_out_gives_the_engines_gradie
     from course_lib.exercise_bank import tanh_op
 
     namespace: dict = {}
-    exec(solution_code(nb, "tanh_backward"), namespace)
+    exec(nb.solution("tanh_backward"), namespace)
     rule = namespace["tanh_backward"]
     x, y = Value(0.7), Value(-1.1)
     f = tanh_op(x * y, rule) * x + tanh_op(x, rule)

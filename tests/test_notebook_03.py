@@ -8,8 +8,6 @@ learner gets for the usual mistakes, the explorer, and the quiz.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
 from notebook_harness import notebook_fixture, output_text
@@ -253,15 +251,6 @@ def test_the_text_says_nothing_false_about_square_matrices(nb):
 # ---- the code exercises: sum_to_shape and the matmul backward --------------------------------
 
 
-def solution_code(nb, function: str) -> str:
-    """The Python code in the collapsed Solution that defines ``function``."""
-    for cell in nb.nb.cells:
-        if cell.cell_type == "markdown" and f"def {function}(" in cell.source:
-            assert cell.source.startswith("<details><summary>Solution</summary>")
-            return re.search(r"```python\n(.*?)```", cell.source, re.S).group(1)
-    raise LookupError(function)
-
-
 def report(nb, exercise: str, code: str, name: str) -> str:
     """The checker's report (its text) for ``code``, which defines the function ``name``."""
     nb.exec(code)
@@ -299,7 +288,7 @@ def test_each_code_exercise_waits_for_the_learner_before_the_library_shows_its_v
 
 
 def test_the_sum_to_shape_solution_is_right(nb):
-    code = solution_code(nb, "sum_to_shape").replace("def sum_to_shape(", "def solution_sts(")
+    code = nb.solution("sum_to_shape").replace("def sum_to_shape(", "def solution_sts(")
     shown = report(nb, "sum_to_shape", code, "solution_sts")
     assert shown.startswith("sum_to_shape: RIGHT. every output matches the engine in all 7 cases")
 
@@ -337,7 +326,7 @@ def test_typical_wrong_sum_to_shape_versions_get_their_diagnosis(nb, body, diagn
 
 
 def test_the_matmul_solution_is_right(nb):
-    code = solution_code(nb, "matmul_backward").replace("def matmul_backward(", "def solution_mb(")
+    code = nb.solution("matmul_backward").replace("def matmul_backward(", "def solution_mb(")
     shown = report(nb, "matmul_backward", code, "solution_mb")
     assert shown.startswith("matmul_backward: RIGHT. every output matches the engine in all 5")
 

@@ -10,7 +10,6 @@ appendix (which measures live and holds no assert).
 from __future__ import annotations
 
 import ast
-import re
 
 import numpy as np
 import pytest
@@ -263,15 +262,6 @@ def test_terms_are_defined_before_use(nb):
 # ---- the code exercise: the softmax VJP ------------------------------------------------------
 
 
-def solution_code(nb, function: str) -> str:
-    """The Python code in the collapsed Solution that defines ``function``."""
-    for cell in nb.nb.cells:
-        if cell.cell_type == "markdown" and f"def {function}(" in cell.source:
-            assert cell.source.startswith("<details><summary>Solution</summary>")
-            return re.search(r"```python\n(.*?)```", cell.source, re.S).group(1)
-    raise LookupError(function)
-
-
 def report(nb, code: str, name: str) -> str:
     nb.exec(code)
     return nb.eval(f'str(check_exercise("softmax_vjp", {name}))')
@@ -292,7 +282,7 @@ def test_the_vjp_exercise_waits_for_the_learner_before_the_library_shows_its_ver
 
 
 def test_the_vjp_solution_is_right_and_cheap(nb):
-    code = solution_code(nb, "softmax_vjp").replace("def softmax_vjp(", "def solution_vjp(")
+    code = nb.solution("softmax_vjp").replace("def softmax_vjp(", "def solution_vjp(")
     shown = report(nb, code, "solution_vjp")
     assert shown.startswith("softmax_vjp: RIGHT. every output matches the engine in all 4 cases")
 

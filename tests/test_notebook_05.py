@@ -192,19 +192,11 @@ def test_learner_cells_hold_no_asserts_answer_keys_or_internals():
         assert not re.search(r"import _|\._[a-z]", cell.source), cell.source
 
 
-def solution_code(run, function: str) -> str:
-    """The Python code in the collapsed Solution that defines ``function``."""
-    for cell in run.nb.cells:
-        if cell.cell_type == "markdown" and f"def {function}(" in cell.source:
-            return re.search(r"```python\n(.*?)```", cell.source, re.S).group(1)
-    raise LookupError(function)
-
-
 def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
     exercise = nb.cell("def cross_entropy_backward(")
     assert exercise.metadata.get("tags") == ["exercise"]
     assert "NOT WRITTEN YET" in nb.output('check_exercise("cross_entropy_backward"')
-    nb.exec(solution_code(nb, "cross_entropy_backward").replace("def ", "def solution_", 1))
+    nb.exec(nb.solution("cross_entropy_backward").replace("def ", "def solution_", 1))
     report = nb.eval(
         'str(check_exercise("cross_entropy_backward", solution_cross_entropy_backward))'
     )
@@ -225,7 +217,7 @@ def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
 
 def with_body(run, function: str, old: str, new: str, name: str) -> str:
     """The Solution's code of ``function``, one line changed, defined as ``name``."""
-    code = solution_code(run, function)
+    code = run.solution(function)
     assert old in code, (old, code)
     return code.replace(old, new).replace(f"def {function}(", f"def {name}(", 1)
 
@@ -263,7 +255,7 @@ def test_the_find_the_bug_exercise_hides_an_unlabelled_bug_that_a_batch_reveals(
 
 
 def test_the_find_the_bug_solution_passes_and_wrong_fixes_are_named(nb):
-    code = solution_code(nb, "fused_backward")
+    code = nb.solution("fused_backward")
     assert "Y[np.arange(N), labels] = 1" in code and "Y[:, labels]" not in code
     nb.exec(code.replace("def fused_backward(", "def fixed_backward(", 1))
     assert nb.eval("gradient_check(fixed_backward)").startswith("ok")

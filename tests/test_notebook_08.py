@@ -18,14 +18,6 @@ def text(run) -> str:
     return "\n".join(c.source for c in run.nb.cells if c.cell_type == "markdown")
 
 
-def solution_code(run, function: str) -> str:
-    """The Python code in the collapsed Solution that defines ``function``."""
-    for cell in run.nb.cells:
-        if cell.cell_type == "markdown" and f"def {function}(" in cell.source:
-            return re.search(r"```python\n(.*?)```", cell.source, re.S).group(1)
-    raise LookupError(function)
-
-
 def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
     for _, cell in nb.code_cells:
         body = ast.parse(cell.source).body
@@ -123,7 +115,7 @@ def test_the_layer_norm_exercise_waits_and_its_solution_is_right(nb):
     assert nb.cell("def layer_norm_backward(").metadata.get("tags") == ["exercise"]
     assert "NOT WRITTEN YET" in nb.output('check_exercise("layer_norm_backward"')
     assert "not answered yet" in nb.output("dL_dx0 = ...")
-    nb.exec(solution_code(nb, "layer_norm_backward").replace("def ", "def solution_", 1))
+    nb.exec(nb.solution("layer_norm_backward").replace("def ", "def solution_", 1))
     report = nb.eval('str(check_exercise("layer_norm_backward", solution_layer_norm_backward))')
     assert report.startswith("layer_norm_backward: RIGHT"), report
 
@@ -143,7 +135,7 @@ def test_the_embedding_numbers(nb):
 def test_the_embedding_exercise_waits_and_its_solution_is_right(nb):
     assert nb.cell("def embedding_backward(").metadata.get("tags") == ["exercise"]
     assert "NOT WRITTEN YET" in nb.output('check_exercise("embedding_backward"')
-    nb.exec(solution_code(nb, "embedding_backward").replace("def ", "def solution_", 1))
+    nb.exec(nb.solution("embedding_backward").replace("def ", "def solution_", 1))
     report = nb.eval('str(check_exercise("embedding_backward", solution_embedding_backward))')
     assert report.startswith("embedding_backward: RIGHT"), report
 
