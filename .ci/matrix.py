@@ -12,9 +12,10 @@ run has a virtual environment of its own (made by run.py, see TGF_VENV there):
 * the same on the oldest of these Pythons with each direct dependency at the floor that
   pyproject.toml declares (.ci/constraints-lowest.txt), in .venv-lowest.
 
-The first run goes alone, its output straight to the terminal (its browser tests time each
-notebook). The others run two at a time (--jobs) with their output in test-artifacts/ci/,
-printed as each one ends; their venvs are made one at a time, though.
+The first run's tests go alone on the CPU, their output straight to the terminal (its browser
+tests time each notebook), while the other runs' venvs are made in the background, one at a
+time (pip waits mostly on files). Then the others run two at a time (--jobs) with their output
+in test-artifacts/ci/, printed as each one ends. With --jobs 1 everything runs in turn.
 
 Then one line per run (PASS/FAIL, the Python and numpy in its venv, the venv, the time to make
 the venv and to run the tests) and the supported versions not found here, which are skipped,
@@ -38,6 +39,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import STDOUT
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
@@ -194,19 +196,59 @@ def installed(venv: str) -> str:
     return f"Python {version}, numpy {numpy}"
 
 
-def execute(run: Run, number: int, total: int, log: Path | None = None) -> Result:
-    """Make the run's venv, then run its tests; output to ``log`` (else to this terminal).
-
-    The venv is made first, on its own and under a lock (``run.py``'s ensure_environment, in
-    the run's Python): two pip installs of this editable project at once would both write
-    course_lib.egg-info. The tests then run with the README's command, which finds the venv
-    up to date.
-    """
+def _env(run: Run) -> dict[str, str]:
     env = {**os.environ, "TGF_VENV": run.venv}
     env.pop("TGF_CONSTRAINTS", None)
     if run.constraints:
         env["TGF_CONSTRAINTS"] = run.constraints
-    out = log.open("w", encoding="utf-8") if log else None
+    return env
+
+
+def make_venv(run: Run, out: Any = None) -> tuple[int, float]:
+    """Make (or check) the run's venv as ``run.py test`` would, without running the tests:
+    (exit code, seconds). Under a lock: two pip installs of this editable project at once
+    would both write course_lib.egg-info."""
+    to_log = {"stdout": out, "stderr": STDOUT} if out else {}
+    with _SETUP_LOCK:
+        start = time.monotonic()
+        setup = [run.python.executable, "-c", _SETUP]
+        try:
+            code = subprocess.call(setup, cwd=ROOT, env=_env(run), **to_log)
+        except OSError as error:  # the interpreter vanished or cannot start
+            print(f"could not start {run.python.executable}: {error}", file=out, flush=True)
+            code = 1
+        return code, time.monotonic() - start
+
+
+def prepare(runs: list[Run], logs: dict[str, Path], made: dict[str, float]) -> None:
+    """Make the venvs of ``runs`` one after the other (run in a thread while the first run's
+    tests go on: pip waits mostly on files, the tests on the CPU). ``made[venv]`` gets the
+    seconds each took when it succeeded; a failure is left for :func:`execute` to repeat and
+    report."""
+    for run in runs:
+        log = logs[run.venv]
+        with log.open("w", encoding="utf-8") as out:
+            print(f"=== making {run.venv} ahead of its run", file=out, flush=True)
+            code, seconds = make_venv(run, out)
+        if code == 0:
+            made[run.venv] = seconds
+
+
+def execute(
+    run: Run,
+    number: int,
+    total: int,
+    log: Path | None = None,
+    made: dict[str, float] | None = None,
+) -> Result:
+    """Make the run's venv, then run its tests; output to ``log`` (else to this terminal).
+
+    The venv is made first, on its own (:func:`make_venv`), unless it was made already
+    (``made`` holds the seconds that took, which are reported as the setup time). The tests
+    then run with the README's command, which checks the venv again and finds it up to date.
+    """
+    earlier = (made or {}).get(run.venv)
+    out = log.open("a" if earlier is not None else "w", encoding="utf-8") if log else None
     to_log = {"stdout": out, "stderr": STDOUT} if out else {}
     try:
         print(
@@ -216,14 +258,13 @@ def execute(run: Run, number: int, total: int, log: Path | None = None) -> Resul
             + (f" (output in {log})" if log else ""),
             flush=True,
         )
-        with _SETUP_LOCK:
-            start = time.monotonic()
-            setup = [run.python.executable, "-c", _SETUP]
-            code = subprocess.call(setup, cwd=ROOT, env=env, **to_log)
-            setup_seconds = time.monotonic() - start
+        if earlier is None:
+            code, setup_seconds = make_venv(run, out)
+        else:
+            code, setup_seconds = 0, earlier
         start = time.monotonic()
         if code == 0:
-            code = subprocess.call(run.command(), cwd=ROOT, env=env, **to_log)
+            code = subprocess.call(run.command(), cwd=ROOT, env=_env(run), **to_log)
         test_seconds = time.monotonic() - start
     finally:
         if out:
@@ -274,16 +315,25 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped, not found here: Python {', '.join(missing)}")
         return 0
     start = time.monotonic()
-    # The README's command first, alone: its browser tests time each notebook.
-    results = [execute(runs[0], 1, len(runs))]
     rest = list(enumerate(runs[1:], 2))
+    logs = {run.venv: LOGS / f"{run.venv.lstrip('.')}.log" for _, run in rest}
+    made: dict[str, float] = {}
     if jobs == 1:
-        results += [execute(run, number, len(runs)) for number, run in rest]
+        results = [execute(run, number, len(runs)) for number, run in enumerate(runs, 1)]
     else:
+        # The README's command first: its venv, then its tests (alone on the CPU: its browser
+        # tests time each notebook), while the other runs' venvs are made in the background.
         LOGS.mkdir(parents=True, exist_ok=True)
+        code, seconds = make_venv(runs[0])
+        if code == 0:
+            made[runs[0].venv] = seconds
+        ahead = threading.Thread(target=prepare, args=([r for _, r in rest], logs, made))
+        ahead.start()
+        results = [execute(runs[0], 1, len(runs), made=made)]
+        ahead.join()
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = [
-                pool.submit(execute, run, number, len(runs), LOGS / f"{run.venv.lstrip('.')}.log")
+                pool.submit(execute, run, number, len(runs), logs[run.venv], made)
                 for number, run in rest
             ]
             results += [future.result() for future in futures]
