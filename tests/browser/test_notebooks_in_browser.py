@@ -186,11 +186,19 @@ def test_notebook_runs_and_its_main_widget_responds(
     typed = operate_by_keyboard(page, main, notebook)
     if typed:
         record_property("keyboard", typed)
+        settled_view(main)  # one key press may bring more than one redraw from the kernel
     drawing = page.locator(f'{ACTIVE} .jp-OutputArea-output svg[role="img"]')
     if drawing.count():
-        role, name, description = accessible_name(page, drawing.first)
-        label = drawing.first.get_attribute("aria-label")
-        desc = " ".join((drawing.first.locator("desc").first.text_content() or "").split())
+        # Read it between redraws (the label must not change meanwhile), and give Chromium's
+        # accessibility tree, which follows the page a moment later, a few tries to catch up.
+        for _ in range(10):
+            before = drawing.first.get_attribute("aria-label")
+            role, name, description = accessible_name(page, drawing.first)
+            label = drawing.first.get_attribute("aria-label")
+            desc = " ".join((drawing.first.locator("desc").first.text_content() or "").split())
+            if label == before and name == label:
+                break
+            page.wait_for_timeout(300)
         assert role in ("image", "img") and name == label and name, (
             f"{notebook.name}: the browser names the first drawing {name!r} (role {role!r}), "
             f"not by its aria-label {label!r}"
