@@ -232,7 +232,7 @@ def clear_machine_outputs(notebook: Path) -> int:
     for cell in data["cells"]:
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "code" and source.startswith(IGNORE_MARK):
-            cell["outputs"], cell["execution_count"] = [], None
+            cell["outputs"] = []  # its execution count stays: the notebook ran in order
             cleared += 1
     if cleared:
         text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"

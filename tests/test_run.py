@@ -261,7 +261,7 @@ def test_save_keeps_no_timings_in_the_repository(tmp_path):
     notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4}))
     assert run_py.clear_machine_outputs(notebook) == 1
     saved = json.loads(notebook.read_text())["cells"]
-    assert saved[0]["outputs"] == [] and saved[0]["execution_count"] is None
+    assert saved[0]["outputs"] == [] and saved[0]["execution_count"] == 3  # count kept
     assert saved[1] == plain
 
 
