@@ -144,6 +144,11 @@ class NotebookRun:
         """What the cell containing ``containing`` showed (stdout and text/plain)."""
         return output_text(self.cell(containing))
 
+    @property
+    def markdown(self) -> str:
+        """The text of every markdown cell, one cell after another."""
+        return "\n".join(c.source for c in self.nb.cells if c.cell_type == "markdown")
+
     def solution(self, function: str) -> str:
         """The Python code of the collapsed Solution (a markdown cell starting
         ``<details><summary>Solution</summary>``) that defines ``function``."""

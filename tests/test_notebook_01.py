@@ -176,10 +176,6 @@ def test_titles_count_nodes(nb):
 # ---- gradient checking done well ---------------------------------------------------------------
 
 
-def markdown(nb) -> str:
-    return "".join(c.source for c in nb.nb.cells if c.cell_type == "markdown")
-
-
 def cube(x):
     return x * x * x
 
@@ -215,7 +211,7 @@ def test_the_pass_test_is_gradient_check_s_and_lets_check_a_through(nb):
     # "like the 1.4e-10 to 1.6e-10 in the table above": the first gradient_check's report
     rel = nb.eval("list(report.rel_error)")
     assert (f"{min(rel):.1e}", f"{max(rel):.1e}") == ("1.4e-10", "1.6e-10")
-    assert r"$1.4\times10^{-10}$ to $1.6\times10^{-10}$" in markdown(nb)
+    assert r"$1.4\times10^{-10}$ to $1.6\times10^{-10}$" in nb.markdown
     # "0.5 for a missing factor 2, 2 for a wrong sign"
     assert relative_error(2.0, 1.0) == 0.5 and relative_error(-3.0, 3.0) == 2.0
 
@@ -284,7 +280,7 @@ def test_the_error_plot_shows_truncation_and_round_off(nb):
     assert f"{HS[best]:.0e}" == "3e-06" and f"{errors[best]:.0e}" == "5e-12"
     assert f"{eps ** (1 / 3):.0e}" == "6e-06"
     assert f"{errors[0]:.0e}" == "1e-04" and HS[0] == 1e-12
-    text = markdown(nb)
+    text = nb.markdown
     assert r"$h = \varepsilon^{1/3} \approx" in text and "6\\times10^{-6}" in text
     assert r"an error of about $5\times10^{-12}$, is at $h \approx" in text
 

@@ -32,10 +32,6 @@ def svg_of(nb, marker: str) -> str:
     return output_text(nb.cell(marker), kinds=("text/html",))
 
 
-def markdown(nb) -> str:
-    return "\n".join(c.source for c in nb.nb.cells if c.cell_type == "markdown")
-
-
 # ---- the page as a whole ---------------------------------------------------------------------
 
 
@@ -47,7 +43,7 @@ def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
 
 
 def test_the_title_counts_nodes(nb):
-    text = markdown(nb)
+    text = nb.markdown
     assert text.startswith("# 02 · Six nodes: fan-out and sum at joins")
     assert "six nodes" in text and "Five nodes" not in text
 
@@ -254,7 +250,7 @@ def test_the_staged_sigmoid_overflows_at_minus_710_and_the_one_node_does_not(nb)
     assert Value(-710.0).sigmoid().data == pytest.approx(4.4762862256751e-309, rel=1e-6)
     with pytest.raises(OverflowError):
         1.0 / (1.0 + (-Value(-710.0)).exp())
-    text = markdown(nb)
+    text = nb.markdown
     assert "always *correct*" not in text and "$n = -710$" in text
 
 
@@ -281,7 +277,7 @@ def test_the_printed_code_is_the_code_that_runs(nb):
 
 
 def test_the_stepper_text_says_its_steps_are_the_engines(nb):
-    text = markdown(nb)
+    text = nb.markdown
     assert "just ran" not in text  # the old claim of a replay
     assert "generator that `backward()` itself runs" in " ".join(text.split())
     assert nb.eval("walk.steps[0].__class__ is __import__('course_lib.graph').graph.Step")

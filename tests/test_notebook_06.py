@@ -23,10 +23,6 @@ def cell_index(run, containing: str) -> int:
     return found[0]
 
 
-def markdown(run) -> str:
-    return "\n".join(c.source for c in run.nb.cells if c.cell_type == "markdown")
-
-
 # ---- data and network ---------------------------------------------------------------------------
 
 
@@ -76,7 +72,7 @@ def test_timing_and_accuracy_are_separate_cells(nb):
     assert "assert" not in training.source and "accuracy" not in training.source
     shown = nb.cell("evaluate(net, x_test, y_test)")
     assert "NBVAL_IGNORE_OUTPUT" not in shown.source and "seconds" not in shown.source
-    text = markdown(nb)
+    text = nb.markdown
     assert "a few seconds" not in text and "TRAINING_TIME" not in text
 
 
@@ -158,7 +154,7 @@ def test_all_units_at_once_is_delta_times_w2_transposed(nb):
     source = nb.cell("all_units = ").source
     assert "delta @ one.W2.data.T" in source  # the layout of the text: (p - y) W2ᵀ
     assert "_matmul_backward" not in source and "getsource" not in source
-    text = markdown(nb)
+    text = nb.markdown
     assert r"(p - y)\,W_2^\top" in text
     assert r"W_2^\top(p - y)" not in text and r"W_2\, \delta" not in text
     assert nb.output("all_units = ").endswith("largest |dL/dh|: [31 62 50]\n")

@@ -14,10 +14,6 @@ from notebook_harness import notebook_fixture
 nb = notebook_fixture("08")
 
 
-def text(run) -> str:
-    return "\n".join(c.source for c in run.nb.cells if c.cell_type == "markdown")
-
-
 def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
     for _, cell in nb.code_cells:
         body = ast.parse(cell.source).body
@@ -155,7 +151,7 @@ def test_reset_and_accumulate(nb):
 
 def test_the_forgotten_reset_and_the_numbers_the_text_quotes(nb):
     with_reset, without = nb.eval("(with_reset, without_reset)")
-    prose = text(nb)
+    prose = nb.markdown
     quoted = {
         "3.1359": with_reset[0],
         "1.2999": with_reset[29],
@@ -191,7 +187,7 @@ def test_the_operation_counts_the_text_quotes(nb):
     )
     assert costs["100 inputs, 1 output"] == ((100, 50_000), (1, 500))
     assert costs["2 inputs, 40 outputs"] == ((2, 464), (40, 6_160))
-    prose = text(nb)
+    prose = nb.markdown
     for number in ("50,000", "500", "464", "6,160"):
         assert number in prose, number
     out = nb.output("costs[name] = (fwd, rev)")
@@ -210,7 +206,7 @@ def test_the_saturation_numbers_the_text_quotes(nb):
     h = nb.eval("h8")
     saturated = (h < 0.01) | (h > 0.99)
     count = int(saturated.sum())
-    prose = text(nb)
+    prose = nb.markdown
     assert f"{count} of the 100 hidden units" in prose
     assert f"({saturated.mean():.0%})" in nb.output("saturated hidden units on test image")
     assert count == 53 and int((h < 0.01).sum()) == 51 and int((h > 0.99).sum()) == 2
@@ -237,7 +233,7 @@ def test_the_depth_experiment_and_its_text(nb):
     assert "<Figure size" in out
     for values in norms.values():
         assert f"ratio {values[0] / values[-1]:.1e}" in out
-    prose = text(nb)
+    prose = nb.markdown
     assert f"{sigmoid[0] / sigmoid[-1]:.1e}" == "1.7e-07" and "1.7 \\times 10^{-7}" in prose
     assert f"{sigmoid[0]:.1e}" == "2.0e-07" and f"{sigmoid[-1]:.1f}" == "1.1"
     ratios = {act: f"{v[0] / v[-1]:.2f}" for act, v in norms.items()}
@@ -251,7 +247,7 @@ def test_the_things_to_try_say_what_the_explorer_shows(nb):
         "layer_gradient_norms(10, 'sigmoid', 4.0), layer_gradient_norms(10, 'sigmoid', 1.0))]"
     )
     assert ratio == ["1.7e-12", "1.3e-02", "2.6e-06"]
-    prose = text(nb)
+    prose = nb.markdown
     assert "1.7 \\times 10^{-12}" in prose and "1.3 \\times 10^{-2}" in prose
     assert "2.6 \\times 10^{-6}" in prose
     lines = nb.output("# The same from code").splitlines()
@@ -291,7 +287,7 @@ def test_the_quiz_has_one_right_option_per_question_in_varied_places(nb):
 
 
 def test_the_plus_equals_paragraph_and_the_two_new_self_checks(nb):
-    prose = text(nb)
+    prose = nb.markdown
     upstream = nb.eval("s.grad")
     assert f"{upstream * 2.0:.4f}" == "1.1932" and f"{upstream:.4f}" == "0.5966"
     assert "0.5966 \\cdot y = 1.1932" in prose
