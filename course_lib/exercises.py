@@ -338,10 +338,16 @@ def _diagnose(name: str, got: np.ndarray, want: np.ndarray, case: Case) -> str:
             )
         if match(got * case.batch, want):
             return f"every entry of {name} is divided by N = {case.batch} once too often"
-    if case.upstream is not None and got.shape == want.shape:
+    if case.upstream is not None:
+        upstream = np.asarray(case.inputs.get(case.upstream, np.nan), dtype=np.float64)
+        if upstream.shape == got.shape and match(got, upstream):
+            return (
+                f"{name} is the upstream gradient `{case.upstream}` itself: multiply it by the "
+                "op's local partials (a rule's contribution is upstream × local partial)"
+            )
         return (
-            f"{name} does not match; make sure you multiply by the upstream gradient "
-            f"`{case.upstream}` (a rule's contribution is upstream × local partial)"
+            f"{name} does not match the engine's gradient: check it term by term against the "
+            f"rule, and that every term is multiplied by the upstream gradient `{case.upstream}`"
         )
     return f"{name} does not match the engine's gradient"
 

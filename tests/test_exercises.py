@@ -393,3 +393,21 @@ def test_the_report_renders_as_text_and_html():
     text, page = str(report), report._repr_html_()
     assert "db2" in text and "wrong" in text and "exact" in text
     assert "<table>" in page and "<code>db2</code>" in page and "&lt;" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "fn"),
+    [
+        ("tanh_backward", lambda upstream, x, out: upstream),
+        ("softmax_vjp", lambda p, upstream: upstream),
+        ("layer_norm_backward", lambda x, upstream, eps: upstream),
+    ],
+)
+def test_handing_back_the_upstream_unchanged_is_named(name, fn):
+    report = str(check_exercise(name, fn))
+    assert "is the upstream gradient `upstream` itself" in report, report
+
+
+def test_an_unrecognised_wrong_answer_gets_no_made_up_cause():
+    report = str(check_exercise("tanh_backward", lambda upstream, x, out: 2 * upstream))
+    assert "does not match the engine's gradient: check it term by term" in report, report
