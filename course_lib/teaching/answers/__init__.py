@@ -1,0 +1,59 @@
+"""The answer key: every hand exercise of every notebook, one module per notebook.
+
+A notebook's exercise cell holds the learner's answer and the exercise's key, nothing else:
+``check("five_node.df_dx", df_dx)``. The key's first part names the module here that holds the
+notebook's exercises (``five_node`` for notebook 01), its second part the exercise. Each module
+builds its exercises with the engine wherever it can (``exercises()`` builds the graph and reads
+the gradients), so the expected numbers cannot drift from what the notebook's engine computes;
+the few numbers that come from a trained network are stored, and a notebook test holds them to
+the engine's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+from course_lib.teaching.answers import five_node, gradient_checking, start_here
+from course_lib.teaching.hand_exercise import AxesExercise, HandExercise
+
+__all__ = ["MODULES", "all_keys", "exercise"]
+
+Exercise = HandExercise | AxesExercise
+
+# The notebooks' exercise modules, by the first part of a key.
+MODULES: dict[str, Callable[[], list[Exercise]]] = {
+    "start_here": start_here.exercises,
+    "five_node": five_node.exercises,
+    "gradient_checking": gradient_checking.exercises,
+}
+
+
+@cache
+def _book(prefix: str) -> dict[str, Exercise]:
+    found = {e.key: e for e in MODULES[prefix]()}
+    for key in found:
+        if not key.startswith(prefix + "."):
+            raise ValueError(f"exercise {key!r} is listed under {prefix!r}")
+    return found
+
+
+def exercise(key: str) -> Exercise:
+    """The exercise called ``key`` (``"five_node.df_dx"``); a clear error for an unknown key."""
+    if not isinstance(key, str) or "." not in key:
+        raise KeyError(
+            f"an exercise key looks like 'five_node.df_dx' (notebook part, a dot, the "
+            f"exercise), got {key!r}"
+        )
+    prefix = key.split(".", 1)[0]
+    if prefix not in MODULES:
+        raise KeyError(f"no notebook part {prefix!r} in the answer key; there are {sorted(MODULES)}")
+    book = _book(prefix)
+    if key not in book:
+        raise KeyError(f"no exercise {key!r}; {prefix} has {sorted(book)}")
+    return book[key]
+
+
+def all_keys() -> list[str]:
+    """Every exercise key, notebook by notebook."""
+    return [key for prefix in MODULES for key in _book(prefix)]

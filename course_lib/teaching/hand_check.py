@@ -1,0 +1,48 @@
+"""``check(key, answer)``: the one call a notebook's hand exercise makes.
+
+The cell a learner edits holds their answer and the exercise's key; the expected value, the
+precision, the rule and the catalogue of slips live in :mod:`course_lib.teaching.answers`. So
+nothing in the cell, and nothing in its saved output ("not answered yet"), shows the answer.
+
+Feedback comes in tiers: the first wrong answer to an exercise names the slip and where to look;
+each later wrong answer to it also shows the rule. The worked solution stays behind the
+notebook's **Solution** block. The count of wrong answers lives in the kernel, so a restart
+begins afresh.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from course_lib.teaching.answers import exercise
+from course_lib.teaching.hand_exercise import CheckResult
+
+__all__ = ["check", "forget_attempts"]
+
+_misses: dict[str, int] = {}
+
+
+def check(key: str, answer: Any) -> CheckResult:
+    """Judge ``answer`` to the exercise ``key``; never raises for what a learner typed.
+
+    An unknown key raises ``KeyError`` naming the keys there are: that is a typo in the
+    notebook, not in an answer.
+    """
+    task = exercise(key)
+    result = task.judge(answer, misses=_misses.get(key, 0))
+    if not result.correct and _counts(result):
+        _misses[key] = _misses.get(key, 0) + 1
+    return result
+
+
+def _counts(result: CheckResult) -> bool:
+    # A wrong number counts towards the tiers; a typo (text, an empty entry) does not.
+    return " is not right." in result.message
+
+
+def forget_attempts(key: str | None = None) -> None:
+    """Start the tiers again, for one exercise or (``None``) for all."""
+    if key is None:
+        _misses.clear()
+    else:
+        _misses.pop(key, None)

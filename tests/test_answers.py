@@ -1,0 +1,81 @@
+"""Tests of the answer key (course_lib.teaching.answers): every exercise of every notebook.
+
+For each exercise: the generic slips a learner makes (the answer negated, doubled, halved, zero)
+get feedback that is more than a bare "not right"; no slip's sentence, no "where to look" and no
+rule states the answer; every listed slip is recognised as that slip.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from course_lib.formatting import format_number
+from course_lib.teaching.answers import MODULES, all_keys, exercise
+from course_lib.teaching.hand_exercise import AxesExercise
+
+KEYS = all_keys()
+
+
+def spellings(value: float) -> set[str]:
+    """The ways a message could write ``value``."""
+    forms = {f"{value:g}", format_number(value), f"{value:.3g}", f"{value:.4g}", f"{value:.2f}"}
+    return {f for f in forms if f not in ("0", "-0", "0.00")}
+
+
+def states(text: str, value: float) -> bool:
+    if abs(value) in (0.0, 0.5, 1.0, 2.0):  # small numbers that prose uses for other things
+        return False
+    return any(
+        re.search(rf"(?<![\w.]){re.escape(form)}(?![\w])", text) for form in spellings(value)
+    )
+
+
+def test_every_module_holds_only_its_own_keys():
+    assert len(KEYS) == len(set(KEYS))
+    for key in KEYS:
+        assert key.split(".")[0] in MODULES
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_no_sentence_states_the_answer(key):
+    task = exercise(key)
+    if isinstance(task, AxesExercise):
+        return
+    sentences = [task.look, task.rule, *(s.says for s in task.slips)]
+    for value in task.expected_values():
+        for sentence in sentences:
+            assert not states(sentence, value), (key, value, sentence)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_generic_slips_never_get_a_bare_not_right(key):
+    task = exercise(key)
+    if isinstance(task, AxesExercise):
+        answers = [(), tuple(range(task.ndim))]
+    else:
+        e = np.asarray(task.expected, dtype=float)
+        answers = [x.tolist() for x in (-e, 2 * e, e / 2, np.zeros_like(e), e + 12.345)]
+    for answer in answers:
+        result = task.judge(answer)
+        if result.correct:
+            continue  # e.g. zero negated is zero
+        after = result.message.split(" is not right.", 1)
+        assert len(after) == 2 and after[1].strip(), (key, answer, result.message)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_each_listed_slip_is_recognised(key):
+    task = exercise(key)
+    for slip in task.slips:
+        result = task.judge(np.asarray(slip.gives).tolist())
+        assert not result.correct and slip.says in result.message, (key, slip, result.message)
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_the_answer_itself_is_right(key):
+    task = exercise(key)
+    answer = task.expected if isinstance(task, AxesExercise) else np.asarray(task.expected).tolist()
+    assert task.judge(answer).correct

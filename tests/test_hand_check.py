@@ -1,0 +1,53 @@
+"""Tests of course_lib.teaching.hand_check: the keyed check and its tiers."""
+
+from __future__ import annotations
+
+import pytest
+
+from course_lib.teaching.answers import exercise
+from course_lib.teaching.hand_check import check, forget_attempts
+
+
+@pytest.fixture(autouse=True)
+def fresh_tiers():
+    forget_attempts()
+    yield
+    forget_attempts()
+
+
+def test_first_miss_names_the_slip_and_the_second_shows_the_rule():
+    first = check("five_node.df_dx", 4)
+    assert "sign" in first.message and "The rule" not in first.message
+    second = check("five_node.df_dx", 4)
+    assert "The rule" in second.message
+
+
+def test_typos_and_blanks_do_not_count_as_misses():
+    for typo in ("abc", ..., "", "1e400"):
+        check("five_node.df_dx", typo)
+    assert "The rule" not in check("five_node.df_dx", 4).message
+
+
+def test_tiers_are_per_exercise():
+    check("five_node.df_dx", 4)
+    assert "The rule" not in check("five_node.df_dy", 4).message
+
+
+def test_a_right_answer_is_confirmed():
+    assert check("five_node.df_dx", "-4").correct
+
+
+def test_unknown_keys_are_named():
+    with pytest.raises(KeyError, match="no exercise 'five_node.nope'"):
+        check("five_node.nope", 1)
+    with pytest.raises(KeyError, match="no notebook part"):
+        check("nowhere.df_dx", 1)
+    with pytest.raises(KeyError, match="looks like"):
+        check("df_dx", 1)
+
+
+def test_forget_one_exercise():
+    check("five_node.df_dx", 4)
+    forget_attempts("five_node.df_dx")
+    assert "The rule" not in check("five_node.df_dx", 4).message
+    assert exercise("five_node.df_dx").expected == -4.0

@@ -1,0 +1,210 @@
+"""Tests of course_lib.teaching.hand_exercise: judging a hand answer, slips, precision, tiers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from course_lib.teaching.hand_exercise import (
+    EXACT,
+    AxesExercise,
+    HandExercise,
+    Precision,
+    Slip,
+    decimals,
+    parse_number,
+    significant,
+)
+
+
+def gradient_exercise(**changes) -> HandExercise:
+    fields = dict(
+        key="t.dx",
+        name="df/dx",
+        expected=-14.0,
+        look="Follow both paths from x to f.",
+        rule="df/dx = sum over the consumers c of (df/dc)(∂c/∂x).",
+        local=2.0,
+        upstream=4.0,
+        paths=(-8.0, -6.0),
+        values=((3.0, "the value of x"),),
+    )
+    fields.update(changes)
+    return HandExercise(**fields)
+
+
+def test_right_answers_in_every_form():
+    e = gradient_exercise()
+    for answer in (-14, -14.0, "-14", " -14 ", "\u221214", "-28/2", np.float32(-14), np.array(-14)):
+        result = e.judge(answer)
+        assert result.correct and "right" in result.message, answer
+
+
+@pytest.mark.parametrize(
+    ("answer", "names"),
+    [
+        (14, "sign"),
+        (-28, "factor of 2"),
+        (-7, "average of the paths"),  # the average of two paths is half their sum
+        (-8, "one path only"),
+        (-6, "one path only"),
+        (0, "Zero would mean"),
+        (2, "local partial alone"),
+        (4, "upstream gradient passed back"),
+        (3, "the value of x"),
+        (-13, "Follow both paths"),  # no slip matches: where to look
+    ],
+)
+def test_each_generic_slip_is_named_and_never_gives_the_answer(answer, names):
+    result = gradient_exercise().judge(answer)
+    assert not result.correct
+    assert names in result.message
+    assert "-14" not in result.message.split(" is not right.")[1]
+
+
+def test_the_exercises_own_slip_comes_before_the_generic_ones():
+    e = gradient_exercise(slips=(Slip(14.0, "You added where the rule subtracts."),))
+    assert "added where the rule subtracts" in e.judge(14).message
+
+
+def test_a_slip_that_equals_the_answer_is_never_shown():
+    e = gradient_exercise(expected=2.0, local=2.0, paths=())
+    assert e.judge(2.0).correct
+
+
+def test_the_rule_comes_with_the_second_wrong_answer():
+    e = gradient_exercise()
+    assert "The rule" not in e.judge(14, misses=0).message
+    assert "The rule: df/dx = sum" in e.judge(14, misses=1).message
+
+
+@pytest.mark.parametrize("answer", ["abc", "1e400", "nan", "0,5", True, 1 + 2j, [1, 2], object()])
+def test_garbage_gets_a_sentence_not_an_exception(answer):
+    result = gradient_exercise().judge(answer)
+    assert not result.correct and result.message.startswith("df/dx")
+    assert "is not right" not in result.message  # a typo is not a wrong answer
+
+
+def test_unanswered_states_the_precision():
+    assert "exactly" in gradient_exercise().judge(...).message
+    e = gradient_exercise(expected=-0.23456, precision=significant(3))
+    assert "to 3 significant figures" in e.judge(None).message
+    assert "to 2 decimal places" in gradient_exercise(precision=decimals(2)).judge("").message
+
+
+def test_significant_figures_accept_rounded_and_cut_off_answers():
+    e = gradient_exercise(expected=-0.23456, precision=significant(3), paths=())
+    for answer in (-0.235, -0.234, -0.2346, -0.23456):
+        assert e.judge(answer).correct, answer
+    near = e.judge(-0.23)
+    assert not near.correct and "to 3 significant figures" in near.message
+    assert not e.judge(-0.2).correct
+
+
+def test_decimals():
+    e = gradient_exercise(expected=1.23456, precision=decimals(2), paths=())
+    assert e.judge(1.23).correct and e.judge(1.24).correct and not e.judge(1.25).correct
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).filter(lambda v: abs(v) > 1e-6))
+def test_generic_slips_are_recognised_for_any_expected_value(value):
+    e = HandExercise(key="t.v", name="v", expected=value, look="Look again.", rule="v = v.")
+    for wrong, says in ((-value, "sign"), (2 * value, "factor of 2"), (value / 2, "factor of 2")):
+        message = e.judge(wrong).message
+        assert says in message, (value, wrong, message)
+    assert e.judge(value).correct
+
+
+def test_not_a_gradient_has_no_zero_or_path_slips():
+    e = gradient_exercise(gradient=False, expected=0.5, paths=(0.1, 0.2))
+    assert "Zero would mean" not in e.judge(0).message
+    assert "one path" not in e.judge(0.1).message
+
+
+def test_an_exercise_needs_look_and_rule_and_a_finite_answer():
+    with pytest.raises(ValueError, match="look"):
+        gradient_exercise(look=" ")
+    with pytest.raises(ValueError, match="not finite"):
+        gradient_exercise(expected=math.inf)
+
+
+def test_precision_rejects_nonsense():
+    with pytest.raises(ValueError, match="kind"):
+        Precision("roughly", 2)
+    with pytest.raises(ValueError, match="digits"):
+        Precision("significant", 0)
+    assert EXACT.accepts(3.0100000000000016, 3.01)
+
+
+# ---- rows ------------------------------------------------------------------------------------
+
+
+def row_exercise(**changes) -> HandExercise:
+    fields = dict(
+        key="t.row",
+        name="row 0",
+        expected=(0.0819, -0.0220, -0.0599),
+        precision=significant(3),
+        look="Row 0 holds ∂p_0/∂z_j for each j.",
+        rule="∂p_i/∂z_j = p_i(δ_ij − p_j).",
+    )
+    fields.update(changes)
+    return HandExercise(**fields)
+
+
+def test_a_row_right_and_with_each_generic_slip():
+    e = row_exercise()
+    assert e.judge([0.0819, -0.022, -0.0599]).correct
+    assert e.judge(np.array([0.08190, -0.02200, -0.05990])).correct
+    assert "Every sign" in e.judge([-0.0819, 0.022, 0.0599]).message
+    assert "factor of 2" in e.judge([0.1638, -0.044, -0.1198]).message
+    assert "All zeros" in e.judge([0, 0, 0]).message
+    off = e.judge([0.0819, 0.022, -0.0599]).message
+    assert "entry 1 is off" in off and "Row 0 holds" in off
+
+
+@pytest.mark.parametrize("answer", ["abc", 3.0, [1, 2], [1, "x", 2], [..., ..., ...]])
+def test_a_row_never_raises(answer):
+    assert not row_exercise().judge(answer).correct
+
+
+# ---- axes --------------------------------------------------------------------------------------
+
+
+def axes_exercise() -> AxesExercise:
+    return AxesExercise(
+        key="t.axes",
+        name="axes",
+        expected=(0,),
+        ndim=2,
+        look="Which axes did the broadcast add or stretch?",
+        rule="Sum over every axis the broadcast added or expanded.",
+    )
+
+
+def test_axes_right_in_any_form():
+    e = axes_exercise()
+    for answer in (0, (0,), [0], {0}, (-2,), np.int64(0)):
+        assert e.judge(answer).correct, answer
+
+
+def test_axes_generic_slips():
+    e = axes_exercise()
+    assert "every axis" in e.judge((0, 1)).message
+    assert "kept" in e.judge((1,)).message
+    assert "no axis" in e.judge(()).message
+    assert "The rule" in e.judge((), misses=1).message
+    for garbage in ("0", 1.5, True, (5,), ...):
+        assert not e.judge(garbage).correct
+
+
+def test_parse_number_keeps_its_contract():
+    assert parse_number("3/4") == 0.75 and parse_number("") is None and parse_number(...) is None
+    with pytest.raises(ValueError, match="comma"):
+        parse_number("0,5")
+    with pytest.raises(ValueError, match="complex"):
+        parse_number(np.complex128(1 + 1j))
