@@ -427,8 +427,11 @@ class HandExercise:
             ):
                 return CheckResult(False, self._wrong(shown, slip.says, misses))
         which = ", ".join(str(i) for i in off)
-        entries = f"entr{'y' if len(off) == 1 else 'ies'} {which} {'is' if len(off) == 1 else 'are'}"
-        why = f"Entries are numbered from 0; {entries} off. {self.look}"
+        one = len(off) == 1
+        why = (
+            f"Entries are numbered from 0; entr{'y' if one else 'ies'} {which} "
+            f"{'is' if one else 'are'} off. {self.look}"
+        )
         return CheckResult(False, self._wrong(shown, why, misses))
 
     def _row_slips(self) -> list[Slip]:
@@ -512,12 +515,21 @@ class AxesExercise:
         everything = tuple(range(ndim))
         kept = tuple(a for a in everything if a not in want)
         generic = [
-            Slip(everything, "That sums over every axis, which leaves one number; sum only over "
-                 "the axes along which the input was copied."),
-            Slip(kept, "Those are the axes the input kept; the sum goes over the other ones, "
-                 "the axes the broadcast added or expanded."),
-            Slip((), "Summing over no axis leaves the gradient in the result's shape: one "
-                 "entry per use, not one per entry of the input."),
+            Slip(
+                everything,
+                "That sums over every axis, which leaves one number; sum only over "
+                "the axes along which the input was copied.",
+            ),
+            Slip(
+                kept,
+                "Those are the axes the input kept; the sum goes over the other ones, "
+                "the axes the broadcast added or expanded.",
+            ),
+            Slip(
+                (),
+                "Summing over no axis leaves the gradient in the result's shape: one "
+                "entry per use, not one per entry of the input.",
+            ),
         ]
         for slip in [*self.slips, *generic]:
             if self._normal(slip.gives) == given and self._normal(slip.gives) != want:

@@ -47,7 +47,9 @@ def exercise(key: str) -> Exercise:
         )
     prefix = key.split(".", 1)[0]
     if prefix not in MODULES:
-        raise KeyError(f"no notebook part {prefix!r} in the answer key; there are {sorted(MODULES)}")
+        raise KeyError(
+            f"no notebook part {prefix!r} in the answer key; there are {sorted(MODULES)}"
+        )
     book = _book(prefix)
     if key not in book:
         raise KeyError(f"no exercise {key!r}; {prefix} has {sorted(book)}")

@@ -74,9 +74,7 @@ def exercises() -> list[HandExercise]:
             look="z feeds f directly, so its upstream gradient is df/df. Multiply swaps: the "
             "local partial with respect to one input is the other input.",
             rule="df/dz = (df/df) · (∂f/∂z), and ∂(q·z)/∂z = q.",
-            slips=(
-                Slip(df_dq, "That is the local partial with respect to q, the other input."),
-            ),
+            slips=(Slip(df_dq, "That is the local partial with respect to q, the other input."),),
             values=((z.data, "z's own value"), (f.data, "f's value")),
         ),
         HandExercise(

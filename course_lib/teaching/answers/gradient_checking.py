@@ -9,6 +9,7 @@ from course_lib.teaching.hand_exercise import HandExercise, Slip, significant
 CHECK_A = (2e-8, 1e-8)
 CHECK_B = (1000.0, 1000.001)
 FLOAT32_EPS = 1.2e-7  # float32's machine epsilon as the notebook rounds it
+ABSOLUTE = "That is the absolute error |a − b|: it is not on the numbers' scale."
 
 
 def exercises() -> list[HandExercise]:
@@ -24,7 +25,7 @@ def exercises() -> list[HandExercise]:
             look="Divide |a − b| by the larger of |a| and |b|.",
             rule="relative error(a, b) = |a − b| / max(|a|, |b|).",
             slips=(
-                Slip(a_error, "That is the absolute error |a − b|: it is not on the numbers' scale."),
+                Slip(a_error, ABSOLUTE),
                 Slip(a_error / min(map(abs, CHECK_A)), "That divides by the smaller number."),
             ),
             gradient=False,
@@ -36,9 +37,7 @@ def exercises() -> list[HandExercise]:
             precision=significant(3),
             look="Divide |a − b| by the larger of |a| and |b|.",
             rule="relative error(a, b) = |a − b| / max(|a|, |b|).",
-            slips=(
-                Slip(b_error, "That is the absolute error |a − b|: it is not on the numbers' scale."),
-            ),
+            slips=(Slip(b_error, ABSOLUTE),),
             gradient=False,
         ),
         HandExercise(
@@ -48,12 +47,18 @@ def exercises() -> list[HandExercise]:
             look="Subtract the two cubes, then divide by the width of the interval they span.",
             rule="central difference = (g(x + h) − g(x − h)) / 2h.",
             slips=(
-                Slip(3.0, "That is the true derivative g'(1); the question asks what the formula "
-                     "gives at this h."),
+                Slip(
+                    3.0,
+                    "That is the true derivative g'(1); the question asks what the formula "
+                    "gives at this h.",
+                ),
                 Slip(2 * central, "That divides by h; the two points are 2h apart."),
                 Slip(central * 0.2, "That is the difference of the cubes, not yet divided."),
-                Slip((1.1**3 - 1.0) / 0.1, "That is the one-sided difference (g(1.1) − g(1)) / h; "
-                     "the central one uses both sides."),
+                Slip(
+                    (1.1**3 - 1.0) / 0.1,
+                    "That is the one-sided difference (g(1.1) − g(1)) / h; "
+                    "the central one uses both sides.",
+                ),
             ),
             gradient=False,
         ),
@@ -65,10 +70,16 @@ def exercises() -> list[HandExercise]:
             "divide by 2h.",
             rule="central difference = (k(x + h, y) − k(x − h, y)) / 2h.",
             slips=(
-                Slip(0.0, "That is what backward() reports, the slope on the left only; the "
-                     "central difference looks at both sides."),
-                Slip(2.0, "That is the slope on the right only; the central difference looks at "
-                     "both sides."),
+                Slip(
+                    0.0,
+                    "That is what backward() reports, the slope on the left only; the "
+                    "central difference looks at both sides.",
+                ),
+                Slip(
+                    2.0,
+                    "That is the slope on the right only; the central difference looks at "
+                    "both sides.",
+                ),
             ),
             gradient=False,
         ),
