@@ -217,21 +217,23 @@ def save(args: list[str]) -> int:
     return 0
 
 
-IGNORE_MARK = "# NBVAL_IGNORE_OUTPUT"
+IGNORE_TAG = "nbval-ignore-output"
 
 
 def clear_machine_outputs(notebook: Path) -> int:
-    """Empty the outputs of the cells marked ``# NBVAL_IGNORE_OUTPUT`` in a saved notebook.
+    """Empty the outputs of the cells tagged ``nbval-ignore-output`` in a saved notebook.
 
-    Those cells print what differs from machine to machine (timings), so nbval does not compare
-    them and their numbers are not kept in the repository: a learner sees them on running the
-    cell. Returns how many cells were cleared.
+    Those cells show what a learner should see only on running them: timings, which differ from
+    machine to machine, and confirmations of an exercise's answer, which must not sit on the
+    page before the learner has answered. nbval runs them without comparing their outputs (the
+    notebook's tests check them instead). The tag lives in the cell's metadata, out of the
+    learner's sight. Returns how many cells were cleared.
     """
     data = json.loads(notebook.read_text(encoding="utf-8"))
     cleared = 0
     for cell in data["cells"]:
-        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        if cell["cell_type"] == "code" and source.startswith(IGNORE_MARK):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] == "code" and IGNORE_TAG in tags:
             cell["outputs"] = []  # its execution count stays: the notebook ran in order
             cleared += 1
     if cleared:

@@ -26,7 +26,7 @@ Targets (from issue 7), each printed as met / NOT met:
 2. course_lib no slower than PyTorch CPU;
 3. at least 97% test accuracy within 5 seconds of training (course_lib, every repeat). Shown
    for the timed runs above (lr 2.0, batch 64, which need 4 to 8 epochs) and for separate runs
-   with notebook 06's recipe (batch 32, lr 1.0, 1.0, 0.5 over 3 epochs), which is what the
+   with notebook 07's recipe (batch 32, lr 1.0, 1.0, 0.5 over 3 epochs), which is what the
    verdict uses;
 4. peak memory under 1 GB: the peak resident set size of a fresh process that loads MNIST,
    trains one epoch with the implementation and evaluates it, one process per implementation.
@@ -240,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
                 reach.append(took_to_97)
             print(f"[{name:>10} run {repeat + 1}, seed {seed}] {line}", flush=True)
 
-    # Notebook 06's recipe, course_lib only: time to 97% (evaluation after each epoch, untimed).
+    # Notebook 07's recipe, course_lib only: time to 97% (evaluation after each epoch, untimed).
     recipe_reach: list[float | None] = []
     for repeat in range(args.repeats):
         net = SigmoidNet(args.hidden, args.seed + repeat)
@@ -324,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
         return ", ".join("not reached" if t is None else f"{t:.2f} s" for t in times)
 
     print(
-        f"  >= 97% test accuracy within 5 s of training, notebook 06's recipe (each run): "
+        f"  >= 97% test accuracy within 5 s of training, notebook 07's recipe (each run): "
         f"{listed(recipe_reach)} -> {verdict(within_5s(recipe_reach))}"
     )
     print(

@@ -3,7 +3,7 @@
 Run: ``.venv/bin/python benchmarks/bench_tensor.py`` (``--quick`` for a short run,
 ``--threads N`` for N BLAS threads; default 1, the steady choice on a shared machine).
 
-One SGD step of notebook 06's network, 784-100(sigmoid)-10 with softmax cross-entropy, on a
+One SGD step of notebook 07's network, 784-100(sigmoid)-10 with softmax cross-entropy, on a
 float32 batch of 64 random "images" in [0, 1]: forward, ``backward()``, and the update of W1,
 b1, W2, b2. The ``course_lib`` side is :func:`course_lib.nn.sgd_step_in_place` (the step
 ``train`` runs: two fused ``linear`` nodes, a sigmoid, the fused cross-entropy), so every cost

@@ -13,10 +13,10 @@ exercise                  the function to write                           notebo
 ``matmul_backward``       dA = G Bᵀ, dB = Aᵀ G (batched: summed)           03
 ``softmax_vjp``           Jᵀg = p ⊙ (g − ⟨g, p⟩), in O(C)                  04
 ``cross_entropy_backward``  dL/dZ = (P − Y) / N for a batch                05
-``cross_entropy_find_the_bug``  a teammate's (P − Y) / N with a bug to fix  05
-``network_backward``      the 784-H-10 network's whole backward pass      06
-``layer_norm_backward``   (g − mean g − y·mean(g y)) / s, row by row      08
-``embedding_backward``    dW: a scatter-add, repeated tokens summed       08
+``cross_entropy_find_the_bug``  a teammate's (P − Y) / N with a bug to fix  06
+``network_backward``      the 784-H-10 network's whole backward pass      07
+``layer_norm_backward``   (g − mean g − y·mean(g y)) / s, row by row      09
+``embedding_backward``    dW: a scatter-add, repeated tokens summed       09
 ========================  ==============================================  ========
 """
 

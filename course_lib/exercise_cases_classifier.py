@@ -1,4 +1,4 @@
-"""Cases for the classifier's code exercises (notebooks 04 to 06): the softmax VJP, the fused
+"""Cases for the classifier's code exercises (notebooks 05 to 07): the softmax VJP, the fused
 cross-entropy backward and its find-the-bug variant, and the whole network's backward pass.
 
 Each case builder returns random cases whose expected answers come from the engine

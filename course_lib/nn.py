@@ -1,4 +1,4 @@
-"""The two-layer sigmoid network of notebook 06, built from ``Tensor`` ops, and its training.
+"""The two-layer sigmoid network of notebook 07, built from ``Tensor`` ops, and its training.
 
 For a minibatch X of shape (B, 784) with class labels y (B,):
 

@@ -81,6 +81,12 @@ class Question:
             raise ValueError(
                 f"correct must be an option index 0..{len(options) - 1}, got {correct!r}"
             )
+        for i, text in enumerate(explanations):
+            if text.lstrip().lower().startswith(("right", "not quite", "wrong")):
+                raise ValueError(
+                    f"explanation {i} starts with a verdict ({text[:12]!r}...); the feedback "
+                    "already says 'Right' or 'Not quite', so give only the why"
+                )
         self.prompt = prompt
         self.options = tuple(options)
         self.correct = correct
@@ -418,7 +424,7 @@ def _verdict_html(correct: bool, text: str) -> str:
     return f'<div style="color:{colour}"><b>{mark}</b> {html.escape(text)}</div>'
 
 
-# ---- the card's four questions, used by notebooks 01, 03, 04, 05 and 07 ---------------------
+# ---- the card's four questions, used by notebooks 01, 03, 05, 06 and 10 ---------------------
 
 _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
     # Each wrong option is a mistake learners really make in the notebook that teaches it

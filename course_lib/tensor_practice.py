@@ -5,10 +5,10 @@ These train the places where arrays make them harder, one question each:
 
 1. **broadcasting**: for ``a + b`` with two shapes that broadcast, over which axes of the
    upstream gradient do you sum to get dL/da, and dL/db (notebook 03)?
-2. **a softmax Jacobian row**: ∂p_i/∂z_j = p_i (δ_ij − p_j) for one row i (notebook 04);
-3. **a cross-entropy gradient row**: dL/dz = p − y for one example (notebook 05);
+2. **a softmax Jacobian row**: ∂p_i/∂z_j = p_i (δ_ij − p_j) for one row i (notebook 05);
+3. **a cross-entropy gradient row**: dL/dz = p − y for one example (notebook 06);
 4. **a layer-norm row**: dL/dx = (g − mean g − y·mean(g y)) / s for one row and an upstream g
-   (notebook 08).
+   (notebook 09).
 
 The same seed always gives the same sheet. Every number of the key comes from the engine
 (``Tensor`` and ``backward()``, :func:`course_lib.tensor.broadcast_axes`) and is checked

@@ -551,7 +551,7 @@ def test_result_object_and_backward_function_agree():
     st.floats(-10.0, 10.0, allow_nan=False, allow_infinity=False),
 )
 def test_the_plain_backward_rule_equals_the_kernels_fast_one(case, dtype, upstream):
-    """The readable (P - Y) / N that notebook 05 prints gives the kernel's numbers."""
+    """The readable (P - Y) / N that notebook 06 prints gives the kernel's numbers."""
     z, labels = case
     result = softmax_cross_entropy(z.astype(dtype), labels)
     plain = softmax_cross_entropy_grad(result.probs, result.labels, upstream)
@@ -762,7 +762,7 @@ def test_logits_at_the_ends_of_the_float_range_give_a_finite_loss_or_a_clear_err
         assert logsumexp(z[0]) == z[0, 0]
         with pytest.raises(OverflowError, match=r"log_softmax: log p at \[1\]"):
             log_softmax(z[0])
-    # softmax (printed in notebook 04, so kept plain) gets the right numbers, numpy warning that
+    # softmax (printed in notebook 05, so kept plain) gets the right numbers, numpy warning that
     # z - m overflowed on the way to e^(z - m) = 0
     with np.errstate(over="ignore"):
         np.testing.assert_array_equal(softmax(z[0]), [1.0, 0.0])

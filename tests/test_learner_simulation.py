@@ -12,8 +12,8 @@ test does all of that in a real kernel (nbclient, see ``notebook_harness``):
   so does a cell that fails later because an earlier control was moved (a cell that reads a
   widget's state must set it first, or build its own object).
 * **twice** — run every cell twice in a row in a fresh kernel. The second run must not raise,
-  and must show the same output as the first (cells marked ``# NBVAL_IGNORE_OUTPUT``, the
-  timing cells, are exempt from the comparison only).
+  and must show the same output as the first (cells tagged ``nbval-ignore-output``, the timing
+  cells, are exempt from the comparison only).
 
 The random values come from a seed per notebook (``TGF_SIM_SEED`` changes it), so a failure is
 reproducible.
@@ -130,7 +130,7 @@ __tgf_play = __tgf_make_player()
 del __tgf_make_player
 """.replace("MOVES", str(MOVES_PER_CONTROL))
 
-IGNORE_MARK = "NBVAL_IGNORE_OUTPUT"
+IGNORE_TAG = "nbval-ignore-output"
 # Outputs that may differ between two runs of the same cell without anything being wrong.
 VOLATILE = [
     (re.compile(r"0x[0-9a-fA-F]{6,16}"), "0xADDRESS"),
@@ -172,7 +172,7 @@ def test_every_cell_runs_twice_with_the_same_output(name: str) -> None:
         for index, cell in run.code_cells:
             first = _comparable(run.run_cell(index))
             second = _comparable(run.run_cell(index))
-            if IGNORE_MARK in cell.source:
+            if IGNORE_TAG in cell.metadata.get("tags", []):
                 continue
             assert second == first, (
                 f"{name} cell {index} shows something else when run a second time:\n"

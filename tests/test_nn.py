@@ -179,7 +179,7 @@ def test_sgd_step_matches_the_hand_written_numpy_step() -> None:
 def test_the_in_place_step_training_runs_equals_the_plain_step(
     batch, inputs, hidden, classes, dtype, lr, seed
 ) -> None:
-    """sgd_step (printed in notebook 06) and sgd_step_in_place (run by train) agree exactly."""
+    """sgd_step (printed in notebook 07) and sgd_step_in_place (run by train) agree exactly."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(0, 1, size=(batch, inputs))
     y = rng.integers(0, classes, size=batch)

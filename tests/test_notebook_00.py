@@ -6,6 +6,8 @@ import ast
 
 from notebook_harness import notebook_fixture
 
+from course_lib.teaching.answers import exercise
+
 nb = notebook_fixture("00")
 
 
@@ -41,8 +43,13 @@ def test_moving_the_slider_from_code_shows_the_kernels_number(nb):
 def test_the_exercise_is_unanswered_and_checks_answers(nb):
     assert "not answered yet" in nb.output("check(")
     assert "right" in answered(nb, "check(", "answer = ...", "answer = 6")
-    assert "f(3) itself" in answered(nb, "check(", "answer = ...", "answer = 9")
-    assert "factor in 2x" in answered(nb, "check(", "answer = ...", "answer = 2")
+    assert "That is f(3)" in answered(nb, "check(", "answer = ...", "answer = 9")
+    assert "factor 2 of the derivative" in answered(nb, "check(", "answer = ...", "answer = 2")
+    # a second wrong answer shows the rule as well
+    assert "The rule: d(x²)/dx = 2x." in answered(nb, "check(", "answer = ...", "answer = 7")
+    source = nb.cell("check(").source
+    assert 'check("start_here.df_dx", answer)' in source and "6" not in source
+    assert exercise("start_here.df_dx").expected == nb.eval("x.grad")
     shown = answered(nb, "check(", "answer = ...", "answer = 'abc'")
     assert "expected a number" in shown
 
@@ -59,6 +66,20 @@ def test_the_quiz_has_its_right_option_third_and_not_the_longest(nb):
     verdicts = [nb.eval(f"q.answer({i}).correct") for i in range(len(options))]
     assert verdicts == [False, False, True, False]
     assert len(options[2]) < max(len(o) for o in options)
+
+
+def test_the_card_is_explained_where_the_map_first_uses_it(nb):
+    text = nb.markdown
+    assert text.index("study card") < text.index("| # | notebook |")
+
+
+def test_the_map_lists_every_notebook(nb):
+    from notebook_harness import NOTEBOOKS
+
+    text = nb.markdown
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        if path.name != "00_start_here.ipynb":
+            assert f"]({path.name})" in text, path.name
 
 
 def test_the_map_counts_nodes_as_notebooks_01_and_02_do(nb):

@@ -1,320 +1,223 @@
-"""Notebook 04 (softmax couples everything), executed once: what it shows is right.
-
-The checks that used to sit in the notebook as ``assert`` cells live here, and each fails when
-the number or text the notebook shows is wrong: the hand row of the Jacobian and the feedback
-for the usual mistakes, the matrix and its four properties, the VJP against the engine and the
-dense product, stability, the bug gallery's verdicts, the explorer, the quiz, and the timing
-appendix (which measures live and holds no assert).
-"""
+"""Notebook 04 (checking gradients), executed once: every number it quotes is what its code
+computes, and its exercises answer a learner's right and wrong answers as the text says."""
 
 from __future__ import annotations
 
-import ast
+import inspect
 
 import numpy as np
 import pytest
 from notebook_harness import notebook_fixture, output_text
 
+from course_lib.check import (
+    central_difference,
+    central_difference_sweep,
+    gradient_check,
+    relative_error,
+    tensor_gradient_check,
+)
+
 nb = notebook_fixture("04")
 
-ROW = "row_0 = [..., ..., ...]"
+
+def answered(nb, marker: str, old: str, new: str) -> str:
+    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
+    learner's answer) and return the text it showed."""
+    source = nb.cell(marker).source
+    assert old in source, f"the exercise cell no longer contains {old!r}"
+    return output_text(nb.exec(source.replace(old, new)))
 
 
-def answer(nb, typed: str) -> str:
-    """Run the row exercise with ``typed`` in place of the learner's ``[..., ..., ...]``."""
-    source = nb.cell(ROW).source
-    assert ROW in source
-    return output_text(nb.exec(source.replace(ROW, f"row_0 = {typed}")), kinds=("text/plain",))
+def cube(x):
+    return x * x * x
 
 
-def markdown(nb) -> list[str]:
-    return [c.source for c in nb.nb.cells if c.cell_type == "markdown"]
+HS = np.logspace(-12, 0, 49)
 
 
-# ---- one row by hand -------------------------------------------------------------------------
-
-
-def test_forward_pass_matches_the_hand_numbers(nb):
-    p = nb.eval("p.data")
-    np.testing.assert_allclose(p, [0.090, 0.245, 0.665], atol=5e-4)
-    assert np.isclose(p.sum(), 1.0)
-
-
-def test_the_row_exercise_is_unanswered_and_accepts_the_solution(nb):
-    assert "not answered yet" in nb.output(ROW)
-    np.testing.assert_array_equal(np.round(nb.eval("J[0]"), 3), [0.082, -0.022, -0.060])
-    assert ": right." in answer(nb, "[0.082, -0.022, -0.060]")
-    assert ": right." in answer(nb, "[0.0819, -0.022, -0.0599]")
-
-
-@pytest.mark.parametrize(
-    "typed, explanation",
-    [
-        ("[0.082, 0.022, 0.060]", "Check the signs"),
-        ("[0.082, 0, 0]", "the diagonal alone"),
-        ("[-0.008, -0.022, -0.060]", "The diagonal entry has two parts"),
-        ("[0.910, -0.245, -0.665]", "The factor p0 is missing"),
-        ("[0.082, 0.068, 0.030]", "Kronecker delta as always 1"),
-        ("[-0.022, 0.185, -0.163]", "That is row 1"),
-        ("[0.082, -0.022, 0.5]", "entry 2 is off"),
-        ("0.082", "expected 3 numbers"),
-        ("['abc', 0, 0]", "expected a number like"),
-        ("[1e400, 0, 0]", "expected a finite number"),
-        ("[0.082, ..., ...]", "entry 1: not answered yet"),
-    ],
-)
-def test_the_row_exercise_explains_the_usual_mistakes(nb, typed, explanation):
-    shown = answer(nb, typed)
-    assert explanation in shown
-    assert ": right." not in shown
-
-
-def mistakes(nb) -> list[tuple[list[float], str]]:
-    """The ``mistakes=`` list of the row exercise's ``check`` call, read from its source."""
-    tree = ast.parse(nb.cell(ROW).source)
-    call = next(
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check"
+def test_the_relative_error_exercise_expects_what_relative_error_computes(nb):
+    source = nb.cell("rel_error_A = ...").source
+    assert 'check("gradient_checking.rel_error_A", rel_error_A)' in source
+    assert "0.5" not in source and "1e-6" not in source  # the answers are in the library
+    assert relative_error(2e-8, 1e-8) == 0.5
+    assert relative_error(1000.0, 1000.001) == pytest.approx(1e-6, rel=0.01)
+    shown = nb.output("rel_error_A = ...")
+    assert shown.count("not answered yet") == 2
+    cell = "rel_error_A = ..."
+    assert "relative error of A = 0.5: right" in answered(
+        nb, cell, "rel_error_A = ...", "rel_error_A = 0.5"
     )
-    (keyword,) = [k for k in call.keywords if k.arg == "mistakes"]
-    return ast.literal_eval(keyword.value)
+    assert "absolute error" in answered(nb, cell, "rel_error_A = ...", "rel_error_A = 1e-8")
+    assert "smaller number" in answered(nb, cell, "rel_error_A = ...", "rel_error_A = 1")
+    right_b = answered(nb, cell, "rel_error_B = ...", "rel_error_B = 0.001 / 1000.001")
+    assert "relative error of B = 9.99999e-07: right" in right_b
+    assert "right" in answered(nb, cell, "rel_error_B = ...", "rel_error_B = 1e-6")
+    assert "absolute error" in answered(nb, cell, "rel_error_B = ...", "rel_error_B = 1e-3")
+    assert "expected a number" in answered(nb, cell, "rel_error_B = ...", "rel_error_B = 'abc'")
 
 
-def test_every_mistake_in_the_list_is_really_wrong_and_is_the_mistake_it_names(nb):
-    """A distractor equal to the answer would tell a right learner they are wrong; each one
-    must be what the mistake it explains really gives."""
-    J0, J1, pv = nb.eval("J[0]"), nb.eval("J[1]"), nb.eval("p.data")
-    found = mistakes(nb)
-    for pattern, _ in found:
-        assert np.abs(np.array(pattern) - J0).max() > 0.01
-    produced_by = {
-        "Check the signs": np.abs(J0),
-        "the diagonal alone": J0 * np.eye(3)[0],
-        "The diagonal entry has two parts": -pv[0] * pv,
-        "The factor p0 is missing": np.eye(3)[0] - pv,
-        "Kronecker delta as always 1": pv[0] * (1 - pv),
-        "That is row 1": J1,
-    }
-    assert len(found) == len(produced_by)
-    for key, wrong in produced_by.items():
-        (pattern,) = [pattern for pattern, why in found if key in why]
-        np.testing.assert_allclose(pattern, wrong, atol=1e-4)
+def test_the_pass_test_is_gradient_check_s_and_lets_check_a_through(nb):
+    defaults = inspect.signature(gradient_check).parameters
+    assert (defaults["atol"].default, defaults["rtol"].default) == (1e-7, 1e-5)
+    assert "atol, rtol = 1e-7, 1e-5" in nb.cell("passes the test").source
+    assert nb.output("passes the test").splitlines() == [
+        "check A: abs error 1e-08, rel error 5e-01, passes the test: True",
+        "check B: abs error 1e-03, rel error 1e-06, passes the test: True",
+    ]
+    # "like the 1.4e-10 to 1.6e-10 in the table at the top": the first gradient_check's report
+    rel = nb.eval("list(report.rel_error)")
+    assert (f"{min(rel):.1e}", f"{max(rel):.1e}") == ("1.4e-10", "1.6e-10")
+    assert r"$1.4\times10^{-10}$ to $1.6\times10^{-10}$" in nb.markdown
+    # "0.5 for a missing factor 2, 2 for a wrong sign"
+    assert relative_error(2.0, 1.0) == 0.5 and relative_error(-3.0, 3.0) == 2.0
 
 
-# ---- the whole matrix ------------------------------------------------------------------------
+def test_the_step_exercise_expects_the_central_difference_at_h_0_1(nb):
+    (estimate,) = central_difference_sweep(cube, 1.0, [0.1])
+    assert estimate == pytest.approx(3.01, abs=1e-12)  # 3 + h²
+    assert (1.1**3, 0.9**3) == (pytest.approx(1.331), pytest.approx(0.729))
+    # the slips the mistakes name compute what they say
+    assert (1.331 - 0.729) / 0.1 == pytest.approx(6.02)
+    assert (1.331 - 1.0) / 0.1 == pytest.approx(3.31)
+    cell, old = "central_at_h01 = ...", "central_at_h01 = ..."
+    assert "not answered yet" in nb.output(cell)
+    assert "right" in answered(nb, cell, old, "central_at_h01 = (1.331 - 0.729) / 0.2")
+    assert "true derivative" in answered(nb, cell, old, "central_at_h01 = 3")
+    assert "divides by h;" in answered(nb, cell, old, "central_at_h01 = 6.02")
+    assert "not yet divided" in answered(nb, cell, old, "central_at_h01 = 0.602")
+    assert "one-sided" in answered(nb, cell, old, "central_at_h01 = 3.31")
 
 
-def test_the_matrix_is_the_formula(nb):
-    J, pv = nb.eval("J"), nb.eval("p.data")
-    np.testing.assert_allclose(J, np.diag(pv) - np.outer(pv, pv), atol=1e-15)
-    np.testing.assert_allclose(nb.eval("J_formula"), J, atol=1e-15)
-    assert nb.output("J_formula = ").endswith("the same as softmax_jacobian(z): True\n")
+def run_figure_cell(nb, marker: str):
+    """Run the figure cell again (a later cell reuses the names fig and ax) and return it."""
+    cell = nb.exec(nb.cell(marker).source)
+    shown = [o for o in cell["outputs"] if "data" in o]
+    assert len(shown) == 1, "the cell shows exactly one figure"
+    assert shown[0]["data"]["text/plain"] == "<Figure size 600x400 with 1 Axes>"
+    # a PNG in an <img> with alt text (JupyterLab shows image/png with none)
+    assert shown[0]["data"]["text/html"].startswith('<img alt="Log-log plot of ')
+    assert "data:image/png;base64," in shown[0]["data"]["text/html"]
+    return cell
 
 
-def test_the_four_facts(nb):
-    J = nb.eval("J")
-    assert (J != 0).all() and np.allclose(J, J.T)
-    np.testing.assert_allclose(J.sum(axis=1), 0, atol=1e-15)
-    assert np.linalg.matrix_rank(J) == 2
-    shown = nb.output('print("rank:')
-    assert "zeros in J:          0" in shown and "symmetric:           True" in shown
-    assert "row sums:            [0. 0. 0.]" in shown and "rank:                2 of 3" in shown
-    np.testing.assert_allclose(nb.eval("softmax(Tensor(z.data + 100.0)).data"), nb.eval("p.data"))
-
-
-# ---- reverse mode ----------------------------------------------------------------------------
-
-
-def test_backward_the_vjp_and_the_dense_product_agree(nb):
-    dense = nb.eval("J.T @ g")
-    np.testing.assert_allclose(nb.eval("zt.grad"), dense, atol=1e-15)
-    np.testing.assert_allclose(nb.eval("softmax_vjp(p.data, g)"), dense, atol=1e-15)
-    lines = nb.output("softmax(zt).backward(g)").splitlines()
-    assert len({line.split(":")[1] for line in lines}) == 1  # three identical rows shown
-
-
-def test_the_printed_vjp_is_the_formula(nb):
-    shown = nb.output("getsource(softmax_vjp)")
-    assert "return p_arr * (g_arr - (g_arr * p_arr).sum(axis=axis, keepdims=True))" in shown
-
-
-def test_jacobian_by_rows_and_by_differences(nb):
-    J = nb.eval("J")
-    assert np.abs(nb.eval("by_rows") - J).max() < 1e-15
-    assert np.abs(nb.eval("by_differences") - J).max() < 1e-9
-    assert nb.output("jacobian_reverse_mode(softmax").count("True") == 2
-
-
-# ---- stability --------------------------------------------------------------------------------
-
-
-def test_naive_softmax_overflows_and_the_library_does_not(nb):
-    assert np.isnan(nb.eval("naive")).all()
-    np.testing.assert_allclose(nb.eval("stable"), nb.eval("p.data"), atol=1e-15)
-    assert np.isneginf(nb.eval("via_log_of_softmax")[0])
-    np.testing.assert_allclose(nb.eval("log_softmax(Tensor(far)).data"), [-1000.0, 0.0])
-
-
-# ---- the bug gallery -------------------------------------------------------------------------
-
-
-def test_the_references_are_right(nb):
-    Z, G = nb.eval("Z"), nb.eval("G")
-    P = np.exp(Z - Z.max(axis=1, keepdims=True))
-    P /= P.sum(axis=1, keepdims=True)
-    dense = np.stack([(np.diag(p) - np.outer(p, p)).T @ g for p, g in zip(P, G, strict=True)])
-    np.testing.assert_allclose(nb.eval("softmax_reference"), dense, atol=1e-8)
-    log_dense = np.stack([(np.eye(3) - p[None, :]).T @ g for p, g in zip(P, G, strict=True)])
-    np.testing.assert_allclose(nb.eval("log_softmax_reference"), log_dense, atol=1e-8)
-    assert nb.output("vjp_by_differences(softmax, Z, G)").count("agrees") == 2
-
-
-@pytest.mark.parametrize(
-    "bug, rule, inputs, reference",
-    [
-        (1, "log_softmax_vjp_J_not_JT", "log_P, G", "log_softmax_reference"),
-        (2, "softmax_vjp_wrong_axis", "P, G", "softmax_reference"),
-        (3, "softmax_vjp_diagonal_only", "P, G", "softmax_reference"),
-    ],
-)
-def test_each_bug_keeps_the_shape_and_gets_the_numbers_wrong(nb, bug, rule, inputs, reference):
-    wrong = nb.eval(f"{rule}({inputs})")
-    assert wrong.shape == (2, 3)
-    error = np.abs(wrong - nb.eval(reference)).max()
-    assert error > 0.1
-    assert nb.output(f'print("bug {bug}:') == f"bug {bug}: WRONG: largest error {error:.2f}\n"
-
-
-def test_the_engine_passes_the_same_comparison(nb):
-    assert nb.eval("[report.ok for report in engine.values()]") == [True, True]
-    assert nb.eval("max(max(r.max_abs_error) for r in engine.values())") < 1e-8
-    assert nb.output("engine.items()").count(": True") == 2
-
-
-# ---- the explorer ------------------------------------------------------------------------------
-
-
-def test_the_explorer_computes_j_three_ways_and_contrasts_the_sigmoid(nb):
-    # Set every state this test reads (a learner may have moved anything).
-    nb.exec(
-        "explorer.classes.value = 3\n"
-        "explorer.temperature.value = 1.0\n"
-        "for s, v in zip(explorer.logit_sliders, (1.0, 2.0, 3.0)):\n"
-        "    s.value = v\n"
-        "explorer.mode.value = 'analytic'\n"
-        "explorer.contrast.value = False\n"
+def lines_of(nb) -> dict[str, tuple[list[float], list[float]]]:
+    return nb.eval(
+        "{line.get_label(): (list(map(float, line.get_xdata())), "
+        "list(map(float, line.get_ydata()))) for line in ax.get_lines()}"
     )
-    np.testing.assert_allclose(nb.eval("explorer.analytic"), nb.eval("J"), atol=1e-15)
-    nb.exec("explorer.mode.value = 'reverse mode'")
-    assert nb.eval("explorer.differences['reverse mode']") < 1e-12
-    nb.exec("explorer.mode.value = 'finite differences'")
-    assert nb.eval("explorer.differences['finite differences']") < 1e-8
-    nb.exec("explorer.contrast.value = True")
-    sig = nb.eval("explorer.sigmoid_jacobian")
-    assert np.all(sig - np.diag(np.diag(sig)) == 0) and np.all(np.diag(sig) > 0)
-    nb.exec("explorer.classes.value = 10")  # what broke the old 'same from code' cell
-    assert nb.eval("explorer.jacobian.shape") == (10, 10)
 
 
-# ---- quiz, text, and the page as a whole -----------------------------------------------------
+def test_the_error_plot_shows_truncation_and_round_off(nb):
+    saved = [o for o in nb.cell('label="measured error (float64)"').outputs if "data" in o]
+    assert "data:image/png;base64," in saved[0]["data"]["text/html"]  # the saved figure
+    run_figure_cell(nb, 'label="measured error (float64)"')
+    assert nb.eval("(ax.get_xscale(), ax.get_yscale())") == ("log", "log")
+    lines = lines_of(nb)
+    assert list(lines) == [
+        "measured error (float64)",
+        "truncation $h^2$",
+        r"round-off $\varepsilon / h$",
+    ]
+    hs, errors = (np.array(v) for v in lines["measured error (float64)"])
+    np.testing.assert_array_equal(hs, HS)
+    np.testing.assert_array_equal(errors, np.abs(central_difference_sweep(cube, 1.0, HS) - 3.0))
+    np.testing.assert_allclose(lines["truncation $h^2$"][1], HS**2)
+    eps = np.finfo(np.float64).eps
+    np.testing.assert_allclose(lines[r"round-off $\varepsilon / h$"][1], eps / HS)
+    # What the text says about it:
+    # "No measured point lies noticeably above the sum of the two lines, and many lie well
+    # under the ε/h line"
+    assert np.all(errors <= 1.01 * (HS**2 + eps / HS))
+    assert np.sum(errors[HS < 1e-6] < 0.3 * eps / HS[HS < 1e-6]) >= 10
+    large = HS >= 5e-6  # "on the h² line ... down to a few times 1e-6"
+    np.testing.assert_allclose(errors[large], HS[large] ** 2, rtol=0.1)
+    best = int(np.argmin(errors))
+    assert 1e-6 <= HS[best] <= 1e-5  # the best h for float64
+    assert f"{HS[best]:.0e}" == "3e-06" and f"{errors[best]:.0e}" == "5e-12"
+    assert f"{eps ** (1 / 3):.0e}" == "6e-06"
+    assert f"{errors[0]:.0e}" == "1e-04" and HS[0] == 1e-12
+    text = nb.markdown
+    assert r"$h = \varepsilon^{1/3} \approx" in text and "6\\times10^{-6}" in text
+    assert r"an error of about $5\times10^{-12}$, is at $h \approx" in text
 
 
-def test_the_quiz_accepts_exactly_its_right_option(nb):
-    count = nb.eval("len(q1.options)")
-    verdicts = [nb.eval(f"q1.answer({i}).correct") for i in range(count)]
-    assert verdicts.count(True) == 1
-    assert "dense" in nb.eval("q1.options[q1.correct]")
+def test_the_kink_exercise_and_the_check_s_note(nb):
+    expected = central_difference(lambda x: x.relu() * 2.0, [0.0], 0, 0.001)
+    assert expected == pytest.approx(1.0)
+    cell, old = "kink_estimate = ...", "kink_estimate = ..."
+    assert "right" in answered(nb, cell, old, "kink_estimate = (0.002 - 0) / 0.002")
+    assert "what backward() reports" in answered(nb, cell, old, "kink_estimate = 0")
+    assert "slope on the right only" in answered(nb, cell, old, "kink_estimate = 2")
+    report = nb.eval("kink_report")
+    assert report.backward == (0.0, 0.0)  # "backward() gives dk/dx = 0 · 2 = 0"
+    assert report.passed == (False, True)
+    assert report.numerical[0] == pytest.approx(1.0)
+    note = report.notes[0]
+    assert "kink in x at or within h = 1e-06 of x = 0" in note
+    assert "slope 0 over [x - h, x], 2 over [x, x + h]" in note
+    shown = nb.output("kink_report = gradient_check")
+    assert "SOME GRADIENTS DISAGREE" in shown and note in shown
+    away = nb.output("gradient_check(lambda x, y: x.relu() * y, 0.5, 2.0)")
+    assert "all gradients agree" in away and "kink" not in away
 
 
-def test_no_cell_asserts_patches_or_uses_internals(nb):
-    for _, cell in nb.code_cells:
-        for banned in ("assert", "mock", "_softmax_backward", ".ctx", "requires_grad",
-                       "q1.answer("):  # fmt: skip
-            assert banned not in cell.source, (banned, cell.source)
+def test_float32_fails_at_1e_minus_6(nb):
+    assert nb.output("step = 1e-6").splitlines() == [
+        "float64: h = 1e-06, estimate 3.00000000, relative error 8.3e-12",
+        "float32: h = 1e-06, estimate 2.95042992, relative error 1.7e-02",
+    ]
+    (estimate,) = central_difference_sweep(cube, 1.0, [1e-6], dtype=np.float32)
+    eps32, eps64 = float(np.finfo(np.float32).eps), float(np.finfo(np.float64).eps)
+    assert f"{abs(float(estimate) - 3.0):.0e}" == "5e-02"  # "the measured error is 0.05"
+    assert f"{eps32 / 1e-6:.0e}" == "1e-01"  # "about ε/h ≈ 0.1"
+    assert 4.5e8 < eps32 / eps64 < 5.5e8  # "about 500 million times coarser"
+    # The learner changes the step: 5e-3 makes float32 pass a looser check.
+    cell = nb.exec(nb.cell("step = 1e-6").source.replace("step = 1e-6", "step = 5e-3"))
+    lines = output_text(cell).splitlines()
+    assert lines[1].startswith("float32: h = 0.005") and float(lines[1].split()[-1]) < 1e-4
 
 
-def test_timing_lives_only_in_the_appendix(nb):
-    code = nb.code_cells
-    timed = [i for i, c in code if "timeit" in c.source]
-    assert timed == [code[-1][0]]  # the last code cell, after the quiz
-    last = code[-1][1]
-    assert last.source.startswith("# NBVAL_IGNORE_OUTPUT")
-    shown = output_text(last)
-    assert "the same vector both ways: True" in shown and "times faster" in shown
-    text = "\n".join(markdown(nb))
-    assert "Appendix (optional)" in text
-    for saved_number in (" ms", "x faster", "times faster"):
-        assert saved_number not in text
+def test_the_float32_step_exercise(nb):
+    assert (1.2e-7) ** (1 / 3) == pytest.approx(4.93e-3, rel=0.001)
+    assert (2.22e-16) ** (1 / 3) == pytest.approx(6.06e-6, rel=0.01)
+    assert (1.2e-7) ** 0.5 == pytest.approx(3.46e-4, rel=0.01)
+    assert 750 < (1.2e-7) ** (1 / 3) / np.finfo(np.float64).eps ** (1 / 3) < 850  # "about 800"
+    cell, old = "h_float32 = ...", "h_float32 = ..."
+    assert "right" in answered(nb, cell, old, "h_float32 = 1.2e-7 ** (1 / 3)")
+    assert "right" in answered(nb, cell, old, "h_float32 = np.finfo(np.float32).eps ** (1 / 3)")
+    assert "float64's step" in answered(nb, cell, old, "h_float32 = 2.2e-16 ** (1 / 3)")
+    assert "square root" in answered(nb, cell, old, "h_float32 = 1.2e-7 ** 0.5")
 
 
-def test_terms_are_defined_before_use(nb):
-    cells = nb.nb.cells
-    first = cells[0].source
-    assert "The **Jacobian**" in first and "looks* elementwise" in first
-    assert "Until now every op had a small, local Jacobian" not in first
-    explorer_at = next(i for i, c in enumerate(cells) if "jacobian_explorer(" in c.source)
-    defined_at = next(i for i, c in enumerate(cells) if "The **temperature** $T$" in c.source)
-    assert defined_at < explorer_at
-    assert "vector-Jacobian product** (VJP)" in "\n".join(markdown(nb))
+def test_the_two_type_plot(nb):
+    run_figure_cell(nb, "errors32 = ")
+    lines = lines_of(nb)
+    assert list(lines)[:2] == ["float64", "float32"]
+    assert nb.eval("(ax.get_xscale(), ax.get_yscale())") == ("log", "log")
+    errors64 = np.array(lines["float64"][1])
+    errors32 = np.array(lines["float32"][1])
+    np.testing.assert_array_equal(
+        errors32, np.abs(central_difference_sweep(cube, 1.0, HS, dtype=np.float32) - 3.0)
+    )
+    eps32 = float(np.finfo(np.float32).eps)
+    assert np.all(errors32 <= 1.01 * (HS**2 + eps32 / HS))
+    best = int(np.argmin(errors32))
+    assert f"{HS[best]:.0e}" == "3e-03"  # "bottoms out near h = 3e-3"
+    assert 3e-7 < errors32[best] / 3 < 3e-6  # "a relative error of about 1e-6 at best"
+    assert 3e-13 < errors64.min() / 3 < 3e-12  # "against about 1e-12 for float64"
+    # "Below h ≈ 3e-8 the estimate is 0 and the error the whole 3"
+    assert np.all(errors32[HS < 3e-8] == 3.0) and errors32[HS >= 3e-8][0] < 3.0
+    right = HS >= 2e-2  # "where truncation rules, the two curves coincide"
+    np.testing.assert_allclose(errors32[right], errors64[right], rtol=0.02)
+    # "use h between 1e-3 and 1e-2 (here the relative error then stays below 1e-4)"
+    steps = np.logspace(-3, -2, 101)
+    estimates = central_difference_sweep(cube, 1.0, steps, dtype=np.float32)
+    assert np.all(relative_error(estimates.astype(np.float64), 3.0) < 1e-4)
 
 
-# ---- the code exercise: the softmax VJP ------------------------------------------------------
-
-
-def report(nb, code: str, name: str) -> str:
-    nb.exec(code)
-    return nb.eval(f'str(check_exercise("softmax_vjp", {name}))')
-
-
-def test_the_vjp_exercise_waits_for_the_learner_before_the_library_shows_its_version(nb):
-    code = [(i, c) for i, c in enumerate(nb.nb.cells) if c.cell_type == "code"]
-    (at,) = [i for i, c in code if "def softmax_vjp(" in c.source]
-    (printed,) = [i for i, c in code if "getsource(softmax_vjp)" in c.source]
-    cells = nb.nb.cells
-    assert cells[at].metadata.get("tags") == ["exercise"]
-    assert cells[at].source.rstrip().endswith("...")
-    assert cells[at + 1].cell_type == "markdown" and "def softmax_vjp(" in cells[at + 1].source
-    assert 'check_exercise("softmax_vjp", softmax_vjp)' in cells[at + 2].source
-    assert "NOT WRITTEN YET" in output_text(cells[at + 2])
-    assert at < printed  # the library's version, printed after: it would give the answer away
-    assert "from course_lib.kernels import softmax_vjp" in cells[printed].source
-
-
-def test_the_vjp_solution_is_right_and_cheap(nb):
-    code = nb.solution("softmax_vjp").replace("def softmax_vjp(", "def solution_vjp(")
-    shown = report(nb, code, "solution_vjp")
-    assert shown.startswith("softmax_vjp: RIGHT. every output matches the engine in all 4 cases")
-
-
-@pytest.mark.parametrize(
-    "body, diagnosis",
-    [
-        ("    return upstream * p * (1 - p)", "keeps only the diagonal p_i(1 − p_i)"),
-        (
-            "    return p * (upstream - (upstream * p).sum(axis=0, keepdims=True))",
-            "summed over axis 0, across the examples of the batch",
-        ),
-        (
-            "    return p * (upstream - upstream.sum(axis=-1, keepdims=True))",
-            "the p-weighted sum Σ_i g_i p_i, not the plain sum",
-        ),
-        ("    return upstream - (upstream * p).sum(axis=-1, keepdims=True)", "factor p is missing"),
-        (
-            "    rows = []\n"
-            "    for r, g in zip(np.atleast_2d(p), np.atleast_2d(upstream)):\n"
-            "        J = np.diag(r) - np.outer(r, r)  # the dense C x C Jacobian of one row\n"
-            "        rows.append(J.T @ g)\n"
-            "    return np.array(rows).reshape(p.shape)",
-            "as much as building the 2000 × 2000 Jacobian",
-        ),
-        (
-            "    return p * (upstream - (upstream * p).sum(axis=-1))",
-            "your function raised ValueError",  # no keepdims: a batch (4, 5) meets a vector (4,)
-        ),
-    ],
-)
-def test_typical_wrong_vjps_get_their_diagnosis(nb, body, diagnosis):
-    shown = report(nb, f"def wrong_vjp(p, upstream):\n{body}", "wrong_vjp")
-    assert "softmax_vjp: RIGHT" not in shown
-    assert diagnosis in shown.replace("\n    ", " ")
+def test_float32_code_is_checked_in_float64_as_the_text_says():
+    # "Value always computes in float64, and tensor_gradient_check copies its inputs to float64"
+    assert isinstance(gradient_check(lambda x: x * x, 0.1).backward[0], float)
+    x32 = np.array([0.1, 0.2], dtype=np.float32)
+    checked = tensor_gradient_check(lambda x: (x * x).sum(), x32)
+    assert checked.ok and checked.backward[0].dtype == np.float64

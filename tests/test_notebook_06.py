@@ -1,18 +1,22 @@
-"""Notebook 06 (MNIST fan-out), executed once: what it shows is right.
+"""Notebook 06 (cross-entropy on softmax), executed once: what it shows is right.
 
 The checks that used to be ``assert`` cells in the notebook live here. Each one reads the
 notebook's namespace or a cell's output, so a wrong number in the notebook (or a wrong rule in
-the library it calls) fails here, while the learner only sees the teaching cells. Running the
-notebook trains the network once (tens of seconds on a busy 2-core machine).
+the library it calls) fails here, while the learner only sees the teaching cells.
 """
 
 from __future__ import annotations
 
+import inspect
+import math
 import re
 
 import nbformat
 import numpy as np
+import pytest
 from notebook_harness import notebook_fixture, notebook_path
+
+from course_lib import kernels
 
 nb = notebook_fixture("06")
 
@@ -23,169 +27,158 @@ def cell_index(run, containing: str) -> int:
     return found[0]
 
 
-# ---- data and network ---------------------------------------------------------------------------
+# ---- the two derivations and the batch ---------------------------------------------------------
 
 
-def test_the_data_is_real_mnist(nb):
-    assert nb.eval("x_train.shape") == (60_000, 784) and nb.eval("x_test.shape") == (10_000, 784)
-    assert nb.eval("str(x_train.dtype), str(y_train.dtype)") == ("float32", "int64")
-    assert nb.eval("float(x_train.min()), float(x_train.max())") == (0.0, 1.0)
-    assert nb.eval("int(np.bincount(y_train).min())") > 5_000  # every digit well represented
-    labels = nb.eval("y_test[:12].tolist()")
-    assert nb.output("digit_row(") == "12 images, labels " + " ".join(map(str, labels))
+def test_derivation_1_chains_the_dense_jacobian_into_p_minus_y(nb):
+    chained, p, y = nb.eval("chained"), nb.eval("p"), nb.eval("y")
+    np.testing.assert_allclose(chained, p - y, atol=1e-15)
+    assert np.round(chained, 3).tolist() == [0.090, 0.245, -0.335]  # the solution's numbers
+    out = nb.output('print("J.T @ dL/dp:", chained)')
+    assert out == "J.T @ dL/dp: [ 0.09    0.2447 -0.3348]\np - y:       [ 0.09    0.2447 -0.3348]\n"
 
 
-def test_the_printed_network_code_uses_no_private_helpers(nb):
-    out = nb.output("inspect.getsource(SigmoidNet.forward)")
-    assert "linear(x, self.W1, self.b1)" in out and "softmax_cross_entropy(z, y)" in out
-    assert not re.search(r"\b_[a-z]", out), out
-
-
-def test_the_untrained_network_guesses(nb):
-    assert nb.eval("untrained.W1.shape, untrained.W2.shape") == ((784, 100), (100, 10))
-    loss = nb.eval("initial_loss")
-    assert abs(loss - np.log(10)) < 0.2  # "about log 10 = 2.303"
-    assert f"{loss:.2f}" in nb.output("untrained = SigmoidNet")
-
-
-def test_the_printed_sgd_step_is_the_plain_update(nb):
-    out = nb.output("inspect.getsource(sgd_step)")
-    assert "p.data -= lr * p.grad" in out and "*=" not in out
-
-
-# ---- training -----------------------------------------------------------------------------------
-
-
-def test_training_reaches_97_percent_and_the_accuracy_cell_shows_it(nb):
-    history = nb.eval("history.test_accuracy")
-    assert len(history) == 3 and history[-1] >= 0.97
-    assert nb.eval("accuracy") == history[-1]
-    out = nb.output("evaluate(net, x_test, y_test)")
-    assert ", ".join(f"{100 * a:.2f}%" for a in history) in out
-    assert f"{history[-1]:.2%} of the 10,000 test images" in out
-
-
-def test_timing_and_accuracy_are_separate_cells(nb):
-    training = nb.cell("history = train(")
-    assert training.source.startswith("# NBVAL_IGNORE_OUTPUT")
-    assert "net = SigmoidNet(" in training.source  # a fresh network every run
-    assert "assert" not in training.source and "accuracy" not in training.source
-    shown = nb.cell("evaluate(net, x_test, y_test)")
-    assert "NBVAL_IGNORE_OUTPUT" not in shown.source and "seconds" not in shown.source
-    text = nb.markdown
-    assert "a few seconds" not in text and "TRAINING_TIME" not in text
-
-
-# ---- one image, one unit ------------------------------------------------------------------------
-
-
-def test_image_8_is_a_5_taken_for_a_6(nb):
-    p = nb.eval("p")
-    assert nb.eval("int(y_test[i])") == 5 and int(np.argmax(p)) == 6
-    assert round(p[5], 2) == 0.13 and round(p[6], 2) == 0.83  # the text's numbers
-    assert round(nb.eval("float(graph.h.data[0, j])"), 4) == 0.4301
-
-
-def test_the_ten_paths_add_up_to_the_engines_gradient(nb):
-    paths, grad = nb.eval("paths"), nb.eval("float(graph.h.grad[0, j])")
-    assert abs(paths.sum() - grad) < 1e-12
-    assert round(grad, 3) == 1.159  # the solution
-    assert round(paths[5], 4) == 1.6632 and round(paths[6], 4) == -0.5381
-    assert abs(np.delete(paths, [5, 6]).sum() - 0.0339) < 5e-4  # "the other eight"
-    # the exercise's typical mistakes are the numbers they describe
-    assert round(nb.eval("float((w2 * p).sum())"), 4) == -0.7499  # the -y_k forgotten
-    assert nb.eval("check(1.159, graph.h.grad[0, j]).correct")
-    assert "not answered yet" in nb.output("dL_dh = ...")
-    assert "not answered yet" in nb.output("dL_da = ...")
-
-
-def test_the_step_through_the_sigmoid(nb):
-    da = nb.eval("float(graph.a.grad[0, j])")
-    assert round(da, 3) == 0.284  # the solution
-    assert abs(nb.eval("float(graph.h.grad[0, j] * h75 * (1 - h75))") - da) < 1e-12
-    # x_test is float32: in float64 first, or numpy 1.26 multiplies in float32 (numpy 2 in
-    # float64), and the float32 rounding can exceed the default rtol of 1e-7
-    np.testing.assert_allclose(
-        nb.eval("one.W1.grad[:, j]"),
-        nb.eval("x_test[i].astype(np.float64) * graph.a.grad[0, j]"),
-        atol=1e-12,
+def test_exercises_are_unanswered_and_check_the_solutions(nb):
+    assert "not answered yet" in nb.output("dL_dz0 = ...")
+    assert "not answered yet" in nb.output("dL_dZ10 = ...")
+    assert nb.eval("check(0.090, chained[0]).correct")
+    assert "wrong sign" in nb.eval(
+        "str(check(-0.090, chained[0], mistakes=[(-0.090, 'wrong sign')]))"
     )
-    assert nb.output("sigma_prime = ").endswith("pixels x dL/da_75: True\n")
+    assert nb.eval("check(-0.227, Z_batch.grad[1, 0]).correct")
+    assert not nb.eval("check(-0.453, Z_batch.grad[1, 0]).correct")  # forgot the 1/N
+
+
+def test_derivation_2_differentiates_logsumexp_to_the_same_gradient(nb):
+    loss, p, y, k = nb.eval("L.item()"), nb.eval("p"), nb.eval("y"), nb.eval("k")
+    assert loss == pytest.approx(-math.log(p[k]), abs=1e-15)
+    assert round(loss, 3) == 0.408  # the number in the text
+    grad = nb.eval("zt.grad")
+    assert grad.shape == (3,)  # one component per class: the shape of the logits
+    np.testing.assert_allclose(grad, p - y, atol=1e-15)
+    assert nb.output("L.backward()") == "L      = 0.4076\ndL/dz  = [ 0.09    0.2447 -0.3348]\n"
+
+
+def test_the_batch_gradient_is_p_minus_y_over_n(nb):
+    grad = nb.eval("Z_batch.grad")
+    P, Y = nb.eval("P"), nb.eval("Y")  # noqa: N806
+    np.testing.assert_allclose(grad, (P - Y) / 2, atol=1e-15)
+    assert round(grad[1, 0], 3) == -0.227
+    assert grad.round(3).tolist() == [[0.045, 0.122, -0.167], [-0.227, 0.061, 0.166]]
+    assert np.round(P[1], 3).tolist() == [0.547, 0.122, 0.331]  # the text's probabilities
+
+
+def test_the_printed_rule_is_plain_public_code_and_gives_backwards_numbers(nb):
+    out = nb.output("inspect.getsource(kernels.softmax_cross_entropy_grad)")
+    assert "return upstream * (probs - Y) / n" in out
+    for internal in ("ctx", "_fast", "requires_grad", "_softmax_cross_entropy_backward"):
+        assert internal not in out
+    rule = nb.eval("kernels.softmax_cross_entropy_grad(forward.probs, labels)")
+    np.testing.assert_allclose(rule, nb.eval("Z_batch.grad"), atol=1e-15)
+    lines = out.strip().splitlines()[-2:]
+    assert lines[0].split(":", 1)[1].strip() == lines[1].split(":", 1)[1].strip()
+
+
+# ---- fused, unfused, naive ----------------------------------------------------------------------
+
+
+def test_three_graphs_give_the_same_loss_and_gradient(nb):
+    results = nb.eval("results")
+    for name in ("unfused", "naive"):
+        assert abs(results[name][0] - results["fused"][0]) < 1e-12
+        np.testing.assert_allclose(results[name][1], results["fused"][1], rtol=0, atol=1e-12)
+    out = nb.output("results[name] = ")
+    assert "nodes: softmax_cross_entropy\n" in out
+    assert "nodes: log_softmax, index, mean, neg\n" in out
+
+
+def test_stable_graphs_survive_large_logits_and_the_naive_one_does_not(nb):
+    results, big = nb.eval("results"), nb.eval("big")
+    for name in ("fused", "unfused"):  # log_softmax subtracts the max too: both stable
+        assert abs(big[name][0] - results["fused"][0]) < 1e-12
+        np.testing.assert_allclose(big[name][1], results["fused"][1], rtol=0, atol=1e-12)
+    assert isinstance(big["naive"], OverflowError)  # e^1000: stopped, not NaN
+    assert str(big["naive"]).startswith("exp: the result overflows to inf")
+
+
+def test_the_derivation_is_printed_the_same_way_on_every_python(nb):
+    out = nb.output("inspect.getdoc(kernels.softmax_cross_entropy)")
+    assert out == inspect.getdoc(kernels.softmax_cross_entropy) + "\n"
+    assert not out.startswith(" ") and "\n    For one row" not in out  # cleaned indentation
+
+
+# ---- the gallery of bugs ------------------------------------------------------------------------
+
+
+def test_each_planted_bug_is_caught_and_the_right_versions_pass(nb):
+    for bug in ("bug1", "bug2", "bug3"):
+        assert nb.eval(bug).startswith("WRONG"), bug
+    assert nb.eval("library").startswith("ok") and nb.eval("by_hand").startswith("ok")
+    # "finite differences are accurate to about 1e-10 here"
+    error = nb.eval("np.abs(numerical - (kernels.softmax(Zg) - np.eye(3)[yg]) / N).max()")
+    assert error < 1e-9
+    # bug 2 is N times too big; with N = 1 it would pass
+    assert nb.eval("np.allclose(grad_without_mean(Zg, yg), N * grad_right(Zg, yg))")
+
+
+def test_the_text_counts_the_bugs_it_shows(nb):
+    text = "\n".join(c.source for c in nb.nb.cells if c.cell_type == "markdown")
+    assert len(re.findall(r"\*\*Bug \d", text)) == 3
+    assert "three wrong versions" in text and "four wrong versions" not in text
 
 
 # ---- the explorer -------------------------------------------------------------------------------
 
 
-def test_the_explorer_agrees_with_the_engine_and_names_the_largest_units(nb):
-    assert nb.output("explorer = fan_out_explorer").startswith(
-        "FanOutExplorer(image 8 (label 5), hidden unit 75: sum of ten paths 1.1589"
-    )
-    for unit in (0, 31, 58, 99):
-        nb.exec(f"explorer.image.value = 8\nexplorer.unit.value = {unit}")
-        assert abs(nb.eval("explorer.total - explorer.engine_dh")) < 1e-12
-        assert abs(nb.eval("explorer.unit_grad - explorer.engine_da")) < 1e-12
-    # "image 8 with unit 31, the largest sum of all", whose sigma' is tiny
-    assert nb.eval("int(explorer.ranking[0])") == 31
-    nb.exec("explorer.unit.value = 31")
-    assert nb.eval("explorer.sigma_prime") < 1e-6 and abs(nb.eval("explorer.total")) > 2
-    largest = nb.eval("explorer.top_units.options[1][1]")
-    nb.exec(f"explorer.top_units.value = {largest}")
-    assert nb.eval("explorer.unit.value") == largest
-
-
-def test_the_same_from_code_cell_sets_what_it_reads_after_a_learner_played(nb):
+def test_the_explorer_cell_sets_what_it_reads_even_after_a_learner_played(nb):
     index = cell_index(nb, "# The same from code")
     saved = nb.output("# The same from code")
-    assert saved.splitlines()[0] == (
-        "unit 75: sum of the ten paths +1.1589, engine's h.grad +1.1589"
+    assert saved.splitlines() == [
+        "z0 = 2: p - y = [-0.341  0.242  0.099], loss 0.4170",
+        "z0 = 6: p - y = [-0.009  0.007  0.003], loss 0.0094",
+    ]
+    nb.exec(
+        "ce.true_class.value = 2\nce.logit_sliders[1].value = -5.3\nce.logit_sliders[0].value = 4"
     )
-    nb.exec("explorer.image.value = 1234\nexplorer.unit.value = 3\nexplorer.top_units.index = 2")
     nb.run_cell(index)
     assert nb.output("# The same from code") == saved
-    assert nb.eval("explorer.image.value, explorer.unit.value") == (8, 75)
+    grad, p, y = nb.eval("ce.grad"), nb.eval("ce.p"), nb.eval("ce.y")
+    np.testing.assert_allclose(grad, p - y)
+    assert abs(grad.sum()) < 1e-12
+    assert -0.01 < grad[0] < 0 and np.all(grad[1:] < 0.01) and nb.eval("ce.loss") < 0.417
 
 
-# ---- all units at once, and a batch ------------------------------------------------------------
+def test_the_explorer_is_saved_as_short_text(nb):
+    assert nb.output("ce = cross_entropy_explorer") == (
+        "CrossEntropyExplorer(logits (2.0, 1.0, 0.1), true class 0, loss 0.4170)"
+    )
 
 
-def test_all_units_at_once_is_delta_times_w2_transposed(nb):
-    np.testing.assert_allclose(nb.eval("all_units"), nb.eval("graph.h.grad[0]"), atol=1e-12)
-    assert abs(nb.eval("all_units[j] - paths.sum()")) < 1e-12
-    source = nb.cell("all_units = ").source
-    assert "delta @ one.W2.data.T" in source  # the layout of the text: (p - y) W2ᵀ
-    assert "_matmul_backward" not in source and "getsource" not in source
-    text = nb.markdown
-    assert r"(p - y)\,W_2^\top" in text
-    assert r"W_2^\top(p - y)" not in text and r"W_2\, \delta" not in text
-    assert nb.output("all_units = ").endswith("largest |dL/dh|: [31 62 50]\n")
+# ---- the quiz, the appendix, and what the learner never sees -----------------------------------
 
 
-def test_the_batch_gradient_sums_per_example_contributions_with_the_mean(nb):
-    dz = nb.eval("dZ4")
-    p4, y4 = nb.eval("p4"), nb.eval("np.eye(10)[y_test[batch]]")
-    np.testing.assert_allclose(dz, (p4 - y4) / 4, atol=1e-15)  # the mean's 1/N, N = 4
-    np.testing.assert_allclose(nb.eval("g4.logits.grad"), dz, atol=1e-12)  # the engine agrees
-    np.testing.assert_allclose(nb.eval("net4.W2.grad"), nb.eval("sum(per_example)"), atol=1e-12)
-    np.testing.assert_allclose(nb.eval("net4.W2.grad"), nb.eval("h4.T @ dZ4"), atol=1e-12)
-    np.testing.assert_allclose(nb.eval("net4.W1.grad"), nb.eval("x4.T @ g4.a.grad"), atol=1e-12)
-    assert nb.output("x4 = ").count("True") == 3
-    assert "their sum: 0.0739   engine: 0.0739" in nb.output("per_example = ")
+def test_the_quiz_is_the_cards_cross_entropy_question(nb):
+    options = nb.eval("q2.options")
+    right = nb.eval("q2.correct")
+    assert "p − y" in options[right] and "logits" in options[right]
+    assert [nb.eval(f"q2.answer({i}).correct") for i in range(len(options))].count(True) == 1
 
 
-# ---- quiz and what the learner never sees -------------------------------------------------------
-
-
-def test_the_quiz_has_its_right_answer_first_and_not_the_longest(nb):
-    options = nb.eval("q.options")
-    assert nb.eval("q.correct") == 0
-    assert options[0].startswith("the sum over all ten outputs")
-    assert [nb.eval(f"q.answer({i}).correct") for i in range(len(options))] == [
-        True,
-        False,
-        False,
-        False,
+def test_the_appendix_checks_agreement_and_measures_live(nb):
+    assert nb.output("all four agree").splitlines() == [
+        "logits (64, 10), float32: all four agree: True",
+        "logits (1024, 10), float32: all four agree: True",
+        "logits (128, 200), float32: all four agree: True",
     ]
-    assert len(options[0]) < max(len(o) for o in options)
+    timing = nb.cell("timeit.repeat")
+    assert timing.source.startswith("# NBVAL_IGNORE_OUTPUT") and "assert" not in timing.source
+    assert "times as long as the fused kernel" in nb.output("timeit.repeat")
+    cells = nb.nb.cells
+    appendix = next(i for i, c in enumerate(cells) if c.source.startswith("## Appendix"))
+    quiz = next(i for i, c in enumerate(cells) if "card_question(2)" in c.source)
+    assert quiz < appendix  # the timings come after the lesson, not in it
+    before = "\n".join(c.source for c in cells[:appendix] if c.cell_type == "markdown")
+    assert "µs" not in before and "issue" not in before
 
 
 def test_learner_cells_hold_no_asserts_answer_keys_or_internals():
@@ -195,149 +188,90 @@ def test_learner_cells_hold_no_asserts_answer_keys_or_internals():
             continue
         lines = [line.strip() for line in cell.source.splitlines()]
         assert not any(line.startswith("assert") for line in lines), cell.source
-        assert "testing.assert" not in cell.source and ".answer(" not in cell.source
+        assert ".answer(" not in cell.source and ".ctx" not in cell.source
         assert not re.search(r"import _|\._[a-z]", cell.source), cell.source
-        assert "course_lib.tensor" not in cell.source  # tensor.py's source is not printed
-
-
-def test_running_the_training_cell_again_starts_from_a_fresh_network(nb):
-    """It retrains (on a small slice, to be quick), then restores the trained network."""
-    index = cell_index(nb, "history = train(")
-    nb.exec(
-        "_saved = (net, history, x_train, y_train)\nx_train, y_train = x_train[:640], y_train[:640]"
-    )
-    try:
-        nb.run_cell(index)
-        first = nb.eval("net.W1.data.copy()"), nb.eval("history.test_accuracy")
-        nb.run_cell(index)
-        again = nb.eval("net.W1.data.copy()"), nb.eval("history.test_accuracy")
-    finally:
-        nb.exec("net, history, x_train, y_train = _saved")
-    np.testing.assert_array_equal(first[0], again[0])
-    assert first[1] == again[1]
 
 
 def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
-    exercise = nb.cell("def network_backward(")
+    exercise = nb.cell("def cross_entropy_backward(")
     assert exercise.metadata.get("tags") == ["exercise"]
-    assert "NOT WRITTEN YET" in nb.output(
-        'import check_exercise\n\ncheck_exercise("network_backward"'
+    assert "NOT WRITTEN YET" in nb.output('check_exercise("cross_entropy_backward"')
+    nb.exec(nb.solution("cross_entropy_backward").replace("def ", "def solution_", 1))
+    report = nb.eval(
+        'str(check_exercise("cross_entropy_backward", solution_cross_entropy_backward))'
     )
-    solution = next(
-        re.search(r"```python\n(.*?)```", c.source, re.S).group(1)
-        for c in nb.nb.cells
-        if c.cell_type == "markdown" and "def network_backward(" in c.source
-    )
-    nb.exec(solution.replace("def network_backward(", "def solution_backward(", 1))
-    report = nb.eval('str(check_exercise("network_backward", solution_backward))')
-    assert report.startswith("network_backward: RIGHT"), report
-    # the solution's dh, for the notebook's batch, is the engine's
+    assert report.startswith("cross_entropy_backward: RIGHT"), report
+    # a forgotten 1/N is named for what it is
     nb.exec(
-        "_grads = solution_backward(x4, y_test[batch], net4.W1.data, net4.b1.data, "
-        "net4.W2.data, net4.b2.data, h4, p4)"
+        "def without_mean(logits, labels):\n"
+        "    P = kernels.softmax(logits)\n"
+        "    P[np.arange(len(labels)), labels] -= 1\n"
+        "    return P"
     )
-    np.testing.assert_allclose(nb.eval("_grads['dh']"), nb.eval("g4.h.grad"), atol=1e-12)
-    np.testing.assert_allclose(nb.eval("_grads['dW1']"), nb.eval("net4.W1.grad"), atol=1e-12)
+    report = nb.eval('str(check_exercise("cross_entropy_backward", without_mean))')
+    assert "WRONG" in report and "1/N" in report
 
 
-# ---- matplotlib figures a learner can copy -------------------------------------------------------
+# ---- the code exercises: solutions pass, typical wrong versions get their diagnosis -------------
 
 
-def test_the_curves_and_weight_pictures_are_plain_matplotlib(nb):
-    curves = nb.cell("left.plot(history.position, history.loss)")
-    assert "import matplotlib.pyplot as plt" in curves.source
-    assert nb.output("left.plot(history.position, history.loss)").startswith(
-        "<Figure size 900x300 with 2 Axes>"
-    )
-    pictures = nb.cell("units = [75, 31,")
-    assert ".reshape(28, 28)" in pictures.source and "imshow" in pictures.source
-    assert nb.output("units = [75, 31,").startswith("<Figure size 1200x190 with 8 Axes>")
-    # what the pictures show is W1's columns, on a scale symmetric about 0
-    images = nb.eval("[ax.get_images()[0].get_array().data for ax in axes]")
-    for unit, image in zip([75, 31, 0, 58, 62, 50, 99, 3], images, strict=True):
-        np.testing.assert_array_equal(image, nb.eval(f"net.W1.data[:, {unit}].reshape(28, 28)"))
-    low, high = nb.eval("axes[0].get_images()[0].get_clim()")
-    assert low == -high
+def with_body(run, function: str, old: str, new: str, name: str) -> str:
+    """The Solution's code of ``function``, one line changed, defined as ``name``."""
+    code = run.solution(function)
+    assert old in code, (old, code)
+    return code.replace(old, new).replace(f"def {function}(", f"def {name}(", 1)
 
 
-def test_the_training_cell_asks_for_the_live_display(nb):
-    training = nb.cell("history = train(")
-    assert "progress=training_display()" in training.source
-    assert "from course_lib.widgets.training import training_display" in training.source
-
-
-# ---- the whole backward, typical wrong versions, and training with the learner's own ------------
-
-
-def solution_of(run, function: str) -> str:
-    return next(
-        re.search(r"```python\n(.*?)```", c.source, re.S).group(1)
-        for c in run.nb.cells
-        if c.cell_type == "markdown" and f"def {function}(" in c.source
-    )
-
-
-NETWORK_MISTAKES = {
-    "no_mean": ("dlogits = (P - Y) / N", "dlogits = P - Y", "the mean over the N examples"),
-    "bias_not_summed": ("db2 = dlogits.sum(axis=0)", "db2 = dlogits", "shape of the broadcast"),
-    "sigmoid_of_input": (
-        "da = dh * h * (1 - h)",
-        "da = dh * (X @ W1 + b1) * (1 - (X @ W1 + b1))",
-        "uses a, the sigmoid's input",
-    ),
-    "skipped_sigmoid": ("dW1 = X.T @ da", "dW1 = X.T @ dh", "through the sigmoid first"),
-    "transposed": ("dW2 = h.T @ dlogits", "dW2 = dlogits.T @ h", "transposed"),
-}
-
-
-def test_typical_wrong_network_backwards_get_their_diagnosis(nb):
-    solution = solution_of(nb, "network_backward")
-    for name, (old, new, diagnosis) in NETWORK_MISTAKES.items():
-        assert old in solution, old
-        code = solution.replace(old, new).replace("def network_backward(", f"def {name}(", 1)
-        nb.exec(code)
-        report = nb.eval(f'str(check_exercise("network_backward", {name}))')
-        assert report.startswith("network_backward: WRONG"), report
+def test_typical_wrong_fused_backwards_get_their_diagnosis(nb):
+    wrong = {
+        "forgot_y": ("P[np.arange(N), labels] -= 1", "pass", "subtract the one-hot target"),
+        "whole_rows": ("P[np.arange(N), labels] -= 1", "P[labels] -= 1", "picks whole rows"),
+        "whole_columns": ("P[np.arange(N), labels] -= 1", "P[:, labels] -= 1", "whole columns"),
+        "by_classes": ("return P / N", "return P / P.shape[1]", "divides by C = "),
+        "flipped": ("return P / N", "return -P / N", "sign"),
+    }
+    for name, (old, new, diagnosis) in wrong.items():
+        nb.exec(with_body(nb, "cross_entropy_backward", old, new, name))
+        report = nb.eval(f'str(check_exercise("cross_entropy_backward", {name}))')
+        assert report.startswith("cross_entropy_backward: WRONG"), report
         assert diagnosis in report, (name, report)
 
 
-def test_training_with_the_learners_backward_waits_for_it(nb):
-    assert nb.output("forward_by_hand(X, **yours)").startswith(
-        "Write network_backward first: the checker's verdict is 'not written yet'"
+def test_the_find_the_bug_exercise_hides_an_unlabelled_bug_that_a_batch_reveals(nb):
+    exercise = nb.cell("def fused_backward(")
+    assert exercise.metadata.get("tags") == ["exercise"]
+    assert "BUG" not in exercise.source and "bug" not in exercise.source.lower()
+    # "for a single example its numbers are right; on the batch of four ... wrong"
+    one = nb.eval(
+        "fused_backward(Zg[:1], yg[:1]) - kernels.softmax_cross_entropy(Zg[:1], yg[:1]).grad()"
     )
-    assert nb.output("if curves:").startswith("No curves yet")
+    assert np.abs(one).max() < 1e-15
+    shown = nb.output('check_exercise("cross_entropy_find_the_bug"')
+    assert "gradient check on the batch of four: WRONG" in shown
+    assert "cross_entropy_find_the_bug: WRONG" in shown
+    assert "bug is still there" in shown and "np.arange" not in shown  # a hint, not the fix
+    # "with the labels (2, 0, 0, 1) of the batch above it sets columns 2, 0 and 1"
+    assert nb.eval("yg.tolist()") == [2, 0, 0, 1]
 
 
-def test_with_the_solution_the_learners_training_equals_the_engines(nb):
-    training = cell_index(nb, "forward_by_hand(X, **yours)")
-    plotting = cell_index(nb, "if curves:")
-    exercise = cell_index(nb, "def network_backward(")
-    nb.exec(solution_of(nb, "network_backward"))  # as if the learner had written it
-    try:
-        nb.run_cell(training)
-        curves = nb.eval("curves")
-        engine, yours = curves["engine"], curves["yours"]
-        assert engine[0] == yours[0] == list(range(25, 301, 25))
-        np.testing.assert_allclose(yours[1], engine[1], rtol=1e-9)  # mean losses
-        assert yours[2] == engine[2]  # test accuracies, image for image
-        assert engine[2][-1] > 0.8 and engine[1][-1] < engine[1][0]  # it learned
-        out = nb.output("forward_by_hand(X, **yours)")
-        assert f"test accuracy {engine[2][-1]:.1%}" in out
-        assert float(out.rsplit(":", 1)[1]) < 1e-12  # the two runs' W1 agree
-        nb.run_cell(plotting)
-        assert nb.output("if curves:").startswith("<Figure size 900x300 with 2 Axes>")
-        lines = nb.eval("[line.get_ydata().tolist() for line in fig.axes[0].get_lines()]")
-        np.testing.assert_allclose(lines[0], engine[1])  # the engine's curve, solid
-        np.testing.assert_allclose(lines[1], yours[1])  # yours, dashed
-        # a wrong backward does not train: it is sent back to the checker
-        nb.exec(
-            solution_of(nb, "network_backward").replace("dlogits = (P - Y) / N", "dlogits = P - Y")
-        )
-        nb.run_cell(training)
-        assert nb.output("forward_by_hand(X, **yours)").startswith(
-            "Write network_backward first: the checker's verdict is 'wrong'"
-        )
-    finally:
-        nb.run_cell(exercise)  # the placeholder again
-        nb.run_cell(training)
-        nb.run_cell(plotting)
+def test_the_find_the_bug_solution_passes_and_wrong_fixes_are_named(nb):
+    code = nb.solution("fused_backward")
+    assert "Y[np.arange(N), labels] = 1" in code and "Y[:, labels]" not in code
+    nb.exec(code.replace("def fused_backward(", "def fixed_backward(", 1))
+    assert nb.eval("gradient_check(fixed_backward)").startswith("ok")
+    report = nb.eval('str(check_exercise("cross_entropy_find_the_bug", fixed_backward))')
+    assert report.startswith("cross_entropy_find_the_bug: RIGHT"), report
+    fixes = {
+        "rows_fix": ("Y[np.arange(N), labels] = 1", "Y[labels] = 1", "picks whole rows"),
+        "no_mean": ("return (P - Y) / N", "return P - Y", "N = 4 times too big"),
+        "by_c": ("return (P - Y) / N", "return (P - Y) / C", "divides by C = 3"),
+        "flipped_fix": ("return (P - Y) / N", "return (Y - P) / N", "sign is flipped"),
+    }
+    for name, (old, new, diagnosis) in fixes.items():
+        nb.exec(with_body(nb, "fused_backward", old, new, name))
+        report = nb.eval(f'str(check_exercise("cross_entropy_find_the_bug", {name}))')
+        assert report.startswith("cross_entropy_find_the_bug: WRONG"), report
+        assert diagnosis in report, (name, report)
+    # the untouched function again: the hint, and never the fix
+    report = nb.eval('str(check_exercise("cross_entropy_find_the_bug", fused_backward))')
+    assert "bug is still there" in report

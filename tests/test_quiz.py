@@ -13,7 +13,7 @@ def make_question() -> Question:
         "2 + 2 = ?",
         ["3", "4", "5"],
         correct=1,
-        explanations=["one short", "right: 2 + 2 = 4", "one too many"],
+        explanations=["one short", "2 + 2 = 4", "one too many"],
         hints=["count on your fingers", "it is even"],
     )
 
@@ -39,6 +39,13 @@ def test_invalid_choice_is_a_clear_error():
         q.answer(7)
     with pytest.raises(TypeError, match="not a bool"):
         q.answer(True)
+
+
+def test_an_explanation_gives_the_why_not_a_second_verdict():
+    # Feedback already starts with "Right:" or "Not quite:" ("Right: Right: ..." was shown).
+    with pytest.raises(ValueError, match="starts with a verdict"):
+        Question("?", ["a", "b"], 0, ["Right: a is a", "b is not a"])
+    assert str(make_question().answer("B")) == "Right: 2 + 2 = 4"
 
 
 def test_question_construction_errors():
@@ -137,11 +144,11 @@ def test_the_right_card_option_is_not_always_the_longest_or_the_shortest():
 @pytest.mark.parametrize(
     ("number", "mistake", "words"),
     [
-        (1, "diagonal, like the sigmoid's", "elementwise"),  # notebook 04's bug 3
-        (1, "+p_i p_j", "sign is wrong"),  # notebook 04's sign slip
+        (1, "diagonal, like the sigmoid's", "elementwise"),  # notebook 05's bug 3
+        (1, "+p_i p_j", "sign is wrong"),  # notebook 05's sign slip
         (2, "C × C matrix", "collapses"),  # "a C × C Jacobian per example"
         (2, "y − p", "sign is flipped"),
-        (2, "one non-zero entry", "p_k > 0"),  # notebook 05: class 0 still moves the loss
+        (2, "one non-zero entry", "p_k > 0"),  # notebook 06: class 0 still moves the loss
         (3, "average", "not averaged"),  # notebook 03's mean-instead-of-sum mistake
         (3, "over every axis", "one number"),
         (3, "broadcast back the same way", "sum over its uses"),  # no reduction
@@ -158,7 +165,7 @@ def test_card_distractors_are_typical_mistakes_and_explained(number, mistake, wo
 
 
 def test_card_question_prompts_are_the_ones_the_notebooks_saved():
-    """Notebooks 01, 03, 04, 05 and 07 keep each prompt in their saved outputs."""
+    """Notebooks 01, 03, 05, 06 and 10 keep each prompt in their saved outputs."""
     assert card_question(1).prompt == "The Jacobian of softmax, ∂p/∂z, is:"
     assert card_question(2).prompt.startswith("Cross-entropy on top of softmax gives a gradient")
     assert card_question(3).prompt.startswith("When a forward op uses broadcasting")

@@ -243,7 +243,8 @@ def test_the_check_reads_the_real_pyproject() -> None:
 
 
 def test_save_keeps_no_timings_in_the_repository(tmp_path):
-    """Cells marked # NBVAL_IGNORE_OUTPUT (timings) are saved empty; the others keep theirs."""
+    """Cells tagged nbval-ignore-output (timings, confirmations) are saved empty; the others keep
+    theirs."""
     import json
 
     run_py = load_run_py()
@@ -251,11 +252,11 @@ def test_save_keeps_no_timings_in_the_repository(tmp_path):
         "cell_type": "code",
         "execution_count": 3,
         "id": "t",
-        "metadata": {},
+        "metadata": {"tags": ["nbval-ignore-output"]},
         "outputs": [{"name": "stdout", "output_type": "stream", "text": ["4.7 ms\n"]}],
-        "source": ["# NBVAL_IGNORE_OUTPUT\n", "print(t)"],
+        "source": ["print(t)"],
     }
-    plain = dict(timing, id="p", source=["print(2)"], execution_count=4)
+    plain = dict(timing, id="p", metadata={}, source=["print(2)"], execution_count=4)
     notebook = tmp_path / "nb.ipynb"
     cells = [timing, plain]
     notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4}))
@@ -270,5 +271,6 @@ def test_the_saved_notebooks_hold_no_timings():
 
     for path in sorted((REPO / "notebooks").glob("*.ipynb")):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-            if "".join(cell["source"]).startswith("# NBVAL_IGNORE_OUTPUT"):
-                assert cell["outputs"] == [], f"{path.name}: a timing cell has saved outputs"
+            if "nbval-ignore-output" in cell.get("metadata", {}).get("tags", []):
+                assert cell["outputs"] == [], f"{path.name}: a run-only cell has saved outputs"
+            assert "NBVAL" not in "".join(cell["source"]), f"{path.name}: markup a learner reads"

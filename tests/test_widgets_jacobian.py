@@ -93,7 +93,7 @@ def test_row_selector_writes_out_the_chosen_row() -> None:
     view = w.row_view.value
     assert "Row i = 2" in view
     assert f"{fmt(p[2])} × (1 − {fmt(p[2])})" in view
-    # the hand-trace numbers of notebook 04: J_22 = 0.665 × 0.335 = 0.223, J_20 = -0.060
+    # the hand-trace numbers of notebook 05: J_22 = 0.665 × 0.335 = 0.223, J_20 = -0.060
     assert "<b>0.223</b>" in view and "<b>-0.060</b>" in view and "<b>-0.163</b>" in view
     (heat,) = svgs(w.matrix.value)
     outline = [r for r in heat.iter(f"{SVG}rect") if r.get("fill") == "none"]
