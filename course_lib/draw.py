@@ -312,6 +312,7 @@ def draw(
     edge_labels: Mapping[tuple[Any, int], str] | None = None,
     title: str | None = None,
     names: Mapping[Any, str] | None = None,
+    values: bool = True,
 ) -> GraphDrawing:
     """Draw the graph that ends at ``root`` as SVG, inputs on the left, ``root`` on the right.
 
@@ -323,7 +324,9 @@ def draw(
     ``grads``: text to show instead of a node's gradient (widgets use it for "?" or a running
     sum). ``styles``: a style name from :data:`STYLES` per node. ``edge_labels``: text for the
     edge into ``child`` from its parent number ``i``, keyed by ``(child, i)``; it replaces the
-    partial. ``names``: node names (default :func:`node_names`).
+    partial. ``names``: node names (default :func:`node_names`). ``values=False`` draws the
+    structure only: the result of every operation reads ``data ?`` (the inputs keep their
+    values), for a drawing that sits above an exercise asking for those values.
     """
     if highlight_edges not in ("both", "in", "out", "none"):
         raise ValueError(
@@ -364,7 +367,8 @@ def draw(
             grad = "none (a constant)"
         else:
             grad = format_data(getattr(node, "grad", None))
-        lines[node] = (head, f"data {format_data(node.data)}", f"grad {grad}")
+        data = format_data(node.data) if values or not node.parents else "?"
+        lines[node] = (head, f"data {data}", f"grad {grad}")
     width = {n: max(96, round(max(len(t) for t in lines[n]) * _CHAR_W) + 2 * _PAD) for n in order}
     col_width = [max(width[n] for n in col) for col in columns]
     edge_text: dict[tuple[Any, int], str] = {}

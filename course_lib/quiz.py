@@ -487,8 +487,9 @@ _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
         prompt="When a forward op uses broadcasting, the backward pass must track:",
         options=[
             "nothing: gradients broadcast back the same way the values were broadcast forward",
-            "which axes were expanded, so it can average the upstream gradient over them",
-            "which axes were expanded, so it can sum the upstream gradient over exactly those",
+            "which axes were added or expanded, so it can average the upstream gradient over them",
+            "which axes were added or expanded, so it can sum the upstream gradient over exactly "
+            "those",
             "nothing: it sums the upstream gradient over every axis, whatever the input's shape",
         ],
         correct=2,
@@ -499,8 +500,9 @@ _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
             "its uses.",
             "The uses of a copied value add; they are not averaged. Dividing by the number of "
             "copies makes every gradient of a broadcast input too small by that factor.",
-            "Each expanded axis is a fan-out of one element to many uses; backward sums over "
-            "it so the gradient gets back the input's shape.",
+            "Each added or expanded axis is a fan-out of one element to many uses; backward "
+            "sums over it so the gradient gets back the input's shape (a bias of shape (C,) "
+            "added to (N, C) gains a whole axis).",
             "Summing over every axis leaves one number. A bias of shape (C,) needs C numbers, "
             "each summed only over the axes along which it was copied (the rows), not across "
             "the classes.",

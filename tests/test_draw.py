@@ -288,3 +288,14 @@ def test_a_node_state_never_shows_by_colour_alone() -> None:
     assert look("z") == ("2.0", None, ["✓"])  # right
     assert look("a") == ("2.0", "7,4", ["✗"])  # wrong: dashed and crossed
     assert look("b") == ("2.0", "2,3", [])  # to be typed: dotted ("?" in its text)
+
+
+def test_a_structure_only_drawing_hides_every_computed_value():
+    from course_lib.scalar import Value
+
+    x, y = Value(2.0, label="x"), Value(-3.0, label="y")
+    a = (x * y).named("a")
+    f = (a + x).named("f")
+    svg = draw(f, values=False).svg
+    assert "data 2" in svg and "data -3" in svg  # the inputs, given by the exercise
+    assert "data -6" not in svg and "data -4" not in svg and "data ?" in svg
