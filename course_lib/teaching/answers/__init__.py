@@ -14,7 +14,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
-from course_lib.teaching.answers import five_node, gradient_checking, start_here
+from course_lib.teaching.answers import (
+    broadcasting,
+    cross_entropy,
+    fan_out,
+    five_node,
+    gates,
+    gradient_checking,
+    layers,
+    mnist,
+    review,
+    softmax,
+    start_here,
+)
 from course_lib.teaching.hand_exercise import AxesExercise, HandExercise
 
 __all__ = ["MODULES", "all_keys", "exercise"]
@@ -23,9 +35,17 @@ Exercise = HandExercise | AxesExercise
 
 # The notebooks' exercise modules, by the first part of a key.
 MODULES: dict[str, Callable[[], list[Exercise]]] = {
-    "start_here": start_here.exercises,
-    "five_node": five_node.exercises,
-    "gradient_checking": gradient_checking.exercises,
+    "start_here": start_here.exercises,  # 00
+    "five_node": five_node.exercises,  # 01
+    "fan_out": fan_out.exercises,  # 02
+    "broadcasting": broadcasting.exercises,  # 03
+    "gradient_checking": gradient_checking.exercises,  # 04
+    "softmax": softmax.exercises,  # 05
+    "cross_entropy": cross_entropy.exercises,  # 06
+    "mnist": mnist.exercises,  # 07
+    "gates": gates.exercises,  # 08
+    "layers": layers.exercises,  # 09
+    "review": review.exercises,  # 10
 }
 
 

@@ -1,0 +1,9 @@
+"""Notebook 02 (six nodes: fan-out and sum at joins): its hand exercises."""
+
+from __future__ import annotations
+
+from course_lib.teaching.hand_exercise import AxesExercise, HandExercise
+
+
+def exercises() -> list[HandExercise | AxesExercise]:
+    return []
