@@ -79,16 +79,18 @@ def test_forgot_the_local_partial() -> None:
     result = trace.enter("a", 1.0)  # df/df passed back without × ∂f/∂a = b = 4
     assert not result.correct
     assert "upstream gradient df/df passed back unchanged" in result.message
-    assert "∂f/∂a = 4" in result.message
+    assert "local partial ∂f/∂a first" in result.message
+    assert "= 4" not in result.message.split("is not right.")[1]  # names the slip, not the fix
     result = trace.enter("y", 4.0)  # df/da passed back without × ∂a/∂y = x = 3
-    assert "∂a/∂y = 3" in result.message
+    assert "local partial ∂a/∂y first" in result.message
 
 
 def test_used_the_downstream_value_instead_of_the_upstream_gradient() -> None:
     *_, f = five_nodes()
     trace = hand_trace(f)
     result = trace.enter("y", -18.0)  # ∂a/∂y · a = 3 · -6 instead of 3 · df/da
-    assert "forward value of a" in result.message and "df/da = 4" in result.message
+    assert "forward value of a" in result.message and "gradient df/da" in result.message
+    assert "4" not in result.message.split("is not right.")[1]
     result = trace.enter("a", -24.0)  # f's value
     assert "forward value of f, not a gradient" in result.message
     result = trace.enter("x", 3.0)  # x's own value
@@ -245,3 +247,12 @@ def test_expected_gradients_equal_backward(g: Value) -> None:
         assert trace.expected[names[node]] == pytest.approx(node.grad, rel=1e-12, abs=1e-12)
     for name in trace.asked:
         assert trace.check(name, trace.expected[name]).correct
+
+
+def test_a_second_wrong_number_also_shows_the_rule() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    assert "The rule" not in trace.enter("a", 1.0).message
+    trace.enter("a", "abc")  # a typo is not a wrong answer
+    assert "The rule: df/da = Σ" in trace.enter("a", 1.0).message
+    assert "The rule" not in trace.enter("y", 4.0).message  # per node

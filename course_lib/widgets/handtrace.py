@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import html
 import itertools
-import math
 from collections.abc import Sequence
 from numbers import Real
 from typing import Any
@@ -33,7 +32,13 @@ import ipywidgets as widgets
 from course_lib.draw import draw, format_data, node_names
 from course_lib.formatting import format_number
 from course_lib.graph import backward_steps, topological_order
-from course_lib.quiz import CheckResult, check, parse_number
+from course_lib.teaching.hand_exercise import (
+    CheckResult,
+    HandExercise,
+    Slip,
+    parse_number,
+    significant,
+)
 from course_lib.widgets._controls import row
 
 __all__ = ["HandTrace", "hand_trace"]
@@ -98,6 +103,7 @@ class HandTrace(widgets.VBox):
         self.results: dict[str, CheckResult | None] = {name: None for name in self.asked}
         self._revealed = False
         self._busy = False
+        self._misses: dict[str, int] = {}  # wrong numbers typed per node: the rule after one
 
         out = self.names[root]
         self.entries: dict[str, widgets.Text] = {}
@@ -157,13 +163,13 @@ class HandTrace(widgets.VBox):
                             "local partial × upstream for each use.",
                         )
                     )
-        for consumer, partial, upstream, _ in uses:
+        for consumer, _partial, upstream, _ in uses:
             c = self.names[consumer]
             found.append(
                 (
                     upstream,
                     f"That is the upstream gradient d{out}/d{c} passed back unchanged: multiply "
-                    f"it by the local partial ∂{c}/∂{name} = {format_data(partial)} first.",
+                    f"it by the local partial ∂{c}/∂{name} first.",
                 )
             )
         if len(uses) > 1:
@@ -174,21 +180,20 @@ class HandTrace(widgets.VBox):
                     "each by its local partial.",
                 )
             )
-        for consumer, partial, upstream, _ in uses:
+        for consumer, partial, _upstream, _ in uses:
             c = self.names[consumer]
             found.append(
                 (
                     partial * consumer.data,
-                    f"That multiplies the local partial by the forward value of {c} "
-                    f"({format_data(consumer.data)}); use its gradient d{out}/d{c} = "
-                    f"{format_data(upstream)}, the upstream sensitivity, instead.",
+                    f"That multiplies the local partial by the forward value of {c}; use its "
+                    f"gradient d{out}/d{c}, the upstream sensitivity, instead.",
                 )
             )
             found.append(
                 (
                     consumer.data,
                     f"That is the forward value of {c}, not a gradient: the upstream is "
-                    f"d{out}/d{c} = {format_data(upstream)}.",
+                    f"d{out}/d{c}.",
                 )
             )
         found.append(
@@ -202,30 +207,29 @@ class HandTrace(widgets.VBox):
             found.append((-expected, "Right size, wrong sign: check the signs of the partials."))
         return found
 
-    def check(self, name: str, value: Any) -> CheckResult:
-        """Check an entry for node ``name`` without changing the widget."""
+    def exercise(self, name: str) -> HandExercise:
+        """Node ``name``'s gradient as a :class:`HandExercise`: its number from the engine,
+        its slips from :meth:`mistakes`."""
         if name not in self.nodes:
             raise ValueError(
                 f"no node named {name!r} in this graph; its nodes are {list(self.nodes)}"
             )
         out = self.names[self.root]
-        label = f"d{out}/d{name}"
-        try:
-            number = parse_number(value)
-        except ValueError as error:
-            return CheckResult(False, f"{label}: {error}.")
-        if number is None:
-            return CheckResult(False, f"{label}: not answered yet.")
-        if not math.isfinite(number):
-            return CheckResult(False, f"{label}: expected a finite number, got {number}.")
-        return check(
-            number,
-            self.expected[name],
-            name=label,
-            mistakes=self.mistakes(name),
-            hint="Work back from the output: local partial × upstream, summed over every "
+        return HandExercise(
+            key=f"hand_trace.{name}",
+            name=f"d{out}/d{name}",
+            expected=self.expected[name],
+            precision=significant(4),
+            look=f"Work back from the output: local partial × upstream, summed over every "
             f"consumer of {name}.",
+            rule=f"d{out}/d{name} = Σ over the consumers c of {name}: (d{out}/dc) · (∂c/∂{name}).",
+            slips=tuple(Slip(value, why) for value, why in self.mistakes(name)),
         )
+
+    def check(self, name: str, value: Any) -> CheckResult:
+        """Check an entry for node ``name`` without changing the widget; a wrong number
+        after an earlier wrong one also shows the rule."""
+        return self.exercise(name).judge(value, misses=self._misses.get(name, 0))
 
     def enter(self, name: str, value: Any) -> CheckResult:
         """Type ``value`` as the gradient of node ``name``; returns the feedback.
@@ -264,6 +268,8 @@ class HandTrace(widgets.VBox):
         except ValueError:
             is_number = False
         self.results[name] = result if is_number else None
+        if is_number and not result.correct:
+            self._misses[name] = self._misses.get(name, 0) + 1
         if empty:  # not an answer, so not wrong: a neutral note, and the node stays hidden
             label = html.escape(self.entries[name].description.rstrip(" ="))
             note = f"<i>{label} is empty: type a number (like -4, 0.25 or 3/4) and press Enter.</i>"
