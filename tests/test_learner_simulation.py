@@ -11,6 +11,10 @@ test does all of that in a real kernel (nbclient, see ``notebook_harness``):
   Any exception, raised by a cell or by a widget's observer or click handler, fails the test;
   so does a cell that fails later because an earlier control was moved (a cell that reads a
   widget's state must set it first, or build its own object).
+* **slips** — every hand exercise (a cell calling ``check("key", answer)`` with ``answer = ...``)
+  is answered with the usual slips: the answer negated, doubled, halved and zero (for axes:
+  every axis and none). Each must get feedback that names something to look at, never a bare
+  "is not right.", and never the answer itself.
 * **twice** — run every cell twice in a row in a fresh kernel. The second run must not raise,
   and must show the same output as the first (cells tagged ``nbval-ignore-output``, the timing
   cells, are exempt from the comparison only).
@@ -25,8 +29,13 @@ import os
 import re
 import zlib
 
+import numpy as np
 import pytest
 from notebook_harness import NOTEBOOKS, NotebookError, NotebookRun, output_text
+from test_answers import states
+
+from course_lib.teaching.answers import exercise
+from course_lib.teaching.hand_exercise import AxesExercise
 
 NOTEBOOK_NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
 MOVES_PER_CONTROL = 3
@@ -149,13 +158,59 @@ def _comparable(cell) -> str:
     return text
 
 
+CHECK_CALL = re.compile(r"""check\(\s*["']([\w.]+)["']\s*,\s*(\w+)\s*\)""")
+
+
+def slips_of(key: str) -> list[str]:
+    """Python literals of the usual slips for exercise ``key``."""
+    task = exercise(key)
+    if isinstance(task, AxesExercise):
+        return [repr(tuple(range(task.ndim))), "()"]
+    e = np.asarray(task.expected, dtype=float)
+    return [repr(v.tolist()) for v in (-e, 2 * e, e / 2, np.zeros_like(e))]
+
+
+def answer_slips(run: NotebookRun, name: str, index: int, source: str) -> int:
+    """Run the exercise cell with each usual slip in place of its ``...``; check the feedback."""
+    tried = 0
+    for key, variable in CHECK_CALL.findall(source):
+        placeholder = re.search(rf"(?m)^{variable} = \.\.\.", source)
+        if placeholder is None:
+            continue
+        task = exercise(key)
+        for slip in slips_of(key):
+            if task.judge(eval(slip)).correct:  # e.g. zero negated is zero
+                continue
+            changed = source.replace(placeholder.group(0), f"{variable} = {slip}", 1)
+            cell = run.exec(changed)
+            shown = [output_text({"outputs": [out]}) for out in cell["outputs"]]
+            verdicts = [
+                line
+                for text in shown
+                for line in text.splitlines()
+                if line.startswith(task.name + " =")
+            ]
+            assert verdicts, f"{name} cell {index}: no feedback for {key} = {slip}:\n{shown}"
+            for line in verdicts:
+                if " is not right." not in line:
+                    continue
+                after = line.split(" is not right.", 1)[1].strip()
+                assert after, f"{name} cell {index}: a bare 'not right' for {key} = {slip}"
+                if not isinstance(task, AxesExercise):
+                    for value in task.expected_values():
+                        assert not states(after, value), (name, key, slip, line)
+            tried += 1
+    return tried
+
+
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_play_with_every_control_after_every_cell(name: str) -> None:
-    moved = 0
+    moved = slipped = 0
     with NotebookRun(name) as run:
         run.exec(KERNEL_PLAYER)
-        for index, _cell in run.code_cells:
+        for index, cell in run.code_cells:
             run.run_cell(index)
+            slipped += answer_slips(run, name, index, cell.source)
             try:
                 shown = run.exec(f"print(__tgf_play({_seed(name) + index}))")
             except NotebookError as error:
@@ -164,6 +219,8 @@ def test_play_with_every_control_after_every_cell(name: str) -> None:
                 ) from None
             moved += int(output_text(shown, kinds=("stdout",)).split()[-1])
     assert moved > 0, f"the simulation moved no control at all in {name}"
+    has_checks = any(CHECK_CALL.search(cell.source) for _, cell in run.code_cells)
+    assert slipped > 0 or not has_checks, f"no hand exercise of {name} was answered with a slip"
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
