@@ -158,7 +158,7 @@ def _comparable(cell) -> str:
     return text
 
 
-CHECK_CALL = re.compile(r"""check\(\s*["']([\w.]+)["']\s*,\s*(\w+)\s*\)""")
+CHECK_CALL = re.compile(r"""(?<![.\w])check\(\s*["']([\w.]+)["']\s*,\s*(\w+)\s*\)""")
 
 
 def slips_of(key: str) -> list[str]:

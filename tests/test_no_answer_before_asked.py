@@ -1,0 +1,70 @@
+"""Nothing on a saved page shows a hand exercise's answer before the exercise asks for it.
+
+For every notebook as saved (what a learner sees on opening it), every exercise cell calling
+``check("key", answer)`` is compared with everything above it: the prose, the code, and the
+saved outputs (text, HTML and the drawings' SVG, whose text a learner reads too). None may
+contain the exercise's answer. Only answers that cannot turn up by chance are searched for:
+numbers with a fractional part, written with at least three significant digits (an input such
+as z = -4 may equal an answer by coincidence; 0.5966 does not).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from notebook_harness import NOTEBOOKS
+from test_learner_simulation import CHECK_CALL
+
+from course_lib.teaching.answers import exercise
+from course_lib.teaching.hand_exercise import AxesExercise
+
+NOTEBOOK_PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
+
+
+def shown_text(cell: dict) -> str:
+    parts = ["".join(cell["source"])]
+    for out in cell.get("outputs", []):
+        if "text" in out:
+            parts.append("".join(out["text"]))
+        for kind in ("text/plain", "text/html", "image/svg+xml"):
+            if kind in out.get("data", {}):
+                data = out["data"][kind]
+                parts.append(data if isinstance(data, str) else "".join(data))
+    return "\n".join(parts)
+
+
+def spellings(value: float) -> list[str]:
+    """How a page would write ``value`` to 3 or 4 significant digits (with its sign)."""
+    forms = {f"{value:.4g}", f"{value:.3g}", f"{value:.3f}", f"{value:.4f}"}
+    return sorted(f for f in forms if len(f.lstrip("-").replace(".", "").lstrip("0")) >= 3)
+
+
+def distinctive(value: float) -> bool:
+    return value != round(value) and len(f"{abs(value):.4g}".replace(".", "").lstrip("0")) >= 3
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name)
+def test_no_answer_is_on_the_page_above_its_exercise(path):
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    above = ""
+    for index, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code":
+            for key, _ in CHECK_CALL.findall(source):
+                task = exercise(key)
+                if isinstance(task, AxesExercise):
+                    continue
+                for value in task.expected_values():
+                    if not distinctive(value):
+                        continue
+                    for form in spellings(value):
+                        hit = re.search(rf"(?<![\w.]){re.escape(form)}(?![\d])", above)
+                        if hit is not None:
+                            context = above[max(0, hit.start() - 80) : hit.end() + 40]
+                            pytest.fail(
+                                f"{path.name} cell {index} asks for {key}, but the page above "
+                                f"it already shows {form}: …{context}…"
+                            )
+        above += "\n" + shown_text(cell)
