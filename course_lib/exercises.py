@@ -154,13 +154,16 @@ class ExerciseReport:
 # ---- running the learner's code -------------------------------------------------------------
 
 
-class _TooSlow(Exception):
-    pass
+class _TooSlow(BaseException):
+    """Raised into a learner's function that runs too long. A BaseException, so that a learner's
+    ``except Exception: pass`` inside a loop cannot swallow it."""
 
 
 @contextlib.contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
-    """Raise _TooSlow in the running code after ``seconds`` (POSIX, main thread only)."""
+    """Raise _TooSlow in the running code after ``seconds``, and again every 0.2 s after that
+    until it leaves (a bare ``except: pass`` in a loop may swallow one alarm, rarely all);
+    POSIX, main thread only."""
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
@@ -170,7 +173,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
         raise _TooSlow
 
     previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
     try:
         yield
     finally:
@@ -240,6 +243,12 @@ def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str]:
         )
     except NotImplementedError:
         return None, "not written yet"
+    except SystemExit as error:  # sys.exit() or exit() in the learner's code: never leave
+        where = _where_it_raised(fn, error)
+        return None, (
+            f"your function called exit (SystemExit{f': {error}' if str(error) else ''}){where}; "
+            "a function gives its result with `return`, and the checker needs it to return"
+        )
     except Exception as error:  # the learner's code: report it, never raise it
         where = _where_it_raised(fn, error)
         advice = ""
@@ -263,10 +272,21 @@ def _as_array(value: Any) -> tuple[np.ndarray | None, str]:
         return None, "is still `...`: not written yet"
     if isinstance(value, str | bytes):
         return None, f"is the text {value!r}, not an array"
+    kind = type(value).__name__
+    if kind == "Tensor" and hasattr(value, "detach"):  # a PyTorch tensor, maybe needing grad
+        return None, (
+            "is a PyTorch tensor: return a numpy array (`.detach().numpy()`), computed with numpy"
+        )
     try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        return None, f"is a {type(value).__name__}, not an array of numbers"
+        raw = np.asarray(value)
+        if np.iscomplexobj(raw):
+            return None, (
+                "holds complex numbers: a gradient of a real function is real; look for a "
+                "square root or a power of a negative number"
+            )
+        array = np.asarray(raw, dtype=np.float64)
+    except Exception:  # noqa: BLE001  (anything a learner returns must give a sentence)
+        return None, f"is a {kind}, not an array of numbers"
     return array, ""
 
 
@@ -371,6 +391,17 @@ def _compare(name: str, value: Any, want: np.ndarray, case: Case) -> Comparison:
             return Comparison(name, "exact", diff)
         if np.allclose(got, want, rtol=CLOSE_RTOL, atol=CLOSE_ATOL):
             return Comparison(name, "close", diff)
+        low = np.dtype(getattr(value, "dtype", np.float64))
+        if low in (np.float32, np.float16) and np.allclose(got, want, rtol=1e-3, atol=1e-6):
+            return Comparison(
+                name,
+                "wrong",
+                diff,
+                f"{name} is right to {low.name} precision only: it was computed in {low.name}, "
+                "whose rounding is far above the checker's float64 tolerance; compute in "
+                "float64 (the inputs are float64: look for an .astype or a dtype= that "
+                "lowers it)",
+            )
     else:
         diff = math.nan
     return Comparison(name, "wrong", diff, _diagnose(name, got, want, case))
@@ -415,6 +446,11 @@ def check_exercise(
         if exercise not in EXERCISES:
             raise ValueError(f"no exercise named {exercise!r}; there are {sorted(EXERCISES)}")
         exercise = EXERCISES[exercise]
+    if not isinstance(exercise, Exercise):
+        raise TypeError(
+            f"check_exercise needs an exercise name such as 'tanh_backward' (or an Exercise), "
+            f"got {exercise!r}"
+        )
     name = exercise.name
     if not callable(fn):
         return ExerciseReport(

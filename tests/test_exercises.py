@@ -411,3 +411,55 @@ def test_handing_back_the_upstream_unchanged_is_named(name, fn):
 def test_an_unrecognised_wrong_answer_gets_no_made_up_cause():
     report = str(check_exercise("tanh_backward", lambda upstream, x, out: 2 * upstream))
     assert "does not match the engine's gradient: check it term by term" in report, report
+
+
+def test_exit_in_the_learners_function_is_reported_not_raised():
+    import sys
+
+    def leaves(grad, shape):
+        sys.exit("bye")
+
+    report = check_exercise("sum_to_shape", leaves)
+    assert report.verdict == "error" and "called exit" in report.message
+    assert "line 2 of your function" in report.message
+
+
+def test_a_loop_that_swallows_exceptions_is_still_stopped(monkeypatch):
+    monkeypatch.setattr(exercises, "TIME_LIMIT_S", 0.3)
+
+    def stubborn(grad, shape):
+        while True:
+            try:
+                sum(range(1000))
+            except Exception:  # noqa: BLE001, S112  (what the learner wrote)
+                pass
+
+    report = check_exercise("sum_to_shape", stubborn)
+    assert report.verdict == "error" and "still running" in report.message
+
+
+def test_a_complex_answer_is_not_judged_by_its_real_part():
+    report = check_exercise("sum_to_shape", lambda grad, shape: sum_to_shape(grad, shape) + 1j)
+    assert not report.ok and "complex" in str(report)
+
+
+def test_a_float32_answer_is_told_about_precision():
+    def in_float32(p, upstream):
+        return softmax_vjp(p.astype(np.float32), upstream.astype(np.float32))
+
+    report = check_exercise("softmax_vjp", in_float32)
+    assert not report.ok and "float32 precision" in str(report), str(report)
+
+
+def test_an_object_that_will_not_become_an_array_gets_a_sentence():
+    class Stubborn:
+        def __array__(self, *args, **kwargs):
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad")
+
+    report = check_exercise("sum_to_shape", lambda grad, shape: Stubborn())
+    assert not report.ok and "not an array of numbers" in str(report)
+
+
+def test_no_exercise_named_none():
+    with pytest.raises(TypeError, match="needs an exercise name"):
+        check_exercise(None, sum_to_shape)
