@@ -78,6 +78,23 @@ __all__ = [
 MAX_EPOCHS = 10_000  # more passes than any run of the course needs; a typo's guard
 
 
+def weight_dtype(dtype: Any, where: str) -> np.dtype:
+    """``dtype`` as a numpy dtype, if it is float32 or float64; otherwise a ``TypeError`` that
+    says why (weights in [-1, 1] would round to 0 in an integer dtype, to 1 in bool)."""
+    try:
+        found = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(
+            f"{where}: dtype must be float32 or float64, got {dtype!r}, which is not a numpy dtype"
+        ) from None
+    if found not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise TypeError(
+            f"{where}: dtype must be float32 or float64, got {found}; weights between -1 and 1 "
+            "would round to whole numbers in it (0, or 1 for bool) and the network would not learn"
+        )
+    return found
+
+
 def glorot_uniform(
     fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float32
 ) -> np.ndarray:
@@ -88,11 +105,7 @@ def glorot_uniform(
     """
     fan_in = _count(fan_in, "fan_in", "glorot_uniform")
     fan_out = _count(fan_out, "fan_out", "glorot_uniform")
-    if np.dtype(dtype) not in (np.float32, np.float64):
-        raise TypeError(
-            f"glorot_uniform: dtype must be float32 or float64, got {np.dtype(dtype)}; "
-            "weights in [-r, r] with r below 1 would round to 0 in an integer dtype"
-        )
+    dtype = weight_dtype(dtype, "glorot_uniform")
     r = math.sqrt(6.0 / (fan_in + fan_out))
     weights = np.empty((fan_in, fan_out), dtype=dtype)
     # Row by row, straight into the matrix: the generator draws float64, so only one row of
@@ -139,9 +152,7 @@ class SigmoidNet:
                 raise ValueError(f"SigmoidNet: {name} must be a positive int, got {value!r}")
         if classes < 2:
             raise ValueError(f"SigmoidNet: classes must be at least 2, got {classes}")
-        dtype = np.dtype(dtype)
-        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-            raise TypeError(f"SigmoidNet: dtype must be float32 or float64, got {dtype}")
+        dtype = weight_dtype(dtype, "SigmoidNet")
         seed = _count(seed, "seed (it picks the starting weights)", "SigmoidNet", minimum=0)
         rng = np.random.default_rng(seed)
         w1 = glorot_uniform(inputs, hidden, rng, dtype)
@@ -183,7 +194,7 @@ class SigmoidNet:
     def copy(self, dtype: Any = None) -> SigmoidNet:
         """An independent copy of the weights, optionally in another dtype (float64 for checks)."""
         new = SigmoidNet.__new__(SigmoidNet)
-        dtype = self.dtype if dtype is None else np.dtype(dtype)
+        dtype = self.dtype if dtype is None else weight_dtype(dtype, "SigmoidNet.copy")
         for name, p in zip(("W1", "b1", "W2", "b2"), self.params, strict=True):
             setattr(new, name, Tensor(p.data.astype(dtype, copy=True), label=name))
         return new

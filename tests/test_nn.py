@@ -607,3 +607,13 @@ def test_glorot_refuses_an_integer_dtype() -> None:
     rng = np.random.default_rng(0)
     with pytest.raises(TypeError, match="dtype must be float32 or float64, got int64"):
         glorot_uniform(3, 4, rng, dtype=np.int64)
+
+
+@pytest.mark.parametrize("dtype", [int, bool, "int8", np.complex64, "banana", object])
+def test_weights_only_in_a_float_dtype(dtype):
+    net = SigmoidNet(inputs=4, hidden=3, classes=2, seed=0)
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        net.copy(dtype=dtype)
+    with pytest.raises(TypeError, match="dtype must be float32 or float64"):
+        SigmoidNet(inputs=4, hidden=3, classes=2, seed=0, dtype=dtype)
+    assert net.copy(dtype=np.float64).W1.dtype == np.float64

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 
@@ -150,3 +151,22 @@ def test_text_form_is_short_and_names_the_state() -> None:
     bundle = w._repr_mimebundle_()
     text = bundle[0]["text/plain"] if isinstance(bundle, tuple) else bundle["text/plain"]
     assert text == repr(w)  # what a notebook saves: no ipywidgets trait listing
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "says"),
+    [
+        (-1e308, 1e308, "must lie within"),
+        (-math.inf, 6.0, "finite"),
+        (-6.0, math.nan, "finite"),
+    ],
+)
+def test_slider_ends_are_finite_and_far_from_overflow(low, high, says):
+    with pytest.raises(ValueError, match=says):
+        cross_entropy_explorer(low=low, high=high)
+
+
+def test_the_widest_allowed_range_survives_logits_dragged_to_opposite_ends():
+    w = cross_entropy_explorer(low=-1e6, high=1e6)
+    w.logit_sliders[0].value, w.logit_sliders[1].value = 1e6, -1e6
+    assert np.isfinite(w.loss) and np.all(np.isfinite(w.grad))

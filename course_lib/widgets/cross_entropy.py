@@ -29,6 +29,7 @@ from course_lib.widgets._controls import row, with_number_box
 __all__ = ["CrossEntropyExplorer", "cross_entropy_explorer"]
 
 MAX_CLASSES = 10
+SLIDER_LIMIT = 1e6  # a slider's ends: far beyond where softmax saturates, far from overflow
 
 
 class CrossEntropyExplorer(widgets.VBox):
@@ -159,6 +160,16 @@ def cross_entropy_explorer(
                 f"cross_entropy_explorer: {name} must be a number, got {value!r} "
                 f"({type(value).__name__})"
             )
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError(
+            f"cross_entropy_explorer: low and high must be finite numbers, got {low} and {high}"
+        )
+    if max(abs(low), abs(high)) > SLIDER_LIMIT:
+        raise ValueError(
+            f"cross_entropy_explorer: low and high must lie within ±{SLIDER_LIMIT:g}, got {low} "
+            f"and {high}; softmax is already saturated a few tens of units apart, so a range "
+            "like -10 to 10 shows everything"
+        )
     if not low < high:
         raise ValueError(f"slider range must have low < high, got {low} and {high}")
     if not all(np.isfinite(v) and low <= v <= high for v in logits):
