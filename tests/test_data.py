@@ -14,6 +14,7 @@ import http.server
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -396,6 +397,20 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     def do_GET(self):
         self.server.requests.append(self.path)
+        if self.path.startswith("/trickle/"):  # a byte every 50 ms, for as long as it is read
+            body = Path(self.directory, self.path[len("/trickle/") :]).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(0.05)
+            except OSError:  # the client gave up: good
+                pass
+            self.close_connection = True
+            return
         if self.path.startswith("/cutoff/"):
             body = Path(self.directory, self.path[len("/cutoff/") :]).read_bytes()
             self.send_response(200)
@@ -760,3 +775,22 @@ def test_a_dead_downloads_part_file_goes_at_once_even_without_a_download(tmp_pat
         labels,
     )
     assert not dead.exists() and mine.exists()
+
+
+def test_a_trickling_mirror_is_abandoned_at_the_deadline(server, tmp_path):
+    """Each read answers well within the timeout, so only the whole download's deadline ends
+    it: the next mirror is tried, and with none left the error names the deadline."""
+    contents, images, labels = make_split("test")
+    write(server.root / "good", contents)
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match="deadline"):
+        download([server.url + "/trickle/good/"], sha(contents), deadline=0.6)
+    assert time.monotonic() - started < 5
+    assert not any(p.name.endswith(".part") for p in cache_dir(tmp_path).glob(".*"))
+
+
+def test_the_deadline_is_checked_like_the_timeout():
+    with pytest.raises(ValueError, match="deadline must be a positive"):
+        load_mnist("test", deadline=0)
+    with pytest.raises(TypeError, match="deadline must be a number"):
+        load_mnist("test", deadline="soon")

@@ -28,6 +28,7 @@ verified again.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
@@ -142,14 +143,14 @@ def _flag_argument(value: object, name: str) -> None:
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
 
 
-def _timeout_argument(timeout: object) -> float:
+def _timeout_argument(timeout: object, name: str = "timeout") -> float:
     if isinstance(timeout, bool) or not isinstance(timeout, int | float | np.integer | np.floating):
         raise TypeError(
-            f"timeout must be a number of seconds, got {type(timeout).__name__} {timeout!r}"
+            f"{name} must be a number of seconds, got {type(timeout).__name__} {timeout!r}"
         )
     if not (timeout > 0 and timeout < float("inf")):
         raise ValueError(
-            f"timeout must be a positive, finite number of seconds (like 30), got {timeout!r}"
+            f"{name} must be a positive, finite number of seconds (like 30), got {timeout!r}"
         )
     return float(timeout)
 
@@ -164,6 +165,7 @@ def locate_mnist(
     checksums: Mapping[str, str] | None = None,
     progress: bool = True,
     timeout: float = 30.0,
+    deadline: float = 900.0,
 ) -> MnistFiles:
     """Find (or download into the cache) the split's two files; see :func:`load_mnist`.
 
@@ -177,6 +179,8 @@ def locate_mnist(
     _flag_argument(download, "download")
     _flag_argument(progress, "progress")
     timeout = _timeout_argument(timeout)
+    deadline = _timeout_argument(deadline, "deadline")
+    until = time.monotonic() + deadline
     names = FILES[split]
     env_folder = os.environ.get(DATA_ENV)
     if folder is not None:
@@ -213,6 +217,7 @@ def locate_mnist(
                     split=split,
                     timeout=timeout,
                     progress=progress,
+                    until=until,
                 )
             found.append(path)
     return MnistFiles(found[0], found[1], source)
@@ -228,6 +233,7 @@ def load_mnist(
     checksums: Mapping[str, str] | None = None,
     progress: bool = True,
     timeout: float = 30.0,
+    deadline: float = 900.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Load an MNIST split as ``(images, labels)``.
 
@@ -245,7 +251,9 @@ def load_mnist(
         checksums: expected SHA-256 of the decompressed files by name (default :data:`SHA256`).
         progress: show a progress bar while downloading (a widget in a notebook, a text line
             on a terminal); False is silent.
-        timeout: seconds to wait for a mirror to answer.
+        timeout: seconds to wait for a mirror to answer (each wait).
+        deadline: seconds the whole download may take, over every file and mirror (15
+            minutes by default); a mirror still sending then is abandoned.
 
     Raises:
         ValueError: unknown split.
@@ -267,6 +275,7 @@ def load_mnist(
         checksums=table,
         progress=progress,
         timeout=timeout,
+        deadline=deadline,
     )
     images_u8 = load_verified(files.images, image_name, table[image_name], files.source)
     labels_u8 = load_verified(files.labels, label_name, table[label_name], files.source)

@@ -46,10 +46,14 @@ def download_one(
     *,
     timeout: float,
     progress: bool,
+    until: float = float("inf"),
 ) -> None:
     """Stream ``url`` into a temporary file beside ``target``; verify; ``os.replace`` it in.
 
-    While streaming, the bytes are gunzipped and hashed (SHA-256 of the decompressed content)
+    ``timeout`` bounds each wait for the mirror; ``until`` (a ``time.monotonic()`` reading) ends
+    the whole download, so a mirror that trickles a byte at a time cannot hold it for days: the
+    bytes are read as they come (``read1``) and the clock is checked after each piece. While
+    streaming, the bytes are gunzipped and hashed (SHA-256 of the decompressed content)
     and the first 16 decompressed bytes kept for the header check. The temporary file is
     removed on any failure, so ``target`` either keeps its old state or gets a verified file.
     """
@@ -69,7 +73,8 @@ def download_one(
     try:
         with os.fdopen(fd, "wb") as out:
             request = urllib.request.Request(url, headers={"User-Agent": "course_lib"})
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            wait = max(0.001, min(timeout, until - time.monotonic()))
+            with urllib.request.urlopen(request, timeout=wait) as response:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
                 bar = tqdm(
@@ -84,8 +89,14 @@ def download_one(
                 digest = hashlib.sha256()
                 head = b""
                 inflated = 0
+                read = getattr(response, "read1", response.read)
                 while True:
-                    chunk = response.read(CHUNK)
+                    if time.monotonic() > until:
+                        raise TimeoutError(
+                            f"the download's deadline passed after {done} bytes (a mirror this "
+                            "slow would take hours; pass a larger deadline= to wait longer)"
+                        )
+                    chunk = read(CHUNK)
                     if not chunk:
                         break
                     out.write(chunk)
@@ -209,8 +220,10 @@ def download_file(
     split: str,
     timeout: float,
     progress: bool,
+    until: float = float("inf"),
 ) -> Path:
-    """Fetch ``name.gz`` into ``folder`` from the first mirror that delivers a verified file."""
+    """Fetch ``name.gz`` into ``folder`` from the first mirror that delivers a verified file,
+    before the ``time.monotonic()`` reading ``until``."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -220,8 +233,13 @@ def download_file(
     content_error: DataError | None = None
     for base in mirrors:
         url = base if base.endswith(f"{name}.gz") else base.rstrip("/") + f"/{name}.gz"
+        if time.monotonic() > until:
+            failures.append(f"  {url}: not tried, the download's deadline had passed")
+            continue
         try:
-            download_one(url, name, expected, target, timeout=timeout, progress=progress)
+            download_one(
+                url, name, expected, target, timeout=timeout, progress=progress, until=until
+            )
             return target
         except (ChecksumError, CorruptFileError, IdxFormatError) as exc:
             content_error = exc
