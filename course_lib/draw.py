@@ -400,7 +400,7 @@ def draw(
             y += _BOX_H + _ROW_GAP
 
     accessible_name, description = _describe(
-        order, names, lines, edge_text, styles, highlight, title
+        order, names, lines, edge_text, styles, highlight, title, partials_said=values
     )
     out: list[str] = [
         svg_open(
@@ -525,13 +525,16 @@ def _describe(
     styles: Mapping[Any, str],
     highlight: Any,
     title: str | None,
+    *,
+    partials_said: bool = True,
 ) -> tuple[str, str]:
     """The drawing's accessible name and its description in words.
 
     The name: the title (if any) and the graph's output. The description: every node in
     topological order with its op, value and gradient as drawn (and its state, when a style
     marks one), then every edge parent → child with its local partial (whether or not the
-    drawing labels the edges) and what its label shows.
+    drawing labels the edges; not when ``partials_said`` is False, for a drawing that hides
+    the values, since a partial such as ∂(a·b)/∂a = b is a value) and what its label shows.
     """
     root = order[-1]
     what = f"computation graph of {lines[root][0]}, {len(order)} nodes"
@@ -552,7 +555,7 @@ def _describe(
             f"gradient {grad_line.removeprefix('grad ')}" + (f", {state}" if state else "")
         )
     for child in order:
-        node_partials = getattr(child, "partials", None)
+        node_partials = getattr(child, "partials", None) if partials_said else None
         for i, parent in enumerate(child.parents):
             p, c = names[parent], names[child]
             edge = f"edge {p} to {c}"

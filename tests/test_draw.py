@@ -299,3 +299,4 @@ def test_a_structure_only_drawing_hides_every_computed_value():
     svg = draw(f, values=False).svg
     assert "data 2" in svg and "data -3" in svg  # the inputs, given by the exercise
     assert "data -6" not in svg and "data -4" not in svg and "data ?" in svg
+    assert "edge x to a" in svg and "= -3" not in svg  # the edge is named, its partial (y) not

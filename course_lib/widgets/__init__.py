@@ -14,6 +14,7 @@ from course_lib.widgets.handtrace import hand_trace
 from course_lib.widgets.jacobian import jacobian_explorer
 from course_lib.widgets.practice import practice_trainer
 from course_lib.widgets.saturation import depth_explorer
+from course_lib.widgets.step_size import step_size_explorer
 from course_lib.widgets.stepper import stepper
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "hand_trace",
     "jacobian_explorer",
     "practice_trainer",
+    "step_size_explorer",
     "stepper",
     "widgets_work",
 ]

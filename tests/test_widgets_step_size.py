@@ -1,0 +1,52 @@
+"""Tests of the step explorer (course_lib.widgets.step_size)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib.check import central_difference_sweep
+from course_lib.widgets import step_size_explorer
+
+
+def test_it_shows_the_engines_estimate_and_its_two_errors():
+    w = step_size_explorer()
+    (expected,) = central_difference_sweep(lambda x: x * x * x, 1.0, [1e-6])
+    assert w.h == pytest.approx(1e-6) and w.estimate == float(expected)
+    assert w.truncation == pytest.approx(1e-12) and w.round_off == pytest.approx(2.22e-10, 0.01)
+    assert "would <b>pass</b>" in w.summary.value and "round-off is the larger" in w.summary.value
+
+
+def test_float32_at_the_same_step_fails_the_check():
+    w = step_size_explorer()
+    w.dtype.value = "float32"
+    (expected,) = central_difference_sweep(lambda x: x * x * x, 1.0, [1e-6], dtype=np.float32)
+    assert w.estimate == float(expected) and "would <b>fail</b>" in w.summary.value
+
+
+def test_a_large_step_is_ruled_by_truncation():
+    w = step_size_explorer(exponent=-1.0)
+    assert w.error == pytest.approx(0.01, rel=1e-6)  # 3 + h², h = 0.1
+    assert "truncation is the larger" in w.summary.value
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"exponent": 3.0}, ValueError),
+        ({"exponent": "x"}, TypeError),
+        ({"dtype": "f16"}, ValueError),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, error):
+    with pytest.raises(error, match="step_size_explorer"):
+        step_size_explorer(**kwargs)
+
+
+def test_every_slider_position_works():
+    w = step_size_explorer()
+    for dtype in ("float64", "float32"):
+        w.dtype.value = dtype
+        for exponent in np.arange(-12.0, 0.25, 0.25):
+            w.exponent.value = float(exponent)
+            assert np.isfinite(w.error) and "<svg" in w.bars.value
