@@ -11,7 +11,7 @@ exercise                  the function to write                           notebo
 ``tanh_backward``         a scalar op's rule: upstream × (1 − out²)        02
 ``sum_to_shape``          undo a broadcast: sum back to an input's shape  03
 ``matmul_backward``       dA = G Bᵀ, dB = Aᵀ G (batched: summed)           03
-``softmax_vjp``           Jᵀg = p ⊙ (g − ⟨g, p⟩), in O(C)                  04
+``softmax_vjp``           Jᵀg = p ⊙ (g − ⟨g, p⟩), in O(C)                  05
 ``cross_entropy_backward``  dL/dZ = (P − Y) / N for a batch                05
 ``cross_entropy_find_the_bug``  a teammate's (P − Y) / N with a bug to fix  06
 ``network_backward``      the 784-H-10 network's whole backward pass      07
@@ -486,7 +486,7 @@ EXERCISES: dict[str, Exercise] = {
         ),
         Exercise(
             "softmax_vjp",
-            "softmax_vjp(p, upstream)",
+            "my_softmax_vjp(p, upstream)",
             ("vjp",),
             softmax_vjp_cases,
             check_memory=softmax_vjp_memory,

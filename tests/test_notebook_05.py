@@ -1,23 +1,27 @@
 """Notebook 05 (softmax couples everything), executed once: what it shows is right.
 
 The checks that used to sit in the notebook as ``assert`` cells live here, and each fails when
-the number or text the notebook shows is wrong: the hand row of the Jacobian and the feedback
-for the usual mistakes, the matrix and its four properties, the VJP against the engine and the
-dense product, stability, the bug gallery's verdicts, the explorer, the quiz, and the timing
-appendix (which measures live and holds no assert).
+the number or text the notebook shows is wrong: the hand row of the Jacobian (its answer in the
+library's key, held to the notebook's engine) and the feedback for the usual slips, nothing on
+the page that shows the row before it is asked, the matrix and its four properties, the VJP
+against the engine and the dense product, stability, the bug gallery's verdicts and where its
+bugs hide, the explorer, the quiz, re-running cells, and the timing appendix (which measures
+live and holds no assert).
 """
 
 from __future__ import annotations
 
-import ast
-
+import nbformat
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture, output_text
+from notebook_harness import notebook_fixture, notebook_path, output_text
+
+from course_lib.teaching.answers import exercise
 
 nb = notebook_fixture("05")
 
 ROW = "row_0 = [..., ..., ...]"
+IGNORE = "nbval-ignore-output"
 
 
 def answer(nb, typed: str) -> str:
@@ -40,66 +44,136 @@ def test_forward_pass_matches_the_hand_numbers(nb):
     assert np.isclose(p.sum(), 1.0)
 
 
-def test_the_row_exercise_is_unanswered_and_accepts_the_solution(nb):
+def test_the_row_exercise_is_keyed_and_its_answer_is_the_engine_s(nb):
+    source = nb.cell(ROW).source
+    assert 'check("softmax.row_0", row_0)' in source
+    for shown_elsewhere in ("J", "softmax_jacobian", "0.08", "0.02", "0.06", "mistakes"):
+        assert shown_elsewhere not in source.replace("row_0", ""), shown_elsewhere
     assert "not answered yet" in nb.output(ROW)
+    assert "to 3 decimal places" in nb.output(ROW)
+    task = exercise("softmax.row_0")
+    np.testing.assert_allclose(task.expected_values(), nb.eval("J[0]"), atol=1e-15)
     np.testing.assert_array_equal(np.round(nb.eval("J[0]"), 3), [0.082, -0.022, -0.060])
-    assert ": right." in answer(nb, "[0.082, -0.022, -0.060]")
-    assert ": right." in answer(nb, "[0.0819, -0.022, -0.0599]")
+    # the precision the prose states is the one the key holds
+    assert task.precision.describe() == "to 3 decimal places"
+    above = nb.markdown.split("**Exercise:** compute the whole row 0")[1].split("<details>")[0]
+    assert "each entry to 3 decimal places" in above
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "[0.082, -0.022, -0.060]",
+        "[0.0819, -0.022, -0.0599]",
+        "[0.082, -0.022, -0.059]",  # cut off, not rounded
+        "[0.090 * 0.910, -0.090 * 0.245, -0.090 * 0.665]",  # from the rounded p
+        "np.array([0.082, -0.022, -0.060])",
+        "(0.082, -0.022, -0.06)",
+    ],
+)
+def test_the_row_exercise_accepts_the_row_at_the_stated_precision(nb, typed):
+    assert "row 0 = [" in answer(nb, typed) and ": right." in answer(nb, typed)
 
 
 @pytest.mark.parametrize(
     "typed, explanation",
     [
-        ("[0.082, 0.022, 0.060]", "Check the signs"),
-        ("[0.082, 0, 0]", "the diagonal alone"),
+        # the exercise's own slips
+        ("[0.082, 0.022, 0.060]", "the other two have the wrong sign"),
+        ("[0.082, 0, 0]", "the diagonal entry alone"),
+        ("[0.090, 0, 0]", "differentiates the numerator only"),
         ("[-0.008, -0.022, -0.060]", "The diagonal entry has two parts"),
-        ("[0.910, -0.245, -0.665]", "The factor p0 is missing"),
-        ("[0.082, 0.068, 0.030]", "Kronecker delta as always 1"),
+        ("[0.910, -0.245, -0.665]", "The factor p0 in front of every entry is missing"),
+        ("[0.082, 0.068, 0.030]", "Kronecker delta were always 1"),
+        ("[0.082, 0.185, 0.223]", "the diagonal of J"),
         ("[-0.022, 0.185, -0.163]", "That is row 1"),
-        ("[0.082, -0.022, 0.5]", "entry 2 is off"),
+        ("[0.08, -0.02, -0.06]", "rounded to 2 decimal places"),
+        ("[0.090, 0.245, 0.665]", "That is p itself"),
+        # the generic ones
+        ("[-0.082, 0.022, 0.060]", "Every sign is wrong"),
+        ("[0.164, -0.044, -0.120]", "off by the same factor of 2"),
+        ("[0.041, -0.011, -0.030]", "off by the same factor of 2"),
+        ("[0, 0, 0]", "All zeros would mean"),
+        ("[0.082, -0.022, 0.5]", "entry 2 is off. Row 0 holds"),
+        ("[0.3, -0.022, -0.060]", "entry 0 is off. Row 0 holds"),
+        # what is not a row of numbers
         ("0.082", "expected 3 numbers"),
+        ("[0.082, -0.022]", "expected 3 numbers, got 2"),
+        ("'abc'", "expected 3 numbers"),
         ("['abc', 0, 0]", "expected a number like"),
         ("[1e400, 0, 0]", "expected a finite number"),
         ("[0.082, ..., ...]", "entry 1: not answered yet"),
+        ("[]", "not answered yet"),
     ],
 )
-def test_the_row_exercise_explains_the_usual_mistakes(nb, typed, explanation):
+def test_the_row_exercise_names_every_slip(nb, typed, explanation):
     shown = answer(nb, typed)
     assert explanation in shown
     assert ": right." not in shown
+    after = shown.split(" is not right.", 1)
+    if len(after) == 2:
+        assert after[1].strip()  # never a bare "not right"
+        for entry in ("0.082", "0.022", "0.06", "0.0819", "0.0599"):  # nor the answer quoted
+            assert entry not in after[1], entry
 
 
-def mistakes(nb) -> list[tuple[list[float], str]]:
-    """The ``mistakes=`` list of the row exercise's ``check`` call, read from its source."""
-    tree = ast.parse(nb.cell(ROW).source)
-    call = next(
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "check"
-    )
-    (keyword,) = [k for k in call.keywords if k.arg == "mistakes"]
-    return ast.literal_eval(keyword.value)
-
-
-def test_every_mistake_in_the_list_is_really_wrong_and_is_the_mistake_it_names(nb):
-    """A distractor equal to the answer would tell a right learner they are wrong; each one
-    must be what the mistake it explains really gives."""
-    J0, J1, pv = nb.eval("J[0]"), nb.eval("J[1]"), nb.eval("p.data")
-    found = mistakes(nb)
-    for pattern, _ in found:
-        assert np.abs(np.array(pattern) - J0).max() > 0.01
+def test_every_slip_is_the_mistake_it_names(nb):
+    """Each slip's row is what its mistake gives with the notebook's p and J; none is right."""
+    J, pv = nb.eval("J"), nb.eval("p.data")
+    e0 = np.eye(3)[0]
     produced_by = {
-        "Check the signs": np.abs(J0),
-        "the diagonal alone": J0 * np.eye(3)[0],
+        "the other two have the wrong sign": np.abs(J[0]),
+        "the diagonal entry alone": J[0] * e0,
+        "differentiates the numerator only": pv[0] * e0,
         "The diagonal entry has two parts": -pv[0] * pv,
-        "The factor p0 is missing": np.eye(3)[0] - pv,
-        "Kronecker delta as always 1": pv[0] * (1 - pv),
-        "That is row 1": J1,
+        "The factor p0 in front of every entry is missing": e0 - pv,
+        "Kronecker delta were always 1": pv[0] * (1 - pv),
+        "the diagonal of J": np.diag(J),
+        "That is row 1": J[1],
+        "rounded to 2 decimal places": np.round(J[0], 2),
+        "That is p itself": pv,
     }
-    assert len(found) == len(produced_by)
+    slips = exercise("softmax.row_0").slips
+    assert len(slips) == len(produced_by)
     for key, wrong in produced_by.items():
-        (pattern,) = [pattern for pattern, why in found if key in why]
-        np.testing.assert_allclose(pattern, wrong, atol=1e-4)
+        (slip,) = [s for s in slips if key in s.says]
+        np.testing.assert_allclose(slip.gives, wrong, atol=1e-12)
+        assert np.abs(np.asarray(slip.gives) - J[0]).max() > 1e-3  # really wrong at 3 decimals
+
+
+def test_a_second_wrong_row_shows_the_rule(nb):
+    nb.exec("from course_lib.teaching.hand_check import forget_attempts\nforget_attempts()")
+    first = answer(nb, "[0.3, 0, 0]")
+    second = answer(nb, "[0.3, 0, 0]")
+    assert "The rule:" not in first and "The rule: ∂p0/∂z_j = p0 (δ_0j − p_j)" in second
+    nb.exec("forget_attempts()")
+
+
+def test_nothing_above_the_row_exercise_shows_the_row(nb):
+    cells = nb.nb.cells
+    at = next(i for i, c in enumerate(cells) if ROW in c.source)
+    saved = nbformat.read(notebook_path("05"), as_version=4).cells
+    above = "\n".join(
+        c.source + output_text(saved[i], kinds=("stdout", "text/plain", "text/html"))
+        for i, c in enumerate(cells[:at])
+    )
+    for entry in ("0.082", "0.0819", "0.022", "0.0220", "0.060", "0.0599", "0.05989"):
+        assert entry not in above, entry
+    # J is built after the exercise, where the notebook confirms it
+    assert "softmax_jacobian" not in above
+    built = next(i for i, c in enumerate(cells) if "J = softmax_jacobian(z.data)" in c.source)
+    assert built > at
+
+
+def test_confirmations_below_the_exercises_are_saved_without_outputs(nb):
+    for marker in ("J_formula = np.diag(pv)", "getsource(softmax_vjp)"):
+        assert IGNORE in nb.cell(marker).metadata.get("tags", []), marker
+    (bare_j,) = [c for _, c in nb.code_cells if c.source.strip() == "J"]
+    assert IGNORE in bare_j.metadata.get("tags", [])
+    saved = nbformat.read(notebook_path("05"), as_version=4)
+    for cell in saved.cells:
+        if IGNORE in cell.metadata.get("tags", []):
+            assert cell.outputs == [], cell.source
 
 
 # ---- the whole matrix ------------------------------------------------------------------------
@@ -136,6 +210,7 @@ def test_backward_the_vjp_and_the_dense_product_agree(nb):
 
 def test_the_printed_vjp_is_the_formula(nb):
     shown = nb.output("getsource(softmax_vjp)")
+    assert nb.eval("softmax_vjp.__module__") == "course_lib.kernels"
     assert "return p_arr * (g_arr - (g_arr * p_arr).sum(axis=axis, keepdims=True))" in shown
 
 
@@ -239,7 +314,7 @@ def test_timing_lives_only_in_the_appendix(nb):
     timed = [i for i, c in code if "timeit" in c.source]
     assert timed == [code[-1][0]]  # the last code cell, after the quiz
     last = code[-1][1]
-    assert last.source.startswith("# NBVAL_IGNORE_OUTPUT")
+    assert IGNORE in last.metadata.get("tags", [])  # a tag, not a comment a learner reads
     shown = output_text(last)
     assert "the same vector both ways: True" in shown and "times faster" in shown
     text = "\n".join(markdown(nb))
@@ -269,20 +344,22 @@ def report(nb, code: str, name: str) -> str:
 
 def test_the_vjp_exercise_waits_for_the_learner_before_the_library_shows_its_version(nb):
     code = [(i, c) for i, c in enumerate(nb.nb.cells) if c.cell_type == "code"]
-    (at,) = [i for i, c in code if "def softmax_vjp(" in c.source]
+    (at,) = [i for i, c in code if "def my_softmax_vjp(" in c.source]
     (printed,) = [i for i, c in code if "getsource(softmax_vjp)" in c.source]
     cells = nb.nb.cells
     assert cells[at].metadata.get("tags") == ["exercise"]
     assert cells[at].source.rstrip().endswith("...")
-    assert cells[at + 1].cell_type == "markdown" and "def softmax_vjp(" in cells[at + 1].source
-    assert 'check_exercise("softmax_vjp", softmax_vjp)' in cells[at + 2].source
-    assert "NOT WRITTEN YET" in output_text(cells[at + 2])
+    assert cells[at + 1].cell_type == "markdown" and "def my_softmax_vjp(" in cells[at + 1].source
+    assert 'check_exercise("softmax_vjp", my_softmax_vjp)' in cells[at + 2].source
+    shown = output_text(cells[at + 2])
+    assert "NOT WRITTEN YET" in shown
+    assert "replace the `...` in my_softmax_vjp(p, upstream)" in shown
     assert at < printed  # the library's version, printed after: it would give the answer away
     assert "from course_lib.kernels import softmax_vjp" in cells[printed].source
 
 
 def test_the_vjp_solution_is_right_and_cheap(nb):
-    code = nb.solution("softmax_vjp").replace("def softmax_vjp(", "def solution_vjp(")
+    code = nb.solution("my_softmax_vjp").replace("def my_softmax_vjp(", "def solution_vjp(")
     shown = report(nb, code, "solution_vjp")
     assert shown.startswith("softmax_vjp: RIGHT. every output matches the engine in all 4 cases")
 
@@ -318,3 +395,64 @@ def test_typical_wrong_vjps_get_their_diagnosis(nb, body, diagnosis):
     shown = report(nb, f"def wrong_vjp(p, upstream):\n{body}", "wrong_vjp")
     assert "softmax_vjp: RIGHT" not in shown
     assert diagnosis in shown.replace("\n    ", " ")
+
+
+# ---- re-running cells ------------------------------------------------------------------------
+
+
+def test_the_exercise_cells_shadow_no_library_name_and_later_cells_run_again(nb):
+    """Re-running the VJP exercise (its placeholder) after the cells below it, then those cells
+    again, changes nothing: the learner's function has its own name, and the later cells use the
+    library's softmax_vjp (a re-run used to leave the placeholder there: None, then TypeError)."""
+    later = [
+        "softmax(zt).backward(g)",
+        "vjp_by_differences(softmax, Z, G)",
+        "def softmax_vjp_wrong_axis",
+        "engine.items()",
+    ]
+    before = {marker: nb.output(marker) for marker in later}
+    for exercise_cell in (ROW, "def my_softmax_vjp(", 'check_exercise("softmax_vjp"'):
+        nb.exec(nb.cell(exercise_cell).source)
+    assert nb.eval("softmax_vjp.__module__") == "course_lib.kernels"
+    for marker in later:
+        assert output_text(nb.exec(nb.cell(marker).source)) == before[marker], marker
+    timing = nb.exec(nb.cell("import timeit").source)
+    assert "the same vector both ways: True" in output_text(timing)
+    # the cells that build J, run again after everything, show the same
+    assert output_text(nb.exec(nb.cell("J = softmax_jacobian(z.data)").source)) == nb.output(
+        "J = softmax_jacobian(z.data)"
+    )
+
+
+# ---- what the page says --------------------------------------------------------------------
+
+
+def test_where_two_of_the_bugs_hide(nb):
+    """ "mixing up J and Jᵀ does no harm wherever J is symmetric, as softmax's is, and summing
+    over axis 0 is right when p is a single vector of shape (C,)"."""
+    J, g = nb.eval("J"), nb.eval("g")
+    np.testing.assert_allclose(J @ g, J.T @ g, atol=1e-15)
+    for row in range(2):
+        one = nb.eval(f"softmax_vjp_wrong_axis(P[{row}], G[{row}])")
+        np.testing.assert_allclose(one, nb.eval(f"softmax_reference[{row}]"), atol=1e-8)
+        # a batch of one row is not safe: axis 0 is then the batch axis
+        batch_of_one = nb.eval(f"softmax_vjp_wrong_axis(P[{row}:{row} + 1], G[{row}:{row} + 1])")
+        assert np.abs(batch_of_one - nb.eval(f"softmax_reference[{row}:{row} + 1]")).max() > 0.1
+    text = nb.markdown
+    assert "does no harm\nwherever $J$ is symmetric" in text
+    assert "a single vector of shape $(C,)$" in text
+
+
+def test_the_card_is_the_study_card_of_notebook_00(nb):
+    text = nb.markdown
+    assert "The study card the course grew from (notebook 00)" in text
+    assert "Card question 1 of the study card (notebook 00)" in text
+    assert "The card puts it" not in text
+    assert "dense" in nb.eval("q1.prompt + q1.options[q1.correct]")
+
+
+def test_learner_cells_hold_no_maintainer_text(nb):
+    for cell in nb.nb.cells:
+        assert "NBVAL" not in cell.source.upper(), cell.source[:60]
+        for maintainer in ("course's tests", "test_notebook", "pytest", "2-core", "are tested"):
+            assert maintainer not in cell.source, (maintainer, cell.source[:60])
