@@ -497,9 +497,9 @@ def softmax_cross_entropy_grad(
     1/N comes from the loss being the mean over the N rows. The derivation of p - y is in
     :func:`softmax_cross_entropy`.
 
-    The kernel itself (:meth:`SoftmaxCrossEntropy.grad`) computes the same numbers faster: it
-    subtracts 1/N at each row's true class without building Y, and splits large batches over
-    two threads. ``tests/test_kernels.py`` checks that both agree.
+    The kernel itself (:meth:`SoftmaxCrossEntropy.grad`) computes the same numbers (up to
+    rounding in the last digit) faster: it subtracts 1/N at each row's true class without
+    building Y.
     """
     n, c = probs.shape
     if labels.ndim == 1:  # class indices: Y is one-hot, a 1 at each row's true class

@@ -7,6 +7,7 @@ the library it calls) fails here, while the learner only sees the teaching cells
 
 from __future__ import annotations
 
+import ast
 import inspect
 import math
 import re
@@ -14,17 +15,33 @@ import re
 import nbformat
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture, notebook_path
+from notebook_harness import notebook_fixture, notebook_path, output_text
 
 from course_lib import kernels
+from course_lib.teaching.answers import exercise
 
 nb = notebook_fixture("06")
+IGNORE = "nbval-ignore-output"
 
 
 def cell_index(run, containing: str) -> int:
     found = [i for i, c in run.code_cells if containing in c.source]
     assert len(found) == 1, f"{len(found)} code cells contain {containing!r}"
     return found[0]
+
+
+def answered(run, marker: str, old: str, new: str) -> str:
+    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
+    learner's answer) and return the text it showed."""
+    source = run.cell(marker).source
+    assert old in source, f"the exercise cell no longer contains {old!r}"
+    return output_text(run.exec(source.replace(old, new)))
+
+
+def markdown_before(run, marker: str) -> str:
+    """The markdown of every cell above the code cell containing ``marker``."""
+    index = cell_index(run, marker)
+    return "\n".join(c.source for c in run.nb.cells[:index] if c.cell_type == "markdown")
 
 
 # ---- the two derivations and the batch ---------------------------------------------------------
@@ -38,15 +55,100 @@ def test_derivation_1_chains_the_dense_jacobian_into_p_minus_y(nb):
     assert out == "J.T @ dL/dp: [ 0.09    0.2447 -0.3348]\np - y:       [ 0.09    0.2447 -0.3348]\n"
 
 
-def test_exercises_are_unanswered_and_check_the_solutions(nb):
-    assert "not answered yet" in nb.output("dL_dz0 = ...")
-    assert "not answered yet" in nb.output("dL_dZ10 = ...")
-    assert nb.eval("check(0.090, chained[0]).correct")
-    assert "wrong sign" in nb.eval(
-        "str(check(-0.090, chained[0], mistakes=[(-0.090, 'wrong sign')]))"
-    )
-    assert nb.eval("check(-0.227, Z_batch.grad[1, 0]).correct")
-    assert not nb.eval("check(-0.453, Z_batch.grad[1, 0]).correct")  # forgot the 1/N
+def test_the_hand_exercises_are_keyed_and_expect_the_notebook_s_engine_values(nb):
+    for marker, key in (("dL_dz0 = ...", "dL_dz0"), ("dL_dZ10 = ...", "dL_dZ10")):
+        source = nb.cell(marker).source
+        assert f'check("cross_entropy.{key}", {key})' in source
+        assert "not answered yet" in nb.output(marker)
+        # the cell holds the learner's answer and the key: no number, no engine read-out
+        for call in ast.walk(ast.parse(source)):
+            if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "check":
+                assert len(call.args) == 2 and not call.keywords, source
+                assert isinstance(call.args[1], ast.Name), source
+        assert ".grad" not in source and "chained" not in source and "mistakes" not in source
+    assert exercise("cross_entropy.dL_dz0").expected == nb.eval("chained[0]")
+    assert exercise("cross_entropy.dL_dZ10").expected == nb.eval("Z_batch.grad[1, 0]")
+    # the precision each exercise asks for is stated in the text above it
+    for marker, key in (("dL_dz0 = ...", "dL_dz0"), ("dL_dZ10 = ...", "dL_dZ10")):
+        asked = exercise(f"cross_entropy.{key}").precision.describe()
+        assert asked == "to 3 decimal places"
+        last = markdown_before(nb, marker).split("**Exercise:**")[-1]
+        assert re.sub(r"\s+", " ", last).strip().endswith("to 3 decimal places.")
+
+
+def test_dL_dz0_accepts_the_hand_value_and_names_the_slips(nb):
+    cell, old = "dL_dz0 = ...", "dL_dz0 = ..."
+    for right in ("0.090", "0.09", "(-1.503) * (-0.665 * 0.090)", "0.0900306"):
+        assert ": right." in answered(nb, cell, old, f"dL_dz0 = {right}"), right
+    slips = {
+        "-0.090": "The sign is wrong",
+        "0": "Class 0 is not the true class",
+        "-0.910": "subtracts 1 as for the true class",
+        "-0.665 * 0.090": "J[2, 0] = ∂p2/∂z0 alone",
+        "-1.503": "∂L/∂p2 passed back unchanged",
+        "-1.503 * 0.090": "p0 alone",
+        "-0.335": "the gradient for z2",
+        "0.180": "factor of 2",
+        "0.408": "the loss L",
+    }
+    for typed, named in slips.items():
+        shown = answered(nb, cell, old, f"dL_dz0 = {typed}")
+        assert "is not right." in shown and named in shown, (typed, shown)
+    assert "expected a number" in answered(nb, cell, old, "dL_dz0 = 'abc'")
+    assert "too large" in answered(nb, cell, old, "dL_dz0 = '1e400'")
+
+
+def test_dL_dZ10_asks_for_3_decimals_and_names_the_forgotten_mean(nb):
+    cell, old = "dL_dZ10 = ...", "dL_dZ10 = ..."
+    for right in ("-0.227", "-0.2267", "(0.547 - 1) / 2"):
+        assert ": right." in answered(nb, cell, old, f"dL_dZ10 = {right}"), right
+    # a rounder answer is told which precision is asked
+    shown = answered(nb, cell, old, "dL_dZ10 = -0.23")
+    assert "is not right." in shown and "to 3 decimal places" in shown
+    slips = {
+        "-0.453": "the 1/N of the mean is missing",
+        "0.227": "The sign is wrong: that is (y − p)/N",
+        "0.273": "leaves out the target",
+        "-0.453 / 3": "divides by C",
+        "0": "Zero would mean",
+        "0.547": "a probability",
+    }
+    for typed, named in slips.items():
+        shown = answered(nb, cell, old, f"dL_dZ10 = {typed}")
+        assert "is not right." in shown and named in shown, (typed, shown)
+
+
+def test_no_answer_is_on_the_page_before_its_exercise(nb):
+    saved = nbformat.read(notebook_path("06"), as_version=4)
+    cells = saved.cells
+    first = next(i for i, c in enumerate(cells) if "dL_dz0 = ..." in c.source)
+    second = next(i for i, c in enumerate(cells) if "dL_dZ10 = ..." in c.source)
+    before_first = "\n".join(c.source for c in cells[:first] if c.cell_type == "markdown")
+    # the formula the first exercise derives is not stated above it
+    assert "p - y" not in before_first and "p_j - \\delta" not in before_first
+    before_second = "\n".join(c.source for c in cells[:second] if c.cell_type == "markdown")
+    assert "P - Y" not in before_second and "0.227" not in before_second
+    # no saved output above an exercise shows its answer
+    for end, answers in ((first, ("0.09", "0.0900")), (second, ("-0.227", "-0.2267"))):
+        shown = "".join(output_text(c) for c in cells[:end] if c.cell_type == "code")
+        for answer in answers:
+            assert answer not in shown, answer
+    # the confirmations, and the "predict before you run" cell, are saved without outputs
+    for marker in (
+        'print("J.T @ dL/dp:", chained)',
+        'print("(P - Y) / N: "',
+        "Z_big = Z + 999.0",
+        "timeit.repeat",
+    ):
+        (cell,) = [c for c in cells if c.cell_type == "code" and marker in c.source]
+        assert IGNORE in cell.metadata.get("tags", []), marker
+        assert cell.outputs == [], marker
+        assert "NBVAL" not in cell.source
+
+
+def test_the_confirmations_show_the_answers_once_run(nb):
+    assert "0.09" in nb.output('print("J.T @ dL/dp:", chained)')
+    assert "-0.227" in nb.output('print("(P - Y) / N: "')
 
 
 def test_derivation_2_differentiates_logsumexp_to_the_same_gradient(nb):
@@ -77,6 +179,20 @@ def test_the_printed_rule_is_plain_public_code_and_gives_backwards_numbers(nb):
     np.testing.assert_allclose(rule, nb.eval("Z_batch.grad"), atol=1e-15)
     lines = out.strip().splitlines()[-2:]
     assert lines[0].split(":", 1)[1].strip() == lines[1].split(":", 1)[1].strip()
+    for maintainer in ("tests/", "thread"):
+        assert maintainer not in out
+
+
+def test_the_kernel_s_faster_grad_agrees_to_the_last_digit():
+    # "computes the same numbers (up to rounding in the last digit) ... without building Y"
+    rng = np.random.default_rng(6)
+    for n in (1, 2, 3, 5, 7, 64):
+        logits = rng.normal(size=(n, 10)) * 3
+        labels = rng.integers(0, 10, n)
+        forward = kernels.softmax_cross_entropy(logits, labels)
+        fast, readable = forward.grad(), kernels.softmax_cross_entropy_grad(forward.probs, labels)
+        scale = np.abs(readable).max()
+        assert np.abs(fast - readable).max() <= 4 * np.finfo(float).eps * scale
 
 
 # ---- fused, unfused, naive ----------------------------------------------------------------------
@@ -87,9 +203,16 @@ def test_three_graphs_give_the_same_loss_and_gradient(nb):
     for name in ("unfused", "naive"):
         assert abs(results[name][0] - results["fused"][0]) < 1e-12
         np.testing.assert_allclose(results[name][1], results["fused"][1], rtol=0, atol=1e-12)
+    # "the three differ by about 1e-16, float64 rounding"
+    gaps = [abs(results[name][0] - results["fused"][0]) for name in ("unfused", "naive")]
+    gaps += [np.abs(results[name][1] - results["fused"][1]).max() for name in ("unfused", "naive")]
+    assert 1e-17 < max(gaps) < 1e-15
     out = nb.output("results[name] = ")
     assert "nodes: softmax_cross_entropy\n" in out
     assert "nodes: log_softmax, index, mean, neg\n" in out
+    # "softmax typed from primitives (exp, sum, divide), then pick ..., log, mean, negate"
+    assert "nodes: exp, sum, /, index, log, mean, neg\n" in out
+    assert "then pick each row's true\n  class, log, mean, negate" in nb.markdown
 
 
 def test_stable_graphs_survive_large_logits_and_the_naive_one_does_not(nb):
@@ -171,7 +294,7 @@ def test_the_appendix_checks_agreement_and_measures_live(nb):
         "logits (128, 200), float32: all four agree: True",
     ]
     timing = nb.cell("timeit.repeat")
-    assert timing.source.startswith("# NBVAL_IGNORE_OUTPUT") and "assert" not in timing.source
+    assert IGNORE in timing.metadata.get("tags", []) and "assert" not in timing.source
     assert "times as long as the fused kernel" in nb.output("timeit.repeat")
     cells = nb.nb.cells
     appendix = next(i for i, c in enumerate(cells) if c.source.startswith("## Appendix"))
@@ -179,6 +302,14 @@ def test_the_appendix_checks_agreement_and_measures_live(nb):
     assert quiz < appendix  # the timings come after the lesson, not in it
     before = "\n".join(c.source for c in cells[:appendix] if c.cell_type == "markdown")
     assert "µs" not in before and "issue" not in before
+
+
+def test_learner_cells_hold_no_maintainer_text():
+    saved = nbformat.read(notebook_path("06"), as_version=4)
+    text = "\n".join(c.source for c in saved.cells)
+    for maintainer in ("NBVAL", "nbval", "tests/", "test_", "course's tests", "2-core", "thread"):
+        assert maintainer not in text, maintainer
+    assert "the card" not in text.lower()  # not defined in this course before notebook 10
 
 
 def test_learner_cells_hold_no_asserts_answer_keys_or_internals():
@@ -247,8 +378,8 @@ def test_the_find_the_bug_exercise_hides_an_unlabelled_bug_that_a_batch_reveals(
     )
     assert np.abs(one).max() < 1e-15
     shown = nb.output('check_exercise("cross_entropy_find_the_bug"')
-    assert "gradient check on the batch of four: WRONG" in shown
     assert "cross_entropy_find_the_bug: WRONG" in shown
+    assert "case: logits of shape (4, 3)" in shown  # wrong on a batch of several examples
     assert "bug is still there" in shown and "np.arange" not in shown  # a hint, not the fix
     # "with the labels (2, 0, 0, 1) of the batch above it sets columns 2, 0 and 1"
     assert nb.eval("yg.tolist()") == [2, 0, 0, 1]
@@ -275,3 +406,58 @@ def test_the_find_the_bug_solution_passes_and_wrong_fixes_are_named(nb):
     # the untouched function again: the hint, and never the fix
     report = nb.eval('str(check_exercise("cross_entropy_find_the_bug", fused_backward))')
     assert "bug is still there" in report
+
+
+def test_the_find_the_bug_check_runs_whatever_the_learner_left_in_the_cell(nb):
+    """Unwritten, raising, returning None or a number: the check cell shows a sentence."""
+    index = cell_index(nb, 'check_exercise("cross_entropy_find_the_bug"')
+    header = "def fused_backward(logits, labels):\n"
+    bodies = {
+        "    ...\n": "NOT WRITTEN YET",
+        "    raise ValueError('not sure yet')\n": "raised ValueError",
+        "    N, C = logits.shape\n": "did you forget to `return` it?",
+        "    return 0.0\n": "must have the shape of its input",
+    }
+    try:
+        for body, said in bodies.items():
+            nb.exec(header + body)
+            shown = output_text(nb.run_cell(index))
+            assert said in shown, (body, shown)
+    finally:
+        nb.run_cell(cell_index(nb, "def fused_backward("))  # the teammate's version again
+
+
+def test_exercise_cells_shadow_no_name_a_later_cell_imports_or_reads(nb):
+    cells = [(i, c.source) for i, c in nb.code_cells]
+    exercises = [
+        (i, src)
+        for i, src in cells
+        if "= ..." in src or "exercise" in nb.nb.cells[i].metadata.get("tags", [])
+    ]
+    for index, source in exercises:
+        defined = set()  # the names the cell binds at its top level
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef):
+                defined.add(node.name)
+            elif isinstance(node, ast.Assign):
+                defined |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        assert defined, source
+        for later, src in cells:
+            if later <= index:
+                continue
+            tree = ast.parse(src)
+            imported = {
+                alias.asname or alias.name
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Import | ast.ImportFrom)
+                for alias in node.names
+            }
+            assert not defined & imported, (source, src)
+            read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+            # only the exercise's own check reads the learner's name
+            if defined & read:
+                assert re.search(r"\bcheck(_exercise)?\(", src), (source, src)
+    # and the exercises run again after the whole notebook ran, unchanged
+    for marker in ("dL_dz0 = ...", "dL_dZ10 = ..."):
+        again = output_text(nb.run_cell(cell_index(nb, marker)))
+        assert "not answered yet" in again
