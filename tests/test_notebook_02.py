@@ -181,7 +181,8 @@ def test_the_first_drawing_says_no_answer_to_a_screen_reader_either(nb):
     svg = svg_of(nb, "draw(make_graph()[-1], values=False)")
     description = re.search(r"<desc>(.*?)</desc>", svg, re.S).group(1)
     for answer in ("-6", "4", "-24"):
-        assert not re.search(rf"(?<![\w.]){re.escape(answer)}(?![\w]|\.\d)", description), description
+        pattern = rf"(?<![\w.]){re.escape(answer)}(?![\w]|\.\d)"
+        assert not re.search(pattern, description), description
 
 
 def test_forward_values_and_the_exercise(nb):
