@@ -171,12 +171,6 @@ def test_the_first_drawing_shows_the_structure_without_the_answers(nb):
             assert not re.search(r"(?m)^(x, y, z, a, b, f|a|b|f)\s*=", cell.source)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="draw(values=False) still lists each edge's local partial in the SVG's <desc> "
-    "(the text a screen reader reads), and the partials of f = a * b are the values of b and "
-    "a: course_lib/draw.py's _describe must leave them out when values=False",
-)
 def test_the_first_drawing_says_no_answer_to_a_screen_reader_either(nb):
     svg = svg_of(nb, "draw(make_graph()[-1], values=False)")
     description = re.search(r"<desc>(.*?)</desc>", svg, re.S).group(1)
