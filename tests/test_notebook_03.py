@@ -633,3 +633,22 @@ def test_typical_wrong_matmul_versions_get_their_diagnosis(nb, body, diagnosis):
     shown = report(nb, "matmul_backward", f"def wrong_mb(upstream, A, B):\n{body}", "wrong_mb")
     assert "matmul_backward: RIGHT" not in shown
     assert diagnosis in shown.replace("\n    ", " ")
+
+
+def test_the_answer_key_builds_the_notebooks_own_graphs(nb):
+    """The key's slips (a row sum of G, the forward values) are computed on its own copy of the
+    numbers: they must be the notebook's."""
+    from course_lib.teaching.answers import broadcasting as key
+
+    pairs = [
+        (key.BIAS_X, "Xb.data"),
+        (key.BIAS_B, "b.data"),
+        (key.BIAS_G, "G"),
+        (key.OUTER_X, "x.data"),
+        (key.OUTER_Y, "y.data"),
+        (key.MATMUL_X, "Xm.data"),
+        (key.MATMUL_W, "Wm.data"),
+        (key.MATMUL_G, "Gm"),
+    ]
+    for numbers, name in pairs:
+        np.testing.assert_array_equal(np.asarray(numbers), nb.eval(name), err_msg=name)
