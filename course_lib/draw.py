@@ -400,7 +400,14 @@ def draw(
             y += _BOX_H + _ROW_GAP
 
     accessible_name, description = _describe(
-        order, names, lines, edge_text, styles, highlight, title, partials_said=values
+        order,
+        names,
+        lines,
+        edge_text,
+        styles,
+        highlight,
+        title,
+        partials_said=values and (partials or bool(edge_labels)),
     )
     out: list[str] = [
         svg_open(
@@ -532,9 +539,9 @@ def _describe(
 
     The name: the title (if any) and the graph's output. The description: every node in
     topological order with its op, value and gradient as drawn (and its state, when a style
-    marks one), then every edge parent → child with its local partial (whether or not the
-    drawing labels the edges; not when ``partials_said`` is False, for a drawing that hides
-    the values, since a partial such as ∂(a·b)/∂a = b is a value) and what its label shows.
+    marks one), then every edge parent → child, with its local partial when the drawing shows
+    it (``partials_said``: a drawing that hides the partials, or the values, must not say them
+    either, since a learner may be asked for them) and what its label shows.
     """
     root = order[-1]
     what = f"computation graph of {lines[root][0]}, {len(order)} nodes"

@@ -477,10 +477,10 @@ EXERCISES: dict[str, Exercise] = {
         Exercise(
             "tanh_backward", "tanh_backward(upstream, x, out)", ("contribution",), _tanh_cases
         ),
-        Exercise("sum_to_shape", "sum_to_shape(grad, shape)", ("result",), _sum_to_shape_cases),
+        Exercise("sum_to_shape", "my_sum_to_shape(grad, shape)", ("result",), _sum_to_shape_cases),
         Exercise(
             "matmul_backward",
-            "matmul_backward(upstream, A, B) -> (dA, dB)",
+            "my_matmul_backward(upstream, A, B) -> (dA, dB)",
             ("dA", "dB"),
             _matmul_cases,
         ),

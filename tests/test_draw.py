@@ -300,3 +300,12 @@ def test_a_structure_only_drawing_hides_every_computed_value():
     assert "data 2" in svg and "data -3" in svg  # the inputs, given by the exercise
     assert "data -6" not in svg and "data -4" not in svg and "data ?" in svg
     assert "edge x to a" in svg and "= -3" not in svg  # the edge is named, its partial (y) not
+
+
+def test_a_drawing_that_hides_the_partials_does_not_say_them() -> None:
+    # A hand-trace asks for the local partials: its screen-reader text must not hold them.
+    *_, f = five_nodes()
+    desc = ET.fromstring(draw(f).svg).find(f"{SVG}desc").text
+    assert "edge x to a." in desc and "local partial" not in desc
+    shown = ET.fromstring(draw(f, partials=True).svg).find(f"{SVG}desc").text
+    assert "edge x to a: local partial ∂a/∂x = -2." in shown

@@ -476,7 +476,7 @@ class AxesExercise:
             raise ValueError(f"{self.key}: an exercise needs a 'look' and a 'rule' sentence")
 
     def asks(self) -> str:
-        return "Replace the ... with a tuple of axes, like (0, 2), or () for none."
+        return "Replace the ... with a tuple of axis numbers, or () for none."
 
     def _normal(self, axes: Sequence[int]) -> tuple[int, ...]:
         return tuple(sorted({int(a) % self.ndim for a in axes}))
