@@ -12,9 +12,23 @@ import re
 
 import nbformat
 import numpy as np
-from notebook_harness import notebook_fixture, notebook_path
+from notebook_harness import notebook_fixture, notebook_path, output_text
+
+from course_lib.accessible import xml_text
+from course_lib.teaching.answers import exercise, mnist
+from course_lib.widgets.fan_out import weight_pictures_alt_text
+from course_lib.widgets.training import history_alt_text
 
 nb = notebook_fixture("07")
+IGNORE_TAG = "nbval-ignore-output"
+
+
+def answered(run, marker: str, old: str, new: str) -> str:
+    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
+    learner's answer) and return the text it showed."""
+    source = run.cell(marker).source
+    assert old in source, f"the exercise cell no longer contains {old!r}"
+    return output_text(run.exec(source.replace(old, new)))
 
 
 def cell_index(run, containing: str) -> int:
@@ -41,11 +55,31 @@ def test_the_printed_network_code_uses_no_private_helpers(nb):
     assert not re.search(r"\b_[a-z]", out), out
 
 
-def test_the_untrained_network_guesses(nb):
+def test_the_untrained_network_guesses_and_its_loss_is_above_log_10(nb):
     assert nb.eval("untrained.W1.shape, untrained.W2.shape") == ((784, 100), (100, 10))
     loss = nb.eval("initial_loss")
-    assert abs(loss - np.log(10)) < 0.2  # "about log 10 = 2.303"
-    assert f"{loss:.2f}" in nb.output("untrained = SigmoidNet")
+    out = nb.output("untrained = SigmoidNet")
+    # the two numbers of the text, each what the notebook computes
+    assert f"{loss:.2f}" == "2.44" and f"{np.log(10):.3f}" == "2.303"
+    assert "before training: 2.44\n" in out and "log 10 = 2.303\n" in out
+    text = nb.markdown
+    assert r"\log 10 \approx 2.303" in text and "The loss, about 2.44, is above" in text
+    assert "so the loss is about" not in text  # the old claim: the first loss is log 10
+    # "because the initial logits spread": a real spread, and the loss really is above log 10
+    spread = nb.eval("float(spread)")
+    assert spread > 0.3 and f"mean over the images): {spread:.2f}\n" in out
+    assert loss > np.log(10) + 0.1
+    # "for some images the true class gets more than 1/10, for others less", averaging 1/10,
+    # so the rise of the mean loss above log 10 is the convexity of -log (Jensen)
+    p_true = nb.eval(
+        "(lambda z: (np.exp(z - z.max(axis=1, keepdims=True)) / "
+        "np.exp(z - z.max(axis=1, keepdims=True)).sum(axis=1, keepdims=True))"
+        "[np.arange(1000), y_train[:1000]])(initial_logits.astype(np.float64))"
+    )
+    assert (p_true > 0.1).any() and (p_true < 0.1).any()
+    assert abs(p_true.mean() - 0.1) < 0.01
+    assert abs(-np.log(p_true).mean() - loss) < 1e-4
+    assert -np.log(p_true).mean() > -np.log(p_true.mean())
 
 
 def test_the_printed_sgd_step_is_the_plain_update(nb):
@@ -67,7 +101,7 @@ def test_training_reaches_97_percent_and_the_accuracy_cell_shows_it(nb):
 
 def test_timing_and_accuracy_are_separate_cells(nb):
     training = nb.cell("history = train(")
-    assert training.source.startswith("# NBVAL_IGNORE_OUTPUT")
+    assert IGNORE_TAG in training.metadata.get("tags", [])  # metadata, not a comment
     assert "net = SigmoidNet(" in training.source  # a fresh network every run
     assert "assert" not in training.source and "accuracy" not in training.source
     shown = nb.cell("evaluate(net, x_test, y_test)")
@@ -79,11 +113,73 @@ def test_timing_and_accuracy_are_separate_cells(nb):
 # ---- one image, one unit ------------------------------------------------------------------------
 
 
+def test_the_page_holds_no_maintainer_text(nb):
+    text = nb.markdown
+    for phrase in ("sgd_step_in_place", "NBVAL", "nbval", "course's tests", "2-core", "shared"):
+        assert phrase not in text, phrase
+    for _, cell in nb.code_cells:
+        assert "NBVAL" not in cell.source and "sgd_step_in_place" not in cell.source
+
+
 def test_image_8_is_a_5_taken_for_a_6(nb):
     p = nb.eval("p")
     assert nb.eval("int(y_test[i])") == 5 and int(np.argmax(p)) == 6
     assert round(p[5], 2) == 0.13 and round(p[6], 2) == 0.83  # the text's numbers
     assert round(nb.eval("float(graph.h.data[0, j])"), 4) == 0.4301
+
+
+# The stored numbers of the answer key match the engine's to the 4 decimals the notebook prints.
+STORED = 5e-5
+
+
+def test_the_answer_key_holds_the_notebooks_engine_values(nb):
+    np.testing.assert_allclose(mnist.PATHS, nb.eval("paths"), rtol=0, atol=STORED)
+    assert abs(mnist.H_75 - nb.eval("float(graph.h.data[0, j])")) < STORED
+    assert abs(mnist.W2_TRUE - nb.eval("float(one.W2.data[j, 5])")) < STORED
+    assert (mnist.IMAGE, mnist.UNIT, mnist.LABEL) == (nb.eval("i"), nb.eval("j"), 5)
+    assert int(np.argmax(nb.eval("p"))) == mnist.PREDICTED
+    assert abs(exercise("mnist.dL_dh").expected - nb.eval("float(graph.h.grad[0, j])")) < STORED
+    assert abs(exercise("mnist.dL_da").expected - nb.eval("float(graph.a.grad[0, j])")) < STORED
+    # the slips are the numbers they describe, read off the notebook's engine
+    slips = {s.says.split(":")[0]: s.gives for s in exercise("mnist.dL_dh").slips}
+    assert abs(slips["That is the sum of W2[75, k]·p_k"] - nb.eval("float((w2 * p).sum())")) < 1e-4
+    da = exercise("mnist.dL_da")
+    assert abs(da.local - nb.eval("float(h75 * (1 - h75))")) < STORED  # σ' alone
+    assert da.upstream == exercise("mnist.dL_dh").expected
+
+
+def test_the_exercise_cells_hold_only_the_answer_and_the_key(nb):
+    for name in ("dL_dh", "dL_da"):
+        source = nb.cell(f"{name} = ...").source
+        assert f'check("mnist.{name}", {name})' in source
+        assert "grad" not in source and "graph" not in source and "mistakes" not in source
+        assert "not answered yet" in nb.output(f"{name} = ...")
+        assert "to 3 decimal places" in nb.output(f"{name} = ...")
+    # the precision the checks want is stated above each exercise
+    assert "add up the ten paths, to 3 decimal places" in nb.markdown
+    assert r"compute $\partial L/\partial a_{75}$, to 3 decimal places" in nb.markdown
+    # the engine's backward pass runs after the first answer, not in the cell above it
+    forward = nb.cell(".forward(x_test[i : i + 1])").source
+    assert "backward" not in forward and "trace" not in forward and "graph" not in forward
+    assert "one =" not in forward  # re-running it leaves the engine's graph below intact
+    confirmation = nb.cell('print(f"sum of the ten paths').source
+    assert "graph = one.trace(" in confirmation and "graph.loss.backward()" in confirmation
+    np.testing.assert_array_equal(nb.eval("hidden.data"), nb.eval("graph.h.data"))
+    np.testing.assert_array_equal(nb.eval("logits.data"), nb.eval("graph.logits.data"))
+    assert "h75 = graph.h.data[0, j]" in nb.cell("sigma_prime = ").source
+
+
+def test_the_confirmations_are_shown_only_on_running(nb):
+    for marker in ('print(f"sum of the ten paths', "sigma_prime = "):
+        assert IGNORE_TAG in nb.cell(marker).metadata.get("tags", []), marker
+    saved = nbformat.read(notebook_path("07"), as_version=4)
+    for cell in saved.cells:
+        if IGNORE_TAG in cell.metadata.get("tags", []):
+            assert cell.outputs == [], cell.source
+    # what they show when run: the sum, the engine's gradient, the step through the sigmoid
+    assert nb.output('print(f"sum of the ten paths') == (
+        "sum of the ten paths: 1.1589\nengine's h.grad[0, 75]: 1.1589\n"
+    )
 
 
 def test_the_ten_paths_add_up_to_the_engines_gradient(nb):
@@ -92,11 +188,48 @@ def test_the_ten_paths_add_up_to_the_engines_gradient(nb):
     assert round(grad, 3) == 1.159  # the solution
     assert round(paths[5], 4) == 1.6632 and round(paths[6], 4) == -0.5381
     assert abs(np.delete(paths, [5, 6]).sum() - 0.0339) < 5e-4  # "the other eight"
-    # the exercise's typical mistakes are the numbers they describe
-    assert round(nb.eval("float((w2 * p).sum())"), 4) == -0.7499  # the -y_k forgotten
-    assert nb.eval("check(1.159, graph.h.grad[0, j]).correct")
-    assert "not answered yet" in nb.output("dL_dh = ...")
-    assert "not answered yet" in nb.output("dL_da = ...")
+    # the table's rounded rows add up to an answer the stated precision accepts
+    rows = [float(line.split()[-1]) for line in nb.output("paths = w2 * (p - y)").splitlines()[1:]]
+    assert exercise("mnist.dL_dh").judge(sum(rows)).correct
+
+
+def test_the_ten_path_sum_answers_right_and_wrong_answers(nb):
+    cell = "dL_dh = ..."
+
+    def shown(answer: str) -> str:
+        return answered(nb, cell, "dL_dh = ...", f"dL_dh = {answer}")
+
+    assert "dL/dh_75 = 1.159: right" in shown("1.159")
+    assert "right" in shown("1.1591")  # the sum of the table's rounded rows
+    assert "3 decimal places" in shown("1.16")
+    assert "average of the paths" in shown("0.11589")  # a tenth of the sum
+    assert "sign is flipped" in shown("-1.1589")
+    assert "row k = 5 alone" in shown("1.6632")
+    assert "row k = 6 alone" in shown("-0.5381")
+    assert "−y_k is missing" in shown("-0.7499")
+    assert "∂L/∂a_75, the next step" in shown("0.2841")
+    assert "factor of 2" in shown("2 * 1.1589")
+    assert "Zero would mean" in shown("0")
+    assert "expected a number" in shown("'abc'")
+    for answer in ("1.1589", "-1.1589", "0.5795", "0", "0.11589", "12"):
+        after = shown(answer).split(" is not right.", 1)
+        assert len(after) == 1 or after[1].strip(), answer
+
+
+def test_the_step_through_the_sigmoid_answers_right_and_wrong_answers(nb):
+    cell = "dL_da = ..."
+
+    def shown(answer: str) -> str:
+        return answered(nb, cell, "dL_da = ...", f"dL_da = {answer}")
+
+    assert "dL/da_75 = 0.284: right" in shown("0.284")
+    assert "right" in shown("1.159 * 0.4301 * (1 - 0.4301)")
+    assert "σ'(a_75) = h_75(1 − h_75) alone" in shown("0.2451")  # σ' alone
+    assert "∂L/∂h_75 itself" in shown("1.1589")
+    assert "multiplies by h_75 = σ(a_75)" in shown("0.4985")
+    assert "multiplies by 1 − h_75 only" in shown("0.6604")
+    assert "sign is wrong" in shown("-0.2841")
+    assert "factor of 2" in shown("0.142")
 
 
 def test_the_step_through_the_sigmoid(nb):
@@ -260,6 +393,24 @@ def test_the_curves_and_weight_pictures_are_plain_matplotlib(nb):
     assert low == -high
 
 
+def test_the_figures_alt_texts_come_from_the_library(nb):
+    curves, pictures = nb.cell("left.plot(history.position"), nb.cell("units = [75, 31,")
+    assert "describe_figure(fig, alt=history_alt_text(history))" in curves.source
+    assert "describe_figure(fig, alt=weight_pictures_alt_text(units))" in pictures.source
+    for cell in (curves, pictures):
+        assert 'alt=f"' not in cell.source
+    history = nb.eval("history")
+    alt = history_alt_text(history)
+    assert f"from {history.loss[0]:.2f} at the start to {history.loss[-1]:.2f} at the end" in alt
+    assert ", ".join(f"{100 * a:.2f}%" for a in history.test_accuracy) in alt
+    html = output_text(curves, kinds=("text/html",))
+    assert f'alt="{xml_text(alt)}"' in html
+    units = nb.eval("units")
+    alt = weight_pictures_alt_text(units)
+    assert alt.startswith("Eight 28 by 28 pictures, one per hidden unit (75, 31, 0,")
+    assert f'alt="{xml_text(alt)}"' in output_text(pictures, kinds=("text/html",))
+
+
 def test_the_training_cell_asks_for_the_live_display(nb):
     training = nb.cell("history = train(")
     assert "progress=training_display()" in training.source
@@ -302,26 +453,28 @@ def test_typical_wrong_network_backwards_get_their_diagnosis(nb):
 
 
 def test_training_with_the_learners_backward_waits_for_it(nb):
-    assert nb.output("forward_by_hand(X, **yours)").startswith(
+    assert nb.output("forward_by_hand(X_batch, **yours)").startswith(
         "Write network_backward first: the checker's verdict is 'not written yet'"
     )
     assert nb.output("if curves:").startswith("No curves yet")
 
 
 def test_with_the_solution_the_learners_training_equals_the_engines(nb):
-    training = cell_index(nb, "forward_by_hand(X, **yours)")
+    training = cell_index(nb, "forward_by_hand(X_batch, **yours)")
     plotting = cell_index(nb, "if curves:")
     exercise = cell_index(nb, "def network_backward(")
     nb.exec(solution_of(nb, "network_backward"))  # as if the learner had written it
+    before = nb.eval("y.tolist(), accuracy, p.tolist()")
     try:
         nb.run_cell(training)
+        assert nb.eval("y.tolist(), accuracy, p.tolist()") == before  # nothing shadowed
         curves = nb.eval("curves")
         engine, yours = curves["engine"], curves["yours"]
         assert engine[0] == yours[0] == list(range(25, 301, 25))
         np.testing.assert_allclose(yours[1], engine[1], rtol=1e-9)  # mean losses
         assert yours[2] == engine[2]  # test accuracies, image for image
         assert engine[2][-1] > 0.8 and engine[1][-1] < engine[1][0]  # it learned
-        out = nb.output("forward_by_hand(X, **yours)")
+        out = nb.output("forward_by_hand(X_batch, **yours)")
         assert f"test accuracy {engine[2][-1]:.1%}" in out
         assert float(out.rsplit(":", 1)[1]) < 1e-12  # the two runs' W1 agree
         nb.run_cell(plotting)
@@ -334,7 +487,7 @@ def test_with_the_solution_the_learners_training_equals_the_engines(nb):
             solution_of(nb, "network_backward").replace("dlogits = (P - Y) / N", "dlogits = P - Y")
         )
         nb.run_cell(training)
-        assert nb.output("forward_by_hand(X, **yours)").startswith(
+        assert nb.output("forward_by_hand(X_batch, **yours)").startswith(
             "Write network_backward first: the checker's verdict is 'wrong'"
         )
     finally:

@@ -50,6 +50,7 @@ __all__ = [
     "fan_out_explorer",
     "number",
     "paths_svg",
+    "weight_pictures_alt_text",
     "weights_svg",
 ]
 
@@ -188,6 +189,28 @@ def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) 
         f"font-size='10'>blue −{fmt(vmax, 2)} … orange +{fmt(vmax, 2)}</text></svg>"
     )
     return "".join(parts)
+
+
+COUNT_WORDS = "One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve".split()
+
+
+def weight_pictures_alt_text(units: list[int]) -> str:
+    """The text alternative of a row of weight pictures, one per hidden unit in ``units``
+    (each unit's 784 incoming weights ``W1[:, j]`` as a 28 × 28 image on a red-blue scale
+    symmetric about 0, as the notebook draws them with matplotlib)."""
+    units = [int(u) for u in units]
+    if not units:
+        raise ValueError("weight_pictures_alt_text: needs at least one hidden unit")
+    n = len(units)
+    count = COUNT_WORDS[n - 1] if n <= len(COUNT_WORDS) else str(n)
+    if n == 1:
+        pictures = f"One 28 by 28 picture, of hidden unit {units[0]}"
+    else:
+        pictures = f"{count} 28 by 28 pictures, one per hidden unit ({', '.join(map(str, units))})"
+    return (
+        f"{pictures}: the unit's 784 incoming weights, red where a weight is positive, blue "
+        "where it is negative, white near 0, each on a scale symmetric about 0."
+    )
 
 
 @functools.lru_cache(maxsize=8)

@@ -36,7 +36,13 @@ from course_lib.frontend import in_notebook
 from course_lib.nn import History
 from course_lib.widgets._panel import Panel
 
-__all__ = ["TrainingDisplay", "plot_history", "status_line", "training_display"]
+__all__ = [
+    "TrainingDisplay",
+    "history_alt_text",
+    "plot_history",
+    "status_line",
+    "training_display",
+]
 
 LOSS_COLOR = OKABE_ITO["blue"]
 ACCURACY_COLOR = OKABE_ITO["vermillion"]
@@ -97,6 +103,26 @@ def plot_history(
     if epochs <= 20:
         accuracy_axes.set_xticks(range(1, epochs + 1))
     return figure
+
+
+def history_alt_text(history: History) -> str:
+    """The text alternative of a two-panel chart of ``history`` (loss, test accuracy), for
+    ``describe_figure(fig, alt=history_alt_text(history))``: the loss at the start and at the
+    end, and the test accuracy after each epoch."""
+    if not isinstance(history, History):
+        raise TypeError(
+            f"history_alt_text: history must be the History that train returns, got "
+            f"{type(history).__name__}"
+        )
+    if history.loss:
+        loss = f"from {history.loss[0]:.2f} at the start to {history.loss[-1]:.2f} at the end"
+    else:
+        loss = "no loss recorded yet"
+    accuracy = ", ".join(f"{100 * a:.2f}%" for a in history.test_accuracy) or "none yet"
+    return (
+        f"Two panels. Left: the training loss against epoch, {loss}. Right: the test accuracy "
+        f"after each epoch: {accuracy}."
+    )
 
 
 def status_line(history: History, epoch: int, epochs: int) -> str:
