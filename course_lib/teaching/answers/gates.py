@@ -111,7 +111,7 @@ def exercises() -> list[HandExercise | AxesExercise]:
             expected=accumulated_grad(),
             precision=decimals(4),
             look="In PyTorch every backward() adds its gradient to what .grad already holds, "
-            "and nothing here resets it; the cell above shows one call's gradient.",
+            "and nothing here resets it; the accumulating cell above shows one call's gradient.",
             rule=".grad after k calls = (one call's gradient) + ... + (one call's gradient), "
             "k times: k × df/dx.",
             slips=(
