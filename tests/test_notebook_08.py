@@ -1,16 +1,53 @@
 """Notebook 08 (gates, accumulation, direction), executed once: every number its text quotes
-is what its code computes, and its exercises wait for the learner."""
+is what its code computes, its exercises wait for the learner and answer right and wrong
+answers as the text says, and nothing above an exercise shows its answer."""
 
 from __future__ import annotations
 
 import ast
+import itertools
 import math
+import re
 
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture
+from notebook_harness import notebook_fixture, output_text
+
+from course_lib.forward import jacobian_by_reverse_mode, jvp
+from course_lib.teaching.answers import exercise
+from course_lib.teaching.answers.gates import accumulated_grad, gates_graph, two_outputs
 
 nb = notebook_fixture("08")
+
+IGNORE = "nbval-ignore-output"
+
+
+def answered(nb, marker: str, old: str, new: str) -> str:
+    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
+    learner's answer) and return the text it showed."""
+    source = nb.cell(marker).source
+    assert old in source, f"the exercise cell no longer contains {old!r}"
+    return output_text(nb.exec(source.replace(old, new)))
+
+
+def cells_before(nb, marker: str) -> list:
+    """Every cell above the code cell containing ``marker``."""
+    cells = nb.nb.cells
+    index = next(i for i, c in enumerate(cells) if c.cell_type == "code" and marker in c.source)
+    return cells[:index]
+
+
+def shown_before(nb, marker: str) -> str:
+    """Everything a learner reads above the cell containing ``marker``: the markdown outside
+    Solution blocks, code, and the saved outputs."""
+    parts = []
+    for cell in cells_before(nb, marker):
+        if cell.cell_type == "markdown":
+            parts.append(re.sub(r"<details>.*?</details>", "", cell.source, flags=re.S))
+        else:
+            parts.append(cell.source)
+            parts.append(output_text(cell, kinds=("stdout", "text/plain", "text/html")))
+    return "\n".join(parts)
 
 
 def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
@@ -19,6 +56,43 @@ def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
         assert not all(isinstance(s, ast.Assert) for s in body), cell.source
         assert "assert" not in cell.source and ".answer(" not in cell.source, cell.source
         assert ".correct" not in cell.source, cell.source
+        assert "NBVAL" not in cell.source, cell.source
+
+
+def test_every_check_is_keyed_and_holds_only_the_learner_s_answer(nb):
+    calls = []
+    for _, cell in nb.code_cells:
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check":
+                calls.append(node)
+    assert len(calls) == 4
+    for call in calls:
+        key, answer = call.args
+        assert isinstance(key, ast.Constant) and key.value.startswith("gates."), ast.dump(call)
+        assert isinstance(answer, ast.Name) and not call.keywords, ast.dump(call)
+    imports = nb.cell("from course_lib.teaching.hand_check import check").source
+    assert "course_lib.quiz import check" not in imports
+
+
+def test_the_imports_cell_holds_only_what_the_notebook_uses(nb):
+    first = nb.code_cells[0][1].source
+    names = {
+        a.asname or a.name
+        for n in ast.parse(first).body
+        if isinstance(n, ast.Import | ast.ImportFrom)
+        for a in n.names
+    }
+    rest = "\n".join(c.source for _, c in nb.code_cells[1:])
+    for name in names:
+        assert re.search(rf"\b{name}\b", rest), f"{name} is imported but not used"
+
+
+def test_sections_are_numbered_one_to_three_and_link_on(nb):
+    headings = re.findall(r"^## (\d) · ", nb.markdown, flags=re.M)
+    assert headings == ["1", "2", "3"]
+    assert not re.search(r"section [4-9]", nb.markdown)
+    assert "(09_layers.ipynb)" in nb.nb.cells[-1].source
+    assert "the card" not in nb.markdown.lower()
 
 
 # ---- 1. gates -------------------------------------------------------------------------------
@@ -46,13 +120,38 @@ def test_the_gates_graph_has_the_numbers_of_the_text(nb):
         "df/dy = 0.1491",
         "df/dz = 0.0000",
     ]
+    # the library's graph is the notebook's
+    lib = {n.label: n.grad for n in gates_graph()}
+    assert lib == pytest.approx(grads | {"f": 1.0})
 
 
 def test_the_gate_exercises_wait_and_check(nb):
-    shown = nb.output("df_dy = ...")
-    assert shown.count("not answered yet") == 2
-    assert nb.eval("check(0.149, y.grad).correct") and nb.eval("check(0, z.grad).correct")
-    assert "swaps" in nb.eval("str(check(1.193, y.grad, mistakes=[(0.5966 * 2, 'swaps')]))")
+    assert nb.output("df_dy = ...").count("not answered yet") == 2
+    assert exercise("gates.df_dy").expected == nb.eval("y.grad")
+    assert exercise("gates.df_dz").expected == nb.eval("z.grad") == 0.0
+    cell = "df_dy = ..."
+    assert "df/dy = 0.149: right" in answered(nb, cell, "df_dy = ...", "df_dy = 0.149")
+    assert "df/dy = 0.1491: right" in answered(nb, cell, "df_dy = ...", "df_dy = 0.1491")
+    assert "multiplies the upstream by y itself" in answered(
+        nb, cell, "df_dy = ...", "df_dy = 1.193"
+    )
+    assert "local partial alone" in answered(nb, cell, "df_dy = ...", "df_dy = 0.25")
+    assert "upstream gradient passed back unchanged" in answered(
+        nb, cell, "df_dy = ...", "df_dy = 0.5966"
+    )
+    assert "loser of the max" in answered(nb, cell, "df_dy = ...", "df_dy = 0")
+    assert "df/dz = 0: right" in answered(nb, cell, "df_dz = ...", "df_dz = 0")
+    assert "as if z had won" in answered(nb, cell, "df_dz = ...", "df_dz = 0.597")
+    assert "winner's local partial" in answered(nb, cell, "df_dz = ...", "df_dz = 1")
+    assert "expected a number" in answered(nb, cell, "df_dz = ...", "df_dz = 'abc'")
+
+
+def test_nothing_above_the_gate_exercise_shows_its_answer(nb):
+    above = shown_before(nb, "df_dy = ...")
+    assert "0.149" not in above and "0.1491" not in above
+    assert not re.search(r"\\partial f/\\partial z = 0", above)  # the old prose stated it
+    assert "Value(0.25" not in above  # the graph is built after the exercise
+    assert IGNORE in nb.cell("for node in (s, m, a, x, y, z)").metadata.get("tags", [])
 
 
 def test_ties_and_the_kink_are_shown_as_the_text_says(nb):
@@ -66,15 +165,33 @@ def test_ties_and_the_kink_are_shown_as_the_text_says(nb):
     assert "kink" in out[4]
 
 
+def test_only_splits_between_0_and_the_upstream_are_subgradients_of_a_tie():
+    # "a split ... is one when the parts add up to g and each lies between 0 and g";
+    # a subgradient s of max at the tie (3, 3): max(3 + d1, 3 + d2) - 3 >= s · d for every d.
+    steps = [np.array(d) * 1e-3 for d in itertools.product((-2, -1, 0, 1, 2), repeat=2)]
+
+    def is_subgradient(split):
+        return all(max(3 + d[0], 3 + d[1]) - 3 >= split @ d - 1e-15 for d in steps)
+
+    for share in (0.0, 0.25, 0.5, 1.0):
+        assert is_subgradient(np.array([share, 1 - share]))
+    for share in (2.0, -1.0, 1.25):
+        assert not is_subgradient(np.array([share, 1 - share]))
+    # "raising the first input by ε raises the max by 2ε [predicted], and the max rises by ε"
+    eps = 1e-3
+    assert max(3 + eps, 3) - 3 == pytest.approx(eps) and np.array([2, -1]) @ [eps, 0] == 2 * eps
+
+
 def test_the_slopes_plot_and_its_numbers(nb):
     out = nb.output("the slopes of tanh and sigmoid")
     assert "<Figure size" in out
     assert "largest slope: tanh' 1.00, sigmoid' 0.25" in out
     assert "at a = 5: tanh' 0.00018, sigmoid' 0.00665" in out
     assert round(1 - math.tanh(5) ** 2, 5) == 0.00018
+    assert "saturation in\nnotebook 09" in nb.markdown
 
 
-# ---- 4. accumulate or reset -------------------------------------------------------------------
+# ---- 2. accumulate or reset -------------------------------------------------------------------
 
 
 def test_reset_and_accumulate(nb):
@@ -85,6 +202,19 @@ def test_reset_and_accumulate(nb):
     ]
     full, micro = nb.eval("(w_full.grad, accumulated)")
     np.testing.assert_allclose(micro, full, rtol=1e-12, atol=1e-15)
+
+
+def test_the_zero_grad_and_retain_graph_sentences(nb):
+    prose = nb.markdown
+    # PyTorch >= 2.0: zero_grad(set_to_none=True) by default; micrograd sets 0
+    assert "sets\nit to `None` by default since PyTorch 2.0 (`set_to_none=True`)" in prose
+    assert "`Module.zero_grad()` sets every `.grad` back to 0" in prose
+    assert "sets it back to 0 (PyTorch" not in prose
+    # a second backward() through one graph raises unless retain_graph=True (or a new graph)
+    assert "raises a `RuntimeError`, unless the earlier calls passed\n`retain_graph=True`" in prose
+    assert "`f.backward(retain_graph=True)` is called three times" in prose
+    explanation = nb.eval("questions[1].explanations[3]")
+    assert "fresh graph" in explanation and "accumulation is deliberate" not in explanation
 
 
 def test_the_forgotten_reset_and_the_numbers_the_text_quotes(nb):
@@ -104,19 +234,56 @@ def test_the_forgotten_reset_and_the_numbers_the_text_quotes(nb):
     assert max(without[20:]) - min(without[20:]) > 0.3  # it does not
 
 
-# ---- 5. forward against reverse mode ----------------------------------------------------------
+def test_the_plus_equals_paragraph_and_the_accumulation_exercise(nb):
+    prose = nb.markdown
+    upstream = nb.eval("s.grad")
+    assert f"{upstream * 2.0:.4f}" == "1.1932" and f"{upstream:.4f}" == "0.5966"
+    assert "0.5966 \\cdot y = 1.1932" in prose
+    once = nb.eval("df_dx_once")
+    task = exercise("gates.grad_after_three")
+    assert task.expected == pytest.approx(3 * once, rel=1e-15) == accumulated_grad()
+    assert f"{3 * once:.4f}" == "5.3693" and "= 5.3693" in prose
+    assert f"{once:.5f}" == "1.78976" and "3 \\times 1.78976" in prose
+    cell, old = "grad_after_three = ...", "grad_after_three = ..."
+    assert "not answered yet" in nb.output(cell)
+    assert "right" in answered(nb, cell, old, "grad_after_three = 5.3693")
+    assert "right" in answered(nb, cell, old, "grad_after_three = 3 * 1.7898")
+    assert "one call's gradient" in answered(nb, cell, old, "grad_after_three = 1.7898")
+    assert "after two calls" in answered(nb, cell, old, "grad_after_three = 3.5795")
+    assert "no zero_grad() is called" in answered(nb, cell, old, "grad_after_three = 0")
+    assert "close" in answered(nb, cell, old, "grad_after_three = 5.37")
+    assert "5.3693" not in shown_before(nb, "grad_after_three = ...")
+
+
+# ---- 3. forward against reverse mode ----------------------------------------------------------
 
 
 def test_a_column_per_forward_pass_and_a_row_per_reverse_pass(nb):
-    assert nb.eval("column_1.tolist()") == [3.0, 1.0]
-    assert "not answered yet" in nb.output("tangents = ...")
+    column_1 = jvp(two_outputs, [3.0, -2.0], [0.0, 1.0])[1]
+    assert exercise("gates.column_1").expected_values() == tuple(column_1) == (3.0, 1.0)
+    assert nb.eval("jvp(two_outputs, [3.0, -2.0], [0.0, 1.0])[1].tolist()") == [3.0, 1.0]
     assert nb.eval("jvp(two_outputs, [3.0, -2.0], [1.0, 0.0])[1].tolist()") == [-2.0, 1.0]
-    assert nb.eval("jacobian_by_reverse_mode(two_outputs, [3.0, -2.0])[0][0].tolist()") == [
-        -2.0,
-        3.0,
-    ]
+    assert jacobian_by_reverse_mode(two_outputs, [3.0, -2.0])[0][0].tolist() == [-2.0, 3.0]
     out = nb.output("xd, yd = Dual(3.0, 1.0)")
     assert "f(x, y) with x seeded: [Dual(value=-6, tangent=-2), Dual(value=1, tangent=1)]" in out
+    assert nb.output("for seed in ([1.0, 0.0], [0.0, 1.0])").splitlines() == [
+        "seed (ẋ, ẏ) = (1, 0): outputs [-6.  1.], tangents [-2.  1.]",
+        "seed (ẋ, ẏ) = (0, 1): outputs [-6.  1.], tangents [3. 1.]",
+    ]
+
+
+def test_the_column_exercise_waits_checks_and_is_not_given_away(nb):
+    cell, old = "tangents = ...", "tangents = ..."
+    assert "not answered yet" in nb.output(cell)
+    assert "right" in answered(nb, cell, old, "tangents = [3, 1]")
+    assert "column 0" in answered(nb, cell, old, "tangents = [-2, 1]")
+    assert "a row of the Jacobian" in answered(nb, cell, old, "tangents = [-2, 3]")
+    assert "sum's tangent adds" in answered(nb, cell, old, "tangents = [3, 0]")
+    assert "expected 2 numbers" in answered(nb, cell, old, "tangents = 3")
+    above = shown_before(nb, cell)
+    assert "(-2, 3)" not in above and "(3, 1)" not in above  # row 0 holds column 1's entry 0
+    assert "jvp(" not in above and "column_1" not in above
+    assert IGNORE in nb.cell("for seed in ([1.0, 0.0], [0.0, 1.0])").metadata.get("tags", [])
 
 
 def test_the_operation_counts_the_text_quotes(nb):
@@ -144,13 +311,5 @@ def test_the_quiz_has_one_right_option_per_question_in_varied_places(nb):
     right = nb.eval("[q.options[q.correct] for q in questions]")
     assert right[0] == "0 and 1"
     assert "forward mode a million, reverse mode 1" == right[2]
-
-
-def test_the_plus_equals_paragraph_and_the_two_new_self_checks(nb):
-    prose = nb.markdown
-    upstream = nb.eval("s.grad")
-    assert f"{upstream * 2.0:.4f}" == "1.1932" and f"{upstream:.4f}" == "0.5966"
-    assert "0.5966 \\cdot y = 1.1932" in prose
-    assert f"{3 * nb.eval('df_dx_once'):.4f}" == "5.3693" and "= 5.3693" in prose
-    assert "not answered yet" in nb.output("grad_after_three = ...")
-    assert nb.eval("check(5.3693, 3 * df_dx_once).correct")
+    feedback = nb.eval("[str(q.answer(q.correct)) for q in questions]")
+    assert not any("Right: Right:" in text for text in feedback)
