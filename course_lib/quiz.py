@@ -1,37 +1,23 @@
-"""Multiple-choice questions and answer checks for hand-trace exercises.
+"""Multiple-choice questions: the quizzes that close every notebook, and the card's four.
 
 A :class:`Question` works two ways: as a widget in a notebook (radio buttons, a Check button,
 hints revealed one at a time, and feedback that explains *why* a choice is right or wrong),
 and as plain Python (``question.answer("B")`` returns the same feedback), so tests and
-learners without widgets get the same checks.
-
-:func:`check` compares a learner's number with the expected one and says "right" or what to
-look at; it never raises, because a learner's typo should teach, not crash.
+learners without widgets get the same checks. Numbers a learner works out by hand are checked
+by :mod:`course_lib.teaching.hand_check` instead.
 """
 
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 if TYPE_CHECKING:  # the checks are plain logic; only Question.widget needs ipywidgets
     import ipywidgets as widgets
 
-__all__ = [
-    "CheckResult",
-    "Feedback",
-    "Question",
-    "card_question",
-    "check",
-    "check_axes",
-    "parse_number",
-]
+__all__ = ["Feedback", "Question", "card_question"]
 
 _LETTERS = "ABCDEFGHIJ"
 
@@ -189,233 +175,6 @@ class Question:
         lines = [self.prompt]
         lines += [f"  {_LETTERS[i]}. {text}" for i, text in enumerate(self.options)]
         return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The outcome of :func:`check`; true when the answer is right."""
-
-    correct: bool
-    message: str
-
-    def __bool__(self) -> bool:
-        return self.correct
-
-    def __str__(self) -> str:
-        return self.message
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return _verdict_html(self.correct, self.message)
-
-
-def parse_number(text: Any) -> float | None:
-    """A learner's entry as a float: a number, or text like ``-4``, ``0.25``, ``3/4``, ``1e-3``.
-
-    ``None`` for an empty entry. Anything else that is not a finite number raises
-    ``ValueError`` with a sentence a learner can act on: the text they typed, and what to type
-    instead (a comma decimal such as ``0,5`` is refused with "write 0.5", since ``1,000`` would
-    be ambiguous; ``1e400`` and ``nan`` are named as too large / not a number).
-    """
-    if isinstance(text, bool):
-        raise ValueError(f"expected a number, got {text!r}")
-    if text is None or text is ...:
-        return None
-    if isinstance(text, str):
-        cleaned = text.strip().replace("\u2212", "-").replace(" ", "")
-        if not cleaned:
-            return None
-        if "," in cleaned:
-            suggestion = cleaned.replace(",", ".") if cleaned.count(",") == 1 else None
-            raise ValueError(
-                f"{text.strip()!r} has a comma: write decimals with a point"
-                + (f", like {suggestion}" if suggestion else "")
-            )
-        try:
-            number = float(Fraction(cleaned))
-        except (ValueError, ZeroDivisionError):
-            try:
-                number = float(cleaned)
-            except ValueError:
-                raise ValueError(
-                    f"expected a number like -4, 0.25 or 3/4, got {text.strip()!r}"
-                ) from None
-        except OverflowError:
-            number = math.inf
-        if math.isnan(number):
-            raise ValueError(f"{text.strip()!r} is not a number: type a finite number")
-        if math.isinf(number):
-            raise ValueError(
-                f"{text.strip()!r} is too large to fit in a float: type a finite number, "
-                "like -4 or 0.25"
-            )
-        return number
-    try:
-        number = float(text)  # ints, floats, numpy scalars, 0-d arrays
-    except OverflowError:
-        raise ValueError(
-            "that number is too large to fit in a float: type a finite number, like -4 or 0.25"
-        ) from None
-    except (TypeError, ValueError):
-        raise ValueError(f"expected a number, got {type(text).__name__} {text!r}") from None
-    if not math.isfinite(number):
-        raise ValueError(f"expected a finite number, got {number}")
-    return number
-
-
-def check(
-    answer: Any,
-    expected: Any,
-    *,
-    name: str = "your answer",
-    hint: str = "",
-    mistakes: Sequence[tuple[Any, str]] = (),
-    atol: float = 1e-3,
-    rtol: float = 1e-3,
-) -> CheckResult:
-    """Compare a hand-computed answer with the expected one, within ``atol + rtol·|expected|``.
-
-    ``expected`` is a number, or a sequence of numbers (a row of a Jacobian, say): then the
-    answer must be a sequence of the same length, checked entry by entry, and a wrong answer
-    says which entries are off. ``mistakes`` pairs the answers that typical mistakes produce
-    (numbers, or sequences for a sequence) with an explanation of each, so a wrong answer can be
-    told *which* step went wrong; otherwise ``hint`` is shown. Never raises: an unanswered
-    exercise (``...`` or ``None``), text, a bool, NaN, infinity or a number too large for a
-    float is reported in the message.
-    """
-    if answer is ... or answer is None:
-        return CheckResult(False, f"{name}: not answered yet. Replace the ... with your number.")
-    if np.ndim(expected) > 0:
-        return _check_sequence(answer, expected, name, hint, mistakes, atol, rtol)
-    try:
-        number = parse_number(answer)
-    except ValueError as error:
-        return CheckResult(False, f"{name}: {error}.")
-    if number is None:
-        return CheckResult(False, f"{name}: not answered yet. Replace the ... with your number.")
-    if _close(number, float(expected), atol, rtol):
-        return CheckResult(True, f"{name} = {number:.6g}: right.")
-    for value, why in mistakes:
-        if _close(number, float(value), atol, rtol):
-            return CheckResult(False, f"{name} = {number:.6g} is not right. {why}")
-    advice = f" {hint}" if hint else ""
-    return CheckResult(False, f"{name} = {number:.6g} is not right.{advice}")
-
-
-def _close(a: float, b: float, atol: float, rtol: float) -> bool:
-    return abs(a - b) <= atol + rtol * abs(b)
-
-
-def _check_sequence(
-    answer: Any,
-    expected: Any,
-    name: str,
-    hint: str,
-    mistakes: Sequence[tuple[Any, str]],
-    atol: float,
-    rtol: float,
-) -> CheckResult:
-    want = [float(v) for v in np.asarray(expected, dtype=float).reshape(-1)]
-    if isinstance(answer, str) or np.ndim(answer) == 0:
-        return CheckResult(
-            False,
-            f"{name}: expected {len(want)} numbers, one per entry (a list like "
-            f"[{', '.join('...' for _ in want)}]), got {answer!r}.",
-        )
-    items = list(np.asarray(answer, dtype=object).reshape(-1))
-    if len(items) != len(want):
-        return CheckResult(
-            False, f"{name}: expected {len(want)} numbers, got {len(items)}: {answer!r}."
-        )
-    if all(item is ... or item is None for item in items):
-        return CheckResult(False, f"{name}: not answered yet. Replace the ... with your numbers.")
-    numbers: list[float] = []
-    for i, item in enumerate(items):
-        try:
-            number = parse_number(item)
-        except ValueError as error:
-            return CheckResult(False, f"{name}, entry {i}: {error}.")
-        if number is None:
-            return CheckResult(False, f"{name}, entry {i}: not answered yet.")
-        numbers.append(number)
-    shown = "[" + ", ".join(f"{v:.6g}" for v in numbers) + "]"
-    off = [
-        i
-        for i, (a, b) in enumerate(zip(numbers, want, strict=True))
-        if not _close(a, b, atol, rtol)
-    ]
-    if not off:
-        return CheckResult(True, f"{name} = {shown}: right.")
-    for value, why in mistakes:
-        pattern = [float(v) for v in np.asarray(value, dtype=float).reshape(-1)]
-        if len(pattern) == len(numbers) and all(
-            _close(a, b, atol, rtol) for a, b in zip(numbers, pattern, strict=True)
-        ):
-            return CheckResult(False, f"{name} = {shown} is not right. {why}")
-    which = ", ".join(str(i) for i in off)
-    advice = f" {hint}" if hint else ""
-    return CheckResult(
-        False,
-        f"{name} = {shown} is not right: entr{'y' if len(off) == 1 else 'ies'} {which} "
-        f"{'is' if len(off) == 1 else 'are'} off.{advice}",
-    )
-
-
-def check_axes(
-    answer: Any,
-    expected: Sequence[int],
-    *,
-    ndim: int,
-    name: str = "axes",
-    hint: str = "",
-    mistakes: Sequence[tuple[Sequence[int], str]] = (),
-) -> CheckResult:
-    """Check a set of axes (which axes a backward pass sums over, say) given as integers.
-
-    ``answer`` may be one int, or a tuple / list / set of ints, in any order; negative axes
-    count from the end of an array with ``ndim`` axes, as in numpy (``-1`` is the last).
-    ``()`` means "no axes". Never raises: anything that is not axes is reported.
-    """
-    if answer is ... or answer is None:
-        return CheckResult(
-            False, f"{name}: not answered yet. Replace the ... with a tuple of axes, like (0, 2)."
-        )
-    if isinstance(answer, bool) or isinstance(answer, str):
-        return CheckResult(
-            False, f"{name}: expected axes as integers, like (0, 2) or (), got {answer!r}."
-        )
-    items = [answer] if isinstance(answer, int | np.integer) else answer
-    try:
-        items = list(items)
-    except TypeError:
-        return CheckResult(
-            False, f"{name}: expected axes as integers, like (0, 2), got {answer!r}."
-        )
-    if any(isinstance(a, bool) or not isinstance(a, int | np.integer) for a in items):
-        return CheckResult(
-            False, f"{name}: every axis is a whole number, like (0, 2); got {answer!r}."
-        )
-    bad = [int(a) for a in items if not -ndim <= a < ndim]
-    if bad:
-        return CheckResult(
-            False,
-            f"{name}: the result has {ndim} axes, numbered 0..{ndim - 1} (or -{ndim}..-1), "
-            f"so {bad[0]} is not one of them.",
-        )
-
-    def normal(axes: Sequence[int]) -> tuple[int, ...]:
-        return tuple(sorted({int(a) % ndim for a in axes}))
-
-    given, want = normal(items), normal(expected)
-    shown = str(given) if len(given) != 1 else f"({given[0]},)"
-    if given == want:
-        return CheckResult(True, f"{name} = {shown}: right.")
-    for value, why in mistakes:
-        if given == normal(value):
-            return CheckResult(False, f"{name} = {shown} is not right. {why}")
-    advice = f" {hint}" if hint else ""
-    return CheckResult(False, f"{name} = {shown} is not right.{advice}")
 
 
 def _verdict_html(correct: bool, text: str) -> str:

@@ -208,3 +208,31 @@ def test_parse_number_keeps_its_contract():
         parse_number("0,5")
     with pytest.raises(ValueError, match="complex"):
         parse_number(np.complex128(1 + 1j))
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("1e400", "too large"),
+        ("-1e400", "too large"),
+        ("nan", "not a number"),
+        ("inf", "too large"),
+        ("0,5", "like 0.5"),
+        ("1,000,000", "comma"),
+        ("abc", "expected a number like"),
+        ("1/0", "expected a number like"),
+        (10**400, "too large"),
+        (float("nan"), "finite"),
+    ],
+)
+def test_parse_number_names_every_bad_entry(typed, says):
+    with pytest.raises(ValueError, match=says):
+        parse_number(typed)
+
+
+def test_parse_number_accepts_what_learners_type():
+    assert parse_number("  -3 ") == -3.0
+    assert parse_number("\u22124") == -4.0  # a typographic minus, pasted from the page
+    assert parse_number("1/2") == 0.5 and parse_number("-3/4") == -0.75
+    assert parse_number("1e-400") == 0.0  # underflows to 0: a number, just a tiny one
+    assert parse_number(7) == 7.0 and parse_number(np.int64(-2)) == -2.0

@@ -12,8 +12,8 @@ from test_draw import value_graphs
 
 from course_lib.graph import topological_order
 from course_lib.practice import practice_graph
-from course_lib.quiz import parse_number
 from course_lib.scalar import Value
+from course_lib.teaching.hand_exercise import parse_number
 from course_lib.tensor import Tensor
 from course_lib.widgets import hand_trace
 

@@ -328,12 +328,12 @@ class HandExercise:
         found = list(self.slips)
         e = self.expected
         if self.gradient and len(self.paths) > 1:
-            for i, part in enumerate(self.paths):
+            for part in self.paths:
                 found.append(
                     Slip(
                         part,
-                        f"That is one path only (path {i + 1} of {len(self.paths)}). The value "
-                        "is used in several places, a join: add the contribution of every path.",
+                        f"That is one path only, one of the {len(self.paths)}. The value is "
+                        "used in several places, a join: add the contribution of every path.",
                     )
                 )
             found.append(
