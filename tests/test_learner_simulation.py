@@ -11,7 +11,8 @@ test does all of that in a real kernel (nbclient, see ``notebook_harness``):
   Any exception, raised by a cell or by a widget's observer or click handler, fails the test;
   so does a cell that fails later because an earlier control was moved (a cell that reads a
   widget's state must set it first, or build its own object).
-* **slips** — every hand exercise (a cell calling ``check("key", answer)`` with ``answer = ...``)
+* **slips** — every hand exercise (a cell calling ``check("key", answer)`` with ``answer = ...``
+  or ``answer = [..., ...]``)
   is answered with the usual slips: the answer negated, doubled, halved and zero (for axes:
   every axis and none). Each must get feedback that names something to look at, never a bare
   "is not right.", and never the answer itself.
@@ -174,7 +175,7 @@ def answer_slips(run: NotebookRun, name: str, index: int, source: str) -> int:
     """Run the exercise cell with each usual slip in place of its ``...``; check the feedback."""
     tried = 0
     for key, variable in CHECK_CALL.findall(source):
-        placeholder = re.search(rf"(?m)^{variable} = \.\.\.", source)
+        placeholder = re.search(rf"(?m)^{variable} = (\.\.\.|\[[., ]*\])", source)
         if placeholder is None:
             continue
         task = exercise(key)

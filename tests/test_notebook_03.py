@@ -250,9 +250,9 @@ def test_which_axes_expected_answers(nb):
 
 
 def test_which_axes_examples_in_the_feedback_are_no_answer(nb):
-    """The 'not answered yet' text shows an example tuple: it must not be one of the answers."""
-    example = re.search(r"like (\([0-9, ]*\))", nb.output(AXES)).group(1)
-    assert ast.literal_eval(example) not in [(2,), (0, 1), (0,)]
+    """The 'not answered yet' text gives no example tuple, which could be one of the answers."""
+    shown = nb.output(AXES)
+    assert "not answered yet" in shown and not re.search(r"\([0-9, ]+\)", shown)
 
 
 def test_which_axes_accepts_the_solution_in_any_order_and_with_negative_axes(nb):
