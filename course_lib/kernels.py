@@ -27,13 +27,6 @@ import numpy as np
 from numpy.exceptions import AxisError
 from numpy.typing import ArrayLike, NDArray
 
-from course_lib.kernels_fast import (
-    _BLOCK,
-    _softmax_block,
-    _softmax_cross_entropy_grad_fast,
-    _softmax_rows,
-)
-
 __all__ = [
     "SoftmaxCrossEntropy",
     "log_softmax",
@@ -348,9 +341,8 @@ class SoftmaxCrossEntropy(NamedTuple):
 
     A named tuple, so ``loss, probs, labels = softmax_cross_entropy(...)`` also works.
     ``grad(upstream)`` returns ∂(upstream · loss)/∂logits = upstream · (P - Y) / N, reusing
-    ``probs`` (no second softmax). A Tensor op stores this object on its node and calls
-    ``grad`` in its backward. The arithmetic, written to be read, is
-    :func:`softmax_cross_entropy_grad`; ``grad`` runs a faster version of it (tested equal).
+    ``probs`` (no second softmax): :func:`softmax_cross_entropy_grad`. A Tensor op stores this
+    object on its node and calls ``grad`` in its backward.
     """
 
     loss: np.floating[Any]
@@ -358,12 +350,8 @@ class SoftmaxCrossEntropy(NamedTuple):
     labels: NDArray[Any]
 
     def grad(self, upstream: float | np.floating[Any] = 1.0) -> FloatArray:
-        """∂L/∂logits = upstream · (P - Y) / N, shape (N, C), a new array.
-
-        The same numbers as :func:`softmax_cross_entropy_grad`, computed without building Y
-        (and on two threads for large batches).
-        """
-        return _softmax_cross_entropy_grad_fast(self.probs, self.labels, upstream)
+        """∂L/∂logits = upstream · (P - Y) / N, shape (N, C), a new array."""
+        return softmax_cross_entropy_grad(self.probs, self.labels, upstream)
 
 
 def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossEntropy:
@@ -415,18 +403,15 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossE
     # the usual case) can overflow nowhere below. Others may: a z - m beyond the largest float
     # becomes -inf, whose e^(z - m) = 0 is right, and a row's loss may be too large for any
     # float (an OverflowError below); numpy's overflow warnings are silenced for those.
-    near_limit = z.size > _BLOCK or not np.abs(z).max() <= _QUARTER_MAX.get(z.dtype, 0.0) / n
+    near_limit = not np.abs(z).max() <= _QUARTER_MAX.get(z.dtype, 0.0) / n
     with np.errstate(over="ignore", invalid="ignore") if near_limit else _NO_CHANGE:
+        if near_limit:
+            _check_finite(z, "logits", op)
         # P, the row maxima m_n and the sums s_n = Σ_c e^{z_nc - m_n} ∈ [1, C]
-        if z.size <= _BLOCK:
-            if near_limit:
-                _check_finite(z, "logits", op)
-            p = np.empty_like(z)
-            m, s = _softmax_block(z, p)
-        else:  # check afterwards, from m and one min: saves a pass over a large array
-            p, m, s = _softmax_rows(z)
-            if not np.isfinite(m).all() or not np.isfinite(z.min()):  # NaN/+inf in m, -inf min
-                _check_finite(z, "logits", op)
+        m = z.max(axis=1)
+        p = np.exp(z - m[:, None])  # every exponent ≤ 0, the row's largest term exactly 1
+        s = p.sum(axis=1)
+        p /= s[:, None]
         log_s = np.log(s)  # logsumexp(z_n) - m_n, per row
         if y.ndim == 1:
             # L_n = logsumexp(z_n) - z_{n, y_n} = log_s_n + (m_n - z_{n, y_n}), both terms ≥ 0
@@ -483,7 +468,7 @@ def softmax_cross_entropy_backward(
         raise ValueError(f"{op}: probs must be a non-empty 2-D array (N, C), got shape {p.shape}")
     _check_probabilities(p, "probs", op, hint=" (pass the forward's probs, not the logits)")
     y = _check_labels(labels, p, op)
-    return _softmax_cross_entropy_grad_fast(p, y, upstream)
+    return softmax_cross_entropy_grad(p, y, upstream)
 
 
 def softmax_cross_entropy_grad(
@@ -491,22 +476,21 @@ def softmax_cross_entropy_grad(
 ) -> FloatArray:
     """upstream · (P - Y) / N: the gradient of the mean cross-entropy with respect to the logits.
 
-    The backward rule of the fused softmax cross-entropy, written to be read. ``probs`` is
-    the P = softmax(logits) that the forward pass already computed, so no second softmax is
-    needed; ``labels`` are class indices (N,) or target rows (N, C); N is the batch size, the
-    1/N comes from the loss being the mean over the N rows. The derivation of p - y is in
-    :func:`softmax_cross_entropy`.
-
-    The kernel itself (:meth:`SoftmaxCrossEntropy.grad`) computes the same numbers (up to
-    rounding in the last digit) faster: it subtracts 1/N at each row's true class without
-    building Y.
+    The backward rule of the fused softmax cross-entropy. ``probs`` is the P = softmax(logits)
+    that the forward pass already computed, so no second softmax is needed; ``labels`` are
+    class indices (N,) or target rows (N, C); N is the batch size, the 1/N comes from the loss
+    being the mean over the N rows. The derivation of p - y is in :func:`softmax_cross_entropy`.
+    For class indices Y is one-hot, so instead of building Y the rule subtracts at each row's
+    true class only.
     """
-    n, c = probs.shape
-    if labels.ndim == 1:  # class indices: Y is one-hot, a 1 at each row's true class
-        Y = np.eye(c, dtype=probs.dtype)[labels]
-    else:  # target rows (one-hot or soft) are Y already
-        Y = labels
-    return upstream * (probs - Y) / n
+    n = probs.shape[0]
+    scale = probs.dtype.type(upstream) / probs.dtype.type(n)  # upstream / N, in P's dtype
+    grad = probs * scale  # upstream · P / N
+    if labels.ndim == 1:  # class indices: Y is 1 at [row, its label], 0 elsewhere
+        grad[np.arange(n), labels] -= scale
+    else:  # target rows (one-hot or soft) are Y itself
+        grad -= labels * scale
+    return grad
 
 
 _UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize

@@ -29,8 +29,8 @@ to layer; biases start at 0. Drawn from ``numpy.random.default_rng(seed)``, W1 f
 sigmoid units saturate and training stays at chance (9.8% on MNIST instead of 97%), silently.
 
 **Training**: minibatch SGD, W ← W - lr · dL/dW, the training set shuffled every epoch
-(:func:`sgd_step` is the step written to be read; training runs :func:`sgd_step_in_place`,
-the same update with one array less per parameter, tested equal). A step whose loss, or an
+(:func:`sgd_step`, one step, the function notebook 07 prints and training runs). A step whose
+loss, or an
 epoch whose weights, stop being finite numbers ends training with an error that says so (the
 learning rate was too large). This module shows nothing: :func:`train` reports to an optional
 ``progress`` object (a :class:`TrainingObserver`), such as the progress bar and live chart of
@@ -70,7 +70,6 @@ __all__ = [
     "layer_gradient_norms",
     "pixels_in_unit_range",
     "sgd_step",
-    "sgd_step_in_place",
     "train",
     "training_epochs",
 ]
@@ -279,24 +278,6 @@ def sgd_step(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, lr: float)
     return float(loss.data)
 
 
-def sgd_step_in_place(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, lr: float) -> float:
-    """:func:`sgd_step`, the same numbers, without the temporary array ``lr * p.grad``.
-
-    After ``backward()`` each parameter owns its ``grad`` array (course_lib.tensor), so the
-    gradient can be scaled in place into the step; the step uses it up, so ``grad`` goes back
-    to ``None``. :func:`train` runs this version; tests check it equals :func:`sgd_step`.
-    """
-    lr = check_learning_rate(lr, "sgd_step_in_place")
-    loss = net.loss(images, labels)
-    loss.backward()
-    for p in net.params:
-        step = p.grad
-        step *= lr
-        p.data -= step
-        p.grad = None
-    return float(loss.data)
-
-
 def evaluate(net: SigmoidNet, images: np.ndarray, labels: np.ndarray) -> float:
     """Accuracy: the fraction of images whose largest logit is at the true label."""
     x = net.as_batch(images)
@@ -487,7 +468,7 @@ def training_epochs(
             for step, first in enumerate(range(0, len(x), batch), start=1):
                 idx = order[first : first + batch]
                 try:
-                    loss = sgd_step_in_place(net, x[idx], y[idx], rate)
+                    loss = sgd_step(net, x[idx], y[idx], rate)
                 except (ValueError, OverflowError) as error:  # non-finite or huge logits
                     _diverged(epoch, step, rate, f"the loss could not be computed ({error})")
                 if not math.isfinite(loss):

@@ -63,32 +63,9 @@ def pixels_in_unit_range(x: np.ndarray) -> bool:
     return x.size == 0 or bool(0 <= x.min() and x.max() <= 1)  # NaN makes min and max NaN
 
 
-def _pixels_in_unit_range_fast(x: np.ndarray) -> bool:
-    """:func:`pixels_in_unit_range` in one pass, for the check every training step runs.
-
-    A float's bits, read as an unsigned integer, grow with the number for non-negative floats,
-    and 0.0 ... 1.0 are exactly the bit patterns 0 ... bits(1.0); a negative number (sign bit
-    set), inf and NaN (all exponent bits set) all read larger. So one integer maximum decides.
-    It answers False for -0.0 (sign bit), which the plain test accepts: callers fall back to
-    the plain test when this says False. Tests check both agree on every other input.
-    """
-    bits = _UNSIGNED_OF.get(x.dtype)
-    if bits is None:
-        return False
-    unsigned, one = bits
-    return x.size == 0 or int(x.view(unsigned).max()) <= one
-
-
-# float dtype -> (the unsigned integer of its width, the bits of 1.0 read as that integer)
-_UNSIGNED_OF = {
-    np.dtype(np.float32): (np.dtype(np.uint32), 0x3F800000),
-    np.dtype(np.float64): (np.dtype(np.uint64), 0x3FF0000000000000),
-}
-
-
 def _check_pixels(x: np.ndarray) -> None:
     """Every pixel a finite number in [0, 1], or a ValueError saying which is not and the fix."""
-    if _pixels_in_unit_range_fast(x) or pixels_in_unit_range(x):
+    if pixels_in_unit_range(x):
         return
     low, high = x.min(), x.max()
     if x.dtype.kind == "f" and not np.isfinite(x).all():

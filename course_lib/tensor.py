@@ -16,7 +16,6 @@ The engine is a few modules, each small enough to read in one sitting:
 * :mod:`course_lib.tensor_functions`: the ops that are functions: ``softmax``,
   ``log_softmax``, the fused ``softmax_cross_entropy``, the fused layer ``linear``,
   ``layer_norm`` and ``embedding``;
-* :mod:`course_lib.tensor_fast`: the engine's fast paths, each tested equal to the plain code;
 * :mod:`course_lib.tensor_checks`: the input checks and the error messages.
 
 **Broadcasting.** ``a + b`` with a of shape (N, C) and b of shape (C,) uses every b_c N times.

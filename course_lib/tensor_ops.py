@@ -60,13 +60,8 @@ then sums each one back to its input's shape (:func:`course_lib.tensor.sum_to_sh
 2. Right beside it write ``_softmax_backward(upstream, out, a)``: return the contribution for
    each input (one array for a unary op, a tuple for several), in any shape the input
    broadcasts to. Return ``None`` for an input with ``requires_grad`` False when computing its
-   contribution would cost real work (see ``matmul_backward_fast``).
+   contribution would cost real work (see ``matmul_backward``).
 3. Add a row to the table above, and a gradient check to ``tests/test_tensor.py``.
-
-**Fast paths.** Two ops run a faster twin of the plain code written here: the rule for ``@``
-skips the product for a constant input, and the sigmoid is computed in place. The fast twins
-are in :mod:`course_lib.tensor_fast`, each named as such and tested equal to its plain version
-(:func:`matmul_backward`, :func:`_sigmoid_forward`, :func:`_sigmoid_backward`).
 """
 
 from __future__ import annotations
@@ -89,11 +84,6 @@ from course_lib.tensor_checks import (
     op_word,
     result_error,
     short_repr,
-)
-from course_lib.tensor_fast import (
-    matmul_backward_fast,
-    sigmoid_backward_fast,
-    sigmoid_forward_fast,
 )
 
 if TYPE_CHECKING:
@@ -208,8 +198,7 @@ class TensorOps:
 
     def sigmoid(self) -> Tensor:
         """σ(x) = 1 / (1 + e^{-x}), elementwise (see :func:`_sigmoid_forward`)."""
-        data = sigmoid_forward_fast(self.data)  # _sigmoid_forward, without temporary arrays
-        return _node(data, (self,), "sigmoid", sigmoid_backward_fast)  # _sigmoid_backward
+        return _node(_sigmoid_forward(self.data), (self,), "sigmoid", _sigmoid_backward)
 
     def tanh(self) -> Tensor:
         """tanh(x), elementwise."""
@@ -456,16 +445,16 @@ def _log_backward(upstream, out, a):
 
 def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
     """σ(x) = 1 / (1 + e^{-x}). For very negative x, e^{-x} overflows to inf and the result is
-    the correct limit 0, so that overflow is no error. The engine runs
-    :func:`course_lib.tensor_fast.sigmoid_forward_fast`, the same numbers in one array."""
+    the correct limit 0, so that overflow is no error."""
     with np.errstate(over="ignore"):
         return 1 / (1 + np.exp(-x))
 
 
 def _sigmoid_backward(upstream, out, a):
-    """upstream × σ'(a), where σ'(a) = σ(a)(1 - σ(a)) = out (1 - out). The engine runs
-    :func:`course_lib.tensor_fast.sigmoid_backward_fast`, the same numbers in one array."""
-    return upstream * (out.data * (1 - out.data))
+    """upstream × σ'(a), where σ'(a) = σ(a)(1 - σ(a)) = out (1 - out): the output the forward
+    pass computed, so no exponential is needed again."""
+    s = out.data
+    return upstream * s * (1 - s)
 
 
 def _tanh_backward(upstream, out, a):
@@ -557,35 +546,33 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
             f"matmul: the batch axes of {A.shape} @ {B.shape} cannot broadcast: "
             f"{A.shape[:-2]} with {B.shape[:-2]}"
         ) from None
-    return _result(data, (a, b), "@", matmul_backward_fast)  # matmul_backward, skipping constants
+    return _result(data, (a, b), "@", matmul_backward)
 
 
-def matmul_backward(
-    upstream: np.ndarray, a: np.ndarray, b: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The rule of Y = A @ B, written to be read: with G = ``upstream`` = dL/dY,
+def matmul_backward(upstream, out, a, b):
+    """The rule of Y = A @ B: with G = ``upstream`` = dL/dY,
 
         dL/dA = G @ Bᵀ        dL/dB = Aᵀ @ G        (ᵀ swaps the last two axes)
 
     From Y_ij = Σ_k A_ik B_kj: A_ik is used in every Y_ij of row i, times B_kj, so
     dL/dA_ik = Σ_j G_ij B_kj = (G Bᵀ)_ik; likewise dL/dB_kj = Σ_i A_ik G_ij = (Aᵀ G)_kj.
 
-    ``a`` and ``b`` are the input arrays. A vector is a one-row matrix on the left and a
-    one-column matrix on the right: the product dropped that axis, so the rule puts it back,
-    multiplies, and drops it again. Batch axes that broadcast (stacks of matrices) are summed
-    back to each input's shape by sum_to_shape afterwards, as for every op. The engine's rule
-    for ``@`` (:func:`course_lib.tensor_fast.matmul_backward_fast`) computes the same two
-    products, and skips the one whose input is a constant.
+    ``a`` and ``b`` are the input nodes (their arrays are ``a.data`` and ``b.data``). An input
+    that needs no gradient (a batch of data, ``requires_grad`` False) gets ``None``: its
+    product would be a whole matrix product that nobody reads. A vector is a one-row matrix on
+    the left and a one-column matrix on the right: the product dropped that axis, so the rule
+    puts it back, multiplies, and drops it again. Batch axes that broadcast (stacks of
+    matrices) are summed back to each input's shape afterwards, as for every op.
     """
-    G, A, B = upstream, a, b
+    G, A, B = upstream, a.data, b.data
     if B.ndim == 1:  # B is a column: Y lost that column's axis, put it back
         B, G = B[:, None], G[..., None]
     if A.ndim == 1:  # A is a row: Y lost that row's axis, put it back
         A, G = A[None, :], G[..., None, :]
-    dA = G @ B.swapaxes(-1, -2)
-    dB = A.swapaxes(-1, -2) @ G
-    if a.ndim == 1:
+    dA = G @ B.swapaxes(-1, -2) if a.requires_grad else None
+    dB = A.swapaxes(-1, -2) @ G if b.requires_grad else None
+    if dA is not None and a.data.ndim == 1:
         dA = dA[..., 0, :]  # drop the row axis again
-    if b.ndim == 1:
+    if dB is not None and b.data.ndim == 1:
         dB = dB[..., 0]  # drop the column axis again
     return dA, dB

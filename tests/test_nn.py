@@ -26,7 +26,6 @@ from course_lib.nn import (
     evaluate,
     glorot_uniform,
     sgd_step,
-    sgd_step_in_place,
     train,
     training_epochs,
 )
@@ -164,32 +163,6 @@ def test_sgd_step_matches_the_hand_written_numpy_step() -> None:
         np.testing.assert_allclose(p.data, weights[name], rtol=1e-4, atol=1e-6)
         assert p.grad is None  # the step used the gradient up
         assert p.data.dtype == np.float32
-
-
-@settings(deadline=None, max_examples=40)
-@given(
-    st.integers(1, 6),
-    st.integers(1, 5),
-    st.integers(1, 4),
-    st.integers(2, 5),
-    st.sampled_from([np.float32, np.float64]),
-    st.floats(1e-3, 5.0),
-    st.integers(0, 2**16),
-)
-def test_the_in_place_step_training_runs_equals_the_plain_step(
-    batch, inputs, hidden, classes, dtype, lr, seed
-) -> None:
-    """sgd_step (printed in notebook 07) and sgd_step_in_place (run by train) agree exactly."""
-    rng = np.random.default_rng(seed)
-    x = rng.uniform(0, 1, size=(batch, inputs))
-    y = rng.integers(0, classes, size=batch)
-    plain = SigmoidNet(hidden, seed, inputs=inputs, classes=classes, dtype=dtype)
-    fast = plain.copy()
-    for _ in range(3):
-        assert sgd_step(plain, x, y, lr) == sgd_step_in_place(fast, x, y, lr)
-    for p, q in zip(plain.params, fast.params, strict=True):
-        np.testing.assert_array_equal(p.data, q.data)
-        assert p.grad is None and q.grad is None and p.data.dtype == dtype
 
 
 def test_the_plain_step_reads_as_w_minus_lr_times_grad() -> None:
@@ -374,18 +347,12 @@ SPECIAL = [
     st.sampled_from([np.float32, np.float64]),
     st.lists(st.one_of(st.sampled_from(SPECIAL), st.floats(-2, 2), st.floats(0, 1)), max_size=9),
 )
-def test_the_fast_pixel_check_agrees_with_the_plain_one(dtype, values) -> None:
-    """The one-pass test every training step runs says what 0 <= min and max <= 1 says."""
-    from course_lib.nn_checks import _pixels_in_unit_range_fast, pixels_in_unit_range
+def test_the_pixel_check_is_every_entry_a_number_in_0_1(dtype, values) -> None:
+    from course_lib.nn_checks import pixels_in_unit_range
 
     x = np.array(values, dtype=dtype)
-    plain = pixels_in_unit_range(x)
-    fast = _pixels_in_unit_range_fast(x)
-    negative_zero = bool((np.signbit(x) & (x == 0)).any())
-    if negative_zero and plain:
-        assert not fast  # the one disagreement: -0.0 sends the caller to the plain test
-    else:
-        assert fast == plain, (x, fast, plain)
+    expected = all(0 <= v <= 1 for v in x.tolist())  # NaN compares False
+    assert pixels_in_unit_range(x) == expected, x
 
 
 def test_a_nan_or_negative_pixel_is_named() -> None:
@@ -419,7 +386,7 @@ def test_a_nan_or_negative_pixel_is_named() -> None:
 )
 def test_a_bad_learning_rate_is_refused_before_any_weight_moves(lr, error, message) -> None:
     images, labels = _set()
-    for step in (sgd_step, sgd_step_in_place):
+    for step in (sgd_step,):
         net = SigmoidNet(3, inputs=4, classes=3)
         before = [p.data.copy() for p in net.params]
         with pytest.raises(error, match=message):

@@ -20,7 +20,7 @@ import pytest
 from notebook_harness import notebook_fixture, notebook_path, output_text
 
 import course_lib.tensor
-from course_lib import tensor_fast, tensor_functions, tensor_ops
+from course_lib import tensor_functions, tensor_ops
 from course_lib.teaching.answers import exercise
 from course_lib.tensor import Tensor, broadcast_axes
 
@@ -209,7 +209,7 @@ def test_the_one_place_is_printed_as_a_whole_function(nb):
     assert "grad = sum_to_shape(grad, data.shape)  # undo broadcasting: the one place" in shown
     glue = inspect.getsource(Tensor.local_backward)
     assert glue.count("return ") == 4 and glue.count("_fit(") == 4  # every branch, every parent
-    for module in (tensor_ops, tensor_functions, tensor_fast):
+    for module in (tensor_ops, tensor_functions):
         assert "sum_to_shape(" not in inspect.getsource(module), module.__name__
 
 
@@ -382,11 +382,18 @@ def test_matmul_exercise_feedback(nb, typed, named):
     assert "7" not in shown.split("is not right.")[-1].replace("dL/dW00 = 7: right.", "")
 
 
-def test_printed_matmul_rule_is_plain(nb):
+def test_printed_matmul_rule_is_the_engines_and_the_prose_explains_its_parts(nb):
+    from course_lib.tensor_ops import matmul_backward
+
     shown = nb.output("getsource(matmul_backward)")
-    assert "def matmul_backward(" in shown
-    for internal in ("requires_grad", ".ctx", "out.data", "_matmul"):
+    assert shown == inspect.getsource(matmul_backward) + "\n"
+    for internal in (".ctx", "out.data", "_matmul"):
         assert internal not in shown
+    # what the rule reads that a learner has not met is said above it
+    assert "requires_grad" in shown and "a.data" in shown
+    prose = nb.markdown.split("the very function `backward()` runs")[1][:600]
+    assert "`a.data` and `b.data`" in prose and "`None`" in prose
+    assert nb.eval("Ym._rule") is matmul_backward  # the one the engine runs
 
 
 def test_layer_check_passes_exactly(nb):

@@ -14,7 +14,7 @@ from notebook_harness import notebook_fixture, output_text
 
 from course_lib.teaching.answers import exercise
 from course_lib.teaching.answers import layers as key
-from course_lib.tensor_fast import sigmoid_forward_fast
+from course_lib.tensor import Tensor
 
 nb = notebook_fixture("09")
 
@@ -250,8 +250,10 @@ def test_the_saturation_numbers_the_text_quotes(nb):
 def test_the_saturated_unit_exercise(nb):
     h50, dh50, da50 = nb.eval("(h8[50], dh8[50], da8[50])")
     # the stored numbers of the answer key are the notebook's engine values
-    assert key.H50 == pytest.approx(h50, abs=1e-9) and key.DH50 == pytest.approx(dh50, abs=1e-9)
-    assert key.DA50 == pytest.approx(da50, abs=1e-9)
+    # (to 1e-6: float32 training may move them in the last bits when the engine's arithmetic
+    # changes; the exercise asks for 3 decimals)
+    assert key.H50 == pytest.approx(h50, abs=1e-6) and key.DH50 == pytest.approx(dh50, abs=1e-6)
+    assert key.DA50 == pytest.approx(da50, abs=1e-6)
     assert exercise("layers.dL_da50").expected == key.DA50
     assert f"{h50 * (1 - h50):.3f}" == "0.200" and f"{1 - h50:.4f}" == "0.2765"
     assert f"{da50:.3f}" == "0.397" and "= 0.397" in nb.markdown  # in the Solution
@@ -293,14 +295,14 @@ def test_sigmoid_slope_is_exactly_zero_in_float32_for_a_few_units(nb):
     threshold = math.log(2.0**24)
     assert f"{threshold:.1f}" == "16.6"
     below, above = np.float32(threshold - 0.01), np.float32(threshold + 0.01)
-    assert sigmoid_forward_fast(np.array([below]))[0] < 1
-    assert sigmoid_forward_fast(np.array([above]))[0] == 1
+    assert sigmoid32(below) < 1
+    assert sigmoid32(above) == 1
     assert np.spacing(np.float32(1)) == np.float32(2.0**-23)
     a32 = nb.eval("net.forward(x_test[:1000])[0].data")
     assert a32[h32 == 1].min() > threshold and a32[h32 < 1].max() < threshold + 0.01
     # "h is exactly 0 only for a below about −88.7; the lowest activation input here is about −23"
-    assert sigmoid_forward_fast(np.array([-88.7], np.float32))[0] > 0
-    assert sigmoid_forward_fast(np.array([-88.8], np.float32))[0] == 0
+    assert sigmoid32(-88.7) > 0
+    assert sigmoid32(-88.8) == 0
     assert round(float(a32.min())) == -23
     explanation = nb.eval("questions[2].explanations[3]")
     assert "never exactly 0" not in explanation
@@ -367,3 +369,8 @@ def test_the_quiz_has_one_right_option_per_question_in_varied_places(nb):
     assert "sum of the upstream rows" in right[1]
     feedback = nb.eval("[str(q.answer(q.correct)) for q in questions]")
     assert not any("Right: Right:" in text for text in feedback)
+
+
+def sigmoid32(a: float) -> float:
+    """The engine's sigmoid of one float32 number (what the network's hidden layer runs)."""
+    return float(Tensor(np.array([a], np.float32)).sigmoid().data[0])

@@ -288,13 +288,25 @@ def test_matmul_backward_is_the_textbook_formula():
     assert_gradients_match(lambda v, m: m @ v, X[:, 0], rng.normal(size=(4, 5)))
 
 
-def test_plain_matmul_backward_is_the_two_by_two_of_notebook_03():
-    X = np.array([[1.0, 2.0], [3.0, 4.0]])
-    W = np.array([[5.0, 6.0], [7.0, 8.0]])
+def test_the_matmul_rule_is_the_two_by_two_of_notebook_03():
+    X = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]))
+    W = Tensor(np.array([[5.0, 6.0], [7.0, 8.0]]))
     G = np.array([[1.0, -1.0], [2.0, 0.0]])
-    dX, dW = matmul_backward(G, X, W)
+    dX, dW = matmul_backward(G, X @ W, X, W)
     np.testing.assert_array_equal(dW, [[7.0, -1.0], [10.0, -2.0]])  # Xᵀ G
     np.testing.assert_array_equal(dX, [[-1.0, -1.0], [10.0, 14.0]])  # G Wᵀ
+
+
+def test_the_matmul_rule_skips_the_product_of_a_constant_input():
+    rng = np.random.default_rng(3)
+    X, W = rng.normal(size=(4, 3)), Tensor(rng.normal(size=(3, 2)))  # X: a batch of data
+    out = X @ W
+    dX, dW = matmul_backward(np.ones((4, 2)), out, out.parents[0], W)
+    assert dX is None and dW.shape == (3, 2)
+    vector = Tensor(rng.normal(size=3))
+    dv, dW2 = matmul_backward(np.ones(2), vector @ W, vector, W)  # a row on the left
+    np.testing.assert_allclose(dv, W.data @ np.ones(2))
+    np.testing.assert_allclose(dW2, np.outer(vector.data, np.ones(2)))
 
 
 # ---- composite graphs ------------------------------------------------------------------------

@@ -7,7 +7,6 @@ through the same engine, to 1e-10.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -16,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import arrays, shapes
 
-from course_lib import kernels, kernels_fast
+from course_lib import kernels
 from course_lib.check import tensor_gradient_check
 from course_lib.tensor import Tensor, log_softmax, softmax, softmax_cross_entropy
 
@@ -284,7 +283,7 @@ def test_cross_entropy_other_bad_inputs():
 
 
 @pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
-@pytest.mark.parametrize("shape", [(3, 4), (300, 1000), (1101, 1000)])  # 1, 2+ blocks, 2 threads
+@pytest.mark.parametrize("shape", [(3, 4), (300, 1000), (1101, 1000)])
 def test_fused_kernel_names_a_non_finite_logit_without_numpy_warnings(bad, shape):
     z = np.zeros(shape)
     z[-1, 2] = bad
@@ -344,27 +343,3 @@ def test_cross_entropy_equals_the_stable_unfused_graph_at_large_offsets(case, of
     assert np.isfinite(fused) and np.isfinite(g_fused).all()
     assert abs(float(fused) - float(stable)) <= 1e-9
     np.testing.assert_allclose(g_fused, g_stable, rtol=0, atol=1e-10)
-
-
-def test_large_inputs_take_the_two_thread_path_and_agree(monkeypatch):
-    calls = []
-    real = kernels_fast._in_two_halves
-
-    def counting(work, n):
-        calls.append(n)
-        real(work, n)
-
-    monkeypatch.setattr(kernels_fast, "_in_two_halves", counting)
-    rng = np.random.default_rng(9)
-    z = rng.normal(size=(1101, 1000)).astype(np.float32)
-    labels = rng.integers(0, 1000, 1101)
-    assert z.size >= kernels_fast._THREADED
-    threaded = kernels.softmax_cross_entropy(z, labels)
-    grad = threaded.grad()
-    if (os.cpu_count() or 1) >= 2:
-        assert calls == [1101, 1101]  # forward softmax, backward scaling
-    monkeypatch.setattr(kernels_fast, "_THREADED", 10**12)  # now one thread
-    single = kernels.softmax_cross_entropy(z, labels)
-    np.testing.assert_array_equal(threaded.probs, single.probs)
-    np.testing.assert_array_equal(grad, single.grad())
-    assert threaded.loss == single.loss

@@ -27,9 +27,9 @@ TOKEN = 2  # the row of dL/dW the exercise asks for
 # Stored (they need MNIST training); tests/test_notebook_09.py holds them to the notebook's
 # h8[50], dh8[50] and da8[50].
 UNIT = 50
-H50 = 0.7234693664382302  # h = σ(a), the unit's output
-DH50 = 1.9868053504176404  # dL/dh, the sum of its ten downstream paths
-DA50 = 0.397483143901781  # dL/da = dL/dh · h(1 − h), as backward() computes it
+H50 = 0.7234689050753573  # h = σ(a), the unit's output
+DH50 = 1.9868071440115642  # dL/dh, the sum of its ten downstream paths
+DA50 = 0.3974839124118417  # dL/da = dL/dh · h(1 − h), as backward() computes it
 
 
 def layer_norm_parts() -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
