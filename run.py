@@ -221,16 +221,23 @@ IGNORE_TAG = "nbval-ignore-output"
 
 
 def clear_machine_outputs(notebook: Path) -> int:
-    """Empty the outputs of the cells tagged ``nbval-ignore-output`` in a saved notebook.
+    """Empty the outputs of the cells tagged ``nbval-ignore-output`` in a saved notebook, and
+    drop the widgets' saved state.
 
     Those cells show what a learner should see only on running them: timings, which differ from
     machine to machine, and confirmations of an exercise's answer, which must not sit on the
     page before the learner has answered. nbval runs them without comparing their outputs (the
     notebook's tests check them instead). The tag lives in the cell's metadata, out of the
-    learner's sight. Returns how many cells were cleared.
+    learner's sight. Returns how many cells (and widget states) were cleared.
     """
     data = json.loads(notebook.read_text(encoding="utf-8"))
     cleared = 0
+    # The widgets' saved state: the views as the save left them, after later cells moved them
+    # (an explorer at the values a "predict" cell asks about, a stepper at its last step). A
+    # trusted notebook would draw them on opening; without it, each widget shows its text line
+    # until the cell runs.
+    if data.get("metadata", {}).pop("widgets", None) is not None:
+        cleared += 1
     for cell in data["cells"]:
         tags = cell.get("metadata", {}).get("tags", [])
         if cell["cell_type"] == "code" and IGNORE_TAG in tags:

@@ -236,3 +236,37 @@ def test_parse_number_accepts_what_learners_type():
     assert parse_number("1/2") == 0.5 and parse_number("-3/4") == -0.75
     assert parse_number("1e-400") == 0.0  # underflows to 0: a number, just a tiny one
     assert parse_number(7) == 7.0 and parse_number(np.int64(-2)) == -2.0
+
+
+@pytest.mark.parametrize(
+    "answer", [[[0.082, -0.022], [-0.06]], [0.082, [-0.022, -0.06]], np.zeros((3, 1)), {1, 2}]
+)
+def test_a_nested_or_shaped_row_is_told_to_be_flat(answer):
+    result = row_exercise().judge(answer)
+    assert not result.correct and "flat list" in result.message or "expected" in result.message
+
+
+def test_a_close_answer_with_enough_digits_is_an_arithmetic_slip_not_a_rounding_one():
+    e = gradient_exercise(expected=0.09, precision=decimals(3), paths=(), local=None)
+    assert "keep more digits" in e.judge(0.1).message  # fewer decimals than asked
+    slip = e.judge(0.0915).message  # more decimals than asked, off in the last ones
+    assert "off in its last digits" in slip and "keep more digits" not in slip
+
+
+def test_significant_figures_close_is_on_the_answers_own_scale():
+    e = gradient_exercise(expected=0.003667, precision=significant(4), paths=(), local=None)
+    assert "keep more digits" in e.judge(0.0037).message
+
+
+def test_a_row_off_only_by_rounding_says_so():
+    message = row_exercise().judge([0.082, -0.022, -0.06]).message
+    assert row_exercise().judge([0.0819, -0.022, -0.0599]).correct
+    e = row_exercise(precision=decimals(4), expected=(0.2384, -0.2264, -0.0120))
+    message = e.judge([0.238, -0.226, -0.012]).message
+    assert "keep more digits" in message and "Entries 0, 1" in message
+
+
+def test_a_list_typed_with_commas_gets_no_made_up_decimal():
+    with pytest.raises(ValueError) as error:
+        parse_number("[1, 2]")
+    assert "like" not in str(error.value)

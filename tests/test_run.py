@@ -262,6 +262,10 @@ def test_save_keeps_no_timings_in_the_repository(tmp_path):
     notebook.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4}))
     assert run_py.clear_machine_outputs(notebook) == 1
     saved = json.loads(notebook.read_text())["cells"]
+    widgets = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    notebook.write_text(json.dumps({"cells": cells, "metadata": {"widgets": widgets}}))
+    assert run_py.clear_machine_outputs(notebook) == 2
+    assert "widgets" not in json.loads(notebook.read_text())["metadata"]
     assert saved[0]["outputs"] == [] and saved[0]["execution_count"] == 3  # count kept
     assert saved[1] == plain
 
@@ -274,3 +278,5 @@ def test_the_saved_notebooks_hold_no_timings():
             if "nbval-ignore-output" in cell.get("metadata", {}).get("tags", []):
                 assert cell["outputs"] == [], f"{path.name}: a run-only cell has saved outputs"
             assert "NBVAL" not in "".join(cell["source"]), f"{path.name}: markup a learner reads"
+        # no widget views saved where later cells left them (a stepper at its last step)
+        assert "widgets" not in json.loads(path.read_text(encoding="utf-8"))["metadata"]

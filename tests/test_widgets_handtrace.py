@@ -254,5 +254,16 @@ def test_a_second_wrong_number_also_shows_the_rule() -> None:
     trace = hand_trace(f)
     assert "The rule" not in trace.enter("a", 1.0).message
     trace.enter("a", "abc")  # a typo is not a wrong answer
-    assert "The rule: df/da = Σ" in trace.enter("a", 1.0).message
+    assert "The rule: df/da = the sum, over every node that uses a" in trace.enter("a", 1.0).message
     assert "The rule" not in trace.enter("y", 4.0).message  # per node
+
+
+def test_the_local_partial_alone_and_the_average_of_a_join_are_named() -> None:
+    x, y, z, a, b, f = five_nodes()  # x is used by a (x * y) and by b
+    trace = hand_trace(f)
+    uses = trace._uses[x]
+    assert len(uses) == 2
+    average = sum(u[3] for u in uses) / 2
+    assert "average of the paths" in trace.check("x", average).message
+    local = trace._uses[y][0][1]  # ∂a/∂y
+    assert "local partial ∂a/∂y alone" in trace.check("y", local).message

@@ -91,6 +91,11 @@ def parse_number(text: Any) -> float | None:
             return None
         if "," in cleaned:
             suggestion = cleaned.replace(",", ".") if cleaned.count(",") == 1 else None
+            if suggestion is not None:
+                try:
+                    float(suggestion)
+                except ValueError:
+                    suggestion = None  # "[1,2]" is no decimal written with a comma
             raise ValueError(
                 f"{text.strip()!r} has a comma: write decimals with a point"
                 + (f", like {suggestion}" if suggestion else "")
@@ -298,10 +303,9 @@ class HandExercise:
         return text
 
     def _matches(self, number: float, value: float) -> bool:
-        # A slip "matches" at the exercise's precision, judged on the slip's own scale.
-        return abs(number - value) <= max(
-            self.precision.tolerance(value), self.precision.tolerance(self.expected)
-        )
+        # A slip "matches" at the exercise's precision, judged on the slip's own scale (a slip
+        # far smaller than the answer must not swallow every small number).
+        return abs(number - value) <= self.precision.tolerance(value)
 
     def _diagnose(self, number: float) -> str:
         """The sentence for a wrong scalar answer: a named slip, or where to look."""
@@ -312,16 +316,8 @@ class HandExercise:
         return near or self.look
 
     def _near_miss(self, number: float) -> str:
-        if self.precision.kind == "exact":
-            close = abs(number - self.expected) <= 5e-3 * max(1.0, abs(self.expected))
-        else:
-            close = abs(number - self.expected) <= 10 * self.precision.unit(self.expected)
-        if not close:
-            return ""
-        return (
-            f"That is close, but this exercise asks for the answer {self.precision.describe()}: "
-            "keep more digits through every step, and round only at the end."
-        )
+        """A sentence for an answer near the right one: too few digits, or slips in the last."""
+        return _near_miss(number, self.expected, self.precision)
 
     def _all_slips(self) -> list[Slip]:
         """The exercise's own slips first, then the generic ones its ingredients allow."""
@@ -384,16 +380,20 @@ class HandExercise:
     def _judge_row(self, answer: Any, misses: int) -> CheckResult:
         want = self._row or ()
         n = len(want)
-        if isinstance(answer, str | bytes) or np.ndim(answer) == 0:
-            return CheckResult(
-                False,
-                f"{self.name}: expected {n} numbers, one per entry (a list like "
-                f"[{', '.join('...' for _ in want)}]), got {answer!r}.",
-            )
+        flat = (
+            f"{self.name}: expected {n} numbers in one flat list, one per entry (a list like "
+            f"[{', '.join('...' for _ in want)}])"
+        )
+        if isinstance(answer, str | bytes) or _is_single(answer):
+            return CheckResult(False, f"{flat}, got {answer!r}.")
         try:
-            items = list(np.asarray(answer, dtype=object).reshape(-1))
-        except (TypeError, ValueError):
-            return CheckResult(False, f"{self.name}: expected a list of {n} numbers.")
+            items = list(answer)
+        except TypeError:
+            return CheckResult(False, f"{flat}, got {answer!r}.")
+        if any(isinstance(item, list | tuple) for item in items):
+            return CheckResult(False, f"{flat}, not a list of lists.")
+        if isinstance(answer, np.ndarray) and answer.ndim != 1:
+            return CheckResult(False, f"{flat}, not an array of shape {answer.shape}.")
         if all(item is ... or item is None for item in items):
             return CheckResult(False, f"{self.name}: not answered yet. {self.asks()}")
         if len(items) != n:
@@ -426,6 +426,10 @@ class HandExercise:
                 accepts(a, b) for a, b in zip(numbers, pattern, strict=True)
             ):
                 return CheckResult(False, self._wrong(shown, slip.says, misses))
+        nears = [_near_miss(numbers[i], want[i], self.precision) for i in off]
+        if all(nears):
+            why = f"Entr{'y' if len(off) == 1 else 'ies'} {', '.join(map(str, off))}: {nears[0]}"
+            return CheckResult(False, self._wrong(shown, why, misses))
         which = ", ".join(str(i) for i in off)
         one = len(off) == 1
         why = (
@@ -452,6 +456,54 @@ class HandExercise:
                     )
                 )
         return [s for s in found if not np.allclose(np.asarray(s.gives, dtype=float), want)]
+
+
+def _is_single(answer: Any) -> bool:
+    """True for one number (or a 0-d array): not a list of them."""
+    try:
+        return np.ndim(answer) == 0
+    except (TypeError, ValueError):  # a ragged nesting numpy cannot shape
+        return False
+
+
+def _digits_after_point(number: float) -> int:
+    """How many decimals ``number`` is written with (0.25 → 2, 3.0 → 0), at most 15."""
+    for d in range(16):
+        if abs(round(number, d) - number) <= 1e-12 * max(1.0, abs(number)):
+            return d
+    return 15
+
+
+def _near_miss(number: float, expected: float, precision: Precision) -> str:
+    """For an answer that is wrong but close: say whether it has too few digits for the
+    precision asked, or is off in its last digits (an arithmetic slip). "" when not close."""
+    gap = abs(number - expected) * (1 - 1e-9)  # a float's last bit does not move the border
+    if precision.kind == "exact":
+        close = gap <= 5e-3 * max(1.0, abs(expected))
+    elif precision.kind == "decimals":
+        close = gap <= 10 * precision.unit(expected)
+    else:  # significant figures: close on the answer's own scale
+        close = gap <= max(10 * precision.unit(expected), 0.05 * abs(expected))
+    if not close:
+        return ""
+    asked = precision.describe()
+    given = _digits_after_point(number)
+    if precision.kind == "decimals":
+        too_few = given < precision.digits
+    elif precision.kind == "significant":
+        leading = math.floor(math.log10(abs(number))) if number != 0 else 0
+        too_few = given + leading + 1 < precision.digits
+    else:
+        too_few = False
+    if too_few:
+        return (
+            f"That is close, but this exercise asks for the answer {asked}: keep more digits "
+            "through every step, and round only at the end."
+        )
+    return (
+        f"That is close, but off in its last digits (the exercise asks for the answer {asked}): "
+        "recheck the arithmetic of the last steps, or an intermediate number rounded too early."
+    )
 
 
 @dataclass(frozen=True)

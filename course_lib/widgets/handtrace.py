@@ -127,8 +127,8 @@ class HandTrace(widgets.VBox):
         self.reveal_button = widgets.Button(description="Show answers", icon="eye")
         self.reveal_button.on_click(lambda _: self.reveal())
         intro = widgets.HTML(
-            "<div>Type the gradient of the output with respect to each node, starting at "
-            f"the output ({html.escape(out)}'s own gradient is the seed, "
+            "<div>Type the gradient of the output with respect to each node, to 4 significant "
+            f"figures, starting at the output ({html.escape(out)}'s own gradient is the seed, "
             f"{format_data(self.expected[out])}). Press Enter to check.</div>"
         )
         super().__init__(
@@ -180,6 +180,21 @@ class HandTrace(widgets.VBox):
                     "each by its local partial.",
                 )
             )
+            found.append(
+                (
+                    sum(u[3] for u in uses) / len(uses),
+                    f"That is the average of the paths into {name}. At a join the "
+                    "contributions add: nothing divides by the number of uses.",
+                )
+            )
+        for consumer, partial, _upstream, _ in uses:
+            found.append(
+                (
+                    partial,
+                    f"That is the local partial ∂{self.names[consumer]}/∂{name} alone: "
+                    f"multiply it by the upstream gradient d{out}/d{self.names[consumer]}.",
+                )
+            )
         for consumer, partial, _upstream, _ in uses:
             c = self.names[consumer]
             found.append(
@@ -222,7 +237,8 @@ class HandTrace(widgets.VBox):
             precision=significant(4),
             look=f"Work back from the output: local partial × upstream, summed over every "
             f"consumer of {name}.",
-            rule=f"d{out}/d{name} = Σ over the consumers c of {name}: (d{out}/dc) · (∂c/∂{name}).",
+            rule=f"d{out}/d{name} = the sum, over every node that uses {name}, of (d{out}/d that "
+            f"node) · (∂ that node/∂{name}).",
             slips=tuple(Slip(value, why) for value, why in self.mistakes(name)),
         )
 
