@@ -42,7 +42,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Case", "Comparison", "Exercise", "ExerciseReport", "check_exercise"]
+__all__ = [
+    "Case",
+    "Comparison",
+    "Exercise",
+    "ExerciseReport",
+    "check_exercise",
+    "show_rule_if_right",
+]
 
 TIME_LIMIT_S = 5.0
 # "close": the differences float64 rounding makes between two correct orders of summation.
@@ -516,3 +523,23 @@ def _note_dependencies(exercise: Exercise, rows: list[Comparison]) -> list[Compa
             )
         noted.append(row)
     return noted
+
+
+def show_rule_if_right(report: ExerciseReport, rule: Callable[..., Any]) -> str:
+    """The engine's own ``rule`` as source code, once the learner's function is right.
+
+    A notebook prints the library's rule after a code exercise, to compare with the learner's
+    version; printed before the learner has it right, it would be the answer. So: ``rule``'s
+    source when ``report`` (what :func:`check_exercise` returned) says right, else a sentence
+    saying where the rule will show.
+    """
+    if not isinstance(report, ExerciseReport):
+        raise TypeError(
+            f"show_rule_if_right needs the report check_exercise returned, got {report!r}"
+        )
+    if report.ok:
+        return textwrap.dedent(inspect.getsource(rule))
+    return (
+        f"The engine's rule shows here once your {report.exercise} is right: run this cell "
+        "again after the check above says RIGHT."
+    )

@@ -463,3 +463,17 @@ def test_an_object_that_will_not_become_an_array_gets_a_sentence():
 def test_no_exercise_named_none():
     with pytest.raises(TypeError, match="needs an exercise name"):
         check_exercise(None, sum_to_shape)
+
+
+def test_the_engines_rule_shows_only_after_a_right_answer():
+    from course_lib.exercises import show_rule_if_right
+
+    right = check_exercise("sum_to_shape", sum_to_shape)
+    wrong = check_exercise("sum_to_shape", lambda grad, shape: grad)
+    unwritten = check_exercise("sum_to_shape", lambda grad, shape: ...)
+    assert show_rule_if_right(right, sum_to_shape).startswith("def sum_to_shape(")
+    for report in (wrong, unwritten):
+        shown = show_rule_if_right(report, sum_to_shape)
+        assert "once your sum_to_shape is right" in shown and "def " not in shown
+    with pytest.raises(TypeError, match="the report check_exercise returned"):
+        show_rule_if_right(None, sum_to_shape)
