@@ -42,6 +42,7 @@ from course_lib.scalar import OPS, Op, Value, power
 __all__ = [
     "Dual",
     "OpCount",
+    "forward_step",
     "jacobian_by_forward_mode",
     "jacobian_by_reverse_mode",
     "jvp",
@@ -64,10 +65,10 @@ class OpCount:
 class Dual:
     """A number and its tangent: ``value`` = x, ``tangent`` = ẋ = dx/dt along a direction.
 
-    Operations apply the op table's ``compute`` to the values (the output and the local
-    partials), and give the output the tangent Σ partial_i · tangent_i. Plain numbers mixed in
-    are constants (tangent 0). ``count`` (an :class:`OpCount`, shared by every ``Dual`` made
-    from this one) adds one multiply per input of every op.
+    Every operation runs :func:`forward_step`: the op table's ``compute`` on the values (the
+    output and the local partials), and the output's tangent Σ partial_i · tangent_i. Plain
+    numbers mixed in are constants (tangent 0). ``count`` (an :class:`OpCount`, shared by
+    every ``Dual`` made from this one) adds one multiply per input of every op.
     """
 
     __slots__ = ("value", "tangent", "count")
@@ -89,16 +90,12 @@ class Dual:
 
     def _apply(self, op: Op, *others: Any) -> Dual:
         inputs = (self, *(_lift(o, op.name, self.count) for o in others))
-        values = tuple(d.value for d in inputs)
         if op.domain is not None:
-            op.domain(*values)
+            op.domain(*(d.value for d in inputs))
         try:
-            out, partials = op.compute(*values)
+            out, tangent = forward_step(op, inputs)
         except OverflowError:
             raise OverflowError(f"{op.name}: the result is too large for a float") from None
-        tangent = 0.0
-        for partial, d in zip(partials, inputs, strict=True):
-            tangent += partial * d.tangent  # forward mode's multiply: local partial × tangent
         count = next((d.count for d in inputs if d.count is not None), None)
         if count is not None:
             count.multiplies += len(inputs)
@@ -162,6 +159,15 @@ class Dual:
 
     def __rtruediv__(self, other: float) -> Dual:
         return _lift(other, "/", self.count) / self
+
+
+def forward_step(op: Op, inputs: Sequence[Dual]) -> tuple[float, float]:
+    """One op in forward mode: the output value and its tangent, Σ partial_i · tangent_i."""
+    out, partials = op.compute(*(d.value for d in inputs))  # the op table: value and partials
+    tangent = 0.0
+    for partial, d in zip(partials, inputs, strict=True):
+        tangent += partial * d.tangent  # forward mode's multiply: local partial × tangent
+    return out, tangent
 
 
 def _lift(x: Any, op: str, count: OpCount | None) -> Dual:

@@ -5,17 +5,23 @@ answers as the text says, and nothing above an exercise shows its answer."""
 from __future__ import annotations
 
 import ast
+import inspect
 import itertools
 import math
 import re
 
+import nbformat
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture, output_text
+from notebook_harness import notebook_fixture, notebook_path, output_text
 
-from course_lib.forward import jacobian_by_reverse_mode, jvp
+import course_lib.forward as forward
+from course_lib.accessible import xml_text
+from course_lib.forward import Dual, forward_step, jacobian_by_reverse_mode, jvp
 from course_lib.teaching.answers import exercise
 from course_lib.teaching.answers.gates import accumulated_grad, gates_graph, two_outputs
+from course_lib.teaching.hand_exercise import decimals
+from course_lib.widgets.saturation import slopes_alt_text
 
 nb = notebook_fixture("08")
 
@@ -85,6 +91,25 @@ def test_the_imports_cell_holds_only_what_the_notebook_uses(nb):
     rest = "\n".join(c.source for _, c in nb.code_cells[1:])
     for name in names:
         assert re.search(rf"\b{name}\b", rest), f"{name} is imported but not used"
+
+
+def index_of(nb, marker: str) -> int:
+    return next(
+        i for i, c in enumerate(nb.nb.cells) if c.cell_type == "code" and marker in c.source
+    )
+
+
+def saved_cell(marker: str):
+    """The code cell containing ``marker`` as saved in the notebook file (what a learner opens)."""
+    saved = nbformat.read(notebook_path("08"), as_version=4)
+    return next(c for c in saved.cells if c.cell_type == "code" and marker in c.source)
+
+
+def test_micrograd_is_introduced_where_it_first_appears(nb):
+    cells = nb.nb.cells
+    first = next(c for c in cells if "micrograd" in c.source)
+    assert first is cells[0]
+    assert "micrograd (Andrej Karpathy's tiny scalar autograd library)" in first.source
 
 
 def test_sections_are_numbered_one_to_three_and_link_on(nb):
@@ -188,6 +213,13 @@ def test_the_slopes_plot_and_its_numbers(nb):
     assert "largest slope: tanh' 1.00, sigmoid' 0.25" in out
     assert "at a = 5: tanh' 0.00018, sigmoid' 0.00665" in out
     assert round(1 - math.tanh(5) ** 2, 5) == 0.00018
+    # the text alternative comes from the library and says what the cell prints
+    cell = nb.cell("the slopes of tanh and sigmoid")
+    assert "alt=slopes_alt_text(-6, 6, at=5.0)" in cell.source and "alt=f" not in cell.source
+    html = output_text(cell, kinds=("text/html",))
+    alt = slopes_alt_text(-6, 6, at=5.0)
+    assert f'alt="{xml_text(alt)}"' in html
+    assert "from -6 to 6" in alt and "at a = 5: tanh' 0.00018, σ' 0.00665" in alt
     assert "saturation in\nnotebook 09" in nb.markdown
 
 
@@ -197,9 +229,13 @@ def test_the_slopes_plot_and_its_numbers(nb):
 def test_reset_and_accumulate(nb):
     out = nb.output("torch_like = Accumulating").splitlines()
     assert out == [
-        "this engine, backward() twice:  df/dx = 1.7898, then 1.7898",
-        "accumulating, backward() twice: df/dx = 1.7898, then 3.5795",
+        "this engine, backward() three times:  x.grad = 1.7898 1.7898 1.7898",
+        "accumulating, backward() three times: x.grad = 1.7898 3.5795 5.3693",
     ]
+    # the demo confirms the exercise: it comes after it, and is saved without its output
+    assert index_of(nb, "torch_like = Accumulating") > index_of(nb, "grad_after_three = ...")
+    assert IGNORE in nb.cell("torch_like = Accumulating").metadata.get("tags", [])
+    assert saved_cell("torch_like = Accumulating").outputs == []
     full, micro = nb.eval("(w_full.grad, accumulated)")
     np.testing.assert_allclose(micro, full, rtol=1e-12, atol=1e-15)
 
@@ -239,20 +275,32 @@ def test_the_plus_equals_paragraph_and_the_accumulation_exercise(nb):
     upstream = nb.eval("s.grad")
     assert f"{upstream * 2.0:.4f}" == "1.1932" and f"{upstream:.4f}" == "0.5966"
     assert "0.5966 \\cdot y = 1.1932" in prose
-    once = nb.eval("df_dx_once")
+    # micrograd's += is the counterpart of this engine's one line, not "also where" it is
+    assert "That one line is also where micrograd" not in prose
+    assert "micrograd's counterpart of this engine's one sum-at-joins line is the `+=`" in prose
+    once = nb.eval("fresh[0]")
+    assert nb.eval("fresh") == [once] * 3  # this engine resets
+    assert nb.eval("held") == pytest.approx([once, 2 * once, 3 * once], rel=1e-15)
     task = exercise("gates.grad_after_three")
     assert task.expected == pytest.approx(3 * once, rel=1e-15) == accumulated_grad()
-    assert f"{3 * once:.4f}" == "5.3693" and "= 5.3693" in prose
+    # asked to 3 decimals: three times the engine's printed 1.7898 (5.3694) and three times
+    # the Solution's 1.790 (5.370) are both right
+    assert task.precision == decimals(3) and "(to 3 decimal places)" in prose
+    assert "to 3 decimal places" in nb.output("grad_after_three = ...")
+    assert f"{3 * once:.3f}" == "5.369" and "= 5.369$" in prose
     assert f"{once:.5f}" == "1.78976" and "3 \\times 1.78976" in prose
     cell, old = "grad_after_three = ...", "grad_after_three = ..."
     assert "not answered yet" in nb.output(cell)
-    assert "right" in answered(nb, cell, old, "grad_after_three = 5.3693")
-    assert "right" in answered(nb, cell, old, "grad_after_three = 3 * 1.7898")
+    for right in ("5.369", "5.3693", "3 * 1.7898", "3 * 1.790", "5.37"):
+        shown = answered(nb, cell, old, f"grad_after_three = {right}")
+        assert ": right" in shown, (right, shown)
     assert "one call's gradient" in answered(nb, cell, old, "grad_after_three = 1.7898")
     assert "after two calls" in answered(nb, cell, old, "grad_after_three = 3.5795")
     assert "no zero_grad() is called" in answered(nb, cell, old, "grad_after_three = 0")
-    assert "close" in answered(nb, cell, old, "grad_after_three = 5.37")
-    assert "5.3693" not in shown_before(nb, "grad_after_three = ...")
+    assert "close" in answered(nb, cell, old, "grad_after_three = 5.36")
+    above = shown_before(nb, "grad_after_three = ...")
+    assert "5.369" not in above and "3.5795" not in above  # the demo no longer comes first
+    assert "Accumulating" not in above and "the accumulating cell above" not in task.look
 
 
 # ---- 3. forward against reverse mode ----------------------------------------------------------
@@ -298,6 +346,29 @@ def test_the_operation_counts_the_text_quotes(nb):
     out = nb.output("costs[name] = (fwd, rev)")
     assert out.count("the two modes agree: True") == 2
     assert "forward mode 100 passes, 50,000 multiplies" in out
+
+
+def test_the_printed_forward_step_is_short_and_is_what_every_dual_op_runs(nb, monkeypatch):
+    out = nb.output("print(inspect.getsource(forward_step))")
+    source = inspect.getsource(forward_step)
+    assert out.startswith(source)
+    assert len(source.splitlines()) <= 8
+    for bookkeeping in ("count", "domain", "_lift", "OverflowError"):
+        assert bookkeeping not in source, bookkeeping
+    calls = []
+
+    def counting(op, inputs):
+        calls.append(op.name)
+        return forward_step(op, inputs)
+
+    monkeypatch.setattr(forward, "forward_step", counting)
+    x, y = Dual(3.0, 1.0), Dual(-2.0, 0.0)
+    product, total = two_outputs(x, y)
+    assert calls == ["*", "+"]
+    assert (product.tangent, total.tangent) == (-2.0, 1.0)
+    prose = nb.markdown
+    assert "every one of them runs `forward_step`" in prose
+    assert "_apply" not in "\n".join(c.source for _, c in nb.code_cells)
 
 
 # ---- the quiz --------------------------------------------------------------------------------

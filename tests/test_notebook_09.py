@@ -8,13 +8,16 @@ import ast
 import math
 import re
 
+import nbformat
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture, output_text
+from notebook_harness import notebook_fixture, notebook_path, output_text
 
+from course_lib.accessible import xml_text
 from course_lib.teaching.answers import exercise
 from course_lib.teaching.answers import layers as key
 from course_lib.tensor import Tensor
+from course_lib.widgets.saturation import layer_norms_alt_text
 
 nb = notebook_fixture("09")
 
@@ -46,6 +49,33 @@ def shown_before(nb, marker: str) -> str:
             parts.append(cell.source)
             parts.append(output_text(cell, kinds=("stdout", "text/plain", "text/html")))
     return "\n".join(parts)
+
+
+def saved_cell(marker: str):
+    """The code cell containing ``marker`` as saved in the notebook file (what a learner opens)."""
+    saved = nbformat.read(notebook_path("09"), as_version=4)
+    return next(c for c in saved.cells if c.cell_type == "code" and marker in c.source)
+
+
+RULE_CELLS = {
+    "layer_norm_backward": ("layer_norm_report", "_layer_norm_backward"),
+    "embedding_backward": ("embedding_report", "_embedding_backward"),
+}
+
+
+def the_rule_shown_once_right(nb, name: str) -> tuple[str, str]:
+    """What the rule cell after code exercise ``name`` prints with the learner's function
+    unwritten, then with the Solution's function checked: (before, after)."""
+    report, rule = RULE_CELLS[name]
+    cell = f"show_rule_if_right({report}, tensor_functions.{rule})"
+    before = output_text(nb.exec(nb.cell(cell).source))
+    nb.exec(nb.solution(name).replace("def ", "def solution_", 1))
+    nb.exec(f'{report} = check_exercise("{name}", solution_{name})')
+    try:
+        after = output_text(nb.exec(nb.cell(cell).source))
+    finally:  # the learner's unwritten function again, for the other tests
+        nb.exec(f'{report} = check_exercise("{name}", {name})')
+    return before, after
 
 
 def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
@@ -169,11 +199,20 @@ def test_the_layer_norm_code_exercise_waits_its_solution_is_right_and_the_rule_f
     nb.exec(nb.solution("layer_norm_backward").replace("def ", "def solution_", 1))
     report = nb.eval('str(check_exercise("layer_norm_backward", solution_layer_norm_backward))')
     assert report.startswith("layer_norm_backward: RIGHT"), report
-    # the engine's rule is printed only after the learner has written and checked theirs
-    printed = index_of(nb, "getsource(tensor_functions._layer_norm_backward)")
+    # the engine's rule is printed only once the learner's function is right
+    printed = index_of(nb, "tensor_functions._layer_norm_backward")
     assert printed > index_of(nb, 'check_exercise("layer_norm_backward"')
     assert "_layer_norm_backward" not in shown_before(nb, "def layer_norm_backward(")
-    assert "def _layer_norm_backward" in nb.output("getsource(tensor_functions._layer_norm")
+    before, after = the_rule_shown_once_right(nb, "layer_norm_backward")
+    assert "def _layer_norm_backward" not in before
+    assert "once your layer_norm_backward is right" in before
+    assert after.startswith("def _layer_norm_backward(upstream, out, x):")
+    # as saved: no output (Run All with `...` shows the sentence; nothing to give away)
+    rule_cell = saved_cell("tensor_functions._layer_norm_backward")
+    assert IGNORE in rule_cell.metadata.get("tags", []) and rule_cell.outputs == []
+    assert "once it says RIGHT, the cell after the check shows the\nengine's own rule" in (
+        nb.markdown
+    )
 
 
 # ---- 2. embedding -------------------------------------------------------------------------
@@ -209,10 +248,18 @@ def test_the_embedding_code_exercise_waits_its_solution_is_right_and_the_rule_fo
     nb.exec(nb.solution("embedding_backward").replace("def ", "def solution_", 1))
     report = nb.eval('str(check_exercise("embedding_backward", solution_embedding_backward))')
     assert report.startswith("embedding_backward: RIGHT"), report
-    printed = index_of(nb, "getsource(tensor_functions._embedding_backward)")
+    printed = index_of(nb, "tensor_functions._embedding_backward")
     assert printed > index_of(nb, 'check_exercise("embedding_backward"')
     assert "_embedding_backward" not in shown_before(nb, "def embedding_backward(")
-    assert "np.add.at(grad, out.ctx, upstream)" in nb.output("_embedding_backward)")
+    before, after = the_rule_shown_once_right(nb, "embedding_backward")
+    assert "np.add.at" not in before and "once your embedding_backward is right" in before
+    assert "np.add.at(grad, out.ctx, upstream)" in after
+    rule_cell = saved_cell("tensor_functions._embedding_backward")
+    assert IGNORE in rule_cell.metadata.get("tags", []) and rule_cell.outputs == []
+    assert "once it\nsays RIGHT, the cell after the check shows the engine's own rule" in (
+        nb.markdown
+    )
+    assert "engine's own rule follows it" not in nb.markdown
 
 
 # ---- 3. saturation ---------------------------------------------------------------------------
@@ -307,6 +354,16 @@ def test_sigmoid_slope_is_exactly_zero_in_float32_for_a_few_units(nb):
     explanation = nb.eval("questions[2].explanations[3]")
     assert "never exactly 0" not in explanation
     assert "4 of the 100,000" in explanation and "16.6" in explanation
+    # σ' = h(1 - h) is exactly 0 at both ends, and only there: h exactly 1 or exactly 0
+    assert "exactly 1 or to exactly 0" in explanation and "below about −88.7 (none" in explanation
+    assert int((h32 == 0).sum()) == 0  # "none here"
+    a = np.linspace(-100, 100, 200_001).astype(np.float32)
+    h = Tensor(a).sigmoid().data
+    zero = h * (1 - h) == 0
+    assert np.array_equal(zero, (h == 1) | (h == 0))
+    assert zero[a < -88.8].all() and zero[a > 16.7].all()
+    assert not zero[(a > -88.7) & (a < 16.5)].any()
+    assert "once $h$ rounds to exactly 1 or 0, nothing at all" in prose
 
 
 def test_the_depth_experiment_and_its_text(nb):
@@ -316,6 +373,14 @@ def test_the_depth_experiment_and_its_text(nb):
     assert sigmoid[0] / sigmoid[-1] < 1e-5 and 0.05 < relu[0] / relu[-1] < 20
     out = nb.output("layer_gradient_norms(depth, act, scale)")
     assert "<Figure size" in out
+    # the text alternative comes from the library, with the numbers the cell prints
+    cell = nb.cell("layer_gradient_norms(depth, act, scale)")
+    assert "alt=layer_norms_alt_text(norms)" in cell.source and "alt=f" not in cell.source
+    alt = layer_norms_alt_text(norms)
+    assert f'alt="{xml_text(alt)}"' in output_text(cell, kinds=("text/html",))
+    for act, values in norms.items():
+        assert f"{act} from {values[0]:.1e} at layer 1 to {values[-1]:.1e} at layer 12" in alt
+    assert "The sigmoid line climbs steeply" in alt and "the tanh and relu lines stay nearly" in alt
     for values in norms.values():
         assert f"ratio {values[0] / values[-1]:.1e}" in out
     prose = nb.markdown

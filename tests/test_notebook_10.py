@@ -20,7 +20,9 @@ from course_lib.kernels import softmax as np_softmax
 from course_lib.practice import practice_graph, practice_sheet
 from course_lib.quiz import card_question
 from course_lib.scalar import Value
-from course_lib.teaching.answers import review
+from course_lib.teaching import review_quiz as review
+from course_lib.teaching.answers import review as answer_key
+from course_lib.teaching.review_quiz import review_questions
 from course_lib.tensor import Tensor
 from course_lib.tensor_practice import (
     PARTS,
@@ -51,8 +53,21 @@ def answered(nb, marker: str, old: str, new: str) -> str:
 # ---- the questions ---------------------------------------------------------------------------
 
 
+def test_the_questions_come_from_a_quiz_module_not_the_answer_key(nb):
+    source = nb.cell("review_questions()").source
+    assert "from course_lib.teaching.review_quiz import review_questions" in source
+    for _, cell in nb.code_cells:
+        assert "teaching.answers" not in cell.source, cell.source
+    assert not hasattr(answer_key, "questions") and answer_key.SHEET == TENSOR_SHEET
+
+
+def test_instructor_notes_are_not_on_the_learner_s_page(nb):
+    assert "instructor" not in nb.markdown.lower()
+    assert "answers=True" not in nb.markdown and "--answers" not in nb.markdown
+
+
 def test_the_quiz_asks_the_review_questions_not_the_card_again(nb):
-    questions = review.questions()
+    questions = review_questions()
     assert nb.eval("[q.prompt for q in questions]") == [q.prompt for q in questions]
     assert len(questions) >= 4
     card = {card_question(n).prompt for n in (1, 2, 3, 4)}
@@ -68,13 +83,13 @@ def test_the_quiz_asks_the_review_questions_not_the_card_again(nb):
 
 
 def test_the_questions_cover_the_card_s_four_topics():
-    prompts = " ".join(q.prompt for q in review.questions())
+    prompts = " ".join(q.prompt for q in review_questions())
     for topic in ("softmax", "−log p", "shape (N, 1)", "upstream"):
         assert topic in prompts, topic
 
 
 def test_question_1_the_shared_denominator_as_the_engine_and_nudging_say():
-    q = review.questions()[0]
+    q = review_questions()[0]
     x = np.array(review.SHARES_X)
 
     def n0(x0, x1, x2):
@@ -89,17 +104,20 @@ def test_question_1_the_shared_denominator_as_the_engine_and_nudging_say():
 
 
 def test_question_2_the_sum_of_probabilities_has_no_gradient():
-    q = review.questions()[1]
+    q = review_questions()[1]
     grad = review.sum_of_p_gradient()
-    assert np.abs(grad).max() < 1e-15
+    assert np.abs(grad).max() < 1e-16  # "backward() may give numbers below 1e-16 there"
     assert right_option(q) == "(0, 0, 0)"
+    # it asks for the gradient, which is 0; backward() gives 0 up to rounding
+    assert q.prompt.endswith("What is dL/dz?") and "backward()" not in q.prompt
+    assert "below 1e-16 there: float rounding" in q.explanations[q.correct]
     p = np_softmax(np.array(review.SUM_OF_P_Z))
     assert "p = (0.09, 0.245, 0.665)" in q.prompt
     np.testing.assert_allclose(p, [0.09, 0.245, 0.665], atol=5e-4)
 
 
 def test_question_3_is_p_minus_y_for_the_true_class_the_model_ranks_last():
-    q = review.questions()[2]
+    q = review_questions()[2]
     y = np.eye(3)[review.CE_LABEL]
     np.testing.assert_allclose(review.ce_gradient(), np.array(review.CE_P) - y, atol=1e-12)
     assert right_option(q) == "(0.2, 0.7, -0.9)"
@@ -107,7 +125,7 @@ def test_question_3_is_p_minus_y_for_the_true_class_the_model_ranks_last():
 
 
 def test_question_4_the_broadcast_multiply_rule_is_what_backward_gives():
-    q = review.questions()[3]
+    q = review_questions()[3]
     rng = np.random.default_rng(3)
     X_data, s_data, G = rng.normal(size=(4, 5)), rng.normal(size=(4, 1)), rng.normal(size=(4, 5))
     X, s = Tensor(X_data), Tensor(s_data)
@@ -128,7 +146,7 @@ def test_question_4_the_broadcast_multiply_rule_is_what_backward_gives():
 
 
 def test_question_5_the_upstream_gradient_at_a_is_the_sum_of_both_paths():
-    q = review.questions()[4]
+    q = review_questions()[4]
     a, b, f = review.join_graph()
     assert (a.data, b.data, f.data) == (2.0, 4.0, 8.0)
     assert "so a = 2, b = 4, f = 8" in q.prompt
@@ -146,7 +164,7 @@ def test_question_5_the_upstream_gradient_at_a_is_the_sum_of_both_paths():
 
 
 def test_question_6_backward_visits_a_node_after_every_node_that_uses_it():
-    q = review.questions()[5]
+    q = review_questions()[5]
     x = Value(1.5, label="x")
     c = (x * x).named("c")
     d, e = (c + 1.0).named("d"), (c * 2.0).named("e")
@@ -210,6 +228,18 @@ def test_the_nudge_demo_answers_nothing_the_page_asks(nb):
 
 
 # ---- the practice trainer and the nudge --------------------------------------------------------
+
+
+def test_the_page_states_the_trainer_s_precision(nb):
+    assert "Type each gradient into its\nbox, to 4 significant figures, and press Enter" in (
+        nb.markdown
+    )
+    asked = nb.eval("trainer.trace.asked")
+    precisions = nb.eval(
+        "{n: trainer.trace.exercise(n).precision.describe() for n in trainer.trace.asked}"
+    )
+    assert set(precisions) == set(asked)
+    assert set(precisions.values()) == {"to 4 significant figures"}
 
 
 def test_the_trainer_starts_on_sheet_7_with_hidden_partials_and_a_join(nb):

@@ -5,11 +5,17 @@ rebuilds the stack, runs the engine's ``backward()`` and draws log₁₀ ‖dL/d
 l as a bar (computed by :func:`course_lib.nn.layer_gradient_norms`). A sigmoid stack's first
 layers get gradients many orders of magnitude smaller than its last; relu with the scale √2
 keeps them about the same size.
+
+Two text alternatives for the saturation figures the notebooks draw with matplotlib (shown
+through :func:`course_lib.accessible.describe_figure`): :func:`slopes_alt_text` for the slopes
+of tanh and sigmoid, and :func:`layer_norms_alt_text` for ‖dL/dW_l‖ per layer of several
+stacks.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 
 import ipywidgets as widgets
 import numpy as np
@@ -18,7 +24,7 @@ from course_lib.nn import ACTIVATIONS, layer_gradient_norms
 from course_lib.widgets._charts import bar_chart, fmt
 from course_lib.widgets._controls import with_number_box
 
-__all__ = ["DepthExplorer", "depth_explorer"]
+__all__ = ["DepthExplorer", "depth_explorer", "layer_norms_alt_text", "slopes_alt_text"]
 
 MAX_DEPTH = 20
 
@@ -109,3 +115,52 @@ def depth_explorer(
     if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0.25 <= scale <= 4.0:
         raise ValueError(f"depth_explorer: scale must be a number from 0.25 to 4, got {scale!r}")
     return DepthExplorer(depth, activation, float(scale))
+
+
+def slopes_alt_text(low: float = -6.0, high: float = 6.0, at: float = 5.0) -> str:
+    """The text alternative of a plot of tanh' = 1 - t² (solid) and σ' = σ(1 - σ) (dashed)
+    for inputs a from ``low`` to ``high``, with a dotted line at 0.25: their shape, and both
+    slopes at a = ``at``."""
+    t, sig = math.tanh(at), 1 / (1 + math.exp(-at))
+    return (
+        f"tanh'(a) = 1 - t² (solid line) and σ'(a) = σ(1 - σ) (dashed line) for a from "
+        f"{low:g} to {high:g}: two bumps centred at a = 0, tanh' reaching 1 and σ' reaching "
+        "0.25 (the dotted line), both falling towards 0 as |a| grows (at a = "
+        f"{at:g}: tanh' {1 - t * t:.5f}, σ' {sig * (1 - sig):.5f})."
+    )
+
+
+def layer_norms_alt_text(norms: Mapping[str, Sequence[float]]) -> str:
+    """The text alternative of a log-scale plot of ‖dL/dW_l‖ per layer, one line per
+    activation (``norms`` maps an activation to its norms, layer 1 first, as
+    :func:`course_lib.nn.layer_gradient_norms` returns them): each line's first and last
+    value, and which lines climb and which stay flat."""
+    if not norms:
+        raise ValueError("layer_norms_alt_text needs the norms of at least one stack")
+    depth = max(len(values) for values in norms.values())
+    lines = "; ".join(
+        f"{act} from {values[0]:.1e} at layer 1 to {values[-1]:.1e} at layer {len(values)}"
+        for act, values in norms.items()
+    )
+    # A line "climbs" (or "falls") when its last layer's norm is over 10 times its first's (or
+    # under a tenth of it); otherwise it stays nearly flat.
+    kinds: dict[str, list[str]] = {"climb": [], "fall": [], "stay": []}
+    for act, values in norms.items():
+        first, last = float(values[0]), float(values[-1])
+        kind = "climb" if last > 10 * first else "fall" if first > 10 * last else "stay"
+        kinds[kind].append(act)
+    says = {
+        "climb": "steeply towards the last layer",
+        "fall": "steeply towards the last layer",
+        "stay": "nearly flat",
+    }
+    shape = "; ".join(
+        f"the {' and '.join(acts)} line{'s' if len(acts) > 1 else ''} "
+        f"{kind}{'' if len(acts) > 1 else 's'} {says[kind]}"
+        for kind, acts in kinds.items()
+        if acts
+    )
+    return (
+        f"‖dL/dW‖ per layer on a log scale, layers 1 (input side) to {depth}: {lines}. "
+        f"{shape[0].upper()}{shape[1:]}."
+    )
