@@ -150,8 +150,8 @@ def softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
 
     and now every exponent is ≤ 0 (no overflow) and the denominator is ≥ 1 (no division by 0).
     The same identity says softmax(z + c) = softmax(z) for any constant c: only differences of
-    logits matter. The result is positive (a 0 only where a p_i underflows, below ~1e-308 in
-    float64) and each slice along ``axis`` sums to 1.
+    logits matter. The result is positive (a 0 only where a p_i underflows, below about 5e-324
+    (z_i - m < -745) in float64) and each slice along ``axis`` sums to 1.
     """
     arr, axis = _logits(z, axis, "softmax")
     e = np.exp(arr - arr.max(axis=axis, keepdims=True))

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from notebook_harness import notebook_fixture, notebook_path, output_text
 
+from course_lib import kernels
 from course_lib.teaching.answers import exercise
 
 nb = notebook_fixture("05")
@@ -161,12 +162,14 @@ def test_nothing_above_the_row_exercise_shows_the_row(nb):
         assert entry not in above, entry
     # J is built after the exercise, where the notebook confirms it
     assert "softmax_jacobian" not in above
-    built = next(i for i, c in enumerate(cells) if "J = softmax_jacobian(z.data)" in c.source)
+    built = next(
+        i for i, c in enumerate(cells) if "J = kernels.softmax_jacobian(z.data)" in c.source
+    )
     assert built > at
 
 
 def test_confirmations_below_the_exercises_are_saved_without_outputs(nb):
-    for marker in ("J_formula = np.diag(pv)", "getsource(softmax_vjp)"):
+    for marker in ("J_formula = np.diag(pv)", "show_rule_if_right(vjp_report"):
         assert IGNORE in nb.cell(marker).metadata.get("tags", []), marker
     (bare_j,) = [c for _, c in nb.code_cells if c.source.strip() == "J"]
     assert IGNORE in bare_j.metadata.get("tags", [])
@@ -208,10 +211,33 @@ def test_backward_the_vjp_and_the_dense_product_agree(nb):
     assert len({line.split(":")[1] for line in lines}) == 1  # three identical rows shown
 
 
-def test_the_printed_vjp_is_the_formula(nb):
-    shown = nb.output("getsource(softmax_vjp)")
+RULE = "show_rule_if_right(vjp_report, softmax_vjp)"
+
+
+def test_the_library_vjp_shows_only_once_the_learners_is_right(nb):
+    """The rule cell prints softmax_vjp's source only after the check said RIGHT; before, a
+    sentence, and the cells below it work all the same (they use the library's function)."""
     assert nb.eval("softmax_vjp.__module__") == "course_lib.kernels"
-    assert "return p_arr * (g_arr - (g_arr * p_arr).sum(axis=axis, keepdims=True))" in shown
+    check = nb.cell('vjp_report = check_exercise("softmax_vjp", my_softmax_vjp)')
+    rule = nb.cell(RULE)
+    assert IGNORE in rule.metadata.get("tags", [])
+    waiting = nb.output(RULE)  # the notebook ran with the placeholder
+    assert "shows here once your softmax_vjp is right" in waiting and "def " not in waiting
+    assert nb.output("softmax(zt).backward(g)").count("[") == 3  # the cells below still run
+    solution = nb.solution("my_softmax_vjp")
+    try:
+        nb.exec(solution)  # the learner writes it, then runs the check and the rule cell
+        nb.exec(check.source)
+        shown = output_text(nb.exec(rule.source))
+        assert shown.startswith("def softmax_vjp(")
+        assert "return p_arr * (g_arr - (g_arr * p_arr).sum(axis=axis, keepdims=True))" in shown
+        # a wrong function: the check says so and the rule hides again
+        nb.exec("def my_softmax_vjp(p, upstream):\n    return upstream * p * (1 - p)")
+        nb.exec(check.source)
+        assert "def " not in output_text(nb.exec(rule.source))
+    finally:
+        nb.exec(nb.cell("def my_softmax_vjp(").source)  # the placeholder again
+        nb.exec(check.source)
 
 
 def test_jacobian_by_rows_and_by_differences(nb):
@@ -311,7 +337,7 @@ def test_no_cell_asserts_patches_or_uses_internals(nb):
 
 def test_timing_lives_only_in_the_appendix(nb):
     code = nb.code_cells
-    timed = [i for i, c in code if "timeit" in c.source]
+    timed = [i for i, c in code if "timeit." in c.source]
     assert timed == [code[-1][0]]  # the last code cell, after the quiz
     last = code[-1][1]
     assert IGNORE in last.metadata.get("tags", [])  # a tag, not a comment a learner reads
@@ -345,17 +371,17 @@ def report(nb, code: str, name: str) -> str:
 def test_the_vjp_exercise_waits_for_the_learner_before_the_library_shows_its_version(nb):
     code = [(i, c) for i, c in enumerate(nb.nb.cells) if c.cell_type == "code"]
     (at,) = [i for i, c in code if "def my_softmax_vjp(" in c.source]
-    (printed,) = [i for i, c in code if "getsource(softmax_vjp)" in c.source]
+    (printed,) = [i for i, c in code if RULE in c.source]
     cells = nb.nb.cells
     assert cells[at].metadata.get("tags") == ["exercise"]
     assert cells[at].source.rstrip().endswith("...")
     assert cells[at + 1].cell_type == "markdown" and "def my_softmax_vjp(" in cells[at + 1].source
-    assert 'check_exercise("softmax_vjp", my_softmax_vjp)' in cells[at + 2].source
+    assert 'vjp_report = check_exercise("softmax_vjp", my_softmax_vjp)' in cells[at + 2].source
     shown = output_text(cells[at + 2])
     assert "NOT WRITTEN YET" in shown
     assert "replace the `...` in my_softmax_vjp(p, upstream)" in shown
     assert at < printed  # the library's version, printed after: it would give the answer away
-    assert "from course_lib.kernels import softmax_vjp" in cells[printed].source
+    assert cells[printed].source.strip() == f"print({RULE})"
 
 
 def test_the_vjp_solution_is_right_and_cheap(nb):
@@ -416,12 +442,11 @@ def test_the_exercise_cells_shadow_no_library_name_and_later_cells_run_again(nb)
     assert nb.eval("softmax_vjp.__module__") == "course_lib.kernels"
     for marker in later:
         assert output_text(nb.exec(nb.cell(marker).source)) == before[marker], marker
-    timing = nb.exec(nb.cell("import timeit").source)
+    timing = nb.exec(nb.cell("t_dense = min(timeit").source)
     assert "the same vector both ways: True" in output_text(timing)
     # the cells that build J, run again after everything, show the same
-    assert output_text(nb.exec(nb.cell("J = softmax_jacobian(z.data)").source)) == nb.output(
-        "J = softmax_jacobian(z.data)"
-    )
+    built = "J = kernels.softmax_jacobian(z.data)"
+    assert output_text(nb.exec(nb.cell(built).source)) == nb.output(built)
 
 
 # ---- what the page says --------------------------------------------------------------------
@@ -456,3 +481,39 @@ def test_learner_cells_hold_no_maintainer_text(nb):
         assert "NBVAL" not in cell.source.upper(), cell.source[:60]
         for maintainer in ("course's tests", "test_notebook", "pytest", "2-core", "are tested"):
             assert maintainer not in cell.source, (maintainer, cell.source[:60])
+
+
+# ---- the review's findings -----------------------------------------------------------------
+
+
+def test_the_printed_softmax_docstring_says_where_p_underflows(nb):
+    """ "a 0 only where a p_i underflows, below about 5e-324 (z_i - m < -745) in float64": the
+    subnormals reach below 1e-308, so a p_i of 4e-322 is still positive."""
+    shown = nb.output("print(inspect.getsource(kernels.softmax))")
+    text = " ".join(shown.split())
+    assert "below about 5e-324 (z_i - m < -745) in float64" in text
+    assert "1e-308" not in shown
+    softmax = kernels.softmax
+    tiny = softmax(np.array([0.0, -740.0]))[1]
+    assert 0 < tiny < 1e-308  # far below ~1e-308, and not 0
+    assert softmax(np.array([0.0, -745.0]))[1] > 0  # the smallest subnormal, about 5e-324
+    assert f"{softmax(np.array([0.0, -745.0]))[1]:.0e}" == "5e-324"
+    assert softmax(np.array([0.0, -746.0]))[1] == 0.0  # z_i - m < -745: 0
+    assert softmax(np.array([0.0, -746.0])).sum() == 1.0
+
+
+def test_next_links_to_notebook_06(nb):
+    assert "Next: **[06 · cross-entropy on softmax](06_cross_entropy_softmax.ipynb)**" in (
+        nb.markdown
+    )
+    assert notebook_path("06").name == "06_cross_entropy_softmax.ipynb"
+
+
+def test_every_import_is_in_the_first_code_cell(nb):
+    """After a restart, running the first code cell is enough for any later cell's imports: none
+    hides in an exercise cell a learner may leave broken or skip."""
+    (_, top), *rest = nb.code_cells
+    assert "import numpy as np" in top.source
+    for _, cell in rest:
+        for line in cell.source.splitlines():
+            assert not line.startswith(("import ", "from ")), line

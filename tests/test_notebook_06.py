@@ -87,6 +87,13 @@ def test_dL_dz0_accepts_the_hand_value_and_names_the_slips(nb):
         "-0.665 * 0.090": "J[2, 0] = ∂p2/∂z0 alone",
         "-1.503": "∂L/∂p2 passed back unchanged",
         "-1.503 * 0.090": "p0 alone",
+        # notebook 05's row 0 carried over: its diagonal entry, its second entry
+        "0.082": "J[0, 0] = ∂p0/∂z0 = p0(1 − p0), the diagonal entry",
+        "0.0819": "J[0, 0] = ∂p0/∂z0 = p0(1 − p0), the diagonal entry",
+        "-0.022": "J[0, 1] = −p0 p1, an entry of row 0",
+        "0.060": "the size of J[2, 0] alone",
+        "1.503": "the size of ∂L/∂p2 alone",
+        "-1.503 * 0.082": "uses the diagonal entry J[0, 0]",
         "-0.335": "the gradient for z2",
         "0.180": "factor of 2",
         "0.408": "the loss L",
@@ -94,6 +101,7 @@ def test_dL_dz0_accepts_the_hand_value_and_names_the_slips(nb):
     for typed, named in slips.items():
         shown = answered(nb, cell, old, f"dL_dz0 = {typed}")
         assert "is not right." in shown and named in shown, (typed, shown)
+        assert "That is close" not in shown, (typed, shown)  # a slip, not a rounding
     assert "expected a number" in answered(nb, cell, old, "dL_dz0 = 'abc'")
     assert "too large" in answered(nb, cell, old, "dL_dz0 = '1e400'")
 
@@ -170,18 +178,48 @@ def test_the_batch_gradient_is_p_minus_y_over_n(nb):
     assert np.round(P[1], 3).tolist() == [0.547, 0.122, 0.331]  # the text's probabilities
 
 
-def test_the_printed_rule_is_plain_public_code_and_gives_backwards_numbers(nb):
-    out = nb.output("inspect.getsource(kernels.softmax_cross_entropy_grad)")
-    assert "grad = probs * scale  # upstream · P / N" in out
-    assert "grad[np.arange(n), labels] -= scale" in out
-    for internal in ("ctx", "_fast", "requires_grad", "_softmax_cross_entropy_backward"):
-        assert internal not in out
+RULE = "show_rule_if_right(ce_report, kernels.softmax_cross_entropy_grad)"
+CHECK = 'ce_report = check_exercise("cross_entropy_backward", cross_entropy_backward)'
+
+
+def test_the_rule_shows_only_once_the_learners_backward_is_right(nb):
+    """The engine's rule is the exercise's answer: its cell is saved empty, says where the rule
+    will show while the learner's function is not right, and prints it once it is; the cell
+    after it runs either way."""
+    rule = nb.cell(RULE)
+    assert rule.source.strip() == f"print({RULE})"
+    assert IGNORE in rule.metadata.get("tags", [])
+    saved = nbformat.read(notebook_path("06"), as_version=4)
+    (saved_rule,) = [c for c in saved.cells if c.cell_type == "code" and RULE in c.source]
+    assert saved_rule.outputs == []
+    waiting = nb.output(RULE)  # the notebook ran with the placeholder
+    assert "shows here once your cross_entropy_backward is right" in waiting
+    assert "def " not in waiting and "scale" not in waiting
+    assert "the rule, from the forward's P:" in nb.output("forward = kernels.softmax_cross_entropy")
+    check = nb.cell(CHECK)
+    try:
+        nb.exec(nb.solution("cross_entropy_backward"))  # as the learner would, then the check
+        nb.exec(check.source)
+        out = output_text(nb.exec(rule.source))
+        assert out.startswith("def softmax_cross_entropy_grad(")
+        assert "grad = probs * scale  # upstream · P / N" in out
+        assert "grad[np.arange(n), labels] -= scale" in out
+        for internal in ("ctx", "_fast", "requires_grad", "_softmax_cross_entropy_backward"):
+            assert internal not in out
+        for maintainer in ("tests/", "thread"):
+            assert maintainer not in out
+    finally:
+        nb.exec(nb.cell("def cross_entropy_backward(").source)  # the placeholder again
+        nb.exec(check.source)
+    assert "def " not in output_text(nb.exec(rule.source))
+
+
+def test_the_rule_applied_to_the_forwards_p_gives_backwards_numbers(nb):
     rule = nb.eval("kernels.softmax_cross_entropy_grad(forward.probs, labels)")
     np.testing.assert_allclose(rule, nb.eval("Z_batch.grad"), atol=1e-15)
-    lines = out.strip().splitlines()[-2:]
+    lines = nb.output("forward = kernels.softmax_cross_entropy").strip().splitlines()
+    assert len(lines) == 2
     assert lines[0].split(":", 1)[1].strip() == lines[1].split(":", 1)[1].strip()
-    for maintainer in ("tests/", "thread"):
-        assert maintainer not in out
 
 
 def test_the_printed_rule_is_the_one_the_kernel_runs():
@@ -208,6 +246,15 @@ def test_three_graphs_give_the_same_loss_and_gradient(nb):
     gaps += [np.abs(results[name][1] - results["fused"][1]).max() for name in ("unfused", "naive")]
     assert 1e-17 < max(gaps) < 1e-15
     out = nb.output("results[name] = ")
+    # the cell shows the differences the text speaks of, the gradient's too (finding 7)
+    for name in ("unfused", "naive"):
+        loss_gap = abs(results[name][0] - results["fused"][0])
+        grad_gap = np.abs(results[name][1] - results["fused"][1]).max()
+        assert grad_gap < 2e-16 and loss_gap < 2e-16  # "10^-16 at most"
+        line = f"{name:8} vs fused: loss differs by {loss_gap:.1g}, gradient by at most"
+        assert f"{line} {grad_gap:.1g}\n" in out
+    assert "differ from the fused node by\n$10^{-16}$ at most, float64 rounding" in nb.markdown
+    assert "the three differ by about" not in nb.markdown
     assert "nodes: softmax_cross_entropy\n" in out
     assert "nodes: log_softmax, index, mean, neg\n" in out
     # "softmax typed from primitives (exp, sum, divide), then pick ..., log, mean, negate"
@@ -461,3 +508,21 @@ def test_exercise_cells_shadow_no_name_a_later_cell_imports_or_reads(nb):
     for marker in ("dL_dz0 = ...", "dL_dZ10 = ..."):
         again = output_text(nb.run_cell(cell_index(nb, marker)))
         assert "not answered yet" in again
+
+
+# ---- the review's findings -----------------------------------------------------------------
+
+
+def test_next_links_to_notebook_07(nb):
+    assert "Next: **[07 · MNIST fan-out](07_mnist_fan_out.ipynb)**" in nb.markdown
+    assert notebook_path("07").name == "07_mnist_fan_out.ipynb"
+
+
+def test_every_import_is_in_the_first_code_cell(nb):
+    """After a restart, running the first code cell is enough for any later cell's imports: none
+    hides in an exercise cell a learner may leave broken or skip."""
+    (_, top), *rest = nb.code_cells
+    assert "import numpy as np" in top.source
+    for _, cell in rest:
+        for line in cell.source.splitlines():
+            assert not line.startswith(("import ", "from ")), line

@@ -353,9 +353,7 @@ def test_running_the_training_cell_again_starts_from_a_fresh_network(nb):
 def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
     exercise = nb.cell("def network_backward(")
     assert exercise.metadata.get("tags") == ["exercise"]
-    assert "NOT WRITTEN YET" in nb.output(
-        'import check_exercise\n\ncheck_exercise("network_backward"'
-    )
+    assert "NOT WRITTEN YET" in nb.output("backward_report = check_exercise(")
     solution = next(
         re.search(r"```python\n(.*?)```", c.source, re.S).group(1)
         for c in nb.nb.cells
@@ -414,7 +412,8 @@ def test_the_figures_alt_texts_come_from_the_library(nb):
 def test_the_training_cell_asks_for_the_live_display(nb):
     training = nb.cell("history = train(")
     assert "progress=training_display()" in training.source
-    assert "from course_lib.widgets.training import training_display" in training.source
+    top = nb.code_cells[0][1].source
+    assert "from course_lib.widgets.training import history_alt_text, training_display" in top
 
 
 # ---- the whole backward, typical wrong versions, and training with the learner's own ------------
@@ -494,3 +493,69 @@ def test_with_the_solution_the_learners_training_equals_the_engines(nb):
         nb.run_cell(exercise)  # the placeholder again
         nb.run_cell(training)
         nb.run_cell(plotting)
+
+
+def test_the_training_takes_whatever_dict_the_checker_accepts(nb):
+    """A dict whose values are array-likes (lists here) either fails the check (the cell then
+    asks for network_backward first) or, if the checker takes it, trains exactly as the arrays
+    do: the cell turns each value into a float64 array before the step (finding 1)."""
+    training = cell_index(nb, "forward_by_hand(X_batch, **yours)")
+    exercise = cell_index(nb, "def network_backward(")
+    solution = solution_of(nb, "network_backward")
+    nb.exec(solution)
+    try:
+        nb.run_cell(training)
+        arrays = nb.eval("curves")
+        nb.exec(
+            solution.replace("def network_backward(", "def _as_arrays(", 1)
+            + "\n\ndef network_backward(*args):\n"
+            "    return {k: v.tolist() for k, v in _as_arrays(*args).items()}\n"
+        )
+        accepted = nb.eval('check_exercise("network_backward", network_backward).ok')
+        nb.run_cell(training)
+        out = nb.output("forward_by_hand(X_batch, **yours)")
+        if accepted:
+            assert nb.eval("curves") == arrays, out
+        else:
+            assert out.startswith("Write network_backward first"), out
+    finally:
+        nb.run_cell(exercise)  # the placeholder again
+        nb.run_cell(training)
+    # the exercise says what to return: a dict of numpy arrays, keyed by name
+    text = " ".join(nb.markdown.split())
+    assert (
+        'It returns a **dict** of seven gradients keyed by name, `"dlogits"`, `"dW2"`, `"db2"`, '
+        '`"dh"`, `"da"`, `"dW1"` and `"db1"`, each a numpy array' in text
+    )
+    assert "a dict, not a tuple" in text
+
+
+# ---- the review's findings -----------------------------------------------------------------
+
+
+def test_the_four_moves_are_the_ones_of_notebooks_01_and_02(nb):
+    """Notebook 01 has no join (its sum at joins comes in 02): the take-away names both."""
+    text = " ".join(nb.markdown.split())
+    assert "the same four moves as in notebooks 01 and 02." in text
+    assert "the same four moves as in notebook 01." not in text
+    first, second = (
+        " ".join(
+            " ".join(c.source for c in nbformat.read(notebook_path(n), as_version=4).cells).split()
+        )
+        for n in ("01", "02")
+    )
+    assert "The fourth move, **sum at joins**, did not appear yet" in first
+    assert "The fourth move, **sum at joins**, says how to combine them: add." in second
+
+
+def test_every_import_is_in_the_first_code_cell(nb):
+    """After a restart, running the first code cell is enough for any later cell's imports: none
+    hides in an exercise cell a learner may leave broken or skip. (The copyable figure cell
+    imports matplotlib again, so that a copy of it runs on its own.)"""
+    (_, top), *rest = nb.code_cells
+    assert "import numpy as np" in top.source and "import matplotlib.pyplot as plt" in top.source
+    for _, cell in rest:
+        for line in cell.source.splitlines():
+            if line.startswith(("import ", "from ")):
+                assert line == "import matplotlib.pyplot as plt", line
+                assert "left.plot(history.position" in cell.source

@@ -88,6 +88,30 @@ def exercises() -> list[HandExercise | AxesExercise]:
                     "That multiplies ∂L/∂p2 by p0 alone: J[2, 0] = −p2 p0 has a second factor, p2.",
                 ),
                 Slip(
+                    jacobian[0, 0],
+                    "That is J[0, 0] = ∂p0/∂z0 = p0(1 − p0), the diagonal entry (the first "
+                    "entry of row 0 in notebook 05). The loss reaches z0 through p2 only, so the "
+                    "entry on that path is J[2, 0], row 2, column 0, and it is multiplied by the "
+                    "upstream gradient ∂L/∂p2.",
+                ),
+                Slip(
+                    jacobian[0, 1],
+                    "That is J[0, 1] = −p0 p1, an entry of row 0 (notebook 05's row), which says "
+                    "how p0 moves. The loss reaches z0 through p2 only: use J[2, 0], row 2, "
+                    "column 0, times the upstream gradient ∂L/∂p2.",
+                ),
+                Slip(
+                    -jacobian[k, 0],
+                    "That is p2 p0, the size of J[2, 0] alone: J[2, 0] = −p2 p0 keeps its minus "
+                    "sign, and it is multiplied by the upstream gradient ∂L/∂p2.",
+                ),
+                Slip(
+                    -dL_dp[k],
+                    "That is 1/p2, the size of ∂L/∂p2 alone: ∂L/∂p2 = −1/p2 keeps its minus "
+                    "sign, and it is multiplied by J[2, 0], the local partial of the edge from z0 "
+                    "into p2.",
+                ),
+                Slip(
                     dL_dp[k] * jacobian[0, 0],
                     "That uses the diagonal entry J[0, 0]; the loss reaches z0 through p2, so "
                     "the entry is J[2, 0], row 2, column 0.",
