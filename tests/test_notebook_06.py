@@ -241,19 +241,15 @@ def test_three_graphs_give_the_same_loss_and_gradient(nb):
     for name in ("unfused", "naive"):
         assert abs(results[name][0] - results["fused"][0]) < 1e-12
         np.testing.assert_allclose(results[name][1], results["fused"][1], rtol=0, atol=1e-12)
-    # "the three differ by about 1e-16, float64 rounding"
-    gaps = [abs(results[name][0] - results["fused"][0]) for name in ("unfused", "naive")]
-    gaps += [np.abs(results[name][1] - results["fused"][1]).max() for name in ("unfused", "naive")]
-    assert 1e-17 < max(gaps) < 1e-15
+    # "agree to within 1e-15": float64 rounding, which differs from machine to machine in its
+    # last bits, so the page prints only the bound
     out = nb.output("results[name] = ")
-    # the cell shows the differences the text speaks of, the gradient's too (finding 7)
     for name in ("unfused", "naive"):
         loss_gap = abs(results[name][0] - results["fused"][0])
         grad_gap = np.abs(results[name][1] - results["fused"][1]).max()
-        assert grad_gap < 2e-16 and loss_gap < 2e-16  # "10^-16 at most"
-        line = f"{name:8} vs fused: loss differs by {loss_gap:.1g}, gradient by at most"
-        assert f"{line} {grad_gap:.1g}\n" in out
-    assert "differ from the fused node by\n$10^{-16}$ at most, float64 rounding" in nb.markdown
+        assert max(loss_gap, grad_gap) < 1e-15
+        assert f"{name:8} vs fused: loss and gradient agree to within 1e-15: True\n" in out
+    assert "agree with the fused node to within\n$10^{-15}$: float64 rounding" in nb.markdown
     assert "the three differ by about" not in nb.markdown
     assert "nodes: softmax_cross_entropy\n" in out
     assert "nodes: log_softmax, index, mean, neg\n" in out
