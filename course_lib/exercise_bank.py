@@ -3,21 +3,25 @@ answers the usual mistakes give, so :func:`course_lib.exercises.check_exercise` 
 
 Every expected answer here comes from the engine itself (``Value`` or ``Tensor`` and
 ``backward()``), in float64; the mistakes are computed from the same inputs, each with the
-sentence a learner sees when their answer matches it.
+sentence a learner sees when their answer matches it. That sentence names the slip and where to
+look, never the correct line; each exercise's ``rule`` (in symbols) is added from the second
+wrong attempt on (see :func:`course_lib.exercises.check_exercise`).
 
-========================  ==============================================  ========
-exercise                  the function to write                           notebook
-========================  ==============================================  ========
-``tanh_backward``         a scalar op's rule: upstream × (1 − out²)        02
-``sum_to_shape``          undo a broadcast: sum back to an input's shape  03
-``matmul_backward``       dA = G Bᵀ, dB = Aᵀ G (batched: summed)           03
-``softmax_vjp``           Jᵀg = p ⊙ (g − ⟨g, p⟩), in O(C)                  05
-``cross_entropy_backward``  dL/dZ = (P − Y) / N for a batch                05
-``cross_entropy_find_the_bug``  a teammate's (P − Y) / N with a bug to fix  06
-``network_backward``      the 784-H-10 network's whole backward pass      07
-``layer_norm_backward``   (g − mean g − y·mean(g y)) / s, row by row      09
-``embedding_backward``    dW: a scatter-add, repeated tokens summed       09
-========================  ==============================================  ========
+The notebook each exercise is in:
+
+==============================  ==============================================  ========
+exercise                        the function to write                           notebook
+==============================  ==============================================  ========
+``tanh_backward``               a scalar op's rule: upstream × (1 − out²)       02
+``sum_to_shape``                undo a broadcast: sum back to an input's shape  03
+``matmul_backward``             dA = G Bᵀ, dB = Aᵀ G (batched: summed)          03
+``softmax_vjp``                 Jᵀg = p ⊙ (g − ⟨g, p⟩), in O(C)                 05
+``cross_entropy_backward``      dL/dZ = (P − Y) / N for a batch                 06
+``cross_entropy_find_the_bug``  a teammate's (P − Y) / N with a bug to fix      06
+``network_backward``            the 784-H-10 network's whole backward pass      07
+``layer_norm_backward``         (g − mean g − y·mean(g y)) / s, row by row      09
+``embedding_backward``          dW: a scatter-add, repeated tokens summed       09
+==============================  ==============================================  ========
 """
 
 from __future__ import annotations
@@ -30,8 +34,11 @@ from typing import Any
 import numpy as np
 
 from course_lib.exercise_cases_classifier import (
+    CROSS_ENTROPY_RULE,
     NETWORK_OUTPUTS,
+    NETWORK_RULE,
     PLANTED_BUG_HINT,
+    SOFTMAX_VJP_RULE,
     cross_entropy_cases,
     network_cases,
     softmax_vjp_cases,
@@ -285,23 +292,31 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
                 (
                     lambda A, B, G: G @ B,
                     "dA",
-                    "that is upstream @ B: B must be transposed, dA = upstream @ Bᵀ",
+                    "that is upstream @ B: B must be transposed (compare the shapes)",
                 ),
-                (lambda A, B, G: B @ G.T, "dA", "the factors are swapped: dA = upstream @ Bᵀ"),
+                (
+                    lambda A, B, G: B @ G.T,
+                    "dA",
+                    "the factors are swapped: in dA the upstream comes first, on the left, as A "
+                    "does in A @ B",
+                ),
                 (
                     lambda A, B, G: G.T @ A,
                     "dB",
-                    "dB is transposed: that is (Aᵀ @ upstream)ᵀ; dB = Aᵀ @ upstream",
+                    "dB is transposed: that is upstreamᵀ @ A, the transpose of what dB must "
+                    "be; compare its shape with B's",
                 ),
                 (
                     lambda A, B, G: A @ G,
                     "dB",
-                    "A must be transposed and on the left: dB = Aᵀ @ upstream",
+                    "that is A @ upstream: A's factor must be transposed and come first, on "
+                    "the left",
                 ),
                 (
                     lambda A, B, G: np.ones_like(G) @ B.swapaxes(-1, -2),
                     "dA",
-                    "that is ones @ Bᵀ: the upstream gradient is missing, dA = upstream @ Bᵀ",
+                    "that is ones @ Bᵀ: the upstream gradient is missing; a rule's "
+                    "contribution is upstream × local partial",
                 ),
             ],
             A=A,
@@ -309,6 +324,16 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
             G=G,
         )
         stack = len(sa) == 3
+        if stack and len(sb) == 2:
+            mistakes.append(
+                (
+                    (A.swapaxes(-1, -2) @ G).mean(axis=0),
+                    "dB",
+                    f"that averages over the stack: B is used by each of the {sa[0]} products "
+                    "of the stack, and the gradients of a value's uses add up (sum at joins), "
+                    "they are not averaged",
+                )
+            )
         cases.append(
             Case(
                 f"A {sa} @ B {sb}"
@@ -333,6 +358,20 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
 
 LAYER_NORM_EPS = 1e-5
 
+LAYER_NORM_RULE = (
+    "with μ and var the mean and variance of a row's D entries, s = √(var + ε) and "
+    "y = (x − μ) / s: ∂L/∂x = (g − mean(g) − y · mean(g ⊙ y)) / s, each mean over the row (the "
+    "last axis)"
+)
+
+
+def _layer_norm_rule(X: np.ndarray, G: np.ndarray, eps: float, ddof: int = 0) -> np.ndarray:
+    """The fused rule with a variance over D − ``ddof`` and the given ε: the slips of s."""
+    d = X - X.mean(axis=-1, keepdims=True)
+    s = np.sqrt((d * d).sum(axis=-1, keepdims=True) / (X.shape[-1] - ddof) + eps)
+    y = d / s
+    return (G - G.mean(axis=-1, keepdims=True) - y * (G * y).mean(axis=-1, keepdims=True)) / s
+
 
 def _layer_norm_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
@@ -351,26 +390,25 @@ def _layer_norm_cases(rng: np.random.Generator) -> list[Case]:
                 G / s,
                 "dx",
                 "that is upstream / s, as if each y_i depended on x_i alone: μ and s depend on "
-                "every entry of the row, so subtract the path through the mean, mean(g), and "
-                "the path through s, y·mean(g·y)",
+                "every entry of the row, so each x_i also acts on every y of its row through "
+                "the mean and through s",
             ),
             (
                 (G - Y * mean_gy) / s,
                 "dx",
-                "the path through the mean μ is missing: subtract mean(g), the mean of the "
-                "upstream over the row",
+                "the path through the mean μ is missing: each x_i moves μ, and μ moves every y "
+                "of the row",
             ),
             (
                 (G - mean_g) / s,
                 "dx",
-                "the path through s (the standard deviation) is missing: subtract "
-                "y·mean(g·y) as well",
+                "the path through s (the standard deviation) is missing: each x_i moves s, and "
+                "s scales every y of the row",
             ),
             (
                 (G - mean_g + Y * mean_gy) / s,
                 "dx",
-                "the sign of the path through s is flipped: a larger s shrinks every y, so "
-                "it is − y·mean(g·y)",
+                "the sign of the path through s is flipped: a larger s shrinks every y",
             ),
             (
                 (G - G.sum(axis=-1, keepdims=True) - Y * (G * Y).sum(axis=-1, keepdims=True)) / s,
@@ -381,7 +419,21 @@ def _layer_norm_cases(rng: np.random.Generator) -> list[Case]:
             (
                 (G - mean_g - Y * mean_gy) * s,
                 "dx",
-                "that multiplies by s; the rule divides by s = √(var + ε) (y = (x − μ) / s)",
+                "that multiplies by s where the rule divides by it (y = (x − μ) / s)",
+            ),
+            (
+                _layer_norm_rule(X, G, eps=0.0),
+                "dx",
+                "ε is missing from s: the forward pass divides by the square root of "
+                "(variance + ε), so the backward's s holds ε too (a small difference, but far "
+                "above float64 rounding)",
+            ),
+            (
+                _layer_norm_rule(X, G, LAYER_NORM_EPS, ddof=1),
+                "dx",
+                "the variance divides by D − 1 (ddof=1, the sample variance); layer norm's "
+                "variance is the plain mean of the squared deviations over the D entries of "
+                "the row",
             ),
         ]
         if len(shape) >= 2 and shape[0] > 1:
@@ -391,7 +443,7 @@ def _layer_norm_cases(rng: np.random.Generator) -> list[Case]:
                     / s,
                     "dx",
                     "the means run over axis 0, across the rows; each row is normalised on its "
-                    "own, so take the means over the last axis (axis=-1, keepdims=True)",
+                    "own, so its means run along the row, the last axis",
                 )
             )
             mistakes.append(
@@ -399,7 +451,7 @@ def _layer_norm_cases(rng: np.random.Generator) -> list[Case]:
                     (G - G.mean() - Y * (G * Y).mean()) / s,
                     "dx",
                     "the means run over the whole array; each row is normalised on its own, so "
-                    "take the means over the last axis (axis=-1, keepdims=True)",
+                    "its means run along the row, the last axis",
                 )
             )
         cases.append(
@@ -417,6 +469,12 @@ def _layer_norm_cases(rng: np.random.Generator) -> list[Case]:
 # ---- embedding: backward is a scatter-add ------------------------------------------------------
 
 
+EMBEDDING_RULE = (
+    "dW[v] = the sum of upstream[position] over every position, in every sequence, that holds "
+    "token v (a row of zeros for a token never used)"
+)
+
+
 def _embedding_cases(rng: np.random.Generator) -> list[Case]:
     cases = []
     for vocab, dim, tokens in [
@@ -426,6 +484,7 @@ def _embedding_cases(rng: np.random.Generator) -> list[Case]:
     ]:
         W = rng.normal(size=(vocab, dim))
         G = rng.integers(-4, 5, size=(*tokens.shape, dim)).astype(np.float64)
+        G[G == 0] = 1.0  # every row of upstream counts: a lost row always shows
         tw = _t(W)
         embedding(tw, tokens).backward(G)
         overwritten = np.zeros((vocab, dim))
@@ -439,8 +498,8 @@ def _embedding_cases(rng: np.random.Generator) -> list[Case]:
                     "dW",
                     "a repeated token kept only one of its upstream rows: dW[tokens] = upstream "
                     "and dW[tokens] += upstream both write a repeated row once (numpy does not "
-                    "add up repeats in a fancy-index assignment). Every use of a token must "
-                    "add: np.add.at(dW, tokens, upstream)",
+                    "add up repeats in a fancy-index assignment); a repeated token's rows must "
+                    "add up, one for each use",
                 )
             )
             mistakes.append(
@@ -449,6 +508,20 @@ def _embedding_cases(rng: np.random.Generator) -> list[Case]:
                     "dW",
                     "that averages a repeated token's rows; the uses of one value add up "
                     "(sum at joins), they are not averaged",
+                )
+            )
+        if tokens.ndim > 1:
+            by_sequence = np.zeros((vocab, dim))
+            for n, sequence in enumerate(tokens):
+                by_sequence[sequence] += G[n]  # a repeat within one sequence is written once
+            mistakes.append(
+                (
+                    by_sequence,
+                    "dW",
+                    f"right for one sequence of tokens, but here tokens is a batch of shape "
+                    f"{tokens.shape}: each step of your loop takes a whole sequence, and a token "
+                    "repeated within that sequence is written once; count each token's uses in "
+                    "every sequence",
                 )
             )
         mistakes.append(
@@ -475,14 +548,30 @@ EXERCISES: dict[str, Exercise] = {
     exercise.name: exercise
     for exercise in [
         Exercise(
-            "tanh_backward", "tanh_backward(upstream, x, out)", ("contribution",), _tanh_cases
+            "tanh_backward",
+            "tanh_backward(upstream, x, out)",
+            ("contribution",),
+            _tanh_cases,
+            rule="a rule's contribution is upstream × local partial, and tanh's local partial "
+            "is 1 − out², with out = tanh(x)",
         ),
-        Exercise("sum_to_shape", "my_sum_to_shape(grad, shape)", ("result",), _sum_to_shape_cases),
+        Exercise(
+            "sum_to_shape",
+            "my_sum_to_shape(grad, shape)",
+            ("result",),
+            _sum_to_shape_cases,
+            rule="each copy a broadcast makes is a use, and the gradients of the uses add: sum "
+            "grad over the leading axes the broadcast added (they go away) and over each axis it "
+            "expanded from size 1 (kept as size 1)",
+        ),
         Exercise(
             "matmul_backward",
             "my_matmul_backward(upstream, A, B) -> (dA, dB)",
             ("dA", "dB"),
             _matmul_cases,
+            rule="for Y = A B with upstream G = ∂L/∂Y: ∂L/∂A = G Bᵀ and ∂L/∂B = Aᵀ G (ᵀ "
+            "swaps the last two axes); a B shared by a stack of products gets Aᵀ G summed over "
+            "the stack",
         ),
         Exercise(
             "softmax_vjp",
@@ -490,18 +579,21 @@ EXERCISES: dict[str, Exercise] = {
             ("vjp",),
             softmax_vjp_cases,
             check_memory=softmax_vjp_memory,
+            rule=SOFTMAX_VJP_RULE,
         ),
         Exercise(
             "cross_entropy_backward",
             "cross_entropy_backward(logits, labels)",
             ("dlogits",),
             cross_entropy_cases,
+            rule=CROSS_ENTROPY_RULE,
         ),
         Exercise(
             "cross_entropy_find_the_bug",
             "fused_backward(logits, labels)",
             ("dlogits",),
             lambda rng: cross_entropy_cases(rng, planted=True),
+            rule=CROSS_ENTROPY_RULE,
         ),
         Exercise(
             "network_backward",
@@ -517,18 +609,23 @@ EXERCISES: dict[str, Exercise] = {
                 "dW1": "da",
                 "db1": "da",
             },
+            rule=NETWORK_RULE,
+            returns="dict",
+            arrays=True,
         ),
         Exercise(
             "layer_norm_backward",
             "layer_norm_backward(x, upstream, eps)",
             ("dx",),
             _layer_norm_cases,
+            rule=LAYER_NORM_RULE,
         ),
         Exercise(
             "embedding_backward",
             "embedding_backward(tokens, upstream, vocab_size)",
             ("dW",),
             _embedding_cases,
+            rule=EMBEDDING_RULE,
         ),
     ]
 }

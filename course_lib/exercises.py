@@ -14,11 +14,22 @@ Karpathy's "backprop ninja" compares each line with autograd:
   forgotten multiply by the upstream gradient, overwriting instead of summing at a join, the
   op's input used where its output belongs, and the mistakes particular to each exercise.
 
+A case that cannot tell some mistakes apart (a batch of one row, where ``P − Y`` and
+``(P − Y) / N`` agree) is marked not *decisive*: a failure there is reported only when no
+decisive case fails, so a mistake is named where it shows as itself.
+
 The checker never raises because of the learner's code. An exception comes back as a sentence
-naming the line that raised; a wrong shape or type, NaN or ``None`` gets a sentence saying what
+naming the line that raised (and, for a broadcast error whose shapes differ by one dropped axis,
+a word about ``keepdims``); a wrong shape or type, NaN or ``None`` gets a sentence saying what
 came back and what was expected; a function still holding its placeholder (a body of ``...``,
 ``return ...`` or ``raise NotImplementedError``) reads "not written yet", so Run All completes.
 A call that runs longer than a few seconds is stopped (where the platform allows a timer).
+
+Feedback comes in tiers, as for the hand exercises (:mod:`course_lib.teaching.hand_check`): a
+first wrong attempt at an exercise names the mistake and where to look, never the correct line;
+each later wrong attempt at it (in the same kernel) also shows the rule, in symbols. The count
+lives in this module (:func:`wrong_attempts`, :func:`forget_attempts`); the same function checked
+again (the same code) is not a new attempt.
 
 The exercises themselves (their cases and their catalogues of mistakes) are in
 :mod:`course_lib.exercise_bank`.
@@ -28,10 +39,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import dataclasses
 import html
 import inspect
 import linecache
 import math
+import re
 import signal
 import textwrap
 import threading
@@ -48,7 +61,9 @@ __all__ = [
     "Exercise",
     "ExerciseReport",
     "check_exercise",
+    "forget_attempts",
     "show_rule_if_right",
+    "wrong_attempts",
 ]
 
 TIME_LIMIT_S = 5.0
@@ -78,11 +93,24 @@ class Case:
     # How to run the learner's function, when not simply fn(*inputs): e.g. plugged into a
     # graph as an op's rule, returning the graph's gradients.
     run: Callable[[Callable[..., Any]], Any] | None = None
+    # False for a case where several mistakes give the same numbers (a batch of one row): a
+    # failure there is reported only if no decisive case fails.
+    decisive: bool = True
+    # Known mistakes that raise: (does this exception show it?, the sentence to add).
+    errors: Sequence[tuple[Callable[[BaseException], bool], str]] = ()
+    # The sentence for NaN or infinite entries in this case (e.g. an exp that overflows).
+    overflow: str = ""
 
 
 @dataclass(frozen=True)
 class Exercise:
-    """A function to write: its name and signature, its outputs, and how to make cases."""
+    """A function to write: its name and signature, its outputs, and how to make cases.
+
+    ``rule`` is the rule in symbols (never the code), shown from the second wrong attempt on.
+    ``returns`` says how several outputs come back: "tuple" (in the order of ``outputs``) or
+    "dict" (keyed by their names); ``arrays`` requires each output to be a numpy array (a
+    notebook computes with them after the check).
+    """
 
     name: str
     signature: str
@@ -90,6 +118,9 @@ class Exercise:
     make_cases: Callable[[np.random.Generator], list[Case]]
     depends: dict[str, str] = field(default_factory=dict)  # output -> the output it builds on
     check_memory: Callable[[Callable[..., Any]], str] | None = None
+    rule: str = ""
+    returns: str = "tuple"
+    arrays: bool = False
 
 
 @dataclass(frozen=True)
@@ -100,6 +131,7 @@ class Comparison:
     status: str  # "exact", "close", "wrong" or "missing"
     max_difference: float
     diagnosis: str = ""
+    numbers: bool = True  # False when what came back is not an array to compare (None, a list)
 
 
 @dataclass(frozen=True)
@@ -111,6 +143,7 @@ class ExerciseReport:
     message: str
     rows: tuple[Comparison, ...] = ()
     case: str = ""
+    rule: str = ""  # shown from the second wrong attempt on
 
     @property
     def ok(self) -> bool:
@@ -131,6 +164,8 @@ class ExerciseReport:
                 lines.append(f"{row.output:<{width}}{row.status:<9}{diff:>18}")
                 if row.diagnosis:
                     lines.append(textwrap.indent(textwrap.fill(row.diagnosis, 88), "    "))
+        if self.rule:
+            lines.append(textwrap.fill(f"The rule: {self.rule}", 92))
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -155,6 +190,8 @@ class ExerciseReport:
                 "<table><thead><tr><th>output</th><th>status</th><th>max |difference|</th>"
                 f"<th>what to look at</th></tr></thead><tbody>{cells}</tbody></table>"
             )
+        if self.rule:
+            parts.append(f"<div><b>The rule:</b> {html.escape(self.rule)}</div>")
         return "".join(parts)
 
 
@@ -233,40 +270,129 @@ def _where_it_raised(fn: Callable[..., Any], error: BaseException) -> str:
     return f" at line {line} of your function: `{text}`" if text else f" at line {line}"
 
 
-def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str]:
-    """(result, "") or (None, a sentence saying what went wrong)."""
+def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
+    """(result, "", "") or (None, a sentence saying what went wrong, its kind): the kind is
+    "unwritten", "slow" or "raised"."""
     arguments = [
         np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in case.inputs.values()
     ]
     try:
         with _time_limit(TIME_LIMIT_S), np.errstate(all="ignore"):
             if case.run is not None:
-                return case.run(fn), ""
-            return fn(*arguments), ""
+                return case.run(fn), "", ""
+            return fn(*arguments), "", ""
     except _TooSlow:
-        return None, (
+        return (
+            None,
             f"your function was still running after {TIME_LIMIT_S:g} s (on {case.description}); "
-            "look for a loop that never ends"
+            "look for a loop that never ends",
+            "slow",
         )
     except NotImplementedError:
-        return None, "not written yet"
+        return None, "not written yet", "unwritten"
     except SystemExit as error:  # sys.exit() or exit() in the learner's code: never leave
         where = _where_it_raised(fn, error)
-        return None, (
+        return (
+            None,
             f"your function called exit (SystemExit{f': {error}' if str(error) else ''}){where}; "
-            "a function gives its result with `return`, and the checker needs it to return"
+            "a function gives its result with `return`, and the checker needs it to return",
+            "raised",
         )
     except Exception as error:  # the learner's code: report it, never raise it
         where = _where_it_raised(fn, error)
-        advice = ""
-        if isinstance(error, ValueError) and (
-            "mismatch" in str(error) or "broadcast" in str(error)
-        ):
-            shapes = ", ".join(
-                f"{k} {np.shape(v)}" for k, v in case.inputs.items() if isinstance(v, np.ndarray)
-            )
-            advice = f". The shapes do not fit: here {shapes}; write each factor's shape beside it"
-        return None, f"your function raised {type(error).__name__}: {error}{where}{advice}"
+        advice = _error_advice(error, case)
+        return (
+            None,
+            f"your function raised {type(error).__name__}: {error}{where}{advice}",
+            "raised",
+        )
+
+
+def shapes_named(error: BaseException) -> list[tuple[int, ...]]:
+    """The shapes a numpy error message names, e.g. [(4, 5), (4,)] for "operands could not be
+    broadcast together with shapes (4,5) (4,)"."""
+    found = []
+    for text in re.findall(r"\(([0-9][0-9, ]*)\)", str(error)):
+        parts = [t for t in text.replace(" ", "").split(",") if t]
+        if "," in text or len(parts) > 1:  # (4,) or (4,5): a shape, not a number in brackets
+            found.append(tuple(int(t) for t in parts))
+    return found
+
+
+def _axis_dropped(
+    shapes: list[tuple[int, ...]],
+) -> tuple[tuple[int, ...], tuple[int, ...], int] | None:
+    """(full, short, axis) when ``short`` is ``full`` with its ``axis`` removed, else None."""
+    for full in shapes:
+        for short in shapes:
+            if len(short) == len(full) - 1:
+                for axis in range(len(full)):
+                    if full[:axis] + full[axis + 1 :] == short:
+                        return full, short, axis
+    return None
+
+
+def _error_advice(error: BaseException, case: Case) -> str:
+    """What to add to a learner's exception: a known mistake's sentence, else a word on shapes."""
+    for shows, why in case.errors:
+        try:
+            if shows(error):
+                return f". {why[:1].upper()}{why[1:]}"
+        except Exception:  # noqa: BLE001, S112  (a recogniser must never hide the report)
+            continue
+    text = str(error)
+    if not (isinstance(error, ValueError) and ("mismatch" in text or "broadcast" in text)):
+        return ""
+    shapes = shapes_named(error)
+    dropped = _axis_dropped(shapes)
+    if dropped:
+        full, short, axis = dropped
+        return (
+            f". The shape {short} is {full} with axis {axis} dropped: a sum (or mean) over that "
+            "axis removed it, and now it cannot line up with the array it came from; sum with "
+            "keepdims=True, so that each row meets its own value"
+        )
+    if len(shapes) >= 2:
+        listed = " and ".join(str(shape) for shape in shapes)
+        return f". The shapes {listed} do not fit: write each factor's shape beside it"
+    inputs = ", ".join(
+        f"{k} {np.shape(v)}" for k, v in case.inputs.items() if isinstance(v, np.ndarray)
+    )
+    return f". The shapes do not fit: here {inputs}; write each factor's shape beside it"
+
+
+# Calls that change an array (or list) in place and return None.
+_IN_PLACE = {"copyto", "put", "place", "fill_diagonal", "put_along_axis", "shuffle"}
+_IN_PLACE_METHODS = {"sort", "fill", "append", "extend"}
+
+
+def _in_place_call(fn: Callable[..., Any]) -> str:
+    """A sentence when ``fn`` returns (or assigns) what an in-place call gives back, None:
+    ``return np.add.at(dW, tokens, upstream)``; else ""."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return ""
+    for node in ast.walk(tree):
+        value = node.value if isinstance(node, ast.Return | ast.Assign) else None
+        if not isinstance(value, ast.Call) or not isinstance(value.func, ast.Attribute):
+            continue
+        name = ast.unparse(value.func)
+        attribute = value.func.attr
+        if attribute == "at" and isinstance(value.func.value, ast.Attribute):
+            into = "you added into" if value.func.value.attr == "add" else "it changed"
+        elif attribute in _IN_PLACE or attribute in _IN_PLACE_METHODS:
+            into = "it changed"
+        else:
+            continue
+        if isinstance(node, ast.Return):
+            return f"{name} works in place and returns None: return the array {into}"
+        target = ast.unparse(node.targets[0])
+        return (
+            f"{name} works in place and returns None, so `{target} = {name}(...)` makes {target} "
+            f"None: call it on its own line and return the array {into}"
+        )
+    return ""
 
 
 # ---- comparing one output -------------------------------------------------------------------
@@ -321,7 +447,9 @@ def _summed_axes(big: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...
     )
 
 
-def _diagnose(name: str, got: np.ndarray, want: np.ndarray, case: Case) -> str:
+def _diagnose(
+    name: str, got: np.ndarray, want: np.ndarray, case: Case, exercise: Exercise | None = None
+) -> str:
     """The sentence naming the mistake ``got`` shows, or a plain description."""
     match = lambda a, b: _close(a, b, MATCH_RTOL, MATCH_ATOL)  # noqa: E731
     for wrong, output, why in case.mistakes:
@@ -343,6 +471,9 @@ def _diagnose(name: str, got: np.ndarray, want: np.ndarray, case: Case) -> str:
                         else ""
                     )
                 )
+        swapped = _swapped(name, got, case, exercise)
+        if swapped:
+            return swapped
         if got.ndim == 2 and got.shape == want.shape[::-1] and match(got.T, want):
             return f"{name} is transposed: its shape is {got.shape}, expected {want.shape}"
         if got.size == want.size and match(got.reshape(want.shape), want):
@@ -351,6 +482,9 @@ def _diagnose(name: str, got: np.ndarray, want: np.ndarray, case: Case) -> str:
                 f"{want.shape} (keep or drop size-1 axes to match the input)"
             )
         return f"{name} has shape {got.shape}; it must have the shape of its input, {want.shape}"
+    swapped = _swapped(name, got, case, exercise)
+    if swapped:
+        return swapped
     if match(got, -want):
         return f"{name} has the wrong sign everywhere: check the sign of each local partial"
     if got.ndim == 2 and got.shape[0] == got.shape[1] and match(got.T, want):
@@ -379,18 +513,55 @@ def _diagnose(name: str, got: np.ndarray, want: np.ndarray, case: Case) -> str:
     return f"{name} does not match the engine's gradient"
 
 
-def _compare(name: str, value: Any, want: np.ndarray, case: Case) -> Comparison:
+def _swapped(name: str, got: np.ndarray, case: Case, exercise: Exercise | None) -> str:
+    """A sentence when ``got`` is another output's answer: outputs returned in another order
+    (or stored under each other's keys)."""
+    if exercise is None:
+        return ""
+    for other, value in case.expected.items():
+        if other != name and _close(got, np.asarray(value), MATCH_RTOL, MATCH_ATOL):
+            if exercise.returns == "dict":
+                return (
+                    f"that is what {other} should be, stored under the key {name!r}: check the "
+                    "key each gradient goes under"
+                )
+            return (
+                f"that is what {other} should be: your function returns its outputs in another "
+                f"order; return them in the order ({', '.join(exercise.outputs)})"
+            )
+    return ""
+
+
+def _compare(
+    name: str, value: Any, want: np.ndarray, case: Case, exercise: Exercise | None = None
+) -> Comparison:
     got, problem = _as_array(value)
     if got is None:
-        return Comparison(name, "missing", math.nan, f"{name} {problem}")
+        return Comparison(name, "missing", math.nan, f"{name} {problem}", numbers=False)
+    if exercise is not None and exercise.arrays and not isinstance(value, np.ndarray):
+        container = isinstance(value, list | tuple)
+        kind = f"a Python {type(value).__name__}" if container else f"a {type(value).__name__}"
+        same = _close(got, want, CLOSE_RTOL, CLOSE_ATOL)
+        return Comparison(
+            name,
+            "wrong",
+            math.nan,
+            f"{name} is {kind}: return a numpy array"
+            + (" (its numbers are right)" if same else f" of shape {want.shape}"),
+            numbers=False,
+        )
     if not np.all(np.isfinite(got)):
         bad = int(np.size(got) - np.isfinite(got).sum())
         return Comparison(
             name,
             "wrong",
             math.nan,
-            f"{name} holds {bad} NaN or infinite entries: look for a "
-            "division by zero or an overflow (exp of a large number)",
+            f"{name} holds {bad} NaN or infinite entries"
+            + (
+                f"; {case.overflow}"
+                if case.overflow
+                else ": look for a division by zero or an overflow (exp of a large number)"
+            ),
         )
     if got.shape == want.shape:
         diff = float(np.max(np.abs(got - want), initial=0.0))
@@ -411,29 +582,47 @@ def _compare(name: str, value: Any, want: np.ndarray, case: Case) -> Comparison:
             )
     else:
         diff = math.nan
-    return Comparison(name, "wrong", diff, _diagnose(name, got, want, case))
+    return Comparison(name, "wrong", diff, _diagnose(name, got, want, case, exercise))
 
 
-def _split_outputs(exercise: Exercise, result: Any) -> tuple[dict[str, Any], str]:
+def _split_outputs(
+    exercise: Exercise, result: Any, fn: Callable[..., Any]
+) -> tuple[dict[str, Any], str]:
     names = exercise.outputs
     if len(names) == 1:
         return {names[0]: result}, ""
+    listed = ", ".join(names)
+    if result is None:
+        in_place = _in_place_call(fn)
+        if in_place:
+            return {}, in_place
+        if exercise.returns == "dict":
+            return {}, (
+                f"your function returned None: did you forget the `return`? It must return a "
+                f"dict with keys {listed}"
+            )
+        return {}, (
+            f"return {len(names)} things, ({listed}); your function returned None: did you "
+            "forget the `return`?"
+        )
     if isinstance(result, dict):
         missing = [n for n in names if n not in result]
         if missing:
             return (
                 {},
-                f"the dict you returned lacks {', '.join(missing)} (it needs {', '.join(names)})",
+                f"the dict you returned lacks {', '.join(missing)} (it needs {listed})",
             )
         return {n: result[n] for n in names}, ""
+    kind = type(result).__name__
+    if exercise.returns == "dict":
+        got = f"a {kind}" + (
+            f" of {len(result)} things" if isinstance(result, tuple | list) else ""
+        )
+        return {}, f"return a dict with keys {listed} (your function returned {got})"
     if isinstance(result, tuple | list) and len(result) == len(names):
         return dict(zip(names, result, strict=True)), ""
-    got = (
-        f"{len(result)} things"
-        if isinstance(result, tuple | list)
-        else f"a {type(result).__name__}"
-    )
-    return {}, f"return {len(names)} things, ({', '.join(names)}); your function returned {got}"
+    got = f"{len(result)} things" if isinstance(result, tuple | list) else f"a {kind}"
+    return {}, f"return {len(names)} things, ({listed}); your function returned {got}"
 
 
 # ---- the check ----------------------------------------------------------------------------
@@ -465,34 +654,36 @@ def check_exercise(
         )
     if is_placeholder(fn):
         return ExerciseReport(name, "not written yet", f"replace the `...` in {exercise.signature}")
+    report = _judge(exercise, fn, seed)
+    if report.verdict in ("wrong", "error"):
+        earlier = _count_attempt(name, fn)
+        if earlier and exercise.rule:
+            report = dataclasses.replace(report, rule=exercise.rule)
+    return report
+
+
+def _judge(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseReport:
+    """The report on every case; a failure in a case that is not decisive waits for the
+    decisive cases, and is reported only if none of them fails."""
+    name = exercise.name
     cases = exercise.make_cases(np.random.default_rng(seed))
     first_close: ExerciseReport | None = None
+    waiting: ExerciseReport | None = None
     for case in cases:
-        result, problem = _call(fn, case)
-        if problem == "not written yet":
-            return ExerciseReport(name, problem, f"replace the placeholder in {exercise.signature}")
-        if problem:
-            return ExerciseReport(name, "error", problem, case=case.description)
-        if result is ... or (isinstance(result, tuple | list) and all(r is ... for r in result)):
-            return ExerciseReport(
-                name, "not written yet", f"replace the `...` in {exercise.signature}"
-            )
-        outputs, problem = _split_outputs(exercise, result)
-        if problem:
-            return ExerciseReport(name, "error", problem, case=case.description)
-        rows = [_compare(o, outputs[o], case.expected[o], case) for o in exercise.outputs]
-        rows = _note_dependencies(exercise, rows)
-        if any(r.status in ("wrong", "missing") for r in rows):
-            wrong = [r.output for r in rows if r.status in ("wrong", "missing")]
-            return ExerciseReport(
-                name,
-                "wrong",
-                f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not right",
-                tuple(rows),
-                case.description,
-            )
+        report = _judge_case(exercise, fn, case)
+        if report.verdict == "not written yet" or report.message.startswith(
+            "your function was still running"
+        ):
+            return report  # no later case can say more, and a slow one would cost seconds
+        if report.verdict in ("wrong", "error"):
+            if case.decisive:
+                return report
+            waiting = waiting or report
+            continue
         if first_close is None:
-            first_close = ExerciseReport(name, "right", "", tuple(rows), case.description)
+            first_close = report
+    if waiting is not None:
+        return waiting
     note = exercise.check_memory(fn) if exercise.check_memory is not None else ""
     if note:
         return ExerciseReport(name, "wrong", note)
@@ -507,9 +698,86 @@ def check_exercise(
     )
 
 
+def _judge_case(exercise: Exercise, fn: Callable[..., Any], case: Case) -> ExerciseReport:
+    """One case: "right" (with its rows), "wrong", "error" or "not written yet"."""
+    name = exercise.name
+    result, problem, kind = _call(fn, case)
+    if kind == "unwritten":
+        return ExerciseReport(name, problem, f"replace the placeholder in {exercise.signature}")
+    if problem:
+        return ExerciseReport(name, "error", problem, case=case.description)
+    if result is ... or (isinstance(result, tuple | list) and all(r is ... for r in result)):
+        return ExerciseReport(name, "not written yet", f"replace the `...` in {exercise.signature}")
+    outputs, problem = _split_outputs(exercise, result, fn)
+    if problem:
+        return ExerciseReport(name, "error", problem, case=case.description)
+    rows = [_compare(o, outputs[o], case.expected[o], case, exercise) for o in exercise.outputs]
+    if len(exercise.outputs) == 1 and result is None:
+        in_place = _in_place_call(fn)
+        if in_place:
+            rows = [dataclasses.replace(rows[0], diagnosis=in_place)]
+    rows = _note_dependencies(exercise, rows)
+    if any(r.status in ("wrong", "missing") for r in rows):
+        wrong = [r.output for r in rows if r.status in ("wrong", "missing")]
+        return ExerciseReport(
+            name,
+            "wrong",
+            f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not right",
+            tuple(rows),
+            case.description,
+        )
+    return ExerciseReport(name, "right", "", tuple(rows), case.description)
+
+
+# ---- tiers: the count of wrong attempts ------------------------------------------------------
+
+# exercise name -> the code of each wrong attempt at it, in order (the same code checked again
+# is the same attempt). It lives in the kernel: a restart begins afresh.
+_wrong_attempts: dict[str, list[Any]] = {}
+
+
+def _attempt_key(fn: Callable[..., Any]) -> Any:
+    """What tells two attempts apart: the function's code (and what its closure holds)."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return ("object", id(fn))
+    cells = tuple(repr(c.cell_contents) for c in (getattr(fn, "__closure__", None) or ()))
+    return (_code_key(code), cells)
+
+
+def _code_key(code: Any) -> tuple[Any, ...]:
+    """A code object's instructions, names and constants (nested code by its own key, not by
+    its address): the same source run twice gives the same key."""
+    consts = tuple(_code_key(c) if inspect.iscode(c) else repr(c) for c in code.co_consts)
+    return (code.co_code, consts, code.co_names, code.co_varnames)
+
+
+def _count_attempt(name: str, fn: Callable[..., Any]) -> int:
+    """Record a wrong attempt at ``name``; how many different wrong attempts came before it."""
+    seen = _wrong_attempts.setdefault(name, [])
+    key = _attempt_key(fn)
+    if key in seen:
+        return seen.index(key)
+    seen.append(key)
+    return len(seen) - 1
+
+
+def wrong_attempts(name: str) -> int:
+    """How many different wrong attempts at the exercise ``name`` this kernel has checked."""
+    return len(_wrong_attempts.get(name, ()))
+
+
+def forget_attempts(name: str | None = None) -> None:
+    """Start the tiers again, for one exercise or (``None``) for all."""
+    if name is None:
+        _wrong_attempts.clear()
+    else:
+        _wrong_attempts.pop(name, None)
+
+
 def _note_dependencies(exercise: Exercise, rows: list[Comparison]) -> list[Comparison]:
     """A wrong output computed from another wrong one says to fix that one first."""
-    bad = {r.output for r in rows if r.status in ("wrong", "missing")}
+    bad = {r.output for r in rows if r.status in ("wrong", "missing") and r.numbers}
     noted = []
     for row in rows:
         source = exercise.depends.get(row.output)

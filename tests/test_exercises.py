@@ -1,14 +1,29 @@
 """The exercise checker: every exercise's solution passes, typical wrong versions get their
-diagnosis, and no learner code (raising, hanging, returning garbage) makes it raise."""
+diagnosis (on a first attempt without the solution's line; the rule from the second attempt
+on), and no learner code (raising, hanging, returning garbage) makes it raise."""
 
 from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from course_lib import exercises
+from course_lib import exercise_bank, exercises
 from course_lib.exercise_bank import EXERCISES
-from course_lib.exercises import check_exercise, is_placeholder
+from course_lib.exercises import check_exercise, forget_attempts, is_placeholder, wrong_attempts
+
+
+@pytest.fixture(autouse=True)
+def _fresh_tiers():
+    """Every test starts as a learner's first attempt (the count of wrong attempts is kept in
+    the module, as in a kernel)."""
+    forget_attempts()
+    yield
+    forget_attempts()
+
 
 # ---- solutions (what the notebooks' Solution cells hold) -------------------------------------
 
@@ -270,12 +285,12 @@ WRONG = [
     (
         "network_backward",
         _net_with(dlogits=lambda g, P, labels, **_: P - np.eye(P.shape[1])[labels]),
-        "(P − Y) / N",
+        "the mean over the N examples",
     ),
     ("network_backward", _net_with(dW2=lambda g, h, **_: g["dlogits"].T @ h), "transposed"),
     ("network_backward", _net_with(db2=lambda g, **_: g["dlogits"]), "sum over axis 0"),
     ("network_backward", _net_with(dh=_overwrite_paths), "overwrote dh"),
-    ("network_backward", _net_with(da=lambda g, **_: g["dh"]), "local partial h (1 − h)"),
+    ("network_backward", _net_with(da=lambda g, **_: g["dh"]), "multiplies by its local partial"),
     ("network_backward", _net_with(dW1=lambda g, X, **_: X.T @ g["dh"]), "through the sigmoid"),
 ]
 
@@ -285,6 +300,7 @@ def test_a_typical_mistake_gets_its_diagnosis(name, fn, says):
     report = check_exercise(name, fn)
     assert not report.ok and report.verdict == "wrong"
     assert says in str(report), str(report)
+    assert_no_solution_line(name, report)
 
 
 def test_each_exercise_has_at_least_three_diagnosed_mistakes():
@@ -391,7 +407,7 @@ def test_not_a_function_and_unknown_exercise():
 def test_the_report_renders_as_text_and_html():
     report = check_exercise("network_backward", _net_with(db2=lambda g, **_: g["dlogits"]))
     text, page = str(report), report._repr_html_()
-    assert "db2" in text and "wrong" in text and "exact" in text
+    assert "db2" in text and "wrong" in text and ("exact" in text or "close" in text)
     assert "<table>" in page and "<code>db2</code>" in page and "&lt;" not in text
 
 
@@ -477,3 +493,435 @@ def test_the_engines_rule_shows_only_after_a_right_answer():
         assert "once your sum_to_shape is right" in shown and "def " not in shown
     with pytest.raises(TypeError, match="the report check_exercise returned"):
         show_rule_if_right(None, sum_to_shape)
+
+
+# ---- first attempts never show the solution's line ----------------------------------------------
+
+# Fragments of each solution's lines (and of their formulas in symbols), in a normal form
+# (no spaces, ᵀ as .T, − as -, · × ⊙ as *, ² as **2): a first wrong attempt never shows one.
+SOLUTION_LINES = {
+    "tanh_backward": ["upstream*(1-out**2)"],
+    "sum_to_shape": ["grad.sum(axis=expanded,keepdims=True)", "grad.sum(axis=tuple(range(added)))"],
+    "matmul_backward": [
+        "upstream@B.T",
+        "upstream@B.swapaxes(-1,-2)",
+        "A.T@upstream",
+        "A.swapaxes(-1,-2)@upstream",
+        "GB.T",
+        "A.TG",
+    ],
+    "softmax_vjp": ["p*(upstream-", "p*(g-", "(upstream*p).sum(", "(g*p).sum(axis=-1,keepdims"],
+    "cross_entropy_backward": ["(P-Y)/N", "np.arange(", "-=1"],
+    "cross_entropy_find_the_bug": ["np.arange(", "Y[np.arange"],
+    "network_backward": [
+        "(P-Y)/N",
+        "h.T@dlogits",
+        "h.Tdlogits",
+        "dlogits@W2.T",
+        "dlogitsW2.T",
+        "h*(1-h)",
+        "h(1-h)",
+        "X.T@da",
+        "X.Tda",
+        "dlogits.sum(axis=0)",
+        "da.sum(axis=0)",
+    ],
+    "layer_norm_backward": [
+        "y*mean(g*y)",
+        "-mean(g)-",
+        "(g-mean_g-y*mean_gy)/s",
+        "(g*y).mean(axis=-1",
+        "g.mean(axis=-1",
+    ],
+    "embedding_backward": ["np.add.at(dW,tokens,upstream)", "add.at(dW,"],
+}
+
+
+def _normal(text: str) -> str:
+    for symbol, code in {"ᵀ": ".T", "−": "-", "·": "*", "×": "*", "⊙": "*", "²": "**2"}.items():
+        text = text.replace(symbol, code)
+    return re.sub(r"\s+", "", text)
+
+
+def assert_no_solution_line(name, report) -> None:
+    """No fragment of the solution's lines in the report, apart from the learner's own line
+    that raised (quoted after "of your function:")."""
+    shown = _normal(re.sub(r"of your function: `[^`]*`", "", str(report)))
+    for line in SOLUTION_LINES[name]:
+        assert line not in shown, (line, str(report))
+
+
+def test_every_exercise_has_its_solution_lines_and_a_rule():
+    assert set(SOLUTION_LINES) == set(EXERCISES)
+    for exercise in EXERCISES.values():
+        assert exercise.rule.strip(), exercise.name
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_no_mistake_sentence_in_the_bank_prints_the_solutions_line(name):
+    """The audit of issue 22: every sentence a case holds (its mistakes, its known errors, its
+    overflow note) names the slip and where to look, never the fix's line."""
+    for seed in (0, 1, 2):
+        for case in EXERCISES[name].make_cases(np.random.default_rng(seed)):
+            sentences = [why for _, _, why in case.mistakes] + [why for _, why in case.errors]
+            sentences.append(case.overflow)
+            for sentence in sentences:
+                for line in SOLUTION_LINES[name]:
+                    assert line not in _normal(sentence), (name, line, sentence)
+
+
+# ---- 1. the network's backward returns what the exercise asks: a dict of numpy arrays ----------
+
+
+def _as_tuple(X, labels, W1, b1, W2, b2, h, P):
+    grads = network_backward(X, labels, W1, b1, W2, b2, h, P)
+    return tuple(grads.values())
+
+
+def _with_a_list(X, labels, W1, b1, W2, b2, h, P):
+    grads = network_backward(X, labels, W1, b1, W2, b2, h, P)
+    grads["dW1"] = grads["dW1"].tolist()
+    return grads
+
+
+def _returns_nothing(X, labels, W1, b1, W2, b2, h, P):
+    network_backward(X, labels, W1, b1, W2, b2, h, P)
+
+
+def test_the_network_backward_must_return_a_dict_not_a_tuple():
+    report = check_exercise("network_backward", _as_tuple)
+    assert not report.ok
+    assert (
+        "return a dict with keys dlogits, dW2, db2, dh, da, dW1, db1 (your function returned a "
+        "tuple" in report.message
+    ), report.message
+    assert_no_solution_line("network_backward", report)
+
+
+def test_a_python_list_in_the_networks_dict_is_named():
+    report = check_exercise("network_backward", _with_a_list)
+    assert not report.ok
+    assert "dW1 is a Python list: return a numpy array" in str(report), str(report)
+    others = [r for r in report.rows if r.output != "dW1"]
+    assert all(r.status in ("exact", "close") for r in others), str(report)
+    assert "fix" not in str(report)  # no "built from ..., fix ... first" about a list
+
+
+def test_none_from_the_network_asks_for_the_dict_and_none_from_matmul_for_two_things():
+    report = check_exercise("network_backward", _returns_nothing)
+    assert not report.ok and "dict with keys dlogits" in report.message
+    assert "things" not in report.message and "tuple" not in report.message
+    assert "forget the `return`" in report.message
+    report = check_exercise("matmul_backward", lambda upstream, A, B: None)
+    assert "return 2 things, (dA, dB)" in report.message and "None" in report.message
+
+
+# ---- 2. cross-entropy: the case that tells mistakes apart is the one that names them -----------
+
+
+def _eye_of_batch_size(logits, labels):
+    Y = np.eye(len(labels))[labels]  # BUG: an identity of size N, not C
+    return (softmax_probabilities(logits) - Y) / len(labels)
+
+
+def _by_size(logits, labels):
+    P = softmax_probabilities(logits)
+    P[np.arange(len(labels)), labels] -= 1
+    return P / logits.size  # BUG: N·C entries, not N rows
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_identity_of_the_batch_size_is_named_not_mistaken_for_whole_rows(seed):
+    report = check_exercise("cross_entropy_backward", _eye_of_batch_size, seed=seed)
+    assert not report.ok
+    text = str(report)
+    assert "np.eye(N)" in text and "one entry per class, C = 3" in text, text
+    assert "P[y]" not in text and "picks whole rows" not in text, text
+    assert_no_solution_line("cross_entropy_backward", report)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dividing_by_logits_size_is_named_not_mistaken_for_dividing_by_c(seed):
+    report = check_exercise("cross_entropy_backward", _by_size, seed=seed)
+    text = str(report).replace("\n    ", " ")
+    assert not report.ok and "that divides by N·C = 12" in text, text
+    assert "divides by C" not in text
+    assert_no_solution_line("cross_entropy_backward", report)
+
+
+def test_a_case_that_cannot_tell_mistakes_apart_still_reports_when_nothing_else_fails():
+    """A mistake only the batch of one shows (nothing else fails) is still reported there."""
+
+    def wrong_for_one_row(logits, labels):
+        grad = cross_entropy_backward(logits, labels)
+        return grad * 2 if len(labels) == 1 else grad
+
+    report = check_exercise("cross_entropy_backward", wrong_for_one_row)
+    assert not report.ok and "(1, 3)" in report.case
+
+
+# ---- 3. an unstable softmax overflows on large logits ------------------------------------------
+
+
+def _naive_softmax_backward(logits, labels):
+    e = np.exp(logits)  # BUG: overflows for a large logit
+    P = e / e.sum(axis=1, keepdims=True)
+    P[np.arange(len(labels)), labels] -= 1
+    return P / len(labels)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy_backward", "cross_entropy_find_the_bug"])
+def test_an_unstable_softmax_fails_on_large_logits_and_is_named(name):
+    report = check_exercise(name, _naive_softmax_backward)
+    assert not report.ok and "near 1000" in report.case
+    assert "exp of a large logit overflows: subtract each row's max first" in str(report).replace(
+        "\n    ", " "
+    )
+    assert_no_solution_line(name, report)
+
+
+# ---- 4. a missing keepdims -----------------------------------------------------------------------
+
+
+def test_a_softmax_vjp_without_keepdims_is_told_about_keepdims():
+    report = check_exercise(
+        "softmax_vjp", lambda p, upstream: p * (upstream - (upstream * p).sum(axis=-1))
+    )
+    assert report.verdict == "error" and "your function raised ValueError" in report.message
+    assert "⟨g, p⟩ has shape (N,)" in report.message and "keepdims=True" in report.message
+    assert "so each row subtracts its own" in report.message
+    assert "here p (4, 5), upstream (4, 5)" not in report.message  # two shapes that do fit
+    assert_no_solution_line("softmax_vjp", report)
+
+
+def test_any_broadcast_error_with_an_axis_dropped_mentions_keepdims():
+    def shifted_without_keepdims(logits, labels):
+        e = np.exp(logits - logits.max(axis=1))  # BUG: (4, 3) minus (4,)
+        P = e / e.sum(axis=1, keepdims=True)
+        P[np.arange(len(labels)), labels] -= 1
+        return P / len(labels)
+
+    report = check_exercise("cross_entropy_backward", shifted_without_keepdims)
+    assert report.verdict == "error", str(report)
+    assert "(4,) is (4, 3) with axis 1 dropped" in report.message
+    assert "keepdims=True" in report.message
+    assert_no_solution_line("cross_entropy_backward", report)
+
+
+def test_a_broadcast_error_without_a_dropped_axis_lists_the_shapes_it_names():
+    report = check_exercise("sum_to_shape", lambda grad, shape: grad + np.ones((5, 7)))
+    assert report.verdict == "error" and "The shapes (4, 3) and (5, 7) do not fit" in report.message
+    assert "keepdims" not in report.message
+
+
+# ---- 5. mistakes named today --------------------------------------------------------------------
+
+
+def _dh_from_first_output(grads, W2, **_):
+    return grads["dlogits"][:, :1] * W2[:, 0]
+
+
+def _dh_from_true_class(grads, W2, labels, **_):
+    rows = np.arange(len(labels))
+    return grads["dlogits"][rows, labels][:, None] * W2[:, labels].T
+
+
+def _sigma_of_h(grads, h, **_):
+    s = 1 / (1 + np.exp(-h))  # BUG: h is σ(a) already
+    return grads["dh"] * s * (1 - s)
+
+
+def _chain_da(change):
+    """Change da and recompute what is built from it, as a learner's code would."""
+
+    def backward(X, labels, W1, b1, W2, b2, h, P):
+        grads = network_backward(X, labels, W1, b1, W2, b2, h, P)
+        grads["da"] = change(grads, h=h)
+        grads["dW1"], grads["db1"] = X.T @ grads["da"], grads["da"].sum(axis=0)
+        return grads
+
+    return backward
+
+
+def _ln_without_eps(x, upstream, eps):
+    return layer_norm_backward(x, upstream, 0.0)
+
+
+def _ln_sample_variance(x, upstream, eps):
+    d = x - x.mean(axis=-1, keepdims=True)
+    s = np.sqrt(x.var(axis=-1, ddof=1, keepdims=True) + eps)  # BUG: ddof=1
+    y, g = d / s, upstream
+    return (g - g.mean(axis=-1, keepdims=True) - y * (g * y).mean(axis=-1, keepdims=True)) / s
+
+
+def _embedding_by_sequence(tokens, upstream, vocab_size):
+    dW = np.zeros((vocab_size, upstream.shape[-1]))
+    for n, t in enumerate(tokens):  # right for a 1-D list, wrong for a (B, T) batch
+        dW[t] += upstream[n]
+    return dW
+
+
+def _embedding_returns_add_at(tokens, upstream, vocab_size):
+    dW = np.zeros((vocab_size, upstream.shape[-1]))
+    return np.add.at(dW, tokens, upstream)  # BUG: np.add.at returns None
+
+
+def _embedding_assigns_add_at(tokens, upstream, vocab_size):
+    dW = np.zeros((vocab_size, upstream.shape[-1]))
+    dW = np.add.at(dW, tokens, upstream)  # BUG: dW is None now
+    return dW
+
+
+def _matmul_swapped(upstream, A, B):
+    dA, dB = matmul_backward(upstream, A, B)
+    return dB, dA
+
+
+def _matmul_mean_over_stack(upstream, A, B):
+    dA = upstream @ B.swapaxes(-1, -2)
+    dB = A.swapaxes(-1, -2) @ upstream
+    while dB.ndim > B.ndim:
+        dB = dB.mean(axis=0)  # BUG: a mean where a sum belongs
+    return dA, dB
+
+
+def _network_keys_swapped(X, labels, W1, b1, W2, b2, h, P):
+    grads = network_backward(X, labels, W1, b1, W2, b2, h, P)
+    grads["dW2"], grads["dh"] = grads["dh"].T @ grads["dlogits"], grads["dh"]
+    grads["dW1"], grads["db1"] = grads["db1"], grads["dW1"]
+    return grads
+
+
+NAMED_NOW = [
+    (
+        "softmax_vjp",
+        lambda p, upstream: p * (upstream - (upstream * p).sum()),
+        "summed over the whole array",
+    ),
+    (
+        "cross_entropy_backward",
+        lambda logits, labels: (
+            (np.log(softmax_probabilities(logits)) - np.eye(logits.shape[1])[labels]) / len(labels)
+        ),
+        "uses the log-probabilities",
+    ),
+    ("network_backward", _net_with(dh=_dh_from_first_output), "path through the first output"),
+    ("network_backward", _net_with(dh=_dh_from_true_class), "only each example's true-class"),
+    ("network_backward", _chain_da(_sigma_of_h), "applies σ to h, but h is already σ(a)"),
+    ("layer_norm_backward", _ln_without_eps, "ε is missing from s"),
+    ("layer_norm_backward", _ln_sample_variance, "ddof=1, the sample variance"),
+    ("embedding_backward", _embedding_by_sequence, "count each token's uses in every sequence"),
+    (
+        "embedding_backward",
+        _embedding_returns_add_at,
+        "np.add.at works in place and returns None: return the array you added into",
+    ),
+    ("embedding_backward", _embedding_assigns_add_at, "np.add.at works in place and returns None"),
+    ("matmul_backward", _matmul_swapped, "in another order; return them in the order (dA, dB)"),
+    ("matmul_backward", _matmul_mean_over_stack, "that averages over the stack"),
+    ("network_backward", _network_keys_swapped, "that is what db1 should be, stored under the key"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "fn", "says"), NAMED_NOW, ids=lambda v: getattr(v, "__name__", "")
+)
+def test_a_mistake_that_had_no_name_has_one(name, fn, says):
+    report = check_exercise(name, fn)
+    assert not report.ok and report.verdict == "wrong", str(report)
+    text = " ".join(str(report).split())
+    assert says in text, text
+    assert "does not match the engine's gradient: check it term by term" not in text
+    assert "The rule:" not in text  # a first attempt
+    assert_no_solution_line(name, report)
+
+
+def test_the_layer_norm_without_eps_is_off_by_a_small_amount_only():
+    report = check_exercise("layer_norm_backward", _ln_without_eps)
+    (row,) = report.rows
+    assert 1e-7 < row.max_difference < 1e-4
+
+
+def test_the_loop_over_sequences_is_right_for_one_sequence():
+    tokens, upstream = np.array([1, 3, 1]), np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(
+        _embedding_by_sequence(tokens, upstream, 4), embedding_backward(tokens, upstream, 4)
+    )
+
+
+# ---- 6. feedback in tiers -----------------------------------------------------------------------
+
+
+def _vjp_diagonal_only(p, upstream):
+    return upstream * p * (1 - p)
+
+
+def _vjp_diagonal_again(p, upstream):
+    diagonal = p * (1 - p)  # the same mistake, written another way
+    return diagonal * upstream
+
+
+def test_the_same_mistake_again_shows_the_rule_without_the_code():
+    first = check_exercise("softmax_vjp", _vjp_diagonal_only)
+    assert "keeps only the diagonal" in str(first) and "The rule:" not in str(first)
+    assert first.rule == "" and wrong_attempts("softmax_vjp") == 1
+    second = check_exercise("softmax_vjp", _vjp_diagonal_again)
+    assert "keeps only the diagonal" in str(second)
+    assert "The rule: (Jᵀg)_j = p_j (g_j − ⟨g, p⟩)" in str(second).replace("\n", " ")
+    assert "The rule:" in second._repr_html_()
+    assert wrong_attempts("softmax_vjp") == 2
+    assert "keepdims=True" not in second.rule and "(upstream" not in second.rule  # symbols only
+
+
+def test_checking_the_same_code_again_is_not_a_new_attempt():
+    check_exercise("network_backward", _net_with(db2=lambda g, **_: g["dlogits"]))
+    again = _net_with(db2=lambda g, **_: g["dlogits"])  # another closure, other code object
+    first = check_exercise("embedding_backward", _embedding_overwrite)
+    rerun = check_exercise("embedding_backward", _embedding_overwrite)  # e.g. a later cell
+    assert str(first) == str(rerun) and "The rule:" not in str(rerun)
+    assert wrong_attempts("embedding_backward") == 1
+    assert check_exercise("network_backward", again).rule  # a second attempt there
+    assert wrong_attempts("network_backward") == 2
+
+
+def test_attempts_are_counted_per_exercise_and_can_be_forgotten():
+    check_exercise("softmax_vjp", _vjp_diagonal_only)
+    assert "The rule:" not in str(check_exercise("tanh_backward", lambda u, x, out: u * out))
+    assert wrong_attempts("softmax_vjp") == 1 and wrong_attempts("tanh_backward") == 1
+    forget_attempts("softmax_vjp")
+    assert wrong_attempts("softmax_vjp") == 0 and wrong_attempts("tanh_backward") == 1
+    assert "The rule:" not in str(check_exercise("softmax_vjp", _vjp_diagonal_again))
+    forget_attempts()
+    assert wrong_attempts("tanh_backward") == 0
+
+
+def test_right_and_unwritten_attempts_are_not_counted():
+    check_exercise("softmax_vjp", softmax_vjp)
+    check_exercise("softmax_vjp", lambda p, upstream: ...)
+    assert wrong_attempts("softmax_vjp") == 0
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_the_rule_shows_on_a_second_wrong_attempt_at_every_exercise(name):
+    def first(*args):
+        return 0.0
+
+    def second(*args):
+        return None
+
+    assert check_exercise(name, first).rule == ""
+    assert check_exercise(name, second).rule == EXERCISES[name].rule
+
+
+# ---- 7. the docstring's table names each exercise's notebook ------------------------------------
+
+
+def test_the_bank_docstring_names_the_notebook_that_checks_each_exercise():
+    notebooks = Path(__file__).resolve().parents[1] / "notebooks"
+    rows = re.findall(r"^``(\w+)``\s.*?\s(\d\d)$", exercise_bank.__doc__, re.M)
+    assert {name for name, _ in rows} == set(EXERCISES)
+    for name, number in rows:
+        (path,) = notebooks.glob(f"{number}_*.ipynb")
+        cells = json.loads(path.read_text())["cells"]
+        source = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert f'check_exercise("{name}"' in source, (name, path.name)
