@@ -86,3 +86,38 @@ def test_the_map_counts_nodes_as_notebooks_01_and_02_do(nb):
     text = "".join(c.source for c in nb.nb.cells if c.cell_type == "markdown")
     assert "[a five-node graph by hand]" in text and "[six nodes: fan-out" in text
     assert "three-node" not in text and "[five nodes" not in text
+
+
+def closes_with_a_quiz(path) -> bool:
+    """Whether a notebook's last code cell asks a quiz question."""
+    import nbformat
+
+    cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    last = cells[-1].source
+    return "Question(" in last or "card_question(" in last
+
+
+def test_most_notebooks_but_not_all_close_with_a_quiz(nb):
+    from notebook_harness import NOTEBOOKS
+
+    text = " ".join(nb.markdown.split())
+    assert "Most notebooks close with a quiz" in text and "Each notebook ends" not in text
+    closing = [closes_with_a_quiz(path) for path in sorted(NOTEBOOKS.glob("*.ipynb"))]
+    assert len(closing) / 2 < sum(closing) < len(closing)  # "most", not "each"
+
+
+def test_the_introduction_does_not_end_the_course_at_mnist(nb):
+    from notebook_harness import NOTEBOOKS
+
+    intro = " ".join(nb.nb.cells[0].source.split())
+    assert "Finally, a two-layer" not in intro
+    after_mnist = intro.split("MNIST digits")[1]
+    for topic in ("max, tanh", "layer norm", "review"):
+        assert topic in after_mnist, topic
+    later = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+    assert later[-4:] == [
+        "07_mnist_fan_out.ipynb",
+        "08_gates.ipynb",
+        "09_layers.ipynb",
+        "10_review.ipynb",
+    ]  # MNIST is not the last notebook: gates, layers and the review follow

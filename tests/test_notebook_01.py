@@ -8,6 +8,7 @@ does with it: answer the exercises (right and wrong), move the explorer's slider
 from __future__ import annotations
 
 import ast
+import re
 
 import nbformat
 import pytest
@@ -24,6 +25,37 @@ def answered(nb, marker: str, old: str, new: str) -> str:
     source = nb.cell(marker).source
     assert old in source, f"the exercise cell no longer contains {old!r}"
     return output_text(nb.exec(source.replace(old, new)))
+
+
+def imported_names(cell) -> set[str]:
+    """The names a code cell binds by an import."""
+    names = set()
+    for node in ast.walk(ast.parse(cell.source)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
+def assert_imports_come_from_setup_or_own_section(nb) -> None:
+    """A name a cell uses but does not import is imported by the setup cell (the first code
+    cell) or by an earlier cell of the same section (under the same ``## `` heading)."""
+    section, where = 0, {}
+    first = True
+    for cell in nb.nb.cells:
+        if cell.cell_type == "markdown":
+            section += sum(line.startswith("## ") for line in cell.source.splitlines())
+            continue
+        used = {
+            n.id
+            for n in ast.walk(ast.parse(cell.source))
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
+        for name in used - imported_names(cell):
+            if name in where:
+                assert where[name] in ("setup", section), (name, cell.source)
+        for name in imported_names(cell):
+            where.setdefault(name, "setup" if first else section)
+        first = False
 
 
 def svg_of(nb, marker: str) -> str:
@@ -50,15 +82,30 @@ def test_forward_values_and_the_exercise(nb):
 
 def test_the_engine_stores_the_local_partials_of_the_table(nb):
     assert nb.eval("q.partials") == (1.0, 1.0)
-    assert nb.eval("f.partials") == (-4.0, 3.0)
-    assert nb.output("def make_graph") == (
-        "q: + of ['x', 'y'] local partials (1.0, 1.0)\n"
-        "f: * of ['q', 'z'] local partials (-4.0, 3.0)\n"
-    )
+    assert nb.eval("f.partials") == (nb.eval("z.data"), nb.eval("q.data"))  # ∂f/∂q = z, ∂f/∂z = q
+    assert nb.output("def make_graph") == "q: + of ['x', 'y']\nf: * of ['q', 'z']\n"
+    shown = nb.output('print("before backward():", x)')
+    assert shown.startswith("local partials: q (1.0, 1.0)   f (-4.0, 3.0)\n")
+
+
+def test_the_local_partials_are_shown_as_numbers_only_after_the_exercise_uses_them(nb):
+    """The table of step 2 is in symbols: ∂f/∂q = z and ∂f/∂z = q are df/dq and df/dz, the
+    answers of step 4 (f is the output). The numbers come after the exercise."""
+    step2 = next(c.source for c in nb.nb.cells if c.source.startswith("## Step 2 · local"))
+    table = "\n".join(line for line in step2.splitlines() if line.startswith("| $"))
+    assert "$\\partial f/\\partial q = z$" in table and "\\partial f/\\partial z = q$" in table
+    assert not re.search(r"= -?\d+\$", table.replace("= 1$", ""))  # no number but add's 1
+    exercise_at = nb.nb.cells.index(nb.cell("df_dx = ..."))
+    saved = nbformat.read(notebook_path("01"), as_version=4)
+    for cell in saved.cells[:exercise_at]:
+        shown = cell.source + output_text(cell)
+        assert "partials" not in output_text(cell), cell.source
+        assert "(-4.0, 3.0)" not in shown and "= z = -4" not in shown and "= q = 3" not in shown
+    assert nb.nb.cells.index(nb.cell('print("local partials: q"')) > exercise_at
 
 
 def test_the_first_drawing_has_no_gradients_yet(nb):
-    svg = svg_of(nb, "from course_lib.draw import draw")
+    svg = svg_of(nb, "draw(f)")
     assert svg.count(">grad not computed yet</text>") == 5  # five nodes, none differentiated
 
 
@@ -109,6 +156,7 @@ def test_nudging_q_itself_measures_its_upstream_gradient(nb):
 
 def test_backward_fills_every_gradient_and_the_cell_can_run_again(nb):
     expected = (
+        "local partials: q (1.0, 1.0)   f (-4.0, 3.0)\n"
         "before backward(): Value('x', data=-2, grad=not computed yet)\n"
         "after backward():\n"
         "    Value('x', data=-2, grad=-4)\n"
@@ -180,6 +228,8 @@ def test_confirmations_are_shown_only_on_running(nb):
         "def f_plain",
         "x0, y0, z0 = -2.0",
         'print("before backward():", x)',
+        "draw(f, partials=True)",
+        "report = gradient_check(",
         "for x_value, z_value in",
     ):
         cell = nb.cell(marker)
@@ -192,4 +242,23 @@ def test_confirmations_are_shown_only_on_running(nb):
 
 def test_the_upstream_at_q_is_not_stated_before_the_exercise(nb):
     step3 = nb.markdown.split("## Step 3 · the upstream gradient")[1].split("**Exercise:**")[0]
-    assert "-4" not in step3 and "1 \\times z" in step3
+    assert "-4" not in step3 and "\\times z" not in step3  # neither the number nor z for it
+    assert "$1 \\times \\partial f/\\partial q$" in " ".join(step3.split())
+
+
+def test_every_import_a_later_cell_needs_is_in_the_setup_cell(nb):
+    """No cell depends on an import made by an exercise cell (or any other cell): a learner can
+    restart, run the setup cell, and start at any section."""
+    cells = [c for _, c in nb.code_cells]
+    setup = cells[0]
+    assert "check" in imported_names(setup) and "draw" in imported_names(setup)
+    for cell in cells[1:]:
+        assert not imported_names(cell) & {"check", "draw", "Value"}, cell.source
+    assert_imports_come_from_setup_or_own_section(nb)
+
+
+def test_the_quiz_says_what_the_card_calls_the_loss(nb):
+    before_quiz = nb.markdown.split("## Quiz")[1]
+    assert "*loss*: the final output of a graph" in " ".join(before_quiz.split())
+    assert "Here that is $f$." in before_quiz
+    assert "final loss" in nb.eval("q4.prompt + ' '.join(q4.options)")

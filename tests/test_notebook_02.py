@@ -56,6 +56,15 @@ def answered(nb, marker: str, old: str, new: str) -> str:
     return output_text(nb.exec(source.replace(old, new)))
 
 
+def imported_names(cell) -> set[str]:
+    """The names a code cell binds by an import."""
+    names = set()
+    for node in ast.walk(ast.parse(cell.source)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+    return names
+
+
 def svg_of(nb, marker: str) -> str:
     return output_text(nb.cell(marker), kinds=("text/html",))
 
@@ -194,6 +203,53 @@ def test_the_local_partials_of_the_table(nb):
         (1.0, 1.0),
         (4.0, -6.0),
     )
+    # The table says ∂a/∂x = y, ∂a/∂y = x, ∂f/∂a = b, ∂f/∂b = a, in symbols only: ∂f/∂a and
+    # ∂f/∂b are the upstream answers of step 3 (f is the output).
+    assert nb.eval("a.partials == (y.data, x.data) and f.partials == (b.data, a.data)")
+    step2 = next(c.source for c in nb.nb.cells if c.source.startswith("## Step 2 · local"))
+    table = [line for line in step2.splitlines() if line.startswith("| $")]
+    assert "\\partial f/\\partial a = b$" in table[2] and "\\partial f/\\partial b = a$" in table[2]
+    assert "\\partial a/\\partial x = y$" in table[0]
+    for line in table:
+        assert not re.search(r"= -?\d+\$", line.replace("= 1$", "")), line
+
+
+def test_no_local_partial_is_shown_as_a_number_before_the_upstream_exercise():
+    """The drawing with partials=True labels the edges into f with ∂f/∂a and ∂f/∂b, the
+    answers of step 3: it comes after that exercise, and is saved empty."""
+    cells = saved().cells
+    exercise_at = saved_index(cells, 'check("fan_out.df_da", df_da)')
+    drawing_at = saved_index(cells, "draw(f, partials=True)")
+    assert drawing_at > exercise_at
+    assert "nbval-ignore-output" in cells[drawing_at].metadata.get("tags", [])
+    for cell in cells[:exercise_at]:
+        if cell.cell_type == "code":
+            assert "partials=True" not in cell.source and ".partials" not in cell.source
+            assert "∂f/∂a" not in output_text(cell, kinds=("stdout", "text/plain", "text/html"))
+
+
+def test_every_import_a_later_cell_needs_is_in_the_setup_cell(nb):
+    """check, draw, Value and explore come from the first code cell: no cell depends on an
+    import made by an exercise cell or by a cell of another section."""
+    cells = [c for _, c in nb.code_cells]
+    assert {"check", "draw", "Value", "explore"} <= imported_names(cells[0])
+    for cell in cells[1:]:
+        assert not imported_names(cell) & {"check", "draw", "Value", "explore"}, cell.source
+    section, where = 0, {}
+    for cell in nb.nb.cells:
+        if cell.cell_type == "markdown":
+            section += sum(line.startswith("## ") for line in cell.source.splitlines())
+            continue
+        used = {
+            n.id
+            for n in ast.walk(ast.parse(cell.source))
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+        }
+        for name in used - imported_names(cell):
+            if name in where:
+                assert where[name] in ("setup", section), (name, cell.source)
+        for name in imported_names(cell):
+            where.setdefault(name, "setup" if cell is cells[0] else section)
 
 
 def test_every_check_names_its_exercise_and_holds_no_answer(nb):
@@ -362,7 +418,16 @@ def test_the_neuron_exercise_and_the_staged_graph(nb):
 
 def test_the_confirmations_after_exercises_are_saved_empty():
     cells = saved().cells
-    for marker in ("via_a = a.local_backward", "staged.backward()", 'explorer.sliders["x"]'):
+    for marker in (
+        "via_a = a.local_backward",
+        "report = gradient_check(",  # y's and z's gradients, asked by the hand-trace
+        "highlight=x",
+        "walk.index.value = 4",  # "to y: ... contribution 3 × 4 = 12"
+        "draw(f, partials=True)",
+        "staged.backward()",
+        'explorer.sliders["x"]',
+        "show_rule_if_right(",
+    ):
         cell = cells[saved_index(cells, marker)]
         assert "nbval-ignore-output" in cell.metadata.get("tags", []), marker
         assert cell.outputs == [], marker
@@ -424,9 +489,62 @@ def test_the_op_table_is_printed_from_the_engine(nb):
     from course_lib.scalar import OPS
 
     lines = nb.output("from course_lib.scalar import OPS").splitlines()
-    assert [line.split()[0] for line in lines] == list(OPS)
-    assert "tanh     out = tanh(a)      d out/d a = 1 - out²" in lines
+    assert [line.split()[0] for line in lines] == [name for name in OPS if name != "tanh"]
     assert "*        out = a * b        d out/d a = b;  d out/d b = a" in lines
+
+
+def test_nothing_above_the_tanh_exercise_gives_its_rule(nb):
+    """The op table leaves tanh's row out, the prose gives the forward formula only, and the
+    engine's tanh shows only after the check says RIGHT."""
+    cells = saved().cells
+    at = saved_index(cells, "def tanh_backward(")
+    for cell in cells[:at]:
+        shown = cell.source + output_text(cell)
+        if "<summary>Hint" in cell.source:
+            continue
+        for rule in ("1 - out²", "1 - out**2", "out * out", "1 - tanh", "1 − out²", "\\tanh(x)^2"):
+            assert rule not in shown, (rule, cell.source[:80])
+    text = " ".join(nb.markdown.split())
+    assert "A typical mistake gets its name." in text and "gets the name of its mistake" not in text
+    assert "\\tanh(x) = \\frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}" in text
+
+
+def test_the_engines_tanh_shows_only_once_the_learners_rule_is_right(nb):
+    from course_lib.scalar import _tanh
+
+    cell = nb.cell("show_rule_if_right(")
+    assert "nbval-ignore-output" in cell.metadata.get("tags", [])
+    assert "once your tanh_backward is right" in nb.output("show_rule_if_right(")
+    nb.exec(nb.solution("tanh_backward"))
+    try:
+        nb.exec(nb.cell('check_exercise("tanh_backward", tanh_backward)').source)
+        shown = output_text(nb.exec(cell.source))
+        assert shown == inspect.getsource(_tanh) + "\n"
+        assert "1.0 - out * out" in shown
+    finally:
+        nb.exec(nb.cell("def tanh_backward(").source)  # the placeholder again
+        nb.exec(nb.cell('check_exercise("tanh_backward", tanh_backward)').source)
+    assert "once your tanh_backward is right" in output_text(nb.exec(cell.source))
+
+
+def test_the_copy_gates_constants_are_described_as_the_drawing_shows_them(nb):
+    svg = svg_of(nb, "draw(copy_gate, partials=True, highlight=p)")
+    description = re.search(r"<desc>(.*?)</desc>", svg, re.S).group(1)
+    assert "constant (constant): value 3, gradient 10" in description
+    assert "local partial ∂n1/∂3 = 2" in description
+    text = " ".join(nb.markdown.split())
+    assert "the edge from it reads $\\partial n_1/\\partial 3$" in text
+    assert "which is $p$'s value, $2$" in text
+    assert "every node, constants included, gets a gradient" in text
+    # Value's rules never give None, the contribution the loop skips.
+    c = Value(2.0) * 3.0
+    assert None not in c.local_backward(1.0)
+
+
+def test_the_next_line_is_a_link(nb):
+    last = nb.nb.cells[-1].source
+    link = "**[03 · tensors and broadcasting](03_tensors_and_broadcasting.ipynb)**"
+    assert last.startswith(f"Next: {link}")
 
 
 def test_the_code_exercise_waits_for_the_learner(nb):

@@ -190,8 +190,35 @@ def test_the_gradient_check_refuses_the_unreduced_gradient(nb):
 # ---- the reduction, in one place -------------------------------------------------------------
 
 
+def shown_once_right(nb, exercise_: str, function: str, printed: str) -> tuple[str, str]:
+    """What the cell printing the engine's rule shows while the learner's ``function`` is still
+    the placeholder, and once it is the solution (the check cell run again in between)."""
+    check = nb.cell(f'check_exercise("{exercise_}", {function})').source
+    placeholder = nb.cell(f"def {function}(").source
+    before = output_text(nb.exec(nb.cell(printed).source))
+    nb.exec(nb.solution(function))
+    try:
+        nb.exec(check)
+        after = output_text(nb.exec(nb.cell(printed).source))
+    finally:
+        nb.exec(placeholder)
+        nb.exec(check)
+    return before, after
+
+
 def test_the_printed_helpers_are_the_plain_ones_the_engine_runs(nb):
-    shown = nb.output("getsource(sum_to_shape)")
+    assert IGNORE in nb.cell("show_rule_if_right(sum_report").metadata.get("tags", [])
+    before, shown = shown_once_right(
+        nb, "sum_to_shape", "my_sum_to_shape", "show_rule_if_right(sum_report"
+    )
+    assert before == nb.output("show_rule_if_right(sum_report")
+    assert "once your sum_to_shape is right" in before and "def " not in before
+    assert shown == (
+        inspect.getsource(broadcast_axes)
+        + "\n"
+        + inspect.getsource(course_lib.tensor.sum_to_shape)
+        + "\n"
+    )
     assert "def broadcast_axes(" in shown and "def sum_to_shape(" in shown
     assert "added, expanded = broadcast_axes(shape, grad.shape)" in shown
     for internal in ("requires_grad", "_ZERO", ".ctx", "_fit"):
@@ -385,8 +412,12 @@ def test_matmul_exercise_feedback(nb, typed, named):
 def test_printed_matmul_rule_is_the_engines_and_the_prose_explains_its_parts(nb):
     from course_lib.tensor_ops import matmul_backward
 
-    shown = nb.output("getsource(matmul_backward)")
+    _, shown = shown_once_right(
+        nb, "matmul_backward", "my_matmul_backward", "show_rule_if_right(matmul_report"
+    )
     assert shown == inspect.getsource(matmul_backward) + "\n"
+    for internal in ("tensor_ops", "tensor_functions", "course_lib.", "_fit"):
+        assert internal not in shown  # no internal module in its docstring
     for internal in (".ctx", "out.data", "_matmul"):
         assert internal not in shown
     # what the rule reads that a learner has not met is said above it
@@ -529,8 +560,8 @@ def index_of(nb, containing: str) -> int:
 @pytest.mark.parametrize(
     "exercise_, function, printed",
     [
-        ("sum_to_shape", "my_sum_to_shape", "getsource(sum_to_shape)"),
-        ("matmul_backward", "my_matmul_backward", "getsource(matmul_backward)"),
+        ("sum_to_shape", "my_sum_to_shape", "show_rule_if_right(sum_report"),
+        ("matmul_backward", "my_matmul_backward", "show_rule_if_right(matmul_report"),
     ],
 )
 def test_each_code_exercise_waits_for_the_learner_before_the_library_shows_its_version(
@@ -549,6 +580,11 @@ def test_each_code_exercise_waits_for_the_learner_before_the_library_shows_its_v
     )
     assert "NOT WRITTEN YET" in output_text(check)  # Run All with the placeholder completes
     assert at < index_of(nb, printed)  # the printout comes after: it would give the answer
+    # ... and shows the rule only once the check says right; saved empty
+    assert IGNORE in nb.cell(printed).metadata.get("tags", [])
+    assert "shows here once your" in nb.output(printed)
+    saved = nbformat.read(notebook_path("03"), as_version=4)
+    assert saved.cells[index_of(nb, printed)].outputs == []
 
 
 def test_rerunning_the_exercise_cells_breaks_no_later_cell(nb):

@@ -3,11 +3,16 @@ computes, and its exercises answer a learner's right and wrong answers as the te
 
 from __future__ import annotations
 
+import functools
 import inspect
+import os
+import re
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture, output_text
+from notebook_harness import notebook_fixture, notebook_path, output_text
 
 from course_lib.check import (
     central_difference,
@@ -68,8 +73,32 @@ def test_the_pass_test_is_gradient_check_s_and_lets_check_a_through(nb):
     rel = nb.eval("list(report.rel_error)")
     assert (f"{min(rel):.1e}", f"{max(rel):.1e}") == ("1.4e-10", "1.6e-10")
     assert r"$1.4\times10^{-10}$ to $1.6\times10^{-10}$" in nb.markdown
-    # "0.5 for a missing factor 2, 2 for a wrong sign"
+    # "A wrong rule gives a relative error of order 1 (a missing factor 2, say, or a wrong sign)"
     assert relative_error(2.0, 1.0) == 0.5 and relative_error(-3.0, 3.0) == 2.0
+
+
+def test_nothing_below_an_exercise_answers_it_outside_its_solution(nb):
+    """What a learner sees under an exercise before opening its Solution: no sentence and no
+    saved output gives the answer (the confirmations run only when the learner runs them)."""
+    saved = nbformat.read(notebook_path("04"), as_version=4)
+    for marker in ("passes the test", "kink_report = gradient_check("):
+        (cell,) = [c for c in saved.cells if c.cell_type == "code" and marker in c.source]
+        assert "nbval-ignore-output" in cell.metadata.get("tags", []) and cell.outputs == []
+    text = "\n".join(
+        re.sub(r"<details>.*?</details>", "", c.source, flags=re.S)
+        for c in saved.cells
+        if c.cell_type == "markdown"
+    )
+    flat = " ".join(text.split())
+    section_1 = flat.split("## 2 · Choose the step")[0]
+    assert "0.5" not in section_1  # A's relative error, outside its Solution
+    assert "twice the other" not in flat and "$0.01$ in the" not in flat
+    assert "Notebook 01 showed this one" in flat and "Notebook 01 ended" not in flat
+    first_check = saved.cells[1].source  # the report 01 shows, in its Confirmation 2
+    assert "gradient_check(lambda x, y, z: (x + y) * z, -2.0, 5.0, -4.0)" in first_check
+    assert "gradient_check(lambda x, y, z: (x + y) * z, -2.0, 5.0, -4.0)" in " ".join(
+        c.source for c in nbformat.read(notebook_path("01"), as_version=4).cells
+    )
 
 
 def test_the_step_exercise_expects_the_central_difference_at_h_0_1(nb):
@@ -187,6 +216,9 @@ def test_the_float32_step_exercise(nb):
     assert "right" in answered(nb, cell, old, "h_float32 = np.finfo(np.float32).eps ** (1 / 3)")
     assert "float64's step" in answered(nb, cell, old, "h_float32 = 2.2e-16 ** (1 / 3)")
     assert "square root" in answered(nb, cell, old, "h_float32 = 1.2e-7 ** 0.5")
+    for eps in ("1.2e-7", "np.finfo(np.float32).eps"):  # ε itself, as rounded and exactly
+        shown = answered(nb, cell, old, f"h_float32 = {eps}")
+        assert "ε itself: h³ = ε, so take the cube root" in shown, shown
 
 
 def test_the_two_type_plot(nb):
@@ -221,3 +253,90 @@ def test_float32_code_is_checked_in_float64_as_the_text_says():
     x32 = np.array([0.1, 0.2], dtype=np.float32)
     checked = tensor_gradient_check(lambda x: (x * x).sum(), x32)
     assert checked.ok and checked.backward[0].dtype == np.float64
+
+
+# ---- kinks in a whole layer: rare at h = 1e-6 in float64, common at h = 1e-3 ----------------
+
+REAL_DATA = os.environ.get("COURSE_LIB_DATA")
+needs_mnist = pytest.mark.skipif(
+    not REAL_DATA or not (Path(REAL_DATA) / "mnist").is_dir(),
+    reason="real MNIST not available: set COURSE_LIB_DATA to a folder holding mnist/",
+)
+
+
+@functools.cache
+def batch() -> np.ndarray:
+    """The first 256 MNIST training images, in float64."""
+    from course_lib.data import load_mnist
+
+    images, _ = load_mnist("train", download=False, progress=False)
+    return images[:256].astype(np.float64)
+
+
+def layer_inputs(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A batch of 256 MNIST images and the weights of a fresh 784 → 100 Glorot layer (its
+    bias is zero): X @ W holds the 25 600 inputs of its ReLUs."""
+    from course_lib.nn import glorot_uniform
+
+    return batch(), glorot_uniform(784, 100, np.random.default_rng(seed), dtype=np.float64)
+
+
+@needs_mnist
+def test_a_layers_kinks_are_rare_at_1e_minus_6_and_common_at_1e_minus_3(nb):
+    text = " ".join(nb.markdown.split())
+    assert "A network of many units usually has a few" not in text
+    for claim in (
+        "256 MNIST images entering a freshly initialised layer of 100 ReLUs makes 25 600 inputs",
+        "the one closest to 0 is typically about $10^{-5}$ away",
+        "only in about 4 random starts of the weights out of 100 does one come within $10^{-6}$",
+        "about 50 of the 25 600 lie within $h$, in some 40 of the 100 units",
+        "dozens to a couple of hundred of its 784 weights",
+        "a block of failures in a few dozen columns",
+    ):
+        assert claim in text, claim
+    closest, within, units = [], [], []
+    for seed in range(200):
+        X, W = layer_inputs(seed)
+        z = np.abs(X @ W)
+        assert z.size == 25_600
+        closest.append(z.min())
+        within.append(int((z < 1e-3).sum()))
+        units.append(int((z < 1e-3).any(axis=0).sum()))
+    closest = np.array(closest)
+    assert 5e-6 < np.median(closest) < 2e-5  # "typically about 1e-5"
+    assert 0.02 <= np.mean(closest < 1e-6) <= 0.07  # "about 4 starts out of 100"
+    assert 40 <= np.mean(within) <= 60  # "about 50"
+    assert 30 <= np.mean(units) <= 50  # "some 40 of the 100 units"
+
+
+@needs_mnist
+def test_what_a_kink_in_a_layer_looks_like_to_the_check(nb):
+    """Seed 0: at h = 1e-6 every bias agrees; at h = 1e-3 exactly the units with an input
+    within h of the kink disagree, each with dozens to a couple of hundred weights."""
+    from course_lib.tensor import Tensor
+
+    X, W = layer_inputs(0)
+    Z = X @ W
+    U = np.random.default_rng(1).standard_normal(Z.shape)
+    near = (np.abs(Z) < 1e-3).any(axis=0)
+    assert 25 <= near.sum() <= 50  # a few dozen columns
+    bias = np.zeros(100)
+    small = tensor_gradient_check(lambda b: (Tensor(Z) + b).relu(), bias, upstream=U)
+    assert small.ok
+    large = tensor_gradient_check(lambda b: (Tensor(Z) + b).relu(), bias, upstream=U, h=1e-3)
+    disagree = ~np.isclose(large.backward[0], large.numerical[0], rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(disagree, near)  # each such unit's bias, and only those
+    assert "kink" in str(large)  # the note names one element
+    crossing = np.flatnonzero(near)
+    farthest = np.flatnonzero(~near)[0]
+    for j in (*crossing[[0, len(crossing) // 2, -1]], farthest):
+        column = tensor_gradient_check(
+            lambda w: (Tensor(X) @ w).relu(), W[:, j : j + 1], upstream=U[:, j : j + 1], h=1e-3
+        )
+        wrong = int(
+            np.sum(~np.isclose(column.backward[0], column.numerical[0], rtol=1e-5, atol=1e-7))
+        )
+        if near[j]:
+            assert 24 <= wrong <= 250, (j, wrong)  # "dozens to a couple of hundred of 784"
+        else:
+            assert wrong == 0, (j, wrong)

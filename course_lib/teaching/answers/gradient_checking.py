@@ -93,6 +93,7 @@ def exercises() -> list[HandExercise]:
             slips=(
                 Slip(2.2e-16 ** (1 / 3), "That is float64's step; use float32's ε."),
                 Slip(FLOAT32_EPS**0.5, "That is the square root of ε, which solves h = ε/h."),
+                Slip(FLOAT32_EPS, "That is ε itself: h³ = ε, so take the cube root."),
             ),
             gradient=False,
         ),
