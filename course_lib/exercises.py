@@ -144,6 +144,7 @@ class ExerciseReport:
     rows: tuple[Comparison, ...] = ()
     case: str = ""
     rule: str = ""  # shown from the second wrong attempt on
+    function: str = ""  # the name of the learner's function that was checked
 
     @property
     def ok(self) -> bool:
@@ -636,6 +637,12 @@ def check_exercise(
     ``exercise`` is an :class:`Exercise` or the name of one in :mod:`course_lib.exercise_bank`.
     The report's verdict is "right" when every output of every case is exact or close.
     """
+    report = _check(exercise, fn, seed)
+    name = getattr(fn, "__name__", "")
+    return dataclasses.replace(report, function=name if name.isidentifier() else "")
+
+
+def _check(exercise: Exercise | str, fn: Callable[..., Any], seed: int) -> ExerciseReport:
     if isinstance(exercise, str):
         from course_lib.exercise_bank import EXERCISES
 
@@ -808,6 +815,6 @@ def show_rule_if_right(report: ExerciseReport, rule: Callable[..., Any]) -> str:
     if report.ok:
         return textwrap.dedent(inspect.getsource(rule))
     return (
-        f"The engine's rule shows here once your {report.exercise} is right: run this cell "
-        "again after the check above says RIGHT."
+        f"The engine's rule shows here once your {report.function or report.exercise} is right: "
+        "run this cell again after the check above says RIGHT."
     )

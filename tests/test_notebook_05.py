@@ -222,7 +222,7 @@ def test_the_library_vjp_shows_only_once_the_learners_is_right(nb):
     rule = nb.cell(RULE)
     assert IGNORE in rule.metadata.get("tags", [])
     waiting = nb.output(RULE)  # the notebook ran with the placeholder
-    assert "shows here once your softmax_vjp is right" in waiting and "def " not in waiting
+    assert "shows here once your my_softmax_vjp is right" in waiting and "def " not in waiting
     assert nb.output("softmax(zt).backward(g)").count("[") == 3  # the cells below still run
     solution = nb.solution("my_softmax_vjp")
     try:
