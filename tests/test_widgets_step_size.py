@@ -50,3 +50,17 @@ def test_every_slider_position_works():
         for exponent in np.arange(-12.0, 0.25, 0.25):
             w.exponent.value = float(exponent)
             assert np.isfinite(w.error) and "<svg" in w.bars.value
+
+
+def test_the_plots_text_alternatives_say_the_computed_minima():
+    from course_lib.widgets.step_size import error_curve_alt_text, two_types_alt_text
+
+    hs = np.logspace(-12, 0, 49)
+    e64 = np.abs(central_difference_sweep(lambda x: x * x * x, 1.0, hs) - 3.0)
+    e32 = np.abs(central_difference_sweep(lambda x: x * x * x, 1.0, hs, dtype=np.float32) - 3.0)
+    text = error_curve_alt_text(hs, e64)
+    assert f"smallest, {e64.min():.0e}, at h = {hs[np.argmin(e64)]:.0e}" in text
+    assert "from 1e-12 to 1." in text
+    both = two_types_alt_text(hs, e64, e32)
+    assert f"float32's error is smallest, {e32.min():.0e}" in both
+    assert f"At h = 1e-6 float32's error is {e32[np.argmin(np.abs(hs - 1e-6))]:.0e}." in both

@@ -17,7 +17,12 @@ from course_lib.check import central_difference_sweep
 from course_lib.widgets._charts import bar_chart, fmt
 from course_lib.widgets._controls import with_number_box
 
-__all__ = ["StepSizeExplorer", "step_size_explorer"]
+__all__ = [
+    "StepSizeExplorer",
+    "error_curve_alt_text",
+    "step_size_explorer",
+    "two_types_alt_text",
+]
 
 TYPES = ("float64", "float32")
 LOWEST, HIGHEST = -12.0, 0.0  # the slider's range of log₁₀ h
@@ -101,3 +106,29 @@ def step_size_explorer(exponent: float = -6.0, dtype: str = "float64") -> StepSi
     if dtype not in TYPES:
         raise ValueError(f"step_size_explorer: dtype must be one of {TYPES}, got {dtype!r}")
     return StepSizeExplorer(float(exponent), dtype)
+
+
+def error_curve_alt_text(hs: np.ndarray, errors: np.ndarray) -> str:
+    """The text alternative of notebook 04's log-log plot of the central difference's error
+    against the step h (float64), with where the error is smallest."""
+    best = int(np.argmin(errors))
+    return (
+        "Log-log plot of the error of the central difference of x³ at x = 1 against the step "
+        f"h, from {hs[0]:.0e} to {hs[-1]:g}. The error is smallest, {errors[best]:.0e}, at h = "
+        f"{hs[best]:.0e}. For smaller h it grows as h shrinks, along the dotted round-off line "
+        "ε/h; for larger h it grows with h, along the dashed truncation line h²."
+    )
+
+
+def two_types_alt_text(hs: np.ndarray, errors64: np.ndarray, errors32: np.ndarray) -> str:
+    """The text alternative of notebook 04's plot of the same error in float64 and float32,
+    with each type's smallest error and float32's at gradient_check's step 1e-6."""
+    best64, best32 = int(np.argmin(errors64)), int(np.argmin(errors32))
+    at_check = int(np.argmin(np.abs(hs - 1e-6)))
+    return (
+        "Log-log plot of the same error in float64 (circles) and float32 (squares) against the "
+        "step h, with a grey vertical line at h = 1e-6, the step gradient_check uses. float32's "
+        f"error is smallest, {errors32[best32]:.0e}, at h = {hs[best32]:.0e}; float64's is "
+        f"{errors64[best64]:.0e} at h = {hs[best64]:.0e}. At h = 1e-6 float32's error is "
+        f"{errors32[at_check]:.0e}."
+    )
