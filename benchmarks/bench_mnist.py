@@ -7,8 +7,8 @@ Run: ``COURSE_LIB_DATA=<folder holding mnist/> .venv/bin/python benchmarks/bench
 The same 784-H-10 sigmoid network with softmax cross-entropy and minibatch SGD, float32, in
 three implementations:
 
-* ``course_lib``: :class:`course_lib.nn.SigmoidNet` trained by
-  :func:`course_lib.nn.training_epochs`: every step builds the Tensor graph, runs
+* ``course_lib``: :class:`course_lib.network.SigmoidNet` trained by
+  :func:`course_lib.network.training_epochs`: every step builds the Tensor graph, runs
   ``loss.backward()`` through the shared engine and updates the weights from the gradients it
   filled in;
 * ``numpy``: the forward and backward pass written by hand (``benchmarks/mnist_reference.py``);
@@ -75,7 +75,7 @@ def course_lib_epochs(
     the same way) and the same batch order (``mnist_reference.epoch_orders`` seeds its shuffle
     with seed + 1, so train's shuffle gets seed + 1 too).
     """
-    from course_lib.nn import SigmoidNet, training_epochs
+    from course_lib.network import SigmoidNet, training_epochs
 
     net = SigmoidNet(hidden, seed, inputs=images.shape[1])
     run = training_epochs(net, images, labels, epochs=epochs, batch=batch, lr=lr, seed=seed + 1)
@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     import numpy as np
 
     from course_lib.data import load_mnist
-    from course_lib.nn import SigmoidNet, training_epochs
+    from course_lib.network import SigmoidNet, training_epochs
 
     x_train, y_train = load_mnist("train", progress=True)
     x_test, y_test = load_mnist("test", progress=True)

@@ -1,4 +1,5 @@
-"""Build-plus-backward throughput of ``course_lib.scalar.Value`` against a micrograd-style engine.
+"""Build-plus-backward throughput of ``course_lib.autodiff.scalar.Value`` against a micrograd-style
+engine.
 
 Run: ``.venv/bin/python benchmarks/bench_scalar.py`` (add ``--quick`` for a short run).
 
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from micrograd_style import ClosureValue  # noqa: E402
 
-from course_lib.scalar import Value  # noqa: E402
+from course_lib.autodiff.scalar import Value  # noqa: E402
 
 
 def wide_graph(cls, width: int = 1000, depth: int = 100, seed: int = 0):

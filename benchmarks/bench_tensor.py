@@ -5,7 +5,7 @@ Run: ``.venv/bin/python benchmarks/bench_tensor.py`` (``--quick`` for a short ru
 
 One SGD step of notebook 07's network, 784-100(sigmoid)-10 with softmax cross-entropy, on a
 float32 batch of 64 random "images" in [0, 1]: forward, ``backward()``, and the update of W1,
-b1, W2, b2. The ``course_lib`` side is :func:`course_lib.nn.sgd_step_in_place` (the step
+b1, W2, b2. The ``course_lib`` side is :func:`course_lib.network.sgd_step_in_place` (the step
 ``train`` runs: two fused ``linear`` nodes, a sigmoid, the fused cross-entropy), so every cost
 the engine adds per step is in it: building nodes, checking inputs and results, the backward
 pass. The ``numpy`` side is the hand-written step of ``benchmarks/mnist_reference.py``.
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     import mnist_reference
     import numpy as np
 
-    from course_lib.nn import SigmoidNet, sgd_step_in_place
+    from course_lib.network import SigmoidNet, sgd_step_in_place
 
     steps, repeats = (100, 5) if args.quick else (300, 21)
     rng = np.random.default_rng(0)

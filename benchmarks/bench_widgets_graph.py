@@ -23,7 +23,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from course_lib.scalar import Value
+from course_lib.autodiff.scalar import Value
 from course_lib.widgets import explore, hand_trace, stepper
 
 SIZES = (5, 10, 20, 30, 60)

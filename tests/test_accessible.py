@@ -1,4 +1,4 @@
-"""Tests of course_lib.accessible: every picture the course shows has a text alternative."""
+"""Tests of course_lib.display.accessible: every picture the course shows has a text alternative."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from course_lib.accessible import (
+from course_lib.display.accessible import (
     OKABE_ITO,
     UNTRUSTED_NOTE,
     WIDE,
@@ -19,7 +19,7 @@ from course_lib.accessible import (
     ink_on,
     svg_open,
 )
-from course_lib.widgets._charts import bar_chart, heatmap
+from course_lib.widgets.charts import bar_chart, heatmap
 from course_lib.widgets.fan_out import digit_svg, paths_svg, weights_svg
 
 matplotlib.use("Agg")

@@ -12,7 +12,7 @@ import re
 import numpy as np
 import pytest
 
-from course_lib.formatting import format_number
+from course_lib.numbers.formatting import format_number
 from course_lib.teaching.answers import MODULES, all_keys, exercise
 from course_lib.teaching.hand_exercise import AxesExercise
 

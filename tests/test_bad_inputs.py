@@ -22,9 +22,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from course_lib import check, kernels, nn
+from course_lib import checks as check
+from course_lib import kernels
+from course_lib import network as nn
+from course_lib.autodiff.scalar import Value
 from course_lib.data import DataError, load_mnist
-from course_lib.scalar import Value
 from course_lib.tensor import Tensor
 
 DOCUMENTED = (TypeError, ValueError, IndexError, ArithmeticError, DataError)

@@ -1,4 +1,4 @@
-"""Tests of course_lib.check (scalar gradient checks)."""
+"""Tests of course_lib.checks (scalar gradient checks)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.check import (
+from course_lib.autodiff.scalar import Value
+from course_lib.checks import (
     central_difference,
     central_difference_sweep,
     gradient_check,
     relative_error,
 )
-from course_lib.scalar import Value
 
 
 def test_report_rows_name_inputs_and_agree():

@@ -1,4 +1,4 @@
-"""Tests of the tensor part of course_lib.check: element-wise gradient checks and Jacobians."""
+"""Tests of the tensor part of course_lib.checks: element-wise gradient checks and Jacobians."""
 
 from __future__ import annotations
 
@@ -10,13 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import arrays, broadcast_shape_pairs, shapes
 
-import course_lib.tensor as tensor_module
-from course_lib.check import (
+import course_lib.tensor.node as tensor_module
+from course_lib.checks import (
     jacobian_finite_differences,
     jacobian_reverse_mode,
     tensor_gradient_check,
 )
-from course_lib.tensor import Tensor, _result
+from course_lib.tensor import Tensor
+from course_lib.tensor.ops import result_node
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -50,7 +51,7 @@ def test_upstream_is_used_when_given():
 
 def _sine_with_wrong_rule(a: Tensor) -> Tensor:
     # d sin(a)/da is cos(a); this rule uses sin(a): the check must notice.
-    return _result(np.sin(a.data), (a,), "sin", lambda upstream, out, a: upstream * out.data)
+    return result_node(np.sin(a.data), (a,), "sin", lambda upstream, out, a: upstream * out.data)
 
 
 def test_a_wrong_local_rule_is_caught():
@@ -177,7 +178,9 @@ def test_tensor_check_names_a_kink_near_the_point_as_near():
 
 def _blows_up(a: Tensor) -> Tensor:
     # An op whose output is inf, made without numpy warning about it.
-    return _result(np.full(a.data.shape, np.inf), (a,), "blowup", lambda upstream, out, a: upstream)
+    return result_node(
+        np.full(a.data.shape, np.inf), (a,), "blowup", lambda upstream, out, a: upstream
+    )
 
 
 @pytest.mark.parametrize(

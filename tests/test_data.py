@@ -794,3 +794,8 @@ def test_the_deadline_is_checked_like_the_timeout():
         load_mnist("test", deadline=0)
     with pytest.raises(TypeError, match="deadline must be a number"):
         load_mnist("test", deadline="soon")
+
+
+def test_a_tilde_with_an_unknown_user_is_named():
+    with pytest.raises(ValueError, match="user name this machine does not know"):
+        load_mnist("test", folder="~no_such_user_here_0")

@@ -1,4 +1,5 @@
-"""Tests of course_lib.draw: valid, deterministic SVG of Value graphs and of real Tensor graphs."""
+"""Tests of course_lib.display.draw: valid, deterministic SVG of Value graphs and of real Tensor
+graphs."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from example_graphs import five_nodes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.accessible import html_figure
-from course_lib.draw import HOT_EDGE, _layout, draw, format_data, formula, node_names
-from course_lib.graph import topological_order
-from course_lib.scalar import Value
+from course_lib.autodiff.graph import topological_order
+from course_lib.autodiff.scalar import Value
+from course_lib.display.accessible import html_figure
+from course_lib.display.draw import HOT_EDGE, _layout, draw, format_data, formula, node_names
 from course_lib.tensor import Tensor
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -291,7 +292,7 @@ def test_a_node_state_never_shows_by_colour_alone() -> None:
 
 
 def test_a_structure_only_drawing_hides_every_computed_value():
-    from course_lib.scalar import Value
+    from course_lib.autodiff.scalar import Value
 
     x, y = Value(2.0, label="x"), Value(-3.0, label="y")
     a = (x * y).named("a")

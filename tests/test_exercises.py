@@ -11,9 +11,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from course_lib import exercise_bank, exercises
-from course_lib.exercise_bank import EXERCISES
-from course_lib.exercises import check_exercise, forget_attempts, is_placeholder, wrong_attempts
+from course_lib.teaching import code_exercise as exercises
+from course_lib.teaching import exercise_bank
+from course_lib.teaching.code_exercise import (
+    check_exercise,
+    forget_attempts,
+    is_placeholder,
+    wrong_attempts,
+)
+from course_lib.teaching.exercise_bank import EXERCISES
 
 
 @pytest.fixture(autouse=True)
@@ -482,7 +488,7 @@ def test_no_exercise_named_none():
 
 
 def test_the_engines_rule_shows_only_after_a_right_answer():
-    from course_lib.exercises import show_rule_if_right
+    from course_lib.teaching.code_exercise import show_rule_if_right
 
     right = check_exercise("sum_to_shape", sum_to_shape)
     wrong = check_exercise("sum_to_shape", lambda grad, shape: grad)

@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from course_lib.formatting import format_number
+from course_lib.numbers.formatting import format_number
 
 
 def test_significant_digits_and_whole_numbers():

@@ -1,5 +1,5 @@
-"""Forward mode (course_lib.forward): dual numbers give the same Jacobian as reverse mode, one
-column per pass instead of one row, and the operation counter counts what each costs."""
+"""Forward mode (course_lib.autodiff.forward): dual numbers give the same Jacobian as reverse mode,
+one column per pass instead of one row, and the operation counter counts what each costs."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from course_lib.check import central_difference
-from course_lib.forward import (
+from course_lib.autodiff.forward import (
     Dual,
     OpCount,
     jacobian_by_forward_mode,
     jacobian_by_reverse_mode,
     jvp,
 )
-from course_lib.scalar import Value
+from course_lib.autodiff.scalar import Value
+from course_lib.checks import central_difference
 
 finite = st.floats(-2.0, 2.0, allow_nan=False, allow_infinity=False)
 

@@ -1,4 +1,5 @@
-"""Tests of course_lib.graph: the topological order and the backward pass, on any node shape.
+"""Tests of course_lib.autodiff.graph: the topological order and the backward pass, on any node
+shape.
 
 Notebook 02 prints ``topological_order`` and the "sum at joins" line of ``backward_steps`` for
 learners to read, so these tests pin down what the printed code promises: the order is the
@@ -19,8 +20,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.graph import Contribution, Step, backpropagate, backward_steps, topological_order
-from course_lib.scalar import Value
+from course_lib.autodiff.graph import (
+    Contribution,
+    Step,
+    backpropagate,
+    backward_steps,
+    topological_order,
+)
+from course_lib.autodiff.scalar import Value
 
 
 @dataclass(eq=False)

@@ -201,7 +201,7 @@ def test_bad_inputs_raise_clear_errors(fn):
 
 
 def test_a_graph_node_is_refused_with_a_hint():
-    from course_lib.scalar import Value
+    from course_lib.autodiff.scalar import Value
 
     with pytest.raises(TypeError, match=r"graph node.*pass z\.data"):
         softmax(Value(1.0))

@@ -1,4 +1,4 @@
-"""Tests of course_lib.nn: the 784-H-10 sigmoid network, SGD and the training loop.
+"""Tests of course_lib.network: the 784-H-10 sigmoid network, SGD and the training loop.
 
 Gradients are checked against central differences in float64 on tiny networks; one SGD step
 is checked against the hand-written numpy reference (benchmarks/mnist_reference.py); training
@@ -18,8 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.check import tensor_gradient_check
-from course_lib.nn import (
+from course_lib.checks import tensor_gradient_check
+from course_lib.network import (
     MAX_EPOCHS,
     SigmoidNet,
     check_learning_rate,
@@ -348,7 +348,7 @@ SPECIAL = [
     st.lists(st.one_of(st.sampled_from(SPECIAL), st.floats(-2, 2), st.floats(0, 1)), max_size=9),
 )
 def test_the_pixel_check_is_every_entry_a_number_in_0_1(dtype, values) -> None:
-    from course_lib.nn_checks import pixels_in_unit_range
+    from course_lib.network.validation import pixels_in_unit_range
 
     x = np.array(values, dtype=dtype)
     expected = all(0 <= v <= 1 for v in x.tolist())  # NaN compares False
@@ -504,7 +504,7 @@ def test_train_is_quiet_and_nn_imports_no_display_code(capsys) -> None:
     train(SigmoidNet(3, inputs=6, classes=3), x, y, epochs=1, batch=32)
     assert capsys.readouterr() == ("", "")
     loaded = subprocess.run(
-        [sys.executable, "-c", "import sys, course_lib.nn; print(sorted(sys.modules))"],
+        [sys.executable, "-c", "import sys, course_lib.network; print(sorted(sys.modules))"],
         capture_output=True,
         text=True,
         check=True,

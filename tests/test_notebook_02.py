@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 from notebook_harness import notebook_fixture, notebook_path, output_text
 
-from course_lib import graph
-from course_lib.scalar import Value
+from course_lib.autodiff import graph
+from course_lib.autodiff.scalar import Value
 from course_lib.teaching.answers import exercise
 
 nb = notebook_fixture("02")
@@ -479,16 +479,18 @@ def test_the_stepper_text_says_its_steps_are_the_engines(nb):
     text = nb.markdown
     assert "just ran" not in text  # the old claim of a replay
     assert "generator that `backward()` itself runs" in " ".join(text.split())
-    assert nb.eval("walk.steps[0].__class__ is __import__('course_lib.graph').graph.Step")
+    assert nb.eval(
+        "walk.steps[0].__class__ is __import__('course_lib.autodiff.graph').autodiff.graph.Step"
+    )
 
 
 # ---- the op table and the code exercise -------------------------------------------------------
 
 
 def test_the_op_table_is_printed_from_the_engine(nb):
-    from course_lib.scalar import OPS
+    from course_lib.autodiff.scalar import OPS
 
-    lines = nb.output("from course_lib.scalar import OPS").splitlines()
+    lines = nb.output("from course_lib.autodiff.scalar import OPS").splitlines()
     assert [line.split()[0] for line in lines] == [name for name in OPS if name != "tanh"]
     assert "*        out = a * b        d out/d a = b;  d out/d b = a" in lines
 
@@ -510,7 +512,7 @@ def test_nothing_above_the_tanh_exercise_gives_its_rule(nb):
 
 
 def test_the_engines_tanh_shows_only_once_the_learners_rule_is_right(nb):
-    from course_lib.scalar import _tanh
+    from course_lib.autodiff.scalar import _tanh
 
     cell = nb.cell("show_rule_if_right(")
     assert "nbval-ignore-output" in cell.metadata.get("tags", [])
@@ -591,7 +593,7 @@ def test_a_rule_that_raises_is_named_by_its_line(nb):
 
 def test_the_solution_plugged_into_a_graph_with_fan_out_gives_the_engines_gradients(nb):
     """What the exercise promises: the learner's rule, as an op, in f = tanh(xy)·x + tanh(x)."""
-    from course_lib.exercise_bank import tanh_op
+    from course_lib.teaching.exercise_bank import tanh_op
 
     namespace: dict = {}
     exec(nb.solution("tanh_backward"), namespace)
@@ -609,8 +611,8 @@ def test_what_the_fan_out_case_of_the_checker_tests(nb):
     """The notebook's claim: the fan-out graph cannot test a rule for summing (the engine adds);
     it tests the rule inside the engine, which asks it for a local partial (upstream 1),
     multiplies by each node's upstream and adds at x; the single nodes use other upstreams."""
-    from course_lib.exercise_bank import EXERCISES as BANK
-    from course_lib.exercises import check_exercise
+    from course_lib.teaching.code_exercise import check_exercise
+    from course_lib.teaching.exercise_bank import EXERCISES as BANK
 
     text = " ".join(nb.markdown.split())
     assert "That graph cannot test your rule for summing" in text

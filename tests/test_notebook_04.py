@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from notebook_harness import notebook_fixture, notebook_path, output_text
 
-from course_lib.check import (
+from course_lib.checks import (
     central_difference,
     central_difference_sweep,
     gradient_check,
@@ -276,7 +276,7 @@ def batch() -> np.ndarray:
 def layer_inputs(seed: int) -> tuple[np.ndarray, np.ndarray]:
     """A batch of 256 MNIST images and the weights of a fresh 784 → 100 Glorot layer (its
     bias is zero): X @ W holds the 25 600 inputs of its ReLUs."""
-    from course_lib.nn import glorot_uniform
+    from course_lib.network import glorot_uniform
 
     return batch(), glorot_uniform(784, 100, np.random.default_rng(seed), dtype=np.float64)
 

@@ -14,7 +14,7 @@ import nbformat
 import numpy as np
 from notebook_harness import notebook_fixture, notebook_path, output_text
 
-from course_lib.accessible import xml_text
+from course_lib.display.accessible import xml_text
 from course_lib.teaching.answers import exercise, mnist
 from course_lib.widgets.fan_out import weight_pictures_alt_text
 from course_lib.widgets.training import history_alt_text

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from notebook_harness import notebook_fixture, notebook_path, output_text
 
-import course_lib.forward as forward
-from course_lib.accessible import xml_text
-from course_lib.forward import Dual, forward_step, jacobian_by_reverse_mode, jvp
+import course_lib.autodiff.forward as forward
+from course_lib.autodiff.forward import Dual, forward_step, jacobian_by_reverse_mode, jvp
+from course_lib.display.accessible import xml_text
 from course_lib.teaching.answers import exercise
 from course_lib.teaching.answers.gates import accumulated_grad, gates_graph, two_outputs
 from course_lib.teaching.hand_exercise import decimals
@@ -77,7 +77,7 @@ def test_every_check_is_keyed_and_holds_only_the_learner_s_answer(nb):
         assert isinstance(key, ast.Constant) and key.value.startswith("gates."), ast.dump(call)
         assert isinstance(answer, ast.Name) and not call.keywords, ast.dump(call)
     imports = nb.cell("from course_lib.teaching.hand_check import check").source
-    assert "course_lib.quiz import check" not in imports
+    assert "course_lib.teaching.quiz import check" not in imports
 
 
 def test_the_imports_cell_holds_only_what_the_notebook_uses(nb):

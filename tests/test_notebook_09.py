@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from notebook_harness import notebook_fixture, notebook_path, output_text
 
-from course_lib.accessible import xml_text
+from course_lib.display.accessible import xml_text
 from course_lib.teaching.answers import exercise
 from course_lib.teaching.answers import layers as key
 from course_lib.tensor import Tensor
@@ -111,7 +111,7 @@ def test_the_imports_cell_holds_only_what_the_notebook_uses(nb):
     rest = "\n".join(c.source for _, c in nb.code_cells[1:])
     for name in names:
         assert re.search(rf"\b{name}\b", rest), f"{name} is imported but not used"
-    assert "course_lib.quiz import check" not in first
+    assert "course_lib.teaching.quiz import check" not in first
 
 
 def test_sections_are_numbered_one_to_three_and_link_on(nb):

@@ -14,23 +14,23 @@ import numpy as np
 import pytest
 from notebook_harness import NOTEBOOKS, notebook_fixture, notebook_path, output_text
 
-from course_lib.check import central_difference
-from course_lib.graph import backward_steps
+from course_lib.autodiff.graph import backward_steps
+from course_lib.autodiff.scalar import Value
+from course_lib.checks import central_difference
 from course_lib.kernels import softmax as np_softmax
-from course_lib.practice import practice_graph, practice_sheet
-from course_lib.quiz import card_question
-from course_lib.scalar import Value
 from course_lib.teaching import review_quiz as review
 from course_lib.teaching.answers import review as answer_key
+from course_lib.teaching.practice import practice_graph, practice_sheet
+from course_lib.teaching.quiz import card_question
 from course_lib.teaching.review_quiz import review_questions
-from course_lib.tensor import Tensor
-from course_lib.tensor_practice import (
+from course_lib.teaching.tensor_practice import (
     PARTS,
     ROW_PRECISION,
     TAUGHT_IN,
     tensor_practice_sheet,
     tensor_sheet,
 )
+from course_lib.tensor import Tensor
 
 nb = notebook_fixture("10")
 
@@ -404,7 +404,7 @@ def test_the_axes_check_accepts_the_key_and_explains_a_wrong_set(nb):
 
 def test_a_second_wrong_answer_gets_the_rule(nb):
     placeholder = "ce_row = [..., ..., ...]"
-    nb.exec("import course_lib.tensor_practice as tp; tp._misses.clear()")
+    nb.exec("import course_lib.teaching.tensor_practice as tp; tp._misses.clear()")
     first = answered(nb, placeholder, placeholder, "ce_row = [0, 0, 0]")
     second = answered(nb, placeholder, placeholder, "ce_row = [0, 0, 0]")
     assert "The rule:" not in first and "The rule: dL/dz = p − y" in second

@@ -1,4 +1,4 @@
-"""Tests for course_lib.practice: random practice graphs and their answer keys."""
+"""Tests for course_lib.teaching.practice: random practice graphs and their answer keys."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.practice import (
+from course_lib.teaching.practice import (
     FRIENDLY,
     MAX_NODES,
     MIN_NODES,
@@ -217,7 +217,7 @@ def test_hand_trace_mode_accepts_the_answer_key(seed: int, fan_out: bool) -> Non
 
 
 def test_command_line_prints_one_sheet_per_seed(capsys: pytest.CaptureFixture[str]) -> None:
-    from course_lib.practice import main
+    from course_lib.teaching.practice import main
 
     assert main(["5", "6", "--answers"]) == 0
     out = capsys.readouterr().out
@@ -232,8 +232,8 @@ def test_command_line_prints_one_sheet_per_seed(capsys: pytest.CaptureFixture[st
 
 def test_the_sheet_ops_and_rules_come_from_the_engine_op_table() -> None:
     """One place per op: a sheet's formulas, local rules and numbers all come from OPS."""
-    from course_lib.practice import LOCAL_RULES
-    from course_lib.scalar import OPS
+    from course_lib.autodiff.scalar import OPS
+    from course_lib.teaching.practice import LOCAL_RULES
 
     assert set(SHEET_OPS) <= set(OPS)
     assert LOCAL_RULES == (

@@ -1,10 +1,10 @@
-"""Tests of course_lib.quiz: questions, in plain Python and as a widget."""
+"""Tests of course_lib.teaching.quiz: questions, in plain Python and as a widget."""
 
 from __future__ import annotations
 
 import pytest
 
-from course_lib.quiz import Question, card_question
+from course_lib.teaching.quiz import Question, card_question
 
 
 def make_question() -> Question:
@@ -179,7 +179,7 @@ def test_quiz_checks_import_without_ipywidgets():
 
     code = (
         "import sys; sys.modules['ipywidgets'] = None\n"
-        "from course_lib.quiz import card_question\n"
+        "from course_lib.teaching.quiz import card_question\n"
         "from course_lib.teaching.hand_check import check\n"
         "assert check('start_here.df_dx', 6).correct\n"
         "assert card_question(1).answer(card_question(1).correct)\n"

@@ -1,4 +1,4 @@
-"""Tests of course_lib.scalar.Value: every op against central differences in float64."""
+"""Tests of course_lib.autodiff.scalar.Value: every op against central differences in float64."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.check import central_difference, gradient_check
-from course_lib.graph import topological_order
-from course_lib.scalar import OPS, Value, define_op, op_named, power
+from course_lib.autodiff.graph import topological_order
+from course_lib.autodiff.scalar import OPS, Value, define_op, op_named, power
+from course_lib.checks import central_difference, gradient_check
 
 finite = st.floats(min_value=-3.0, max_value=3.0, allow_nan=False, allow_infinity=False)
 positive = st.floats(min_value=0.1, max_value=5.0)
@@ -400,7 +400,7 @@ def test_define_op_adds_an_op_checked_against_finite_differences():
 
 
 def test_define_op_registers_for_drawings_and_the_stepper(monkeypatch):
-    from course_lib.draw import draw, node_names
+    from course_lib.display.draw import draw, node_names
     from course_lib.widgets.stepper import local_partial_rule
 
     monkeypatch.setitem(OPS, "cube", None)  # restored after the test

@@ -19,7 +19,7 @@ from strategies import (
     shapes,
 )
 
-from course_lib.graph import topological_order
+from course_lib.autodiff.graph import topological_order
 from course_lib.tensor import (
     Tensor,
     broadcast_axes,
@@ -30,7 +30,7 @@ from course_lib.tensor import (
 SETTINGS = settings(max_examples=40, deadline=None)
 
 
-# ---- an independent finite-difference check (not course_lib.check, which is tested apart) ----
+# ---- an independent finite-difference check (not course_lib.checks, which is tested apart) ----
 
 
 def numerical_gradients(f, inputs, upstream, h=1e-6):

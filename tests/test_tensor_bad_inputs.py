@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from strategies import arrays, shapes
 
 from course_lib.tensor import Tensor, linear, softmax, softmax_cross_entropy
-from course_lib.tensor_checks import result_error
+from course_lib.tensor.validation import result_error
 
 SETTINGS = settings(max_examples=40, deadline=None)
 

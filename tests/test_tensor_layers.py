@@ -1,4 +1,4 @@
-"""Layer norm and embedding lookup (course_lib.tensor_functions): gradients against central
+"""Layer norm and embedding lookup (course_lib.tensor.functions): gradients against central
 differences in float64, layer norm's fused rule against reverse mode through the composed graph,
 and embedding's scatter-add with repeated tokens."""
 
@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import arrays, shapes
 
-from course_lib.check import (
+from course_lib.checks import (
     jacobian_finite_differences,
     jacobian_reverse_mode,
     tensor_gradient_check,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from course_lib.check import tensor_gradient_check
+from course_lib.checks import tensor_gradient_check
 from course_lib.tensor import Tensor, linear
 
 SETTINGS = settings(max_examples=30, deadline=None)

@@ -9,8 +9,7 @@ from test_answers import states
 
 from course_lib.kernels import softmax
 from course_lib.teaching.hand_exercise import AxesExercise
-from course_lib.tensor import broadcast_axes
-from course_lib.tensor_practice import (
+from course_lib.teaching.tensor_practice import (
     PARTS,
     ROW_PRECISION,
     main,
@@ -19,6 +18,7 @@ from course_lib.tensor_practice import (
     tensor_sheet_check,
     tensor_sheet_exercises,
 )
+from course_lib.tensor import broadcast_axes
 
 
 @pytest.mark.parametrize("seed", range(40))
@@ -147,14 +147,14 @@ def test_a_broadcast_that_adds_and_expands_names_each_half():
     seed = next(
         s
         for s in SEEDS
-        if all(broadcast_axes(tensor_sheet(s).shapes[0], _result(s)))  # added and expanded
+        if all(broadcast_axes(tensor_sheet(s).shapes[0], result_node(s)))  # added and expanded
     )
-    added, expanded = broadcast_axes(tensor_sheet(seed).shapes[0], _result(seed))
+    added, expanded = broadcast_axes(tensor_sheet(seed).shapes[0], result_node(seed))
     assert "added axes only" in tensor_sheet_check(seed, "axes_a", added).message
     assert "expanded axes only" in tensor_sheet_check(seed, "axes_a", expanded).message
 
 
-def _result(seed):
+def result_node(seed):
     return tuple(np.broadcast_shapes(*tensor_sheet(seed).shapes))
 
 

@@ -1,6 +1,6 @@
 """Tests of the softmax Tensor ops: softmax, log_softmax and the fused softmax_cross_entropy.
 
-Gradients are checked against central differences in float64 (course_lib.check) and against
+Gradients are checked against central differences in float64 (course_lib.checks) and against
 the same function composed from primitive ops (exp / sum / divide; log_softmax → pick → mean)
 through the same engine, to 1e-10.
 """
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from strategies import arrays, shapes
 
 from course_lib import kernels
-from course_lib.check import tensor_gradient_check
+from course_lib.checks import tensor_gradient_check
 from course_lib.tensor import Tensor, log_softmax, softmax, softmax_cross_entropy
 
 SETTINGS = settings(max_examples=30, deadline=None)

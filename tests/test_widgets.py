@@ -51,8 +51,8 @@ def test_every_course_widget_has_a_short_text_form_of_its_own():
     listing, which changes between ipywidgets versions (and which nbval compares)."""
     import numpy as np
 
-    from course_lib.quiz import card_question
-    from course_lib.scalar import Value
+    from course_lib.autodiff.scalar import Value
+    from course_lib.teaching.quiz import card_question
     from course_lib.widgets import (
         broadcast_explorer,
         cross_entropy_explorer,

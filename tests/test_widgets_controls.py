@@ -1,4 +1,4 @@
-"""Tests of course_lib.widgets._controls: every slider has a labelled number box linked to it."""
+"""Tests of course_lib.widgets.controls: every slider has a labelled number box linked to it."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from course_lib.widgets import (
     stepper,
     widgets_work,
 )
-from course_lib.widgets._controls import SliderRow, row, with_number_box
+from course_lib.widgets.controls import SliderRow, row, with_number_box
 
 
 def test_the_box_takes_the_label_range_and_value_of_its_slider() -> None:

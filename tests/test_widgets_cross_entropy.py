@@ -11,7 +11,7 @@ import pytest
 
 from course_lib.kernels import logsumexp, softmax
 from course_lib.widgets import cross_entropy_explorer
-from course_lib.widgets._charts import fmt
+from course_lib.widgets.charts import fmt
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -120,7 +120,8 @@ def test_values_that_are_not_numbers_get_a_sentence(kwargs, message) -> None:
 
 
 def test_the_bars_are_drawn_by_the_one_bar_chart(monkeypatch) -> None:
-    from course_lib.widgets import _charts, cross_entropy
+    from course_lib.widgets import charts as _charts
+    from course_lib.widgets import cross_entropy
 
     titles = []
 
@@ -135,7 +136,7 @@ def test_the_bars_are_drawn_by_the_one_bar_chart(monkeypatch) -> None:
 
 
 def test_chart_numbers_come_from_the_one_formatter() -> None:
-    from course_lib.formatting import format_number
+    from course_lib.numbers.formatting import format_number
 
     for value in (0.4170, -0.0004, -0.25, 1.0, 123.4567):
         assert fmt(value) == format_number(value, decimals=3)

@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from course_lib.formatting import format_number
-from course_lib.scalar import Value
+from course_lib.autodiff.scalar import Value
+from course_lib.numbers.formatting import format_number
 from course_lib.widgets import explore, widgets_work
 from course_lib.widgets.explore import node_names
 

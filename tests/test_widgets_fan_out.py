@@ -13,10 +13,10 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from course_lib.accessible import html_figure
-from course_lib.nn import SigmoidNet, sgd_step
+from course_lib.display.accessible import html_figure
+from course_lib.network import SigmoidNet, sgd_step
 from course_lib.widgets import fan_out_explorer
-from course_lib.widgets._charts import diverging_color
+from course_lib.widgets.charts import diverging_color
 from course_lib.widgets.fan_out import (
     digit_row,
     digit_svg,
@@ -208,7 +208,8 @@ def test_unscaled_images_are_refused_when_the_explorer_is_built(setup) -> None:
 
 
 def test_the_paths_are_drawn_by_the_one_bar_chart(setup, monkeypatch) -> None:
-    from course_lib.widgets import _charts, fan_out
+    from course_lib.widgets import charts as _charts
+    from course_lib.widgets import fan_out
 
     drawn = []
 

@@ -10,10 +10,10 @@ from example_graphs import five_nodes
 from hypothesis import given, settings
 from test_draw import value_graphs
 
-from course_lib.graph import topological_order
-from course_lib.practice import practice_graph
-from course_lib.scalar import Value
+from course_lib.autodiff.graph import topological_order
+from course_lib.autodiff.scalar import Value
 from course_lib.teaching.hand_exercise import parse_number
+from course_lib.teaching.practice import practice_graph
 from course_lib.tensor import Tensor
 from course_lib.widgets import hand_trace
 

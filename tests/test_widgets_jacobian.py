@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import course_lib.tensor_functions
+import course_lib.tensor.functions
 import course_lib.widgets.jacobian as jacobian_module
-from course_lib.formatting import format_number
 from course_lib.kernels import softmax, softmax_jacobian
+from course_lib.numbers.formatting import format_number
 from course_lib.widgets import jacobian_explorer
 from course_lib.widgets.jacobian import MODES, jacobian_of, sigmoid
 
@@ -203,9 +203,9 @@ def test_reverse_mode_is_the_engines_backward(monkeypatch) -> None:
     w = jacobian_explorer(logits=(1.0, 2.0, 3.0))
     w.mode.value = "reverse mode"
     assert "DISAGREES" not in w.row_view.value
-    real = course_lib.tensor_functions._softmax_backward
+    real = course_lib.tensor.functions._softmax_backward
     monkeypatch.setattr(
-        course_lib.tensor_functions,
+        course_lib.tensor.functions,
         "_softmax_backward",
         lambda upstream, out, a: 2 * real(upstream, out, a),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from course_lib.practice import practice_graph
+from course_lib.teaching.practice import practice_graph
 from course_lib.widgets import practice_trainer
 
 

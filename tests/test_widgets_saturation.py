@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from course_lib.nn import layer_gradient_norms
+from course_lib.network import layer_gradient_norms
 from course_lib.widgets import depth_explorer
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -34,7 +34,7 @@ def test_sigmoid_gradients_vanish_towards_the_input_and_relu_keeps_them():
 
 
 def test_the_norms_are_the_engines_gradients():
-    from course_lib.check import tensor_gradient_check
+    from course_lib.checks import tensor_gradient_check
     from course_lib.tensor import Tensor
 
     # a 2-layer tanh stack written out, checked against finite differences in float64

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from course_lib.check import central_difference_sweep
+from course_lib.checks import central_difference_sweep
 from course_lib.widgets import step_size_explorer
 
 

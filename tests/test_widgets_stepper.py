@@ -1,7 +1,7 @@
 """Headless tests of the backward stepper: order of steps, their texts, and the controls.
 
-The stepper shows the engine's own steps (course_lib.graph.backward_steps); these tests check
-what it says about them, on Value graphs and on real Tensor graphs.
+The stepper shows the engine's own steps (course_lib.autodiff.graph.backward_steps); these tests
+check what it says about them, on Value graphs and on real Tensor graphs.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_draw import value_graphs
 
-from course_lib.draw import format_data
-from course_lib.graph import topological_order
-from course_lib.scalar import Value
+from course_lib.autodiff.graph import topological_order
+from course_lib.autodiff.scalar import Value
+from course_lib.display.draw import format_data
 from course_lib.tensor import Tensor
 from course_lib.widgets import stepper
 from course_lib.widgets.stepper import local_partial_rule

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from course_lib.nn import History, SigmoidNet, train
+from course_lib.network import History, SigmoidNet, train
 from course_lib.widgets.training import (
     TrainingDisplay,
     plot_history,

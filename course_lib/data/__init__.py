@@ -110,11 +110,20 @@ def _checksum_table(split: str, checksums: Mapping[str, str] | None) -> Mapping[
     return table
 
 
-def _path_argument(value: object, name: str) -> str | os.PathLike[str] | None:
+def _path_argument(value: object, name: str) -> Path | None:
+    """``value`` as a folder path with ``~`` expanded, or ``None``; an error that says why."""
     if value is None or isinstance(value, str | os.PathLike):
         if isinstance(value, str) and not value.strip():
             raise ValueError(f"{name} is an empty string; give a folder's path, or leave it out")
-        return value
+        if value is None:
+            return None
+        try:
+            return Path(value).expanduser()
+        except RuntimeError:  # "~someone" for a user this machine does not have
+            raise ValueError(
+                f"{name} {str(value)!r} starts with ~ and a user name this machine does not "
+                "know; write the folder's full path"
+            ) from None
     raise TypeError(
         f"{name} must be a folder's path (a str or pathlib.Path), got "
         f"{type(value).__name__} {value!r}"
@@ -185,13 +194,15 @@ def locate_mnist(
     env_folder = os.environ.get(DATA_ENV)
     if folder is not None:
         source = "folder argument"
-        found = _require_files(Path(folder).expanduser(), names, "The folder", split)
+        found = _require_files(folder, names, "The folder", split)
     elif env_folder:
         source = f"${DATA_ENV}"
-        found = _require_files(Path(env_folder).expanduser(), names, f"{DATA_ENV} points to", split)
+        found = _require_files(
+            _path_argument(env_folder, f"${DATA_ENV}"), names, f"{DATA_ENV} points to", split
+        )
     else:  # the cache, filled by a download when a file is missing
         source = "cache"
-        cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+        cache = cache_dir if cache_dir is not None else default_cache_dir()
         mnist_dir = cache / "mnist"
         for place in (cache, mnist_dir):
             if place.exists() and not place.is_dir():

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib.formatting import format_number
-from course_lib.quiz import Question
-from course_lib.scalar import Value
+from course_lib.autodiff.scalar import Value
+from course_lib.numbers.formatting import format_number
+from course_lib.teaching.quiz import Question
 from course_lib.tensor import Tensor, softmax, softmax_cross_entropy
 
 __all__ = [

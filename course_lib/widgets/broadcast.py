@@ -24,9 +24,9 @@ import re
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.formatting import format_number
+from course_lib.numbers.formatting import format_number
 from course_lib.tensor import Tensor, broadcast_axes
-from course_lib.widgets._controls import row
+from course_lib.widgets.controls import row
 
 __all__ = ["PRESETS", "BroadcastExplorer", "broadcast_explorer", "broadcast_axes", "parse_shape"]
 

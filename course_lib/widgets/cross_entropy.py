@@ -21,10 +21,10 @@ from numbers import Real
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.accessible import OKABE_ITO
+from course_lib.display.accessible import OKABE_ITO
 from course_lib.kernels import softmax_cross_entropy
-from course_lib.widgets._charts import bar_chart, fmt, logit_slider
-from course_lib.widgets._controls import row, with_number_box
+from course_lib.widgets.charts import bar_chart, fmt, logit_slider
+from course_lib.widgets.controls import row, with_number_box
 
 __all__ = ["CrossEntropyExplorer", "cross_entropy_explorer"]
 

@@ -1,5 +1,5 @@
 """``explore(f)``: sliders for the inputs of a scalar function, and the live graph with its
-values and gradients (an SVG drawing from :mod:`course_lib.draw`, plus a table)."""
+values and gradients (an SVG drawing from :mod:`course_lib.display.draw`, plus a table)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from course_lib.draw import draw, formula, node_names
-from course_lib.formatting import format_number
-from course_lib.scalar import Value
-from course_lib.widgets._controls import row, with_number_box
-from course_lib.widgets._panel import Panel
+from course_lib.autodiff.scalar import Value
+from course_lib.display.draw import draw, formula, node_names
+from course_lib.numbers.formatting import format_number
+from course_lib.widgets.controls import row, with_number_box
+from course_lib.widgets.panel import Panel
 
 __all__ = ["explore", "node_names", "widgets_work"]
 

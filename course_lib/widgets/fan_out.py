@@ -1,6 +1,6 @@
 """The fan-out explorer: one hidden unit of the MNIST network, one image, taken apart.
 
-In the network of :mod:`course_lib.nn` hidden unit j feeds every output logit,
+In the network of :mod:`course_lib.network` hidden unit j feeds every output logit,
 z_k = Σ_j h_j W2[j, k] + b2[k], so its upstream gradient gathers one contribution from each of
 the ten outputs (sum at joins). For one image (batch of one, so the mean's 1/N is 1):
 
@@ -28,10 +28,10 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.accessible import html_figure, svg_open
-from course_lib.formatting import format_number
-from course_lib.nn import SigmoidNet
-from course_lib.widgets._charts import (
+from course_lib.display.accessible import html_figure, svg_open
+from course_lib.network import SigmoidNet
+from course_lib.numbers.formatting import format_number
+from course_lib.widgets.charts import (
     NEGATIVE,
     NEGATIVE_BAR,
     POSITIVE,
@@ -39,7 +39,7 @@ from course_lib.widgets._charts import (
     fmt,
     subscript,
 )
-from course_lib.widgets._controls import row, with_number_box
+from course_lib.widgets.controls import row, with_number_box
 
 __all__ = [
     "DigitRow",
@@ -123,7 +123,7 @@ def paths_svg(
     the bar's direction and its signed number say the same without colour.
 
     The true class's bar is outlined: it is the only one where y_k = 1, so its p_k − 1 < 0.
-    Drawn by the course's one bar chart, :func:`course_lib.widgets._charts.bar_chart`.
+    Drawn by the course's one bar chart, :func:`course_lib.widgets.charts.bar_chart`.
     """
     values = [float(v) for v in contributions] + [float(total)]
     vmax = max(abs(v) for v in values) or 1.0
@@ -444,7 +444,7 @@ def fan_out_explorer(
 ) -> FanOutExplorer:
     """Pick an image and a hidden unit j; see its ten downstream paths add up to ∂L/∂h_j.
 
-    ``net`` is a :class:`course_lib.nn.SigmoidNet` on 28 × 28 images (784 inputs) with ten
+    ``net`` is a :class:`course_lib.network.SigmoidNet` on 28 × 28 images (784 inputs) with ten
     classes; ``images`` (N, 784) and ``labels`` (N,) are the examples to pick from (the test
     set, say). ``unit`` defaults to the unit with the largest |∂L/∂h_j| for the first image.
     """

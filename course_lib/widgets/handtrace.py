@@ -1,9 +1,9 @@
 """Hand-trace mode: the gradients are hidden and the learner types each one.
 
 Each entry is checked against the engine's backward pass (the steps of
-:func:`course_lib.graph.backward_steps`, which ``backward()`` runs) and answered right or wrong.
-A wrong number is matched against the numbers the typical mistakes produce, so the hint can say
-which move went wrong:
+:func:`course_lib.autodiff.graph.backward_steps`, which ``backward()`` runs) and answered right or
+wrong. A wrong number is matched against the numbers the typical mistakes produce, so the hint can
+say which move went wrong:
 
 * forgot to sum at a join: the entry equals the contribution of one path (or of some but not
   all paths) into a node that several consumers use;
@@ -29,9 +29,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from course_lib.draw import draw, format_data, node_names
-from course_lib.formatting import format_number
-from course_lib.graph import backward_steps, topological_order
+from course_lib.autodiff.graph import backward_steps, topological_order
+from course_lib.display.draw import draw, format_data, node_names
+from course_lib.numbers.formatting import format_number
 from course_lib.teaching.hand_exercise import (
     CheckResult,
     HandExercise,
@@ -39,7 +39,7 @@ from course_lib.teaching.hand_exercise import (
     parse_number,
     significant,
 )
-from course_lib.widgets._controls import row
+from course_lib.widgets.controls import row
 
 __all__ = ["HandTrace", "hand_trace"]
 
@@ -48,8 +48,8 @@ class HandTrace(widgets.VBox):
     """Hidden gradients, one entry box per node, right/wrong feedback with targeted hints.
 
     Plain Python works too: ``trace.enter("x", -4.0)`` checks an entry, updates the widget and
-    returns the :class:`course_lib.quiz.CheckResult`. ``trace.asked`` lists the names to fill
-    in (in the order the backward pass reaches them), ``trace.expected`` the right numbers,
+    returns the :class:`course_lib.teaching.quiz.CheckResult`. ``trace.asked`` lists the names to
+    fill in (in the order the backward pass reaches them), ``trace.expected`` the right numbers,
     ``trace.results`` the latest check of each entry (``None`` while its box holds no number)
     and ``trace.done`` whether all are right.
     """

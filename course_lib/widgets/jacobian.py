@@ -10,16 +10,16 @@ so at T = 1 it is exactly diag(p) - p pᵀ. A row selector spells out one row i 
 p_i(δ_ij - p_j) with the numbers. A toggle computes the matrix three ways, which must agree:
 
 * ``analytic``: :func:`course_lib.kernels.softmax_jacobian`, the formula above;
-* ``reverse mode``: the engine itself. :func:`course_lib.check.jacobian_reverse_mode` builds the
+* ``reverse mode``: the engine itself. :func:`course_lib.checks.jacobian_reverse_mode` builds the
   graph of ``softmax(z / T)`` from :class:`course_lib.tensor.Tensor` ops once and calls
   ``backward`` once per row with the one-hot upstream e_i, which returns e_iᵀ J, row i (the
   softmax op's rule is the vector-Jacobian product: no sweep ever forms J);
-* ``finite differences``: :func:`course_lib.check.jacobian_finite_differences`, column j is
+* ``finite differences``: :func:`course_lib.checks.jacobian_finite_differences`, column j is
   (p(z + h e_j) - p(z - h e_j)) / 2h: forward passes only, no derivative rules at all.
 
 The contrast view adds the Jacobian of the elementwise sigmoid s_i = σ(z_i / T): diagonal,
 ∂s_i/∂z_j = δ_ij s_i (1 - s_i) / T, because s_i depends on z_i alone. Every number the widget
-writes is formatted by :func:`course_lib.formatting.format_number`.
+writes is formatted by :func:`course_lib.numbers.formatting.format_number`.
 """
 
 from __future__ import annotations
@@ -33,14 +33,14 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.accessible import OKABE_ITO
-from course_lib.check import jacobian_finite_differences, jacobian_reverse_mode
-from course_lib.formatting import format_number
+from course_lib.checks import jacobian_finite_differences, jacobian_reverse_mode
+from course_lib.display.accessible import OKABE_ITO
 from course_lib.kernels import softmax, softmax_jacobian
+from course_lib.numbers.formatting import format_number
 from course_lib.tensor import Tensor
 from course_lib.tensor import softmax as softmax_op
-from course_lib.widgets._charts import bar_chart, fmt, heatmap, logit_slider
-from course_lib.widgets._controls import row, with_number_box
+from course_lib.widgets.charts import bar_chart, fmt, heatmap, logit_slider
+from course_lib.widgets.controls import row, with_number_box
 
 __all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of", "sigmoid"]
 

@@ -1,8 +1,8 @@
 """Endless practice: a fresh hand-trace graph for every sheet number.
 
 ``practice_trainer()`` puts a sheet-number slider over hand-trace mode: each number is a
-different random graph from :func:`course_lib.practice.practice_graph` (the same number always
-gives the same graph, so a class can agree on "sheet 17"), with its gradients hidden for the
+different random graph from :func:`course_lib.teaching.practice.practice_graph` (the same number
+always gives the same graph, so a class can agree on "sheet 17"), with its gradients hidden for the
 learner to type in.
 """
 
@@ -12,11 +12,11 @@ import html
 
 import ipywidgets as widgets
 
-from course_lib.formatting import format_number
-from course_lib.practice import LOCAL_RULES, practice_graph
-from course_lib.widgets._controls import row, with_number_box
-from course_lib.widgets._panel import Panel
+from course_lib.numbers.formatting import format_number
+from course_lib.teaching.practice import LOCAL_RULES, practice_graph
+from course_lib.widgets.controls import row, with_number_box
 from course_lib.widgets.handtrace import HandTrace
+from course_lib.widgets.panel import Panel
 
 __all__ = ["practice_trainer"]
 

@@ -2,13 +2,13 @@
 
 A depth slider, the activation (sigmoid, tanh, relu) and the initialisation scale; each change
 rebuilds the stack, runs the engine's ``backward()`` and draws log₁₀ ‖dL/dW_l‖ for every layer
-l as a bar (computed by :func:`course_lib.nn.layer_gradient_norms`). A sigmoid stack's first
+l as a bar (computed by :func:`course_lib.network.layer_gradient_norms`). A sigmoid stack's first
 layers get gradients many orders of magnitude smaller than its last; relu with the scale √2
 keeps them about the same size.
 
 Two text alternatives for the saturation figures the notebooks draw with matplotlib (shown
-through :func:`course_lib.accessible.describe_figure`): :func:`slopes_alt_text` for the slopes
-of tanh and sigmoid, and :func:`layer_norms_alt_text` for ‖dL/dW_l‖ per layer of several
+through :func:`course_lib.display.accessible.describe_figure`): :func:`slopes_alt_text` for the
+slopes of tanh and sigmoid, and :func:`layer_norms_alt_text` for ‖dL/dW_l‖ per layer of several
 stacks.
 """
 
@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.nn import ACTIVATIONS, layer_gradient_norms
-from course_lib.widgets._charts import bar_chart, fmt
-from course_lib.widgets._controls import with_number_box
+from course_lib.network import ACTIVATIONS, layer_gradient_norms
+from course_lib.widgets.charts import bar_chart, fmt
+from course_lib.widgets.controls import with_number_box
 
 __all__ = ["DepthExplorer", "depth_explorer", "layer_norms_alt_text", "slopes_alt_text"]
 
@@ -133,7 +133,7 @@ def slopes_alt_text(low: float = -6.0, high: float = 6.0, at: float = 5.0) -> st
 def layer_norms_alt_text(norms: Mapping[str, Sequence[float]]) -> str:
     """The text alternative of a log-scale plot of ‖dL/dW_l‖ per layer, one line per
     activation (``norms`` maps an activation to its norms, layer 1 first, as
-    :func:`course_lib.nn.layer_gradient_norms` returns them): each line's first and last
+    :func:`course_lib.network.layer_gradient_norms` returns them): each line's first and last
     value, and which lines climb and which stay flat."""
     if not norms:
         raise ValueError("layer_norms_alt_text needs the norms of at least one stack")

@@ -2,7 +2,7 @@
 
 A slider sets log₁₀ h and buttons the number type. On each change the explorer computes the
 central difference (g(1 + h) − g(1 − h)) / 2h of g(x) = x³, whose true slope at 1 is 3, with
-:func:`course_lib.check.central_difference_sweep` in that type, and shows its error beside the
+:func:`course_lib.checks.central_difference_sweep` in that type, and shows its error beside the
 two errors that make it up: truncation, exactly h² for this g, and round-off, about ε/h. Bars
 show the three on a log scale, so the learner sees which one rules at each h and where their
 sum is smallest.
@@ -13,9 +13,9 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.check import central_difference_sweep
-from course_lib.widgets._charts import bar_chart, fmt
-from course_lib.widgets._controls import with_number_box
+from course_lib.checks import central_difference_sweep
+from course_lib.widgets.charts import bar_chart, fmt
+from course_lib.widgets.controls import with_number_box
 
 __all__ = [
     "StepSizeExplorer",

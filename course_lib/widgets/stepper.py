@@ -1,13 +1,13 @@
 """The backward stepper: the engine's backward pass one node at a time, with the numbers of
 every move.
 
-The steps are those of :func:`course_lib.graph.backward_steps`, the generator that
+The steps are those of :func:`course_lib.autodiff.graph.backward_steps`, the generator that
 ``backward()`` itself runs: the stepper runs it once on the graph (which leaves every ``grad``
-as ``backward()`` would) and keeps each :class:`course_lib.graph.Step`. For each step it says
-the four moves in words, with the step's own numbers:
+as ``backward()`` would) and keeps each :class:`course_lib.autodiff.graph.Step`. For each step it
+says the four moves in words, with the step's own numbers:
 
 1. local partial      d(node)/d(parent), stored by the op (``Value.partials``), with its rule
-                      from the op table (:data:`course_lib.scalar.OPS`);
+                      from the op table (:data:`course_lib.autodiff.scalar.OPS`);
 2. upstream           dL/d(node), complete because every consumer of ``node`` came earlier;
 3. multiply           contribution = local partial × upstream (the node's ``local_backward``);
 4. sum at joins       the parent's running sum before and after the contribution, as the
@@ -29,10 +29,10 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.draw import draw, format_data, formula, node_names
-from course_lib.graph import Step, backward_steps, topological_order
-from course_lib.scalar import op_named
-from course_lib.widgets._controls import row, with_number_box
+from course_lib.autodiff.graph import Step, backward_steps, topological_order
+from course_lib.autodiff.scalar import op_named
+from course_lib.display.draw import draw, format_data, formula, node_names
+from course_lib.widgets.controls import row, with_number_box
 
 __all__ = [
     "BackwardStepper",
@@ -178,7 +178,7 @@ def explain(steps: list[Step], names: Mapping[Any, str]) -> list[tuple[str, ...]
 class BackwardStepper(widgets.VBox):
     """Step / Back / Play / Reset through the backward pass of a graph (see :func:`stepper`).
 
-    ``steps`` are the engine's :class:`course_lib.graph.Step` records, output first;
+    ``steps`` are the engine's :class:`course_lib.autodiff.graph.Step` records, output first;
     ``lines[i]`` explains ``steps[i]``. ``index`` (an ``IntSlider``) is the number of steps
     taken, 0 to ``len(steps)``; setting it renders that state (tests and notebooks can drive
     it from code). ``play`` is an ``ipywidgets.Play`` linked to ``index`` in the kernel, so it

@@ -1,4 +1,4 @@
-"""What a learner sees while :func:`course_lib.nn.train` runs: a progress bar and a live chart.
+"""What a learner sees while :func:`course_lib.network.train` runs: a progress bar and a live chart.
 
 :func:`training_display` makes the object ``train`` reports to (its ``progress`` argument)::
 
@@ -10,12 +10,12 @@
   terminal. After the bar: the epoch, the latest loss average and the test accuracy.
 * In a notebook there is also the chart of :func:`plot_history` (training loss and test
   accuracy against epochs), drawn with matplotlib into an ``HTML`` widget as an ``<img>``
-  whose alt text is the status line (see :mod:`course_lib.accessible`): redrawn at most
+  whose alt text is the status line (see :mod:`course_lib.display.accessible`): redrawn at most
   once a second while training runs, and at the end of every epoch. Drawing takes tens of
   milliseconds, and the training clock (``History.epoch_seconds``) is stopped meanwhile.
 
 :func:`plot_history` is the chart itself: a matplotlib figure a learner can draw again after
-training, restyle, or draw onto axes of their own. ``course_lib.nn`` imports none of this.
+training, restyle, or draw onto axes of their own. ``course_lib.network`` imports none of this.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from tqdm.auto import tqdm
 
-from course_lib.accessible import OKABE_ITO, DescribedFigure
-from course_lib.formatting import format_number
-from course_lib.frontend import in_notebook
-from course_lib.nn import History
-from course_lib.widgets._panel import Panel
+from course_lib.display.accessible import OKABE_ITO, DescribedFigure
+from course_lib.display.frontend import in_notebook
+from course_lib.network import History
+from course_lib.numbers.formatting import format_number
+from course_lib.widgets.panel import Panel
 
 __all__ = [
     "TrainingDisplay",
@@ -54,7 +54,7 @@ def plot_history(
 ) -> Figure:
     """Two panels: the training loss (a line over epochs) and the test accuracy (a dot per epoch).
 
-    ``history`` is what :func:`course_lib.nn.train` returned (or is filling in); ``epochs`` the
+    ``history`` is what :func:`course_lib.network.train` returned (or is filling in); ``epochs`` the
     width of the epoch axis (default: the epochs the run was asked for). With ``axes`` (two
     matplotlib Axes, e.g. from ``plt.subplots(1, 2)``) the panels are drawn there; otherwise on a
     new figure of their own. Returns the figure. The loss axis starts at 0 and the accuracy axis
@@ -138,7 +138,7 @@ def status_line(history: History, epoch: int, epochs: int) -> str:
 class TrainingDisplay:
     """A progress bar (tqdm.auto) and, in a notebook, a live :func:`plot_history` chart.
 
-    Made by :func:`training_display`; :func:`course_lib.nn.train` calls ``start``, ``update``
+    Made by :func:`training_display`; :func:`course_lib.network.train` calls ``start``, ``update``
     and ``finish``. Afterwards ``bar`` is the tqdm bar, ``view`` the widget holding the chart
     (None without a chart), ``image`` the ``HTML`` widget showing it (an ``<img>`` with alt
     text), ``png`` its latest bytes, ``figure`` the matplotlib figure it shows, ``text`` the

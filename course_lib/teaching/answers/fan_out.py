@@ -8,7 +8,7 @@ graphs, built exactly as the notebook builds them.
 
 from __future__ import annotations
 
-from course_lib.scalar import Value
+from course_lib.autodiff.scalar import Value
 from course_lib.teaching.hand_exercise import AxesExercise, HandExercise, Slip
 
 

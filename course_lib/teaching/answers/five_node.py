@@ -5,7 +5,7 @@ Every expected number is read off the engine's graph, built exactly as the noteb
 
 from __future__ import annotations
 
-from course_lib.scalar import Value
+from course_lib.autodiff.scalar import Value
 from course_lib.teaching.hand_exercise import HandExercise, Slip
 
 

@@ -3,13 +3,13 @@
 Every expected number is read off the engine: the gates graph f = tanh(max(x·y, z) + x) at
 x = 0.25, y = 2, z = −1 built with ``Value`` exactly as the notebook builds it, three
 ``backward()`` calls added up as PyTorch's ``.grad`` adds them, and a forward-mode pass of
-``course_lib.forward.jvp``.
+``course_lib.autodiff.forward.jvp``.
 """
 
 from __future__ import annotations
 
-from course_lib.forward import jvp
-from course_lib.scalar import Value
+from course_lib.autodiff.forward import jvp
+from course_lib.autodiff.scalar import Value
 from course_lib.teaching.hand_exercise import AxesExercise, HandExercise, Slip, decimals
 
 POINT = (0.25, 2.0, -1.0)  # x, y, z of the gates graph

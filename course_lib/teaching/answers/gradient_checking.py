@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course_lib.check import central_difference, central_difference_sweep, relative_error
+from course_lib.checks import central_difference, central_difference_sweep, relative_error
 from course_lib.teaching.hand_exercise import HandExercise, Slip, significant
 
 # The two checks of the notebook's table: (backward(), finite differences).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course_lib.scalar import Value
+from course_lib.autodiff.scalar import Value
 from course_lib.teaching.hand_exercise import HandExercise, Slip
 
 

@@ -2,7 +2,7 @@
 
 :class:`course_lib.tensor.Tensor` is a node (``data``, ``grad``, ``parents``, ``op``) plus the
 operations defined here, in :class:`TensorOps`, which it inherits. The ops that are functions
-(the softmax family and the fused ``linear``) are in :mod:`course_lib.tensor_functions`, built
+(the softmax family and the fused ``linear``) are in :mod:`course_lib.tensor.functions`, built
 the same way. Each op's forward pass and its rule sit side by side in one of these two files,
 so adding an op, or changing one, is one edit in one file.
 
@@ -28,7 +28,7 @@ inputs; products are elementwise unless written ``@``; ``ᵀ`` swaps the last tw
     out = a.T           a: upstream transposed back
     out = a[index]      a: zeros with upstream added at the picked places (repeats add up)
 
-Softmax ops and the fused layer (functions, in :mod:`course_lib.tensor_functions`; ``⟨·,·⟩``
+Softmax ops and the fused layer (functions, in :mod:`course_lib.tensor.functions`; ``⟨·,·⟩``
 and Σ run along the softmax axis; see :mod:`course_lib.kernels` for the derivations; no rule
 ever builds the dense C × C Jacobian)::
 
@@ -48,15 +48,15 @@ then sums each one back to its input's shape (:func:`course_lib.tensor.sum_to_sh
 ``Tensor.local_backward``), so no rule here deals with broadcasting.
 
 **How to add an op** (for example ``softmax``), all in one file (this one for a method, or
-:mod:`course_lib.tensor_functions` for a function):
+:mod:`course_lib.tensor.functions` for a function):
 
 1. Write the forward as a method of :class:`TensorOps` (or a function taking a ``Tensor``):
    check its inputs, raising errors that name the op and the shapes (helpers in
-   :mod:`course_lib.tensor_checks`); compute the result's array with numpy (inside
-   ``np.errstate(all="ignore")`` if it can overflow: ``_result`` reports that by name); then
-   ``return _result(data, (a,), "softmax", _softmax_backward, ctx)``. ``ctx`` holds anything the
+   :mod:`course_lib.tensor.validation`); compute the result's array with numpy (inside
+   ``np.errstate(all="ignore")`` if it can overflow: ``result_node`` reports that by name); then
+   ``return result_node(data, (a,), "softmax", _softmax_backward, ctx)``. ``ctx`` holds anything the
    rule needs besides the inputs and the output (an axis, an index). An op that cannot
-   overflow (it only moves or squashes numbers) may return ``_node(...)``, which skips the check.
+   overflow (it only moves or squashes numbers) may return ``new_node(...)``, which skips the check.
 2. Right beside it write ``_softmax_backward(upstream, out, a)``: return the contribution for
    each input (one array for a unary op, a tuple for several), in any shape the input
    broadcasts to. Return ``None`` for an input with ``requires_grad`` False when computing its
@@ -72,7 +72,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from course_lib.tensor_checks import (
+from course_lib.tensor.validation import (
     all_finite,
     broadcast_error,
     check_index,
@@ -87,9 +87,16 @@ from course_lib.tensor_checks import (
 )
 
 if TYPE_CHECKING:
-    from course_lib.tensor import Tensor
+    from course_lib.tensor.node import Tensor
 
-__all__ = ["TensorOps", "matmul_backward"]
+__all__ = [
+    "TensorOps",
+    "as_constant",
+    "matmul_backward",
+    "new_node",
+    "result_node",
+    "tensor_input",
+]
 
 ArrayLike = Any  # a Tensor, numpy array, nested list or plain number
 
@@ -98,8 +105,8 @@ class TensorOps:
     """The operations of :class:`course_lib.tensor.Tensor`, each beside its local rule.
 
     A mixin: ``Tensor`` inherits these methods and adds the node itself (its attributes and
-    ``backward``). Every method builds its result with :func:`_result`, which refuses inf and
-    NaN, or with :func:`_node` when the op cannot overflow.
+    ``backward``). Every method builds its result with :func:`result_node`, which refuses inf and
+    NaN, or with :func:`new_node` when the op cannot overflow.
     """
 
     __slots__ = ()
@@ -111,31 +118,31 @@ class TensorOps:
     # ---- elementwise arithmetic with broadcasting --------------------------------------------
 
     def __add__(self, other: ArrayLike) -> Tensor:
-        return _binary(self, _lift(other, self, "add"), np.add, "+", _add_backward)
+        return _binary(self, as_constant(other, self, "add"), np.add, "+", _add_backward)
 
     def __radd__(self, other: ArrayLike) -> Tensor:
-        return _binary(_lift(other, self, "add"), self, np.add, "+", _add_backward)
+        return _binary(as_constant(other, self, "add"), self, np.add, "+", _add_backward)
 
     def __sub__(self, other: ArrayLike) -> Tensor:
-        return _binary(self, _lift(other, self, "sub"), np.subtract, "-", _sub_backward)
+        return _binary(self, as_constant(other, self, "sub"), np.subtract, "-", _sub_backward)
 
     def __rsub__(self, other: ArrayLike) -> Tensor:
-        return _binary(_lift(other, self, "sub"), self, np.subtract, "-", _sub_backward)
+        return _binary(as_constant(other, self, "sub"), self, np.subtract, "-", _sub_backward)
 
     def __mul__(self, other: ArrayLike) -> Tensor:
-        return _binary(self, _lift(other, self, "mul"), np.multiply, "*", _mul_backward)
+        return _binary(self, as_constant(other, self, "mul"), np.multiply, "*", _mul_backward)
 
     def __rmul__(self, other: ArrayLike) -> Tensor:
-        return _binary(_lift(other, self, "mul"), self, np.multiply, "*", _mul_backward)
+        return _binary(as_constant(other, self, "mul"), self, np.multiply, "*", _mul_backward)
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
-        return _divide(self, _lift(other, self, "div"))
+        return _divide(self, as_constant(other, self, "div"))
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
-        return _divide(_lift(other, self, "div"), self)
+        return _divide(as_constant(other, self, "div"), self)
 
     def __neg__(self) -> Tensor:
-        return _node(np.negative(self.data), (self,), "neg", _neg_backward)
+        return new_node(np.negative(self.data), (self,), "neg", _neg_backward)
 
     def __pow__(self, k: float) -> Tensor:
         if isinstance(k, TensorOps):
@@ -159,9 +166,9 @@ class TensorOps:
             raise ZeroDivisionError(
                 f"pow: {describe(self)} ** {number(k)} has a base of 0 with a negative exponent"
             )
-        with np.errstate(all="ignore"):  # an overflow is reported by _result, naming pow
+        with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming pow
             data = np.power(x, k)
-        return _result(data, (self,), f"**{k:g}", _pow_backward, k)
+        return result_node(data, (self,), f"**{k:g}", _pow_backward, k)
 
     def __rpow__(self, base: float) -> Tensor:
         raise TypeError(
@@ -172,18 +179,18 @@ class TensorOps:
     # ---- matrix product ------------------------------------------------------------------------
 
     def __matmul__(self, other: ArrayLike) -> Tensor:
-        return _matmul(self, _lift(other, self, "matmul"))
+        return _matmul(self, as_constant(other, self, "matmul"))
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
-        return _matmul(_lift(other, self, "matmul"), self)
+        return _matmul(as_constant(other, self, "matmul"), self)
 
     # ---- elementwise functions -------------------------------------------------------------------
 
     def exp(self) -> Tensor:
         """e^x, elementwise."""
-        with np.errstate(all="ignore"):  # an overflow is reported by _result, naming exp
+        with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming exp
             data = np.exp(self.data)
-        return _result(data, (self,), "exp", _exp_backward)
+        return result_node(data, (self,), "exp", _exp_backward)
 
     def log(self) -> Tensor:
         """The natural logarithm, elementwise; every entry must be positive."""
@@ -194,28 +201,28 @@ class TensorOps:
                 f"log: needs positive inputs, but {bad} of the {x.size} entries of "
                 f"{describe(self)} are <= 0 (the smallest is {x.min():g})"
             )
-        return _node(np.log(x), (self,), "log", _log_backward)  # finite: x > 0
+        return new_node(np.log(x), (self,), "log", _log_backward)  # finite: x > 0
 
     def sigmoid(self) -> Tensor:
         """σ(x) = 1 / (1 + e^{-x}), elementwise (see :func:`_sigmoid_forward`)."""
-        return _node(_sigmoid_forward(self.data), (self,), "sigmoid", _sigmoid_backward)
+        return new_node(_sigmoid_forward(self.data), (self,), "sigmoid", _sigmoid_backward)
 
     def tanh(self) -> Tensor:
         """tanh(x), elementwise."""
-        return _node(np.tanh(self.data), (self,), "tanh", _tanh_backward)
+        return new_node(np.tanh(self.data), (self,), "tanh", _tanh_backward)
 
     def relu(self) -> Tensor:
         """max(x, 0), elementwise."""
-        return _node(np.maximum(self.data, 0), (self,), "relu", _relu_backward)
+        return new_node(np.maximum(self.data, 0), (self,), "relu", _relu_backward)
 
     # ---- reductions ------------------------------------------------------------------------------
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Sum over ``axis`` (an int, a tuple of ints, or None for all axes)."""
         axes = normalize_axes(axis, self.shape, "sum")
-        with np.errstate(all="ignore"):  # an overflow is reported by _result, naming sum
+        with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming sum
             data = self.data.sum(axis=axes, keepdims=keepdims)
-        return _result(data, (self,), "sum", _sum_backward, kept_shape(self.shape, axes))
+        return result_node(data, (self,), "sum", _sum_backward, kept_shape(self.shape, axes))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Average over ``axis`` (an int, a tuple of ints, or None for all axes)."""
@@ -226,10 +233,10 @@ class TensorOps:
         if count == 0:
             raise ValueError(f"mean: cannot average over an empty axis of shape {self.shape}")
         # count in the data's dtype: numpy 1.x makes float32 scalar / int a float64
-        with np.errstate(all="ignore"):  # an overflow is reported by _result, naming mean
+        with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming mean
             data = self.data.sum(axis=axes, keepdims=keepdims) / self.data.dtype.type(count)
         kept = kept_shape(self.shape, axes)
-        return _result(data, (self,), "mean", _mean_backward, (kept, count))
+        return result_node(data, (self,), "mean", _mean_backward, (kept, count))
 
     def max(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
         """Largest element over one ``axis`` (or over all, for None); the gradient goes to
@@ -243,7 +250,7 @@ class TensorOps:
         if axis is not None and self.shape[axis] == 0:
             raise ValueError(f"max: axis {axis} of shape {self.shape} is empty")
         data = self.data.max(axis=axis, keepdims=keepdims)
-        return _node(data, (self,), "max", _max_backward, (axis, keepdims))
+        return new_node(data, (self,), "max", _max_backward, (axis, keepdims))
 
     # ---- shape -----------------------------------------------------------------------------------
 
@@ -258,7 +265,7 @@ class TensorOps:
                 f"reshape: cannot reshape shape {self.shape} ({self.size} elements) into "
                 f"{shape}: {error}"
             ) from None
-        return _node(data, (self,), "reshape", _reshape_backward)
+        return new_node(data, (self,), "reshape", _reshape_backward)
 
     def transpose(self, *axes: int | tuple[int, ...]) -> Tensor:
         """Permute the axes (reverse them when none are given), as ``np.transpose``."""
@@ -277,7 +284,7 @@ class TensorOps:
         for position, ax in enumerate(order):
             inverse[ax] = position
         data = np.transpose(self.data, order)
-        return _node(data, (self,), "transpose", _transpose_backward, tuple(inverse))
+        return new_node(data, (self,), "transpose", _transpose_backward, tuple(inverse))
 
     @property
     def T(self) -> Tensor:  # noqa: N802  (numpy's name)
@@ -293,13 +300,13 @@ class TensorOps:
             data = self.data[index]
         except IndexError as error:
             raise IndexError(f"index: {error} (the tensor has shape {self.shape})") from None
-        return _node(data, (self,), "index", _index_backward, (index, basic))
+        return new_node(data, (self,), "index", _index_backward, (index, basic))
 
 
 # ---- the output node of an op, and constants ------------------------------------------------
 
 
-def _result(
+def result_node(
     data: np.ndarray,
     parents: tuple[Tensor, ...],
     op: str,
@@ -316,10 +323,10 @@ def _result(
         data = np.asarray(data)  # numpy returns scalars for 0-d results
     if not all_finite(data):
         raise result_error(op_word(op), parents, data)
-    return _node(data, parents, op, rule, ctx)
+    return new_node(data, parents, op, rule, ctx)
 
 
-def _node(
+def new_node(
     data: np.ndarray,
     parents: tuple[Tensor, ...],
     op: str,
@@ -330,7 +337,7 @@ def _node(
 
     Ops whose result cannot overflow call this directly: they move, pick or squash their
     input's numbers (reshape, index, max, neg, tanh, sigmoid, relu, log of positive numbers,
-    softmax), so finite numbers stay finite. The others go through :func:`_result`.
+    softmax), so finite numbers stay finite. The others go through :func:`result_node`.
     """
     if type(data) is not np.ndarray:
         data = np.asarray(data)  # numpy returns scalars for 0-d results
@@ -351,7 +358,7 @@ def _node(
     return out
 
 
-def _lift(x: ArrayLike, like: Tensor, op: str) -> Tensor:
+def as_constant(x: ArrayLike, like: Tensor, op: str) -> Tensor:
     """Wrap a number or array as a constant node (numbers take ``like``'s dtype)."""
     if isinstance(x, TensorOps):
         return x
@@ -375,7 +382,7 @@ def _lift(x: ArrayLike, like: Tensor, op: str) -> Tensor:
     return const
 
 
-def _tensor_input(t: Any, op: str) -> Tensor:
+def tensor_input(t: Any, op: str) -> Tensor:
     if isinstance(t, TensorOps):
         return t
     raise TypeError(
@@ -389,11 +396,11 @@ def _tensor_input(t: Any, op: str) -> Tensor:
 
 def _binary(a: Tensor, b: Tensor, ufunc: np.ufunc, op: str, rule: Callable[..., Any]) -> Tensor:
     try:
-        with np.errstate(all="ignore"):  # an overflow is reported by _result, naming the op
+        with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming the op
             data = ufunc(a.data, b.data)
     except ValueError:
         raise broadcast_error(op_word(op), a.shape, b.shape) from None
-    return _result(data, (a, b), op, rule)
+    return result_node(data, (a, b), op, rule)
 
 
 def _add_backward(upstream, out, a, b):
@@ -539,14 +546,14 @@ def _matmul(a: Tensor, b: Tensor) -> Tensor:
             f"{'second-to-last' if B.ndim >= 2 else 'only'} axis has {inner_b}"
         )
     try:
-        with np.errstate(all="ignore"):  # an overflow is reported by _result, naming matmul
+        with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming matmul
             data = np.matmul(A, B)
     except ValueError:
         raise ValueError(
             f"matmul: the batch axes of {A.shape} @ {B.shape} cannot broadcast: "
             f"{A.shape[:-2]} with {B.shape[:-2]}"
         ) from None
-    return _result(data, (a, b), "@", matmul_backward)
+    return result_node(data, (a, b), "@", matmul_backward)
 
 
 def matmul_backward(upstream, out, a, b):

@@ -8,15 +8,15 @@ and its gradient ``grad`` (dL/d(node)); before ``backward()`` the gradient reads
 With ``partials=True`` each edge carries the local partial d(child)/d(parent) that reverse
 mode multiplies the upstream gradient by.
 
-It works on the shared node shape of :mod:`course_lib.graph` (``data``, ``grad``, ordered
+It works on the shared node shape of :mod:`course_lib.autodiff.graph` (``data``, ``grad``, ordered
 ``parents``, ``op``, ``label``), so a ``Tensor`` graph draws too: a small array shows its
 numbers, a larger one its shape. A node made by an op of the scalar engine's op table
-(:data:`course_lib.scalar.OPS`) is written with that op's formula (``x * y``, ``-x``,
+(:data:`course_lib.autodiff.scalar.OPS`) is written with that op's formula (``x * y``, ``-x``,
 ``x**2``, ``tanh(z)``); any other op as ``op(inputs)``, or infix for a symbol such as ``@``.
 
 The same graph always gives the same bytes: positions come from the topological order (which
 follows the stored parent order), there are no random ids, and numbers are formatted by the
-course's one formatter, :func:`course_lib.formatting.format_number`.
+course's one formatter, :func:`course_lib.numbers.formatting.format_number`.
 """
 
 from __future__ import annotations
@@ -30,16 +30,16 @@ from numbers import Real
 from pathlib import Path
 from typing import Any
 
-from course_lib.accessible import (
+from course_lib.autodiff.graph import topological_order
+from course_lib.autodiff.scalar import op_named
+from course_lib.display.accessible import (
     CONTROL_CHARACTERS,
     OKABE_ITO,
     html_figure,
     svg_open,
     xml_text,
 )
-from course_lib.formatting import format_number
-from course_lib.graph import topological_order
-from course_lib.scalar import op_named
+from course_lib.numbers.formatting import format_number
 
 __all__ = [
     "STYLES",
@@ -198,7 +198,7 @@ class GraphDrawing:
 
     ``label`` is its accessible name (the SVG's ``aria-label`` and ``<title>``); the SVG's
     ``<desc>`` says every node's op, value and gradient and every edge's local partial. A
-    notebook shows it as inline SVG in HTML (see :func:`course_lib.accessible.html_figure`),
+    notebook shows it as inline SVG in HTML (see :func:`course_lib.display.accessible.html_figure`),
     where a screen reader gets both; JupyterLab would show ``image/svg+xml`` as an ``<img>``
     with no text alternative.
     """

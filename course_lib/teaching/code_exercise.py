@@ -32,7 +32,7 @@ lives in this module (:func:`wrong_attempts`, :func:`forget_attempts`); the same
 again (the same code) is not a new attempt.
 
 The exercises themselves (their cases and their catalogues of mistakes) are in
-:mod:`course_lib.exercise_bank`.
+:mod:`course_lib.teaching.exercise_bank`.
 """
 
 from __future__ import annotations
@@ -634,8 +634,9 @@ def check_exercise(
 ) -> ExerciseReport:
     """Run ``fn`` against the engine on every case of ``exercise``; never raises for ``fn``.
 
-    ``exercise`` is an :class:`Exercise` or the name of one in :mod:`course_lib.exercise_bank`.
-    The report's verdict is "right" when every output of every case is exact or close.
+    ``exercise`` is an :class:`Exercise` or the name of one in
+    :mod:`course_lib.teaching.exercise_bank`. The report's verdict is "right" when every output of
+    every case is exact or close.
     """
     report = _check(exercise, fn, seed)
     name = getattr(fn, "__name__", "")
@@ -644,7 +645,7 @@ def check_exercise(
 
 def _check(exercise: Exercise | str, fn: Callable[..., Any], seed: int) -> ExerciseReport:
     if isinstance(exercise, str):
-        from course_lib.exercise_bank import EXERCISES
+        from course_lib.teaching.exercise_bank import EXERCISES
 
         if exercise not in EXERCISES:
             raise ValueError(f"no exercise named {exercise!r}; there are {sorted(EXERCISES)}")

@@ -2,14 +2,14 @@
 
 Every operation computes its output *and* its local partials d(out)/d(input), and stores the
 partials on the output node. ``backward()`` then does the rest with the four moves of
-:mod:`course_lib.graph`: take the upstream gradient dL/d(out), multiply it by each local
+:mod:`course_lib.autodiff.graph`: take the upstream gradient dL/d(out), multiply it by each local
 partial, and add the product into the input's gradient (sum at joins).
 
 **One table of ops.** Everything the course knows about an op is one entry of :data:`OPS`, an
 :class:`Op`: its name, how a formula writes it, one function that returns its output and its
 local partials side by side, and the text of each partial's rule. ``Value``'s methods apply
-those entries; the drawings (:mod:`course_lib.draw`), the backward stepper's explanations and
-the practice sheets read the same entries. The table is one :func:`define_op` line per op
+those entries; the drawings (:mod:`course_lib.display.draw`), the backward stepper's explanations
+and the practice sheets read the same entries. The table is one :func:`define_op` line per op
 (below, after :class:`Op`): ``+``, ``*``, ``neg``, ``exp``, ``log``, ``tanh``, ``sigmoid``,
 ``relu`` and ``max``; :func:`power` makes ``**k`` for each exponent k. Adding an op is one more
 line.
@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
-from course_lib.formatting import format_number
-from course_lib.graph import backpropagate, topological_order
+from course_lib.autodiff.graph import backpropagate, topological_order
+from course_lib.numbers.formatting import format_number
 
 __all__ = ["OPS", "Op", "Value", "define_op", "op_named", "power"]
 

@@ -2,8 +2,8 @@
 
 ``practice_graph(seed)`` draws a graph of 3 to 6 *operation nodes* (the nodes a learner traces
 a local rule through; the 2 to 4 inputs come in addition) using the ops ``+``, ``*``,
-``sigmoid`` and ``exp`` of the scalar engine's op table (:data:`course_lib.scalar.OPS`), which
-also gives each line's formula and the local rules printed on the sheet. Inputs are small
+``sigmoid`` and ``exp`` of the scalar engine's op table (:data:`course_lib.autodiff.scalar.OPS`),
+which also gives each line's formula and the local rules printed on the sheet. Inputs are small
 friendly numbers (halves and small integers). With ``fan_out=True`` (the default) at least one
 node feeds two or more later nodes, so its gradient is a sum at a join; with ``fan_out=False``
 the graph is a tree and no node does.
@@ -18,8 +18,8 @@ differences by nudging that node alone and re-running everything downstream of i
 instructor can hand each student their own sheet, and the same seed always gives the same one.
 From a shell, one sheet per seed, separated by form feeds (a new page when printed)::
 
-    python -m course_lib.practice 101 102 103            # the sheets for three students
-    python -m course_lib.practice 101 102 103 --answers  # the same sheets with their keys
+    python -m course_lib.teaching.practice 101 102 103            # the sheets for three students
+    python -m course_lib.teaching.practice 101 102 103 --answers  # the same sheets with their keys
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ import random
 import sys
 from dataclasses import dataclass
 
-from course_lib.formatting import format_number
-from course_lib.scalar import OPS, Value
+from course_lib.autodiff.scalar import OPS, Value
+from course_lib.numbers.formatting import format_number
 
 __all__ = ["LOCAL_RULES", "Operation", "PracticeGraph", "practice_graph", "practice_sheet"]
 
@@ -377,9 +377,9 @@ def _four(x: float) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print one practice sheet per seed (``python -m course_lib.practice SEED ...``)."""
+    """Print one practice sheet per seed (``python -m course_lib.teaching.practice SEED ...``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m course_lib.practice",
+        prog="python -m course_lib.teaching.practice",
         description="Print hand-trace practice sheets, one per seed (a form feed between them).",
     )
     parser.add_argument("seeds", nargs="+", type=int, help="one integer seed per sheet")

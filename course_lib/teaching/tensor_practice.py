@@ -1,6 +1,6 @@
 """Tensor practice sheets: four small array questions from a seed, an answer key, a checker.
 
-The scalar sheets (:mod:`course_lib.practice`) train the four moves on graphs of numbers.
+The scalar sheets (:mod:`course_lib.teaching.practice`) train the four moves on graphs of numbers.
 These train the places where arrays make them harder, one question each:
 
 1. **broadcasting**: for ``a + b`` with two shapes that broadcast, over which axes of the
@@ -14,7 +14,7 @@ The same seed always gives the same sheet. Every number of the key comes from th
 (``Tensor`` and ``backward()``, :func:`course_lib.tensor.broadcast_axes`) and is checked
 against central differences when the sheet is made. From a shell::
 
-    python -m course_lib.tensor_practice 101 102 --answers
+    python -m course_lib.teaching.tensor_practice 101 102 --answers
 
 A learner checks an answer with ``tensor_sheet_check(seed, part, answer)``, the part one of
 :data:`PARTS`. The judging is :mod:`course_lib.teaching.hand_exercise`'s: the sheet's key
@@ -34,8 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from course_lib.check import jacobian_finite_differences, jacobian_reverse_mode
-from course_lib.formatting import format_number
+from course_lib.checks import jacobian_finite_differences, jacobian_reverse_mode
+from course_lib.numbers.formatting import format_number
 from course_lib.teaching.hand_exercise import (
     AxesExercise,
     CheckResult,
@@ -475,9 +475,9 @@ def tensor_sheet_check(seed: int, part: str, answer: object) -> CheckResult:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print one tensor sheet per seed (``python -m course_lib.tensor_practice SEED ...``)."""
+    """Print one tensor sheet per seed (``python -m course_lib.teaching.tensor_practice SEED``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m course_lib.tensor_practice",
+        prog="python -m course_lib.teaching.tensor_practice",
         description="Print tensor practice sheets, one per seed (a form feed between them).",
     )
     parser.add_argument("seeds", nargs="+", type=int, help="one integer seed per sheet")

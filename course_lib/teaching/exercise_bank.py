@@ -1,11 +1,12 @@
 """The course's code exercises: for each, random cases with the engine's answers, and the
-answers the usual mistakes give, so :func:`course_lib.exercises.check_exercise` can name them.
+answers the usual mistakes give, so :func:`course_lib.teaching.code_exercise.check_exercise` can
+name them.
 
 Every expected answer here comes from the engine itself (``Value`` or ``Tensor`` and
 ``backward()``), in float64; the mistakes are computed from the same inputs, each with the
 sentence a learner sees when their answer matches it. That sentence names the slip and where to
 look, never the correct line; each exercise's ``rule`` (in symbols) is added from the second
-wrong attempt on (see :func:`course_lib.exercises.check_exercise`).
+wrong attempt on (see :func:`course_lib.teaching.code_exercise.check_exercise`).
 
 The notebook each exercise is in:
 
@@ -33,7 +34,8 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.exercise_cases_classifier import (
+from course_lib.autodiff.scalar import Value, define_op
+from course_lib.teaching.classifier_cases import (
     CROSS_ENTROPY_RULE,
     NETWORK_OUTPUTS,
     NETWORK_RULE,
@@ -44,8 +46,7 @@ from course_lib.exercise_cases_classifier import (
     softmax_vjp_cases,
     softmax_vjp_memory,
 )
-from course_lib.exercises import Case, Exercise
-from course_lib.scalar import Value, define_op
+from course_lib.teaching.code_exercise import Case, Exercise
 from course_lib.tensor import Tensor, embedding, layer_norm
 
 __all__ = ["EXERCISES", "PLANTED_BUG_HINT", "tanh_op"]
@@ -75,10 +76,10 @@ def _if_defined(
 def tanh_op(x: Value, backward: Callable[[float, float, float], float]) -> Value:
     """tanh as a new op of the scalar engine whose rule is ``backward(upstream, x, out)``.
 
-    The hook the exercise plugs into is :func:`course_lib.scalar.define_op` (unregistered, so
-    the engine's own tanh stays as it is). ``Value`` stores each node's local partial when
-    the node is made, and a rule is linear in its upstream, so the partial is the rule's
-    contribution for an upstream of 1.
+    The hook the exercise plugs into is :func:`course_lib.autodiff.scalar.define_op`
+    (unregistered, so the engine's own tanh stays as it is). ``Value`` stores each node's local
+    partial when the node is made, and a rule is linear in its upstream, so the partial is the
+    rule's contribution for an upstream of 1.
     """
 
     def compute(a: float) -> tuple[float, tuple[float]]:

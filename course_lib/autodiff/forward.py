@@ -1,7 +1,7 @@
 """Forward mode: dual numbers that carry a tangent through a scalar function, and a counter.
 
-Reverse mode (:mod:`course_lib.graph`) starts at the output and pushes dL/d(node) *back*: one
-backward pass gives the derivative of **one output** with respect to **every input**, a row of
+Reverse mode (:mod:`course_lib.autodiff.graph`) starts at the output and pushes dL/d(node) *back*:
+one backward pass gives the derivative of **one output** with respect to **every input**, a row of
 the Jacobian. Forward mode starts at the inputs and pushes a tangent *forward*: pick a
 direction ``v`` in input space, give every input x_i the tangent ẋ_i = v_i, and let each op
 compute its output's tangent from its inputs' tangents with the same local partials,
@@ -12,10 +12,10 @@ At the outputs the tangents are J v, a Jacobian-vector product (JVP). With ``v``
 vector e_j, one forward pass gives ∂(every output)/∂x_j, a **column** of the Jacobian.
 
 :class:`Dual` is that engine for scalar functions: a number ``value`` with its ``tangent``.
-Its ops are the scalar engine's op table (:data:`course_lib.scalar.OPS`): each op's ``compute``
-returns the output and its local partials, exactly as for ``Value``, so there is one place per
-op and forward mode cannot disagree with reverse mode about a derivative. A function written
-with ``Value`` operations (``x * y``, ``x.tanh()``, ``x.max(y)``, ``x ** 2`` ...) runs on
+Its ops are the scalar engine's op table (:data:`course_lib.autodiff.scalar.OPS`): each op's
+``compute`` returns the output and its local partials, exactly as for ``Value``, so there is one
+place per op and forward mode cannot disagree with reverse mode about a derivative. A function
+written with ``Value`` operations (``x * y``, ``x.tanh()``, ``x.max(y)``, ``x ** 2`` ...) runs on
 ``Dual`` inputs unchanged.
 
 **Counting.** Every ``Dual`` op records its multiplies (partial × tangent, one per input) in a
@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.graph import backward_steps
-from course_lib.scalar import OPS, Op, Value, power
+from course_lib.autodiff.graph import backward_steps
+from course_lib.autodiff.scalar import OPS, Op, Value, power
 
 __all__ = [
     "Dual",
@@ -246,7 +246,7 @@ def jacobian_by_reverse_mode(
     the pass visits).
 
     The graph is built once with ``Value`` inputs; each output then gets its own backward pass
-    (:func:`course_lib.graph.backward_steps`, seed 1), which resets the gradients first.
+    (:func:`course_lib.autodiff.graph.backward_steps`, seed 1), which resets the gradients first.
     """
     values = _point(point)
     inputs = [Value(v) for v in values]

@@ -12,8 +12,8 @@ their sum is smallest for h near ε^(1/3), between about 1e-6 and 1e-5; the defa
 gives about 1e-10 absolute accuracy for well-scaled f. :func:`central_difference_sweep`
 measures the estimate over a range of h, in float64 or float32.
 
-:func:`relative_error` is |a - b| / max(|a|, |b|), the measure :mod:`course_lib.check`
-compares by. Everything public here is importable from :mod:`course_lib.check` too.
+:func:`relative_error` is |a - b| / max(|a|, |b|), the measure :mod:`course_lib.checks`
+compares by. Everything public here is importable from :mod:`course_lib.checks` too.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.scalar import Value
+from course_lib.autodiff.scalar import Value
 from course_lib.tensor import Tensor
 
 __all__ = ["central_difference", "central_difference_sweep", "relative_error"]
 
 
-def _evaluate(f: Callable[..., Value | float], point: Sequence[float]) -> float:
+def evaluate(f: Callable[..., Value | float], point: Sequence[float]) -> float:
     out = f(*(Value(x) for x in point))
     return out.data if isinstance(out, Value) else float(out)
 
@@ -41,10 +41,10 @@ def _evaluate_at_point(
     f: Callable[..., Value | float], point: Sequence[float], names: Sequence[str]
 ) -> float:
     """f at the point itself, which must be finite: a check needs a number to start from."""
-    return _finite_at_point(_evaluate(f, point), point, names)  # an error of f is its own
+    return finite_at_point(evaluate(f, point), point, names)  # an error of f is its own
 
 
-def _finite_at_point(value: float, point: Sequence[float], names: Sequence[str]) -> float:
+def finite_at_point(value: float, point: Sequence[float], names: Sequence[str]) -> float:
     if not math.isfinite(value):
         at = ", ".join(f"{n} = {x:g}" for n, x in zip(names, point, strict=True))
         raise ValueError(
@@ -54,7 +54,7 @@ def _finite_at_point(value: float, point: Sequence[float], names: Sequence[str])
     return value
 
 
-def _check_step(h: Any) -> float:
+def check_step(h: Any) -> float:
     """The finite-difference step h as a float: a positive, finite real number."""
     if isinstance(h, bool) or not isinstance(h, Real):
         raise TypeError(f"the step h must be a positive number such as 1e-6, got {h!r}")
@@ -71,25 +71,25 @@ def central_difference(
     ``f`` takes one argument per coordinate of ``point`` and is written with ``Value``
     operations (it is called with ``Value`` inputs and may return a ``Value`` or a number).
     """
-    point = _as_point(point)
+    point = as_point(point)
     if isinstance(index, bool) or not isinstance(index, int):
         raise TypeError(f"index must be a whole number, got {index!r}")
     if not 0 <= index < len(point):
         raise IndexError(f"index {index} is outside the {len(point)} inputs of the point")
-    h = _check_step(h)
-    names = _input_names(f, len(point))
+    h = check_step(h)
+    names = input_names(f, len(point))
     name = names[index]
     _evaluate_at_point(f, point, names)
 
     def f_at(offset: float) -> float:
         nudged = list(point)
         nudged[index] += offset
-        return _evaluate_nudged(f, nudged, name, point[index], nudged[index], h)
+        return evaluate_nudged(f, nudged, name, point[index], nudged[index], h)
 
     return (f_at(h) - f_at(-h)) / (2.0 * h)
 
 
-def _evaluate_nudged(
+def evaluate_nudged(
     f: Callable[..., Value | float],
     nudged: Sequence[float],
     name: str,
@@ -100,7 +100,7 @@ def _evaluate_nudged(
     """f at a nudged point. A failure there is named as the step leaving f's domain, since
     f itself was fine at the point (or the caller would have failed before nudging)."""
     try:
-        value = _evaluate(f, nudged)
+        value = evaluate(f, nudged)
     except (ArithmeticError, ValueError) as error:
         raise ValueError(
             f"finite differences nudge {name} = {at:g} by ±h (h = {h:g}), and f fails at "
@@ -151,7 +151,7 @@ def relative_error(a: Any, b: Any) -> Any:
     return float(ratio) if ratio.ndim == 0 else ratio
 
 
-def _check_tolerance(value: Any, name: str) -> float:
+def check_tolerance(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, Real):
         raise TypeError(f"{name} must be a number such as 1e-5, got {value!r}")
     if not (math.isfinite(value) and value >= 0):
@@ -159,7 +159,7 @@ def _check_tolerance(value: Any, name: str) -> float:
     return float(value)
 
 
-def _as_point(point: Sequence[float]) -> tuple[float, ...]:
+def as_point(point: Sequence[float]) -> tuple[float, ...]:
     if len(point) == 0:
         raise ValueError("the point needs at least one input value")
     for x in point:
@@ -168,7 +168,7 @@ def _as_point(point: Sequence[float]) -> tuple[float, ...]:
     return tuple(float(x) for x in point)
 
 
-def _input_names(f: Callable[..., object], count: int) -> tuple[str, ...]:
+def input_names(f: Callable[..., object], count: int) -> tuple[str, ...]:
     try:
         params = list(inspect.signature(f).parameters.values())
     except (TypeError, ValueError):

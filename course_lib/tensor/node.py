@@ -1,8 +1,8 @@
 """``Tensor``: reverse-mode automatic differentiation over numpy arrays.
 
-A ``Tensor`` is a node of the same shape as :class:`course_lib.scalar.Value` (``data``,
+A ``Tensor`` is a node of the same shape as :class:`course_lib.autodiff.scalar.Value` (``data``,
 ``grad``, ordered ``parents``, ``op``, ``label``, ``local_backward(upstream)``), so the one
-engine in :mod:`course_lib.graph` orders the graph and runs the backward pass, and the same
+engine in :mod:`course_lib.autodiff.graph` orders the graph and runs the backward pass, and the same
 drawing code shows either kind of graph. The differences: ``data`` is a numpy array, and
 ``grad`` is an array of exactly the same shape as ``data``, because dL/dx has one entry per
 entry of x.
@@ -10,13 +10,13 @@ entry of x.
 The engine is a few modules, each small enough to read in one sitting:
 
 * this one: the node (``Tensor``), its backward glue, and broadcasting undone;
-* :mod:`course_lib.tensor_ops`: every op's forward pass beside its local rule (``+``, ``@``,
+* :mod:`course_lib.tensor.ops`: every op's forward pass beside its local rule (``+``, ``@``,
   ``exp``, ``sum``, indexing ...), with the table of rules and how to add an op; ``Tensor``
   inherits these methods from its class ``TensorOps``;
-* :mod:`course_lib.tensor_functions`: the ops that are functions: ``softmax``,
+* :mod:`course_lib.tensor.functions`: the ops that are functions: ``softmax``,
   ``log_softmax``, the fused ``softmax_cross_entropy``, the fused layer ``linear``,
   ``layer_norm`` and ``embedding``;
-* :mod:`course_lib.tensor_checks`: the input checks and the error messages.
+* :mod:`course_lib.tensor.validation`: the input checks and the error messages.
 
 **Broadcasting.** ``a + b`` with a of shape (N, C) and b of shape (C,) uses every b_c N times.
 A value used N times gets the sum of its N gradients (sum at joins), so b's contribution is
@@ -36,7 +36,7 @@ shares memory with ``array``; ``np.asarray(tensor)`` gives that array back.
 
 **Never inf or NaN.** No op returns inf or NaN and ``backward()`` leaves none in a gradient:
 an overflow raises ``OverflowError``, a NaN ``ValueError``, each naming the op, its inputs and
-the values where it happened (details in :mod:`course_lib.tensor_checks`).
+the values where it happened (details in :mod:`course_lib.tensor.validation`).
 
 **Gradients share memory.** The engine never writes into a gradient array, so a rule may hand
 on ``upstream`` itself (``add`` does). After ``backward()`` each input tensor (a node with no
@@ -50,110 +50,22 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.graph import backpropagate, topological_order
-from course_lib.tensor_checks import (
+from course_lib.autodiff.graph import backpropagate, topological_order
+from course_lib.tensor.broadcasting import sum_to_shape
+from course_lib.tensor.ops import TensorOps
+from course_lib.tensor.validation import (
     all_finite,
     backward_error,
     float_array,
     seed_array,
 )
-from course_lib.tensor_functions import (
-    embedding,
-    layer_norm,
-    linear,
-    log_softmax,
-    softmax,
-    softmax_cross_entropy,
-)
-from course_lib.tensor_ops import (
-    TensorOps,
-    _result,  # noqa: F401  (tests build their own ops with it)
-    matmul_backward,
-)
 
-__all__ = [
-    "Tensor",
-    "broadcast_axes",
-    "embedding",
-    "layer_norm",
-    "linear",
-    "log_softmax",
-    "matmul_backward",
-    "softmax",
-    "softmax_cross_entropy",
-    "sum_to_shape",
-]
+__all__ = ["Tensor", "fit_to_input"]
 
 ArrayLike = Any  # a Tensor, numpy array, nested list or plain number
 
 
-# ---- broadcasting, undone in one place ---------------------------------------------------
-
-
-def broadcast_axes(
-    shape: tuple[int, ...], result: tuple[int, ...]
-) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Which axes of ``result`` a broadcast of an input of ``shape`` made: (added, expanded).
-
-    Shapes are lined up from the right. *added*: the leading axes of the result the input
-    did not have; *expanded*: axes where the input had size 1 and the result is bigger. In
-    (2, 3) + (3,) the second input added axis 0; in (3, 1) + (1, 4), whose result is (3, 4),
-    the first expanded axis 1 and the second axis 0. Backward sums over exactly these axes.
-    """
-    shape, result = tuple(shape), tuple(result)
-    added = len(result) - len(shape)  # how many leading axes broadcasting put in front
-    if added < 0 or any(n not in (1, m) for n, m in zip(shape, result[added:], strict=True)):
-        raise ValueError(f"broadcast_axes: an input of shape {shape} cannot broadcast to {result}")
-    expanded = [added + i for i, n in enumerate(shape) if n == 1 and result[added + i] != 1]
-    return tuple(range(added)), tuple(expanded)
-
-
-def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum a gradient in a broadcast result's shape back to an input's ``shape``.
-
-    Broadcasting made the input bigger in two ways, and each is undone by a sum:
-
-    * it *added leading axes* (shape (C,) used as (N, C)): sum over them, so they go away;
-    * it *expanded axes of size 1* (shape (N, 1) used as (N, C)): sum over them, keeping
-      them as size 1.
-
-    Each element of the input was used once for every position it was copied to, and the
-    gradient of a value used many times is the sum of the gradients of its uses.
-    """
-    shape = tuple(shape)
-    if grad.shape == shape:  # nothing was broadcast
-        return grad
-    added, expanded = broadcast_axes(shape, grad.shape)
-    summed = grad.sum(axis=added + expanded, keepdims=True)  # summed axes stay, as size 1
-    return summed.reshape(shape)  # the added axes (now of size 1) go away
-
-
 # ---- the node ----------------------------------------------------------------------------
-
-
-class _NoGradientYet:
-    """The zero a gradient starts from before any contribution arrives.
-
-    ``zero + g`` is ``g`` itself, so the first contribution is stored without allocating an
-    array of zeros and adding to it.
-    """
-
-    __slots__ = ()
-
-    def __add__(self, other: np.ndarray) -> np.ndarray:
-        return other
-
-    __radd__ = __add__
-
-    def __repr__(self) -> str:
-        return "0"
-
-
-_ZERO = _NoGradientYet()
-
-
-def _zero(node: Tensor) -> _NoGradientYet | None:
-    return _ZERO if node.requires_grad else None
 
 
 class Tensor(TensorOps):
@@ -167,7 +79,7 @@ class Tensor(TensorOps):
     constants), ``ctx`` (what the op's rule needs besides inputs and output).
 
     The operations (``+``, ``*``, ``@``, ``exp``, ``sum``, indexing ...) and their local rules
-    are in :class:`course_lib.tensor_ops.TensorOps`, which this class inherits.
+    are in :class:`course_lib.tensor.ops.TensorOps`, which this class inherits.
     """
 
     __slots__ = ("data", "grad", "parents", "op", "label", "requires_grad", "ctx", "_rule")
@@ -265,13 +177,13 @@ class Tensor(TensorOps):
             return (None,) * len(parents)
         if len(parents) == 1:  # a unary rule returns its one contribution
             (a,) = parents
-            return (_fit(self._rule(upstream, self, a), a),)
+            return (fit_to_input(self._rule(upstream, self, a), a),)
         if len(parents) == 2:  # a binary rule returns a pair
             a, b = parents
             da, db = self._rule(upstream, self, a, b)
-            return (_fit(da, a), _fit(db, b))
+            return (fit_to_input(da, a), fit_to_input(db, b))
         contributions = self._rule(upstream, self, *parents)
-        return tuple(_fit(g, p) for g, p in zip(contributions, parents, strict=True))
+        return tuple(fit_to_input(g, p) for g, p in zip(contributions, parents, strict=True))
 
     def backward(self, upstream: ArrayLike | None = None) -> None:
         """Fill ``grad`` on every node this one depends on with d(self)/d(node).
@@ -301,7 +213,7 @@ class Tensor(TensorOps):
         else:
             seed = seed_array(upstream, data)
         with np.errstate(all="ignore"):  # inf or NaN in a gradient is reported below, by op
-            order = backpropagate(self, seed, _zero)
+            order = backpropagate(self, seed)
         _give_inputs_their_own_gradients(order)
 
     def graph_nodes(self) -> list[Tensor]:
@@ -309,7 +221,7 @@ class Tensor(TensorOps):
         return topological_order(self)
 
 
-def _fit(grad: Any, parent: Tensor) -> np.ndarray | None:
+def fit_to_input(grad: Any, parent: Tensor) -> np.ndarray | None:
     """A rule's contribution made into ``parent``'s gradient: ``None`` for a constant, else
     summed back to the parent's shape (broadcasting undone) in the parent's dtype."""
     if grad is None or not parent.requires_grad:
@@ -336,8 +248,6 @@ def _give_inputs_their_own_gradients(order: list[Tensor]) -> None:
     taken: set[int] = set()
     inputs = []
     for node in order:
-        if node.grad is _ZERO:  # no contribution arrived (cannot happen with these rules)
-            node.grad = np.zeros_like(node.data)
         if not node.parents:
             inputs.append(node)
         elif node.grad is not None:

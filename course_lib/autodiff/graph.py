@@ -1,6 +1,6 @@
 """The graph algorithm shared by every engine in the course.
 
-A *node* is any object with these attributes (both :class:`course_lib.scalar.Value` and
+A *node* is any object with these attributes (both :class:`course_lib.autodiff.scalar.Value` and
 :class:`course_lib.tensor.Tensor` have them):
 
 ``data``

@@ -118,7 +118,7 @@ class Question:
         """Radio buttons, a Check button, a Hint button and a feedback area."""
         import ipywidgets as widgets
 
-        from course_lib.widgets._panel import Panel
+        from course_lib.widgets.panel import Panel
 
         prompt = widgets.HTMLMath(value=f"<b>{self.prompt}</b>")
         choices = widgets.RadioButtons(

@@ -4,7 +4,7 @@ logit slider the softmax widgets share.
 Plain strings, no matplotlib: building one chart takes well under a millisecond, so a widget
 can redraw on every slider move. :func:`bar_chart` is the one bar chart every widget draws
 (cross-entropy, fan-out, Jacobian). Every ``<text>`` holds a number written by
-:func:`course_lib.formatting.format_number` (through :func:`fmt` unless a chart passes its
+:func:`course_lib.numbers.formatting.format_number` (through :func:`fmt` unless a chart passes its
 own), so tests can read the displayed values back out of the SVG.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.accessible import OKABE_ITO, ink_on, svg_open
-from course_lib.formatting import format_number
+from course_lib.display.accessible import OKABE_ITO, ink_on, svg_open
+from course_lib.numbers.formatting import format_number
 
 FONT = "font-family='sans-serif'"
 

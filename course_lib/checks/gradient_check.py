@@ -10,7 +10,7 @@ input. :func:`jacobian_reverse_mode` and :func:`jacobian_finite_differences` bui
 Jacobian both ways.
 
 Why the central difference has two errors, and how the step h trades them off, is in
-:mod:`course_lib.finite_differences` (with :func:`central_difference`,
+:mod:`course_lib.checks.finite_differences` (with :func:`central_difference`,
 :func:`central_difference_sweep` and :func:`relative_error`, importable from here too).
 """
 
@@ -23,19 +23,19 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.finite_differences import (
-    _as_point,
-    _check_step,
-    _check_tolerance,
-    _evaluate,
-    _evaluate_nudged,
-    _finite_at_point,
-    _input_names,
+from course_lib.autodiff.scalar import Value
+from course_lib.checks.finite_differences import (
+    as_point,
     central_difference,
     central_difference_sweep,
+    check_step,
+    check_tolerance,
+    evaluate,
+    evaluate_nudged,
+    finite_at_point,
+    input_names,
     relative_error,
 )
-from course_lib.scalar import Value
 from course_lib.tensor import Tensor
 
 __all__ = [
@@ -123,10 +123,10 @@ def gradient_check(
     because the point is within h of a kink of f (ReLU at 0, a tie in max) gets a note saying
     so (``notes``).
     """
-    values = _as_point(point)
-    h = _check_step(h)
-    rtol, atol = _check_tolerance(rtol, "rtol"), _check_tolerance(atol, "atol")
-    names = _input_names(f, len(values))
+    values = as_point(point)
+    h = check_step(h)
+    rtol, atol = check_tolerance(rtol, "rtol"), check_tolerance(atol, "atol")
+    names = input_names(f, len(values))
     inputs = [Value(x, label=name) for x, name in zip(values, names, strict=True)]
     out = f(*inputs)
     if not isinstance(out, Value):
@@ -134,7 +134,7 @@ def gradient_check(
             f"gradient_check needs f to return a Value, got {type(out).__name__}; write f "
             "with Value operations (x.exp(), not math.exp(x))"
         )
-    _finite_at_point(out.data, values, names)
+    finite_at_point(out.data, values, names)
     out.backward()
     analytic = tuple(0.0 if v.grad is None else v.grad for v in inputs)
     for name, grad in zip(names, analytic, strict=True):
@@ -167,12 +167,12 @@ def _kink_note(
     with h. The derivative does not exist at the kink: backward() reports one side's slope (or
     a convention), the central difference averages the two sides, so they need not agree.
     """
-    base = _evaluate(f, point)
+    base = evaluate(f, point)
 
     def f_at(offset: float) -> float:
         nudged = list(point)
         nudged[index] += offset
-        return _evaluate_nudged(f, nudged, name, point[index], nudged[index], h)
+        return evaluate_nudged(f, nudged, name, point[index], nudged[index], h)
 
     right = (f_at(h) - base) / h
     left = (base - f_at(-h)) / h
@@ -262,12 +262,12 @@ def tensor_gradient_check(
     :func:`gradient_check`: an element passes when |b - n| <= atol + rtol·|n|, and the
     report gives each input's largest absolute and relative error (:func:`relative_error`).
     """
-    h = _check_step(h)
-    rtol, atol = _check_tolerance(rtol, "rtol"), _check_tolerance(atol, "atol")
+    h = check_step(h)
+    rtol, atol = check_tolerance(rtol, "rtol"), check_tolerance(atol, "atol")
     arrays = [_float64_input(x, i) for i, x in enumerate(inputs)]
     if not arrays:
         raise ValueError("tensor_gradient_check needs at least one input array")
-    names = _input_names(f, len(arrays))
+    names = input_names(f, len(arrays))
     tensors = [Tensor(a.copy(), label=name) for a, name in zip(arrays, names, strict=True)]
     out = _call_at_point(f, tensors)
     weights = _upstream(out, upstream)
@@ -372,7 +372,7 @@ def jacobian_finite_differences(
 ) -> np.ndarray:
     """The Jacobian of ``f`` at ``x`` by central differences, one column per input element:
     column j is (f(x + h e_j) - f(x - h e_j)) / (2h), flattened. Shape (y.size, x.size)."""
-    h = _check_step(h)
+    h = check_step(h)
     x = _float64_input(x, 0)
     size = _call_at_point(f, [Tensor(x, requires_grad=False)]).data.size
     jacobian = np.zeros((size, x.size))

@@ -1,5 +1,5 @@
 """The Tensor ops that are functions rather than methods: the softmax family and the fused
-linear layer. Each forward pass sits beside its local rule, as in :mod:`course_lib.tensor_ops`
+linear layer. Each forward pass sits beside its local rule, as in :mod:`course_lib.tensor.ops`
 (whose table lists these rules too, and whose helpers build the nodes).
 
 * ``softmax``, ``log_softmax`` and ``softmax_cross_entropy`` run the stable numpy kernels of
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from course_lib import kernels
-from course_lib.tensor_checks import broadcast_error, normalize_axes
-from course_lib.tensor_ops import TensorOps, _lift, _node, _result, _tensor_input
+from course_lib.tensor.ops import TensorOps, as_constant, new_node, result_node, tensor_input
+from course_lib.tensor.validation import broadcast_error, normalize_axes
 
 if TYPE_CHECKING:
-    from course_lib.tensor import Tensor
+    from course_lib.tensor.node import Tensor
 
 __all__ = ["embedding", "layer_norm", "linear", "log_softmax", "softmax", "softmax_cross_entropy"]
 
@@ -46,9 +46,9 @@ def softmax(t: Tensor, axis: int = -1) -> Tensor:
     Backward: with g = ``upstream`` = dL/dp, dL/dt = Jᵀg = p ⊙ (g - ⟨g, p⟩) slice by slice
     (:func:`course_lib.kernels.softmax_vjp`), never the dense Jacobian diag(p) - p pᵀ.
     """
-    a = _tensor_input(t, "softmax")
+    a = tensor_input(t, "softmax")
     axis = _softmax_axis(a, axis, "softmax")
-    return _node(kernels.softmax(a.data, axis), (a,), "softmax", _softmax_backward, axis)
+    return new_node(kernels.softmax(a.data, axis), (a,), "softmax", _softmax_backward, axis)
 
 
 def _softmax_backward(upstream, out, a):
@@ -61,10 +61,10 @@ def log_softmax(t: Tensor, axis: int = -1) -> Tensor:
     Backward: the Jacobian J_ij = δ_ij - p_j is not symmetric, and the rule needs Jᵀg:
     dL/dt_j = g_j - p_j Σ_i g_i with p = e^{out} (:func:`course_lib.kernels.log_softmax_vjp`).
     """
-    a = _tensor_input(t, "log_softmax")
+    a = tensor_input(t, "log_softmax")
     axis = _softmax_axis(a, axis, "log_softmax")
     data = kernels.log_softmax(a.data, axis)
-    return _node(data, (a,), "log_softmax", _log_softmax_backward, axis)
+    return new_node(data, (a,), "log_softmax", _log_softmax_backward, axis)
 
 
 def _log_softmax_backward(upstream, out, a):
@@ -83,7 +83,7 @@ def softmax_cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     logits of any size. The node keeps its own copy of the labels: changing the caller's array
     between forward and backward does not change the gradient.
     """
-    z = _tensor_input(logits, "softmax_cross_entropy")
+    z = tensor_input(logits, "softmax_cross_entropy")
     if isinstance(labels, TensorOps):
         if labels.requires_grad:
             raise TypeError(
@@ -94,7 +94,7 @@ def softmax_cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     if isinstance(labels, np.ndarray):
         labels = labels.copy()  # the backward rule reads them: keep our own
     result = kernels.softmax_cross_entropy(z.data, labels)
-    return _result(
+    return result_node(
         np.asarray(result.loss),
         (z,),
         "softmax_cross_entropy",
@@ -140,7 +140,7 @@ def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa:
     """
     if not isinstance(W, TensorOps):
         raise TypeError(f"linear: W must be a Tensor (the weights), got {type(W).__name__}")
-    x = _lift(x, W, "linear")
+    x = as_constant(x, W, "linear")
     X, Wd = x.data, W.data
     if Wd.ndim != 2:
         raise ValueError(f"linear: W must be a matrix (D, M), got shape {Wd.shape}")
@@ -150,12 +150,12 @@ def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa:
             f"{Wd.shape[0]} entries, W's first axis"
         )
     if b is None:
-        with np.errstate(all="ignore"):  # an overflow is reported by _result, naming linear
+        with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming linear
             data = np.matmul(X, Wd)
-        return _result(data, (x, W), "linear", _linear_backward)
-    b = _lift(b, W, "linear")
+        return result_node(data, (x, W), "linear", _linear_backward)
+    b = as_constant(b, W, "linear")
     B = b.data
-    with np.errstate(all="ignore"):  # an overflow is reported by _result, naming linear
+    with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming linear
         data = np.matmul(X, Wd)
         if B.dtype == data.dtype and (B.shape == data.shape[-1:] or B.shape == data.shape):
             data += B  # the usual bias (M,): add it in place to the fresh product
@@ -164,7 +164,7 @@ def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa:
                 data = data + B
             except ValueError:
                 raise broadcast_error("linear", data.shape, B.shape) from None
-    return _result(data, (x, W, b), "linear", _linear_backward)
+    return result_node(data, (x, W, b), "linear", _linear_backward)
 
 
 def _linear_backward(upstream, out, x, W, b=None):  # noqa: N803
@@ -204,7 +204,7 @@ def layer_norm(t: Tensor, eps: float = 1e-5) -> Tensor:
 
     the three terms being the direct path, the path through μ and the path through s.
     """
-    x = _tensor_input(t, "layer_norm")
+    x = tensor_input(t, "layer_norm")
     if x.ndim == 0 or x.shape[-1] == 0:
         raise ValueError(
             f"layer_norm: needs a row to normalise (a last axis with entries), got shape {x.shape}"
@@ -212,12 +212,12 @@ def layer_norm(t: Tensor, eps: float = 1e-5) -> Tensor:
     if isinstance(eps, bool) or not isinstance(eps, Real) or not (0 < eps < np.inf):
         raise ValueError(f"layer_norm: eps must be a positive number, got {eps!r}")
     data = x.data
-    with np.errstate(all="ignore"):  # an overflow is reported by _result, naming layer_norm
+    with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming layer_norm
         centred = data - data.mean(axis=-1, keepdims=True)
         variance = (centred * centred).mean(axis=-1, keepdims=True)
         inv = 1 / np.sqrt(variance + data.dtype.type(eps))  # 1/s, one per row
         out = centred * inv
-    return _result(out, (x,), "layer_norm", _layer_norm_backward, inv)
+    return result_node(out, (x,), "layer_norm", _layer_norm_backward, inv)
 
 
 def _layer_norm_backward(upstream, out, x):
@@ -264,7 +264,7 @@ def embedding(weights: Tensor, tokens: Any) -> Tensor:
         raise IndexError(
             f"embedding: token {bad} is not a row of the table: tokens must be in [0, {vocab})"
         )
-    return _node(table[ids], (weights,), "embedding", _embedding_backward, ids)
+    return new_node(table[ids], (weights,), "embedding", _embedding_backward, ids)
 
 
 def _embedding_backward(upstream, out, weights):

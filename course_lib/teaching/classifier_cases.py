@@ -5,7 +5,7 @@ Each case builder returns random cases whose expected answers come from the engi
 (``Tensor`` and ``backward()``, float64), with the answers the usual mistakes give and the
 sentence each one earns. A sentence names the slip and where to look, never the correct line:
 the rule itself (``*_RULE``) is shown only from a learner's second wrong attempt on.
-:mod:`course_lib.exercise_bank` registers them as exercises.
+:mod:`course_lib.teaching.exercise_bank` registers them as exercises.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from course_lib import kernels
-from course_lib.exercises import Case, shapes_named
+from course_lib.teaching.code_exercise import Case, shapes_named
 from course_lib.tensor import Tensor, linear, softmax, softmax_cross_entropy
 
 __all__ = [

@@ -1,7 +1,7 @@
-"""The checks :mod:`course_lib.nn` runs on what it is given: counts, the learning rate, the
+"""The checks :mod:`course_lib.network` runs on what it is given: counts, the learning rate, the
 pixels and the labels. Each either passes the value on or raises an error that names the value,
 says what is wrong and how to fix it. ``check_learning_rate`` and ``pixels_in_unit_range`` are
-importable from :mod:`course_lib.nn` too.
+importable from :mod:`course_lib.network` too.
 """
 
 from __future__ import annotations
@@ -12,10 +12,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["check_learning_rate", "pixels_in_unit_range"]
+__all__ = [
+    "check_count",
+    "check_labels",
+    "check_learning_rate",
+    "check_pixels",
+    "pixels_in_unit_range",
+]
 
 
-def _count(value: Any, name: str, where: str, *, minimum: int = 1) -> int:
+def check_count(value: Any, name: str, where: str, *, minimum: int = 1) -> int:
     """``value`` as an int >= ``minimum``, or a TypeError / ValueError naming it."""
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{where}: {name} must be an int, got {value!r} ({type(value).__name__})")
@@ -63,7 +69,7 @@ def pixels_in_unit_range(x: np.ndarray) -> bool:
     return x.size == 0 or bool(0 <= x.min() and x.max() <= 1)  # NaN makes min and max NaN
 
 
-def _check_pixels(x: np.ndarray) -> None:
+def check_pixels(x: np.ndarray) -> None:
     """Every pixel a finite number in [0, 1], or a ValueError saying which is not and the fix."""
     if pixels_in_unit_range(x):
         return
@@ -90,7 +96,7 @@ def _check_pixels(x: np.ndarray) -> None:
 _UNSIGNED_INT = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize
 
 
-def _labels(labels: Any, n: int, classes: int) -> np.ndarray:
+def check_labels(labels: Any, n: int, classes: int) -> np.ndarray:
     """``labels`` as an integer array of ``n`` class indices in [0, classes), checked."""
     try:
         y = labels if type(labels) is np.ndarray else np.asarray(labels)
