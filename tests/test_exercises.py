@@ -13,12 +13,8 @@ import pytest
 
 from course_lib.teaching import code_exercise as exercises
 from course_lib.teaching import exercise_bank
-from course_lib.teaching.code_exercise import (
-    check_exercise,
-    forget_attempts,
-    is_placeholder,
-    wrong_attempts,
-)
+from course_lib.teaching.code_check import check_exercise
+from course_lib.teaching.code_exercise import forget_attempts, is_placeholder, wrong_attempts
 from course_lib.teaching.exercise_bank import EXERCISES
 
 
@@ -488,7 +484,7 @@ def test_no_exercise_named_none():
 
 
 def test_the_engines_rule_shows_only_after_a_right_answer():
-    from course_lib.teaching.code_exercise import show_rule_if_right
+    from course_lib.teaching.code_check import show_rule_if_right
 
     right = check_exercise("sum_to_shape", sum_to_shape)
     wrong = check_exercise("sum_to_shape", lambda grad, shape: grad)

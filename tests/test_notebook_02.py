@@ -611,7 +611,7 @@ def test_what_the_fan_out_case_of_the_checker_tests(nb):
     """The notebook's claim: the fan-out graph cannot test a rule for summing (the engine adds);
     it tests the rule inside the engine, which asks it for a local partial (upstream 1),
     multiplies by each node's upstream and adds at x; the single nodes use other upstreams."""
-    from course_lib.teaching.code_exercise import check_exercise
+    from course_lib.teaching.code_check import check_exercise
     from course_lib.teaching.exercise_bank import EXERCISES as BANK
 
     text = " ".join(nb.markdown.split())

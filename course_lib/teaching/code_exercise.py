@@ -60,9 +60,8 @@ __all__ = [
     "Comparison",
     "Exercise",
     "ExerciseReport",
-    "check_exercise",
+    "run_exercise",
     "forget_attempts",
-    "show_rule_if_right",
     "wrong_attempts",
 ]
 
@@ -629,32 +628,21 @@ def _split_outputs(
 # ---- the check ----------------------------------------------------------------------------
 
 
-def check_exercise(
-    exercise: Exercise | str, fn: Callable[..., Any], seed: int = 0
-) -> ExerciseReport:
+def run_exercise(exercise: Exercise, fn: Callable[..., Any], seed: int = 0) -> ExerciseReport:
     """Run ``fn`` against the engine on every case of ``exercise``; never raises for ``fn``.
 
-    ``exercise`` is an :class:`Exercise` or the name of one in
-    :mod:`course_lib.teaching.exercise_bank`. The report's verdict is "right" when every output of
-    every case is exact or close.
+    The report's verdict is "right" when every output of every case is exact or close. (A
+    notebook calls :func:`course_lib.teaching.code_check.check_exercise`, which finds the
+    exercise by its name.)
     """
-    report = _check(exercise, fn, seed)
+    report = _run(exercise, fn, seed)
     name = getattr(fn, "__name__", "")
     return dataclasses.replace(report, function=name if name.isidentifier() else "")
 
 
-def _check(exercise: Exercise | str, fn: Callable[..., Any], seed: int) -> ExerciseReport:
-    if isinstance(exercise, str):
-        from course_lib.teaching.exercise_bank import EXERCISES
-
-        if exercise not in EXERCISES:
-            raise ValueError(f"no exercise named {exercise!r}; there are {sorted(EXERCISES)}")
-        exercise = EXERCISES[exercise]
+def _run(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseReport:
     if not isinstance(exercise, Exercise):
-        raise TypeError(
-            f"check_exercise needs an exercise name such as 'tanh_backward' (or an Exercise), "
-            f"got {exercise!r}"
-        )
+        raise TypeError(f"run_exercise needs an Exercise, got {exercise!r}")
     name = exercise.name
     if not callable(fn):
         return ExerciseReport(
@@ -749,15 +737,35 @@ def _attempt_key(fn: Callable[..., Any]) -> Any:
     code = getattr(fn, "__code__", None)
     if code is None:
         return ("object", id(fn))
-    cells = tuple(repr(c.cell_contents) for c in (getattr(fn, "__closure__", None) or ()))
+    cells = tuple(_cell_key(c) for c in (getattr(fn, "__closure__", None) or ()))
     return (_code_key(code), cells)
 
 
+def _cell_key(cell: Any) -> Any:
+    """A closure cell by what it holds: a function by its code (never by its address, which
+    the memory of a freed function may take again), anything else by its repr."""
+    try:
+        contents = cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
+    return _value_key(contents)
+
+
+def _value_key(value: Any) -> Any:
+    if callable(value) and hasattr(value, "__code__"):
+        return _attempt_key(value)
+    if isinstance(value, dict):
+        return tuple((repr(k), _value_key(v)) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return tuple(_value_key(v) for v in value)
+    return repr(value)
+
+
 def _code_key(code: Any) -> tuple[Any, ...]:
-    """A code object's instructions, names and constants (nested code by its own key, not by
-    its address): the same source run twice gives the same key."""
+    """A code object's instructions, names, constants and first line (nested code by its own
+    key, not by its address): the same source run twice gives the same key."""
     consts = tuple(_code_key(c) if inspect.iscode(c) else repr(c) for c in code.co_consts)
-    return (code.co_code, consts, code.co_names, code.co_varnames)
+    return (code.co_code, consts, code.co_names, code.co_varnames, code.co_firstlineno)
 
 
 def _count_attempt(name: str, fn: Callable[..., Any]) -> int:
@@ -799,23 +807,3 @@ def _note_dependencies(exercise: Exercise, rows: list[Comparison]) -> list[Compa
             )
         noted.append(row)
     return noted
-
-
-def show_rule_if_right(report: ExerciseReport, rule: Callable[..., Any]) -> str:
-    """The engine's own ``rule`` as source code, once the learner's function is right.
-
-    A notebook prints the library's rule after a code exercise, to compare with the learner's
-    version; printed before the learner has it right, it would be the answer. So: ``rule``'s
-    source when ``report`` (what :func:`check_exercise` returned) says right, else a sentence
-    saying where the rule will show.
-    """
-    if not isinstance(report, ExerciseReport):
-        raise TypeError(
-            f"show_rule_if_right needs the report check_exercise returned, got {report!r}"
-        )
-    if report.ok:
-        return textwrap.dedent(inspect.getsource(rule))
-    return (
-        f"The engine's rule shows here once your {report.function or report.exercise} is right: "
-        "run this cell again after the check above says RIGHT."
-    )

@@ -1,12 +1,12 @@
 """The course's code exercises: for each, random cases with the engine's answers, and the
-answers the usual mistakes give, so :func:`course_lib.teaching.code_exercise.check_exercise` can
+answers the usual mistakes give, so :func:`course_lib.teaching.code_check.check_exercise` can
 name them.
 
 Every expected answer here comes from the engine itself (``Value`` or ``Tensor`` and
 ``backward()``), in float64; the mistakes are computed from the same inputs, each with the
 sentence a learner sees when their answer matches it. That sentence names the slip and where to
 look, never the correct line; each exercise's ``rule`` (in symbols) is added from the second
-wrong attempt on (see :func:`course_lib.teaching.code_exercise.check_exercise`).
+wrong attempt on (see :func:`course_lib.teaching.code_check.check_exercise`).
 
 The notebook each exercise is in:
 

@@ -68,7 +68,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from numbers import Real
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -85,9 +85,6 @@ from course_lib.tensor.validation import (
     result_error,
     short_repr,
 )
-
-if TYPE_CHECKING:
-    from course_lib.tensor.node import Tensor
 
 __all__ = [
     "TensorOps",
@@ -117,34 +114,34 @@ class TensorOps:
 
     # ---- elementwise arithmetic with broadcasting --------------------------------------------
 
-    def __add__(self, other: ArrayLike) -> Tensor:
+    def __add__(self, other: ArrayLike) -> TensorOps:
         return _binary(self, as_constant(other, self, "add"), np.add, "+", _add_backward)
 
-    def __radd__(self, other: ArrayLike) -> Tensor:
+    def __radd__(self, other: ArrayLike) -> TensorOps:
         return _binary(as_constant(other, self, "add"), self, np.add, "+", _add_backward)
 
-    def __sub__(self, other: ArrayLike) -> Tensor:
+    def __sub__(self, other: ArrayLike) -> TensorOps:
         return _binary(self, as_constant(other, self, "sub"), np.subtract, "-", _sub_backward)
 
-    def __rsub__(self, other: ArrayLike) -> Tensor:
+    def __rsub__(self, other: ArrayLike) -> TensorOps:
         return _binary(as_constant(other, self, "sub"), self, np.subtract, "-", _sub_backward)
 
-    def __mul__(self, other: ArrayLike) -> Tensor:
+    def __mul__(self, other: ArrayLike) -> TensorOps:
         return _binary(self, as_constant(other, self, "mul"), np.multiply, "*", _mul_backward)
 
-    def __rmul__(self, other: ArrayLike) -> Tensor:
+    def __rmul__(self, other: ArrayLike) -> TensorOps:
         return _binary(as_constant(other, self, "mul"), self, np.multiply, "*", _mul_backward)
 
-    def __truediv__(self, other: ArrayLike) -> Tensor:
+    def __truediv__(self, other: ArrayLike) -> TensorOps:
         return _divide(self, as_constant(other, self, "div"))
 
-    def __rtruediv__(self, other: ArrayLike) -> Tensor:
+    def __rtruediv__(self, other: ArrayLike) -> TensorOps:
         return _divide(as_constant(other, self, "div"), self)
 
-    def __neg__(self) -> Tensor:
+    def __neg__(self) -> TensorOps:
         return new_node(np.negative(self.data), (self,), "neg", _neg_backward)
 
-    def __pow__(self, k: float) -> Tensor:
+    def __pow__(self, k: float) -> TensorOps:
         if isinstance(k, TensorOps):
             raise TypeError(
                 "pow: x ** y needs a plain number as the exponent, not a Tensor (the rule "
@@ -170,7 +167,7 @@ class TensorOps:
             data = np.power(x, k)
         return result_node(data, (self,), f"**{k:g}", _pow_backward, k)
 
-    def __rpow__(self, base: float) -> Tensor:
+    def __rpow__(self, base: float) -> TensorOps:
         raise TypeError(
             "pow: b ** x with a Tensor exponent x is not a primitive here (the exponent must "
             "be a plain number); write (x * math.log(b)).exp() instead"
@@ -178,21 +175,21 @@ class TensorOps:
 
     # ---- matrix product ------------------------------------------------------------------------
 
-    def __matmul__(self, other: ArrayLike) -> Tensor:
+    def __matmul__(self, other: ArrayLike) -> TensorOps:
         return _matmul(self, as_constant(other, self, "matmul"))
 
-    def __rmatmul__(self, other: ArrayLike) -> Tensor:
+    def __rmatmul__(self, other: ArrayLike) -> TensorOps:
         return _matmul(as_constant(other, self, "matmul"), self)
 
     # ---- elementwise functions -------------------------------------------------------------------
 
-    def exp(self) -> Tensor:
+    def exp(self) -> TensorOps:
         """e^x, elementwise."""
         with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming exp
             data = np.exp(self.data)
         return result_node(data, (self,), "exp", _exp_backward)
 
-    def log(self) -> Tensor:
+    def log(self) -> TensorOps:
         """The natural logarithm, elementwise; every entry must be positive."""
         x = self.data
         if x.size and x.min() <= 0:
@@ -203,28 +200,28 @@ class TensorOps:
             )
         return new_node(np.log(x), (self,), "log", _log_backward)  # finite: x > 0
 
-    def sigmoid(self) -> Tensor:
+    def sigmoid(self) -> TensorOps:
         """σ(x) = 1 / (1 + e^{-x}), elementwise (see :func:`_sigmoid_forward`)."""
         return new_node(_sigmoid_forward(self.data), (self,), "sigmoid", _sigmoid_backward)
 
-    def tanh(self) -> Tensor:
+    def tanh(self) -> TensorOps:
         """tanh(x), elementwise."""
         return new_node(np.tanh(self.data), (self,), "tanh", _tanh_backward)
 
-    def relu(self) -> Tensor:
+    def relu(self) -> TensorOps:
         """max(x, 0), elementwise."""
         return new_node(np.maximum(self.data, 0), (self,), "relu", _relu_backward)
 
     # ---- reductions ------------------------------------------------------------------------------
 
-    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> TensorOps:
         """Sum over ``axis`` (an int, a tuple of ints, or None for all axes)."""
         axes = normalize_axes(axis, self.shape, "sum")
         with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming sum
             data = self.data.sum(axis=axes, keepdims=keepdims)
         return result_node(data, (self,), "sum", _sum_backward, kept_shape(self.shape, axes))
 
-    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> TensorOps:
         """Average over ``axis`` (an int, a tuple of ints, or None for all axes)."""
         axes = normalize_axes(axis, self.shape, "mean")
         count = 1
@@ -238,7 +235,7 @@ class TensorOps:
         kept = kept_shape(self.shape, axes)
         return result_node(data, (self,), "mean", _mean_backward, (kept, count))
 
-    def max(self, axis: int | None = None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: int | None = None, keepdims: bool = False) -> TensorOps:
         """Largest element over one ``axis`` (or over all, for None); the gradient goes to
         the arg-max (the first one if several tie)."""
         if axis is not None:
@@ -254,7 +251,7 @@ class TensorOps:
 
     # ---- shape -----------------------------------------------------------------------------------
 
-    def reshape(self, *shape: int | tuple[int, ...]) -> Tensor:
+    def reshape(self, *shape: int | tuple[int, ...]) -> TensorOps:
         """The same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
@@ -267,7 +264,7 @@ class TensorOps:
             ) from None
         return new_node(data, (self,), "reshape", _reshape_backward)
 
-    def transpose(self, *axes: int | tuple[int, ...]) -> Tensor:
+    def transpose(self, *axes: int | tuple[int, ...]) -> TensorOps:
         """Permute the axes (reverse them when none are given), as ``np.transpose``."""
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
@@ -287,13 +284,13 @@ class TensorOps:
         return new_node(data, (self,), "transpose", _transpose_backward, tuple(inverse))
 
     @property
-    def T(self) -> Tensor:  # noqa: N802  (numpy's name)
+    def T(self) -> TensorOps:  # noqa: N802  (numpy's name)
         """All axes reversed; for a matrix, the transpose."""
         return self.transpose()
 
     # ---- indexing --------------------------------------------------------------------------------
 
-    def __getitem__(self, index: Any) -> Tensor:
+    def __getitem__(self, index: Any) -> TensorOps:
         """``t[i]``, ``t[1:3, ::2]``, ``t[np.arange(N), labels]``, ``t[mask]``, as in numpy."""
         index, basic = check_index(index, self.shape)
         try:
@@ -308,11 +305,11 @@ class TensorOps:
 
 def result_node(
     data: np.ndarray,
-    parents: tuple[Tensor, ...],
+    parents: tuple[TensorOps, ...],
     op: str,
     rule: Callable[..., Any],
     ctx: Any = None,
-) -> Tensor:
+) -> TensorOps:
     """The output node of an op that computes new numbers (a sum, a product, a power, an
     exponential ...), whose result can overflow: the one place that refuses inf and NaN.
 
@@ -328,11 +325,11 @@ def result_node(
 
 def new_node(
     data: np.ndarray,
-    parents: tuple[Tensor, ...],
+    parents: tuple[TensorOps, ...],
     op: str,
     rule: Callable[..., Any],
     ctx: Any = None,
-) -> Tensor:
+) -> TensorOps:
     """The output node of an op: its array, its inputs, and the rule that differentiates it.
 
     Ops whose result cannot overflow call this directly: they move, pick or squash their
@@ -358,7 +355,7 @@ def new_node(
     return out
 
 
-def as_constant(x: ArrayLike, like: Tensor, op: str) -> Tensor:
+def as_constant(x: ArrayLike, like: TensorOps, op: str) -> TensorOps:
     """Wrap a number or array as a constant node (numbers take ``like``'s dtype)."""
     if isinstance(x, TensorOps):
         return x
@@ -382,7 +379,7 @@ def as_constant(x: ArrayLike, like: Tensor, op: str) -> Tensor:
     return const
 
 
-def tensor_input(t: Any, op: str) -> Tensor:
+def tensor_input(t: Any, op: str) -> TensorOps:
     if isinstance(t, TensorOps):
         return t
     raise TypeError(
@@ -394,7 +391,9 @@ def tensor_input(t: Any, op: str) -> Tensor:
 # ---- elementwise ops: forward helpers and local rules, side by side ---------------------------
 
 
-def _binary(a: Tensor, b: Tensor, ufunc: np.ufunc, op: str, rule: Callable[..., Any]) -> Tensor:
+def _binary(
+    a: TensorOps, b: TensorOps, ufunc: np.ufunc, op: str, rule: Callable[..., Any]
+) -> TensorOps:
     try:
         with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming the op
             data = ufunc(a.data, b.data)
@@ -417,7 +416,7 @@ def _mul_backward(upstream, out, a, b):
     return da, db
 
 
-def _divide(a: Tensor, b: Tensor) -> Tensor:
+def _divide(a: TensorOps, b: TensorOps) -> TensorOps:
     if b.data.size and not b.data.all():
         zeros = int(b.data.size - np.count_nonzero(b.data))
         raise ZeroDivisionError(
@@ -530,7 +529,7 @@ def _index_backward(upstream, out, a):
 # ---- matrix product ---------------------------------------------------------------------------
 
 
-def _matmul(a: Tensor, b: Tensor) -> Tensor:
+def _matmul(a: TensorOps, b: TensorOps) -> TensorOps:
     A, B = a.data, b.data
     if A.ndim == 0 or B.ndim == 0:
         raise ValueError(
