@@ -61,6 +61,7 @@ def test_every_course_widget_has_a_short_text_form_of_its_own():
         hand_trace,
         jacobian_explorer,
         practice_trainer,
+        quiz_widget,
         stepper,
         widgets_work,
     )
@@ -78,7 +79,7 @@ def test_every_course_widget_has_a_short_text_form_of_its_own():
         cross_entropy_explorer((2.0, 1.0, 0.1)),
         practice_trainer(sheet=3),
         depth_explorer(depth=4),
-        card_question(1).widget(),
+        quiz_widget(card_question(1)),
     ]
     for widget in shown:
         text = repr(widget)

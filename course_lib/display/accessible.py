@@ -34,6 +34,7 @@ import sys
 from typing import Any
 
 __all__ = [
+    "verdict_html",
     "CONTROL_CHARACTERS",
     "OKABE_ITO",
     "WIDE",
@@ -192,3 +193,11 @@ def describe_figure(figure: Any, alt: str) -> DescribedFigure:
     if pyplot is not None:
         pyplot.close(figure)
     return described
+
+
+def verdict_html(correct: bool, text: str) -> str:
+    """A verdict as HTML: green with ✔ when right, orange with ✘ when not (the mark says it
+    without the colour), and the text escaped."""
+    colour = "#1a7f37" if correct else "#b35900"
+    mark = "✔" if correct else "✘"
+    return f'<div style="color:{colour}"><b>{mark}</b> {html.escape(text)}</div>'

@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.display.accessible import verdict_html
+
 __all__ = [
     "EXACT",
     "AxesExercise",
@@ -62,11 +64,7 @@ class CheckResult:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        import html
-
-        colour = "#1a7f37" if self.correct else "#b35900"
-        mark = "✔" if self.correct else "✘"
-        return f'<div style="color:{colour}"><b>{mark}</b> {html.escape(self.message)}</div>'
+        return verdict_html(self.correct, self.message)
 
 
 # ---- reading a learner's number --------------------------------------------------------------

@@ -1,25 +1,23 @@
 """Multiple-choice questions: the quizzes that close every notebook, and the card's four.
 
-A :class:`Question` works two ways: as a widget in a notebook (radio buttons, a Check button,
-hints revealed one at a time, and feedback that explains *why* a choice is right or wrong),
-and as plain Python (``question.answer("B")`` returns the same feedback), so tests and
-learners without widgets get the same checks. Numbers a learner works out by hand are checked
-by :mod:`course_lib.teaching.hand_check` instead.
+A :class:`Question` is plain Python: ``question.answer("B")`` returns the feedback that explains
+*why* a choice is right or wrong, and ``question.hint(1)`` a hint. A notebook shows it as a
+widget (radio buttons, a Check button, hints revealed one at a time) with
+:func:`course_lib.widgets.quiz_widget`, which gives the same feedback. Numbers a learner works
+out by hand are checked by :mod:`course_lib.teaching.hand_check` instead.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # the checks are plain logic; only Question.widget needs ipywidgets
-    import ipywidgets as widgets
+from course_lib.display.accessible import verdict_html
 
-__all__ = ["Feedback", "Question", "card_question"]
+__all__ = ["LETTERS", "Feedback", "Question", "card_question"]
 
-_LETTERS = "ABCDEFGHIJ"
+LETTERS = "ABCDEFGHIJ"
 
 
 @dataclass(frozen=True)
@@ -38,7 +36,7 @@ class Feedback:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        return _verdict_html(self.correct, str(self))
+        return verdict_html(self.correct, str(self))
 
 
 class Question:
@@ -56,8 +54,8 @@ class Question:
         explanations: Sequence[str],
         hints: Sequence[str] = (),
     ) -> None:
-        if not 2 <= len(options) <= len(_LETTERS):
-            raise ValueError(f"a question needs 2 to {len(_LETTERS)} options, got {len(options)}")
+        if not 2 <= len(options) <= len(LETTERS):
+            raise ValueError(f"a question needs 2 to {len(LETTERS)} options, got {len(options)}")
         if len(explanations) != len(options):
             raise ValueError(
                 f"give one explanation per option: {len(options)} options but "
@@ -80,7 +78,7 @@ class Question:
         self.hints = tuple(hints)
 
     def letter(self, index: int) -> str:
-        return _LETTERS[index]
+        return LETTERS[index]
 
     def _index(self, choice: int | str) -> int:
         if isinstance(choice, bool):
@@ -90,12 +88,12 @@ class Question:
                 return choice
         elif isinstance(choice, str):
             text = choice.strip()
-            if len(text) == 1 and text.upper() in _LETTERS[: len(self.options)]:
-                return _LETTERS.index(text.upper())
+            if len(text) == 1 and text.upper() in LETTERS[: len(self.options)]:
+                return LETTERS.index(text.upper())
             for i, option in enumerate(self.options):
                 if text == option:
                     return i
-        valid = ", ".join(_LETTERS[: len(self.options)])
+        valid = ", ".join(LETTERS[: len(self.options)])
         raise ValueError(
             f"{choice!r} is not one of this question's options: answer with a letter ({valid}), "
             f"an index 0..{len(self.options) - 1}, or the option's exact text"
@@ -114,73 +112,10 @@ class Question:
             raise ValueError(f"hint number must be 1..{len(self.hints)}, got {number}")
         return self.hints[number - 1]
 
-    def widget(self) -> widgets.VBox:
-        """Radio buttons, a Check button, a Hint button and a feedback area."""
-        import ipywidgets as widgets
-
-        from course_lib.widgets.panel import Panel
-
-        prompt = widgets.HTMLMath(value=f"<b>{self.prompt}</b>")
-        choices = widgets.RadioButtons(
-            options=[(f"{_LETTERS[i]}. {text}", i) for i, text in enumerate(self.options)],
-            value=None,
-            layout=widgets.Layout(width="auto"),
-        )
-        check_button = widgets.Button(description="Check", button_style="primary")
-        hint_button = widgets.Button(
-            description=f"Hint (0 of {len(self.hints)})", disabled=not self.hints
-        )
-        feedback = widgets.HTMLMath(value="")
-        hints_shown = widgets.HTMLMath(value="")
-        state = {"hints": 0}
-
-        def on_check(_: Any) -> None:
-            if choices.value is None:
-                feedback.value = "<i>Pick an option first.</i>"
-                return
-            result = self.answer(choices.value)
-            feedback.value = _verdict_html(result.correct, str(result))
-
-        def on_hint(_: Any) -> None:
-            if state["hints"] < len(self.hints):
-                state["hints"] += 1
-            shown = self.hints[: state["hints"]]
-            hints_shown.value = "".join(
-                f"<div>Hint {i + 1}: {html.escape(h)}</div>" for i, h in enumerate(shown)
-            )
-            hint_button.description = f"Hint ({state['hints']} of {len(self.hints)})"
-            hint_button.disabled = state["hints"] == len(self.hints)
-
-        def on_choice(_: Any) -> None:
-            feedback.value = ""  # a verdict belongs to the option it was given for
-
-        choices.observe(on_choice, names="value")
-        check_button.on_click(on_check)
-        hint_button.on_click(on_hint)
-        box = Panel(
-            [prompt, choices, widgets.HBox([check_button, hint_button]), hints_shown, feedback],
-            text=f"Quiz: {self.prompt} ({len(self.options)} options)",
-        )
-        # Handles for tests and for notebooks that drive the widget from code.
-        box.choices, box.check_button, box.hint_button = choices, check_button, hint_button
-        box.feedback, box.hints_shown = feedback, hints_shown
-        return box
-
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget())
-
     def __repr__(self) -> str:
         lines = [self.prompt]
-        lines += [f"  {_LETTERS[i]}. {text}" for i, text in enumerate(self.options)]
+        lines += [f"  {LETTERS[i]}. {text}" for i, text in enumerate(self.options)]
         return "\n".join(lines)
-
-
-def _verdict_html(correct: bool, text: str) -> str:
-    colour = "#1a7f37" if correct else "#b35900"
-    mark = "✔" if correct else "✘"
-    return f'<div style="color:{colour}"><b>{mark}</b> {html.escape(text)}</div>'
 
 
 # ---- the card's four questions, used by notebooks 01, 03, 05, 06 and 10 ---------------------

@@ -13,6 +13,7 @@ from course_lib.widgets.fan_out import fan_out_explorer
 from course_lib.widgets.handtrace import hand_trace
 from course_lib.widgets.jacobian import jacobian_explorer
 from course_lib.widgets.practice import practice_trainer
+from course_lib.widgets.quiz import quiz_widget
 from course_lib.widgets.saturation import depth_explorer
 from course_lib.widgets.step_size import step_size_explorer
 from course_lib.widgets.stepper import stepper
@@ -26,6 +27,7 @@ __all__ = [
     "hand_trace",
     "jacobian_explorer",
     "practice_trainer",
+    "quiz_widget",
     "step_size_explorer",
     "stepper",
     "widgets_work",
