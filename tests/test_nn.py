@@ -165,11 +165,21 @@ def test_sgd_step_matches_the_hand_written_numpy_step() -> None:
         assert p.data.dtype == np.float32
 
 
-def test_the_plain_step_reads_as_w_minus_lr_times_grad() -> None:
+def test_the_step_is_w_minus_lr_times_grad_in_the_gradients_own_array() -> None:
     import inspect
 
     source = inspect.getsource(sgd_step)
-    assert "p.data -= lr * p.grad" in source and "*=" not in source
+    assert "step *= lr" in source and "p.data -= step" in source
+    net = SigmoidNet(3, inputs=4, classes=3, seed=1)
+    before = [p.data.copy() for p in net.params]
+    x, y = np.full((2, 4), 0.5, np.float32), np.array([0, 2])
+    probe = net.copy()
+    probe.loss(x, y).backward()
+    grads = [p.grad.copy() for p in probe.params]
+    sgd_step(net, x, y, 0.5)
+    for p, old, g in zip(net.params, before, grads, strict=True):
+        np.testing.assert_allclose(p.data, old - np.float32(0.5) * g, rtol=1e-6)
+        assert p.grad is None
 
 
 def separable(n: int = 400, seed: int = 0):

@@ -82,9 +82,15 @@ def test_the_untrained_network_guesses_and_its_loss_is_above_log_10(nb):
     assert -np.log(p_true).mean() > -np.log(p_true.mean())
 
 
-def test_the_printed_sgd_step_is_the_plain_update(nb):
+def test_the_printed_sgd_step_is_the_one_training_runs(nb):
+    import inspect
+
+    from course_lib.network import sgd_step
+
     out = nb.output("inspect.getsource(sgd_step)")
-    assert "p.data -= lr * p.grad" in out and "*=" not in out
+    assert out == inspect.getsource(sgd_step) + "\n"
+    assert "step *= lr" in out and "p.data -= step" in out
+    assert "in the gradient's own array" in nb.markdown  # the prose says what *= does
 
 
 # ---- training -----------------------------------------------------------------------------------

@@ -47,8 +47,10 @@ def sgd_step(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, lr: float)
     loss = net.loss(images, labels)
     loss.backward()
     for p in net.params:
-        p.data -= lr * p.grad
-        p.grad = None
+        step = p.grad  # dL/dW: after backward() each parameter owns this array
+        step *= lr  # lr · dL/dW, computed in that array (no new one as large as W)
+        p.data -= step  # W ← W - lr · dL/dW
+        p.grad = None  # used up: the next step computes fresh gradients
     return float(loss.data)
 
 
