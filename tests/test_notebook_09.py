@@ -58,8 +58,8 @@ def saved_cell(marker: str):
 
 
 RULE_CELLS = {
-    "layer_norm_backward": ("layer_norm_report", "_layer_norm_backward"),
-    "embedding_backward": ("embedding_report", "_embedding_backward"),
+    "layer_norm_backward": ("layer_norm_report", "layer_norm_backward"),
+    "embedding_backward": ("embedding_report", "embedding_backward"),
 }
 
 
@@ -200,15 +200,16 @@ def test_the_layer_norm_code_exercise_waits_its_solution_is_right_and_the_rule_f
     report = nb.eval('str(check_exercise("layer_norm_backward", solution_layer_norm_backward))')
     assert report.startswith("layer_norm_backward: RIGHT"), report
     # the engine's rule is printed only once the learner's function is right
-    printed = index_of(nb, "tensor_functions._layer_norm_backward")
+    printed = index_of(nb, "tensor_functions.layer_norm_backward")
     assert printed > index_of(nb, 'check_exercise("layer_norm_backward"')
-    assert "_layer_norm_backward" not in shown_before(nb, "def layer_norm_backward(")
+    assert '@rule("layer_norm"' not in shown_before(nb, "def layer_norm_backward(")
     before, after = the_rule_shown_once_right(nb, "layer_norm_backward")
-    assert "def _layer_norm_backward" not in before
+    assert "@rule" not in before and "return" not in before
     assert "once your layer_norm_backward is right" in before
-    assert after.startswith("def _layer_norm_backward(upstream, out, x):")
+    assert after.startswith('@rule(\n    "layer_norm",')
+    assert "def layer_norm_backward(upstream, out, x):" in after
     # as saved: no output (Run All with `...` shows the sentence; nothing to give away)
-    rule_cell = saved_cell("tensor_functions._layer_norm_backward")
+    rule_cell = saved_cell("tensor_functions.layer_norm_backward")
     assert IGNORE in rule_cell.metadata.get("tags", []) and rule_cell.outputs == []
     assert "once it says RIGHT, the cell after the check shows the\nengine's own rule" in (
         nb.markdown
@@ -248,13 +249,13 @@ def test_the_embedding_code_exercise_waits_its_solution_is_right_and_the_rule_fo
     nb.exec(nb.solution("embedding_backward").replace("def ", "def solution_", 1))
     report = nb.eval('str(check_exercise("embedding_backward", solution_embedding_backward))')
     assert report.startswith("embedding_backward: RIGHT"), report
-    printed = index_of(nb, "tensor_functions._embedding_backward")
+    printed = index_of(nb, "tensor_functions.embedding_backward")
     assert printed > index_of(nb, 'check_exercise("embedding_backward"')
-    assert "_embedding_backward" not in shown_before(nb, "def embedding_backward(")
+    assert '@rule("embedding"' not in shown_before(nb, "def embedding_backward(")
     before, after = the_rule_shown_once_right(nb, "embedding_backward")
     assert "np.add.at" not in before and "once your embedding_backward is right" in before
     assert "np.add.at(grad, out.ctx, upstream)" in after
-    rule_cell = saved_cell("tensor_functions._embedding_backward")
+    rule_cell = saved_cell("tensor_functions.embedding_backward")
     assert IGNORE in rule_cell.metadata.get("tags", []) and rule_cell.outputs == []
     assert "once it\nsays RIGHT, the cell after the check shows the engine's own rule" in (
         nb.markdown

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-import course_lib.tensor.functions
 import course_lib.widgets.jacobian as jacobian_module
 from course_lib.kernels import softmax, softmax_jacobian
 from course_lib.numbers.formatting import format_number
@@ -203,12 +202,15 @@ def test_reverse_mode_is_the_engines_backward(monkeypatch) -> None:
     w = jacobian_explorer(logits=(1.0, 2.0, 3.0))
     w.mode.value = "reverse mode"
     assert "DISAGREES" not in w.row_view.value
-    real = course_lib.tensor.functions._softmax_backward
-    monkeypatch.setattr(
-        course_lib.tensor.functions,
-        "_softmax_backward",
-        lambda upstream, out, a: 2 * real(upstream, out, a),
+    import dataclasses
+
+    from course_lib.tensor.ops import RULES
+
+    real = RULES["softmax"].backward
+    broken = dataclasses.replace(
+        RULES["softmax"], backward=lambda upstream, out, a: 2 * real(upstream, out, a)
     )
+    monkeypatch.setitem(RULES, "softmax", broken)
     w.logit_sliders[0].value = 0.5  # recompute
     np.testing.assert_allclose(w.jacobian, 2 * w.analytic, atol=1e-12)
     assert "reverse mode vs analytic: DISAGREES" in w.row_view.value

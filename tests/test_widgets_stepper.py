@@ -251,11 +251,13 @@ def test_a_real_tensor_graph_steps_with_shapes() -> None:
     out = (X + bias).named("out")  # bias is broadcast over the 4 rows
     box = stepper(out)
     assert box.lines[0][1] == (
-        "  to X: the local rule of + turns upstream shape (4, 3) into shape (4, 3)."
+        "  to X: the local rule of + (X gets upstream) turns upstream shape (4, 3) into "
+        "shape (4, 3)."
     )
     assert (
         box.lines[0][2]
-        == "  to bias: the local rule of + turns upstream shape (4, 3) into [4, 4, 4]."
+        == "  to bias: the local rule of + (bias gets upstream) turns upstream shape (4, 3) "
+        "into [4, 4, 4]."
     )
     box.index.value = 1
     assert "bias" in box.explanation.value and "[4, 4, 4]" in box.view.value
@@ -297,3 +299,22 @@ def test_any_sequence_of_clicks_keeps_the_view_in_step(clicks: list[str]) -> Non
         assert 0 <= i <= 6 and box.play.value == i
         assert f"Step {i} of 6" in box.view.value
         assert (box.current is None) == (i == 0)
+
+
+def test_a_tensor_step_says_the_rule_from_the_engines_table() -> None:
+    import numpy as np
+
+    from course_lib.autodiff.graph import backward_steps
+    from course_lib.display.draw import node_names
+    from course_lib.tensor import Tensor
+    from course_lib.widgets.stepper import explain
+
+    X, W = Tensor(np.ones((2, 3)), label="X"), Tensor(np.ones((3, 2)), label="W")
+    loss = (X @ W).named("Y").sum().named("L")
+    text = "\n".join(
+        line
+        for step in explain(list(backward_steps(loss, np.array(1.0))), node_names(loss))
+        for line in step
+    )
+    assert "to X: the local rule of @ (X gets upstream @ Wᵀ) turns upstream" in text
+    assert "to W: the local rule of @ (W gets Xᵀ @ upstream) turns upstream" in text

@@ -21,13 +21,33 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from course_lib import kernels
-from course_lib.tensor.ops import TensorOps, as_constant, new_node, result_node, tensor_input
+from course_lib.tensor.ops import (
+    TensorOps,
+    as_constant,
+    new_node,
+    result_node,
+    rule,
+    tensor_input,
+)
 from course_lib.tensor.validation import broadcast_error, normalize_axes
 
 if TYPE_CHECKING:
     from course_lib.tensor.node import Tensor
 
-__all__ = ["embedding", "layer_norm", "linear", "log_softmax", "softmax", "softmax_cross_entropy"]
+__all__ = [
+    "embedding",
+    "embedding_backward",
+    "fused_cross_entropy_backward",
+    "layer_norm",
+    "layer_norm_backward",
+    "linear",
+    "linear_backward",
+    "log_softmax",
+    "log_softmax_backward",
+    "softmax",
+    "softmax_backward",
+    "softmax_cross_entropy",
+]
 
 ArrayLike = Any  # a Tensor, numpy array, nested list or plain number
 
@@ -48,10 +68,11 @@ def softmax(t: Tensor, axis: int = -1) -> Tensor:
     """
     a = tensor_input(t, "softmax")
     axis = _softmax_axis(a, axis, "softmax")
-    return new_node(kernels.softmax(a.data, axis), (a,), "softmax", _softmax_backward, axis)
+    return new_node(kernels.softmax(a.data, axis), (a,), "softmax", axis)
 
 
-def _softmax_backward(upstream, out, a):
+@rule("softmax", "softmax({a})", ("out * (upstream - ⟨upstream, out⟩)",))
+def softmax_backward(upstream, out, a):
     return kernels.softmax_vjp(out.data, upstream, out.ctx)
 
 
@@ -64,10 +85,11 @@ def log_softmax(t: Tensor, axis: int = -1) -> Tensor:
     a = tensor_input(t, "log_softmax")
     axis = _softmax_axis(a, axis, "log_softmax")
     data = kernels.log_softmax(a.data, axis)
-    return new_node(data, (a,), "log_softmax", _log_softmax_backward, axis)
+    return new_node(data, (a,), "log_softmax", axis)
 
 
-def _log_softmax_backward(upstream, out, a):
+@rule("log_softmax", "log_softmax({a})", ("upstream - exp(out) * Σ upstream",))
+def log_softmax_backward(upstream, out, a):
     return kernels.log_softmax_vjp(out.data, upstream, out.ctx)
 
 
@@ -94,16 +116,11 @@ def softmax_cross_entropy(logits: Tensor, labels: Any) -> Tensor:
     if isinstance(labels, np.ndarray):
         labels = labels.copy()  # the backward rule reads them: keep our own
     result = kernels.softmax_cross_entropy(z.data, labels)
-    return result_node(
-        np.asarray(result.loss),
-        (z,),
-        "softmax_cross_entropy",
-        _softmax_cross_entropy_backward,
-        result,
-    )
+    return result_node(np.asarray(result.loss), (z,), "softmax_cross_entropy", result)
 
 
-def _softmax_cross_entropy_backward(upstream, out, logits):
+@rule("softmax_cross_entropy", "softmax_cross_entropy({a}, labels)", ("upstream * (P - Y) / N",))
+def fused_cross_entropy_backward(upstream, out, logits):
     return out.ctx.grad(upstream)  # upstream · (P - Y) / N, P from the forward pass
 
 
@@ -134,9 +151,8 @@ def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa:
 
         x: upstream @ Wᵀ        W: xᵀ @ upstream        b: upstream
 
-    where b's contribution is summed back to b's shape (over the batch): here for the usual
-    bias of shape (M,) after a batch (N, M), by sum_to_shape for any other shape, as for every
-    op; and for x with several batch axes xᵀ @ upstream sums over all of them.
+    where b's contribution is summed back to b's shape (over the batch) by sum_to_shape, as for
+    every op; and for x with several batch axes xᵀ @ upstream sums over all of them.
     """
     if not isinstance(W, TensorOps):
         raise TypeError(f"linear: W must be a Tensor (the weights), got {type(W).__name__}")
@@ -152,7 +168,7 @@ def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa:
     if b is None:
         with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming linear
             data = np.matmul(X, Wd)
-        return result_node(data, (x, W), "linear", _linear_backward)
+        return result_node(data, (x, W), "linear")
     b = as_constant(b, W, "linear")
     B = b.data
     with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming linear
@@ -164,10 +180,15 @@ def linear(x: ArrayLike, W: Tensor, b: Tensor | None = None) -> Tensor:  # noqa:
                 data = data + B
             except ValueError:
                 raise broadcast_error("linear", data.shape, B.shape) from None
-    return result_node(data, (x, W, b), "linear", _linear_backward)
+    return result_node(data, (x, W, b), "linear")
 
 
-def _linear_backward(upstream, out, x, W, b=None):  # noqa: N803
+@rule(
+    "linear",
+    "linear({a}, {b}, {c})",
+    ("upstream @ {b}ᵀ", "{a}ᵀ @ upstream", "upstream, summed back to {c}'s shape"),
+)
+def linear_backward(upstream, out, x, W, b=None):  # noqa: N803
     X, Wd = x.data, W.data
     dx = np.matmul(upstream, Wd.T) if x.requires_grad else None
     dW = None
@@ -180,9 +201,7 @@ def _linear_backward(upstream, out, x, W, b=None):  # noqa: N803
             dW = np.matmul(X.reshape(-1, X.shape[-1]).T, upstream.reshape(-1, Wd.shape[1]))
     if b is None:
         return dx, dW
-    if upstream.ndim == 2 and b.data.shape == upstream.shape[1:]:
-        return dx, dW, upstream.sum(axis=0)  # the usual bias (M,): summed over the batch here
-    return dx, dW, upstream  # b: summed to b's shape by sum_to_shape, as for a + b
+    return dx, dW, upstream  # b: summed back to b's shape (over the batch), as for a + b
 
 
 # ---- layer norm: a dense Jacobian, like softmax's -------------------------------------------
@@ -217,10 +236,15 @@ def layer_norm(t: Tensor, eps: float = 1e-5) -> Tensor:
         variance = (centred * centred).mean(axis=-1, keepdims=True)
         inv = 1 / np.sqrt(variance + data.dtype.type(eps))  # 1/s, one per row
         out = centred * inv
-    return result_node(out, (x,), "layer_norm", _layer_norm_backward, inv)
+    return result_node(out, (x,), "layer_norm", inv)
 
 
-def _layer_norm_backward(upstream, out, x):
+@rule(
+    "layer_norm",
+    "layer_norm({a})",
+    ("(upstream - mean(upstream) - out * mean(upstream * out)) / s",),
+)
+def layer_norm_backward(upstream, out, x):
     y, inv = out.data, out.ctx  # y = (x - μ)/s from the forward pass, and 1/s per row
     mean_g = upstream.mean(axis=-1, keepdims=True)  # the path through μ
     mean_gy = (upstream * y).mean(axis=-1, keepdims=True)  # the path through s
@@ -264,10 +288,15 @@ def embedding(weights: Tensor, tokens: Any) -> Tensor:
         raise IndexError(
             f"embedding: token {bad} is not a row of the table: tokens must be in [0, {vocab})"
         )
-    return new_node(table[ids], (weights,), "embedding", _embedding_backward, ids)
+    return new_node(table[ids], (weights,), "embedding", ids)
 
 
-def _embedding_backward(upstream, out, weights):
+@rule(
+    "embedding",
+    "embedding({a}, tokens)",
+    ("zeros, with each upstream row added at its token's row",),
+)
+def embedding_backward(upstream, out, weights):
     grad = np.zeros(weights.data.shape, dtype=upstream.dtype)
     np.add.at(grad, out.ctx, upstream)  # sum at joins: a repeated token gets every use's row
     return grad

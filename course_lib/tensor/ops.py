@@ -6,46 +6,21 @@ operations defined here, in :class:`TensorOps`, which it inherits. The ops that 
 the same way. Each op's forward pass and its rule sit side by side in one of these two files,
 so adding an op, or changing one, is one edit in one file.
 
-Local rules, one per op (``upstream`` = dL/d(out), ``out`` the op's result, ``a``, ``b`` its
-inputs; products are elementwise unless written ``@``; ``ᵀ`` swaps the last two axes)::
+**One table.** Every op of the engine is one entry of :data:`RULES`, a :class:`Rule`: its name
+(what ``node.op`` holds), how a formula writes it, its local rule, the rule in words for each
+input, and an example of inputs where it is smooth. An op's method builds its output node with
+:func:`result_node` (or :func:`new_node`), which takes the rule from the table by the op's name,
+so the function a node runs backward is the one registered here and nowhere else. Each rule
+sits right below its op, registered by the decorator :func:`rule`; ``python -m
+course_lib.tensor`` prints the whole table, and ``tests/test_tensor_rules.py`` checks every
+entry against finite differences, so an op cannot join the table without its check.
 
-    out = a + b         a: upstream                 b: upstream
-    out = a - b         a: upstream                 b: -upstream
-    out = a * b         a: upstream * b             b: upstream * a
-    out = a / b         a: upstream / b             b: -upstream * out / b
-    out = a @ b         a: upstream @ bᵀ            b: aᵀ @ upstream
-    out = -a            a: -upstream
-    out = a ** k        a: upstream * k * a ** (k - 1)       (k a plain number)
-    out = exp(a)        a: upstream * out
-    out = log(a)        a: upstream / a
-    out = σ(a)          a: upstream * out * (1 - out)
-    out = tanh(a)       a: upstream * (1 - out ** 2)
-    out = relu(a)       a: upstream * (a > 0)
-    out = a.sum(axes)   a: upstream copied (broadcast) back along the summed axes
-    out = a.mean(axes)  a: the same, divided by the number of elements averaged
-    out = a.max(axis)   a: upstream at the arg-max of each slice, 0 elsewhere
-    out = a.reshape(s)  a: upstream reshaped back to a's shape
-    out = a.T           a: upstream transposed back
-    out = a[index]      a: zeros with upstream added at the picked places (repeats add up)
-
-Softmax ops and the fused layer (functions, in :mod:`course_lib.tensor.functions`; ``⟨·,·⟩``
-and Σ run along the softmax axis; see :mod:`course_lib.kernels` for the derivations; no rule
-ever builds the dense C × C Jacobian)::
-
-    out = softmax(a)        a: out * (upstream - ⟨upstream, out⟩)      (Jᵀg, O(C) per row)
-    out = log_softmax(a)    a: upstream - exp(out) * Σ upstream
-    out = softmax_cross_entropy(a, labels)   (one fused node, scalar mean loss over N rows)
-                            a: upstream * (P - Y) / N     (P kept from the forward pass)
-    out = linear(x, W, b)   x: upstream @ Wᵀ      W: xᵀ @ upstream      b: upstream
-                            (x @ W + b as one node instead of two, for speed)
-    out = layer_norm(a)     a: (upstream - mean(upstream) - out * mean(upstream * out)) / s
-                            (means over the row; s = √(var + ε) kept from the forward pass)
-    out = embedding(W, t)   W: zeros with each upstream row added at its token's row
-                            (np.add.at: a token used twice gets the sum of both rows)
-
-A rule returns its contributions in whatever shape is natural, usually the result's; the node
-then sums each one back to its input's shape (:func:`course_lib.tensor.sum_to_shape`, in
-``Tensor.local_backward``), so no rule here deals with broadcasting.
+A rule takes ``upstream`` = dL/d(out), the op's output node ``out`` and its input nodes, and
+returns one contribution per input (one array for a unary op), in whatever shape is natural,
+usually the result's; the node then sums each one back to its input's shape
+(:func:`course_lib.tensor.sum_to_shape`, in ``Tensor.local_backward``), so no rule deals with
+broadcasting. A rule may return ``None`` for an input that needs no gradient (a constant) when
+computing it would cost real work (see :func:`matmul_backward`).
 
 **How to add an op** (for example ``softmax``), all in one file (this one for a method, or
 :mod:`course_lib.tensor.functions` for a function):
@@ -54,19 +29,19 @@ then sums each one back to its input's shape (:func:`course_lib.tensor.sum_to_sh
    check its inputs, raising errors that name the op and the shapes (helpers in
    :mod:`course_lib.tensor.validation`); compute the result's array with numpy (inside
    ``np.errstate(all="ignore")`` if it can overflow: ``result_node`` reports that by name); then
-   ``return result_node(data, (a,), "softmax", _softmax_backward, ctx)``. ``ctx`` holds anything the
-   rule needs besides the inputs and the output (an axis, an index). An op that cannot
-   overflow (it only moves or squashes numbers) may return ``new_node(...)``, which skips the check.
-2. Right beside it write ``_softmax_backward(upstream, out, a)``: return the contribution for
-   each input (one array for a unary op, a tuple for several), in any shape the input
-   broadcasts to. Return ``None`` for an input with ``requires_grad`` False when computing its
-   contribution would cost real work (see ``matmul_backward``).
-3. Add a row to the table above, and a gradient check to ``tests/test_tensor.py``.
+   ``return result_node(data, (a,), "softmax", ctx)``. ``ctx`` holds anything the rule needs
+   besides the inputs and the output (an axis, an index). An op that cannot overflow (it only
+   moves or squashes numbers) may return ``new_node(...)``, which skips the check.
+2. Right below it write ``softmax_backward(upstream, out, a)`` and register it:
+   ``@rule("softmax", "softmax({a})", ("out * (upstream - ⟨upstream, out⟩)",))``.
+3. Give it an example in ``tests/test_tensor_rules.py`` (inputs where it is smooth): that
+   test gradient-checks every entry of the table, and fails for an entry without one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
@@ -87,15 +62,92 @@ from course_lib.tensor.validation import (
 )
 
 __all__ = [
+    "RULES",
+    "Rule",
     "TensorOps",
     "as_constant",
     "matmul_backward",
     "new_node",
     "result_node",
+    "rule",
+    "rule_of",
+    "rule_table",
     "tensor_input",
 ]
 
 ArrayLike = Any  # a Tensor, numpy array, nested list or plain number
+
+
+# ---- the rule table ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """One op of the Tensor engine: everything the engine knows about its backward pass.
+
+    ``name``
+        what ``node.op`` holds for it (``"@"``, ``"exp"``, ``"softmax"``; every power ``**k``
+        shares the entry ``"**"``);
+    ``formula``
+        how a formula writes the op on its inputs ``{a}``, ``{b}``, ``{c}``: ``"{a} @ {b}"``;
+    ``backward``
+        the local rule, ``backward(upstream, out, *inputs)``: one contribution per input;
+    ``text``
+        each input's contribution in words and symbols, in the inputs' names:
+        ``("upstream @ {b}ᵀ", "{a}ᵀ @ upstream")``.
+    """
+
+    name: str
+    formula: str
+    backward: Callable[..., Any]
+    text: tuple[str, ...]
+
+    def write(self, *inputs: str) -> str:
+        """The formula in the given input names: ``RULES["@"].write("X", "W")`` is ``X @ W``."""
+        return self.formula.format(**dict(zip("abcdefgh", inputs, strict=False)))
+
+    def says(self, index: int, *inputs: str) -> str:
+        """Input number ``index``'s contribution in words, in the given input names."""
+        return self.text[index].format(**dict(zip("abcdefgh", inputs, strict=False)))
+
+
+RULES: dict[str, Rule] = {}
+"""The rule table: every op of the Tensor engine by its name (the ops of
+:mod:`course_lib.tensor.functions` join it when that module is imported, as ``course_lib.tensor``
+does)."""
+
+
+def rule(
+    name: str, formula: str, text: tuple[str, ...]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated function as the backward rule of the op ``name`` in :data:`RULES`
+    (an op is registered once: a second rule for the same name is refused)."""
+
+    def register(backward: Callable[..., Any]) -> Callable[..., Any]:
+        if name in RULES:
+            raise ValueError(f"the Tensor engine has a rule for {name!r} already")
+        RULES[name] = Rule(name, formula, backward, tuple(text))
+        return backward
+
+    return register
+
+
+def rule_of(op: str) -> Rule:
+    """The table's entry for the op a node holds in ``node.op`` (``"**2"`` is a power)."""
+    found = RULES.get("**" if op.startswith("**") else op)
+    if found is None:
+        raise KeyError(f"the Tensor engine has no op {op!r}; its ops are {sorted(RULES)}")
+    return found
+
+
+def rule_table() -> str:
+    """The table as text, one op a line: its formula, then each input's contribution."""
+    lines = []
+    for entry in RULES.values():
+        names = "abc"[: len(entry.text)]
+        parts = "    ".join(f"{n}: {entry.says(i, *names)}" for i, n in enumerate(names))
+        lines.append(f"out = {entry.write(*names):<32} {parts}")
+    return "\n".join(lines)
 
 
 class TensorOps:
@@ -115,22 +167,22 @@ class TensorOps:
     # ---- elementwise arithmetic with broadcasting --------------------------------------------
 
     def __add__(self, other: ArrayLike) -> TensorOps:
-        return _binary(self, as_constant(other, self, "add"), np.add, "+", _add_backward)
+        return _binary(self, as_constant(other, self, "add"), np.add, "+")
 
     def __radd__(self, other: ArrayLike) -> TensorOps:
-        return _binary(as_constant(other, self, "add"), self, np.add, "+", _add_backward)
+        return _binary(as_constant(other, self, "add"), self, np.add, "+")
 
     def __sub__(self, other: ArrayLike) -> TensorOps:
-        return _binary(self, as_constant(other, self, "sub"), np.subtract, "-", _sub_backward)
+        return _binary(self, as_constant(other, self, "sub"), np.subtract, "-")
 
     def __rsub__(self, other: ArrayLike) -> TensorOps:
-        return _binary(as_constant(other, self, "sub"), self, np.subtract, "-", _sub_backward)
+        return _binary(as_constant(other, self, "sub"), self, np.subtract, "-")
 
     def __mul__(self, other: ArrayLike) -> TensorOps:
-        return _binary(self, as_constant(other, self, "mul"), np.multiply, "*", _mul_backward)
+        return _binary(self, as_constant(other, self, "mul"), np.multiply, "*")
 
     def __rmul__(self, other: ArrayLike) -> TensorOps:
-        return _binary(as_constant(other, self, "mul"), self, np.multiply, "*", _mul_backward)
+        return _binary(as_constant(other, self, "mul"), self, np.multiply, "*")
 
     def __truediv__(self, other: ArrayLike) -> TensorOps:
         return _divide(self, as_constant(other, self, "div"))
@@ -139,7 +191,7 @@ class TensorOps:
         return _divide(as_constant(other, self, "div"), self)
 
     def __neg__(self) -> TensorOps:
-        return new_node(np.negative(self.data), (self,), "neg", _neg_backward)
+        return new_node(np.negative(self.data), (self,), "neg")
 
     def __pow__(self, k: float) -> TensorOps:
         if isinstance(k, TensorOps):
@@ -165,7 +217,7 @@ class TensorOps:
             )
         with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming pow
             data = np.power(x, k)
-        return result_node(data, (self,), f"**{k:g}", _pow_backward, k)
+        return result_node(data, (self,), f"**{k:g}", k)
 
     def __rpow__(self, base: float) -> TensorOps:
         raise TypeError(
@@ -187,7 +239,7 @@ class TensorOps:
         """e^x, elementwise."""
         with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming exp
             data = np.exp(self.data)
-        return result_node(data, (self,), "exp", _exp_backward)
+        return result_node(data, (self,), "exp")
 
     def log(self) -> TensorOps:
         """The natural logarithm, elementwise; every entry must be positive."""
@@ -198,19 +250,19 @@ class TensorOps:
                 f"log: needs positive inputs, but {bad} of the {x.size} entries of "
                 f"{describe(self)} are <= 0 (the smallest is {x.min():g})"
             )
-        return new_node(np.log(x), (self,), "log", _log_backward)  # finite: x > 0
+        return new_node(np.log(x), (self,), "log")  # finite: x > 0
 
     def sigmoid(self) -> TensorOps:
         """σ(x) = 1 / (1 + e^{-x}), elementwise (see :func:`_sigmoid_forward`)."""
-        return new_node(_sigmoid_forward(self.data), (self,), "sigmoid", _sigmoid_backward)
+        return new_node(_sigmoid_forward(self.data), (self,), "sigmoid")
 
     def tanh(self) -> TensorOps:
         """tanh(x), elementwise."""
-        return new_node(np.tanh(self.data), (self,), "tanh", _tanh_backward)
+        return new_node(np.tanh(self.data), (self,), "tanh")
 
     def relu(self) -> TensorOps:
         """max(x, 0), elementwise."""
-        return new_node(np.maximum(self.data, 0), (self,), "relu", _relu_backward)
+        return new_node(np.maximum(self.data, 0), (self,), "relu")
 
     # ---- reductions ------------------------------------------------------------------------------
 
@@ -219,7 +271,7 @@ class TensorOps:
         axes = normalize_axes(axis, self.shape, "sum")
         with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming sum
             data = self.data.sum(axis=axes, keepdims=keepdims)
-        return result_node(data, (self,), "sum", _sum_backward, kept_shape(self.shape, axes))
+        return result_node(data, (self,), "sum", kept_shape(self.shape, axes))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> TensorOps:
         """Average over ``axis`` (an int, a tuple of ints, or None for all axes)."""
@@ -233,7 +285,7 @@ class TensorOps:
         with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming mean
             data = self.data.sum(axis=axes, keepdims=keepdims) / self.data.dtype.type(count)
         kept = kept_shape(self.shape, axes)
-        return result_node(data, (self,), "mean", _mean_backward, (kept, count))
+        return result_node(data, (self,), "mean", (kept, count))
 
     def max(self, axis: int | None = None, keepdims: bool = False) -> TensorOps:
         """Largest element over one ``axis`` (or over all, for None); the gradient goes to
@@ -247,7 +299,7 @@ class TensorOps:
         if axis is not None and self.shape[axis] == 0:
             raise ValueError(f"max: axis {axis} of shape {self.shape} is empty")
         data = self.data.max(axis=axis, keepdims=keepdims)
-        return new_node(data, (self,), "max", _max_backward, (axis, keepdims))
+        return new_node(data, (self,), "max", (axis, keepdims))
 
     # ---- shape -----------------------------------------------------------------------------------
 
@@ -262,7 +314,7 @@ class TensorOps:
                 f"reshape: cannot reshape shape {self.shape} ({self.size} elements) into "
                 f"{shape}: {error}"
             ) from None
-        return new_node(data, (self,), "reshape", _reshape_backward)
+        return new_node(data, (self,), "reshape")
 
     def transpose(self, *axes: int | tuple[int, ...]) -> TensorOps:
         """Permute the axes (reverse them when none are given), as ``np.transpose``."""
@@ -281,7 +333,7 @@ class TensorOps:
         for position, ax in enumerate(order):
             inverse[ax] = position
         data = np.transpose(self.data, order)
-        return new_node(data, (self,), "transpose", _transpose_backward, tuple(inverse))
+        return new_node(data, (self,), "transpose", tuple(inverse))
 
     @property
     def T(self) -> TensorOps:  # noqa: N802  (numpy's name)
@@ -297,18 +349,14 @@ class TensorOps:
             data = self.data[index]
         except IndexError as error:
             raise IndexError(f"index: {error} (the tensor has shape {self.shape})") from None
-        return new_node(data, (self,), "index", _index_backward, (index, basic))
+        return new_node(data, (self,), "index", (index, basic))
 
 
 # ---- the output node of an op, and constants ------------------------------------------------
 
 
 def result_node(
-    data: np.ndarray,
-    parents: tuple[TensorOps, ...],
-    op: str,
-    rule: Callable[..., Any],
-    ctx: Any = None,
+    data: np.ndarray, parents: tuple[TensorOps, ...], op: str, ctx: Any = None
 ) -> TensorOps:
     """The output node of an op that computes new numbers (a sum, a product, a power, an
     exponential ...), whose result can overflow: the one place that refuses inf and NaN.
@@ -320,17 +368,14 @@ def result_node(
         data = np.asarray(data)  # numpy returns scalars for 0-d results
     if not all_finite(data):
         raise result_error(op_word(op), parents, data)
-    return new_node(data, parents, op, rule, ctx)
+    return new_node(data, parents, op, ctx)
 
 
 def new_node(
-    data: np.ndarray,
-    parents: tuple[TensorOps, ...],
-    op: str,
-    rule: Callable[..., Any],
-    ctx: Any = None,
+    data: np.ndarray, parents: tuple[TensorOps, ...], op: str, ctx: Any = None
 ) -> TensorOps:
-    """The output node of an op: its array, its inputs, and the rule that differentiates it.
+    """The output node of an op: its array, its inputs, and the rule that differentiates it,
+    taken from :data:`RULES` by the op's name.
 
     Ops whose result cannot overflow call this directly: they move, pick or squash their
     input's numbers (reshape, index, max, neg, tanh, sigmoid, relu, log of positive numbers,
@@ -351,7 +396,7 @@ def new_node(
             break
     out.requires_grad = requires_grad
     out.ctx = ctx
-    out._rule = rule
+    out._rule = rule_of(op).backward
     return out
 
 
@@ -391,26 +436,27 @@ def tensor_input(t: Any, op: str) -> TensorOps:
 # ---- elementwise ops: forward helpers and local rules, side by side ---------------------------
 
 
-def _binary(
-    a: TensorOps, b: TensorOps, ufunc: np.ufunc, op: str, rule: Callable[..., Any]
-) -> TensorOps:
+def _binary(a: TensorOps, b: TensorOps, ufunc: np.ufunc, op: str) -> TensorOps:
     try:
         with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming the op
             data = ufunc(a.data, b.data)
     except ValueError:
         raise broadcast_error(op_word(op), a.shape, b.shape) from None
-    return result_node(data, (a, b), op, rule)
+    return result_node(data, (a, b), op)
 
 
-def _add_backward(upstream, out, a, b):
+@rule("+", "{a} + {b}", ("upstream", "upstream"))
+def add_backward(upstream, out, a, b):
     return upstream, upstream
 
 
-def _sub_backward(upstream, out, a, b):
+@rule("-", "{a} - {b}", ("upstream", "-upstream"))
+def sub_backward(upstream, out, a, b):
     return upstream, (-upstream if b.requires_grad else None)
 
 
-def _mul_backward(upstream, out, a, b):
+@rule("*", "{a} * {b}", ("upstream * {b}", "upstream * {a}"))
+def mul_backward(upstream, out, a, b):
     da = upstream * b.data if a.requires_grad else None
     db = upstream * a.data if b.requires_grad else None
     return da, db
@@ -423,29 +469,34 @@ def _divide(a: TensorOps, b: TensorOps) -> TensorOps:
             f"div: division by zero: {zeros} of the {b.data.size} entries of the divisor "
             f"{describe(b)} are 0"
         )
-    return _binary(a, b, np.true_divide, "/", _div_backward)
+    return _binary(a, b, np.true_divide, "/")
 
 
-def _div_backward(upstream, out, a, b):
+@rule("/", "{a} / {b}", ("upstream / {b}", "-upstream * out / {b}"))
+def div_backward(upstream, out, a, b):
     da = upstream / b.data if a.requires_grad else None
     db = -upstream * out.data / b.data if b.requires_grad else None  # -upstream * a / b²
     return da, db
 
 
-def _neg_backward(upstream, out, a):
+@rule("neg", "-{a}", ("-upstream",))
+def neg_backward(upstream, out, a):
     return -upstream
 
 
-def _pow_backward(upstream, out, a):
+@rule("**", "{a}**k", ("upstream * k * {a}**(k - 1)",))
+def pow_backward(upstream, out, a):
     k = out.ctx
     return upstream * (k * a.data ** (k - 1))
 
 
-def _exp_backward(upstream, out, a):
+@rule("exp", "exp({a})", ("upstream * out",))
+def exp_backward(upstream, out, a):
     return upstream * out.data
 
 
-def _log_backward(upstream, out, a):
+@rule("log", "log({a})", ("upstream / {a}",))
+def log_backward(upstream, out, a):
     return upstream / a.data
 
 
@@ -456,38 +507,44 @@ def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-x))
 
 
-def _sigmoid_backward(upstream, out, a):
+@rule("sigmoid", "σ({a})", ("upstream * out * (1 - out)",))
+def sigmoid_backward(upstream, out, a):
     """upstream × σ'(a), where σ'(a) = σ(a)(1 - σ(a)) = out (1 - out): the output the forward
     pass computed, so no exponential is needed again."""
     s = out.data
     return upstream * s * (1 - s)
 
 
-def _tanh_backward(upstream, out, a):
+@rule("tanh", "tanh({a})", ("upstream * (1 - out²)",))
+def tanh_backward(upstream, out, a):
     t = out.data
     return upstream * (1 - t * t)
 
 
-def _relu_backward(upstream, out, a):
+@rule("relu", "relu({a})", ("upstream * ({a} > 0)",))
+def relu_backward(upstream, out, a):
     return upstream * (a.data > 0)
 
 
 # ---- reductions, shapes and indexing: local rules --------------------------------------------
 
 
-def _sum_backward(upstream, out, a):
+@rule("sum", "{a}.sum(axes)", ("upstream, copied back along the summed axes",))
+def sum_backward(upstream, out, a):
     """Every summed element gets the upstream gradient of its sum: copy it back along the
     summed axes (``sum`` and ``broadcast`` are each other's backward)."""
     kept = out.ctx  # a's shape with the summed axes as size 1
     return np.broadcast_to(upstream.reshape(kept), a.data.shape)
 
 
-def _mean_backward(upstream, out, a):
+@rule("mean", "{a}.mean(axes)", ("upstream / count, copied back along the averaged axes",))
+def mean_backward(upstream, out, a):
     kept, count = out.ctx
     return np.broadcast_to(upstream.reshape(kept) / count, a.data.shape)
 
 
-def _max_backward(upstream, out, a):
+@rule("max", "{a}.max(axis)", ("upstream at each slice's arg-max, 0 elsewhere",))
+def max_backward(upstream, out, a):
     """Only the winner moved the max: it gets the upstream gradient, the others get 0."""
     axis, keepdims = out.ctx
     x = a.data
@@ -502,15 +559,18 @@ def _max_backward(upstream, out, a):
     return grad
 
 
-def _reshape_backward(upstream, out, a):
+@rule("reshape", "{a}.reshape(shape)", ("upstream reshaped back to {a}'s shape",))
+def reshape_backward(upstream, out, a):
     return upstream.reshape(a.data.shape)
 
 
-def _transpose_backward(upstream, out, a):
+@rule("transpose", "{a}ᵀ", ("upstream, its axes permuted back",))
+def transpose_backward(upstream, out, a):
     return np.transpose(upstream, out.ctx)  # ctx is the inverse permutation
 
 
-def _index_backward(upstream, out, a):
+@rule("index", "{a}[index]", ("zeros, with upstream added at the picked places (repeats add up)",))
+def index_backward(upstream, out, a):
     """Put each picked element's gradient back where it came from; zeros elsewhere.
 
     NOTE: with integer arrays one element can be picked twice (``x[[0, 0]]``). Then its
@@ -552,9 +612,10 @@ def _matmul(a: TensorOps, b: TensorOps) -> TensorOps:
             f"matmul: the batch axes of {A.shape} @ {B.shape} cannot broadcast: "
             f"{A.shape[:-2]} with {B.shape[:-2]}"
         ) from None
-    return result_node(data, (a, b), "@", matmul_backward)
+    return result_node(data, (a, b), "@")
 
 
+@rule("@", "{a} @ {b}", ("upstream @ {b}ᵀ", "{a}ᵀ @ upstream"))
 def matmul_backward(upstream, out, a, b):
     """The rule of Y = A @ B: with G = ``upstream`` = dL/dY,
 

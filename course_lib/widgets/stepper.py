@@ -32,6 +32,7 @@ import numpy as np
 from course_lib.autodiff.graph import Step, backward_steps, topological_order
 from course_lib.autodiff.scalar import op_named
 from course_lib.display.draw import draw, format_data, formula, node_names
+from course_lib.tensor.ops import rule_of
 from course_lib.widgets.controls import row, with_number_box
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "default_seed",
     "explain",
     "local_partial_rule",
+    "tensor_rule_text",
     "stepper",
 ]
 
@@ -50,6 +52,20 @@ def local_partial_rule(node: Any, index: int, names: Mapping[Any, str]) -> str:
     if op is None or op.arity != len(node.parents):
         return ""
     return op.rule(index, *(names[parent] for parent in node.parents), out=names[node])
+
+
+def tensor_rule_text(node: Any, index: int, names: Mapping[Any, str]) -> str:
+    """A Tensor op's contribution to its input number ``index``, in the graph's names, from the
+    engine's rule table (``"Xᵀ @ upstream"``); ``""`` for a node that is not a Tensor op."""
+    if not hasattr(node, "_rule"):
+        return ""
+    try:
+        entry = rule_of(str(node.op))
+    except KeyError:
+        return ""
+    if index >= len(entry.text):
+        return ""
+    return entry.says(index, *(names[parent] for parent in node.parents))
 
 
 def uses(root: Any) -> dict[Any, int]:
@@ -151,9 +167,12 @@ def explain(steps: list[Step], names: Mapping[Any, str]) -> list[tuple[str, ...]
                     f"{format_data(c.contribution)}."
                 )
             else:
+                said = tensor_rule_text(node, c.index, names)
                 move = (
-                    f"  to {pname}: the local rule of {node.op} turns upstream "
-                    f"{format_data(step.upstream)} into {format_data(c.contribution)}."
+                    f"  to {pname}: the local rule of {node.op}"
+                    + (f" ({pname} gets {said})" if said else "")
+                    + f" turns upstream {format_data(step.upstream)} into "
+                    f"{format_data(c.contribution)}."
                 )
             k, n = passed[c.parent], total_uses[c.parent]
             if n > 1:
