@@ -12,10 +12,10 @@ run has a virtual environment of its own (made by run.py, see TGF_VENV there):
 * the same on the oldest of these Pythons with each direct dependency at the floor that
   pyproject.toml declares (.ci/constraints-lowest.txt), in .venv-lowest.
 
-The first run's tests go alone on the CPU, their output straight to the terminal (its browser
-tests time each notebook), while the other runs' venvs are made in the background, one at a
-time (pip waits mostly on files). Then the others run two at a time (--jobs) with their output
-in test-artifacts/ci/, printed as each one ends. With --jobs 1 everything runs in turn.
+The runs go two at a time (--jobs), from the start: the first run, its output straight to the
+terminal (its browser tests time each notebook), on one core; the others one after another on
+the other, each making its venv first, their output in test-artifacts/ci/, printed as each one
+ends. With --jobs 1 everything runs in turn.
 
 Then one line per run (PASS/FAIL, the Python and numpy in its venv, the venv, the time to make
 the venv and to run the tests) and the supported versions not found here, which are skipped,
@@ -220,35 +220,19 @@ def make_venv(run: Run, out: Any = None) -> tuple[int, float]:
         return code, time.monotonic() - start
 
 
-def prepare(runs: list[Run], logs: dict[str, Path], made: dict[str, float]) -> None:
-    """Make the venvs of ``runs`` one after the other (run in a thread while the first run's
-    tests go on: pip waits mostly on files, the tests on the CPU). ``made[venv]`` gets the
-    seconds each took when it succeeded; a failure is left for :func:`execute` to repeat and
-    report."""
-    for run in runs:
-        log = logs[run.venv]
-        with log.open("w", encoding="utf-8") as out:
-            print(f"=== making {run.venv} ahead of its run", file=out, flush=True)
-            code, seconds = make_venv(run, out)
-        if code == 0:
-            made[run.venv] = seconds
-
-
 def execute(
     run: Run,
     number: int,
     total: int,
     log: Path | None = None,
-    made: dict[str, float] | None = None,
 ) -> Result:
     """Make the run's venv, then run its tests; output to ``log`` (else to this terminal).
 
-    The venv is made first, on its own (:func:`make_venv`), unless it was made already
-    (``made`` holds the seconds that took, which are reported as the setup time). The tests
-    then run with the README's command, which checks the venv again and finds it up to date.
+    The venv is made first, on its own (:func:`make_venv`, one pip at a time across runs);
+    the tests then run with the README's command, which checks the venv again and finds it up
+    to date.
     """
-    earlier = (made or {}).get(run.venv)
-    out = log.open("a" if earlier is not None else "w", encoding="utf-8") if log else None
+    out = log.open("w", encoding="utf-8") if log else None
     to_log = {"stdout": out, "stderr": STDOUT} if out else {}
     try:
         print(
@@ -258,10 +242,7 @@ def execute(
             + (f" (output in {log})" if log else ""),
             flush=True,
         )
-        if earlier is None:
-            code, setup_seconds = make_venv(run, out)
-        else:
-            code, setup_seconds = 0, earlier
+        code, setup_seconds = make_venv(run, out)
         start = time.monotonic()
         if code == 0:
             code = subprocess.call(run.command(), cwd=ROOT, env=_env(run), **to_log)
@@ -288,7 +269,7 @@ def describe(run: Run) -> str:
 def summary(results: list[Result], missing: list[str], seconds: float, jobs: int = 1) -> str:
     lines = [
         f"CI matrix: {len(results)} runs in {seconds / 60:.1f} min"
-        + (f" (after the first, {jobs} at a time)" if jobs > 1 and len(results) > 2 else "")
+        + (f" ({jobs} at a time)" if jobs > 1 and len(results) > 1 else "")
     ]
     for r in results:
         lines.append(
@@ -317,26 +298,19 @@ def main(argv: list[str] | None = None) -> int:
     start = time.monotonic()
     rest = list(enumerate(runs[1:], 2))
     logs = {run.venv: LOGS / f"{run.venv.lstrip('.')}.log" for _, run in rest}
-    made: dict[str, float] = {}
     if jobs == 1:
         results = [execute(run, number, len(runs)) for number, run in enumerate(runs, 1)]
     else:
-        # The README's command first: its venv, then its tests (alone on the CPU: its browser
-        # tests time each notebook), while the other runs' venvs are made in the background.
+        # Both cores from the start: the README's command (its output to the terminal, its
+        # browser tests timing each notebook) on one, the other runs one after another on the
+        # other, each making its venv first; whichever lane is free takes the next run.
         LOGS.mkdir(parents=True, exist_ok=True)
-        code, seconds = make_venv(runs[0])
-        if code == 0:
-            made[runs[0].venv] = seconds
-        ahead = threading.Thread(target=prepare, args=([r for _, r in rest], logs, made))
-        ahead.start()
-        results = [execute(runs[0], 1, len(runs), made=made)]
-        ahead.join()
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [
-                pool.submit(execute, run, number, len(runs), logs[run.venv], made)
-                for number, run in rest
+            futures = [pool.submit(execute, runs[0], 1, len(runs))]
+            futures += [
+                pool.submit(execute, run, number, len(runs), logs[run.venv]) for number, run in rest
             ]
-            results += [future.result() for future in futures]
+            results = [future.result() for future in futures]
     print("\n" + summary(results, missing, time.monotonic() - start, jobs), flush=True)
     return 0 if all(r.passed for r in results) else 1
 
