@@ -6,9 +6,7 @@ import math
 
 import numpy as np
 
-from course_lib.network.validation import (
-    check_count,
-)
+from course_lib.numbers.checking import whole_number
 from course_lib.tensor import Tensor
 
 __all__ = ["ACTIVATIONS", "layer_gradient_norms"]
@@ -39,9 +37,9 @@ def layer_gradient_norms(
     gradients); relu' is 1 for every active unit, and with ``init_scale`` = √2 (He
     initialisation) the size is kept on average.
     """
-    depth = check_count(depth, "depth", "layer_gradient_norms")
+    depth = whole_number(depth, "depth", "layer_gradient_norms")
     for name, value in (("width", width), ("batch", batch)):
-        check_count(value, name, "layer_gradient_norms")
+        whole_number(value, name, "layer_gradient_norms")
     if activation not in ACTIVATIONS:
         raise ValueError(
             f"layer_gradient_norms: activation must be one of {ACTIVATIONS}, got {activation!r}"

@@ -39,10 +39,10 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from course_lib.network.validation import (
-    check_count,
     check_labels,
     check_pixels,
 )
+from course_lib.numbers.checking import whole_number
 from course_lib.tensor import Tensor, linear, softmax_cross_entropy
 
 __all__ = ["ForwardPass", "SigmoidNet", "glorot_uniform", "weight_dtype"]
@@ -73,8 +73,8 @@ def glorot_uniform(
     The variance of U(-r, r) is r²/3 = 2 / (fan_in + fan_out): the compromise between keeping
     forward activations (variance 1/fan_in) and backward gradients (1/fan_out) steady.
     """
-    fan_in = check_count(fan_in, "fan_in", "glorot_uniform")
-    fan_out = check_count(fan_out, "fan_out", "glorot_uniform")
+    fan_in = whole_number(fan_in, "fan_in", "glorot_uniform")
+    fan_out = whole_number(fan_out, "fan_out", "glorot_uniform")
     dtype = weight_dtype(dtype, "glorot_uniform")
     r = math.sqrt(6.0 / (fan_in + fan_out))
     weights = np.empty((fan_in, fan_out), dtype=dtype)
@@ -123,7 +123,7 @@ class SigmoidNet:
         if classes < 2:
             raise ValueError(f"SigmoidNet: classes must be at least 2, got {classes}")
         dtype = weight_dtype(dtype, "SigmoidNet")
-        seed = check_count(seed, "seed (it picks the starting weights)", "SigmoidNet", minimum=0)
+        seed = whole_number(seed, "seed (it picks the starting weights)", "SigmoidNet", minimum=0)
         rng = np.random.default_rng(seed)
         w1 = glorot_uniform(inputs, hidden, rng, dtype)
         w2 = glorot_uniform(hidden, classes, rng, dtype)
@@ -223,7 +223,7 @@ class SigmoidNet:
 
     def logits(self, images: Any, batch: int = 10_000) -> np.ndarray:
         """The output logits z (N, classes) as a numpy array, in chunks of ``batch`` images."""
-        batch = check_count(batch, "batch (images per chunk)", "SigmoidNet.logits")
+        batch = whole_number(batch, "batch (images per chunk)", "SigmoidNet.logits")
         x = self.as_batch(images)
         chunks = [self.forward(x[i : i + batch])[2].data for i in range(0, len(x), batch)]
         return np.concatenate(chunks) if chunks else np.zeros((0, self.classes), self.dtype)

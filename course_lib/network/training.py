@@ -19,10 +19,10 @@ import numpy as np
 
 from course_lib.network.sigmoid_net import SigmoidNet
 from course_lib.network.validation import (
-    check_count,
     check_labels,
     check_learning_rate,
 )
+from course_lib.numbers.checking import whole_number
 from course_lib.numbers.formatting import format_number
 
 __all__ = [
@@ -204,15 +204,15 @@ def training_epochs(
     several implementations. Arguments as in :func:`train`; every one is checked before the
     first step, so a bad one changes no weight.
     """
-    epochs = check_count(epochs, "epochs", "train")
+    epochs = whole_number(epochs, "epochs", "train")
     if epochs > MAX_EPOCHS:
         raise ValueError(
             f"train: epochs={epochs} is more than {MAX_EPOCHS:,} passes over the data; "
             "the course's runs need 1 to 10"
         )
-    batch = check_count(batch, "batch (images per step)", "train")
-    seed = check_count(seed, "seed (it picks the shuffling order)", "train", minimum=0)
-    records_per_epoch = check_count(records_per_epoch, "records_per_epoch", "train")
+    batch = whole_number(batch, "batch (images per step)", "train")
+    seed = whole_number(seed, "seed (it picks the shuffling order)", "train", minimum=0)
+    records_per_epoch = whole_number(records_per_epoch, "records_per_epoch", "train")
     rates = _rates(lr, epochs)
     display = _observer(progress)
     x = np.ascontiguousarray(net.as_batch(images))

@@ -1,4 +1,5 @@
-"""The checks :mod:`course_lib.network` runs on what it is given: counts, the learning rate, the
+"""The checks :mod:`course_lib.network` runs on what it is given (counts go through
+:func:`course_lib.numbers.checking.whole_number`): the learning rate, the
 pixels and the labels. Each either passes the value on or raises an error that names the value,
 says what is wrong and how to fix it. ``check_learning_rate`` and ``pixels_in_unit_range`` are
 importable from :mod:`course_lib.network` too.
@@ -7,28 +8,17 @@ importable from :mod:`course_lib.network` too.
 from __future__ import annotations
 
 import math
-from numbers import Integral, Real
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
 __all__ = [
-    "check_count",
     "check_labels",
     "check_learning_rate",
     "check_pixels",
     "pixels_in_unit_range",
 ]
-
-
-def check_count(value: Any, name: str, where: str, *, minimum: int = 1) -> int:
-    """``value`` as an int >= ``minimum``, or a TypeError / ValueError naming it."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{where}: {name} must be an int, got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
-        raise ValueError(f"{where}: {name} must be {kind}, got {value}")
-    return int(value)
 
 
 def check_learning_rate(lr: Any, where: str = "sgd_step") -> float:
