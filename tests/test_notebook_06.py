@@ -352,7 +352,7 @@ def test_learner_cells_hold_no_maintainer_text():
     text = "\n".join(c.source for c in saved.cells)
     for maintainer in ("NBVAL", "nbval", "tests/", "test_", "course's tests", "2-core", "thread"):
         assert maintainer not in text, maintainer
-    assert "the card" not in text.lower()  # not defined in this course before notebook 10
+    assert "the card" not in text.lower()  # not defined in this course before notebook 12
 
 
 def test_learner_cells_hold_no_asserts_answer_keys_or_internals():

@@ -195,7 +195,7 @@ def test_nudged_output_moves_one_node_and_recomputes_downstream(
 def test_a_central_difference_of_nudged_outputs_is_the_upstream_gradient(
     seed: int, fan_out: bool
 ) -> None:
-    """What notebook 10 lets a learner do by hand to check one of their answers."""
+    """What notebook 12 lets a learner do by hand to check one of their answers."""
     graph = practice_graph(seed, fan_out=fan_out)
     h = 1e-4
     for name in graph.names:

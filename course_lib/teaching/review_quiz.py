@@ -1,4 +1,4 @@
-"""Notebook 10 (review): its six multiple-choice questions.
+"""Notebook 12 (review): its six multiple-choice questions.
 
 :func:`review_questions` asks the card's four ideas (notebook 00 explains the card) in
 situations no earlier notebook showed: a shared denominator that is not softmax's, a loss on

@@ -1,4 +1,4 @@
-"""Notebook 10 (review): the hand exercises of its tensor sheet.
+"""Notebook 12 (review): the hand exercises of its tensor sheet.
 
 :func:`exercises` holds the notebook's hand exercises: the questions of the tensor sheet the
 notebook prints (:data:`SHEET`), built by

@@ -1,4 +1,4 @@
-"""Notebook 10 (review), executed once: its questions, practice trainer, nudge check and tensor
+"""Notebook 12 (review), executed once: its questions, practice trainer, nudge check and tensor
 sheet checks are right, and nothing on the page answers a question before the learner does.
 
 These are the checks that used to sit in the notebook as assert cells (one of them asserted
@@ -32,7 +32,7 @@ from course_lib.teaching.tensor_practice import (
 )
 from course_lib.tensor import Tensor
 
-nb = notebook_fixture("10")
+nb = notebook_fixture("12")
 
 SLOPE = re.compile(r"df/d(\w+) ≈ \(f_up - f_down\) / \(2h\) = (-?\d+\.\d+)")
 NUDGE_SHEET, NUDGE_NODE = 1000, "b"
@@ -178,7 +178,7 @@ def test_question_6_backward_visits_a_node_after_every_node_that_uses_it():
 
 
 def test_no_cell_asserts_or_shows_an_answer_key():
-    notebook = nbformat.read(notebook_path("10"), as_version=4)
+    notebook = nbformat.read(notebook_path("12"), as_version=4)
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
@@ -201,7 +201,7 @@ def test_no_cell_asserts_or_shows_an_answer_key():
 
 
 def test_no_saved_output_or_sentence_above_a_check_shows_its_answer():
-    notebook = nbformat.read(notebook_path("10"), as_version=4)
+    notebook = nbformat.read(notebook_path("12"), as_version=4)
     s = tensor_sheet(TENSOR_SHEET)
     key = [*s.jacobian_row, *s.ce_grad, *s.ln_grad]
     forms = {f"{v:.4f}" for v in key} | {f"{v:.3f}" for v in key}
@@ -336,7 +336,7 @@ def test_each_sheet_question_names_where_it_was_taught_and_that_notebook_teaches
     assert "(taught in notebook 03)" in nb.markdown
     assert "(05)" in nb.markdown and "(06)" in nb.markdown and "(09)" in nb.markdown
     # The review comes after every notebook a sheet question was taught in.
-    assert max(int(n) for n in TAUGHT_IN.values()) < 10
+    assert max(int(n) for n in TAUGHT_IN.values()) < 12
 
 
 def test_every_check_states_its_precision_and_the_prose_agrees(nb):
@@ -411,7 +411,7 @@ def test_a_second_wrong_answer_gets_the_rule(nb):
 
 
 def test_the_worked_solution_is_the_engine_s_key():
-    notebook = nbformat.read(notebook_path("10"), as_version=4)
+    notebook = nbformat.read(notebook_path("12"), as_version=4)
     [solution] = [c.source for c in notebook.cells if "Solution (sheet 7)" in c.source]
     s = tensor_sheet(TENSOR_SHEET)
     assert s.sum_axes == ((0, 1), ())
