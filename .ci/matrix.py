@@ -9,6 +9,10 @@ run has a virtual environment of its own (made by run.py, see TGF_VENV there):
 * ``pythonX.Y run.py test --ignore=tests/browser`` on every other Python 3.11 or newer found
   here, in .venv-pyX.Y: ``python3.N`` on PATH, or a version pyenv has installed but not enabled
   (its shim then refuses to run). One run per minor version: the first found on PATH wins;
+* on the Python that binder/runtime.txt names, every package held to Binder's lock
+  (binder/lock.txt, written by .ci/lock_binder.py), so a semester's image is the tested one: it
+  replaces that version's run above (in .venv-pyX.Y), or is a run of its own (.venv-binder)
+  when that version is this python3;
 * the same on the oldest of these Pythons with each direct dependency at the floor that
   pyproject.toml declares (.ci/constraints-lowest.txt), in .venv-lowest.
 
@@ -44,6 +48,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RUN_PY = ROOT / "run.py"
 CONSTRAINTS = ".ci/constraints-lowest.txt"
+BINDER_LOCK = "binder/lock.txt"
+BINDER_RUNTIME = ROOT / "binder" / "runtime.txt"
 # The versions the README promises; one not found here is listed as skipped. A newer Python
 # found here is run too.
 SUPPORTED = ("3.11", "3.12", "3.13", "3.14")
@@ -163,12 +169,31 @@ def default_python() -> Python:
     return Python(".".join(map(str, sys.version_info[:3])), sys.executable)
 
 
-def plan(default: Python, found: dict[str, Python]) -> tuple[list[Run], list[str]]:
-    """The runs, and the supported minor versions not found (skipped)."""
+def binder_version() -> str | None:
+    """The 'X.Y' of binder/runtime.txt (``python-X.Y``), the Python Binder's lock is for."""
+    try:
+        match = re.fullmatch(r"python-(3\.\d+)\s*", BINDER_RUNTIME.read_text())
+    except OSError:
+        return None
+    return match[1] if match else None
+
+
+def plan(
+    default: Python, found: dict[str, Python], locked: str | None = None
+) -> tuple[list[Run], list[str]]:
+    """The runs, and the supported minor versions not found (skipped); ``locked`` is the
+    Python version Binder's lock is for."""
     runs = [Run(default, ".venv", (), "python3 run.py test (the README's; browser tests too)")]
     others = sorted((p for p in found.values() if p.minor != default.minor), key=lambda p: p.order)
+    binder = "Binder's locked versions (binder/lock.txt), no browser tests"
     for python in others:
-        runs.append(Run(python, f".venv-py{python.minor}", (WITHOUT_BROWSER,), "no browser tests"))
+        if python.minor == locked:
+            run = Run(python, f".venv-py{python.minor}", (WITHOUT_BROWSER,), binder, BINDER_LOCK)
+        else:
+            run = Run(python, f".venv-py{python.minor}", (WITHOUT_BROWSER,), "no browser tests")
+        runs.append(run)
+    if locked is not None and default.minor == locked:
+        runs.append(Run(default, ".venv-binder", (WITHOUT_BROWSER,), binder, BINDER_LOCK))
     oldest = min([default, *others], key=lambda p: p.order)
     runs.append(
         Run(
@@ -180,7 +205,10 @@ def plan(default: Python, found: dict[str, Python]) -> tuple[list[Run], list[str
         )
     )
     covered = {default.minor, *(p.minor for p in others)}
-    return runs, [minor for minor in SUPPORTED if minor not in covered]
+    missing = [minor for minor in SUPPORTED if minor not in covered]
+    if locked is not None and locked not in covered:
+        missing.append(f"{locked} for Binder's lock")
+    return runs, missing
 
 
 def installed(venv: str) -> str:
@@ -289,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv not in ([], ["--plan"]):
         print(__doc__)
         return 2
-    runs, missing = plan(default_python(), find_pythons(pyenv=pyenv_root()))
+    runs, missing = plan(default_python(), find_pythons(pyenv=pyenv_root()), binder_version())
     if argv == ["--plan"]:
         print("\n".join(describe(run) for run in runs))
         if missing:

@@ -1,10 +1,12 @@
-"""Binder / JupyterHub: repo2docker builds the course from environment.yml.
+"""Binder / JupyterHub: repo2docker builds the course from binder/, a locked image.
 
 A real image build needs a Docker daemon (and a non-root user), which CI does not have, so
 this renders the Dockerfile with ``repo2docker --no-build`` from a clean copy of the
-committed repository (what Binder would clone) and checks that it installs the conda
-environment from ``environment.yml``, that the environment installs the package itself, and
-that it asks for the same dependencies as ``pyproject.toml``.
+committed repository (what Binder would clone) and checks that it takes the Python of
+binder/runtime.txt and installs the course from binder/requirements.txt, under the pins of
+binder/lock.txt, once the repository is in place. The lock pins every dependency of
+pyproject.toml within its declared range; CI runs the tests under it (.ci/matrix.py). The root
+environment.yml, for conda users, asks for the same dependencies as pyproject.toml.
 """
 
 from __future__ import annotations
@@ -80,18 +82,22 @@ def _name(spec: str) -> str:
     return re.split(r"[\s<>=!~\[;]", spec.strip(), maxsplit=1)[0].lower().replace("_", "-")
 
 
-def test_repo2docker_uses_the_conda_environment_file(rendered: tuple[str, str]) -> None:
-    dockerfile, log = rendered
-    assert "FROM " in dockerfile
-    assert "Building conda environment for python=3.11" in log, log
-    assert re.search(r'env update -p \$\{NB_PYTHON_PREFIX\} --file "environment\.yml"', dockerfile)
-
-
-def test_the_repository_is_in_place_and_writable_before_the_environment_installs(
+def test_repo2docker_uses_the_python_of_runtime_txt_and_the_locked_requirements(
     rendered: tuple[str, str],
 ) -> None:
-    """The pip section installs ``.`` from the repo folder, so it must be copied there first,
-    owned by the notebook user (a build writes metadata into the project folder)."""
+    dockerfile, log = rendered
+    assert "FROM " in dockerfile
+    version = (ROOT / "binder" / "runtime.txt").read_text().strip().removeprefix("python-")
+    assert f"Building conda environment for python={version}" in log, log
+    assert 'pip install --no-cache-dir -r "binder/requirements.txt"' in dockerfile
+    assert "environment.yml" not in dockerfile  # binder/ wins over the root files
+
+
+def test_the_repository_is_in_place_and_writable_before_the_course_installs(
+    rendered: tuple[str, str],
+) -> None:
+    """binder/requirements.txt installs ``-e .`` from the repo folder, so the folder must be
+    copied there first, owned by the notebook user (a build writes metadata into it)."""
     dockerfile, _ = rendered
     lines = dockerfile.splitlines()
 
@@ -103,7 +109,7 @@ def test_the_repository_is_in_place_and_writable_before_the_environment_installs
 
     workdir = first(r"^WORKDIR \$\{REPO_DIR\}")
     copy = first(r"^COPY --chown=1000:1000 src/ \$\{REPO_DIR\}/")
-    install = first(r'--file "environment\.yml"')
+    install = first(r'-r "binder/requirements\.txt"')
     assert workdir < copy < install
     user_lines = [line for line in lines[copy:install] if line.startswith("USER ")]
     assert user_lines and user_lines[-1] == "USER ${NB_USER}"
@@ -129,3 +135,34 @@ def test_environment_installs_the_package_and_the_same_dependencies(clean_copy: 
     offered = {_name(d) for d in conda} | {_name(p) for p in pip if not p.startswith(("-", "."))}
     missing = wanted - offered
     assert not missing, f"pyproject.toml needs {sorted(missing)} but environment.yml lacks them"
+
+
+def _pins(path: Path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"{path.name}: {line!r} is not pinned with =="
+            pins[_name(name)] = version
+    return pins
+
+
+def test_binder_installs_the_course_under_a_lock_of_every_dependency_within_range() -> None:
+    requirements = [
+        line
+        for line in (ROOT / "binder" / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert requirements == ["-c lock.txt", "-e ."]
+    specifiers = pytest.importorskip("packaging.requirements")
+    pins = _pins(ROOT / "binder" / "lock.txt")
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for dependency in project["dependencies"]:
+        wanted = specifiers.Requirement(dependency)
+        name = _name(wanted.name)
+        assert name in pins, f"binder/lock.txt does not pin {name}"
+        assert wanted.specifier.contains(pins[name]), (
+            f"binder/lock.txt pins {name}=={pins[name]}, outside pyproject's {wanted.specifier}"
+        )
+    version = (ROOT / "binder" / "runtime.txt").read_text().strip().removeprefix("python-")
+    assert f"pinned (Python {version})" in (ROOT / "binder" / "lock.txt").read_text()
