@@ -153,6 +153,25 @@ def test_the_plan_skips_the_default_version_and_lists_the_missing_ones() -> None
     assert missing == ["3.13", "3.14"]
 
 
+def test_binders_lock_is_tested_on_its_python() -> None:
+    """The run on binder/runtime.txt's Python installs binder/lock.txt; when that Python is the
+    default one, the lock gets a run of its own; when it is not here, the summary says so."""
+    matrix = load_matrix()
+    default = matrix.Python("3.11.7", "/usr/bin/python3")
+    found = {"3.12": matrix.Python("3.12.1", "/opt/python3.12")}
+    runs, _ = matrix.plan(default, found, locked="3.12")
+    assert [(r.venv, r.constraints) for r in runs] == [
+        (".venv", None),
+        (".venv-py3.12", "binder/lock.txt"),
+        (".venv-lowest", ".ci/constraints-lowest.txt"),
+    ]
+    runs, _ = matrix.plan(default, found, locked="3.11")
+    assert (".venv-binder", "binder/lock.txt") in [(r.venv, r.constraints) for r in runs]
+    _, missing = matrix.plan(default, found, locked="3.13")
+    assert "3.13 for Binder's lock" in missing
+    assert matrix.binder_version() == (REPO / "binder" / "runtime.txt").read_text().strip()[7:]
+
+
 def test_every_run_happens_and_one_failure_fails_the_matrix(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
