@@ -4,6 +4,8 @@
     python3 run.py lab     create/update .venv with the course's packages, then open JupyterLab
     python3 run.py test    create/update .venv with the test packages too, then run every test
     python3 run.py save    re-execute notebooks in place and save their outputs (maintainers)
+    python3 run.py binder  print the Binder link that opens this clone's course (from its
+                           GitHub or GitLab remote, 'origin' or the one named after it)
 
 The virtual environment lives in .venv next to this file. It is (re)installed when it is
 missing, when pyproject.toml changed since the last install, or when a package pyproject.toml
@@ -21,13 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-COMMANDS = ("lab", "test", "save")
+COMMANDS = ("lab", "test", "save", "binder")
 STAMP_NAME = "course-installed.txt"
 
 # Run by the virtual environment's Python: prints each requirement (one a line) that is not
@@ -249,6 +252,52 @@ def clear_machine_outputs(notebook: Path) -> int:
     return cleared
 
 
+BINDER = (
+    "https://mybinder.org/v2/{host}/{path}/{ref}?urlpath=lab/tree/notebooks/00_start_here.ipynb"
+)
+_REMOTE = re.compile(
+    r"^(?:https?://(?:[^@/]+@)?|ssh://(?:[^@/]+@)?|[^@/]+@)?(github\.com|gitlab\.com)[:/]"
+    r"(?P<path>[^\s]+?)(?:\.git)?/?$"
+)
+
+
+def binder_link(remote: str, ref: str = "HEAD") -> str:
+    """The mybinder.org address that builds ``remote`` (a GitHub or GitLab clone address, https
+    or ssh) at ``ref`` and opens notebook 00; a Failure for any other address."""
+    match = _REMOTE.match(remote.strip())
+    if match is None:
+        raise Failure(
+            f"binder: {remote.strip()!r} is not a GitHub or GitLab address; Binder builds from "
+            "a public repository there: push this clone to one, then run this again"
+        )
+    host = "gh" if match[1] == "github.com" else "gl"
+    path = match["path"] if host == "gh" else match["path"].replace("/", "%2F")
+    return BINDER.format(host=host, path=path, ref=ref)
+
+
+def binder(args: list[str]) -> int:
+    remote_name = args[0] if args else "origin"
+    if len(args) > 1:
+        raise Failure("binder: give at most one remote name, e.g. python3 run.py binder upstream")
+    try:
+        result = subprocess.run(
+            ["git", "remote", "get-url", remote_name],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise Failure(f"binder: could not run git ({error}); is git installed?") from None
+    if result.returncode != 0:
+        raise Failure(
+            f"binder: this folder has no git remote named {remote_name!r} (git says: "
+            f"{result.stderr.strip() or 'nothing'}); push the course to GitHub or GitLab first"
+        )
+    print(binder_link(result.stdout))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if sys.version_info < (3, 11):  # noqa: UP036  (run.py may be started by an older Python)
@@ -267,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    command = {"lab": lab, "test": test, "save": save}[argv[0]]
+    command = {"lab": lab, "test": test, "save": save, "binder": binder}[argv[0]]
     try:
         return command(argv[1:])
     except Failure as failure:

@@ -280,3 +280,45 @@ def test_the_saved_notebooks_hold_no_timings():
             assert "NBVAL" not in "".join(cell["source"]), f"{path.name}: markup a learner reads"
         # no widget views saved where later cells left them (a stepper at its last step)
         assert "widgets" not in json.loads(path.read_text(encoding="utf-8"))["metadata"]
+
+
+# ---- binder: the link for a clone -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("remote", "link"),
+    [
+        ("https://github.com/ann/tgf.git", "gh/ann/tgf/HEAD"),
+        ("https://github.com/ann/tgf\n", "gh/ann/tgf/HEAD"),
+        ("git@github.com:ann/tgf.git", "gh/ann/tgf/HEAD"),
+        ("ssh://git@github.com/ann/tgf", "gh/ann/tgf/HEAD"),
+        ("https://token@github.com/ann/tgf/", "gh/ann/tgf/HEAD"),
+        ("https://gitlab.com/group/sub/tgf.git", "gl/group%2Fsub%2Ftgf/HEAD"),
+    ],
+)
+def test_binder_links_a_github_or_gitlab_clone_to_notebook_00(remote: str, link: str) -> None:
+    assert load_run_py().binder_link(remote) == (
+        f"https://mybinder.org/v2/{link}?urlpath=lab/tree/notebooks/00_start_here.ipynb"
+    )
+
+
+def test_binder_of_another_host_or_no_remote_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = load_run_py()
+    with pytest.raises(module.Failure, match="not a GitHub or GitLab address; Binder builds"):
+        module.binder_link("/home/ann/tgf")
+    if subprocess.run(["git", "--version"], capture_output=True).returncode != 0:
+        pytest.skip("needs git")
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    monkeypatch.setattr(module, "ROOT", tmp_path)
+    assert module.main(["binder"]) == 2
+    assert "has no git remote named 'origin'" in capsys.readouterr().err
+    subprocess.run(
+        ["git", "-C", str(tmp_path), "remote", "add", "up", "git@github.com:ann/tgf.git"],
+        check=True,
+    )
+    assert module.main(["binder", "up"]) == 0
+    assert capsys.readouterr().out == (
+        "https://mybinder.org/v2/gh/ann/tgf/HEAD?urlpath=lab/tree/notebooks/00_start_here.ipynb\n"
+    )
