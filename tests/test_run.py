@@ -322,3 +322,31 @@ def test_binder_of_another_host_or_no_remote_is_one_line(
     assert capsys.readouterr().out == (
         "https://mybinder.org/v2/gh/ann/tgf/HEAD?urlpath=lab/tree/notebooks/00_start_here.ipynb\n"
     )
+
+
+def test_the_readmes_menu_paths_are_the_installed_jupyterlabs() -> None:
+    """README sends an instructor to View → Appearance for Presentation Mode, Simple Interface
+    and the sidebar: the submenu that JupyterLab's own menu settings declare."""
+    import json
+
+    schema = (
+        Path(sys.prefix)
+        / "share/jupyter/lab/schemas/@jupyterlab/application-extension/commands.json"
+    )
+    if not schema.exists():
+        pytest.skip("JupyterLab's settings schemas are not installed in this environment")
+    menus = json.loads(schema.read_text())["jupyter.lab.menus"]["main"]
+    [view] = [menu for menu in menus if menu["id"] == "jp-mainmenu-view"]
+    [appearance] = [
+        item["submenu"] for item in view["items"] if item.get("type") == "submenu"
+        and item["submenu"]["label"] == "Appearance"
+    ]  # fmt: skip
+    commands = {item.get("command") for item in appearance["items"]}
+    assert {
+        "application:toggle-presentation-mode",
+        "application:toggle-mode",  # Simple Interface
+        "application:toggle-left-area",  # Show Left Sidebar
+    } <= commands
+    readme = (REPO / "README.md").read_text()
+    for label in ("Presentation Mode", "Simple Interface", "Show Left Sidebar"):
+        assert f"*View → Appearance → {label}*" in readme
