@@ -4,6 +4,9 @@
     python3 run.py lab     create/update .venv with the course's packages, then open JupyterLab
     python3 run.py test    create/update .venv with the test packages too, then run every test
     python3 run.py save    re-execute notebooks in place and save their outputs (maintainers)
+    python3 run.py release DIR    the students' notebooks for a class, into DIR (nbgrader)
+    python3 run.py grade SUBMISSIONS --out grades.csv [--feedback DIR]
+                           grade SUBMISSIONS/<student>/<notebook>.ipynb with nbgrader
     python3 run.py binder  print the Binder link that opens this clone's course (from its
                            GitHub or GitLab remote, 'origin' or the one named after it)
 
@@ -30,7 +33,7 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-COMMANDS = ("lab", "test", "save", "binder")
+COMMANDS = ("lab", "test", "save", "release", "grade", "binder")
 STAMP_NAME = "course-installed.txt"
 
 # Run by the virtual environment's Python: prints each requirement (one a line) that is not
@@ -275,6 +278,13 @@ def binder_link(remote: str, ref: str = "HEAD") -> str:
     return BINDER.format(host=host, path=path, ref=ref)
 
 
+def classroom(command: str, args: list[str]) -> int:
+    """``release`` and ``grade``: course_lib.classroom in .venv, with nbgrader (the ``grade``
+    extra, installed on first use so that ``lab`` stays lean)."""
+    python = ensure_environment(("grade",))
+    return subprocess.call([str(python), "-m", "course_lib.classroom", command, *args])
+
+
 def binder(args: list[str]) -> int:
     remote_name = args[0] if args else "origin"
     if len(args) > 1:
@@ -316,7 +326,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    command = {"lab": lab, "test": test, "save": save, "binder": binder}[argv[0]]
+    command = {
+        "lab": lab,
+        "test": test,
+        "save": save,
+        "release": lambda args: classroom("release", args),
+        "grade": lambda args: classroom("grade", args),
+        "binder": binder,
+    }[argv[0]]
     try:
         return command(argv[1:])
     except Failure as failure:
