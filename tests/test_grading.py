@@ -1,0 +1,132 @@
+"""course_lib.teaching.grading: the score of an exercise, and the shortcuts it refuses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from course_lib.kernels import softmax_vjp
+from course_lib.kernels.softmax import softmax
+from course_lib.teaching.answers import all_keys, exercise
+from course_lib.teaching.grading import (
+    Score,
+    engine_read_out,
+    grade,
+    grade_exercise,
+    library_calls,
+)
+
+
+def test_a_score_reads_as_its_points_for_nbgrader_and_shows_its_feedback() -> None:
+    score = Score("five_node.df_dx", 1.0, 1.0, "df/dx = -4: right.")
+    assert repr(score) == "1"
+    assert float(repr(Score("x", 0.5, 2.0, ""))) == 0.5
+    assert str(score) == "five_node.df_dx: 1 of 1 points. df/dx = -4: right."
+    assert "✔" in score._repr_html_() and "✘" in Score("x", 0.0, 1.0, "no")._repr_html_()
+
+
+@pytest.mark.parametrize("key", all_keys())
+def test_every_hand_exercise_scores_its_expected_answer_full_and_a_doubled_one_zero(
+    key: str,
+) -> None:
+    expected = exercise(key).expected
+    assert grade(key, expected, points=3).points == 3
+    if isinstance(expected, float) and expected != 0:
+        wrong = grade(key, 2 * expected + 1)
+        assert wrong.points == 0 and wrong.feedback and "The rule" not in wrong.feedback
+    assert grade(key, ...).points == 0
+
+
+@pytest.mark.parametrize(
+    ("source", "shortcut"),
+    [
+        ("df_dx = -4", ""),
+        ("df_dx = (-4) * 1  # q's upstream times 1", ""),
+        ("df_dx = z", ""),  # a name the notebook gave a number to
+        ("df_dx = math.exp(2) - abs(-3) + np.pi", ""),
+        ("df_dx = p[0] * (1 - p[1])", ""),
+        ("df_dx = x.grad", "x.grad"),
+        ("Lz.backward()\ndf_dx = x.grad[0, 0]", "x.grad"),
+        ("df_dx = central_difference(f, 1.0)", "central_difference(f, 1.0)"),
+        ("df_dx = grads['x']", "grads['x']"),
+        ("a, df_dx = 1.0, q.grad", "q.grad"),
+        ("df_dx = [v for v in (1, 2)][0]", "[v for v in (1, 2)]"),
+    ],
+)
+def test_an_answer_read_out_of_the_engine_is_named(source: str, shortcut: str) -> None:
+    assert engine_read_out("df_dx", ["", "x = 1", source, "print(df_dx)"]) == shortcut
+
+
+def test_the_latest_cell_that_assigns_the_answer_counts() -> None:
+    history = ["df_dx = x.grad", "df_dx = -4"]
+    assert engine_read_out("df_dx", history) == ""
+    assert engine_read_out("df_dx", history[::-1]) == "x.grad"
+    assert engine_read_out("df_dx", ["this is not python ("]) == ""
+    assert engine_read_out("other", history) == ""
+
+
+def test_a_right_answer_read_out_of_the_engine_scores_zero(monkeypatch) -> None:
+    from course_lib.teaching import grading
+
+    monkeypatch.setattr(grading, "_history", lambda: ["df_dx = x.grad"])
+    expected = exercise("five_node.df_dx").expected
+    score = grade("five_node.df_dx", expected, name="df_dx")
+    assert score.points == 0
+    assert "computed as x.grad, not worked out by hand" in score.feedback
+    monkeypatch.setattr(grading, "_history", lambda: ["df_dx = -4.0"])
+    assert grade("five_node.df_dx", expected, name="df_dx").points == 1
+
+
+# ---- code exercises ----------------------------------------------------------------------------
+
+
+def my_softmax_vjp(p, upstream):
+    return p * (upstream - (p * upstream).sum(axis=-1, keepdims=True))
+
+
+def test_a_function_written_with_numpy_scores_full_marks() -> None:
+    score = grade_exercise("softmax_vjp", my_softmax_vjp)
+    assert (score.points, score.max_points) == (2.0, 2.0)
+    assert score.feedback.startswith("RIGHT.")
+
+
+def test_the_library_rule_itself_scores_zero() -> None:
+    score = grade_exercise("softmax_vjp", softmax_vjp)
+    assert score.points == 0
+    assert "is the library's own softmax_vjp, not a function you wrote" in score.feedback
+
+
+def test_a_function_that_calls_the_library_rule_scores_zero_even_when_right() -> None:
+    def wrapped(p, upstream):
+        return softmax_vjp(p, upstream)
+
+    assert grade_exercise("softmax_vjp", wrapped).points == 0
+    assert "calls the library's softmax_vjp" in grade_exercise("softmax_vjp", wrapped).feedback
+
+
+def test_a_helper_the_exercise_hands_over_may_be_called() -> None:
+    def through_softmax(p, upstream):
+        softmax(np.zeros(3))  # a call into the library, allowed by name below
+        return my_softmax_vjp(p, upstream)
+
+    assert grade_exercise("softmax_vjp", through_softmax, allowed=("softmax",)).points == 2
+    assert grade_exercise("softmax_vjp", through_softmax).points == 0
+
+
+def test_a_wrong_or_unwritten_function_scores_zero_with_the_checkers_feedback() -> None:
+    def halved(p, upstream):
+        return my_softmax_vjp(p, upstream) / 2
+
+    def unwritten(p, upstream): ...
+
+    assert grade_exercise("softmax_vjp", halved).points == 0
+    assert grade_exercise("softmax_vjp", unwritten).feedback.startswith("NOT WRITTEN YET.")
+
+
+def test_only_calls_from_outside_the_library_are_noted() -> None:
+    with library_calls() as calls:
+        softmax_vjp(softmax(np.zeros((2, 3))), np.ones((2, 3)))  # from here: noted
+    assert calls == ["softmax", "softmax_vjp"]
+    with library_calls() as calls:
+        grade_exercise("softmax_vjp", my_softmax_vjp)  # the checker's own calls: not noted
+    assert calls == ["grade_exercise"]
