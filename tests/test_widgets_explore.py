@@ -200,3 +200,18 @@ def test_an_overflow_after_a_move_is_shown_with_the_op_and_its_inputs() -> None:
     box.sliders["x"].value = 3.0
     assert box.result is None
     assert "cannot be evaluated here: exp: exp(1200) is too large for a float" in box.view.value
+
+
+def test_a_gradient_that_overflows_is_shown_as_the_sentence_not_inf() -> None:
+    # explore showed grad = inf for x when d f/dx = 1e154**3 passed the largest float (issue 24)
+    box = explore(lambda x: x * 1e154 * 1e154 * 1e154, values={"x": 1e-300})
+    assert box.result is None and box.inputs == {}
+    assert "cannot be evaluated here: backward: the gradient of x (= 1e-300) is inf" in (
+        box.view.value
+    )
+    assert ">inf<" not in box.view.value
+    box.sliders["x"].value = 0.0  # the gradient is the same at every x: still refused
+    assert box.result is None and "passes the largest float" in box.view.value
+    fan_out = explore(lambda x: x * 1e308 + x * 1e308, values={"x": 1e-300})
+    assert fan_out.result is None and "(sum at joins)" in fan_out.view.value
+

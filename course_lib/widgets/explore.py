@@ -91,7 +91,8 @@ def explore(
     as ``q`` set with ``.named("q")``, or ``n1``, ``n2``, ... for unnamed ones).
 
     A slider move never raises: when ``f`` fails at the new inputs (a log of a negative
-    number, an overflow, or any other error of ``f``), the view says why and ``result`` is
+    number, an overflow in the forward pass or of a gradient in the backward pass, or any
+    other error of ``f``), the view says why and ``result`` is
     ``None`` until the inputs are valid again. Errors at the starting values that are not
     arithmetic ones (a typo in ``f``, say) are raised, so the cell shows them.
     """
@@ -200,7 +201,10 @@ def explore(
             out.label = "f"
         try:
             out.backward()
-        except Exception as error:  # not reached by Value graphs; a slider move never raises
+        except (ArithmeticError, ValueError) as error:  # a gradient past the largest float
+            show_error(str(error))
+            return
+        except Exception as error:  # a graph poked by hand; a slider move never raises
             if first:
                 raise
             show_error(f"{type(error).__name__}: {error}")
