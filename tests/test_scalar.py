@@ -6,6 +6,7 @@ import copy
 import math
 import pickle
 import random
+import re
 
 import numpy as np
 import pytest
@@ -419,3 +420,130 @@ def test_sigmoid_is_stable_for_large_inputs():
 
 def test_central_difference_of_a_known_derivative():
     assert central_difference(lambda x: x.exp(), [0.0], 0) == pytest.approx(1.0, abs=1e-9)
+
+
+# ---- define_op: the engine's own ops stay, and a learner's op says what to fix (issue 24) ----
+
+
+@pytest.mark.parametrize(
+    ("name", "suggested"),
+    [("tanh", "my_tanh"), ("+", "my_add"), ("*", "my_mul"), ("exp", "my_exp"), ("**2", "my_2")],
+)
+def test_an_op_of_the_engine_cannot_be_replaced(name, suggested):
+    # define_op('tanh', ...) with a wrong partial changed every later .tanh() (issue 24)
+    before = dict(OPS)
+    with pytest.raises(ValueError, match=rf"^define_op: '{re.escape(name)}' is the name of") as e:
+        define_op(name, "{a} ? {b}", lambda a, b: (a - b, (1.0, -1.0)), ("1", "-1"))
+    assert f"such as '{suggested}'" in str(e.value) and "register=False" in str(e.value)
+    assert OPS == before  # nothing changed
+    x, y = Value(0.5), Value(2.0)
+    assert (
+        (x + y).data == 2.5
+        and (x * y).data == 1.0
+        and x.tanh().partials[0] == pytest.approx(1 - math.tanh(0.5) ** 2)
+    )
+
+
+def test_a_learners_own_op_can_be_registered_again(monkeypatch):
+    monkeypatch.delitem(OPS, "my_cube", raising=False)  # restored after the test
+    for _ in range(2):  # re-running the cell that defines it
+        cube = define_op("my_cube", "cube({a})", lambda a: (a**3, (3 * a * a,)), ("3·{a}²",))
+    assert OPS["my_cube"] is cube and cube(Value(2.0)).data == 8.0
+    # unregistered, a built-in name is fine: the table does not change (notebook 02's tanh)
+    mine = define_op("tanh", "tanh({a})", lambda a: (math.tanh(a), (0.0,)), ("0",), register=False)
+    assert mine(Value(1.0)).partials == (0.0,) and Value(1.0).tanh().partials[0] != 0.0
+
+
+@pytest.mark.parametrize(
+    ("compute", "error", "words"),
+    [
+        (lambda a: 2 * a, TypeError, r"returned 3.0; it must return two things, the output's"),
+        (lambda a: None, TypeError, r"returned None; it must return two things"),
+        (lambda a: (2 * a, 2.0), TypeError, r"returned 2.0 as its local partials; they must be a"),
+        (lambda a: (2 * a, 2.0, 1.0), TypeError, r"it must return two things"),
+        (lambda a: (2 * a, {2.0}), TypeError, "they must be a tuple"),
+        (
+            lambda a: (2 * a + 1j, (2.0,)),
+            TypeError,
+            "output the op's compute returned must be a real",
+        ),
+        (
+            lambda a: (2 * a, (2.0j,)),
+            TypeError,
+            "d out/d a the op's compute returned must be a real",
+        ),
+        (lambda a: (2 * a, (None,)), TypeError, r"d out/d a the op's compute returned must be a"),
+        (lambda a: ("2", (2.0,)), TypeError, "got the text '2'"),
+        (lambda a: (2 * a, ()), TypeError, "gave 0 local partials for 1 input"),
+    ],
+    ids=[
+        "bare-number",
+        "None",
+        "partial-not-a-tuple",
+        "three-things",
+        "partials-a-set",
+        "complex-out",
+        "complex-partial",
+        "None-partial",
+        "text-out",
+        "no-partials",
+    ],
+)
+def test_a_compute_that_returns_the_wrong_shape_says_what_to_write(compute, error, words):
+    op = define_op("double", "double({a})", compute, ("2",), register=False)
+    with pytest.raises(error, match=words) as caught:
+        op(Value(1.5, "x"))
+    message = str(caught.value)
+    assert message.startswith("double: double(x) at x = 1.5: ")
+    if "two things" in message or "tuple" in message or "one per input" in message:
+        assert "return out, (d_out_d_a,)" in message
+
+
+def test_a_compute_may_return_numpy_numbers_ints_and_a_list():
+    op = define_op("two", "two({a})", lambda a: [np.float64(2 * a), [2]], ("2",), register=False)
+    out = op(Value(1.5))
+    assert out.data == 3.0 and type(out.data) is float
+    assert out.partials == (2.0,) and type(out.partials) is tuple and type(out.partials[0]) is float
+
+
+@pytest.mark.parametrize(
+    ("formula", "rules", "words"),
+    [
+        (
+            "tanh({x})",
+            ("1 - {out}²",),
+            r"the formula 'tanh\(\{x\}\)' names \{x\}, but the op has 1",
+        ),
+        (
+            "{a} + {b}",
+            ("1",),
+            r"names \{b\}, but the op has 1 input\(s\) \(one per rule\), written",
+        ),
+        ("f({a})", ("{x}",), r"the rules\[0\] '\{x\}' names \{x\}.*and \{out\} for its output"),
+        ("f({a})", ("{0}",), r"names \{0\}"),
+        ("f({out})", ("1",), r"the formula 'f\(\{out\}\)' names \{out\}"),
+        ("f({a", ("1",), r"cannot be read .*write a placeholder as \{a\}, and a brace itself as"),
+    ],
+    ids=["unknown-x", "b-of-one-input", "rule-x", "positional", "out-in-formula", "lone-brace"],
+)
+def test_a_formula_or_rule_naming_an_unknown_placeholder_is_refused(formula, rules, words):
+    with pytest.raises(ValueError, match=words):
+        define_op("f", formula, lambda a: (a, (1.0,)), rules, register=False)
+
+
+def test_a_compute_taking_the_wrong_number_of_inputs_is_refused():
+    with pytest.raises(
+        TypeError,
+        match=r"^define_op: compute must take one number per input, 1 here \(a: the op has as "
+        r"many inputs as rules\), but its parameters are \(a, b\); write def compute\(a\)",
+    ):
+        define_op("f", "f({a})", lambda a, b: (a, (1.0,)), ("1",), register=False)
+    with pytest.raises(TypeError, match=r"compute must take one number per input, 2 here"):
+        define_op("g", "g({a}, {b})", lambda a: (a, (1.0, 1.0)), ("1", "1"), register=False)
+    with pytest.raises(TypeError, match=r"domain must take one number per input"):
+        define_op("h", "h({a})", lambda a: (a, (1.0,)), ("1",), lambda a, b: None, register=False)
+    with pytest.raises(TypeError, match="domain must be a function or None"):
+        define_op("h", "h({a})", lambda a: (a, (1.0,)), ("1",), 3, register=False)
+    # *args, defaults and built-ins without a signature are fine
+    define_op("s", "s({a}, {b})", lambda *xs: (sum(xs), (1.0, 1.0)), ("1", "1"), register=False)
+    define_op("d", "d({a})", lambda a, k=2: (k * a, (k,)), ("2",), register=False)

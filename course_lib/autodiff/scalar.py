@@ -26,13 +26,16 @@ shows the op on its inputs, e.g. ``exp: exp(1000) is too large for a float ...``
 from __future__ import annotations
 
 import functools
+import inspect
 import math
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
 from course_lib.autodiff.graph import backpropagate, topological_order
+from course_lib.numbers.checking import real_number, shown
 from course_lib.numbers.formatting import format_number
 
 __all__ = ["OPS", "Op", "Value", "define_op", "op_named", "power"]
@@ -109,13 +112,24 @@ class Op:
             except (ValueError, ZeroDivisionError) as error:
                 raise type(error)(f"{self.name}: {self._on(inputs)}: {error}") from None
         try:
-            out, partials = self.compute(*numbers)
+            result = self.compute(*numbers)
         except OverflowError:  # math.exp and ** raise where + and * give inf: the same problem
-            out, partials = math.inf, ()
-        # out + the partials is finite when each one is (or, rarely, the sum overflows: then
-        # _check_finite looks at each one and finds nothing wrong).
-        if not _isfinite(out + sum(partials)) or len(partials) != len(numbers):
-            self._check_finite(inputs, out, partials)
+            result = (math.inf, ())
+        # The common case, decided at once: a float and a tuple of partials, one per input,
+        # finite (out + the partials is finite when each one is; rarely the sum overflows, and
+        # _checked then looks at each one and finds nothing wrong).
+        try:
+            out, partials = result
+            fine = (
+                type(out) is float
+                and type(partials) is tuple
+                and len(partials) == len(numbers)
+                and _isfinite(out + sum(partials))
+            )
+        except (TypeError, ValueError):  # not a pair, or not numbers: _checked says which
+            fine = False
+        if not fine:
+            out, partials = self._checked(inputs, result)
         node = _new_value(Value)  # Value._node written out: this runs for every node
         node.data, node.grad, node.label = out, None, None
         node.parents, node.op, node.partials = inputs, self.name, partials
@@ -129,17 +143,48 @@ class Op:
         named = [f"{node.label} = {format_number(node.data)}" for node in nodes if node.label]
         return text + (" at " + ", ".join(named) if named else "")
 
+    def _checked(self, nodes: tuple[Value, ...], result: Any) -> tuple[float, tuple[float, ...]]:
+        """``compute``'s result as ``(out, partials)`` of floats, or the error that says what
+        is wrong with it and what to write (its shape, a number that is not real, inf, NaN)."""
+        where = f"{self.name}: {self._on(nodes)}"
+        letters = "abcdefgh"[: len(nodes)]
+        shape = "return out, (" + ", ".join(f"d_out_d_{x}" for x in letters)
+        shape += ",)" if len(nodes) == 1 else ")"
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            raise TypeError(
+                f"{where}: the op's compute returned {shown(result)}; it must return two things, "
+                f"the output's number and a tuple of its local partials, one per input: "
+                f"{shape}"
+            )
+        out = real_number(result[0], "the output the op's compute returned", where, finite=False)
+        if not _isfinite(out):
+            self._check_finite(nodes, out, ())
+        partials = result[1]
+        if not isinstance(partials, tuple | list):
+            raise TypeError(
+                f"{where}: the op's compute returned {shown(partials)} as its local partials; "
+                f"they must be a tuple, one per input (the comma makes a tuple of one): {shape}"
+            )
+        if len(partials) != len(nodes):
+            raise TypeError(
+                f"{where}: the op's compute gave {len(partials)} local partials for "
+                f"{len(nodes)} input(s); it must give one per input: {shape}"
+            )
+        partials = tuple(
+            real_number(
+                p, f"the local partial d out/d {x} the op's compute returned", where, finite=False
+            )
+            for p, x in zip(partials, letters, strict=True)
+        )
+        self._check_finite(nodes, out, partials)
+        return out, partials
+
     def _check_finite(
         self, nodes: tuple[Value, ...], out: float, partials: tuple[float, ...]
     ) -> None:
         """Raise for a result or a local partial that is ±inf (OverflowError) or NaN
         (ValueError), naming the op and its inputs."""
         where = f"{self.name}: {self._on(nodes)}"
-        if len(partials) != len(nodes) and _isfinite(out):
-            raise TypeError(
-                f"{where}: the op's compute gave {len(partials)} local partials for "
-                f"{len(nodes)} input(s); it must give one per input"
-            )
         if math.isnan(out):
             raise ValueError(f"{where} is not a number (NaN)")
         if math.isinf(out):
@@ -192,7 +237,15 @@ def define_op(
     ``Value`` method for it is one line (``def softplus(self): return OPS["softplus"](self)``).
     ``register=False`` makes an op used once without changing the table (the tanh exercise
     plugs a learner's rule in this way). ``compute`` may let an ``OverflowError`` escape for a
-    result too large for a float; a result or partial that is inf or NaN is refused too.
+    result too large for a float; a result or partial that is inf or NaN is refused too, and so
+    is a result of another shape than ``(out, (partial, ...))`` or one that is not real.
+
+    The engine's own ops cannot be replaced: registering a new op under one of their names
+    (``"tanh"``, ``"+"``) would silently change every later ``.tanh()`` or ``+`` of the
+    session, so it is refused (give yours its own name, ``"my_tanh"``). A name of your own can
+    be registered again (re-running the cell that defines it). The formula and rules may name
+    only ``{a}``, ``{b}``, ... (one letter per input, as many as ``rules`` has entries) and, in
+    the rules, ``{out}``; ``compute`` (and ``domain``) must take one number per input.
     """
     for field_name, text in (("name", name), ("formula", formula)):
         if not isinstance(text, str) or not text:
@@ -203,10 +256,77 @@ def define_op(
         raise TypeError(
             f"define_op: rules must be a tuple of strings, one per input, got {rules!r}"
         )
+    if len(rules) > len(_LETTERS):
+        raise ValueError(
+            f"define_op: an op takes at most {len(_LETTERS)} inputs, got {len(rules)} rules"
+        )
+    if domain is not None and not callable(domain):
+        raise TypeError(f"define_op: domain must be a function or None, got {domain!r}")
+    if register and (name in _BUILT_IN or name.startswith("**")):
+        mine = {"+": "my_add", "*": "my_mul"}.get(name, f"my_{name.lstrip('*') or 'op'}")
+        which = (
+            "the name of the engine's powers (**2, **0.5, ...)"
+            if name.startswith("**")
+            else ("the name of one of the engine's own ops")
+        )
+        raise ValueError(
+            f"define_op: {name!r} is {which}; registering your op under it would change that "
+            "op for every later use in this session. Give your op a name of its own, such as "
+            f"{mine!r} (or pass register=False to use it without adding it to the table)"
+        )
+    letters = _LETTERS[: len(rules)]
+    _check_fields("formula", formula, letters, letters)
+    for index, rule in enumerate(rules):
+        _check_fields(f"rules[{index}]", rule, letters, (*letters, "out"))
+    _check_arity("compute", compute, letters)
+    if domain is not None:
+        _check_arity("domain", domain, letters)
     op = Op(name, formula, compute, tuple(rules), domain)
     if register:
         OPS[name] = op
     return op
+
+
+_LETTERS = "abcdefgh"  # how formulas and rules name an op's inputs, in order
+_BUILT_IN: set[str] = set()  # the engine's own ops: filled right after the table below
+
+
+def _check_fields(what: str, text: str, letters: str, allowed: tuple[str, ...] | str) -> None:
+    """Refuse a formula or rule text naming a placeholder other than ``allowed``."""
+    inputs = ", ".join("{" + x + "}" for x in letters)
+    hint = f"the op has {len(letters)} input(s) (one per rule), written {inputs}"
+    if "out" in allowed:
+        hint += ", and {out} for its output"
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError as error:  # a lone { or }
+        raise ValueError(
+            f"define_op: the {what} {text!r} cannot be read ({error}); write a placeholder "
+            "as {a}, and a brace itself as {{ or }}"
+        ) from None
+    for field in fields:
+        if field not in allowed:
+            raise ValueError(
+                f"define_op: the {what} {text!r} names {{{field}}}, but {hint}; write "
+                f"{{{letters[0]}}} for the first input"
+            )
+
+
+def _check_arity(what: str, function: Callable[..., Any], letters: str) -> None:
+    """Refuse a ``compute`` or ``domain`` that cannot take one number per input."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a built-in without a signature: it will tell when called
+        return
+    try:
+        signature.bind(*(0.0 for _ in letters))
+    except TypeError:
+        names = ", ".join(letters)
+        raise TypeError(
+            f"define_op: {what} must take one number per input, {len(letters)} here "
+            f"({names}: the op has as many inputs as rules), but its parameters are "
+            f"{signature}; write def {what}({names}): ..."
+        ) from None
 
 
 # ---- the table: each op's forward and local partials, its formula and its rule text --------
@@ -267,6 +387,7 @@ define_op("tanh", "tanh({a})", _tanh, rules=("1 - {out}²",))
 define_op("sigmoid", "sigmoid({a})", _sigmoid, rules=("σ(1 - σ) = {out}·(1 - {out})",))
 define_op("relu", "relu({a})", _relu, rules=("1 if {a} > 0 else 0",))
 define_op("max", "max({a}, {b})", _max, rules=("1 if {a} >= {b} else 0", "1 if {b} > {a} else 0"))
+_BUILT_IN.update(OPS)  # from here on, define_op refuses to register these names again
 
 
 @functools.lru_cache(maxsize=256)
