@@ -547,3 +547,76 @@ def test_a_compute_taking_the_wrong_number_of_inputs_is_refused():
     # *args, defaults and built-ins without a signature are fine
     define_op("s", "s({a}, {b})", lambda *xs: (sum(xs), (1.0, 1.0)), ("1", "1"), register=False)
     define_op("d", "d({a})", lambda a, k=2: (k * a, (k,)), ("2",), register=False)
+
+
+# ---- a Value is a node, not a plain number: each habit works or says what to write ---------
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda v, w: float(v), r"^float\(x\): a Value cannot become a plain number.* x\.data"),
+        (lambda v, w: int(v), r"^int\(x\): a Value cannot become a plain number"),
+        (lambda v, w: math.exp(v), r"x\.exp\(\), x\.log\(\) or x\.tanh\(\), not math\.exp"),
+        (lambda v, w: v < 2, r"^x < 2: a Value .* no order.*Compare the numbers: x\.data < 2\."),
+        (lambda v, w: v >= w, r"^x >= y: .*x\.data >= y\.data"),
+        (lambda v, w: 2 > v, r"^x < 2: .*x\.data < 2"),  # Python asks x < 2 instead
+        (lambda v, w: max(v, w), r"^y > x: .*write y\.max\(w\)"),
+        (lambda v, w: sorted([v, w]), r"key=lambda v: v\.data"),
+        (
+            lambda v, w: v == 2.0,
+            r"^x == 2.0: .*equal only to itself; compare its number: x\.data ==",
+        ),
+        (lambda v, w: v != 2, r"^x != 2: .*x\.data != 2"),
+        (lambda v, w: bool(v), r"^if x: a Value has no truth of its own.*if x\.data > 0"),
+    ],
+    ids=["float", "int", "math.exp", "lt", "ge", "reflected", "max", "sorted", "eq", "ne", "bool"],
+)
+def test_number_habits_that_would_cut_the_graph_say_what_to_write(make, words):
+    # float(v), v < 2, max(v, w), math.exp(v) gave raw TypeErrors; v == 2.0 was silently False
+    v, w = Value(2.0, "x"), Value(3.0, "y")
+    with pytest.raises(TypeError, match=words):
+        make(v, w)
+
+
+def test_an_unlabelled_value_is_called_v_in_the_sentence():
+    with pytest.raises(TypeError, match=r"^v < 2: .*v\.data < 2"):
+        Value(1.0) < 2  # noqa: B015
+    with pytest.raises(TypeError, match=r"^v > w: .*v\.data > w\.data"):
+        Value(1.0) > Value(2.0)  # noqa: B015
+
+
+def test_equality_is_identity_and_hashing_stays_by_identity():
+    v, twin = Value(2.0), Value(2.0)
+    assert v == v and v != twin and not (v == twin)
+    assert len({v, twin, v}) == 2 and {v: 1, twin: 2}[twin] == 2
+    assert hash(v) == object.__hash__(v)
+    none = None  # not a number: just unequal
+    assert (v == "2") is False and (v != none) is True
+    assert v in [twin, v] and twin not in [v]
+
+
+def test_abs_round_and_format_work():
+    x = Value(-2.0, "x")
+    y = abs(x)
+    assert isinstance(y, Value) and y.data == 2.0
+    y.backward()
+    assert x.grad == -1.0
+    x = Value(3.0)
+    abs(x).backward()
+    assert x.grad == 1.0
+    zero = Value(0.0)
+    abs(zero).backward()
+    assert zero.grad == 1.0  # the kink: the tie of max(v, -v) goes to v
+    report = gradient_check(lambda a, b: abs(a * b - 1.0) * a, 0.7, -1.3)
+    assert report.ok, report
+    assert round(Value(2.456), 2) == 2.46 and round(Value(2.5)) == 2
+    assert f"{Value(2.0):.3f}" == "2.000" and f"{Value(2.0, 'x')}" == repr(Value(2.0, "x"))
+
+
+def test_a_value_still_sums_and_works_with_the_graph_code():
+    xs = [Value(float(i)) for i in range(4)]
+    total = sum(xs)
+    total.backward()
+    assert total.data == 6.0 and all(x.grad == 1.0 for x in xs)
+    assert len(topological_order(total)) == 9  # 4 inputs, the constant 0, 4 sums

@@ -453,6 +453,23 @@ class Value:
     (the input nodes, in order), ``op`` (the name of the operation that made it, a key of
     :data:`OPS`; ``""`` for an input) and ``partials`` (d(this)/d(parent) for each parent,
     in the same order).
+
+    A ``Value`` is a node of a graph, not a plain number; what Python's number habits do:
+
+    * ``v + w``, ``v * 2``, ``v - w``, ``v / w``, ``v ** 2``, ``-v``, ``sum([v, w])`` and
+      ``abs(v)`` (written max(v, -v)) make new nodes, so gradients flow through them;
+    * ``round(v, 3)`` and ``f"{v:.3f}"`` give the number for showing (rounding has slope 0,
+      so nothing is lost by leaving the graph there);
+    * ``float(v)``, ``int(v)`` and ``math.exp(v)`` are refused with a TypeError: the plain
+      number they would give is cut out of the graph, and no gradient flows back through it.
+      Write ``v.data`` for the number, and ``v.exp()`` (``v.log()``, ``v.tanh()``, ...) for a
+      function of it;
+    * ``v < w``, ``v <= 2``, ``max(v, w)``, ``sorted(values)`` and ``if v:`` are refused: a
+      node has no order or truth of its own. Compare the numbers (``v.data < 2``); the larger
+      of two as a node of the graph is ``v.max(w)``;
+    * ``v == w`` is ``v is w``: a node equals only itself, and hashes by identity, so nodes
+      can be kept in sets and dicts (the topological order does). ``v == 2.0``, comparing a
+      node with a number, is refused: write ``v.data == 2.0``.
     """
 
     __slots__ = ("data", "grad", "label", "parents", "op", "partials")
@@ -591,6 +608,62 @@ class Value:
             "plain number); write (x * math.log(b)).exp() instead"
         )
 
+    def __abs__(self) -> Value:
+        """|v|, written max(v, -v): d|v|/dv is 1 for v >= 0 (the tie at 0 goes to v) and -1
+        below."""
+        return self.max(-self)
+
+    # ---- a node is not a plain number: each says what to write (see the class docstring) --
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        """``round(v, n)`` is ``round(v.data, n)``, a plain number for showing."""
+        return round(self.data, ndigits)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.3f}"`` formats ``v.data``; ``f"{v}"`` is ``repr(v)``."""
+        return format(self.data, spec) if spec else repr(self)
+
+    def __float__(self) -> float:
+        raise TypeError(_cut_out("float", self))
+
+    def __int__(self) -> int:
+        raise TypeError(_cut_out("int", self))
+
+    def __bool__(self) -> bool:
+        name = _name(self)
+        raise TypeError(
+            f"if {name}: a Value has no truth of its own (every node would count as true); "
+            f"test its number instead, such as if {name}.data > 0 or if {name}.data != 0"
+        )
+
+    __hash__ = object.__hash__  # by identity: nodes are kept in sets and dicts
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Value):
+            return self is other  # a node equals only itself
+        if isinstance(other, Real):
+            raise TypeError(_compared(self, "==", other))
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, Value):
+            return self is not other
+        if isinstance(other, Real):
+            raise TypeError(_compared(self, "!=", other))
+        return NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        return _order(self, "<", other)
+
+    def __le__(self, other: object) -> bool:
+        return _order(self, "<=", other)
+
+    def __gt__(self, other: object) -> bool:
+        return _order(self, ">", other)
+
+    def __ge__(self, other: object) -> bool:
+        return _order(self, ">=", other)
+
     # ---- reverse mode -----------------------------------------------------------------
 
     def local_backward(self, upstream: float) -> list[float]:
@@ -673,6 +746,47 @@ def _lift(x: Any, op: str) -> Value:
     elif isinstance(x, str):
         hint = ": convert the text to a number first, e.g. float('2.5')"
     raise TypeError(f"{op}: cannot combine a Value with {type(x).__name__} {_show(x)}{hint}")
+
+
+def _name(node: Value) -> str:
+    """A node in a sentence that shows code: its label, or ``v``."""
+    return node.label if node.label and node.label.isidentifier() else "v"
+
+
+def _cut_out(function: str, node: Value) -> str:
+    name = _name(node)
+    return (
+        f"{function}({name}): a Value cannot become a plain number, because the number would "
+        "be cut out of the graph and no gradient could flow back through it. Write "
+        f"{name}.data for its number ({format_number(node.data)}); for a function of it use "
+        f"the Value's own op, such as {name}.exp(), {name}.log() or {name}.tanh(), not math.exp"
+    )
+
+
+def _compared(node: Value, symbol: str, number: Any) -> str:
+    """The error for ``v == 2.0`` (and ``!=``): a node is not a number; compare its number."""
+    name = _name(node)
+    return (
+        f"{name} {symbol} {shown(number)}: a Value is a node of the graph, not a number, so it "
+        f"is equal only to itself; compare its number: {name}.data {symbol} {shown(number)}"
+    )
+
+
+def _order(node: Value, symbol: str, other: Any) -> bool:
+    """The error for ``v < w`` (and <=, >, >=): Values have no order; compare their numbers."""
+    if not isinstance(other, Value | Real):
+        return NotImplemented
+    name, right = _name(node), shown(other)
+    if isinstance(other, Value):
+        right = "w" if other is not node and _name(other) == name else _name(other)
+    number = f"{right}.data" if isinstance(other, Value) else right
+    raise TypeError(
+        f"{name} {symbol} {right}: a Value is a node of the graph, not a number, so it has no "
+        "order (and a comparison gives a bool, which no gradient flows through). Compare the "
+        f"numbers: {name}.data {symbol} {number}. For the larger of two Values as a node of the "
+        f"graph write {name}.max(w); to sort Values or pick one by its number, use "
+        "key=lambda v: v.data"
+    )
 
 
 def _short(node: Value) -> str:
