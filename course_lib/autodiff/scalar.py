@@ -481,18 +481,7 @@ class Value:
     def __init__(self, data: float, label: str | None = None) -> None:
         if isinstance(data, Value):
             raise TypeError("Value(...) got a Value; use it directly instead of wrapping it")
-        if type(data) is not float and not isinstance(data, Real):  # float first: it is fast
-            raise TypeError(f"Value needs a real number, got {type(data).__name__} {_show(data)}")
-        try:
-            data = float(data)
-        except OverflowError:
-            digits = int(int(data).bit_length() * math.log10(2)) + 1
-            raise OverflowError(
-                f"Value needs a number a float can hold (up to about {_LARGEST}), got an "
-                f"integer of about {digits} digits"
-            ) from None
-        if not math.isfinite(data):
-            raise ValueError(f"Value needs a finite number, got {data}")
+        data = real_number(data, "data", "Value")  # a finite float, or why not
         if label is not None and not isinstance(label, str):
             raise TypeError(f"label must be a string, got {type(label).__name__}")
         self.data = data
@@ -544,17 +533,7 @@ class Value:
                 "power rule d(x^k)/dx = k x^(k-1) holds for a constant k. For a variable "
                 "exponent write (y * x.log()).exp()."
             )
-        if isinstance(k, bool) or not isinstance(k, Real):
-            raise TypeError(f"x ** k needs a number k, got {type(k).__name__} {_show(k)}")
-        try:
-            k = float(k)
-        except OverflowError:
-            raise OverflowError(
-                f"x ** k: the exponent is too large for a float ({_show(k)})"
-            ) from None
-        if not math.isfinite(k):
-            raise ValueError(f"x ** k needs a finite exponent k, got {k}")
-        return power(k)(self)
+        return power(real_number(k, "the exponent k", "x ** k"))(self)
 
     def exp(self) -> Value:
         return OPS["exp"](self)

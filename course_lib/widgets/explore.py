@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import html
 import inspect
-import math
 from collections.abc import Callable, Mapping
-from numbers import Real
-from typing import Any
 
 import ipywidgets as widgets
 
 from course_lib.autodiff.scalar import Value
 from course_lib.display.draw import draw, formula, node_names
+from course_lib.numbers.checking import real_number
 from course_lib.numbers.formatting import format_number
 from course_lib.widgets.controls import row, with_number_box
 from course_lib.widgets.panel import Panel
@@ -51,16 +49,6 @@ def _view_html(out: Value, graph: bool, table: bool, partials: bool) -> str:
         + "".join(parts)
         + "</div>"
     )
-
-
-def _number(value: Any, what: str) -> float:
-    """``value`` as a finite float, or a clear error naming ``what`` it is."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"explore: {what} must be a number, got {type(value).__name__} {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"explore: {what} must be a finite number, got {value!r}")
-    return number
 
 
 def explore(
@@ -103,8 +91,8 @@ def explore(
         raise ValueError("explore needs something to show: graph=True, table=True or both")
     if not callable(f):
         raise TypeError(f"explore needs a function, got {type(f).__name__}")
-    low, high = _number(low, "low"), _number(high, "high")
-    step = _number(step, "step")
+    low, high = real_number(low, "low", "explore"), real_number(high, "high", "explore")
+    step = real_number(step, "step", "explore")
     if not low < high:
         raise ValueError(f"slider range must have low < high, got {low} and {high}")
     if step <= 0.0:
@@ -138,7 +126,9 @@ def explore(
         raise ValueError(
             f"values names inputs that f does not have: {sorted(unknown, key=str)}; f has {names}"
         )
-    start = {name: _number(values.get(name, 1.0), f"values[{name!r}]") for name in names}
+    start = {
+        name: real_number(values.get(name, 1.0), f"values[{name!r}]", "explore") for name in names
+    }
     # A starting value outside [low, high] widens the range rather than being clamped.
     low = min([low, *start.values()])
     high = max([high, *start.values()])
