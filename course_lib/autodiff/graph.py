@@ -95,8 +95,8 @@ def topological_order(root: Any) -> list[Any]:
     the stack *under* its parents, so it comes up again only after all of them are placed;
     the second visit places it. An explicit stack instead of recursion means a chain of a
     million nodes needs no deep Python call stack. Parents are visited in their stored order,
-    so the same graph always gives the same order. A parent met while it waits for its own
-    parents is one of its own ancestors: the graph has a cycle, and no order exists.
+    so the same graph always gives the same order. A parent met while it is still waiting
+    depends on the node that names it as a parent: the graph has a cycle, and no order exists.
     """
     check_node(root, "topological_order")
     order: list[Any] = []  # the answer: each node after all of its parents
@@ -115,7 +115,7 @@ def topological_order(root: Any) -> list[Any]:
         stack.append(node)
         for parent in reversed(_parents(node)):  # reversed: the first parent is placed first
             if parent not in placed:
-                if parent in waiting:  # still waiting for its parents, one of which is node
+                if parent in waiting:  # parent waits for node (an input of an input): a cycle
                     raise _cycle_error(parent)
                 stack.append(parent)
     return order
@@ -195,7 +195,9 @@ def backward_steps(root: Any, seed: Any) -> Iterator[Step]:
     ``None`` first; then each node, when its step comes, multiplies its upstream gradient by
     its local partials (``local_backward``) and adds each contribution into its parent's
     ``grad``. So ``grad`` holds each node's running sum while the steps run, and dL/d(node)
-    once they are all done. The first step is the output's own: upstream = ``seed``.
+    once they are all done. The first step is the output's own: upstream = ``seed``. A
+    gradient (a float) that passes the largest float stops the pass with an error naming the
+    edge where it did, and every ``grad`` back at ``None``.
     """
     check_node(root, "backward")
     seed = check_seed(seed)
@@ -224,7 +226,7 @@ def backward_steps(root: Any, seed: Any) -> Iterator[Step]:
                 continue  # a constant: nobody needs its gradient
             before = parent.grad  # the running sum: None until the first use passes back
             after = contribution if before is None else before + contribution  # sum at joins
-            if isinstance(after, float) and not isfinite(after):  # a scalar past the floats
+            if isinstance(after, float) and not isfinite(after):  # past the largest float
                 raise gradient_error(order, node, index, upstream, contribution, before)
             parent.grad = after
             passed.append(Contribution(parent, index, contribution, before, after))
