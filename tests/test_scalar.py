@@ -632,3 +632,8 @@ def test_numpy_numbers_are_numbers_and_huge_ints_are_named():
         TypeError, match=r"^x \*\* k: the exponent k must be a number, got the text"
     ):
         x ** "2"
+    assert power(np.int64(2)) is power(2.0) is op_named("**2")  # one op per exponent
+    with pytest.raises(ValueError, match=r"^power: the exponent k is an int of 401 digits"):
+        power(10**400)
+    with pytest.raises(TypeError, match=r"^power: the exponent k must be a number, got \[2\]"):
+        power([2])

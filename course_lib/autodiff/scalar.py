@@ -20,7 +20,10 @@ Subtraction and division are built from these: a - b = a + (-b), a / b = a * b**
 overflow to ±inf raises ``OverflowError``; one that is not a number (NaN) raises
 ``ValueError``; an input outside the op's domain raises ``ValueError`` (log of 0) or
 ``ZeroDivisionError`` (0 to a negative power). Each message starts with the op's name and
-shows the op on its inputs, e.g. ``exp: exp(1000) is too large for a float ...``.
+shows the op on its inputs, e.g. ``exp: exp(1000) is too large for a float ...``. The
+backward pass checks the gradients the same way (an overflow names the node and the edge);
+numbers a user passes go through :func:`course_lib.numbers.checking.real_number`; and
+:func:`define_op` refuses to replace the engine's own ops.
 """
 
 from __future__ import annotations
@@ -390,13 +393,18 @@ define_op("max", "max({a}, {b})", _max, rules=("1 if {a} >= {b} else 0", "1 if {
 _BUILT_IN.update(OPS)  # from here on, define_op refuses to register these names again
 
 
-@functools.lru_cache(maxsize=256)
 def power(k: float) -> Op:
     """The op ``a**k`` for a plain number ``k``: d out/d a = k a^(k-1) (the power rule).
 
     Its name is ``**k`` (``**2``, ``**-1``, ``**0.5``). At a = 0 the rule's a^(k-1) divides
-    by zero when k < 1, so the op refuses 0 there, saying so.
+    by zero when k < 1, so the op refuses 0 there, saying so. One op per exponent: asking
+    again for the same k gives the same op.
     """
+    return _power(real_number(k, "the exponent k", "power"))
+
+
+@functools.lru_cache(maxsize=256)
+def _power(k: float) -> Op:
     text = format_number(k)
 
     def compute(a: float) -> tuple[float, tuple[float]]:
@@ -533,7 +541,7 @@ class Value:
                 "power rule d(x^k)/dx = k x^(k-1) holds for a constant k. For a variable "
                 "exponent write (y * x.log()).exp()."
             )
-        return power(real_number(k, "the exponent k", "x ** k"))(self)
+        return _power(real_number(k, "the exponent k", "x ** k"))(self)
 
     def exp(self) -> Value:
         return OPS["exp"](self)
@@ -653,7 +661,10 @@ class Value:
         """Set ``grad`` on every node this one depends on to d(self)/d(node).
 
         The seed d(self)/d(self) is 1. Gradients are reset first, so calling ``backward()``
-        again gives the same numbers rather than adding to the old ones.
+        again gives the same numbers rather than adding to the old ones. A gradient that would
+        pass the largest float raises ``OverflowError`` naming the node and the edge where it
+        did (:func:`course_lib.autodiff.graph.backward_steps`), and leaves every ``grad`` at
+        ``None``.
         """
         backpropagate(self, 1.0)
 
