@@ -25,9 +25,13 @@ from hypothesis import strategies as st
 from course_lib import checks as check
 from course_lib import kernels
 from course_lib import network as nn
-from course_lib.autodiff.scalar import Value
+from course_lib.autodiff.forward import Dual, jvp
+from course_lib.autodiff.graph import backpropagate, backward_steps, topological_order
+from course_lib.autodiff.scalar import OPS as OP_TABLE
+from course_lib.autodiff.scalar import Value, define_op
 from course_lib.data import DataError, load_mnist
 from course_lib.tensor import Tensor
+from course_lib.widgets import explore, hand_trace
 
 DOCUMENTED = (TypeError, ValueError, IndexError, ArithmeticError, DataError)
 # Messages that show an internal error leaked through instead of a sentence for the user.
@@ -88,6 +92,191 @@ def answered(call, *, allowed: tuple[type[BaseException], ...] = DOCUMENTED) -> 
             pytest.fail(f"a numpy warning instead of an error: {warning}")
     assert finite(result), f"a non-finite result came back silently: {result!r}"
     return "returned"
+
+
+# ---- the scalar engine (autodiff) ----------------------------------------------------------
+# Value's backward pass, the graph algorithm, define_op, Value's number habits, forward mode
+# and the widgets on top (explore, hand_trace): each bad input is a documented error with a
+# sentence (never Python's own text about attributes, unpacking or conversions), or a finite
+# result.
+
+# Python's own words for a misuse, which a learner should never see instead of a sentence.
+RAW = re.compile(
+    r"object has no attribute|not supported between|must be real number, not|argument must be"
+    r"|unsupported format string|cannot unpack|int too large to convert|doesn't define"
+    r"|bad operand type|takes \d+ positional argument|missing \d+ required"
+)
+
+
+def said(call) -> str:
+    """``answered(call)``; a raised message must also be the library's sentence, not Python's.
+    Returns the message, or "" when ``call`` returned (a finite result)."""
+    if answered(call) == "returned":
+        return ""
+    try:
+        call()
+    except DOCUMENTED as error:
+        message = str(error)
+        assert not RAW.search(message), f"Python's own words instead of a sentence: {message}"
+        return message
+    pytest.fail("raised once, returned the second time")
+
+
+# multipliers that keep every forward value finite but may push a gradient past the floats
+SCALES = st.sampled_from([1e154, 1e200, 1e308, 1.0, -2.0, 1e-300, 0.5])
+
+
+@FAST
+@given(st.lists(SCALES, min_size=1, max_size=5), st.integers(1, 4))
+def test_scalar_backward_never_leaves_inf_or_nan(scales, uses):
+    def run():
+        x = Value(1e-300, "x")
+        out = None
+        for _ in range(uses):  # x fans out: its gradient is a sum at a join
+            node = x
+            for scale in scales:
+                node = node * scale
+            out = node if out is None else out + node
+        out.backward()
+        return [x, out, *topological_order(out)]
+
+    message = said(run)
+    assert not message or message.startswith(("backward: the gradient of", "*: ", "+: "))
+
+
+@FAST
+@given(st.one_of(BAD_THINGS, st.just(np.array([1.0, np.nan])), st.just(np.int64(2))))
+def test_scalar_backward_seeds(seed):
+    def run():
+        x = Value(2.0)
+        backpropagate(x * 3.0, seed)
+        return x
+
+    said(run)
+
+
+@FAST
+@given(BAD_THINGS)
+def test_graph_functions_given_something_that_is_not_a_node(thing):
+    for call in (
+        lambda: topological_order(thing),
+        lambda: list(backward_steps(thing, 1.0)),
+        lambda: backpropagate(thing, 1.0),
+        lambda: hand_trace(thing).expected,
+    ):
+        assert "needs a node of a computation graph" in said(call)
+
+
+@FAST
+@given(st.integers(2, 12), st.data())
+def test_a_graph_poked_into_a_cycle_or_a_non_node_is_named(size, data):
+    nodes = [Value(1.0, "x0")]
+    for i in range(1, size):
+        a = nodes[data.draw(st.integers(0, i - 1))]
+        b = nodes[data.draw(st.integers(0, i - 1))]
+        nodes.append((a * 0.5 + b).named(f"n{i}"))
+    root = nodes[-1]
+    victim = data.draw(st.sampled_from([n for n in topological_order(root) if n.parents]))
+    poke = data.draw(st.sampled_from([root, victim, 5, None]))  # root, victim: a cycle
+    victim.parents = (*victim.parents[:-1], poke)
+    for call in (lambda: topological_order(root), root.backward):
+        assert said(call)  # a cycle or a non-node: never an order, never a gradient
+
+
+@FAST
+@given(
+    st.one_of(
+        BAD_THINGS,
+        st.tuples(BAD_THINGS, st.just((1.0,))),
+        st.tuples(st.just(1.0), BAD_THINGS),
+        st.tuples(st.just(1.0), st.tuples(BAD_THINGS)),
+        st.tuples(st.just(1.0), st.tuples(st.just(1.0), st.just(2.0))),
+    )
+)
+def test_define_op_computes_that_return_anything(result):
+    op = define_op("learner", "learner({a})", lambda a: result, ("1",), register=False)
+
+    def run():
+        out = op(Value(2.0))
+        out.backward()
+        return out
+
+    said(run)
+
+
+COMPUTES = [lambda a: (a, (1.0,)), lambda a, b: (a, (1.0,)), lambda: (1.0, (1.0,))]
+
+
+@FAST
+@given(
+    st.sampled_from(["tanh", "+", "*", "exp", "**2", "relu", "max"]),
+    st.sampled_from(["{a}", "f({a})", "{x}", "{b}", "{", "{0}", "{out}"]),
+    st.sampled_from(range(len(COMPUTES))),
+)
+def test_define_op_refuses_what_would_break_the_engine(name, formula, which):
+    before = dict(OP_TABLE)
+    compute = COMPUTES[which]
+    assert "engine's" in said(lambda: define_op(name, formula, compute, ("1",)))
+    assert OP_TABLE == before and (Value(1.0) + Value(2.0)).data == 3.0
+    mine = said(lambda: define_op("mine", formula, compute, ("1",), register=False)(Value(1.0)))
+    assert bool(mine) == (formula not in ("{a}", "f({a})") or which != 0), mine
+
+
+VALUE_HABITS = {
+    "float": float,
+    "int": int,
+    "bool": bool,
+    "math.exp": math.exp,
+    "round": lambda v: round(v, 2),
+    "abs": abs,
+    "format": lambda v: f"{v:.3f}",
+    "<": lambda v: v < 2,
+    ">=": lambda v: v >= Value(1.0),
+    "==": lambda v: v == 2.0,
+    "!=": lambda v: v != 2,
+    "max": lambda v: max(v, Value(1.0)),
+    "min": lambda v: min(v, 3),
+    "sorted": lambda v: sorted([v, Value(0.0)]),
+    "pow-bad": lambda v: v**10**400,
+}
+
+
+@FAST
+@given(st.sampled_from(sorted(VALUE_HABITS)), st.sampled_from([2.0, -1e308, 1e-300, 0.0]))
+def test_a_learners_value_habits(habit, number):
+    said(lambda: VALUE_HABITS[habit](Value(number, "v")))
+
+
+@FAST
+@given(BAD_THINGS, st.sampled_from(["value", "tangent", "exponent", "other", "point", "direction"]))
+def test_forward_mode_numbers(bad, where):
+    call = {
+        "value": lambda: Dual(bad),
+        "tangent": lambda: Dual(1.0, bad),
+        "exponent": lambda: Dual(2.0) ** bad,
+        "other": lambda: Dual(2.0) * bad,
+        "point": lambda: jvp(lambda x: x.tanh(), [bad], [1.0]),
+        "direction": lambda: jvp(lambda x: x.tanh(), [0.5], [bad]),
+    }[where]
+    said(call)
+
+
+@FAST
+@given(BAD_THINGS, st.sampled_from(["low", "high", "step", "values"]))
+def test_explore_settings(bad, name):
+    settings_ = {"values": {"x": bad}} if name == "values" else {name: bad}
+    said(lambda: explore(lambda x: x * x, **settings_).result)
+
+
+@FAST
+@given(st.sampled_from([1e-300, 1e-200, 0.0, 1e-320]), st.sampled_from([1e154, 1e308, 1e200]))
+def test_explore_shows_an_overflowing_gradient_as_a_sentence(x, scale):
+    box = explore(lambda x: x * scale * scale * scale, values={"x": x})
+    if box.result is None:
+        assert "cannot be evaluated here: " in box.view.value
+    else:
+        assert finite([box.result, *box.nodes.values()])
+    assert ">inf<" not in box.view.value and ">nan<" not in box.view.value
 
 
 # ---- Value ------------------------------------------------------------------------------

@@ -196,3 +196,58 @@ def test_a_count_is_shared_by_everything_made_from_a_counted_input():
     x = Dual(0.5, 1.0, count)
     y = (x * 2.0).tanh() + x  # * (2 inputs), tanh (1), + (2)
     assert y.count is count and count.multiplies == 5
+
+
+# ---- numbers a user types: one check (course_lib.numbers.checking) for each (issue 24) -------
+
+
+@pytest.mark.parametrize(
+    ("make", "error", "words"),
+    [
+        (lambda: Dual(10**400), ValueError, r"^Dual: value is an int of 401 digits, too large"),
+        (lambda: Dual(1.0, 10**400), ValueError, r"^Dual: tangent is an int of 401 digits"),
+        (lambda: Dual("2"), TypeError, r"^Dual: value must be a number, got the text '2'"),
+        (lambda: Dual(1.0, math.nan), ValueError, r"^Dual: tangent must be a finite number"),
+        (lambda: Dual(1.0, count=3), TypeError, r"^Dual: count must be an OpCount or None"),
+        (lambda: Dual(2.0) ** 10**400, ValueError, r"^x \*\* k: the exponent k is an int of 401"),
+        (lambda: Dual(2.0) + 10**400, ValueError, r"^\+: the number is an int of 401 digits"),
+        (lambda: jvp(lambda x: x, [10**400], [1.0]), ValueError, r"^jvp: point\[0\] is an int"),
+        (lambda: jvp(lambda x: x, ["3"], [1.0]), TypeError, r"^jvp: point\[0\] must be a number"),
+        (lambda: jvp(lambda x: x, [1.0], [None]), TypeError, r"^jvp: direction\[0\] must be a"),
+        (lambda: jvp(lambda x: x, 3.0, [1.0]), TypeError, r"^jvp: point must be a list of numbers"),
+        (lambda: jvp(lambda x: x, "3", [1.0]), TypeError, r"^jvp: point must be a list"),
+        (lambda: jvp(lambda x: x, [], []), ValueError, r"^jvp: the point needs at least one"),
+        (
+            lambda: jacobian_by_reverse_mode(lambda x: x, [math.inf]),
+            ValueError,
+            r"^jacobian_by_reverse_mode: point\[0\] must be a finite number",
+        ),
+    ],
+    ids=[
+        "huge-value",
+        "huge-tangent",
+        "text",
+        "nan-tangent",
+        "count",
+        "huge-exponent",
+        "huge-constant",
+        "jvp-huge",
+        "jvp-text",
+        "jvp-None",
+        "jvp-not-a-list",
+        "jvp-text-point",
+        "jvp-empty",
+        "reverse-inf",
+    ],
+)
+def test_a_bad_number_is_named_with_the_fix(make, error, words):
+    with pytest.raises(error, match=words):
+        make()
+
+
+def test_numpy_numbers_are_numbers_in_forward_mode():
+    d = Dual(np.int64(3), np.float32(0.5))
+    assert (d.value, d.tangent) == (3.0, 0.5) and type(d.value) is float
+    assert (d ** np.int64(2)).tangent == 3.0 and (d * np.int64(2)).value == 6.0
+    values, tangents = jvp(lambda x, y: x * y, np.array([2, 3]), [np.int64(1), 0])
+    assert values.tolist() == [6.0] and tangents.tolist() == [3.0]

@@ -270,3 +270,118 @@ def test_a_local_rule_with_the_wrong_number_of_contributions_is_named():
     f = Node("f", (x, x), (1.0,), op="twice")  # one weight for two parents: a broken rule
     with pytest.raises(ValueError, match="local rule of 'twice' gave 1 contributions for 2"):
         backpropagate(f, 1.0)
+
+
+# ---- bad graphs and bad seeds: a sentence each, never inf or NaN (issue 24) ----------------
+
+
+def test_a_gradient_that_overflows_on_an_edge_is_refused_naming_the_node_and_edge():
+    # x = Value(1e-300); y = x*1e154*1e154*1e154; y.backward() left x.grad = inf (issue 24)
+    x = Value(1e-300, "x")
+    y = x * 1e154 * 1e154 * 1e154
+    with pytest.raises(OverflowError) as caught:
+        y.backward()
+    message = str(caught.value)
+    assert message.startswith("backward: the gradient of x (= 1e-300) is inf on its edge into ")
+    assert "the * node (= 1e-146)" in message  # the edge: x into x * 1e154
+    assert "1e+308, times the local partial, 1e+154," in message
+    assert all(node.grad is None for node in topological_order(y))  # nothing half done
+
+
+def test_a_gradient_that_overflows_where_uses_add_up_is_refused():
+    # the fan-out sum: each use passes back 1e308, finite; their sum at x is not
+    x = Value(1e-300)
+    y = x * 1e308 + x * 1e308
+    with pytest.raises(OverflowError) as caught:
+        y.backward()
+    message = str(caught.value)
+    assert message.startswith("backward: the gradient of the input 1e-300 overflows to inf")
+    assert "where its uses add up (sum at joins): 1e+308 so far plus 1e+308" in message
+    assert x.grad is None
+
+
+def test_a_nan_contribution_is_a_value_error():
+    x = Node("x", data=2.0)
+    f = Node("f", (x,), (float("nan"),), op="odd")  # a rule poked to give NaN
+    with pytest.raises(ValueError, match=r"^backward: the gradient of the input 2 is nan on its"):
+        backpropagate(f, 1.0)
+
+
+def test_gradients_just_inside_the_floats_still_flow():
+    x = Value(1e-300)
+    y = x * 1e154 * 1e154  # x's gradient is 1e308: large, but a float
+    y.backward()
+    assert x.grad == pytest.approx(1e308)
+
+
+@pytest.mark.parametrize(
+    ("seed", "error", "words"),
+    [
+        (None, TypeError, r"^backward: the seed dL/d\(root\) \(1.0 for a loss\) must be a number"),
+        (float("nan"), ValueError, "must be a finite number, got nan"),
+        (float("inf"), ValueError, "must be a finite number, got inf"),
+        ("1", TypeError, "got the text '1'"),
+        (10**400, ValueError, "too large for a float"),
+        (np.array([1.0, np.nan]), ValueError, "must hold finite numbers"),
+        (np.array(["a"]), TypeError, "must hold real numbers"),
+    ],
+    ids=["None", "nan", "inf", "text", "huge-int", "nan-array", "text-array"],
+)
+def test_a_seed_must_be_a_finite_number(seed, error, words):
+    x = Value(2.0)
+    with pytest.raises(error, match=words):
+        backpropagate(x * 3.0, seed)
+    assert x.grad is None  # nothing was computed
+
+
+def test_numpy_numbers_are_seeds_too():
+    x = Value(2.0)
+    backpropagate(x * 3.0, np.int64(2))
+    assert x.grad == 6.0 and type(x.grad) is float
+
+
+@pytest.mark.parametrize("root", [5, None, "x", [Value(1.0)]])
+def test_something_that_is_not_a_node_is_named(root):
+    with pytest.raises(TypeError, match=r"^topological_order needs a node of a computation graph"):
+        topological_order(root)
+    with pytest.raises(TypeError, match=r"^backward needs a node of a computation graph"):
+        list(backward_steps(root, 1.0))
+    with pytest.raises(TypeError, match=r"^backward needs a node"):
+        backpropagate(root, 1.0)
+
+
+def test_a_parent_that_is_not_a_node_is_named():
+    x = Value(1.0)
+    y = x * 2.0
+    y.parents = (x, 5)  # poked by hand
+    with pytest.raises(TypeError, match=r"graph holds 5 \(int\) as a node's input"):
+        topological_order(y)
+
+
+def test_a_cycle_is_found_and_a_node_on_it_named():
+    x = Value(1.0, "x")
+    y = (x * 2.0).named("y")
+    z = (y + 1.0).named("z")
+    y.parents = (z, y.parents[1])  # y now depends on z, which depends on y
+    with pytest.raises(ValueError, match=r"^topological_order: the graph has a cycle through z "):
+        topological_order(z)
+    with pytest.raises(ValueError, match="has a cycle"):
+        z.backward()
+    loop = Node("loop")
+    loop.parents = (loop,)  # a node that is its own input
+    with pytest.raises(ValueError, match="cycle through the input 0"):
+        topological_order(loop)
+
+
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 10**6), size=st.integers(2, 30), data=st.data())
+def test_any_edge_back_to_an_ancestor_is_a_cycle(seed: int, size: int, data):
+    nodes = random_dag(seed, size)
+    root = nodes[-1]
+    reachable = [n for n in nodes if id(n) in ancestors(root)]
+    low = data.draw(st.sampled_from(reachable))  # reachable from the root
+    high = data.draw(st.sampled_from([n for n in reachable if id(low) in ancestors(n)]))
+    topological_order(root)  # no cycle yet
+    low.parents = (*low.parents, high)  # high reaches low; now low reaches high too
+    with pytest.raises(ValueError, match="has a cycle"):
+        topological_order(root)

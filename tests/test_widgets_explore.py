@@ -161,7 +161,11 @@ def test_the_table_shows_every_gradient_with_its_sign() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "words"),
     [
-        ({"values": {"x": "abc"}}, TypeError, r"values\['x'\] must be a number, got str 'abc'"),
+        (
+            {"values": {"x": "abc"}},
+            TypeError,
+            r"values\['x'\] must be a number, got the text 'abc'",
+        ),
         ({"values": {"x": float("nan")}}, ValueError, r"values\['x'\] must be a finite number"),
         ({"values": [1.0]}, TypeError, "values maps input names to starting numbers"),
         (
@@ -200,3 +204,39 @@ def test_an_overflow_after_a_move_is_shown_with_the_op_and_its_inputs() -> None:
     box.sliders["x"].value = 3.0
     assert box.result is None
     assert "cannot be evaluated here: exp: exp(1200) is too large for a float" in box.view.value
+
+
+def test_a_gradient_that_overflows_is_shown_as_the_sentence_not_inf() -> None:
+    # explore showed grad = inf for x when d f/dx = 1e154**3 passed the largest float (issue 24)
+    box = explore(lambda x: x * 1e154 * 1e154 * 1e154, values={"x": 1e-300})
+    assert box.result is None and box.inputs == {}
+    assert "cannot be evaluated here: backward: the gradient of x (= 1e-300) is inf" in (
+        box.view.value
+    )
+    assert ">inf<" not in box.view.value
+    box.sliders["x"].value = 0.0  # the gradient is the same at every x: still refused
+    assert box.result is None and "passes the largest float" in box.view.value
+    fan_out = explore(lambda x: x * 1e308 + x * 1e308, values={"x": 1e-300})
+    assert fan_out.result is None and "(sum at joins)" in fan_out.view.value
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"low": -(10**400)}, r"^explore: low is an int of 401 digits, too large for a float"),
+        ({"values": {"x": 10**400}}, r"^explore: values\['x'\] is an int of 401 digits"),
+        ({"step": 10**400}, r"^explore: step is an int of 401 digits"),
+    ],
+    ids=["low", "values", "step"],
+)
+def test_an_int_beyond_the_floats_is_named(kwargs, words) -> None:
+    with pytest.raises(ValueError, match=words):
+        explore(lambda x: x * x, **kwargs)
+
+
+def test_numpy_numbers_are_settings_too() -> None:
+    import numpy as np
+
+    box = explore(lambda x: x * x, values={"x": np.int64(2)}, low=np.float32(-4), step=np.int8(1))
+    assert box.result.data == 4.0 and box.inputs["x"].grad == 4.0
+    assert box.sliders["x"].min == -4.0

@@ -267,3 +267,25 @@ def test_the_local_partial_alone_and_the_average_of_a_join_are_named() -> None:
     assert "average of the paths" in trace.check("x", average).message
     local = trace._uses[y][0][1]  # ∂a/∂y
     assert "local partial ∂a/∂y alone" in trace.check("y", local).message
+
+
+@pytest.mark.parametrize("root", [5, None, "f", [Value(1.0)]])
+def test_something_that_is_not_a_node_is_named(root) -> None:
+    # hand_trace(5) gave AttributeError: 'int' object has no attribute 'parents' (issue 24)
+    with pytest.raises(TypeError, match=r"^hand_trace needs a node of a computation graph"):
+        hand_trace(root)
+
+
+def test_bad_settings_are_named() -> None:
+    g = five_nodes()[-1]
+    with pytest.raises(TypeError, match="partials must be True or False"):
+        hand_trace(g, partials="yes")
+    with pytest.raises(TypeError, match=r"ask lists node names, like \['x', 'q'\], got 5"):
+        hand_trace(g, ask=5)
+    assert hand_trace(g, ask="x").asked == ["x"]  # one name, not the letters of it
+
+
+def test_a_graph_whose_gradients_overflow_is_refused_with_the_sentence() -> None:
+    x = Value(1e-300, "x")
+    with pytest.raises(OverflowError, match=r"^backward: the gradient of x \(= 1e-300\) is inf"):
+        hand_trace(x * 1e154 * 1e154 * 1e154)

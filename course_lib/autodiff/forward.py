@@ -38,6 +38,7 @@ import numpy as np
 
 from course_lib.autodiff.graph import backward_steps
 from course_lib.autodiff.scalar import OPS, Op, Value, power
+from course_lib.numbers.checking import real_number, shown
 
 __all__ = [
     "Dual",
@@ -74,13 +75,10 @@ class Dual:
     __slots__ = ("value", "tangent", "count")
 
     def __init__(self, value: float, tangent: float = 0.0, count: OpCount | None = None) -> None:
-        for name, number in (("value", value), ("tangent", tangent)):
-            if isinstance(number, bool) or not isinstance(number, Real):
-                raise TypeError(f"Dual: {name} must be a number, got {number!r}")
-            if not math.isfinite(number):
-                raise ValueError(f"Dual: {name} must be finite, got {number}")
-        self.value = float(value)
-        self.tangent = float(tangent)
+        self.value = real_number(value, "value", "Dual")
+        self.tangent = real_number(tangent, "tangent", "Dual")
+        if count is not None and not isinstance(count, OpCount):
+            raise TypeError(f"Dual: count must be an OpCount or None, got {shown(count)}")
         self.count = count
 
     def __repr__(self) -> str:
@@ -115,9 +113,9 @@ class Dual:
         return self._apply(OPS["neg"])
 
     def __pow__(self, k: float) -> Dual:
-        if isinstance(k, Dual | Value) or isinstance(k, bool) or not isinstance(k, Real):
+        if isinstance(k, Dual | Value):
             raise TypeError("x ** k needs a plain number k, as for Value")
-        return self._apply(power(float(k)))
+        return self._apply(power(real_number(k, "the exponent k", "x ** k")))
 
     def exp(self) -> Dual:
         return self._apply(OPS["exp"])
@@ -175,8 +173,8 @@ def _lift(x: Any, op: str, count: OpCount | None) -> Dual:
     if isinstance(x, Dual):
         return x
     if isinstance(x, bool) or not isinstance(x, Real):
-        raise TypeError(f"{op}: cannot combine a Dual with {type(x).__name__} {x!r}")
-    return Dual(float(x), 0.0, count)
+        raise TypeError(f"{op}: cannot combine a Dual with {type(x).__name__} {shown(x)}")
+    return Dual(real_number(x, "the number", op), 0.0, count)
 
 
 # ---- Jacobian-vector products and whole Jacobians --------------------------------------------
@@ -193,11 +191,21 @@ def _outputs(result: Any, kind: type, where: str) -> tuple[Any, ...]:
     return outs
 
 
-def _point(point: Sequence[float]) -> tuple[float, ...]:
-    values = tuple(float(x) for x in point)
+def _numbers(numbers: Sequence[float], name: str, where: str) -> tuple[float, ...]:
+    """A point (or a direction) as a tuple of finite floats, one per input, or why not."""
+    if isinstance(numbers, str) or not isinstance(numbers, Sequence | np.ndarray):
+        raise TypeError(
+            f"{where}: {name} must be a list of numbers, one per input of f (like [1.0, 2.0]), "
+            f"got {shown(numbers)} ({type(numbers).__name__})"
+        )
+    values = tuple(real_number(x, f"{name}[{i}]", where) for i, x in enumerate(numbers))
     if not values:
-        raise ValueError("the point needs at least one input")
+        raise ValueError(f"{where}: the {name} needs at least one number, one per input of f")
     return values
+
+
+def _point(point: Sequence[float], where: str) -> tuple[float, ...]:
+    return _numbers(point, "point", where)
 
 
 def jvp(
@@ -213,8 +221,10 @@ def jvp(
     that arrive at the outputs are J·direction. With direction e_j (1 at input j, 0 elsewhere)
     that is column j of the Jacobian.
     """
-    values = _point(point)
-    tangents = tuple(float(t) for t in direction)
+    values = _point(point, "jvp")
+    tangents = _numbers(direction, "direction", "jvp")
+    if count is not None and not isinstance(count, OpCount):
+        raise TypeError(f"jvp: count must be an OpCount or None, got {shown(count)}")
     if len(tangents) != len(values):
         raise ValueError(f"jvp: the direction has {len(tangents)} entries, the point {len(values)}")
     if count is not None:
@@ -229,7 +239,7 @@ def jacobian_by_forward_mode(
 ) -> tuple[np.ndarray, OpCount]:
     """The Jacobian J[i, j] = ∂output_i/∂input_j, one **column** per forward pass (n passes for
     n inputs), and what it cost."""
-    values = _point(point)
+    values = _point(point, "jacobian_by_forward_mode")
     count = OpCount()
     columns = []
     for j in range(len(values)):
@@ -248,7 +258,7 @@ def jacobian_by_reverse_mode(
     The graph is built once with ``Value`` inputs; each output then gets its own backward pass
     (:func:`course_lib.autodiff.graph.backward_steps`, seed 1), which resets the gradients first.
     """
-    values = _point(point)
+    values = _point(point, "jacobian_by_reverse_mode")
     inputs = [Value(v) for v in values]
     outs = _outputs(f(*inputs), Value, "jacobian_by_reverse_mode")
     count = OpCount()

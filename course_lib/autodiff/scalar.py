@@ -20,19 +20,25 @@ Subtraction and division are built from these: a - b = a + (-b), a / b = a * b**
 overflow to ±inf raises ``OverflowError``; one that is not a number (NaN) raises
 ``ValueError``; an input outside the op's domain raises ``ValueError`` (log of 0) or
 ``ZeroDivisionError`` (0 to a negative power). Each message starts with the op's name and
-shows the op on its inputs, e.g. ``exp: exp(1000) is too large for a float ...``.
+shows the op on its inputs, e.g. ``exp: exp(1000) is too large for a float ...``. The
+backward pass checks the gradients the same way (an overflow names the node and the edge);
+numbers a user passes go through :func:`course_lib.numbers.checking.real_number`; and
+:func:`define_op` refuses to replace the engine's own ops.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import math
+import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
 
 from course_lib.autodiff.graph import backpropagate, topological_order
+from course_lib.numbers.checking import real_number, shown
 from course_lib.numbers.formatting import format_number
 
 __all__ = ["OPS", "Op", "Value", "define_op", "op_named", "power"]
@@ -109,13 +115,24 @@ class Op:
             except (ValueError, ZeroDivisionError) as error:
                 raise type(error)(f"{self.name}: {self._on(inputs)}: {error}") from None
         try:
-            out, partials = self.compute(*numbers)
+            result = self.compute(*numbers)
         except OverflowError:  # math.exp and ** raise where + and * give inf: the same problem
-            out, partials = math.inf, ()
-        # out + the partials is finite when each one is (or, rarely, the sum overflows: then
-        # _check_finite looks at each one and finds nothing wrong).
-        if not _isfinite(out + sum(partials)) or len(partials) != len(numbers):
-            self._check_finite(inputs, out, partials)
+            result = (math.inf, ())
+        # The common case, decided at once: a float and a tuple of partials, one per input,
+        # finite (out + the partials is finite when each one is; rarely the sum overflows, and
+        # _checked then looks at each one and finds nothing wrong).
+        try:
+            out, partials = result
+            fine = (
+                type(out) is float
+                and type(partials) is tuple
+                and len(partials) == len(numbers)
+                and _isfinite(out + sum(partials))
+            )
+        except (TypeError, ValueError):  # not a pair, or not numbers: _checked says which
+            fine = False
+        if not fine:
+            out, partials = self._checked(inputs, result)
         node = _new_value(Value)  # Value._node written out: this runs for every node
         node.data, node.grad, node.label = out, None, None
         node.parents, node.op, node.partials = inputs, self.name, partials
@@ -129,17 +146,48 @@ class Op:
         named = [f"{node.label} = {format_number(node.data)}" for node in nodes if node.label]
         return text + (" at " + ", ".join(named) if named else "")
 
+    def _checked(self, nodes: tuple[Value, ...], result: Any) -> tuple[float, tuple[float, ...]]:
+        """``compute``'s result as ``(out, partials)`` of floats, or the error that says what
+        is wrong with it and what to write (its shape, a number that is not real, inf, NaN)."""
+        where = f"{self.name}: {self._on(nodes)}"
+        letters = "abcdefgh"[: len(nodes)]
+        shape = "return out, (" + ", ".join(f"d_out_d_{x}" for x in letters)
+        shape += ",)" if len(nodes) == 1 else ")"
+        if not isinstance(result, tuple | list) or len(result) != 2:
+            raise TypeError(
+                f"{where}: the op's compute returned {shown(result)}; it must return two things, "
+                f"the output's number and a tuple of its local partials, one per input: "
+                f"{shape}"
+            )
+        out = real_number(result[0], "the output the op's compute returned", where, finite=False)
+        if not _isfinite(out):
+            self._check_finite(nodes, out, ())
+        partials = result[1]
+        if not isinstance(partials, tuple | list):
+            raise TypeError(
+                f"{where}: the op's compute returned {shown(partials)} as its local partials; "
+                f"they must be a tuple, one per input (the comma makes a tuple of one): {shape}"
+            )
+        if len(partials) != len(nodes):
+            raise TypeError(
+                f"{where}: the op's compute gave {len(partials)} local partials for "
+                f"{len(nodes)} input(s); it must give one per input: {shape}"
+            )
+        partials = tuple(
+            real_number(
+                p, f"the local partial d out/d {x} the op's compute returned", where, finite=False
+            )
+            for p, x in zip(partials, letters, strict=True)
+        )
+        self._check_finite(nodes, out, partials)
+        return out, partials
+
     def _check_finite(
         self, nodes: tuple[Value, ...], out: float, partials: tuple[float, ...]
     ) -> None:
         """Raise for a result or a local partial that is ±inf (OverflowError) or NaN
         (ValueError), naming the op and its inputs."""
         where = f"{self.name}: {self._on(nodes)}"
-        if len(partials) != len(nodes) and _isfinite(out):
-            raise TypeError(
-                f"{where}: the op's compute gave {len(partials)} local partials for "
-                f"{len(nodes)} input(s); it must give one per input"
-            )
         if math.isnan(out):
             raise ValueError(f"{where} is not a number (NaN)")
         if math.isinf(out):
@@ -192,7 +240,15 @@ def define_op(
     ``Value`` method for it is one line (``def softplus(self): return OPS["softplus"](self)``).
     ``register=False`` makes an op used once without changing the table (the tanh exercise
     plugs a learner's rule in this way). ``compute`` may let an ``OverflowError`` escape for a
-    result too large for a float; a result or partial that is inf or NaN is refused too.
+    result too large for a float; a result or partial that is inf or NaN is refused too, and so
+    is a result of another shape than ``(out, (partial, ...))`` or one that is not real.
+
+    The engine's own ops cannot be replaced: registering a new op under one of their names
+    (``"tanh"``, ``"+"``) would silently change every later ``.tanh()`` or ``+`` of the
+    session, so it is refused (give yours its own name, ``"my_tanh"``). A name of your own can
+    be registered again (re-running the cell that defines it). The formula and rules may name
+    only ``{a}``, ``{b}``, ... (one letter per input, as many as ``rules`` has entries) and, in
+    the rules, ``{out}``; ``compute`` (and ``domain``) must take one number per input.
     """
     for field_name, text in (("name", name), ("formula", formula)):
         if not isinstance(text, str) or not text:
@@ -203,10 +259,77 @@ def define_op(
         raise TypeError(
             f"define_op: rules must be a tuple of strings, one per input, got {rules!r}"
         )
+    if len(rules) > len(_LETTERS):
+        raise ValueError(
+            f"define_op: an op takes at most {len(_LETTERS)} inputs, got {len(rules)} rules"
+        )
+    if domain is not None and not callable(domain):
+        raise TypeError(f"define_op: domain must be a function or None, got {domain!r}")
+    if register and (name in _BUILT_IN or name.startswith("**")):
+        mine = {"+": "my_add", "*": "my_mul"}.get(name, f"my_{name.lstrip('*') or 'op'}")
+        which = (
+            "the name of the engine's powers (**2, **0.5, ...)"
+            if name.startswith("**")
+            else ("the name of one of the engine's own ops")
+        )
+        raise ValueError(
+            f"define_op: {name!r} is {which}; registering your op under it would change that "
+            "op for every later use in this session. Give your op a name of its own, such as "
+            f"{mine!r} (or pass register=False to use it without adding it to the table)"
+        )
+    letters = _LETTERS[: len(rules)]
+    _check_fields("formula", formula, letters, letters)
+    for index, rule in enumerate(rules):
+        _check_fields(f"rules[{index}]", rule, letters, (*letters, "out"))
+    _check_arity("compute", compute, letters)
+    if domain is not None:
+        _check_arity("domain", domain, letters)
     op = Op(name, formula, compute, tuple(rules), domain)
     if register:
         OPS[name] = op
     return op
+
+
+_LETTERS = "abcdefgh"  # how formulas and rules name an op's inputs, in order
+_BUILT_IN: set[str] = set()  # the engine's own ops: filled right after the table below
+
+
+def _check_fields(what: str, text: str, letters: str, allowed: tuple[str, ...] | str) -> None:
+    """Refuse a formula or rule text naming a placeholder other than ``allowed``."""
+    inputs = ", ".join("{" + x + "}" for x in letters)
+    hint = f"the op has {len(letters)} input(s) (one per rule), written {inputs}"
+    if "out" in allowed:
+        hint += ", and {out} for its output"
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError as error:  # a lone { or }
+        raise ValueError(
+            f"define_op: the {what} {text!r} cannot be read ({error}); write a placeholder "
+            "as {a}, and a brace itself as {{ or }}"
+        ) from None
+    for field in fields:
+        if field not in allowed:
+            raise ValueError(
+                f"define_op: the {what} {text!r} names {{{field}}}, but {hint}; write "
+                f"{{{letters[0]}}} for the first input"
+            )
+
+
+def _check_arity(what: str, function: Callable[..., Any], letters: str) -> None:
+    """Refuse a ``compute`` or ``domain`` that cannot take one number per input."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a built-in without a signature: it will tell when called
+        return
+    try:
+        signature.bind(*(0.0 for _ in letters))
+    except TypeError:
+        names = ", ".join(letters)
+        raise TypeError(
+            f"define_op: {what} must take one number per input, {len(letters)} here "
+            f"({names}: the op has as many inputs as rules), but its parameters are "
+            f"{signature}; write def {what}({names}): ..."
+        ) from None
 
 
 # ---- the table: each op's forward and local partials, its formula and its rule text --------
@@ -267,15 +390,21 @@ define_op("tanh", "tanh({a})", _tanh, rules=("1 - {out}²",))
 define_op("sigmoid", "sigmoid({a})", _sigmoid, rules=("σ(1 - σ) = {out}·(1 - {out})",))
 define_op("relu", "relu({a})", _relu, rules=("1 if {a} > 0 else 0",))
 define_op("max", "max({a}, {b})", _max, rules=("1 if {a} >= {b} else 0", "1 if {b} > {a} else 0"))
+_BUILT_IN.update(OPS)  # from here on, define_op refuses to register these names again
 
 
-@functools.lru_cache(maxsize=256)
 def power(k: float) -> Op:
     """The op ``a**k`` for a plain number ``k``: d out/d a = k a^(k-1) (the power rule).
 
     Its name is ``**k`` (``**2``, ``**-1``, ``**0.5``). At a = 0 the rule's a^(k-1) divides
-    by zero when k < 1, so the op refuses 0 there, saying so.
+    by zero when k < 1, so the op refuses 0 there, saying so. One op per exponent: asking
+    again for the same k gives the same op.
     """
+    return _power(real_number(k, "the exponent k", "power"))
+
+
+@functools.lru_cache(maxsize=256)
+def _power(k: float) -> Op:
     text = format_number(k)
 
     def compute(a: float) -> tuple[float, tuple[float]]:
@@ -332,6 +461,23 @@ class Value:
     (the input nodes, in order), ``op`` (the name of the operation that made it, a key of
     :data:`OPS`; ``""`` for an input) and ``partials`` (d(this)/d(parent) for each parent,
     in the same order).
+
+    A ``Value`` is a node of a graph, not a plain number; what Python's number habits do:
+
+    * ``v + w``, ``v * 2``, ``v - w``, ``v / w``, ``v ** 2``, ``-v``, ``sum([v, w])`` and
+      ``abs(v)`` (written max(v, -v)) make new nodes, so gradients flow through them;
+    * ``round(v, 3)`` and ``f"{v:.3f}"`` give the number for showing (rounding has slope 0,
+      so nothing is lost by leaving the graph there);
+    * ``float(v)``, ``int(v)`` and ``math.exp(v)`` are refused with a TypeError: the plain
+      number they would give is cut out of the graph, and no gradient flows back through it.
+      Write ``v.data`` for the number, and ``v.exp()`` (``v.log()``, ``v.tanh()``, ...) for a
+      function of it;
+    * ``v < w``, ``v <= 2``, ``max(v, w)``, ``sorted(values)`` and ``if v:`` are refused: a
+      node has no order or truth of its own. Compare the numbers (``v.data < 2``); the larger
+      of two as a node of the graph is ``v.max(w)``;
+    * ``v == w`` is ``v is w``: a node equals only itself, and hashes by identity, so nodes
+      can be kept in sets and dicts (the topological order does). ``v == 2.0``, comparing a
+      node with a number, is refused: write ``v.data == 2.0``.
     """
 
     __slots__ = ("data", "grad", "label", "parents", "op", "partials")
@@ -343,18 +489,7 @@ class Value:
     def __init__(self, data: float, label: str | None = None) -> None:
         if isinstance(data, Value):
             raise TypeError("Value(...) got a Value; use it directly instead of wrapping it")
-        if type(data) is not float and not isinstance(data, Real):  # float first: it is fast
-            raise TypeError(f"Value needs a real number, got {type(data).__name__} {_show(data)}")
-        try:
-            data = float(data)
-        except OverflowError:
-            digits = int(int(data).bit_length() * math.log10(2)) + 1
-            raise OverflowError(
-                f"Value needs a number a float can hold (up to about {_LARGEST}), got an "
-                f"integer of about {digits} digits"
-            ) from None
-        if not math.isfinite(data):
-            raise ValueError(f"Value needs a finite number, got {data}")
+        data = real_number(data, "data", "Value")  # a finite float, or why not
         if label is not None and not isinstance(label, str):
             raise TypeError(f"label must be a string, got {type(label).__name__}")
         self.data = data
@@ -406,17 +541,7 @@ class Value:
                 "power rule d(x^k)/dx = k x^(k-1) holds for a constant k. For a variable "
                 "exponent write (y * x.log()).exp()."
             )
-        if isinstance(k, bool) or not isinstance(k, Real):
-            raise TypeError(f"x ** k needs a number k, got {type(k).__name__} {_show(k)}")
-        try:
-            k = float(k)
-        except OverflowError:
-            raise OverflowError(
-                f"x ** k: the exponent is too large for a float ({_show(k)})"
-            ) from None
-        if not math.isfinite(k):
-            raise ValueError(f"x ** k needs a finite exponent k, got {k}")
-        return power(k)(self)
+        return _power(real_number(k, "the exponent k", "x ** k"))(self)
 
     def exp(self) -> Value:
         return OPS["exp"](self)
@@ -470,6 +595,62 @@ class Value:
             "plain number); write (x * math.log(b)).exp() instead"
         )
 
+    def __abs__(self) -> Value:
+        """|v|, written max(v, -v): d|v|/dv is 1 for v >= 0 (the tie at 0 goes to v) and -1
+        below."""
+        return self.max(-self)
+
+    # ---- a node is not a plain number: each says what to write (see the class docstring) --
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        """``round(v, n)`` is ``round(v.data, n)``, a plain number for showing."""
+        return round(self.data, ndigits)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.3f}"`` formats ``v.data``; ``f"{v}"`` is ``repr(v)``."""
+        return format(self.data, spec) if spec else repr(self)
+
+    def __float__(self) -> float:
+        raise TypeError(_cut_out("float", self))
+
+    def __int__(self) -> int:
+        raise TypeError(_cut_out("int", self))
+
+    def __bool__(self) -> bool:
+        name = _name(self)
+        raise TypeError(
+            f"if {name}: a Value has no truth of its own (every node would count as true); "
+            f"test its number instead, such as if {name}.data > 0 or if {name}.data != 0"
+        )
+
+    __hash__ = object.__hash__  # by identity: nodes are kept in sets and dicts
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Value):
+            return self is other  # a node equals only itself
+        if isinstance(other, Real):
+            raise TypeError(_compared(self, "==", other))
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, Value):
+            return self is not other
+        if isinstance(other, Real):
+            raise TypeError(_compared(self, "!=", other))
+        return NotImplemented
+
+    def __lt__(self, other: object) -> bool:
+        return _order(self, "<", other)
+
+    def __le__(self, other: object) -> bool:
+        return _order(self, "<=", other)
+
+    def __gt__(self, other: object) -> bool:
+        return _order(self, ">", other)
+
+    def __ge__(self, other: object) -> bool:
+        return _order(self, ">=", other)
+
     # ---- reverse mode -----------------------------------------------------------------
 
     def local_backward(self, upstream: float) -> list[float]:
@@ -480,7 +661,10 @@ class Value:
         """Set ``grad`` on every node this one depends on to d(self)/d(node).
 
         The seed d(self)/d(self) is 1. Gradients are reset first, so calling ``backward()``
-        again gives the same numbers rather than adding to the old ones.
+        again gives the same numbers rather than adding to the old ones. A gradient that would
+        pass the largest float raises ``OverflowError`` naming the node and the edge where it
+        did (:func:`course_lib.autodiff.graph.backward_steps`), and leaves every ``grad`` at
+        ``None``.
         """
         backpropagate(self, 1.0)
 
@@ -552,6 +736,47 @@ def _lift(x: Any, op: str) -> Value:
     elif isinstance(x, str):
         hint = ": convert the text to a number first, e.g. float('2.5')"
     raise TypeError(f"{op}: cannot combine a Value with {type(x).__name__} {_show(x)}{hint}")
+
+
+def _name(node: Value) -> str:
+    """A node in a sentence that shows code: its label, or ``v``."""
+    return node.label if node.label and node.label.isidentifier() else "v"
+
+
+def _cut_out(function: str, node: Value) -> str:
+    name = _name(node)
+    return (
+        f"{function}({name}): a Value cannot become a plain number, because the number would "
+        "be cut out of the graph and no gradient could flow back through it. Write "
+        f"{name}.data for its number ({format_number(node.data)}); for a function of it use "
+        f"the Value's own op, such as {name}.exp(), {name}.log() or {name}.tanh(), not math.exp"
+    )
+
+
+def _compared(node: Value, symbol: str, number: Any) -> str:
+    """The error for ``v == 2.0`` (and ``!=``): a node is not a number; compare its number."""
+    name = _name(node)
+    return (
+        f"{name} {symbol} {shown(number)}: a Value is a node of the graph, not a number, so it "
+        f"is equal only to itself; compare its number: {name}.data {symbol} {shown(number)}"
+    )
+
+
+def _order(node: Value, symbol: str, other: Any) -> bool:
+    """The error for ``v < w`` (and <=, >, >=): Values have no order; compare their numbers."""
+    if not isinstance(other, Value | Real):
+        return NotImplemented
+    name, right = _name(node), shown(other)
+    if isinstance(other, Value):
+        right = "w" if other is not node and _name(other) == name else _name(other)
+    number = f"{right}.data" if isinstance(other, Value) else right
+    raise TypeError(
+        f"{name} {symbol} {right}: a Value is a node of the graph, not a number, so it has no "
+        "order (and a comparison gives a bool, which no gradient flows through). Compare the "
+        f"numbers: {name}.data {symbol} {number}. For the larger of two Values as a node of the "
+        f"graph write {name}.max(w); to sort Values or pick one by its number, use "
+        "key=lambda v: v.data"
+    )
 
 
 def _short(node: Value) -> str:

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import html
 import inspect
-import math
 from collections.abc import Callable, Mapping
-from numbers import Real
-from typing import Any
 
 import ipywidgets as widgets
 
 from course_lib.autodiff.scalar import Value
 from course_lib.display.draw import draw, formula, node_names
+from course_lib.numbers.checking import real_number
 from course_lib.numbers.formatting import format_number
 from course_lib.widgets.controls import row, with_number_box
 from course_lib.widgets.panel import Panel
@@ -53,16 +51,6 @@ def _view_html(out: Value, graph: bool, table: bool, partials: bool) -> str:
     )
 
 
-def _number(value: Any, what: str) -> float:
-    """``value`` as a finite float, or a clear error naming ``what`` it is."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"explore: {what} must be a number, got {type(value).__name__} {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"explore: {what} must be a finite number, got {value!r}")
-    return number
-
-
 def explore(
     f: Callable[..., Value],
     values: Mapping[str, float] | None = None,
@@ -91,7 +79,8 @@ def explore(
     as ``q`` set with ``.named("q")``, or ``n1``, ``n2``, ... for unnamed ones).
 
     A slider move never raises: when ``f`` fails at the new inputs (a log of a negative
-    number, an overflow, or any other error of ``f``), the view says why and ``result`` is
+    number, an overflow in the forward pass or of a gradient in the backward pass, or any
+    other error of ``f``), the view says why and ``result`` is
     ``None`` until the inputs are valid again. Errors at the starting values that are not
     arithmetic ones (a typo in ``f``, say) are raised, so the cell shows them.
     """
@@ -102,8 +91,8 @@ def explore(
         raise ValueError("explore needs something to show: graph=True, table=True or both")
     if not callable(f):
         raise TypeError(f"explore needs a function, got {type(f).__name__}")
-    low, high = _number(low, "low"), _number(high, "high")
-    step = _number(step, "step")
+    low, high = real_number(low, "low", "explore"), real_number(high, "high", "explore")
+    step = real_number(step, "step", "explore")
     if not low < high:
         raise ValueError(f"slider range must have low < high, got {low} and {high}")
     if step <= 0.0:
@@ -137,7 +126,9 @@ def explore(
         raise ValueError(
             f"values names inputs that f does not have: {sorted(unknown, key=str)}; f has {names}"
         )
-    start = {name: _number(values.get(name, 1.0), f"values[{name!r}]") for name in names}
+    start = {
+        name: real_number(values.get(name, 1.0), f"values[{name!r}]", "explore") for name in names
+    }
     # A starting value outside [low, high] widens the range rather than being clamped.
     low = min([low, *start.values()])
     high = max([high, *start.values()])
@@ -200,7 +191,10 @@ def explore(
             out.label = "f"
         try:
             out.backward()
-        except Exception as error:  # not reached by Value graphs; a slider move never raises
+        except (ArithmeticError, ValueError) as error:  # a gradient past the largest float
+            show_error(str(error))
+            return
+        except Exception as error:  # a graph poked by hand; a slider move never raises
             if first:
                 raise
             show_error(f"{type(error).__name__}: {error}")

@@ -29,7 +29,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from course_lib.autodiff.graph import backward_steps, topological_order
+from course_lib.autodiff.graph import backward_steps, check_node, topological_order
 from course_lib.display.draw import draw, format_data, node_names
 from course_lib.numbers.formatting import format_number
 from course_lib.teaching.hand_exercise import (
@@ -57,6 +57,9 @@ class HandTrace(widgets.VBox):
     def __init__(
         self, root: Any, *, ask: Sequence[str] | None = None, partials: bool = True
     ) -> None:
+        check_node(root, "hand_trace")
+        if not isinstance(partials, bool):
+            raise TypeError(f"hand_trace: partials must be True or False, got {partials!r}")
         order = topological_order(root)
         for node in order:
             if not isinstance(node.data, Real) or not hasattr(node, "partials"):
@@ -92,6 +95,10 @@ class HandTrace(widgets.VBox):
         if ask is None:
             ask = default
         else:
+            if isinstance(ask, str):
+                ask = [ask]  # one name
+            if not isinstance(ask, Sequence | set | frozenset):
+                raise TypeError(f"hand_trace: ask lists node names, like ['x', 'q'], got {ask!r}")
             ask = list(ask)
             unknown = [name for name in ask if name not in self.nodes]
             if unknown:
