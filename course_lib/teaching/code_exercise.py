@@ -27,9 +27,11 @@ A call that runs longer than a few seconds is stopped (where the platform allows
 
 Feedback comes in tiers, as for the hand exercises (:mod:`course_lib.teaching.hand_check`): a
 first wrong attempt at an exercise names the mistake and where to look, never the correct line;
-each later wrong attempt at it (in the same kernel) also shows the rule, in symbols. The count
-lives in this module (:func:`wrong_attempts`, :func:`forget_attempts`); the same function checked
-again (the same code) is not a new attempt.
+each later wrong attempt at it (in the same kernel) also shows the rule, in symbols. An exercise
+with several outputs and a rule for each (the network's backward) shows only the rules of the
+outputs that were wrong in an earlier attempt too: the same slip again. The count lives in this
+module (:func:`wrong_attempts`, :func:`forget_attempts`); the same function checked again (the
+same code) is not a new attempt.
 
 The exercises themselves (their cases and their catalogues of mistakes) are in
 :mod:`course_lib.teaching.exercise_bank`.
@@ -105,7 +107,10 @@ class Case:
 class Exercise:
     """A function to write: its name and signature, its outputs, and how to make cases.
 
-    ``rule`` is the rule in symbols (never the code), shown from the second wrong attempt on.
+    ``rule`` is the rule in symbols (never the code), shown from the second wrong attempt on;
+    ``output_rules`` (for several outputs) gives each output its own, shown instead when that
+    output is wrong in a second attempt too, so a second attempt never prints every output's
+    formula at once.
     ``returns`` says how several outputs come back: "tuple" (in the order of ``outputs``) or
     "dict" (keyed by their names); ``arrays`` requires each output to be a numpy array (a
     notebook computes with them after the check).
@@ -120,6 +125,9 @@ class Exercise:
     rule: str = ""
     returns: str = "tuple"
     arrays: bool = False
+    # For an exercise with several outputs: each output's own rule, shown (instead of ``rule``)
+    # when the same output is wrong again in a later attempt.
+    output_rules: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -461,15 +469,11 @@ def _diagnose(
             summed = _sum_back(got, want.shape)
             if summed is not None and match(summed.reshape(want.shape), want):
                 axes = _summed_axes(tuple(big), want.shape)
+                where = f"axis {axes[0]}" if len(axes) == 1 else f"axes {axes}"
                 return (
                     f"{name} has the shape of the broadcast result {got.shape}, not its input's "
-                    f"{want.shape}: every copy the broadcast made is a use, and uses add up, so "
-                    f"sum over axis {axes[0] if len(axes) == 1 else axes}"
-                    + (
-                        " keeping size-1 axes (keepdims=True)"
-                        if len(want.shape) == len(big)
-                        else ""
-                    )
+                    f"{want.shape}: the forward pass copied it along {where}, and each copy is a "
+                    "use; the gradients of one value's uses add up (sum at joins)"
                 )
         swapped = _swapped(name, got, case, exercise)
         if swapped:
@@ -652,10 +656,31 @@ def _run(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseRepor
         return ExerciseReport(name, "not written yet", f"replace the `...` in {exercise.signature}")
     report = _judge(exercise, fn, seed)
     if report.verdict in ("wrong", "error"):
-        earlier = _count_attempt(name, fn)
-        if earlier and exercise.rule:
-            report = dataclasses.replace(report, rule=exercise.rule)
+        slips = _slipped_outputs(exercise, report)
+        rule = _rule_for(exercise, slips, _count_attempt(name, fn, slips))
+        if rule:
+            report = dataclasses.replace(report, rule=rule)
     return report
+
+
+def _slipped_outputs(exercise: Exercise, report: ExerciseReport) -> frozenset[str]:
+    """The wrong outputs to fix first: those not built from another wrong output (an error
+    that stopped the function has no rows, so none)."""
+    wrong = {r.output for r in report.rows if r.status in ("wrong", "missing")}
+    return frozenset(o for o in wrong if exercise.depends.get(o) not in wrong)
+
+
+def _rule_for(exercise: Exercise, slips: frozenset[str], before: list[frozenset[str]]) -> str:
+    """The rule a wrong attempt earns, given the outputs it slipped on and those each earlier
+    different wrong attempt slipped on: nothing on a first attempt; with rules per output, the
+    rule of each output that was wrong in an earlier attempt too (the same slip again); else
+    the exercise's rule."""
+    if not before:
+        return ""
+    if exercise.output_rules and slips:
+        again = [o for o in exercise.outputs if o in slips and any(o in b for b in before)]
+        return " ".join(dict.fromkeys(exercise.output_rules.get(o, exercise.rule) for o in again))
+    return exercise.rule
 
 
 def _judge(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseReport:
@@ -727,9 +752,10 @@ def _judge_case(exercise: Exercise, fn: Callable[..., Any], case: Case) -> Exerc
 
 # ---- tiers: the count of wrong attempts ------------------------------------------------------
 
-# exercise name -> the code of each wrong attempt at it, in order (the same code checked again
-# is the same attempt). It lives in the kernel: a restart begins afresh.
-_wrong_attempts: dict[str, list[Any]] = {}
+# exercise name -> (the code, the outputs it slipped on) of each wrong attempt at it, in order
+# (the same code checked again is the same attempt). It lives in the kernel: a restart begins
+# afresh.
+_wrong_attempts: dict[str, list[tuple[Any, frozenset[str]]]] = {}
 
 
 def _attempt_key(fn: Callable[..., Any]) -> Any:
@@ -768,14 +794,18 @@ def _code_key(code: Any) -> tuple[Any, ...]:
     return (code.co_code, consts, code.co_names, code.co_varnames, code.co_firstlineno)
 
 
-def _count_attempt(name: str, fn: Callable[..., Any]) -> int:
-    """Record a wrong attempt at ``name``; how many different wrong attempts came before it."""
+def _count_attempt(
+    name: str, fn: Callable[..., Any], slips: frozenset[str]
+) -> list[frozenset[str]]:
+    """Record a wrong attempt at ``name`` (slipping on the outputs ``slips``); return what each
+    different wrong attempt before it slipped on."""
     seen = _wrong_attempts.setdefault(name, [])
     key = _attempt_key(fn)
-    if key in seen:
-        return seen.index(key)
-    seen.append(key)
-    return len(seen) - 1
+    keys = [k for k, _ in seen]
+    if key in keys:
+        return [s for _, s in seen[: keys.index(key)]]
+    seen.append((key, slips))
+    return [s for _, s in seen[:-1]]
 
 
 def wrong_attempts(name: str) -> int:

@@ -37,6 +37,7 @@ import numpy as np
 from course_lib.autodiff.scalar import Value, define_op
 from course_lib.teaching.classifier_cases import (
     CROSS_ENTROPY_RULE,
+    NETWORK_OUTPUT_RULES,
     NETWORK_OUTPUTS,
     NETWORK_RULE,
     PLANTED_BUG_HINT,
@@ -611,6 +612,7 @@ EXERCISES: dict[str, Exercise] = {
                 "db1": "da",
             },
             rule=NETWORK_RULE,
+            output_rules=NETWORK_OUTPUT_RULES,
             returns="dict",
             arrays=True,
         ),
