@@ -471,6 +471,42 @@ def test_a_float32_answer_is_told_about_precision():
     assert not report.ok and "float32 precision" in str(report), str(report)
 
 
+@pytest.mark.parametrize(
+    ("name", "fn"),
+    [
+        ("softmax_vjp", lambda p, upstream: softmax_vjp(p.astype(np.float32), upstream)),
+        (
+            "network_backward",
+            lambda X, labels, W1, b1, W2, b2, h, P: network_backward(
+                X.astype(np.float32), labels, W1, b1, W2, b2, h, P
+            ),
+        ),
+        (
+            "layer_norm_backward",
+            lambda x, upstream, eps: layer_norm_backward(
+                x, upstream.astype(np.float32).astype(np.float64), eps
+            ),
+        ),
+    ],
+    ids=["softmax_vjp", "network_backward", "layer_norm_backward"],
+)
+def test_a_float32_step_in_a_float64_answer_is_told_about_precision(name, fn):
+    """Issue 22: computed in float32 and handed back in float64, the answer is off by float32
+    rounding only: a word about precision, not 'check it term by term'."""
+    report = check_exercise(name, fn)
+    text = " ".join(str(report).split())
+    assert not report.ok and "to about float32 precision only" in text, text
+    assert "term by term" not in text
+    (row,) = [r for r in report.rows if r.status == "wrong"]
+    assert row.max_difference < 1e-5
+    assert_no_solution_line(name, report)
+
+
+def test_a_slip_far_above_float32_rounding_is_not_put_down_to_precision():
+    report = check_exercise("softmax_vjp", lambda p, upstream: softmax_vjp(p, upstream) * 1.001)
+    assert "float32" not in str(report)
+
+
 def test_an_object_that_will_not_become_an_array_gets_a_sentence():
     class Stubborn:
         def __array__(self, *args, **kwargs):

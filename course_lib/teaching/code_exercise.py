@@ -12,7 +12,9 @@ Karpathy's "backprop ninja" compares each line with autograd:
 * **wrong**: anything else, and then the checker looks for the usual mistake: a transposed
   matrix, a missing sum over a broadcast axis, a missing (or extra) 1/N, a wrong sign, a
   forgotten multiply by the upstream gradient, overwriting instead of summing at a join, the
-  op's input used where its output belongs, and the mistakes particular to each exercise.
+  op's input used where its output belongs, an answer off by float32 rounding only (a step
+  computed in float32, even if it comes back in float64), and the mistakes particular to each
+  exercise.
 
 A case that cannot tell some mistakes apart (a batch of one row, where ``P − Y`` and
 ``(P − Y) / N`` agree) is marked not *decisive*: a failure there is reported only when no
@@ -503,6 +505,13 @@ def _diagnose(
             )
         if match(got * case.batch, want):
             return f"every entry of {name} is divided by N = {case.batch} once too often"
+    if _to_float32_precision(got, want):
+        return (
+            f"{name} agrees with the engine's to about float32 precision only (6 or 7 "
+            "significant digits), far from float64's 16: a step that computed in float32 (an "
+            ".astype(np.float32), a dtype=np.float32, float32 data) rounds like this, even when "
+            "the result comes back in float64; so does a tiny term too many or too few"
+        )
     if case.upstream is not None:
         upstream = np.asarray(case.inputs.get(case.upstream, np.nan), dtype=np.float64)
         if upstream.shape == got.shape and match(got, upstream):
@@ -515,6 +524,17 @@ def _diagnose(
             f"rule, and that every term is multiplied by the upstream gradient `{case.upstream}`"
         )
     return f"{name} does not match the engine's gradient"
+
+
+def _to_float32_precision(got: np.ndarray, want: np.ndarray) -> bool:
+    """Is ``got`` off from ``want`` by no more than float32 rounding makes (relative to the
+    size of the numbers: float32 keeps about 7 significant digits)?"""
+    scale = float(np.max(np.abs(want), initial=0.0))
+    return (
+        got.shape == want.shape
+        and scale > 0
+        and bool(np.allclose(got, want, rtol=1e-5, atol=1e-5 * scale))
+    )
 
 
 def _swapped(name: str, got: np.ndarray, case: Case, exercise: Exercise | None) -> str:
