@@ -172,7 +172,11 @@ CROSS_ENTROPY_RULE = (
     "1 at column y_n and 0 elsewhere"
 )
 
-LARGE_LOGIT_HINT = "exp of a large logit overflows: subtract each row's max first"
+LARGE_LOGIT_HINT = (
+    "exp of a logit near 1000 overflows float64 (exp stops at about e^709.8): the softmax is "
+    'computed unstably; notebook 05\'s section "Stability: softmax at z = 1000" keeps every '
+    "exp finite without changing the softmax"
+)
 
 
 def _one_hot_of_batch_size(n: int, c: int) -> Callable[[BaseException], bool]:
