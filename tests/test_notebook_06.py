@@ -383,7 +383,7 @@ def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
         "    return P"
     )
     report = nb.eval('str(check_exercise("cross_entropy_backward", without_mean))')
-    assert "WRONG" in report and "1/N" in report
+    assert "WRONG" in report and "N = 4 times too big: the loss is the mean" in report
 
 
 # ---- the code exercises: solutions pass, typical wrong versions get their diagnosis -------------
@@ -398,7 +398,11 @@ def with_body(run, function: str, old: str, new: str, name: str) -> str:
 
 def test_typical_wrong_fused_backwards_get_their_diagnosis(nb):
     wrong = {
-        "forgot_y": ("P[np.arange(N), labels] -= 1", "pass", "subtract the one-hot target"),
+        "forgot_y": (
+            "P[np.arange(N), labels] -= 1",
+            "pass",
+            "the one-hot target's part is missing",
+        ),
         "whole_rows": ("P[np.arange(N), labels] -= 1", "P[labels] -= 1", "picks whole rows"),
         "whole_columns": ("P[np.arange(N), labels] -= 1", "P[:, labels] -= 1", "whole columns"),
         "by_classes": ("return P / N", "return P / P.shape[1]", "divides by C = "),

@@ -207,8 +207,8 @@ def cross_entropy_cases(rng: np.random.Generator, planted: bool = False) -> list
             (
                 P / n,
                 "dlogits",
-                "that is P / N, the probabilities alone: subtract the one-hot target (a 1 at "
-                "each row's true class)",
+                "that is P / N, the probabilities alone: the one-hot target's part is missing "
+                "(the loss picks each row's true class, and that pick has a gradient too)",
             ),
             (
                 (Y - P) / n,

@@ -501,7 +501,7 @@ def _diagnose(
         if match(got, case.batch * want):
             return (
                 f"every entry of {name} is N = {case.batch} times too big: the loss is the mean "
-                "over the batch, so its gradient carries a 1/N"
+                "over the batch, not its sum"
             )
         if match(got * case.batch, want):
             return f"every entry of {name} is divided by N = {case.batch} once too often"
