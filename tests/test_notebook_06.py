@@ -456,8 +456,13 @@ def test_the_find_the_bug_solution_passes_and_wrong_fixes_are_named(nb):
 
 
 def test_the_find_the_bug_check_runs_whatever_the_learner_left_in_the_cell(nb):
-    """Unwritten, raising, returning None or a number: the check cell shows a sentence."""
+    """Unwritten, raising, returning None or a number: the check cell shows a sentence, and
+    every cell below it still runs (issue 22: the notebook's own gradient_check once ran on
+    the learner's fused_backward outside the checker, and None stopped the notebook with
+    "unsupported operand type(s) for -: 'NoneType' and 'float'")."""
     index = cell_index(nb, 'check_exercise("cross_entropy_find_the_bug"')
+    below = [i for i, _ in nb.code_cells if i > index]
+    assert not any("fused_backward" in nb.nb.cells[i].source for i in below)
     header = "def fused_backward(logits, labels):\n"
     bodies = {
         "    ...\n": "NOT WRITTEN YET",
@@ -470,6 +475,8 @@ def test_the_find_the_bug_check_runs_whatever_the_learner_left_in_the_cell(nb):
             nb.exec(header + body)
             shown = output_text(nb.run_cell(index))
             assert said in shown, (body, shown)
+            for later in below:  # Run All Below: nothing stops
+                nb.run_cell(later)
     finally:
         nb.run_cell(cell_index(nb, "def fused_backward("))  # the teammate's version again
 
