@@ -4,7 +4,8 @@ cross-entropy backward and its find-the-bug variant, and the whole network's bac
 Each case builder returns random cases whose expected answers come from the engine
 (``Tensor`` and ``backward()``, float64), with the answers the usual mistakes give and the
 sentence each one earns. A sentence names the slip and where to look, never the correct line:
-the rule itself (``*_RULE``) is shown only from a learner's second wrong attempt on.
+the rule itself (``*_RULE``) is shown only from a learner's second wrong attempt on, and for
+the network only the rule of an output that slips again (``NETWORK_OUTPUT_RULES``).
 :mod:`course_lib.teaching.exercise_bank` registers them as exercises.
 """
 
