@@ -11,6 +11,14 @@ notebook, cell by cell in order:
   ``answer = ...`` or ``answer = [..., ...]``), answer it with the usual slips: the answer
   negated, doubled, halved and zero (for axes: every axis and none). Each must get feedback
   that names something to look at, never a bare "is not right.", and never the answer itself;
+* **code slips** — after the check cell of a code exercise (``check_exercise("name", fn)``
+  below a cell tagged ``exercise``), define ``fn`` as the notebook's own Solution: the check
+  must say RIGHT; then as each mistake the exercise bank lists (up to a dozen, each sentence
+  once; ``tests/exercise_slips.py`` plants each in the Solution): the check cell must name it
+  by its sentence, with no rule and no line of the Solution, and the same slip written another
+  way must add the rule. Then define ``fn`` to raise, to return None and to stay unwritten, and
+  run every cell below for each (Run All Below): nothing may stop. The exercise cell and its
+  check run again afterwards, as the learner left them;
 * **play** — move every widget control the cell created a few times, to random values a
   learner could give it: each slider to a random allowed value, each drop-down / radio /
   toggle to a random option, each checkbox flipped, each text box given numbers *and* garbage
@@ -29,9 +37,11 @@ from __future__ import annotations
 import os
 import re
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
+from exercise_slips import normal, solution_fragments
 from notebook_harness import NOTEBOOKS, NotebookError, NotebookRun, output_text
 from test_answers import states
 
@@ -204,11 +214,95 @@ def answer_slips(run: NotebookRun, name: str, index: int, source: str) -> int:
     return tried
 
 
+CODE_CHECK = re.compile(r"""check_exercise\(\s*["'](\w+)["']\s*,\s*(\w+)\s*\)""")
+SLIPS_PER_EXERCISE = 12
+# What a learner leaves in the exercise cell when it is not right yet: each must let every cell
+# below it run (the check says what is wrong, later cells wait for a right answer).
+BROKEN = {
+    "raises": "    raise ValueError('not sure yet')\n",
+    "returns None": "    _ = args\n",
+    "unwritten": "    ...\n",
+}
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def code_slips(run: NotebookRun, name: str, index: int, source: str, done: set[str]) -> int:
+    """If cell ``index`` is the first check of a code exercise, submit the Solution, each listed
+    mistake (twice: the tiers) and the broken versions; see the module's docstring."""
+    found = CODE_CHECK.search(source)
+    if found is None or found.group(1) in done:
+        return 0
+    key, function = found.groups()
+    done.add(key)
+    exercise = max(
+        i
+        for i, cell in run.code_cells
+        if i < index
+        and "exercise" in cell.metadata.get("tags", [])
+        and f"def {function}(" in cell.source
+    )
+    solution = run.solution(function)
+    fragments = solution_fragments(solution, given=run.nb.cells[exercise].source)
+    tests = Path(__file__).resolve().parent
+    run.exec(
+        f"import sys\nsys.path.insert(0, {str(tests)!r})\n"
+        "from exercise_slips import submissions as __tgf_submissions\n"
+        "from course_lib.teaching.code_exercise import forget_attempts as __tgf_forget\n"
+        + solution.replace(f"def {function}(", "def __tgf_solution(", 1)
+        + f"\n__tgf_slips = list(__tgf_submissions({key!r}, __tgf_solution, 0, "
+        f"limit={SLIPS_PER_EXERCISE}))\n__tgf_forget({key!r})"
+    )
+
+    def check_with(value: str) -> str:
+        run.exec(f"{function} = {value}")
+        return output_text(run.run_cell(index))
+
+    tried = 0
+    try:
+        shown = check_with("__tgf_solution")
+        assert f"{key}: RIGHT" in shown, f"{name}: the Solution of {function} fails:\n{shown}"
+        slips = run.eval("[(s.says, s.case) for s in __tgf_slips]")
+        assert slips, f"{name}: the bank lists no mistake for {key}"
+        for k, (says, case) in enumerate(slips):
+            run.exec(f"__tgf_forget({key!r})")
+            first = check_with(f"__tgf_slips[{k}].fn")
+            where = f"{name} cell {index}, {key}, a slip on {case}: {says}"
+            assert _flat(says) in _flat(first), f"{where}\nnot named:\n{first}"
+            assert "The rule:" not in first, f"{where}\na rule on a first attempt:\n{first}"
+            shown = normal(re.sub(r"of your function: `[^`]*`", "", first))
+            for fragment in fragments:
+                assert fragment not in shown, f"{where}\nshows {fragment}:\n{first}"
+            again = check_with(f"__tgf_slips[{k}].again")
+            assert "The rule:" in again, f"{where}\nno rule the second time:\n{again}"
+            tried += 1
+        below = [i for i, _ in run.code_cells if i > index]
+        for what, body in BROKEN.items():
+            run.exec(f"def {function}(*args, **kwargs):\n{body}")
+            try:
+                shown = output_text(run.run_cell(index))
+                for later in below:
+                    run.run_cell(later)
+            except NotebookError as error:
+                raise NotebookError(
+                    f"{name}: with a {function} that {what}, a cell stopped:\n{error}"
+                ) from None
+            assert "RIGHT" not in shown, (what, shown)
+    finally:
+        run.exec(f"__tgf_forget({key!r})")
+        run.run_cell(exercise)  # as the learner left it
+        run.run_cell(index)
+    return tried
+
+
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_a_restless_learner(name: str) -> None:
     """One kernel per notebook: every cell runs twice (the same output both times), its hand
     exercises are answered with the usual slips, and every control it made is moved."""
-    moved = slipped = 0
+    moved = slipped = coded = 0
+    checked: set[str] = set()
     with NotebookRun(name) as run:
         run.exec(KERNEL_PLAYER)
         for index, cell in run.code_cells:
@@ -220,6 +314,7 @@ def test_a_restless_learner(name: str) -> None:
                     f"{cell.source}\n--- first run ---\n{first}\n--- second run ---\n{second}"
                 )
             slipped += answer_slips(run, name, index, cell.source)
+            coded += code_slips(run, name, index, cell.source, checked)
             try:
                 shown = run.exec(f"print(__tgf_play({_seed(name) + index}))")
             except NotebookError as error:
@@ -230,3 +325,6 @@ def test_a_restless_learner(name: str) -> None:
     assert moved > 0, f"the simulation moved no control at all in {name}"
     has_checks = any(CHECK_CALL.search(cell.source) for _, cell in run.code_cells)
     assert slipped > 0 or not has_checks, f"no hand exercise of {name} was answered with a slip"
+    exercises = {k for _, c in run.code_cells for k, _ in CODE_CHECK.findall(c.source)}
+    assert checked == exercises, f"code exercises of {name} never submitted: {exercises - checked}"
+    assert coded >= 3 * len(exercises), (name, coded)

@@ -571,10 +571,10 @@ def test_the_solution_is_right(nb):
 @pytest.mark.parametrize(
     ("body", "diagnosis"),
     [
-        ("upstream * (1 - x**2)", "tanh's local partial uses its output, 1 − out²"),
-        ("1 - out**2", "the local partial 1 − out² alone: multiply it by the upstream"),
+        ("upstream * (1 - x**2)", "written with tanh's input x: tanh's local partial uses its"),
+        ("1 - out**2", "the local partial alone: the upstream gradient is missing"),
         ("-upstream * (1 - out**2)", "wrong sign"),
-        ("upstream * out", "the slope of tanh is 1 − out², not out"),
+        ("upstream * out", "out is tanh's value, not its slope"),
     ],
     ids=["input-for-output", "no-upstream", "sign", "times-out"],
 )

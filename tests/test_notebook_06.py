@@ -383,7 +383,7 @@ def test_the_code_exercise_waits_for_the_learner_and_its_solution_is_right(nb):
         "    return P"
     )
     report = nb.eval('str(check_exercise("cross_entropy_backward", without_mean))')
-    assert "WRONG" in report and "1/N" in report
+    assert "WRONG" in report and "N = 4 times too big: the loss is the mean" in report
 
 
 # ---- the code exercises: solutions pass, typical wrong versions get their diagnosis -------------
@@ -398,7 +398,11 @@ def with_body(run, function: str, old: str, new: str, name: str) -> str:
 
 def test_typical_wrong_fused_backwards_get_their_diagnosis(nb):
     wrong = {
-        "forgot_y": ("P[np.arange(N), labels] -= 1", "pass", "subtract the one-hot target"),
+        "forgot_y": (
+            "P[np.arange(N), labels] -= 1",
+            "pass",
+            "the one-hot target's part is missing",
+        ),
         "whole_rows": ("P[np.arange(N), labels] -= 1", "P[labels] -= 1", "picks whole rows"),
         "whole_columns": ("P[np.arange(N), labels] -= 1", "P[:, labels] -= 1", "whole columns"),
         "by_classes": ("return P / N", "return P / P.shape[1]", "divides by C = "),
@@ -452,8 +456,13 @@ def test_the_find_the_bug_solution_passes_and_wrong_fixes_are_named(nb):
 
 
 def test_the_find_the_bug_check_runs_whatever_the_learner_left_in_the_cell(nb):
-    """Unwritten, raising, returning None or a number: the check cell shows a sentence."""
+    """Unwritten, raising, returning None or a number: the check cell shows a sentence, and
+    every cell below it still runs (issue 22: the notebook's own gradient_check once ran on
+    the learner's fused_backward outside the checker, and None stopped the notebook with
+    "unsupported operand type(s) for -: 'NoneType' and 'float'")."""
     index = cell_index(nb, 'check_exercise("cross_entropy_find_the_bug"')
+    below = [i for i, _ in nb.code_cells if i > index]
+    assert not any("fused_backward" in nb.nb.cells[i].source for i in below)
     header = "def fused_backward(logits, labels):\n"
     bodies = {
         "    ...\n": "NOT WRITTEN YET",
@@ -466,6 +475,8 @@ def test_the_find_the_bug_check_runs_whatever_the_learner_left_in_the_cell(nb):
             nb.exec(header + body)
             shown = output_text(nb.run_cell(index))
             assert said in shown, (body, shown)
+            for later in below:  # Run All Below: nothing stops
+                nb.run_cell(later)
     finally:
         nb.run_cell(cell_index(nb, "def fused_backward("))  # the teammate's version again
 

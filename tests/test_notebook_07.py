@@ -456,15 +456,107 @@ def test_typical_wrong_network_backwards_get_their_diagnosis(nb):
         assert diagnosis in report, (name, report)
 
 
+def exercise_prose(run) -> str:
+    """The markdown of the code exercise: from its heading to its Solution block."""
+    cells = run.nb.cells
+    start = next(i for i, c in enumerate(cells) if "**Exercise (code)" in c.source)
+    end = next(i for i, c in enumerate(cells) if "def network_backward(" in c.source)
+    return "\n".join(c.source for c in cells[start:end] if c.cell_type == "markdown")
+
+
+def test_the_exercise_gives_the_forward_pass_and_no_formula_of_the_backward(nb):
+    """Issue 22: the list of the backward's lines is gone; the forward code is what the learner
+    gets, and the prose asks for the backward from it."""
+    prose = exercise_prose(nb)
+    assert "from the forward pass alone" in prose and "Start at the last line" in prose
+    for formula in (
+        "(P - Y)",
+        "P - Y",
+        "W_2^\\top",
+        "h^\\top",
+        "X^\\top",
+        "h(1 - h)",
+        "1 - h",
+        "sigma'",
+        "sum over the batch",
+        "summed over",
+        ".sum(",
+        "notebook 03",
+        "Everything you need is above",
+    ):
+        assert formula not in prose, formula
+    # the forward pass the learner gets is a code cell, between the heading and the exercise
+    cells = nb.nb.cells
+    forward = next(i for i, c in enumerate(cells) if "def network_forward(" in c.source)
+    heading = next(i for i, c in enumerate(cells) if "**Exercise (code)" in c.source)
+    exercise = next(i for i, c in enumerate(cells) if "def network_backward(" in c.source)
+    assert heading < forward < exercise and cells[forward].cell_type == "code"
+    source = cells[forward].source
+    assert "backward" not in source.replace("network_backward", "") and ".grad" not in source
+    for name in ("a = X @ W1 + b1", "h = 1 / (1 + np.exp(-a))", "logits = h @ W2 + b2"):
+        assert name in source, name
+
+
+def test_the_forward_pass_given_is_the_engines_and_the_one_training_runs(nb):
+    mine = nb.eval("{k: np.asarray(v) for k, v in mine.items()}")
+    np.testing.assert_allclose(mine["a"], nb.eval("g4.a.data"), atol=1e-12)
+    np.testing.assert_allclose(mine["h"], nb.eval("h4"), atol=1e-12)
+    np.testing.assert_allclose(mine["logits"], nb.eval("g4.logits.data"), atol=1e-12)
+    np.testing.assert_allclose(mine["P"], nb.eval("p4"), atol=1e-12)
+    loss = nb.eval("g4.loss.item()")
+    assert abs(float(mine["loss"]) - loss) < 1e-12
+    assert nb.output("def network_forward(") == (
+        f"loss of the batch of four: {loss:.4f} by hand, {loss:.4f} by the engine\n"
+    )
+    training = nb.cell("network_forward(X_batch, y_batch, **yours)").source
+    assert "def " not in training  # no second forward pass written for the training
+    assert 'network_forward(x_eval, y_eval, **yours)["P"]' in training
+
+
+def test_a_slip_in_the_notebook_is_named_without_the_fix_and_again_gets_its_rule_only(nb):
+    """The tiers, as a learner in this notebook meets them: a first wrong attempt names the
+    slip with no line of the Solution and no rule; the same slip again shows that output's
+    rule, not the seven."""
+    from exercise_slips import normal, solution_fragments
+
+    from course_lib.teaching.classifier_cases import NETWORK_OUTPUT_RULES
+
+    solution = solution_of(nb, "network_backward")
+    fragments = solution_fragments(solution)
+    assert "h.T@dlogits" in fragments and "dh*h*(1-h)" in fragments
+    nb.exec("from course_lib.teaching.code_exercise import forget_attempts\nforget_attempts()")
+    check = cell_index(nb, 'backward_report = check_exercise("network_backward"')
+    exercise = cell_index(nb, "def network_backward(")
+    try:
+        for attempt, new in enumerate(("db2 = dlogits", "db2 = dlogits + 0")):
+            nb.exec(solution.replace("db2 = dlogits.sum(axis=0)", new))
+            shown = output_text(nb.run_cell(check))
+            flat = " ".join(shown.split())
+            assert "db2 has the shape of the broadcast result (5, 3)" in flat, shown
+            assert "copied it along axis 0" in flat, shown
+            for fragment in fragments:
+                assert fragment not in normal(shown), (fragment, shown)
+            if attempt == 0:
+                assert "The rule:" not in shown
+            else:
+                assert "The rule: " + NETWORK_OUTPUT_RULES["db2"] in flat, shown
+                others = [r for k, r in NETWORK_OUTPUT_RULES.items() if k != "db2"]
+                assert not any(r in flat for r in others), shown
+    finally:
+        nb.exec("forget_attempts()")
+        nb.run_cell(exercise)  # the placeholder again
+        nb.run_cell(check)
+
+
 def test_training_with_the_learners_backward_waits_for_it(nb):
-    assert nb.output("forward_by_hand(X_batch, **yours)").startswith(
+    assert nb.output("network_forward(X_batch, y_batch, **yours)").startswith(
         "Write network_backward first: the checker's verdict is 'not written yet'"
     )
     assert nb.output("if curves:").startswith("No curves yet")
 
 
 def test_with_the_solution_the_learners_training_equals_the_engines(nb):
-    training = cell_index(nb, "forward_by_hand(X_batch, **yours)")
+    training = cell_index(nb, "network_forward(X_batch, y_batch, **yours)")
     plotting = cell_index(nb, "if curves:")
     exercise = cell_index(nb, "def network_backward(")
     nb.exec(solution_of(nb, "network_backward"))  # as if the learner had written it
@@ -478,7 +570,7 @@ def test_with_the_solution_the_learners_training_equals_the_engines(nb):
         np.testing.assert_allclose(yours[1], engine[1], rtol=1e-9)  # mean losses
         assert yours[2] == engine[2]  # test accuracies, image for image
         assert engine[2][-1] > 0.8 and engine[1][-1] < engine[1][0]  # it learned
-        out = nb.output("forward_by_hand(X_batch, **yours)")
+        out = nb.output("network_forward(X_batch, y_batch, **yours)")
         assert f"test accuracy {engine[2][-1]:.1%}" in out
         assert float(out.rsplit(":", 1)[1]) < 1e-12  # the two runs' W1 agree
         nb.run_cell(plotting)
@@ -491,7 +583,7 @@ def test_with_the_solution_the_learners_training_equals_the_engines(nb):
             solution_of(nb, "network_backward").replace("dlogits = (P - Y) / N", "dlogits = P - Y")
         )
         nb.run_cell(training)
-        assert nb.output("forward_by_hand(X_batch, **yours)").startswith(
+        assert nb.output("network_forward(X_batch, y_batch, **yours)").startswith(
             "Write network_backward first: the checker's verdict is 'wrong'"
         )
     finally:
@@ -504,7 +596,7 @@ def test_the_training_takes_whatever_dict_the_checker_accepts(nb):
     """A dict whose values are array-likes (lists here) either fails the check (the cell then
     asks for network_backward first) or, if the checker takes it, trains exactly as the arrays
     do: the cell turns each value into a float64 array before the step (finding 1)."""
-    training = cell_index(nb, "forward_by_hand(X_batch, **yours)")
+    training = cell_index(nb, "network_forward(X_batch, y_batch, **yours)")
     exercise = cell_index(nb, "def network_backward(")
     solution = solution_of(nb, "network_backward")
     nb.exec(solution)
@@ -518,7 +610,7 @@ def test_the_training_takes_whatever_dict_the_checker_accepts(nb):
         )
         accepted = nb.eval('check_exercise("network_backward", network_backward).ok')
         nb.run_cell(training)
-        out = nb.output("forward_by_hand(X_batch, **yours)")
+        out = nb.output("network_forward(X_batch, y_batch, **yours)")
         if accepted:
             assert nb.eval("curves") == arrays, out
         else:

@@ -4,7 +4,8 @@ cross-entropy backward and its find-the-bug variant, and the whole network's bac
 Each case builder returns random cases whose expected answers come from the engine
 (``Tensor`` and ``backward()``, float64), with the answers the usual mistakes give and the
 sentence each one earns. A sentence names the slip and where to look, never the correct line:
-the rule itself (``*_RULE``) is shown only from a learner's second wrong attempt on.
+the rule itself (``*_RULE``) is shown only from a learner's second wrong attempt on, and for
+the network only the rule of an output that slips again (``NETWORK_OUTPUT_RULES``).
 :mod:`course_lib.teaching.exercise_bank` registers them as exercises.
 """
 
@@ -23,6 +24,7 @@ from course_lib.tensor import Tensor, linear, softmax, softmax_cross_entropy
 __all__ = [
     "CROSS_ENTROPY_RULE",
     "NETWORK_OUTPUTS",
+    "NETWORK_OUTPUT_RULES",
     "NETWORK_RULE",
     "PLANTED_BUG_HINT",
     "SOFTMAX_VJP_RULE",
@@ -171,7 +173,11 @@ CROSS_ENTROPY_RULE = (
     "1 at column y_n and 0 elsewhere"
 )
 
-LARGE_LOGIT_HINT = "exp of a large logit overflows: subtract each row's max first"
+LARGE_LOGIT_HINT = (
+    "exp of a logit near 1000 overflows float64 (exp stops at about e^709.8): the softmax is "
+    'computed unstably; notebook 05\'s section "Stability: softmax at z = 1000" keeps every '
+    "exp finite without changing the softmax"
+)
 
 
 def _one_hot_of_batch_size(n: int, c: int) -> Callable[[BaseException], bool]:
@@ -202,8 +208,8 @@ def cross_entropy_cases(rng: np.random.Generator, planted: bool = False) -> list
             (
                 P / n,
                 "dlogits",
-                "that is P / N, the probabilities alone: subtract the one-hot target (a 1 at "
-                "each row's true class)",
+                "that is P / N, the probabilities alone: the one-hot target's part is missing "
+                "(the loss picks each row's true class, and that pick has a gradient too)",
             ),
             (
                 (Y - P) / n,
@@ -301,9 +307,26 @@ def cross_entropy_cases(rng: np.random.Generator, planted: bool = False) -> list
 NETWORK_OUTPUTS = ("dlogits", "dW2", "db2", "dh", "da", "dW1", "db1")
 
 NETWORK_RULE = (
-    "dlogits = (P − Y) / N; dW2 = hᵀ dlogits; db2 = dlogits summed over the N rows; "
-    "dh = dlogits W2ᵀ; da = dh ⊙ h ⊙ (1 − h); dW1 = Xᵀ da; db1 = da summed over the N rows"
+    "go through the forward pass from its last line to its first: the gradient of each "
+    "intermediate is the sum, over every use of it, of the upstream gradient (that of what it "
+    "feeds) times the op's local partial, and it has the shape of that intermediate"
 )
+
+# Each output's rule, shown only when that output is wrong in a second attempt too: never the
+# whole list at once (the notebook asks for the backward from the forward pass alone).
+NETWORK_OUTPUT_RULES = {
+    "dlogits": "dlogits = (P − Y) / N, with row n of Y one-hot at label n: the softmax "
+    "cross-entropy's gradient, carrying the 1/N of the mean over the batch.",
+    "dW2": "logits = h W2 + b2, a matmul: dW2 = hᵀ dlogits (notebook 03's dB = Aᵀ dY).",
+    "db2": "logits = h W2 + b2 adds b2 to each of the N rows (a broadcast): db2 = dlogits "
+    "summed over the N rows.",
+    "dh": "dh = dlogits W2ᵀ (notebook 03's dA = dY Bᵀ): each hidden unit's paths through all "
+    "C outputs, summed.",
+    "da": "h = σ(a), whose local partial is σ'(a) = h (1 − h): da = dh ⊙ h ⊙ (1 − h).",
+    "dW1": "a = X W1 + b1, a matmul: dW1 = Xᵀ da.",
+    "db1": "a = X W1 + b1 adds b1 to each of the N rows (a broadcast): db1 = da summed over "
+    "the N rows.",
+}
 
 
 def network_cases(rng: np.random.Generator) -> list[Case]:

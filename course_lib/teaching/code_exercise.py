@@ -12,7 +12,9 @@ Karpathy's "backprop ninja" compares each line with autograd:
 * **wrong**: anything else, and then the checker looks for the usual mistake: a transposed
   matrix, a missing sum over a broadcast axis, a missing (or extra) 1/N, a wrong sign, a
   forgotten multiply by the upstream gradient, overwriting instead of summing at a join, the
-  op's input used where its output belongs, and the mistakes particular to each exercise.
+  op's input used where its output belongs, an answer off by float32 rounding only (a step
+  computed in float32, even if it comes back in float64), and the mistakes particular to each
+  exercise.
 
 A case that cannot tell some mistakes apart (a batch of one row, where ``P − Y`` and
 ``(P − Y) / N`` agree) is marked not *decisive*: a failure there is reported only when no
@@ -27,9 +29,11 @@ A call that runs longer than a few seconds is stopped (where the platform allows
 
 Feedback comes in tiers, as for the hand exercises (:mod:`course_lib.teaching.hand_check`): a
 first wrong attempt at an exercise names the mistake and where to look, never the correct line;
-each later wrong attempt at it (in the same kernel) also shows the rule, in symbols. The count
-lives in this module (:func:`wrong_attempts`, :func:`forget_attempts`); the same function checked
-again (the same code) is not a new attempt.
+each later wrong attempt at it (in the same kernel) also shows the rule, in symbols. An exercise
+with several outputs and a rule for each (the network's backward) shows only the rules of the
+outputs that were wrong in an earlier attempt too: the same slip again. The count lives in this
+module (:func:`wrong_attempts`, :func:`forget_attempts`); the same function checked again (the
+same code) is not a new attempt.
 
 The exercises themselves (their cases and their catalogues of mistakes) are in
 :mod:`course_lib.teaching.exercise_bank`.
@@ -105,7 +109,10 @@ class Case:
 class Exercise:
     """A function to write: its name and signature, its outputs, and how to make cases.
 
-    ``rule`` is the rule in symbols (never the code), shown from the second wrong attempt on.
+    ``rule`` is the rule in symbols (never the code), shown from the second wrong attempt on;
+    ``output_rules`` (for several outputs) gives each output its own, shown instead when that
+    output is wrong in a second attempt too, so a second attempt never prints every output's
+    formula at once.
     ``returns`` says how several outputs come back: "tuple" (in the order of ``outputs``) or
     "dict" (keyed by their names); ``arrays`` requires each output to be a numpy array (a
     notebook computes with them after the check).
@@ -120,6 +127,9 @@ class Exercise:
     rule: str = ""
     returns: str = "tuple"
     arrays: bool = False
+    # For an exercise with several outputs: each output's own rule, shown (instead of ``rule``)
+    # when the same output is wrong again in a later attempt.
+    output_rules: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -461,15 +471,11 @@ def _diagnose(
             summed = _sum_back(got, want.shape)
             if summed is not None and match(summed.reshape(want.shape), want):
                 axes = _summed_axes(tuple(big), want.shape)
+                where = f"axis {axes[0]}" if len(axes) == 1 else f"axes {axes}"
                 return (
                     f"{name} has the shape of the broadcast result {got.shape}, not its input's "
-                    f"{want.shape}: every copy the broadcast made is a use, and uses add up, so "
-                    f"sum over axis {axes[0] if len(axes) == 1 else axes}"
-                    + (
-                        " keeping size-1 axes (keepdims=True)"
-                        if len(want.shape) == len(big)
-                        else ""
-                    )
+                    f"{want.shape}: the forward pass copied it along {where}, and each copy is a "
+                    "use; the gradients of one value's uses add up (sum at joins)"
                 )
         swapped = _swapped(name, got, case, exercise)
         if swapped:
@@ -495,10 +501,17 @@ def _diagnose(
         if match(got, case.batch * want):
             return (
                 f"every entry of {name} is N = {case.batch} times too big: the loss is the mean "
-                "over the batch, so its gradient carries a 1/N"
+                "over the batch, not its sum"
             )
         if match(got * case.batch, want):
             return f"every entry of {name} is divided by N = {case.batch} once too often"
+    if _to_float32_precision(got, want):
+        return (
+            f"{name} agrees with the engine's to about float32 precision only (6 or 7 "
+            "significant digits), far from float64's 16: a step that computed in float32 (an "
+            ".astype(np.float32), a dtype=np.float32, float32 data) rounds like this, even when "
+            "the result comes back in float64; so does a tiny term too many or too few"
+        )
     if case.upstream is not None:
         upstream = np.asarray(case.inputs.get(case.upstream, np.nan), dtype=np.float64)
         if upstream.shape == got.shape and match(got, upstream):
@@ -511,6 +524,17 @@ def _diagnose(
             f"rule, and that every term is multiplied by the upstream gradient `{case.upstream}`"
         )
     return f"{name} does not match the engine's gradient"
+
+
+def _to_float32_precision(got: np.ndarray, want: np.ndarray) -> bool:
+    """Is ``got`` off from ``want`` by no more than float32 rounding makes (relative to the
+    size of the numbers: float32 keeps about 7 significant digits)?"""
+    scale = float(np.max(np.abs(want), initial=0.0))
+    return (
+        got.shape == want.shape
+        and scale > 0
+        and bool(np.allclose(got, want, rtol=1e-5, atol=1e-5 * scale))
+    )
 
 
 def _swapped(name: str, got: np.ndarray, case: Case, exercise: Exercise | None) -> str:
@@ -652,10 +676,31 @@ def _run(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseRepor
         return ExerciseReport(name, "not written yet", f"replace the `...` in {exercise.signature}")
     report = _judge(exercise, fn, seed)
     if report.verdict in ("wrong", "error"):
-        earlier = _count_attempt(name, fn)
-        if earlier and exercise.rule:
-            report = dataclasses.replace(report, rule=exercise.rule)
+        slips = _slipped_outputs(exercise, report)
+        rule = _rule_for(exercise, slips, _count_attempt(name, fn, slips))
+        if rule:
+            report = dataclasses.replace(report, rule=rule)
     return report
+
+
+def _slipped_outputs(exercise: Exercise, report: ExerciseReport) -> frozenset[str]:
+    """The wrong outputs to fix first: those not built from another wrong output (an error
+    that stopped the function has no rows, so none)."""
+    wrong = {r.output for r in report.rows if r.status in ("wrong", "missing")}
+    return frozenset(o for o in wrong if exercise.depends.get(o) not in wrong)
+
+
+def _rule_for(exercise: Exercise, slips: frozenset[str], before: list[frozenset[str]]) -> str:
+    """The rule a wrong attempt earns, given the outputs it slipped on and those each earlier
+    different wrong attempt slipped on: nothing on a first attempt; with rules per output, the
+    rule of each output that was wrong in an earlier attempt too (the same slip again); else
+    the exercise's rule."""
+    if not before:
+        return ""
+    if exercise.output_rules and slips:
+        again = [o for o in exercise.outputs if o in slips and any(o in b for b in before)]
+        return " ".join(dict.fromkeys(exercise.output_rules.get(o, exercise.rule) for o in again))
+    return exercise.rule
 
 
 def _judge(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseReport:
@@ -727,9 +772,10 @@ def _judge_case(exercise: Exercise, fn: Callable[..., Any], case: Case) -> Exerc
 
 # ---- tiers: the count of wrong attempts ------------------------------------------------------
 
-# exercise name -> the code of each wrong attempt at it, in order (the same code checked again
-# is the same attempt). It lives in the kernel: a restart begins afresh.
-_wrong_attempts: dict[str, list[Any]] = {}
+# exercise name -> (the code, the outputs it slipped on) of each wrong attempt at it, in order
+# (the same code checked again is the same attempt). It lives in the kernel: a restart begins
+# afresh.
+_wrong_attempts: dict[str, list[tuple[Any, frozenset[str]]]] = {}
 
 
 def _attempt_key(fn: Callable[..., Any]) -> Any:
@@ -768,14 +814,18 @@ def _code_key(code: Any) -> tuple[Any, ...]:
     return (code.co_code, consts, code.co_names, code.co_varnames, code.co_firstlineno)
 
 
-def _count_attempt(name: str, fn: Callable[..., Any]) -> int:
-    """Record a wrong attempt at ``name``; how many different wrong attempts came before it."""
+def _count_attempt(
+    name: str, fn: Callable[..., Any], slips: frozenset[str]
+) -> list[frozenset[str]]:
+    """Record a wrong attempt at ``name`` (slipping on the outputs ``slips``); return what each
+    different wrong attempt before it slipped on."""
     seen = _wrong_attempts.setdefault(name, [])
     key = _attempt_key(fn)
-    if key in seen:
-        return seen.index(key)
-    seen.append(key)
-    return len(seen) - 1
+    keys = [k for k, _ in seen]
+    if key in keys:
+        return [s for _, s in seen[: keys.index(key)]]
+    seen.append((key, slips))
+    return [s for _, s in seen[:-1]]
 
 
 def wrong_attempts(name: str) -> int:

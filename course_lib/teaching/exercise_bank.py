@@ -37,6 +37,7 @@ import numpy as np
 from course_lib.autodiff.scalar import Value, define_op
 from course_lib.teaching.classifier_cases import (
     CROSS_ENTROPY_RULE,
+    NETWORK_OUTPUT_RULES,
     NETWORK_OUTPUTS,
     NETWORK_RULE,
     PLANTED_BUG_HINT,
@@ -110,19 +111,20 @@ def _tanh_cases(rng: np.random.Generator) -> list[Case]:
                     (
                         np.array(g * (1 - x * x)),
                         "contribution",
-                        "that is 1 − x²: tanh's local partial uses its output, 1 − out² "
-                        "(out = tanh(x)), not its input",
+                        "that is upstream × (1 − x²), written with tanh's input x: tanh's local "
+                        "partial uses its output, out = tanh(x), as the engine stores it",
                     ),
                     (
                         np.array(1 - out * out),
                         "contribution",
-                        "that is the local partial 1 − out² alone: multiply it by the upstream "
-                        "gradient",
+                        "that is the local partial alone: the upstream gradient is missing from "
+                        "the contribution",
                     ),
                     (
                         np.array(g * out),
                         "contribution",
-                        "that is upstream × out: the slope of tanh is 1 − out², not out",
+                        "that is upstream × out: out is tanh's value, not its slope; the local "
+                        "partial is tanh's derivative, written with out",
                     ),
                 ],
                 upstream="upstream",
@@ -293,13 +295,15 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
                 (
                     lambda A, B, G: G @ B,
                     "dA",
-                    "that is upstream @ B: B must be transposed (compare the shapes)",
+                    "that is upstream @ B, with B as it is: the shapes fit only because this "
+                    "case is square; write each factor's shape beside it and see which "
+                    "orientation of B gives dA the shape of A",
                 ),
                 (
                     lambda A, B, G: B @ G.T,
                     "dA",
-                    "the factors are swapped: in dA the upstream comes first, on the left, as A "
-                    "does in A @ B",
+                    "the factors are in the wrong order (matrix products do not commute): look "
+                    "at which side A sits on in A @ B",
                 ),
                 (
                     lambda A, B, G: G.T @ A,
@@ -310,8 +314,9 @@ def _matmul_cases(rng: np.random.Generator) -> list[Case]:
                 (
                     lambda A, B, G: A @ G,
                     "dB",
-                    "that is A @ upstream: A's factor must be transposed and come first, on "
-                    "the left",
+                    "that is A @ upstream, with A as it is: the shapes fit only because this "
+                    "case is square; write each factor's shape beside it and see which "
+                    "arrangement gives dB the shape of B",
                 ),
                 (
                     lambda A, B, G: np.ones_like(G) @ B.swapaxes(-1, -2),
@@ -611,6 +616,7 @@ EXERCISES: dict[str, Exercise] = {
                 "db1": "da",
             },
             rule=NETWORK_RULE,
+            output_rules=NETWORK_OUTPUT_RULES,
             returns="dict",
             arrays=True,
         ),
