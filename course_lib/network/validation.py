@@ -94,6 +94,8 @@ def check_labels(labels: Any, n: int, classes: int) -> np.ndarray:
         raise TypeError(f"labels must be an array of class indices ({error})") from None
     if y.ndim != 1 or y.shape[0] != n:
         raise ValueError(f"labels must have shape ({n},), one class index per image; got {y.shape}")
+    if n == 0:  # an empty list has no dtype to judge: numpy calls it float64
+        return y.astype(np.int64)
     if y.dtype.kind not in "iu":
         raise TypeError(f"labels must be integer class indices, got dtype {y.dtype}")
     # One maximum checks both ends: read as unsigned integers of the same width, negative
