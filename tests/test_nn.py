@@ -392,10 +392,12 @@ def test_a_nan_or_negative_pixel_is_named() -> None:
         (
             "0.1",
             TypeError,
-            "must be a number, got '0.1' \\(str\\) \\(write lr=0.1, without quotes\\)",
+            "the learning rate must be a number, got the text '0.1'; write the number without",
         ),
         (None, TypeError, "must be a number, got None"),
         (True, TypeError, "must be a number, got True"),
+        (10**400, ValueError, "the learning rate is an int of 401 digits, too large for a float"),
+        (1 + 2j, TypeError, "must be a real number, got \\(1\\+2j\\)"),
     ],
 )
 def test_a_bad_learning_rate_is_refused_before_any_weight_moves(lr, error, message) -> None:
