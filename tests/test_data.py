@@ -792,7 +792,7 @@ def test_a_trickling_mirror_is_abandoned_at_the_deadline(server, tmp_path):
 def test_the_deadline_is_checked_like_the_timeout():
     with pytest.raises(ValueError, match="deadline must be a positive"):
         load_mnist("test", deadline=0)
-    with pytest.raises(TypeError, match="deadline must be a number"):
+    with pytest.raises(TypeError, match=r"deadline \(a number of seconds\) must be a number"):
         load_mnist("test", deadline="soon")
 
 
@@ -878,3 +878,19 @@ def test_a_folder_in_place_of_a_file_is_not_taken_for_it(tmp_path):
     (folder / "t10k-images-idx3-ubyte.gz").mkdir()  # a folder where the images file belongs
     with pytest.raises(DataNotFoundError, match="does not hold t10k-images-idx3-ubyte"):
         load_mnist("test", folder=folder, checksums=sha(contents))
+
+
+@pytest.mark.parametrize("name", ["timeout", "deadline"])
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (10**400, ValueError, "is an int of 401 digits, too large for a float"),
+        (1j, TypeError, "must be a real number"),
+        (float("nan"), ValueError, "must be a positive, finite number of seconds"),
+        (-1, ValueError, "must be a positive, finite number of seconds"),
+    ],
+)
+def test_seconds_go_through_the_one_check_of_a_number(name, bad, error, message):
+    """timeout=10**400 used to raise a bare OverflowError."""
+    with pytest.raises(error, match=f"^load_mnist: {name}.*{message}"):
+        load_mnist("test", download=False, **{name: bad})

@@ -58,7 +58,7 @@ from course_lib.data.sources import (
     find_file,
     offline_help,
 )
-from course_lib.numbers.checking import shown
+from course_lib.numbers.checking import real_number, shown
 
 __all__ = [
     "CACHE_ENV",
@@ -181,15 +181,14 @@ def _flag_argument(value: object, name: str) -> None:
 
 
 def _timeout_argument(timeout: object, name: str = "timeout") -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float | np.integer | np.floating):
-        raise TypeError(
-            f"{name} must be a number of seconds, got {type(timeout).__name__} {timeout!r}"
-        )
-    if not (timeout > 0 and timeout < float("inf")):
+    """A number of seconds: positive and finite (through the one check of a user's number)."""
+    seconds = real_number(timeout, f"{name} (a number of seconds)", "load_mnist", finite=False)
+    if not (0 < seconds < float("inf")):
         raise ValueError(
-            f"{name} must be a positive, finite number of seconds (like 30), got {timeout!r}"
+            f"load_mnist: {name} must be a positive, finite number of seconds (like 30), got "
+            f"{shown(timeout)}"
         )
-    return float(timeout)
+    return seconds
 
 
 def locate_mnist(
