@@ -175,15 +175,24 @@ def test_paths_chart_is_well_formed() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"image": 12}, ValueError, r"image 12 is out of range \(0 to 11\)"),
-        ({"unit": -1}, ValueError, r"unit -1 is out of range \(0 to 15\)"),
-        ({"unit": 1.5}, TypeError, "unit must be an int"),
+        ({"image": 12}, ValueError, r"image \(an index, 0 to 11\) must be at most 11, got 12"),
+        ({"unit": -1}, ValueError, r"unit \(a hidden unit, 0 to 15\) must be 0 or more, got -1"),
+        ({"unit": 1.5}, TypeError, r"unit .* must be a whole number \(an int\), got 1.5"),
+        ({"image": None}, TypeError, r"image .* must be an int, got None"),
+        ({"image": 10**400}, ValueError, "image .* must be at most 11, got an int of 401 digits"),
     ],
 )
 def test_bad_choices_are_refused(setup, kwargs, error, message) -> None:
+    """image=None used to reach int() and give its raw TypeError; np.int64 images were refused."""
     net, images, labels = setup
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=f"^fan_out_explorer: {message}"):
         fan_out_explorer(net, images, labels, **kwargs)
+
+
+def test_numpy_integers_pick_the_image_and_the_unit(setup) -> None:
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=np.int64(3), unit=np.uint8(2))
+    assert (w.image.value, w.unit.value) == (3, 2)
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ import numpy as np
 
 from course_lib.display.accessible import html_figure, svg_open
 from course_lib.network import SigmoidNet
+from course_lib.numbers.checking import whole_number
 from course_lib.numbers.formatting import format_number
 from course_lib.widgets.charts import (
     NEGATIVE,
@@ -465,14 +466,22 @@ def fan_out_explorer(
         labels = net.as_labels(labels, len(images))  # class indices in [0, 10)
     except (TypeError, ValueError) as error:
         raise type(error)(f"fan_out_explorer: {error}") from None
-    for name, value, top in (("image", image, len(images)), ("unit", unit, net.hidden)):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"fan_out_explorer: {name} must be an int, got {value!r}")
-        if not 0 <= value < top:
-            raise ValueError(f"fan_out_explorer: {name} {value} is out of range (0 to {top - 1})")
-    explorer = FanOutExplorer(net, images, labels, int(image), 0 if unit is None else int(unit))
+    image = whole_number(
+        image,
+        f"image (an index, 0 to {len(images) - 1})",
+        "fan_out_explorer",
+        minimum=0,
+        maximum=len(images) - 1,
+    )
+    if unit is not None:
+        unit = whole_number(
+            unit,
+            f"unit (a hidden unit, 0 to {net.hidden - 1})",
+            "fan_out_explorer",
+            minimum=0,
+            maximum=net.hidden - 1,
+        )
+    explorer = FanOutExplorer(net, images, labels, image, 0 if unit is None else unit)
     if unit is None:
         explorer.unit.value = int(explorer.ranking[0])
     return explorer
