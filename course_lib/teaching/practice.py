@@ -4,9 +4,9 @@
 *operation nodes* (the nodes a learner traces a local rule through; the 2 to 4 inputs come in
 addition) using the ops ``+``, ``*``, ``sigmoid`` and ``exp`` of the scalar engine's op table
 (:data:`course_lib.autodiff.scalar.OPS`), which also gives each line's formula and the local
-rules printed on the sheet. Inputs are small friendly numbers (halves and small integers). With ``fan_out=True`` (the default) at least one
-node feeds two or more later nodes, so its gradient is a sum at a join; with ``fan_out=False``
-the graph is a tree and no node does.
+rules printed on the sheet. Inputs are small friendly numbers (halves and small integers).
+With ``fan_out=True`` (the default) at least one node feeds two or more later nodes, so its
+gradient is a sum at a join; with ``fan_out=False`` the graph is a tree and no node does.
 
 The answer key holds, for every node n, the forward value and dL/dn with L = f the output,
 computed by the course's engine (``Value.backward()``) and verified against central
