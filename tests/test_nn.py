@@ -703,6 +703,8 @@ def test_an_empty_batch_is_named_as_such(labels) -> None:
     net = SigmoidNet(3, inputs=4, classes=3)
     with pytest.raises(ValueError, match=r"^SigmoidNet.loss: the batch is empty \(0 images\)"):
         net.loss(np.zeros((0, 4)), labels)
+    with pytest.raises(ValueError, match="the batch is empty"):  # the fused loss node says it
+        net.trace(np.zeros((0, 4)), labels)
     with pytest.raises(ValueError, match="no images to evaluate"):
         evaluate(net, np.zeros((0, 4)), labels)
     assert net.as_labels(labels, 0).dtype == np.int64

@@ -221,14 +221,8 @@ class SigmoidNet:
 
     def trace(self, images: Any, labels: Any) -> ForwardPass:
         """The forward pass with the loss, every node named, ready for ``loss.backward()``."""
-        x = self.as_batch(images)
-        if len(x) == 0:
-            raise ValueError(
-                "SigmoidNet.loss: the batch is empty (0 images); the loss is a mean over the "
-                "batch, so give at least one image (a slice such as images[i:i+1])"
-            )
-        y = self.as_labels(labels, len(x))  # integer class indices, one per image
-        a, h, z = self.forward(x)
+        a, h, z = self.forward(images)
+        y = self.as_labels(labels, z.shape[0])  # integer class indices, one per image
         loss = softmax_cross_entropy(z, y).named("L")
         return ForwardPass(a, h, z, loss)
 
@@ -237,7 +231,15 @@ class SigmoidNet:
         return check_labels(labels, n, self.classes)
 
     def loss(self, images: Any, labels: Any) -> Tensor:
-        """The mean softmax cross-entropy of the batch: a one-element Tensor to call backward on."""
+        """The mean softmax cross-entropy of the batch: a one-element Tensor to call backward on.
+
+        An empty batch is refused here, naming it: the loss is a mean over the batch.
+        """
+        if len(self.as_batch(images)) == 0:
+            raise ValueError(
+                "SigmoidNet.loss: the batch is empty (0 images); the loss is a mean over the "
+                "batch, so give at least one image (a slice such as images[i:i+1])"
+            )
         return self.trace(images, labels).loss
 
     def logits(self, images: Any, batch: int = 10_000) -> np.ndarray:
