@@ -254,3 +254,24 @@ def test_text_forms_are_short_and_name_the_state(setup) -> None:
     row = digit_row(images, labels, count=4)
     assert repr(row) == "4 images, labels " + " ".join(str(v) for v in labels[:4])
     assert row._repr_html_() == html_figure(digits_html(images, labels, count=4), "digits", 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"count": "10"}, TypeError, r"count \(images to show\) must be an int, got '10'"),
+        ({"count": -5}, ValueError, r"count \(images to show\) must be 0 or more, got -5"),
+        ({"size": "a"}, TypeError, r"size \(pixels on a side\) must be an int"),
+        ({"size": 10**400}, ValueError, "must be at most 1000, got an int of 401 digits"),
+        ({"size": 0}, ValueError, "must be a positive int, got 0"),
+    ],
+)
+def test_digit_pictures_check_their_counts_and_sizes(kwargs, error, message) -> None:
+    """count='10' used to fail inside min() ("'<' not supported"), size=10**400 with an
+    OverflowError, and count=-5 to show nothing silently."""
+    images, labels = np.zeros((3, 784)), np.arange(3)
+    with pytest.raises(error, match=f"^digits_html: {message}"):
+        digit_row(images, labels, **kwargs)
+    assert repr(digit_row(images, labels, count=np.int64(2), size=np.int32(40))).startswith(
+        "2 images"
+    )
