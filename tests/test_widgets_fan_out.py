@@ -262,8 +262,8 @@ def test_text_forms_are_short_and_name_the_state(setup) -> None:
         ({"count": "10"}, TypeError, r"count \(images to show\) must be an int, got '10'"),
         ({"count": -5}, ValueError, r"count \(images to show\) must be 0 or more, got -5"),
         ({"size": "a"}, TypeError, r"size \(pixels on a side\) must be an int"),
-        ({"size": 10**400}, ValueError, "must be at most 1000, got an int of 401 digits"),
-        ({"size": 0}, ValueError, "must be a positive int, got 0"),
+        ({"size": 10**400}, ValueError, r"size .* must be at most 1000, got an int of 401 digits"),
+        ({"size": 0}, ValueError, r"size \(pixels on a side\) must be a positive int, got 0"),
     ],
 )
 def test_digit_pictures_check_their_counts_and_sizes(kwargs, error, message) -> None:
