@@ -894,3 +894,22 @@ def test_seconds_go_through_the_one_check_of_a_number(name, bad, error, message)
     """timeout=10**400 used to raise a bare OverflowError."""
     with pytest.raises(error, match=f"^load_mnist: {name}.*{message}"):
         load_mnist("test", download=False, **{name: bad})
+
+
+@pytest.mark.parametrize(
+    ("checksums", "error", "message"),
+    [
+        (5, TypeError, "checksums must map each file name to its SHA-256"),
+        (["a"], TypeError, "checksums must map each file name to its SHA-256"),
+        (
+            {"t10k-images-idx3-ubyte": 5, "t10k-labels-idx1-ubyte": "0" * 64},
+            ValueError,
+            r"checksums\['t10k-images-idx3-ubyte'\] must be a SHA-256 written as 64 hex",
+        ),
+    ],
+)
+def test_checksums_that_are_not_a_table_of_digests_are_named(checksums, error, message):
+    """checksums=5 used to fail with "argument of type 'int' is not iterable", and a digest
+    of 5 with a checksum mismatch that blamed the file."""
+    with pytest.raises(error, match=f"^{message}"):
+        load_mnist("test", download=False, checksums=checksums)

@@ -132,9 +132,21 @@ def _checksum_table(split: str, checksums: Mapping[str, str] | None) -> Mapping[
     if split not in FILES:
         raise ValueError(f"split must be 'train' or 'test', got {shown(split)}")
     table = SHA256 if checksums is None else checksums
+    if not isinstance(table, Mapping):
+        raise TypeError(
+            f"checksums must map each file name to its SHA-256 (a dict such as "
+            f"{{'{FILES[split][0]}': '0fa7...'}}), got {type(table).__name__} {shown(table)}"
+        )
     missing = [name for name in FILES[split] if name not in table]
     if missing:
         raise ValueError(f"no expected SHA-256 given for {', '.join(missing)}")
+    for name in FILES[split]:
+        digest = table[name]
+        if not (isinstance(digest, str) and len(digest) == 64):
+            raise ValueError(
+                f"checksums[{name!r}] must be a SHA-256 written as 64 hexadecimal digits, got "
+                f"{shown(digest)}"
+            )
     return table
 
 
