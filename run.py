@@ -140,6 +140,7 @@ def ensure_environment(extras: tuple[str, ...] = ()) -> Path:
     pyproject.toml (or the constraints file) changed, or when a required package is missing."""
     venv_path = venv_dir()
     python = venv_python(venv_path)
+    check_venv_folder(venv_path, python)
     if not python.exists():
         print(f"Creating a virtual environment in {venv_path} ...", flush=True)
         venv.EnvBuilder(with_pip=True, clear=venv_path.exists()).create(venv_path)
@@ -168,6 +169,25 @@ def ensure_environment(extras: tuple[str, ...] = ()) -> Path:
     run(command)
     stamp.write_text(f"{key} [{','.join(wanted_extras)}]\n", encoding="utf-8")
     return python
+
+
+def check_venv_folder(venv_path: Path, python: Path) -> None:
+    """Refuse, in one line with the fix, a virtual environment folder run.py cannot use.
+
+    A file where the folder belongs (not ours to delete), or a Python in it that is not an
+    executable file (a broken copy): either would end in a traceback further on.
+    """
+    if venv_path.exists() and not venv_path.is_dir():
+        raise Failure(
+            f"{venv_path} is a file, but the course's virtual environment goes in a folder of "
+            "that name; move or delete that file, then run this again"
+        )
+    if python.exists() and not (python.is_file() and os.access(python, os.X_OK)):
+        what = "not a file" if not python.is_file() else "not executable"
+        raise Failure(
+            f"{python} is {what}, so the virtual environment in {venv_path} is broken; "
+            "delete that folder, then run this again to rebuild it"
+        )
 
 
 def lab(args: list[str]) -> int:
@@ -339,6 +359,14 @@ def main(argv: list[str] | None = None) -> int:
     except Failure as failure:
         print(f"run.py: {failure}", file=sys.stderr)
         return 2
+    except OSError as error:  # a program that cannot be started, a folder that cannot be made
+        where = f" ({error.filename})" if error.filename else ""
+        print(
+            f"run.py: {error.strerror or error}{where}; check that this folder and its .venv "
+            "can be read and written, or delete .venv and run this again",
+            file=sys.stderr,
+        )
+        return 1
     except subprocess.CalledProcessError as error:
         print(
             f"run.py: this command failed with exit code {error.returncode} (its messages are "

@@ -792,10 +792,124 @@ def test_a_trickling_mirror_is_abandoned_at_the_deadline(server, tmp_path):
 def test_the_deadline_is_checked_like_the_timeout():
     with pytest.raises(ValueError, match="deadline must be a positive"):
         load_mnist("test", deadline=0)
-    with pytest.raises(TypeError, match="deadline must be a number"):
+    with pytest.raises(TypeError, match=r"deadline \(a number of seconds\) must be a number"):
         load_mnist("test", deadline="soon")
 
 
 def test_a_tilde_with_an_unknown_user_is_named():
     with pytest.raises(ValueError, match="user name this machine does not know"):
         load_mnist("test", folder="~no_such_user_here_0")
+
+
+# ---------------------------------------------------------------- arguments and unreadable files
+
+
+@pytest.mark.parametrize("split", [["train"], ("test",), None, 3, b"train"])
+def test_a_split_that_is_not_text_is_named(split):
+    """load_mnist(['train']) used to fail with "unhashable type: 'list'"."""
+    with pytest.raises(
+        TypeError, match=r"^split must be the text 'train' or 'test', got"
+    ) as caught:
+        load_mnist(split, download=False)
+    if isinstance(split, list | tuple):
+        assert "load one split at a time: load_mnist('train')" in str(caught.value)
+
+
+def _refuse_reading(path, *args, **kwargs):
+    raise PermissionError(13, "Permission denied", str(path))
+
+
+@pytest.mark.parametrize("source", ["folder", "cache"])
+def test_an_unreadable_file_is_a_data_error_naming_the_file_and_the_fix(
+    source, tmp_path, monkeypatch
+):
+    """A file of the folder that could not be read used to raise the bare errno text
+    ("[Errno 13] Permission denied"). Tests run as root here, where chmod 000 does not stop a
+    read, so reading is refused by a stand-in for Path.read_bytes (the real case is below)."""
+    contents, _, _ = make_split("test")
+    folder = write(tmp_path / "f" if source == "folder" else cache_dir(tmp_path), contents)
+    monkeypatch.setattr(Path, "read_bytes", _refuse_reading)
+    kwargs = {"folder": folder} if source == "folder" else {"download": False}
+    with pytest.raises(data.UnreadableFileError) as caught:
+        load_mnist("test", checksums=sha(contents), **kwargs)
+    message = str(caught.value)
+    assert isinstance(caught.value, data.DataError) and isinstance(caught.value, PermissionError)
+    assert message.startswith(f"Cannot read {folder / 't10k-images-idx3-ubyte.gz'}")
+    assert "Permission denied" in message and "Errno" not in message
+    fix = "pass folder= that folder" if source == "folder" else "delete it so it is downloaded"
+    assert fix in message
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root can read a file of mode 000"
+)
+def test_a_file_of_mode_000_is_a_data_error(tmp_path):
+    contents, _, _ = make_split("test")
+    folder = write(tmp_path / "f", contents)
+    locked = folder / "t10k-labels-idx1-ubyte.gz"
+    locked.chmod(0)
+    try:
+        with pytest.raises(data.UnreadableFileError, match=f"Cannot read {locked}"):
+            load_mnist("test", folder=folder, checksums=sha(contents))
+    finally:
+        locked.chmod(0o644)
+
+
+def test_a_folder_that_cannot_be_searched_is_a_data_error(tmp_path, monkeypatch):
+    """Path.is_dir passes a PermissionError on (a folder inside one this user may not enter)."""
+    monkeypatch.setattr(Path, "is_dir", _refuse_reading)
+    with pytest.raises(data.UnreadableFileError) as caught:
+        load_mnist("test", folder=tmp_path)
+    assert str(caught.value).startswith(
+        f"Cannot look for the MNIST files in {str(tmp_path)!r} (the folder given): Permission "
+        "denied. Make that folder readable"
+    )
+    monkeypatch.setenv(DATA_ENV, str(tmp_path))
+    with pytest.raises(data.UnreadableFileError, match=r"\(named by \$COURSE_LIB_DATA\)"):
+        load_mnist("test")
+    monkeypatch.delenv(DATA_ENV)
+    with pytest.raises(data.CacheNotWritableError, match="Cannot write the MNIST cache folder"):
+        load_mnist("test", cache_dir=tmp_path, download=False)
+
+
+def test_a_folder_in_place_of_a_file_is_not_taken_for_it(tmp_path):
+    contents, _, _ = make_split("test")
+    folder = write(tmp_path / "f", {k: v for k, v in contents.items() if "labels" in k})
+    (folder / "t10k-images-idx3-ubyte.gz").mkdir()  # a folder where the images file belongs
+    with pytest.raises(DataNotFoundError, match="does not hold t10k-images-idx3-ubyte"):
+        load_mnist("test", folder=folder, checksums=sha(contents))
+
+
+@pytest.mark.parametrize("name", ["timeout", "deadline"])
+@pytest.mark.parametrize(
+    ("bad", "error", "message"),
+    [
+        (10**400, ValueError, "is an int of 401 digits, too large for a float"),
+        (1j, TypeError, "must be a real number"),
+        (float("nan"), ValueError, "must be a positive, finite number of seconds"),
+        (-1, ValueError, "must be a positive, finite number of seconds"),
+    ],
+)
+def test_seconds_go_through_the_one_check_of_a_number(name, bad, error, message):
+    """timeout=10**400 used to raise a bare OverflowError."""
+    with pytest.raises(error, match=f"^load_mnist: {name}.*{message}"):
+        load_mnist("test", download=False, **{name: bad})
+
+
+@pytest.mark.parametrize(
+    ("checksums", "error", "message"),
+    [
+        (5, TypeError, "checksums must map each file name to its SHA-256"),
+        (["a"], TypeError, "checksums must map each file name to its SHA-256"),
+        (
+            {"t10k-images-idx3-ubyte": 5, "t10k-labels-idx1-ubyte": "0" * 64},
+            ValueError,
+            r"checksums\['t10k-images-idx3-ubyte'\] must be a SHA-256 written as 64 hex",
+        ),
+    ],
+)
+def test_checksums_that_are_not_a_table_of_digests_are_named(checksums, error, message):
+    """checksums=5 used to fail with "argument of type 'int' is not iterable", and a digest
+    of 5 with a checksum mismatch that blamed the file."""
+    with pytest.raises(error, match=f"^{message}"):
+        load_mnist("test", download=False, checksums=checksums)

@@ -14,7 +14,15 @@ from hypothesis import strategies as st
 from course_lib.autodiff.graph import topological_order
 from course_lib.autodiff.scalar import Value
 from course_lib.display.accessible import html_figure
-from course_lib.display.draw import HOT_EDGE, _layout, draw, format_data, formula, node_names
+from course_lib.display.draw import (
+    HOT_EDGE,
+    MAX_NODES,
+    _layout,
+    draw,
+    format_data,
+    formula,
+    node_names,
+)
 from course_lib.tensor import Tensor
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -310,3 +318,36 @@ def test_a_drawing_that_hides_the_partials_does_not_say_them() -> None:
     assert "edge x to a." in desc and "local partial" not in desc
     shown = ET.fromstring(draw(f, partials=True).svg).find(f"{SVG}desc").text
     assert "edge x to a: local partial ∂a/∂x = -2." in shown
+
+
+def _chain(nodes: int) -> Value:
+    """A graph of exactly ``nodes`` nodes: x, then nodes - 1 tanh nodes."""
+    out = Value(0.5, label="x")
+    for _ in range(nodes - 1):
+        out = out.tanh()
+    return out
+
+
+def test_a_graph_too_large_to_read_is_refused_with_the_way_out() -> None:
+    """A neuron on all 784 pixels (3,135 nodes) used to write 22 MB of SVG into the notebook
+    without a word."""
+    assert len(topological_order(_chain(MAX_NODES + 1))) == MAX_NODES + 1
+    assert len(topological_order(_chain(MAX_NODES))) == MAX_NODES
+    draw(_chain(MAX_NODES))  # at the limit: drawn
+    with pytest.raises(ValueError) as caught:
+        draw(_chain(MAX_NODES + 1))
+    message = str(caught.value)
+    assert message.startswith(f"draw: this graph has {MAX_NODES + 1} nodes, more than the 200")
+    assert "Draw a smaller graph" in message and f"max_nodes={MAX_NODES + 1}" in message
+    big = draw(_chain(MAX_NODES + 1), max_nodes=MAX_NODES + 1)  # asked for: drawn
+    assert f"{MAX_NODES + 1} nodes" in big.label
+    assert draw(_chain(7), max_nodes=7).svg == draw(_chain(7)).svg
+
+
+@pytest.mark.parametrize(
+    ("max_nodes", "error"), [(0, ValueError), (2.5, TypeError), ("200", TypeError)]
+)
+def test_max_nodes_is_a_positive_int(max_nodes, error) -> None:
+    with pytest.raises(error, match="^draw: max_nodes must be"):
+        draw(_chain(3), max_nodes=max_nodes)
+    assert draw(_chain(3), max_nodes=np.int64(3)).svg == draw(_chain(3)).svg

@@ -20,15 +20,18 @@ from hypothesis import strategies as st
 
 from course_lib.checks import tensor_gradient_check
 from course_lib.network import (
+    MAX_DEPTH,
     MAX_EPOCHS,
     SigmoidNet,
     check_learning_rate,
     evaluate,
     glorot_uniform,
+    layer_gradient_norms,
     sgd_step,
     train,
     training_epochs,
 )
+from course_lib.numbers.checking import MAX_ELEMENTS
 from course_lib.tensor import Tensor
 
 _PATH = Path(__file__).resolve().parents[1] / "benchmarks" / "mnist_reference.py"
@@ -254,8 +257,9 @@ def test_copy_is_independent_and_can_change_dtype() -> None:
     ("kwargs", "message"),
     [
         ({"hidden": 0}, "hidden must be a positive int"),
-        ({"hidden": 2.5}, "hidden must be a positive int"),
-        ({"classes": 1}, "classes must be at least 2"),
+        ({"hidden": 2.5}, "hidden must be a whole number"),
+        ({"hidden": "100"}, "hidden must be an int, got '100'"),
+        ({"classes": 1}, "classes must be an int >= 2, got 1"),
         ({"dtype": np.int32}, "dtype must be float32 or float64"),
     ],
 )
@@ -388,10 +392,12 @@ def test_a_nan_or_negative_pixel_is_named() -> None:
         (
             "0.1",
             TypeError,
-            "must be a number, got '0.1' \\(str\\) \\(write lr=0.1, without quotes\\)",
+            "the learning rate must be a number, got the text '0.1'; write the number without",
         ),
         (None, TypeError, "must be a number, got None"),
         (True, TypeError, "must be a number, got True"),
+        (10**400, ValueError, "the learning rate is an int of 401 digits, too large for a float"),
+        (1 + 2j, TypeError, "must be a real number, got \\(1\\+2j\\)"),
     ],
 )
 def test_a_bad_learning_rate_is_refused_before_any_weight_moves(lr, error, message) -> None:
@@ -412,7 +418,11 @@ def test_a_bad_learning_rate_is_refused_before_any_weight_moves(lr, error, messa
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"seed": -1}, ValueError, r"seed \(it picks the shuffling order\) must be 0 or more"),
+        (
+            {"seed": -1},
+            ValueError,
+            r"seed \(it picks the shuffling order\) must be 0 or more, got -1",
+        ),
         ({"seed": 1.5}, TypeError, "seed .* must be a whole number \\(an int\\), got 1.5"),
         ({"seed": None}, TypeError, "seed .* must be an int, got None"),
         ({"batch": -1}, ValueError, r"batch \(images per step\) must be a positive int, got -1"),
@@ -594,3 +604,107 @@ def test_weights_only_in_a_float_dtype(dtype):
     with pytest.raises(TypeError, match="dtype must be float32 or float64"):
         SigmoidNet(inputs=4, hidden=3, classes=2, seed=0, dtype=dtype)
     assert net.copy(dtype=np.float64).W1.dtype == np.float64
+
+
+# ---- sizes, counts and batches from a user: refused before anything is allocated ------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"hidden": 10**12}, r"hidden=1000000000000 .* would hold 7\.95e\+14 numbers"),
+        ({"inputs": 10**8}, r"inputs=100000000, hidden=100 .*\(40 GB of memory\)"),
+        ({"classes": 10**9}, r"classes=1000000000 would hold"),
+        ({"hidden": 10**400}, r"hidden=an int of 401 digits"),
+    ],
+)
+def test_a_typod_network_size_is_refused_before_allocating(kwargs, message, monkeypatch) -> None:
+    """hidden=10**12 used to ask numpy for 2.79 PiB (MemoryError) or grow until memory ran out."""
+    monkeypatch.setattr(np, "empty", _no_allocation)  # glorot_uniform's first array
+    with pytest.raises(ValueError, match=message) as caught:
+        SigmoidNet(**kwargs)
+    assert "is a size mistyped?" in str(caught.value)
+
+
+def _no_allocation(*args, **kwargs):
+    raise AssertionError(f"an array was allocated: np.empty{args}")
+
+
+def test_the_size_limit_counts_every_weight() -> None:
+    # 784·H + H + 10·H + 10 numbers: one hidden unit past the largest H under the limit is
+    # refused (the count decides, before any allocation)
+    largest = (MAX_ELEMENTS - 10) // (784 + 1 + 10)
+    with pytest.raises(ValueError, match="more than this course allows"):
+        SigmoidNet(hidden=largest + 1)
+    assert SigmoidNet(hidden=3, seed=np.int64(2)).hidden == 3  # NumPy integers pass
+    assert SigmoidNet(hidden=np.int32(3), inputs=np.uint16(4)).inputs == 4
+    with pytest.raises(
+        ValueError, match=r"glorot_uniform: a weight matrix .* 100000 × 100000 would hold"
+    ):
+        glorot_uniform(10**5, 10**5, np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"depth": 10**7}, ValueError, f"depth must be at most {MAX_DEPTH}, got 10000000"),
+        ({"depth": 3, "width": 10**6}, ValueError, r"width 1000000 .*\(48 TB of memory\)"),
+        ({"depth": 3, "batch": 10**9}, ValueError, "batch 1000000000 .* is a size mistyped"),
+        ({"depth": 3, "init_scale": 10**400}, ValueError, "init_scale is an int of 401 digits"),
+        ({"depth": 3, "init_scale": float("inf")}, ValueError, "init_scale must be a finite"),
+        ({"depth": 3, "init_scale": -1.0}, ValueError, "init_scale must be a positive number"),
+        ({"depth": 3, "init_scale": "1"}, TypeError, "init_scale must be a number, got the text"),
+        ({"depth": 3, "seed": -1}, ValueError, "seed must be 0 or more, got -1"),
+        ({"depth": 3, "seed": 1.5}, TypeError, r"seed must be a whole number \(an int\)"),
+        ({"depth": 3.0}, TypeError, "depth must be a whole number .* write 3"),
+        ({"depth": 3, "activation": ["relu"]}, ValueError, "activation must be one of"),
+    ],
+)
+def test_layer_gradient_norms_refuses_bad_settings_with_a_sentence(kwargs, error, message):
+    """depth=10**7 or width=10**6 used to run out of memory; seed=-1 gave numpy's text, and
+    init_scale=10**400 an OverflowError."""
+    with pytest.raises(error, match=f"^layer_gradient_norms: .*{message}"):
+        layer_gradient_norms(**kwargs)
+
+
+def test_layer_gradient_norms_takes_numpy_integers() -> None:
+    plain = layer_gradient_norms(3, "tanh", 0.7, width=4, batch=2, seed=5)
+    numpy = layer_gradient_norms(
+        np.int64(3), "tanh", np.float32(0.7), width=np.int8(4), batch=np.uint8(2), seed=np.int64(5)
+    )
+    np.testing.assert_allclose(numpy, plain, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("test", "error", "message"),
+    [
+        (5, TypeError, r"test must be a pair \(images, labels\), .*got 5 \(int\)"),
+        ("xy", TypeError, r"test must be a pair .*got 'xy' \(str\)"),
+        ((np.zeros((2, 4)),), TypeError, "test must be a pair .*got a tuple of 1 items"),
+        ((np.zeros((2, 4)), [0]), ValueError, r"in test=\(images, labels\): labels must have"),
+        ((np.zeros((2, 5)), [0, 1]), ValueError, r"in test=\(images, labels\): .*shape \(N, 4\)"),
+        ((np.zeros((0, 4)), []), ValueError, "the test set is empty"),
+    ],
+)
+def test_a_bad_test_set_is_refused_before_training(test, error, message) -> None:
+    """train(test=5) used to fail with "'int' object is not subscriptable" (and an empty test
+    set only after the first epoch's training)."""
+    images, labels = _set()
+    net = SigmoidNet(3, inputs=4, classes=3)
+    before = net.W1.data.copy()
+    with pytest.raises(error, match=f"^train: {message}"):
+        train(net, images, labels, test=test, progress=False)
+    np.testing.assert_array_equal(net.W1.data, before)
+
+
+@pytest.mark.parametrize("labels", [[], np.zeros(0), np.zeros(0, int), ()])
+def test_an_empty_batch_is_named_as_such(labels) -> None:
+    """net.loss on an empty batch used to blame the labels' dtype (an empty list is float64)."""
+    net = SigmoidNet(3, inputs=4, classes=3)
+    with pytest.raises(ValueError, match=r"^SigmoidNet.loss: the batch is empty \(0 images\)"):
+        net.loss(np.zeros((0, 4)), labels)
+    with pytest.raises(ValueError, match="the batch is empty"):  # the fused loss node says it
+        net.trace(np.zeros((0, 4)), labels)
+    with pytest.raises(ValueError, match="no images to evaluate"):
+        evaluate(net, np.zeros((0, 4)), labels)
+    assert net.as_labels(labels, 0).dtype == np.int64

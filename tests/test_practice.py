@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -157,18 +158,32 @@ def test_sheet_text_shows_inputs_steps_and_key_only_when_asked() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "words"),
     [
-        ({"seed": "7"}, TypeError, "seed must be an integer"),
-        ({"seed": 1.5}, TypeError, "seed must be an integer"),
-        ({"seed": True}, TypeError, "seed must be an integer"),
-        ({"seed": 1, "size": 2}, ValueError, "must be 3 to 6, got 2"),
-        ({"seed": 1, "size": 7}, ValueError, "must be 3 to 6, got 7"),
-        ({"seed": 1, "size": 4.0}, TypeError, "size must be an integer"),
+        ({"seed": "7"}, TypeError, r"seed \(the sheet number\) must be an int, got '7'"),
+        ({"seed": 1.5}, TypeError, r"seed \(the sheet number\) must be a whole number"),
+        ({"seed": True}, TypeError, r"seed \(the sheet number\) must be an int, got True"),
+        ({"seed": -1}, ValueError, r"seed \(the sheet number\) must be 0 or more, got -1"),
+        ({"seed": 1, "size": 2}, ValueError, r"size \(the operation nodes, 3 to 6, or None\)"),
+        ({"seed": 1, "size": 7}, ValueError, "must be at most 6, got 7"),
+        ({"seed": 1, "size": 10**9}, ValueError, "must be at most 6, got 1000000000"),
+        (
+            {"seed": 1, "size": 4.0},
+            TypeError,
+            r"size .* must be a whole number \(an int\), got 4.0",
+        ),
         ({"seed": 1, "fan_out": "yes"}, TypeError, "fan_out must be True or False"),
     ],
 )
 def test_bad_arguments_say_what_is_wrong(kwargs: dict, error: type, words: str) -> None:
+    """A negative sheet number used to be silently the same sheet as its absolute value."""
     with pytest.raises(error, match=words):
         practice_graph(**kwargs)
+
+
+def test_numpy_integers_are_sheet_numbers_and_sizes() -> None:
+    """np.int64(3) (from a loop over np.arange) used to be refused as "not an integer"."""
+    graph = practice_graph(np.int64(3), size=np.int8(4))
+    assert graph == practice_graph(3, size=4) and type(graph.seed) is int
+    assert practice_sheet(np.uint16(12)) == practice_sheet(12)
 
 
 def test_unknown_node_name_is_named() -> None:
@@ -227,7 +242,10 @@ def test_command_line_prints_one_sheet_per_seed(capsys: pytest.CaptureFixture[st
     assert capsys.readouterr().out == practice_sheet(7, 4, fan_out=False)
     with pytest.raises(SystemExit):
         main(["7", "--size", "9"])
-    assert "must be 3 to 6, got 9" in capsys.readouterr().err
+    assert (
+        "size (the operation nodes, 3 to 6, or None) must be at most 6, got 9"
+        in capsys.readouterr().err
+    )
 
 
 def test_the_sheet_ops_and_rules_come_from_the_engine_op_table() -> None:

@@ -40,6 +40,20 @@ def test_invalid_choice_is_a_clear_error():
         q.answer(True)
 
 
+def test_a_numpy_integer_is_an_option_index():
+    """q.answer(np.int64(1)) used to be refused as "not one of this question's options"."""
+    import numpy as np
+
+    q = make_question()
+    assert q.answer(np.int64(1)).correct == q.answer(1).correct
+    assert q.answer(np.uint8(2)).message == q.answer(2).message
+    with pytest.raises(ValueError, match="not one of"):
+        q.answer(np.int64(7))
+    assert card_question(np.int64(2)).prompt == card_question(2).prompt
+    with pytest.raises(TypeError, match="^card_question: number must be an int, got"):
+        card_question([1])  # used to be "unhashable type: 'list'"
+
+
 def test_an_explanation_gives_the_why_not_a_second_verdict():
     # Feedback already starts with "Right:" or "Not quite:" ("Right: Right: ..." was shown).
     with pytest.raises(ValueError, match="starts with a verdict"):

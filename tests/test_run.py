@@ -350,3 +350,62 @@ def test_the_readmes_menu_paths_are_the_installed_jupyterlabs() -> None:
     readme = (REPO / "README.md").read_text()
     for label in ("Presentation Mode", "Simple Interface", "Show Left Sidebar"):
         assert f"*View → Appearance → {label}*" in readme
+
+
+# ---- a virtual environment folder run.py cannot use: one line, not a traceback ----------------
+
+
+def test_a_venv_that_is_a_file_is_one_line_and_the_file_is_kept(tmp_path: Path) -> None:
+    """`run.py lab` with a file named .venv used to end in NotADirectoryError's traceback."""
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT.format(dependencies=""))
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {**os.environ, "TGF_VENV": str(blocker)}
+    result = subprocess.run(
+        [sys.executable, str(RUN_PY), "lab"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        f"run.py: {blocker} is a file, but the course's virtual environment goes in a folder of "
+        "that name; move or delete that file, then run this again"
+    ]
+    assert blocker.read_text() == "not a folder", "a user's file is not ours to delete"
+
+
+@pytest.mark.parametrize("broken", ["not executable", "not a file"])
+def test_a_venv_whose_python_cannot_run_is_one_line(
+    broken: str, project: Project, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A .venv/bin/python without its x bit used to end in PermissionError's traceback."""
+    python = project.module.venv_python(project.venv)
+    python.unlink()
+    if broken == "not executable":
+        python.write_text("#!/bin/sh\n")
+        python.chmod(0o644)
+    else:
+        python.mkdir()
+    assert project.module.main(["lab"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"run.py: {python} is {broken}, so the virtual environment in {project.venv} is "
+        "broken; delete that folder, then run this again to rebuild it\n"
+    )
+    assert not project.installs() and python.exists()
+
+
+def test_a_program_that_cannot_start_is_one_line(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def refuse(cmd, **kwargs):
+        raise PermissionError(13, "Permission denied", str(cmd[0]))
+
+    monkeypatch.setattr(project.module.subprocess, "call", refuse)
+    assert project.module.main(["lab"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("run.py: Permission denied (")
+    assert "Traceback" not in err and "Errno" not in err

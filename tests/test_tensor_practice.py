@@ -61,9 +61,35 @@ def test_the_command_line_prints_sheets(capsys):
     assert out.count("tensor practice sheet") == 2 and "\f" in out and "answer key" in out
 
 
-def test_a_seed_must_be_an_integer():
-    with pytest.raises(TypeError):
+def test_a_seed_must_be_a_whole_number_from_0():
+    with pytest.raises(TypeError, match=r"^tensor_sheet: seed \(the sheet number\) must be an int"):
         tensor_sheet("7")
+    with pytest.raises(TypeError, match=r"must be a whole number \(an int\), got 7.0; write 7"):
+        tensor_sheet(7.0)
+    with pytest.raises(ValueError, match="must be 0 or more, got -1"):
+        tensor_sheet(-1)  # random.Random(-1) is random.Random(1): silently sheet 1 before
+    assert tensor_sheet(np.int64(7)) == tensor_sheet(7)
+    assert tensor_practice_sheet(np.uint8(7)) == tensor_practice_sheet(7)
+
+
+@pytest.mark.parametrize("seed", ["7", 7.5, -1, None, -(10**400)])
+def test_the_checker_answers_a_bad_sheet_number_without_raising(seed):
+    result = tensor_sheet_check(seed, "ce_row", [0.0])
+    assert not result.correct and result.message.startswith("The sheet number is a whole number")
+    assert len(result.message) < 120
+
+
+def test_the_checker_takes_a_numpy_sheet_number():
+    s = tensor_sheet(5)
+    assert tensor_sheet_check(np.int64(5), "axes_a", s.sum_axes[0]).correct
+
+
+def test_the_command_line_refuses_a_negative_sheet_in_one_line(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["-5"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "seed (the sheet number) must be 0 or more, got -5" in err and "Traceback" not in err
 
 
 # ---- the checker -------------------------------------------------------------------------------

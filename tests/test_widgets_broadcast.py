@@ -151,3 +151,26 @@ def test_each_coloured_cell_also_names_the_element_it_came_from() -> None:
     assert grids.count(">b[0, 2]</span>") == 3 + 1
     scalar = broadcast_explorer((2, 3), ())
     assert scalar.grids.value.count(">b</span>") == 6 + 1
+
+
+@pytest.mark.parametrize("typed", ["²", "3, ²", "3²", "(2, ³)"])
+def test_a_superscript_digit_is_named_not_passed_to_int(typed):
+    """ "²" is a digit to str.isdigit, so it reached int(), whose "invalid literal for int() with
+    base 10" was shown in the widget."""
+    with pytest.raises(ValueError, match="a superscript or other special digit; type plain 0-9"):
+        parse_shape(typed)
+    w = broadcast_explorer()
+    w.shape_a.value = typed
+    assert "superscript" in w.error and "int()" not in w.error
+    assert "superscript" in w.alignment.value and w.grids.value == ""
+    w.shape_a.value = "3, 1"  # typed again, plainly: the explorer is back
+    assert w.error is None and w.result_shape == (3, 4)
+
+
+@pytest.mark.parametrize("typed", ["9" * 5000, "0" * 10 + "7", "12345678901234567890"])
+def test_a_huge_size_is_refused_by_the_size_rule(typed):
+    with pytest.raises(ValueError, match="each size must be 1 to 6") as caught:
+        parse_shape(typed)
+    assert len(str(caught.value)) < 200  # the text is cut short, not repeated in full
+    with pytest.raises(ValueError, match="each size must be 1 to 6"):
+        broadcast_explorer((10**400,), (1,))

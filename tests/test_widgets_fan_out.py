@@ -175,15 +175,24 @@ def test_paths_chart_is_well_formed() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"image": 12}, ValueError, r"image 12 is out of range \(0 to 11\)"),
-        ({"unit": -1}, ValueError, r"unit -1 is out of range \(0 to 15\)"),
-        ({"unit": 1.5}, TypeError, "unit must be an int"),
+        ({"image": 12}, ValueError, r"image \(an index, 0 to 11\) must be at most 11, got 12"),
+        ({"unit": -1}, ValueError, r"unit \(a hidden unit, 0 to 15\) must be 0 or more, got -1"),
+        ({"unit": 1.5}, TypeError, r"unit .* must be a whole number \(an int\), got 1.5"),
+        ({"image": None}, TypeError, r"image .* must be an int, got None"),
+        ({"image": 10**400}, ValueError, "image .* must be at most 11, got an int of 401 digits"),
     ],
 )
 def test_bad_choices_are_refused(setup, kwargs, error, message) -> None:
+    """image=None used to reach int() and give its raw TypeError; np.int64 images were refused."""
     net, images, labels = setup
-    with pytest.raises(error, match=message):
+    with pytest.raises(error, match=f"^fan_out_explorer: {message}"):
         fan_out_explorer(net, images, labels, **kwargs)
+
+
+def test_numpy_integers_pick_the_image_and_the_unit(setup) -> None:
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=np.int64(3), unit=np.uint8(2))
+    assert (w.image.value, w.unit.value) == (3, 2)
 
 
 @pytest.mark.parametrize(
@@ -245,3 +254,24 @@ def test_text_forms_are_short_and_name_the_state(setup) -> None:
     row = digit_row(images, labels, count=4)
     assert repr(row) == "4 images, labels " + " ".join(str(v) for v in labels[:4])
     assert row._repr_html_() == html_figure(digits_html(images, labels, count=4), "digits", 0)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"count": "10"}, TypeError, r"count \(images to show\) must be an int, got '10'"),
+        ({"count": -5}, ValueError, r"count \(images to show\) must be 0 or more, got -5"),
+        ({"size": "a"}, TypeError, r"size \(pixels on a side\) must be an int"),
+        ({"size": 10**400}, ValueError, r"size .* must be at most 1000, got an int of 401 digits"),
+        ({"size": 0}, ValueError, r"size \(pixels on a side\) must be a positive int, got 0"),
+    ],
+)
+def test_digit_pictures_check_their_counts_and_sizes(kwargs, error, message) -> None:
+    """count='10' used to fail inside min() ("'<' not supported"), size=10**400 with an
+    OverflowError, and count=-5 to show nothing silently."""
+    images, labels = np.zeros((3, 784)), np.arange(3)
+    with pytest.raises(error, match=f"^digits_html: {message}"):
+        digit_row(images, labels, **kwargs)
+    assert repr(digit_row(images, labels, count=np.int64(2), size=np.int32(40))).startswith(
+        "2 images"
+    )

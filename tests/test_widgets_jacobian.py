@@ -254,21 +254,35 @@ def test_every_number_written_uses_the_one_formatter() -> None:
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"temperature": "1"}, TypeError, r"^jacobian_explorer: temperature must be a number in "),
-        ({"temperature": None}, TypeError, r"temperature must be a number in \[0.1, 5\]"),
+        (
+            {"temperature": "1"},
+            TypeError,
+            r"^jacobian_explorer: temperature must be a number, got ",
+        ),
+        ({"temperature": None}, TypeError, r"temperature must be a number, got None"),
         ({"temperature": True}, TypeError, r"temperature must be a number"),
-        ({"temperature": float("nan")}, ValueError, r"temperature must be in \[0.1, 5\], got nan"),
+        (
+            {"temperature": float("nan")},
+            ValueError,
+            r"temperature must be a finite number, got nan",
+        ),
+        ({"temperature": 10**400}, ValueError, r"temperature is an int of 401 digits, too large"),
+        ({"temperature": 10}, ValueError, r"temperature must be in \[0.1, 5\], got 10"),
         ({"logits": "abc"}, TypeError, r"^jacobian_explorer: logits must be a list of 2 to 10 "),
         ({"logits": None}, TypeError, r"logits must be a list of 2 to 10 numbers"),
         ({"logits": 3.0}, TypeError, r"logits must be a list of 2 to 10 numbers"),
-        ({"logits": [1.0, "a"]}, TypeError, r"each logit must be a number, got str 'a'"),
-        ({"logits": [1.0, None]}, TypeError, r"each logit must be a number, got NoneType"),
-        ({"logits": [1.0, float("nan")]}, ValueError, r"logits must be finite numbers in"),
-        ({"low": "x"}, TypeError, r"low \(the logit sliders' end\) must be a finite number"),
-        ({"high": float("inf")}, TypeError, r"high \(the logit sliders' end\) must be a finite"),
+        ({"logits": [1.0, "a"]}, TypeError, r"logits\[1\] must be a number, got the text 'a'"),
+        ({"logits": [1.0, None]}, TypeError, r"logits\[1\] must be a number, got None"),
+        ({"logits": [1.0, float("nan")]}, ValueError, r"logits\[1\] must be a finite number"),
+        ({"logits": [1.0, 10**400]}, ValueError, r"logits\[1\] is an int of 401 digits"),
+        ({"low": "x"}, TypeError, r"low \(the logit sliders' end\) must be a number"),
+        ({"low": -(10**400)}, ValueError, r"low \(the logit sliders' end\) is an int of 401"),
+        ({"high": float("inf")}, ValueError, r"high \(the logit sliders' end\) must be a finite"),
     ],
 )
 def test_bad_explorer_arguments_get_clear_errors(kwargs, error, match) -> None:
+    """Numbers go through the one check of a user's number: 10**400 used to raise a bare
+    OverflowError, an infinite end a TypeError."""
     with pytest.raises(error, match=match) as caught:
         jacobian_explorer(**kwargs)
     assert "not supported between" not in str(caught.value)
@@ -294,7 +308,7 @@ def test_bad_arguments() -> None:
         jacobian_explorer(logits=(1.0,))
     with pytest.raises(ValueError, match="2 to 10 logits, got 11"):
         jacobian_explorer(logits=[0.0] * 11)
-    with pytest.raises(ValueError, match="finite numbers in"):
+    with pytest.raises(ValueError, match=r"logits must be numbers in \[-6.0, 6.0\]"):
         jacobian_explorer(logits=(1.0, 20.0))
     with pytest.raises(ValueError, match="temperature must be in"):
         jacobian_explorer(temperature=0.0)
@@ -308,3 +322,11 @@ def test_bad_arguments() -> None:
         jacobian_of("softmax", [1.0, 2.0], temperature=0.0)
     with pytest.raises(ValueError, match=r"non-empty vector of logits, got shape \(2, 2\)"):
         jacobian_of("softmax", np.zeros((2, 2)))
+
+
+def test_numpy_numbers_start_the_explorer() -> None:
+    w = jacobian_explorer(np.array([1.0, 2.0]), np.float32(1.5), np.int64(-6), np.int32(6))
+    assert w.p.shape == (2,) and w.temperature.value == 1.5
+    np.testing.assert_allclose(
+        jacobian_of("softmax", [1.0, 2.0], np.float32(1.5)), jacobian_of("softmax", [1.0, 2.0], 1.5)
+    )

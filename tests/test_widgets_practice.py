@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from course_lib.teaching.practice import practice_graph
 from course_lib.widgets import practice_trainer
+from course_lib.widgets.practice import MAX_SHEETS
 
 
 def test_moving_the_sheet_slider_brings_a_new_graph_to_trace():
@@ -35,12 +37,23 @@ def test_fan_out_switch_changes_the_graph_kind():
 
 
 def test_bad_sheet_number_is_a_clear_error():
-    with pytest.raises(ValueError, match="sheet must be an integer from 0 to 999"):
+    with pytest.raises(ValueError, match=r"^practice_trainer: sheet \(0 to 999\) must be 0 or"):
         practice_trainer(-1)
-    with pytest.raises(ValueError, match="sheet must be"):
+    with pytest.raises(ValueError, match=r"sheet \(0 to 999\) must be at most 999, got 1000"):
+        practice_trainer(1000)
+    with pytest.raises(TypeError, match=r"sheet .* must be a whole number \(an int\), got 2.5"):
         practice_trainer(2.5)
-    with pytest.raises(ValueError, match="sheets is the largest sheet number"):
+    with pytest.raises(ValueError, match=r"sheets \(the largest sheet number\) must be 0 or"):
         practice_trainer(1, sheets=-5)
+    with pytest.raises(ValueError, match=f"must be at most {MAX_SHEETS}, got {10**30}"):
+        practice_trainer(1, sheets=10**30)
+
+
+def test_numpy_integers_are_sheet_numbers():
+    """np.int64(3), as a loop over np.arange gives, used to be refused as "not an integer"."""
+    box = practice_trainer(np.int64(3), sheets=np.int32(10))
+    assert box.number.value == 3 and box.number.max == 10
+    assert box.trace.expected == practice_trainer(3).trace.expected
 
 
 @pytest.mark.parametrize("name", ["fan_out", "partials"])

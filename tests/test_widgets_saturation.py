@@ -74,8 +74,17 @@ def test_moving_the_controls_redraws_the_bars():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="depth must be an int from 2 to 20"):
+    with pytest.raises(ValueError, match=r"depth \(2 to 20\) must be an int >= 2, got 1"):
         depth_explorer(depth=1)
+    with pytest.raises(ValueError, match="depth must be an int from 2 to 20, got an int of 401"):
+        depth_explorer(depth=10**400)
+    with pytest.raises(TypeError, match=r"depth \(2 to 20\) must be a whole number"):
+        depth_explorer(depth=3.0)
+    with pytest.raises(ValueError, match="scale is an int of 401 digits, too large for a float"):
+        depth_explorer(scale=10**400)
+    with pytest.raises(TypeError, match="scale must be a number, got the text"):
+        depth_explorer(scale="1")
+    assert depth_explorer(np.int64(3), scale=np.float32(1.5)).norms.shape == (3,)
     with pytest.raises(ValueError, match="activation"):
         depth_explorer(activation="softplus")
     with pytest.raises(ValueError, match="scale"):

@@ -35,12 +35,22 @@ def test_a_large_step_is_ruled_by_truncation():
     [
         ({"exponent": 3.0}, ValueError),
         ({"exponent": "x"}, TypeError),
+        ({"exponent": 10**400}, ValueError),
+        ({"exponent": float("nan")}, ValueError),
         ({"dtype": "f16"}, ValueError),
+        ({"dtype": ["float64"]}, ValueError),
     ],
 )
 def test_bad_arguments_are_named(kwargs, error):
-    with pytest.raises(error, match="step_size_explorer"):
+    with pytest.raises(error, match="^step_size_explorer: "):
         step_size_explorer(**kwargs)
+
+
+def test_numpy_numbers_set_the_exponent():
+    """np.float32(-4) (a value read off an array) used to be refused as "not a number"."""
+    assert (
+        step_size_explorer(np.float32(-4)).exponent.value == step_size_explorer(-4).exponent.value
+    )
 
 
 def test_every_slider_position_works():

@@ -183,10 +183,13 @@ def test_local_partial_rules() -> None:
 def test_bad_input() -> None:
     with pytest.raises(TypeError, match="graph node"):
         stepper(3.0)
-    with pytest.raises(ValueError, match="interval_ms"):
+    with pytest.raises(ValueError, match="interval_ms must be an int >= 50, got 0"):
         stepper(Value(1.0), interval_ms=0)
-    with pytest.raises(ValueError, match="interval_ms"):
+    with pytest.raises(TypeError, match="interval_ms must be an int, got True"):
         stepper(Value(1.0), interval_ms=True)
+    with pytest.raises(ValueError, match="interval_ms must be at most 60000"):
+        stepper(Value(1.0), interval_ms=10**12)
+    assert stepper(Value(1.0), interval_ms=np.int64(500)).play.interval == 500
     with pytest.raises(TypeError, match="partials must be True or False"):
         stepper(Value(1.0), partials="no")
 
@@ -205,6 +208,9 @@ def test_bad_input() -> None:
         (float("nan"), ValueError, "seed must be a finite number"),
         ([1.0], TypeError, "a number such as 1.0, got list"),
         (2, None, ""),
+        (10**400, ValueError, "stepper: seed is an int of 401 digits, too large for a float"),
+        (np.int64(2), None, ""),
+        (np.float32(0.5), None, ""),
     ],
 )
 def test_a_bad_seed_gets_a_clear_error(seed, error, words) -> None:

@@ -35,7 +35,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from course_lib.data.download import download_file, remove_stale_parts
+from course_lib.data.download import download_file, not_writable, remove_stale_parts
 from course_lib.data.errors import (
     CacheNotWritableError,
     ChecksumError,
@@ -44,6 +44,7 @@ from course_lib.data.errors import (
     DataNotFoundError,
     DownloadError,
     IdxFormatError,
+    UnreadableFileError,
 )
 from course_lib.data.idx import IMAGE_SIDE, clear_memory_cache, load_verified
 from course_lib.data.sources import (
@@ -57,6 +58,7 @@ from course_lib.data.sources import (
     find_file,
     offline_help,
 )
+from course_lib.numbers.checking import real_number, shown
 
 __all__ = [
     "CACHE_ENV",
@@ -72,6 +74,7 @@ __all__ = [
     "DownloadError",
     "IdxFormatError",
     "MnistFiles",
+    "UnreadableFileError",
     "clear_memory_cache",
     "default_cache_dir",
     "load_mnist",
@@ -80,6 +83,21 @@ __all__ = [
 
 
 def _require_files(folder: Path, names: Sequence[str], source: str, split: str) -> list[Path]:
+    try:
+        return _files_or_error(folder, names, source, split)
+    except DataError:
+        raise
+    except OSError as error:  # a folder on the way this user may not look into
+        what = "the folder given" if source == "The folder" else f"named by ${DATA_ENV}"
+        place = f" at {error.filename}" if error.filename and error.filename != str(folder) else ""
+        raise UnreadableFileError(
+            f"Cannot look for the MNIST files in {str(folder)!r} ({what}): "
+            f"{error.strerror or error}{place}. Make that folder readable, or copy the files "
+            "into a folder you can read. " + offline_help(split)
+        ) from error
+
+
+def _files_or_error(folder: Path, names: Sequence[str], source: str, split: str) -> list[Path]:
     if not folder.is_dir():
         raise DataNotFoundError(f"{source} {str(folder)!r} is not a folder. " + offline_help(split))
     found = files_in(folder, names)
@@ -101,12 +119,34 @@ class MnistFiles(NamedTuple):
 
 
 def _checksum_table(split: str, checksums: Mapping[str, str] | None) -> Mapping[str, str]:
+    if not isinstance(split, str):
+        more = (
+            "; load one split at a time: load_mnist('train'), then load_mnist('test')"
+            if isinstance(split, list | tuple | set)
+            else ""
+        )
+        raise TypeError(
+            f"split must be the text 'train' or 'test', got {type(split).__name__} "
+            f"{shown(split)}{more}"
+        )
     if split not in FILES:
-        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+        raise ValueError(f"split must be 'train' or 'test', got {shown(split)}")
     table = SHA256 if checksums is None else checksums
+    if not isinstance(table, Mapping):
+        raise TypeError(
+            f"checksums must map each file name to its SHA-256 (a dict such as "
+            f"{{'{FILES[split][0]}': '0fa7...'}}), got {type(table).__name__} {shown(table)}"
+        )
     missing = [name for name in FILES[split] if name not in table]
     if missing:
         raise ValueError(f"no expected SHA-256 given for {', '.join(missing)}")
+    for name in FILES[split]:
+        digest = table[name]
+        if not (isinstance(digest, str) and len(digest) == 64):
+            raise ValueError(
+                f"checksums[{name!r}] must be a SHA-256 written as 64 hexadecimal digits, got "
+                f"{shown(digest)}"
+            )
     return table
 
 
@@ -153,15 +193,14 @@ def _flag_argument(value: object, name: str) -> None:
 
 
 def _timeout_argument(timeout: object, name: str = "timeout") -> float:
-    if isinstance(timeout, bool) or not isinstance(timeout, int | float | np.integer | np.floating):
-        raise TypeError(
-            f"{name} must be a number of seconds, got {type(timeout).__name__} {timeout!r}"
-        )
-    if not (timeout > 0 and timeout < float("inf")):
+    """A number of seconds: positive and finite (through the one check of a user's number)."""
+    seconds = real_number(timeout, f"{name} (a number of seconds)", "load_mnist", finite=False)
+    if not (0 < seconds < float("inf")):
         raise ValueError(
-            f"{name} must be a positive, finite number of seconds (like 30), got {timeout!r}"
+            f"load_mnist: {name} must be a positive, finite number of seconds (like 30), got "
+            f"{shown(timeout)}"
         )
-    return float(timeout)
+    return seconds
 
 
 def locate_mnist(
@@ -204,16 +243,22 @@ def locate_mnist(
         source = "cache"
         cache = cache_dir if cache_dir is not None else default_cache_dir()
         mnist_dir = cache / "mnist"
-        for place in (cache, mnist_dir):
-            if place.exists() and not place.is_dir():
-                raise CacheNotWritableError(
-                    f"The MNIST cache {place} is a file, not a folder. Pass cache_dir= (or set "
-                    f"{CACHE_ENV}) to a folder, or move that file away."
-                )
-        remove_stale_parts(mnist_dir)
+        try:
+            for place in (cache, mnist_dir):
+                if place.exists() and not place.is_dir():
+                    raise CacheNotWritableError(
+                        f"The MNIST cache {place} is a file, not a folder. Pass cache_dir= (or "
+                        f"set {CACHE_ENV}) to a folder, or move that file away."
+                    )
+            remove_stale_parts(mnist_dir)
+            cached = {name: find_file(mnist_dir, name) for name in names}
+        except OSError as error:  # a cache folder this user may not look into
+            if isinstance(error, DataError):
+                raise
+            raise not_writable(mnist_dir, error) from error
         found = []
         for name in names:
-            path = find_file(mnist_dir, name)
+            path = cached[name]
             if path is None:
                 if not download:
                     raise DataNotFoundError(
@@ -267,12 +312,14 @@ def load_mnist(
             minutes by default); a mirror still sending then is abandoned.
 
     Raises:
+        TypeError: a split that is not text (a list such as ['train']: one split at a time).
         ValueError: unknown split.
         DataNotFoundError: the folder given (or ``$COURSE_LIB_DATA``) lacks the files, or they
             are not cached and ``download`` is False.
         ChecksumError: a file's decompressed SHA-256 is not the expected one.
         CorruptFileError: a gzip file is truncated or not gzip.
         IdxFormatError: a bad IDX header, or sizes that do not match the content.
+        UnreadableFileError: a file is there but cannot be read (permissions, a folder).
         DownloadError: no mirror could be reached.
     """
     table = _checksum_table(split, checksums)

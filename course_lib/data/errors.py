@@ -30,3 +30,7 @@ class DownloadError(DataError, ConnectionError):
 
 class CacheNotWritableError(DataError, PermissionError):
     """The cache folder cannot be created or written (read-only, or not a folder)."""
+
+
+class UnreadableFileError(DataError, PermissionError):
+    """A data file is there but cannot be read (no permission, a folder, a failing disk)."""

@@ -17,7 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from course_lib.data.errors import ChecksumError, CorruptFileError, IdxFormatError
+from course_lib.data.errors import (
+    ChecksumError,
+    CorruptFileError,
+    IdxFormatError,
+    UnreadableFileError,
+)
 
 GZIP_MAGIC = b"\x1f\x8b"
 UBYTE = 0x08
@@ -107,12 +112,33 @@ def _memo_key(path: Path, expected: str) -> tuple[str, int, int, int, str]:
     return (str(path.resolve()), stat.st_size, stat.st_mtime_ns, stat.st_ino, expected)
 
 
+def unreadable(path: Path, error: OSError, source: str) -> UnreadableFileError:
+    """The error for a data file the operating system will not let us read, with the fix."""
+    reason = error.strerror or type(error).__name__
+    if isinstance(error, IsADirectoryError):
+        reason = "it is a folder, not a file"
+    fix = (
+        "delete it so it is downloaded again, or point cache_dir= at another folder"
+        if source == "cache"
+        else "make it readable (chmod a+r on a shell) or copy the MNIST files into a folder "
+        "you can read and pass folder= that folder"
+    )
+    return UnreadableFileError(f"Cannot read {path} ({source}): {reason}. To fix it, {fix}.")
+
+
 def load_verified(path: Path, name: str, expected: str, source: str) -> np.ndarray:
-    """Read, decompress, verify and parse one local file (remembered while it is unchanged)."""
-    key = _memo_key(path, expected)
-    if key in _MEMO:
-        return _MEMO[key]
-    content = decompressed_bytes(path)
+    """Read, decompress, verify and parse one local file (remembered while it is unchanged).
+
+    A file that cannot be read (no permission, a folder, an I/O error) raises
+    :class:`UnreadableFileError` naming it and the fix, not the operating system's errno text.
+    """
+    try:
+        key = _memo_key(path, expected)
+        if key in _MEMO:
+            return _MEMO[key]
+        content = decompressed_bytes(path)
+    except OSError as error:
+        raise unreadable(path, error, source) from error
     check_sha256(
         hashlib.sha256(content).hexdigest(),
         expected,

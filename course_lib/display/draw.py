@@ -39,9 +39,11 @@ from course_lib.display.accessible import (
     svg_open,
     xml_text,
 )
+from course_lib.numbers.checking import whole_number
 from course_lib.numbers.formatting import format_number
 
 __all__ = [
+    "MAX_NODES",
     "STYLES",
     "GraphDrawing",
     "draw",
@@ -53,6 +55,11 @@ __all__ = [
 # ---- names and numbers -------------------------------------------------------------------
 
 _text = xml_text  # every text of a drawing is escaped, and stripped of what XML cannot hold
+
+MAX_NODES = 200
+"""The most nodes :func:`draw` draws unless told otherwise (``max_nodes=``). The course's
+drawings have 3 to 12 nodes; a box per node stops being readable long before 200, and a graph
+of 1,500 nodes (a neuron on all 784 pixels) made 22 MB of SVG saved into the notebook."""
 
 
 def _is_scalar(x: Any) -> bool:
@@ -313,6 +320,7 @@ def draw(
     title: str | None = None,
     names: Mapping[Any, str] | None = None,
     values: bool = True,
+    max_nodes: int = MAX_NODES,
 ) -> GraphDrawing:
     """Draw the graph that ends at ``root`` as SVG, inputs on the left, ``root`` on the right.
 
@@ -327,7 +335,10 @@ def draw(
     partial. ``names``: node names (default :func:`node_names`). ``values=False`` draws the
     structure only: the result of every operation reads ``data ?`` (the inputs keep their
     values), for a drawing that sits above an exercise asking for those values.
+    ``max_nodes``: a graph of more nodes (default :data:`MAX_NODES`) is refused with a
+    ValueError, before anything is drawn; pass a larger number to draw it anyway.
     """
+    max_nodes = whole_number(max_nodes, "max_nodes", "draw")
     if highlight_edges not in ("both", "in", "out", "none"):
         raise ValueError(
             f"highlight_edges must be 'both', 'in', 'out' or 'none', got {highlight_edges!r}"
@@ -339,6 +350,13 @@ def draw(
                 f"{type(root).__name__} without {attribute!r}"
             )
     order = topological_order(root)
+    if len(order) > max_nodes:
+        raise ValueError(
+            f"draw: this graph has {len(order):,} nodes, more than the {max_nodes:,} a drawing "
+            "shows (each node is a box of text, and the SVG is saved into the notebook). Draw "
+            "a smaller graph, such as one part of the computation, or pass "
+            f"max_nodes={len(order)} to draw it anyway"
+        )
     names = node_names(root) if names is None else names
     grads = grads or {}
     styles = styles or {}

@@ -10,7 +10,7 @@ stacks of notebook 09. Import from here: ``from course_lib.network import Sigmoi
 * :mod:`~course_lib.network.validation`: the checks of images, labels, sizes and learning rates.
 """
 
-from course_lib.network.deep_stack import ACTIVATIONS, layer_gradient_norms
+from course_lib.network.deep_stack import ACTIVATIONS, MAX_DEPTH, layer_gradient_norms
 from course_lib.network.sigmoid_net import ForwardPass, SigmoidNet, glorot_uniform, weight_dtype
 from course_lib.network.training import (
     MAX_EPOCHS,
@@ -25,6 +25,7 @@ from course_lib.network.validation import check_learning_rate, pixels_in_unit_ra
 
 __all__ = [
     "ACTIVATIONS",
+    "MAX_DEPTH",
     "MAX_EPOCHS",
     "ForwardPass",
     "History",

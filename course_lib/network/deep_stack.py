@@ -6,13 +6,14 @@ import math
 
 import numpy as np
 
-from course_lib.numbers.checking import whole_number
+from course_lib.numbers.checking import check_size, real_number, shown, whole_number
 from course_lib.tensor import Tensor
 
-__all__ = ["ACTIVATIONS", "layer_gradient_norms"]
+__all__ = ["ACTIVATIONS", "MAX_DEPTH", "layer_gradient_norms"]
 
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
+MAX_DEPTH = 1_000  # layers: notebook 09's stacks have up to 20; each layer is two graph nodes
 
 
 def layer_gradient_norms(
@@ -37,21 +38,24 @@ def layer_gradient_norms(
     gradients); relu' is 1 for every active unit, and with ``init_scale`` = √2 (He
     initialisation) the size is kept on average.
     """
-    depth = whole_number(depth, "depth", "layer_gradient_norms")
-    for name, value in (("width", width), ("batch", batch)):
-        whole_number(value, name, "layer_gradient_norms")
-    if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"layer_gradient_norms: activation must be one of {ACTIVATIONS}, got {activation!r}"
-        )
-    if (
-        isinstance(init_scale, bool)
-        or not isinstance(init_scale, int | float | np.floating)
-        or not 0 < init_scale < math.inf
-    ):
-        raise ValueError(
-            f"layer_gradient_norms: init_scale must be a positive number, got {init_scale!r}"
-        )
+    where = "layer_gradient_norms"
+    depth = whole_number(depth, "depth", where, maximum=MAX_DEPTH)
+    width = whole_number(width, "width", where)
+    batch = whole_number(batch, "batch", where)
+    seed = whole_number(seed, "seed", where, minimum=0)
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        raise ValueError(f"{where}: activation must be one of {ACTIVATIONS}, got {activation!r}")
+    init_scale = real_number(init_scale, "init_scale", where)
+    if init_scale <= 0:
+        raise ValueError(f"{where}: init_scale must be a positive number, got {init_scale!r}")
+    # Every layer keeps W and dL/dW (width² each) and a, h with their gradients (batch × width
+    # each); counted before anything is drawn, so width=10**6 is refused, not tried.
+    check_size(
+        depth * (2 * width * width + 4 * batch * width) + 2 * batch * width,
+        f"a stack of depth {depth}, width {shown(width)} and batch {shown(batch)} (weights, "
+        "activations and their gradients)",
+        where,
+    )
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, width))
     weights = [

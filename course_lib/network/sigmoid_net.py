@@ -42,7 +42,7 @@ from course_lib.network.validation import (
     check_labels,
     check_pixels,
 )
-from course_lib.numbers.checking import whole_number
+from course_lib.numbers.checking import check_size, shown, whole_number
 from course_lib.tensor import Tensor, linear, softmax_cross_entropy
 
 __all__ = ["ForwardPass", "SigmoidNet", "glorot_uniform", "weight_dtype"]
@@ -53,9 +53,10 @@ def weight_dtype(dtype: Any, where: str) -> np.dtype:
     says why (weights in [-1, 1] would round to 0 in an integer dtype, to 1 in bool)."""
     try:
         found = np.dtype(dtype)
-    except TypeError:
+    except (TypeError, ValueError):
         raise TypeError(
-            f"{where}: dtype must be float32 or float64, got {dtype!r}, which is not a numpy dtype"
+            f"{where}: dtype must be float32 or float64, got {shown(dtype)}, which is not a numpy "
+            "dtype; write dtype=np.float32 (or np.float64 for gradient checks)"
         ) from None
     if found not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(
@@ -76,6 +77,12 @@ def glorot_uniform(
     fan_in = whole_number(fan_in, "fan_in", "glorot_uniform")
     fan_out = whole_number(fan_out, "fan_out", "glorot_uniform")
     dtype = weight_dtype(dtype, "glorot_uniform")
+    check_size(
+        fan_in * fan_out,
+        f"a weight matrix of fan_in × fan_out = {shown(fan_in)} × {shown(fan_out)}",
+        "glorot_uniform",
+        itemsize=dtype.itemsize,
+    )
     r = math.sqrt(6.0 / (fan_in + fan_out))
     weights = np.empty((fan_in, fan_out), dtype=dtype)
     # Row by row, straight into the matrix: the generator draws float64, so only one row of
@@ -117,13 +124,19 @@ class SigmoidNet:
         classes: int = 10,
         dtype: Any = np.float32,
     ) -> None:
-        for name, value in (("hidden", hidden), ("inputs", inputs), ("classes", classes)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"SigmoidNet: {name} must be a positive int, got {value!r}")
-        if classes < 2:
-            raise ValueError(f"SigmoidNet: classes must be at least 2, got {classes}")
+        hidden = whole_number(hidden, "hidden", "SigmoidNet")
+        inputs = whole_number(inputs, "inputs", "SigmoidNet")
+        classes = whole_number(classes, "classes", "SigmoidNet", minimum=2)
         dtype = weight_dtype(dtype, "SigmoidNet")
         seed = whole_number(seed, "seed (it picks the starting weights)", "SigmoidNet", minimum=0)
+        # Every weight and bias, counted before any is allocated: hidden=10**12 is a typo.
+        check_size(
+            (inputs + 1) * hidden + (hidden + 1) * classes,
+            f"the weights of a network with inputs={shown(inputs)}, hidden={shown(hidden)} and "
+            f"classes={shown(classes)}",
+            "SigmoidNet",
+            itemsize=dtype.itemsize,
+        )
         rng = np.random.default_rng(seed)
         w1 = glorot_uniform(inputs, hidden, rng, dtype)
         w2 = glorot_uniform(hidden, classes, rng, dtype)
@@ -218,7 +231,15 @@ class SigmoidNet:
         return check_labels(labels, n, self.classes)
 
     def loss(self, images: Any, labels: Any) -> Tensor:
-        """The mean softmax cross-entropy of the batch: a one-element Tensor to call backward on."""
+        """The mean softmax cross-entropy of the batch: a one-element Tensor to call backward on.
+
+        An empty batch is refused here, naming it: the loss is a mean over the batch.
+        """
+        if len(self.as_batch(images)) == 0:
+            raise ValueError(
+                "SigmoidNet.loss: the batch is empty (0 images); the loss is a mean over the "
+                "batch, so give at least one image (a slice such as images[i:i+1])"
+            )
         return self.trace(images, labels).loss
 
     def logits(self, images: Any, batch: int = 10_000) -> np.ndarray:

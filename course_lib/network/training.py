@@ -22,7 +22,7 @@ from course_lib.network.validation import (
     check_labels,
     check_learning_rate,
 )
-from course_lib.numbers.checking import whole_number
+from course_lib.numbers.checking import shown, whole_number
 from course_lib.numbers.formatting import format_number
 
 __all__ = [
@@ -223,8 +223,7 @@ def training_epochs(
     except ValueError as error:
         raise ValueError(f"train: {error}") from None
     if test is not None:
-        x_test = net.as_batch(test[0])
-        y_test = check_labels(test[1], len(x_test), net.classes)
+        x_test, y_test = _test_set(net, test)
     steps_per_epoch = -(-len(x) // batch)
     record_every = max(1, steps_per_epoch // records_per_epoch)
     history = History(
@@ -271,6 +270,28 @@ def training_epochs(
             if epoch == epochs:
                 display.finish(history)
         yield history
+
+
+def _test_set(net: SigmoidNet, test: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``test`` as checked (images, labels), or an error that says which part is wrong."""
+    if isinstance(test, str) or not isinstance(test, Sequence) or len(test) != 2:
+        given = (
+            f"a {type(test).__name__} of {len(test)} items"
+            if isinstance(test, Sequence) and not isinstance(test, str)
+            else f"{shown(test)} ({type(test).__name__})"
+        )
+        raise TypeError(
+            "train: test must be a pair (images, labels), such as test=(x_test, y_test), got "
+            + given
+        )
+    try:
+        x_test = net.as_batch(test[0])
+        y_test = check_labels(test[1], len(x_test), net.classes)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"train: in test=(images, labels): {error}") from None
+    if len(x_test) == 0:
+        raise ValueError("train: the test set is empty; leave out test= to train without one")
+    return x_test, y_test
 
 
 def _diverged(epoch: int, step: int, rate: float, what: str) -> None:

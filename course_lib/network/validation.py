@@ -1,5 +1,5 @@
-"""The checks :mod:`course_lib.network` runs on what it is given (counts go through
-:func:`course_lib.numbers.checking.whole_number`): the learning rate, the
+"""The checks :mod:`course_lib.network` runs on what it is given: the learning rate (through
+:func:`course_lib.numbers.checking.real_number`; counts go through ``whole_number``), the
 pixels and the labels. Each either passes the value on or raises an error that names the value,
 says what is wrong and how to fix it. ``check_learning_rate`` and ``pixels_in_unit_range`` are
 importable from :mod:`course_lib.network` too.
@@ -8,10 +8,11 @@ importable from :mod:`course_lib.network` too.
 from __future__ import annotations
 
 import math
-from numbers import Real
 from typing import Any
 
 import numpy as np
+
+from course_lib.numbers.checking import real_number
 
 __all__ = [
     "check_labels",
@@ -30,20 +31,10 @@ def check_learning_rate(lr: Any, where: str = "sgd_step") -> float:
     """
     if type(lr) is float and 0 < lr < math.inf:  # the usual case, decided at once
         return lr
-    text = repr(lr)
-    shown = text if len(text) <= 40 else f"{text[:12]}... ({len(text)} characters)"
-    if isinstance(lr, bool) or not isinstance(lr, Real):
-        hint = f" (write lr={lr}, without quotes)" if isinstance(lr, str) else ""
-        raise TypeError(
-            f"{where}: the learning rate must be a number, got {shown} ({type(lr).__name__}){hint}"
-        )
-    try:
-        rate = float(lr)
-    except OverflowError:  # an int beyond the floats
-        rate = math.inf
+    rate = real_number(lr, "the learning rate", where, finite=False)
     if not math.isfinite(rate):
         raise ValueError(
-            f"{where}: the learning rate must be a finite number, got {shown}; a NaN or infinite "
+            f"{where}: the learning rate must be a finite number, got {rate}; a NaN or infinite "
             "rate turns every weight into NaN"
         )
     if rate <= 0:
@@ -94,6 +85,8 @@ def check_labels(labels: Any, n: int, classes: int) -> np.ndarray:
         raise TypeError(f"labels must be an array of class indices ({error})") from None
     if y.ndim != 1 or y.shape[0] != n:
         raise ValueError(f"labels must have shape ({n},), one class index per image; got {y.shape}")
+    if n == 0:  # an empty list has no dtype to judge: numpy calls it float64
+        return y.astype(np.int64)
     if y.dtype.kind not in "iu":
         raise TypeError(f"labels must be integer class indices, got dtype {y.dtype}")
     # One maximum checks both ends: read as unsigned integers of the same width, negative

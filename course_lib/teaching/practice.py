@@ -1,12 +1,12 @@
 """Endless hand-trace practice: a fresh small graph from a seed, with its answer key.
 
-``practice_graph(seed)`` draws a graph of 3 to 6 *operation nodes* (the nodes a learner traces
-a local rule through; the 2 to 4 inputs come in addition) using the ops ``+``, ``*``,
-``sigmoid`` and ``exp`` of the scalar engine's op table (:data:`course_lib.autodiff.scalar.OPS`),
-which also gives each line's formula and the local rules printed on the sheet. Inputs are small
-friendly numbers (halves and small integers). With ``fan_out=True`` (the default) at least one
-node feeds two or more later nodes, so its gradient is a sum at a join; with ``fan_out=False``
-the graph is a tree and no node does.
+``practice_graph(seed)`` (the sheet number, a whole number from 0) draws a graph of 3 to 6
+*operation nodes* (the nodes a learner traces a local rule through; the 2 to 4 inputs come in
+addition) using the ops ``+``, ``*``, ``sigmoid`` and ``exp`` of the scalar engine's op table
+(:data:`course_lib.autodiff.scalar.OPS`), which also gives each line's formula and the local
+rules printed on the sheet. Inputs are small friendly numbers (halves and small integers).
+With ``fan_out=True`` (the default) at least one node feeds two or more later nodes, so its
+gradient is a sum at a join; with ``fan_out=False`` the graph is a tree and no node does.
 
 The answer key holds, for every node n, the forward value and dL/dn with L = f the output,
 computed by the course's engine (``Value.backward()``) and verified against central
@@ -31,6 +31,7 @@ import sys
 from dataclasses import dataclass
 
 from course_lib.autodiff.scalar import OPS, Value
+from course_lib.numbers.checking import whole_number
 from course_lib.numbers.formatting import format_number
 
 __all__ = ["LOCAL_RULES", "Operation", "PracticeGraph", "practice_graph", "practice_sheet"]
@@ -183,15 +184,18 @@ def practice_graph(seed: int, size: int | None = None, fan_out: bool = True) -> 
     ``fan_out=True`` asks for at least one node that feeds two or more later nodes;
     ``fan_out=False`` asks for a tree, where every node feeds exactly one.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
+    where = "practice_graph"
+    # A sheet number is a whole number >= 0 (NumPy integers too); -1 would silently be sheet 1,
+    # since random.Random takes the absolute value of its seed.
+    seed = whole_number(seed, "seed (the sheet number)", where, minimum=0)
     if size is not None:
-        if isinstance(size, bool) or not isinstance(size, int):
-            raise TypeError(f"size must be an integer or None, got {type(size).__name__}")
-        if not MIN_NODES <= size <= MAX_NODES:
-            raise ValueError(
-                f"size counts operation nodes and must be {MIN_NODES} to {MAX_NODES}, got {size}"
-            )
+        size = whole_number(
+            size,
+            f"size (the operation nodes, {MIN_NODES} to {MAX_NODES}, or None)",
+            where,
+            minimum=MIN_NODES,
+            maximum=MAX_NODES,
+        )
     if not isinstance(fan_out, bool):
         raise TypeError(f"fan_out must be True or False, got {fan_out!r}")
     rng = random.Random(seed)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 from course_lib.display.accessible import verdict_html
+from course_lib.numbers.checking import whole_number
 
 __all__ = ["LETTERS", "Feedback", "Question", "card_question"]
 
@@ -83,9 +85,9 @@ class Question:
     def _index(self, choice: int | str) -> int:
         if isinstance(choice, bool):
             raise TypeError("answer with an option letter such as 'B' or its index, not a bool")
-        if isinstance(choice, int):
+        if isinstance(choice, Integral):  # an int, or a NumPy integer such as np.int64(1)
             if 0 <= choice < len(self.options):
-                return choice
+                return int(choice)
         elif isinstance(choice, str):
             text = choice.strip()
             if len(text) == 1 and text.upper() in LETTERS[: len(self.options)]:
@@ -236,6 +238,7 @@ _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
 
 def card_question(number: int) -> Question:
     """The seed card's question ``number`` (1 to 4) as a :class:`Question`."""
+    number = whole_number(number, "number", "card_question")
     if number not in _CARD_QUESTIONS:
         raise ValueError(f"the card has questions 1 to 4, got {number!r}")
     return Question(**_CARD_QUESTIONS[number])

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_lib.checks import jacobian_finite_differences, jacobian_reverse_mode
+from course_lib.numbers.checking import shown, whole_number
 from course_lib.numbers.formatting import format_number
 from course_lib.teaching.hand_exercise import (
     AxesExercise,
@@ -112,8 +113,9 @@ def _four(values: tuple[float, ...]) -> str:
 
 def tensor_sheet(seed: int) -> TensorSheet:
     """The questions and the answer key of sheet ``seed`` (the same for the same seed)."""
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__} {seed!r}")
+    # A sheet number is a whole number >= 0 (NumPy integers too); -1 would silently be sheet 1,
+    # since random.Random takes the absolute value of its seed.
+    seed = whole_number(seed, "seed (the sheet number)", "tensor_sheet", minimum=0)
     rng = random.Random(seed)
     shape_a, shape_b = rng.choice(_SHAPE_PAIRS)
     if rng.random() < 0.5:
@@ -465,12 +467,14 @@ def tensor_sheet_check(seed: int, part: str, answer: object) -> CheckResult:
     """
     if part not in PARTS:
         raise KeyError(f"a tensor sheet has the parts {PARTS}, got {part!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        return CheckResult(False, f"The sheet number is a whole number, like 7; got {seed!r}.")
-    task = tensor_sheet_exercises(int(seed))[part]
-    result = task.judge(answer, misses=_misses.get((int(seed), part), 0))
+    try:
+        seed = whole_number(seed, "the sheet number", "tensor_sheet_check", minimum=0)
+    except (TypeError, ValueError):
+        return CheckResult(False, f"The sheet number is a whole number, like 7; got {shown(seed)}.")
+    task = tensor_sheet_exercises(seed)[part]
+    result = task.judge(answer, misses=_misses.get((seed, part), 0))
     if not result.correct and " is not right." in result.message:
-        _misses[(int(seed), part)] = _misses.get((int(seed), part), 0) + 1
+        _misses[(seed, part)] = _misses.get((seed, part), 0) + 1
     return result
 
 
@@ -483,7 +487,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("seeds", nargs="+", type=int, help="one integer seed per sheet")
     parser.add_argument("--answers", action="store_true", help="add each sheet's answer key")
     args = parser.parse_args(argv)
-    sys.stdout.write("\f".join(tensor_practice_sheet(s, args.answers) for s in args.seeds))
+    try:
+        sheets = [tensor_practice_sheet(s, args.answers) for s in args.seeds]
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
+    sys.stdout.write("\f".join(sheets))
     return 0
 
 

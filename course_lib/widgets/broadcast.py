@@ -24,6 +24,7 @@ import re
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.numbers.checking import shown
 from course_lib.numbers.formatting import format_number
 from course_lib.tensor import Tensor, broadcast_axes
 from course_lib.widgets.controls import row
@@ -59,13 +60,24 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if inner.startswith("(") and inner.endswith(")"):
         inner = inner[1:-1]
     parts = [p for p in re.split(r"[,\s]+", inner) if p]
-    if not all(p.isdigit() for p in parts):
-        raise ValueError(f"shape {text!r}: write whole numbers separated by commas, like 3, 1")
+    # isdecimal, not isdigit: a superscript ² is a digit to isdigit, but int() refuses it.
+    if not all(p.isdecimal() for p in parts):
+        odd = sorted({c for p in parts for c in p if c.isdigit() and not c.isdecimal()})
+        hint = (
+            f" ({', '.join(odd)}: a superscript or other special digit; type plain 0-9)"
+            if odd
+            else ""
+        )
+        raise ValueError(
+            f"shape {shown(text)}: write whole numbers separated by commas, like 3, 1{hint}"
+        )
+    if any(len(p.lstrip("0")) > 2 for p in parts):  # int() of 4,300 digits raises its own text
+        raise ValueError(f"shape {shown(text)}: each size must be 1 to {MAX_SIDE}")
     shape = tuple(int(p) for p in parts)
     if len(shape) > MAX_AXES:
-        raise ValueError(f"shape {text!r}: this explorer shows at most {MAX_AXES} axes")
+        raise ValueError(f"shape {shown(text)}: this explorer shows at most {MAX_AXES} axes")
     if any(not 1 <= n <= MAX_SIDE for n in shape):
-        raise ValueError(f"shape {text!r}: each size must be 1 to {MAX_SIDE}")
+        raise ValueError(f"shape {shown(text)}: each size must be 1 to {MAX_SIDE}")
     return shape
 
 

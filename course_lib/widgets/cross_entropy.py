@@ -16,13 +16,13 @@ component p_j shrinks toward 0, and the loss falls toward 0.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from numbers import Real
 
 import ipywidgets as widgets
 import numpy as np
 
 from course_lib.display.accessible import OKABE_ITO
 from course_lib.kernels import softmax_cross_entropy
+from course_lib.numbers.checking import real_number, whole_number
 from course_lib.widgets.charts import bar_chart, fmt, logit_slider
 from course_lib.widgets.controls import row, with_number_box
 
@@ -150,35 +150,25 @@ def cross_entropy_explorer(
         raise ValueError(
             f"cross_entropy_explorer needs 2 to {MAX_CLASSES} logits, got {len(logits)}"
         )
-    for name, value in [
-        *((f"logits[{i}]", v) for i, v in enumerate(logits)),
-        ("low", low),
-        ("high", high),
-    ]:
-        if isinstance(value, bool) or not isinstance(value, Real):
-            raise TypeError(
-                f"cross_entropy_explorer: {name} must be a number, got {value!r} "
-                f"({type(value).__name__})"
-            )
-    if not (np.isfinite(low) and np.isfinite(high)):
-        raise ValueError(
-            f"cross_entropy_explorer: low and high must be finite numbers, got {low} and {high}"
-        )
+    where = "cross_entropy_explorer"
+    # every number through the one check of a user's number (NaN and ±inf refused there)
+    logits = [real_number(v, f"logits[{i}]", where) for i, v in enumerate(logits)]
+    low, high = real_number(low, "low", where), real_number(high, "high", where)
     if max(abs(low), abs(high)) > SLIDER_LIMIT:
         raise ValueError(
-            f"cross_entropy_explorer: low and high must lie within ±{SLIDER_LIMIT:g}, got {low} "
+            f"{where}: low and high must lie within ±{SLIDER_LIMIT:g}, got {low} "
             f"and {high}; softmax is already saturated a few tens of units apart, so a range "
             "like -10 to 10 shows everything"
         )
     if not low < high:
-        raise ValueError(f"slider range must have low < high, got {low} and {high}")
-    if not all(np.isfinite(v) and low <= v <= high for v in logits):
-        raise ValueError(f"logits must be finite numbers in [{low}, {high}], got {logits}")
-    if isinstance(true_class, bool) or not isinstance(true_class, int | np.integer):
-        raise TypeError(f"true_class must be a class index (an int), got {true_class!r}")
-    if not 0 <= true_class < len(logits):
-        raise ValueError(
-            f"true_class {true_class} is out of range for {len(logits)} classes (0 to "
-            f"{len(logits) - 1})"
-        )
-    return CrossEntropyExplorer(logits, int(true_class), float(low), float(high))
+        raise ValueError(f"{where}: the slider range must have low < high, got {low} and {high}")
+    if not all(low <= v <= high for v in logits):
+        raise ValueError(f"{where}: logits must be numbers in [{low}, {high}], got {logits}")
+    true_class = whole_number(
+        true_class,
+        f"true_class (a class index, 0 to {len(logits) - 1})",
+        where,
+        minimum=0,
+        maximum=len(logits) - 1,
+    )
+    return CrossEntropyExplorer(logits, true_class, low, high)

@@ -30,6 +30,7 @@ import numpy as np
 
 from course_lib.display.accessible import html_figure, svg_open
 from course_lib.network import SigmoidNet
+from course_lib.numbers.checking import whole_number
 from course_lib.numbers.formatting import format_number
 from course_lib.widgets.charts import (
     NEGATIVE,
@@ -57,11 +58,20 @@ __all__ = [
 SIDE = 28  # MNIST images are 28 x 28 pixels, stored as rows of 784
 
 
+MAX_PICTURE = 1000  # pixels on a side: a digit of 28 x 28 squares needs no more
+
+
+def _picture_size(size: object, where: str) -> int:
+    """A picture's side in pixels, through the one check of a user's number."""
+    return whole_number(size, "size (pixels on a side)", where, maximum=MAX_PICTURE)
+
+
 def digit_svg(pixels: np.ndarray, size: int = 112, title: str | None = None) -> str:
     """A 28 × 28 image (784 values in [0, 1], 1 = ink) as an SVG of grey squares.
 
     Only inked pixels are drawn, on a white square, so a digit costs about 150 rectangles.
     """
+    size = _picture_size(size, "digit_svg")
     values = np.asarray(pixels, dtype=float).reshape(-1)
     if values.size != SIDE * SIDE:
         raise ValueError(f"digit_svg: needs 784 pixel values (28 x 28), got {values.size}")
@@ -150,6 +160,7 @@ def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) 
 
     The scale runs to ± the largest |weight|, which is printed under the picture.
     """
+    size = _picture_size(size, "weights_svg")
     values = np.asarray(weights, dtype=float).reshape(-1)
     if values.size != SIDE * SIDE:
         raise ValueError(f"weights_svg: needs 784 weights (28 x 28), got {values.size}")
@@ -230,7 +241,10 @@ def digits_html(images: np.ndarray, labels: np.ndarray, count: int = 10, size: i
     images = np.asarray(images)
     if images.ndim != 2 or images.shape[1] != SIDE * SIDE:
         raise ValueError(f"digits_html: images must have shape (N, 784), got {images.shape}")
-    count = min(count, len(images))
+    count = min(
+        whole_number(count, "count (images to show)", "digits_html", minimum=0), len(images)
+    )
+    size = _picture_size(size, "digits_html")
     cells = "".join(
         digit_svg(images[i], size=size, title=f"label {int(labels[i])}") for i in range(count)
     )
@@ -465,14 +479,22 @@ def fan_out_explorer(
         labels = net.as_labels(labels, len(images))  # class indices in [0, 10)
     except (TypeError, ValueError) as error:
         raise type(error)(f"fan_out_explorer: {error}") from None
-    for name, value, top in (("image", image, len(images)), ("unit", unit, net.hidden)):
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | np.integer):
-            raise TypeError(f"fan_out_explorer: {name} must be an int, got {value!r}")
-        if not 0 <= value < top:
-            raise ValueError(f"fan_out_explorer: {name} {value} is out of range (0 to {top - 1})")
-    explorer = FanOutExplorer(net, images, labels, int(image), 0 if unit is None else int(unit))
+    image = whole_number(
+        image,
+        f"image (an index, 0 to {len(images) - 1})",
+        "fan_out_explorer",
+        minimum=0,
+        maximum=len(images) - 1,
+    )
+    if unit is not None:
+        unit = whole_number(
+            unit,
+            f"unit (a hidden unit, 0 to {net.hidden - 1})",
+            "fan_out_explorer",
+            minimum=0,
+            maximum=net.hidden - 1,
+        )
+    explorer = FanOutExplorer(net, images, labels, image, 0 if unit is None else unit)
     if unit is None:
         explorer.unit.value = int(explorer.ranking[0])
     return explorer

@@ -25,9 +25,7 @@ writes is formatted by :func:`course_lib.numbers.formatting.format_number`.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Callable, Sequence
-from numbers import Real
 from typing import Any
 
 import ipywidgets as widgets
@@ -36,6 +34,7 @@ import numpy as np
 from course_lib.checks import jacobian_finite_differences, jacobian_reverse_mode
 from course_lib.display.accessible import OKABE_ITO
 from course_lib.kernels import softmax, softmax_jacobian
+from course_lib.numbers.checking import real_number, shown
 from course_lib.numbers.formatting import format_number
 from course_lib.tensor import Tensor
 from course_lib.tensor import softmax as softmax_op
@@ -102,16 +101,11 @@ def jacobian_of(
     return np.diag(s * (1.0 - s)) / temperature  # σ'(u) = σ(u)(1 - σ(u)), on the diagonal
 
 
-def _is_number(x: Any) -> bool:
-    return isinstance(x, Real) and not isinstance(x, bool)
-
-
 def _positive_number(x: Any, where: str, name: str) -> float:
-    if not _is_number(x):
-        raise TypeError(f"{where}: the {name} must be a number, got {type(x).__name__} {x!r}")
-    if not (math.isfinite(x) and x > 0):
+    x = real_number(x, name, where)  # the one check of a user's number: finite, real
+    if not x > 0:
         raise ValueError(f"{where}: the {name} must be positive (and finite), got {x}")
-    return float(x)
+    return x
 
 
 def _logits(z: Any, where: str) -> np.ndarray:
@@ -361,36 +355,23 @@ def jacobian_explorer(
     differences; the contrast checkbox adds the diagonal Jacobian of an elementwise sigmoid.
     """
     where = "jacobian_explorer"
-    for name, value in (("low", low), ("high", high)):
-        if not _is_number(value) or not math.isfinite(value):
-            raise TypeError(
-                f"{where}: {name} (the logit sliders' end) must be a finite number, got "
-                f"{type(value).__name__} {value!r}"
-            )
+    low = real_number(low, "low (the logit sliders' end)", where)
+    high = real_number(high, "high (the logit sliders' end)", where)
     if not low < high:
         raise ValueError(f"{where}: the slider range must have low < high, got {low} and {high}")
     if isinstance(logits, (str, bytes)) or not isinstance(logits, Sequence | np.ndarray):
         raise TypeError(
             f"{where}: logits must be a list of 2 to {MAX_CLASSES} numbers, like (1.0, 2.0, 3.0);"
-            f" got {type(logits).__name__} {logits!r}"
+            f" got {type(logits).__name__} {shown(logits)}"
         )
     logits = list(logits)
     if not 2 <= len(logits) <= MAX_CLASSES:
         raise ValueError(f"{where} needs 2 to {MAX_CLASSES} logits, got {len(logits)}")
-    for value in logits:
-        if not _is_number(value):
-            raise TypeError(
-                f"{where}: each logit must be a number, got {type(value).__name__} {value!r} "
-                f"in {logits!r}"
-            )
-    if not all(math.isfinite(v) and low <= v <= high for v in logits):
-        raise ValueError(f"{where}: logits must be finite numbers in [{low}, {high}], got {logits}")
+    logits = [real_number(v, f"logits[{i}]", where) for i, v in enumerate(logits)]
+    if not all(low <= v <= high for v in logits):
+        raise ValueError(f"{where}: logits must be numbers in [{low}, {high}], got {logits}")
     lo, hi = TEMPERATURES
-    if not _is_number(temperature):
-        raise TypeError(
-            f"{where}: temperature must be a number in [{lo:g}, {hi:g}], got "
-            f"{type(temperature).__name__} {temperature!r}"
-        )
+    temperature = real_number(temperature, "temperature", where)
     if not lo <= temperature <= hi:
         raise ValueError(f"{where}: temperature must be in [{lo:g}, {hi:g}], got {temperature}")
-    return JacobianExplorer([float(v) for v in logits], float(temperature), float(low), float(high))
+    return JacobianExplorer(logits, temperature, low, high)

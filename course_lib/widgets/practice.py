@@ -12,13 +12,16 @@ import html
 
 import ipywidgets as widgets
 
+from course_lib.numbers.checking import whole_number
 from course_lib.numbers.formatting import format_number
 from course_lib.teaching.practice import LOCAL_RULES, practice_graph
 from course_lib.widgets.controls import row, with_number_box
 from course_lib.widgets.handtrace import HandTrace
 from course_lib.widgets.panel import Panel
 
-__all__ = ["practice_trainer"]
+__all__ = ["MAX_SHEETS", "practice_trainer"]
+
+MAX_SHEETS = 999_999  # the slider's largest sheet number: a class needs a few hundred
 
 
 def practice_trainer(
@@ -34,13 +37,11 @@ def practice_trainer(
     graph's description is in ``box.sheet_view``; the controls are ``box.number``,
     ``box.fan_out`` and ``box.partials``.
     """
-    if isinstance(sheets, bool) or not isinstance(sheets, int) or sheets < 0:
-        raise ValueError(
-            f"sheets is the largest sheet number and must be an integer of 0 or more, got "
-            f"{sheets!r}"
-        )
-    if isinstance(sheet, bool) or not isinstance(sheet, int) or not 0 <= sheet <= sheets:
-        raise ValueError(f"sheet must be an integer from 0 to {sheets}, got {sheet!r}")
+    where = "practice_trainer"
+    sheets = whole_number(
+        sheets, "sheets (the largest sheet number)", where, minimum=0, maximum=MAX_SHEETS
+    )
+    sheet = whole_number(sheet, f"sheet (0 to {sheets})", where, minimum=0, maximum=sheets)
     for switch, flag in (("fan_out", fan_out), ("partials", partials)):
         if not isinstance(flag, bool):
             raise TypeError(

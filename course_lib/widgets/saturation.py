@@ -21,6 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course_lib.network import ACTIVATIONS, layer_gradient_norms
+from course_lib.numbers.checking import real_number, shown, whole_number
 from course_lib.widgets.charts import bar_chart, fmt
 from course_lib.widgets.controls import with_number_box
 
@@ -104,17 +105,19 @@ def depth_explorer(
 ) -> DepthExplorer:
     """Sliders for the depth (2 to 20) and the initialisation scale (0.25 to 4), buttons for the
     activation; bars of log₁₀ ‖dL/dW_l‖ per layer from the engine's backward pass."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or not 2 <= depth <= MAX_DEPTH:
+    depth = whole_number(depth, f"depth (2 to {MAX_DEPTH})", "depth_explorer", minimum=2)
+    if depth > MAX_DEPTH:
         raise ValueError(
-            f"depth_explorer: depth must be an int from 2 to {MAX_DEPTH}, got {depth!r}"
+            f"depth_explorer: depth must be an int from 2 to {MAX_DEPTH}, got {shown(depth)}"
         )
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(
             f"depth_explorer: activation must be one of {ACTIVATIONS}, got {activation!r}"
         )
-    if isinstance(scale, bool) or not isinstance(scale, int | float) or not 0.25 <= scale <= 4.0:
+    scale = real_number(scale, "scale", "depth_explorer")
+    if not 0.25 <= scale <= 4.0:
         raise ValueError(f"depth_explorer: scale must be a number from 0.25 to 4, got {scale!r}")
-    return DepthExplorer(depth, activation, float(scale))
+    return DepthExplorer(depth, activation, scale)
 
 
 def slopes_alt_text(low: float = -6.0, high: float = 6.0, at: float = 5.0) -> str:

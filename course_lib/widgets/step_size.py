@@ -14,6 +14,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course_lib.checks import central_difference_sweep
+from course_lib.numbers.checking import real_number
 from course_lib.widgets.charts import bar_chart, fmt
 from course_lib.widgets.controls import with_number_box
 
@@ -96,16 +97,15 @@ class StepSizeExplorer(widgets.VBox):
 def step_size_explorer(exponent: float = -6.0, dtype: str = "float64") -> StepSizeExplorer:
     """A slider for log₁₀ h (−12 to 0) and buttons for float64 / float32; the central
     difference of x³ at 1, its error, and the truncation and round-off errors it is made of."""
-    if isinstance(exponent, bool) or not isinstance(exponent, int | float):
-        raise TypeError(f"step_size_explorer: exponent must be a number, got {exponent!r}")
+    exponent = real_number(exponent, "exponent", "step_size_explorer")
     if not LOWEST <= exponent <= HIGHEST:
         raise ValueError(
             f"step_size_explorer: exponent is log₁₀ h, from {LOWEST:g} to {HIGHEST:g}; got "
             f"{exponent!r}"
         )
-    if dtype not in TYPES:
+    if not isinstance(dtype, str) or dtype not in TYPES:
         raise ValueError(f"step_size_explorer: dtype must be one of {TYPES}, got {dtype!r}")
-    return StepSizeExplorer(float(exponent), dtype)
+    return StepSizeExplorer(exponent, dtype)
 
 
 def error_curve_alt_text(hs: np.ndarray, errors: np.ndarray) -> str:

@@ -21,7 +21,6 @@ the step index; each step highlights one node in the drawing and states its move
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping
 from numbers import Real
 from typing import Any
@@ -32,6 +31,7 @@ import numpy as np
 from course_lib.autodiff.graph import Step, backward_steps, topological_order
 from course_lib.autodiff.scalar import op_named
 from course_lib.display.draw import draw, format_data, formula, node_names
+from course_lib.numbers.checking import real_number, shown, whole_number
 from course_lib.tensor.ops import rule_of
 from course_lib.widgets.controls import row, with_number_box
 
@@ -43,6 +43,8 @@ __all__ = [
     "tensor_rule_text",
     "stepper",
 ]
+
+MAX_INTERVAL_MS = 60_000  # a Play step of a minute: slower is a typo (the default is 1,500)
 
 
 def local_partial_rule(node: Any, index: int, names: Mapping[Any, str]) -> str:
@@ -94,11 +96,10 @@ def _checked_seed(root: Any, seed: Any) -> Any:
     if shape is None:  # a scalar graph: one number
         if isinstance(seed, bool) or not isinstance(seed, Real):
             raise TypeError(
-                f"stepper: seed is {what}: a number such as 1.0, got {type(seed).__name__} {seed!r}"
+                f"stepper: seed is {what}: a number such as 1.0, got {type(seed).__name__} "
+                f"{shown(seed)}"
             )
-        if not math.isfinite(float(seed)):
-            raise ValueError(f"stepper: seed must be a finite number, got {seed!r}")
-        return float(seed)
+        return real_number(seed, "seed", "stepper")  # finite, within the floats' range
     try:
         array = np.asarray(seed, dtype=np.float64)
     except (TypeError, ValueError):
@@ -218,8 +219,9 @@ class BackwardStepper(widgets.VBox):
                     f"stepper needs a graph node (data, grad, parents, op, local_backward), "
                     f"got {type(root).__name__} without {attribute!r}"
                 )
-        if isinstance(interval_ms, bool) or not isinstance(interval_ms, int) or interval_ms < 50:
-            raise ValueError(f"interval_ms must be an int of at least 50, got {interval_ms!r}")
+        interval_ms = whole_number(
+            interval_ms, "interval_ms", "stepper", minimum=50, maximum=MAX_INTERVAL_MS
+        )
         if not isinstance(partials, bool):
             raise TypeError(f"partials must be True or False, got {partials!r}")
         self.root = root

@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 from course_lib.display.accessible import OKABE_ITO, DescribedFigure
 from course_lib.display.frontend import in_notebook
 from course_lib.network import History
+from course_lib.numbers.checking import real_number
 from course_lib.numbers.formatting import format_number
 from course_lib.widgets.panel import Panel
 
@@ -217,7 +218,8 @@ def training_display(chart: bool | None = None, redraw_seconds: float = 1.0) -> 
     ``chart``: draw the live chart (default: only inside a notebook, where it can show);
     ``redraw_seconds``: the least time between two redraws while an epoch runs.
     """
-    if not isinstance(redraw_seconds, int | float) or not redraw_seconds >= 0:
+    redraw_seconds = real_number(redraw_seconds, "redraw_seconds", "training_display")
+    if redraw_seconds < 0:
         raise ValueError(
             f"training_display: redraw_seconds must be a number >= 0, got {redraw_seconds!r}"
         )
