@@ -26,6 +26,7 @@ release runs top to bottom while its exercises are still ``...``.
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
 from dataclasses import dataclass
@@ -243,14 +244,23 @@ def _code_definitions(cells: list) -> dict[int, tuple[str, str, int]]:
 
 
 def _given_helpers(cells: list, fn: str) -> tuple[str, ...]:
-    """The library names the cell defining ``fn`` imports for the learner (``sum_to_shape``)."""
+    """The library functions a learner may call in ``fn``: those the cell defining it imports
+    (``sum_to_shape`` in notebook 03) and those its Solution block calls (``kernels.softmax``
+    in notebook 06); any other call into the library is taken for the library's own rule."""
+    names: list[str] = []
     for cell in cells:
         if cell.cell_type == "code" and re.search(rf"^def {fn}\(", cell.source, re.M):
-            names: list[str] = []
             for group in _LIBRARY_IMPORT.findall(cell.source):
                 names += [n.strip().split(" as ")[0] for n in group.split(",") if n.strip()]
-            return tuple(names)
-    return ()
+        if _is_solution_block(cell) and f"def {fn}(" in cell.source:
+            for node in ast.walk(ast.parse(_solution_code(cell.source))):
+                if isinstance(node, ast.Call):
+                    func = node.func
+                    if isinstance(func, ast.Attribute):
+                        names.append(func.attr)
+                    elif isinstance(func, ast.Name):
+                        names.append(func.id)
+    return tuple(sorted(set(names)))
 
 
 def graded_cells(source: Any) -> list[GradedCell]:

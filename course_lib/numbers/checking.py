@@ -126,7 +126,7 @@ def check_size(count: int, what: str, where: str, *, itemsize: int = 8) -> None:
         amount = f"more than 10^{len(str(size)) - 1} bytes"
         numbers = f"about 10^{len(str(count)) - 1}"
     else:
-        units = (("TB", 10**12), ("GB", 10**9), ("MB", 10**6))
+        units = (("PB", 10**15), ("TB", 10**12), ("GB", 10**9), ("MB", 10**6))
         amount = next(f"{size / scale:.3g} {unit}" for unit, scale in units if size >= scale)
         numbers = f"{float(count):.3g}"
     raise ValueError(
