@@ -1,18 +1,44 @@
-"""Gradients through a deep stack of layers: the size of dL/dW in every layer, by the engine."""
+"""Deep stacks of layers: the forward pass of a stack of any depth (numpy), and the size of
+dL/dW in every layer of one, by the engine."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
 from course_lib.numbers.checking import whole_number
 from course_lib.tensor import Tensor
 
-__all__ = ["ACTIVATIONS", "layer_gradient_norms"]
+__all__ = ["ACTIVATIONS", "layer_gradient_norms", "stack_forward"]
 
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
+
+
+def stack_forward(X: np.ndarray, Ws: list, bs: list, activation: str) -> list:
+    """[h_0, h_1, ..., h_L]: h_0 = X, then h_l = act(h_(l-1) W_l + b_l) for l = 1 .. L."""
+    act = _activation(activation, len(Ws), len(bs))
+    hs = [X]
+    for W, b in zip(Ws, bs, strict=True):
+        a = hs[-1] @ W + b
+        hs.append(act(a))
+    return hs
+
+
+def _activation(name: object, weights: int, biases: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The activation called ``name``, once the stack has as many biases as weights."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"stack_forward: activation must be one of {ACTIVATIONS}, got {name!r}")
+    if weights != biases or weights == 0:
+        raise ValueError(
+            f"stack_forward: needs one bias per weight matrix, at least one layer; got "
+            f"{weights} weight matrices and {biases} biases"
+        )
+    if name == "sigmoid":
+        return lambda a: 1 / (1 + np.exp(-a))
+    return np.tanh if name == "tanh" else lambda a: np.maximum(a, 0)
 
 
 def layer_gradient_norms(
