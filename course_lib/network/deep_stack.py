@@ -4,7 +4,6 @@ dL/dW in every layer of one, by the engine."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numpy as np
 
@@ -19,26 +18,35 @@ ACTIVATIONS = ("sigmoid", "tanh", "relu")
 
 def stack_forward(X: np.ndarray, Ws: list, bs: list, activation: str) -> list:
     """[h_0, h_1, ..., h_L]: h_0 = X, then h_l = act(h_(l-1) W_l + b_l) for l = 1 .. L."""
-    act = _activation(activation, len(Ws), len(bs))
+    _check_stack(Ws, bs, activation)
     hs = [X]
     for W, b in zip(Ws, bs, strict=True):
         a = hs[-1] @ W + b
-        hs.append(act(a))
+        if activation == "sigmoid":
+            hs.append(1 / (1 + np.exp(-a)))
+        elif activation == "tanh":
+            hs.append(np.tanh(a))
+        else:  # relu
+            hs.append(np.maximum(a, 0))
     return hs
 
 
-def _activation(name: object, weights: int, biases: int) -> Callable[[np.ndarray], np.ndarray]:
-    """The activation called ``name``, once the stack has as many biases as weights."""
-    if name not in ACTIVATIONS:
-        raise ValueError(f"stack_forward: activation must be one of {ACTIVATIONS}, got {name!r}")
-    if weights != biases or weights == 0:
+def _check_stack(Ws: object, bs: object, activation: object) -> None:
+    """A known activation, and one bias per weight matrix (at least one layer)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"stack_forward: activation must be one of {ACTIVATIONS}, got {activation!r}"
+        )
+    if not isinstance(Ws, list | tuple) or not isinstance(bs, list | tuple):
+        raise TypeError(
+            "stack_forward: Ws and bs must be lists (a weight matrix and a bias per layer), got "
+            f"{type(Ws).__name__} and {type(bs).__name__}"
+        )
+    if len(Ws) != len(bs) or not Ws:
         raise ValueError(
             f"stack_forward: needs one bias per weight matrix, at least one layer; got "
-            f"{weights} weight matrices and {biases} biases"
+            f"{len(Ws)} weight matrices and {len(bs)} biases"
         )
-    if name == "sigmoid":
-        return lambda a: 1 / (1 + np.exp(-a))
-    return np.tanh if name == "tanh" else lambda a: np.maximum(a, 0)
 
 
 def layer_gradient_norms(
