@@ -192,10 +192,31 @@ def check_stage(stage: str, fn: Callable[..., Any], seed: int = 0) -> Intermedia
             exercise,
             outputs=written,
             depends={k: v for k, v in exercise.depends.items() if k in written and v in written},
+            make_cases=_only(exercise.make_cases, written),
         )
         report = run_exercise(partial, fn, seed)
     new_attempt = wrong_attempts(exercise.name) > before
     return _stage_report(spec, title, report, unwritten, new_attempt)
+
+
+def _only(
+    make_cases: Callable[[np.random.Generator], list[Case]], written: tuple[str, ...]
+) -> Callable[[np.random.Generator], list[Case]]:
+    """The cases judging only the outputs in ``written``. With one output left the checker
+    takes the function's result to be that output, so the case hands it on alone."""
+    if len(written) > 1:
+        return make_cases
+
+    def pick(result: Any) -> Any:
+        return result[written[0]] if isinstance(result, dict) and written[0] in result else result
+
+    def cases(rng: np.random.Generator) -> list[Case]:
+        return [
+            dataclasses.replace(case, run=lambda fn, run=case.run: pick(run(fn)))
+            for case in make_cases(rng)
+        ]
+
+    return cases
 
 
 def _number(stage: Stage) -> int:
@@ -217,10 +238,11 @@ def _stage_report(
         status = found.status
         note = found.diagnosis
         source = spec.depends.get(name)
-        if status in ("wrong", "missing") and found.numbers and _wrong(judged.get(source)):
+        inherited = status in ("wrong", "missing") and _wrong(judged.get(source))
+        if inherited and found.numbers:
             # Built from a wrong gradient: its own slip cannot be told yet.
             note = f"it is built from {source}, which is not right yet: fix {source} first"
-        if status in ("wrong", "missing"):
+        elif status in ("wrong", "missing"):
             key = (spec.name, name)
             if new_attempt:
                 _misses[key] = _misses.get(key, 0) + 1
