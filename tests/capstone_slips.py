@@ -70,11 +70,11 @@ def my_deep_backward(Ws, hs, activation, dh_last):
     L = len(Ws)
     grads = {}
     delta = dh_last * slope(hs[L])  # δ at the top layer
-    for l in range(L, 0, -1):  # layers L, L - 1, ..., 1
-        grads[f"dW{l}"] = hs[l - 1].T @ delta  # layer l's input is h_(l-1)
-        grads[f"db{l}"] = delta.sum(axis=0)
-        if l > 1:  # the δ of the layer below: back through W_l, then its activation
-            delta = (delta @ Ws[l - 1].T) * slope(hs[l - 1])
+    for layer in range(L, 0, -1):  # layers L, L - 1, ..., 1
+        grads[f"dW{layer}"] = hs[layer - 1].T @ delta  # the layer's input is h_(layer-1)
+        grads[f"db{layer}"] = delta.sum(axis=0)
+        if layer > 1:  # the δ of the layer below: back through W, then its activation
+            delta = (delta @ Ws[layer - 1].T) * slope(hs[layer - 1])
     return grads
 ''',
 }
@@ -389,19 +389,19 @@ SLIPS = [
 DEEP_SLIPS = [
     ("delta = dh_last * slope(hs[L])", "delta = dh_last", "lacks the activation's slope"),
     (
-        "(delta @ Ws[l - 1].T) * slope(hs[l - 1])",
-        "(delta @ Ws[l - 1].T)",
+        "(delta @ Ws[layer - 1].T) * slope(hs[layer - 1])",
+        "(delta @ Ws[layer - 1].T)",
         "inside the loop δ is not multiplied",
     ),
     (
-        "(delta @ Ws[l - 1].T) * slope(hs[l - 1])",
-        "(delta @ Ws[l - 1].T) * slope(hs[l])",
+        "(delta @ Ws[layer - 1].T) * slope(hs[layer - 1])",
+        "(delta @ Ws[layer - 1].T) * slope(hs[layer])",
         "slope of the wrong layer",
     ),
-    ("(delta @ Ws[l - 1].T)", "(delta @ Ws[l - 1])", "transposed"),
+    ("(delta @ Ws[layer - 1].T)", "(delta @ Ws[layer - 1])", "transposed"),
     (
-        'grads[f"dW{l}"] = hs[l - 1].T @ delta',
-        'grads[f"dW{l}"] = hs[l].T @ delta',
+        'grads[f"dW{layer}"] = hs[layer - 1].T @ delta',
+        'grads[f"dW{layer}"] = hs[layer].T @ delta',
         "the layer's output",
     ),
     ("delta.sum(axis=0)", "delta.mean(axis=0)", "averages over the batch"),
@@ -412,6 +412,6 @@ DEEP_SLIPS = [
     ),
     ("return 1 - h**2", "return h * (1 - h)", "sigmoid's slope"),
     ("range(L, 0, -1)", "range(L, 1, -1)", "lacks dW1, db1"),
-    ("delta = (delta @ Ws[l - 1].T)", "delta = (delta @ Ws[l].T)", "off-by-one"),
-    ("hs[l - 1].T @ delta", "delta.T @ hs[l - 1]", "transposed"),
+    ("delta = (delta @ Ws[layer - 1].T)", "delta = (delta @ Ws[layer].T)", "off-by-one"),
+    ("hs[layer - 1].T @ delta", "delta.T @ hs[layer - 1]", "transposed"),
 ]
