@@ -172,7 +172,7 @@ def test_a_function_that_raises_returns_none_or_the_wrong_kind_gets_a_sentence()
 
     raised = check_stage("second_layer", raises)
     assert raised.verdict == "error" and "KeyError" in raised.message
-    assert "look each name up in the right one" in raised.message
+    assert "Look each name up in the right dict" in raised.message
     assert "forget the `return`" in check_stage("second_layer", nothing).message
     assert "return a dict with keys dh, dW2, db2" in check_stage("second_layer", a_tuple).message
     with pytest.raises(ValueError, match="no capstone stage named 'softmax'"):

@@ -657,10 +657,11 @@ def _errors(stage: Stage, f: dict[str, Any], g: dict[str, Any]) -> list:
         ),
         (
             lambda e: isinstance(e, KeyError),
-            "f holds the forward pass's values under the forward code's names (f['z'], "
-            "f['W2'], f['labels'], f['eps'] ...), g the gradients of the stages before this one "
-            f"({', '.join(repr(k) for k in upstream_names(stage)[-3:])} ...): look each name up "
-            "in the right one",
+            "look each name up in the right dict: f holds the forward pass's values under the "
+            "forward code's names (f['z'], f['W2'], f['labels'], f['eps'] ...), g the gradients "
+            "of the stages before this one "
+            f"({', '.join(repr(k) for k in upstream_names(stage)[-3:])} ...); a gradient of "
+            "this stage is a variable of your function, not in g",
         ),
     ]
 
