@@ -94,9 +94,10 @@ def test_each_intermediates_gradient_matches_a_nudge_of_that_value(size, seed):
             v[later] = RECOMPUTE[later](v)
         return -v["log_p"][np.arange(len(labels)), labels].mean()
 
-    h = 1e-6
     for name in INTERMEDIATES:
         for index in list(np.ndindex(f[name].shape))[:3]:
+            # a step relative to the value: var can be tiny, and (var + ε)^(-1/2) is steep there
+            h = 1e-6 * max(abs(f[name][index]), 1e-2)
             up, down = f[name].copy(), f[name].copy()
             up[index] += h
             down[index] -= h
@@ -160,6 +161,20 @@ def test_training_refuses_a_gradient_of_the_wrong_shape_or_with_nan():
         train_capstone(params, X, labels, transposed, **common)
     with pytest.raises(ValueError, match="db2 .* inf/NaN"):
         train_capstone(params, X, labels, nan, **common)
+    with pytest.raises(ValueError, match="lacking dgain, dshift"):
+        train_capstone(
+            params,
+            X,
+            labels,
+            lambda X, labels, params: {
+                k: v
+                for k, v in engine_parameter_gradients(X, labels, params).items()
+                if k not in ("dgain", "dshift")
+            },
+            **common,
+        )
+    with pytest.raises(ValueError, match="returned NoneType"):
+        train_capstone(params, X, labels, lambda X, labels, params: None, **common)
     with pytest.raises(ValueError, match="learning rate must be positive"):
         train_capstone(params, X, labels, engine_parameter_gradients, **{**common, "lr": -1.0})
     with pytest.raises(ValueError, match="a batch of 50 needs at least that many"):

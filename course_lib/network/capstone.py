@@ -238,8 +238,7 @@ def train_capstone(
     batch = whole_number(batch, "batch", "train_capstone")
     every = whole_number(every, "every", "train_capstone")
     lr = check_learning_rate(lr, "train_capstone")
-    images = np.asarray(images, dtype=np.float64)
-    labels = check_labels(labels, len(images), 10 if "W2" not in params else params["W2"].shape[1])
+    images, labels, params = _checked(images, labels, params)
     if batch > len(images):
         raise ValueError(
             f"train_capstone: a batch of {batch} needs at least that many images, got {len(images)}"
@@ -257,6 +256,13 @@ def train_capstone(
         X, y = images[rows], labels[rows]
         total += float(forward(X, y, current)["loss"])
         grads = gradients(X, y, current)
+        missing = [k for k in PARAMETERS if not isinstance(grads, Mapping) or "d" + k not in grads]
+        if missing:
+            raise ValueError(
+                f"train_capstone: the gradient function must return a dict with "
+                f"{', '.join('d' + k for k in PARAMETERS)}; at step {step} it returned "
+                f"{type(grads).__name__}, lacking {', '.join('d' + k for k in missing)}"
+            )
         for k in PARAMETERS:
             step_k = np.asarray(grads["d" + k], dtype=np.float64)
             if step_k.shape != current[k].shape or not np.all(np.isfinite(step_k)):
