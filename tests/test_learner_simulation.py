@@ -328,3 +328,73 @@ def test_a_restless_learner(name: str) -> None:
     exercises = {k for _, c in run.code_cells for k, _ in CODE_CHECK.findall(c.source)}
     assert checked == exercises, f"code exercises of {name} never submitted: {exercises - checked}"
     assert coded >= 3 * len(exercises), (name, coded)
+
+
+# ---- notebook 11: every code exercise answered right, then with each usual slip ---------------
+
+
+def _formula_fragments(solution: str) -> list[str]:
+    """The right-hand sides of a solution's assignments, without spaces or comments: the lines
+    a first wrong attempt's feedback must never show."""
+    fragments = []
+    for line in solution.splitlines()[2:]:
+        code = re.sub(r"\s+", "", line.split("#")[0])
+        if re.match(r"^[\w\[\]\"{}(), -]+=[^=]", code) and not code.startswith(
+            ("N=", "H=", "rows=", "L=", "grads={}")
+        ):
+            fragments.append(code.split("=", 1)[1])
+    return fragments
+
+
+def _feedback(run: NotebookRun, check: str) -> str:
+    """What the notebook's check cell (its source exactly ``check``) shows when run now."""
+    [cell] = [c for _, c in run.code_cells if c.source.strip() == check]
+    text = output_text(run.exec(cell.source), kinds=("stdout", "text/plain"))
+    return re.sub(r"of your function: `[^`]*`", "", text)  # the learner's own line may show
+
+
+def test_the_capstone_takes_each_solution_and_names_each_slip_on_a_first_attempt() -> None:
+    """Notebook 11 in one kernel: each code exercise gets its Solution (the check says RIGHT),
+    then each listed slip of it as a first attempt (the tiers forgotten before each): the
+    feedback names the slip, shows no rule and no line of the solution."""
+    from capstone_slips import DEEP_SLIPS, SLIPS, SOLUTIONS
+
+    from course_lib.teaching.capstone_cases import STAGES
+
+    submissions = [
+        (stage.function, f'check_stage("{stage.name}", {stage.function})', slips)
+        for stage in STAGES
+        for slips in [[(old, new, says) for s, _, old, new, says in SLIPS if s == stage.name]]
+    ]
+    submissions.append(
+        (
+            "my_deep_backward",
+            "from course_lib.teaching.depth_exercise import check_deep_backward\n\n"
+            "check_deep_backward(my_deep_backward)",
+            DEEP_SLIPS,
+        )
+    )
+    with NotebookRun("11_capstone.ipynb") as run:
+        run.run_all()
+        run.exec(
+            "from course_lib.teaching.intermediates import forget_capstone_attempts\n"
+            "from course_lib.teaching.code_exercise import forget_attempts"
+        )
+        submitted = 0
+        for function, check, slips in submissions:
+            solution = SOLUTIONS[function]
+            assert run.solution(function) == solution, function
+            run.exec(solution)
+            right = _feedback(run, check)
+            assert ": RIGHT." in right, right
+            for old, new, says in slips:
+                run.exec("forget_capstone_attempts(); forget_attempts()")
+                run.exec(solution.replace(old, new, 1))
+                shown = _feedback(run, check)
+                assert says in shown, (function, new, shown)
+                assert ": RIGHT." not in shown and "The rule:" not in shown, shown
+                flat = re.sub(r"\s+", "", shown)
+                for fragment in _formula_fragments(solution):
+                    assert fragment not in flat, (function, new, fragment, shown)
+                submitted += 1
+        assert submitted == len(SLIPS) + len(DEEP_SLIPS)

@@ -15,9 +15,11 @@ import pytest
 from matplotlib.figure import Figure
 
 from course_lib.network import History, SigmoidNet, train
+from course_lib.network.capstone import CapstoneRun
 from course_lib.widgets.training import (
     TrainingDisplay,
     plot_history,
+    runs_alt_text,
     status_line,
     training_display,
 )
@@ -155,3 +157,16 @@ def test_in_a_notebook_the_bar_wraps_instead_of_scrolling(monkeypatch) -> None:
         assert display.bar.container.layout.flex_flow == "row wrap"
     finally:
         display.bar.close()
+
+
+def test_the_runs_alt_text_gives_each_runs_first_and_last_numbers() -> None:
+    engine = CapstoneRun(steps=[50, 100], loss=[1.2345, 0.4321], test_accuracy=[0.81, 0.9242])
+    yours = CapstoneRun(steps=[50, 100], loss=[1.2345, 0.4321], test_accuracy=[0.81, 0.9242])
+    text = runs_alt_text({"engine": engine, "yours": yours})
+    assert "one line per run (engine, yours)" in text
+    assert "engine: loss from 1.234 at step 50 to 0.432 at step 100" in text
+    assert "test accuracy from 81.0% to 92.4%" in text and text.count("92.4%") == 2
+    with pytest.raises(ValueError, match="at least one run"):
+        runs_alt_text({})
+    with pytest.raises(ValueError, match="at least one run"):
+        runs_alt_text({"engine": CapstoneRun()})

@@ -5,12 +5,19 @@ stacks of notebook 09. Import from here: ``from course_lib.network import Sigmoi
   softmax cross-entropy), its Glorot initialisation and its forward pass as a graph;
 * :mod:`~course_lib.network.training`: ``sgd_step``, ``train``, ``evaluate`` and the training
   history, reporting progress to an observer;
-* :mod:`~course_lib.network.deep_stack`: ``layer_gradient_norms``, the size of the gradient in
-  every layer of a deep stack;
+* :mod:`~course_lib.network.deep_stack`: ``stack_forward``, the forward pass of a stack of any
+  depth, and ``layer_gradient_norms``, the size of the gradient in every layer of a deep stack;
+* :mod:`~course_lib.network.capstone`: notebook 11's network (linear, layer norm, tanh, linear,
+  softmax cross-entropy), its forward pass with every intermediate named, and its training;
 * :mod:`~course_lib.network.validation`: the checks of images, labels, sizes and learning rates.
 """
 
-from course_lib.network.deep_stack import ACTIVATIONS, MAX_DEPTH, layer_gradient_norms
+from course_lib.network.deep_stack import (
+    ACTIVATIONS,
+    MAX_DEPTH,
+    layer_gradient_norms,
+    stack_forward,
+)
 from course_lib.network.sigmoid_net import ForwardPass, SigmoidNet, glorot_uniform, weight_dtype
 from course_lib.network.training import (
     MAX_EPOCHS,
@@ -37,6 +44,7 @@ __all__ = [
     "layer_gradient_norms",
     "pixels_in_unit_range",
     "sgd_step",
+    "stack_forward",
     "train",
     "training_epochs",
     "weight_dtype",

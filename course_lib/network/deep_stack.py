@@ -1,4 +1,5 @@
-"""Gradients through a deep stack of layers: the size of dL/dW in every layer, by the engine."""
+"""Deep stacks of layers: the forward pass of a stack of any depth (numpy), and the size of
+dL/dW in every layer of one, by the engine."""
 
 from __future__ import annotations
 
@@ -9,11 +10,44 @@ import numpy as np
 from course_lib.numbers.checking import check_size, real_number, shown, whole_number
 from course_lib.tensor import Tensor
 
-__all__ = ["ACTIVATIONS", "MAX_DEPTH", "layer_gradient_norms"]
+__all__ = ["ACTIVATIONS", "MAX_DEPTH", "layer_gradient_norms", "stack_forward"]
 
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 MAX_DEPTH = 1_000  # layers: notebook 09's stacks have up to 20; each layer is two graph nodes
+
+
+def stack_forward(X: np.ndarray, Ws: list, bs: list, activation: str) -> list:
+    """[h_0, h_1, ..., h_L]: h_0 = X, then h_l = act(h_(l-1) W_l + b_l) for l = 1 .. L."""
+    _check_stack(Ws, bs, activation)
+    hs = [X]
+    for W, b in zip(Ws, bs, strict=True):
+        a = hs[-1] @ W + b
+        if activation == "sigmoid":
+            hs.append(1 / (1 + np.exp(-a)))
+        elif activation == "tanh":
+            hs.append(np.tanh(a))
+        else:  # relu
+            hs.append(np.maximum(a, 0))
+    return hs
+
+
+def _check_stack(Ws: object, bs: object, activation: object) -> None:
+    """A known activation, and one bias per weight matrix (at least one layer)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"stack_forward: activation must be one of {ACTIVATIONS}, got {activation!r}"
+        )
+    if not isinstance(Ws, list | tuple) or not isinstance(bs, list | tuple):
+        raise TypeError(
+            "stack_forward: Ws and bs must be lists (a weight matrix and a bias per layer), got "
+            f"{type(Ws).__name__} and {type(bs).__name__}"
+        )
+    if len(Ws) != len(bs) or not Ws:
+        raise ValueError(
+            f"stack_forward: needs one bias per weight matrix, at least one layer; got "
+            f"{len(Ws)} weight matrices and {len(bs)} biases"
+        )
 
 
 def layer_gradient_norms(

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 import ipywidgets as widgets
@@ -33,6 +33,7 @@ from tqdm.auto import tqdm
 from course_lib.display.accessible import OKABE_ITO, DescribedFigure
 from course_lib.display.frontend import in_notebook
 from course_lib.network import History
+from course_lib.network.capstone import CapstoneRun
 from course_lib.numbers.checking import real_number
 from course_lib.numbers.formatting import format_number
 from course_lib.widgets.panel import Panel
@@ -41,6 +42,7 @@ __all__ = [
     "TrainingDisplay",
     "history_alt_text",
     "plot_history",
+    "runs_alt_text",
     "status_line",
     "training_display",
 ]
@@ -123,6 +125,24 @@ def history_alt_text(history: History) -> str:
     return (
         f"Two panels. Left: the training loss against epoch, {loss}. Right: the test accuracy "
         f"after each epoch: {accuracy}."
+    )
+
+
+def runs_alt_text(runs: Mapping[str, CapstoneRun]) -> str:
+    """The text alternative of a two-panel chart of training runs (``runs`` maps a name, such
+    as "engine", to what :func:`course_lib.network.capstone.train_capstone` returned): for each
+    run, its loss at the first and at the last point, and its test accuracy there."""
+    if not runs or not all(isinstance(r, CapstoneRun) and r.steps for r in runs.values()):
+        raise ValueError("runs_alt_text needs at least one run with recorded steps")
+    described = "; ".join(
+        f"{name}: loss from {run.loss[0]:.3f} at step {run.steps[0]} to {run.loss[-1]:.3f} at "
+        f"step {run.steps[-1]}, test accuracy from {run.test_accuracy[0]:.1%} to "
+        f"{run.test_accuracy[-1]:.1%}"
+        for name, run in runs.items()
+    )
+    return (
+        f"Two panels against the SGD step. Left: the mean training loss; right: the test "
+        f"accuracy; one line per run ({', '.join(runs)}). {described}."
     )
 
 
