@@ -17,6 +17,7 @@ from course_lib.classroom.assignment import (
     HAND_POINTS,
     NBGRADER_SETTINGS,
     assignment_source,
+    code_checks,
     exercise_of,
     grade_id,
     graded_cells,
@@ -28,7 +29,6 @@ pytest.importorskip("nbgrader")
 
 NOTEBOOKS = course_notebooks()
 HAND = re.compile(r"(?<![.\w])check\(\s*\"([\w.]+)\"")
-CODE = re.compile(r"(?<![.\w])check_exercise\(\s*\"(\w+)\"")
 
 
 def students_version(source):
@@ -59,7 +59,7 @@ def test_every_check_gets_one_grade_cell(pair) -> None:
     course, source, _ = pair
     text = "\n".join(c.source for c in course.cells if c.cell_type == "code")
     hand = HAND.findall(text)
-    code = list(dict.fromkeys(CODE.findall(text)))
+    code = list(dict.fromkeys(name for _, name, _ in code_checks(text)))
     cells = graded_cells(source)
     assert [c.grade_id for c in cells if c.kind == "hand"] == [grade_id(k) for k in hand]
     assert [c.grade_id for c in cells if c.kind == "code"] == [grade_id(n) for n in code]

@@ -130,3 +130,19 @@ def test_only_calls_from_outside_the_library_are_noted() -> None:
     with library_calls() as calls:
         grade_exercise("softmax_vjp", my_softmax_vjp)  # the checker's own calls: not noted
     assert calls == ["grade_exercise"]
+
+
+def test_notebook_11s_stages_and_deep_backward_are_scored_like_code_exercises() -> None:
+    from capstone_slips import SOLUTIONS
+
+    from course_lib.teaching.grading import grade_deep_backward, grade_stage
+
+    namespace: dict = {"np": np}
+    exec(SOLUTIONS["my_second_layer_backward"], namespace)
+    exec(SOLUTIONS["my_deep_backward"], namespace)
+    assert grade_stage("second_layer", namespace["my_second_layer_backward"]).points == 2
+    assert grade_deep_backward(namespace["my_deep_backward"]).points == 2
+
+    def unwritten(f, g): ...
+
+    assert grade_stage("second_layer", unwritten).points == 0

@@ -7,11 +7,11 @@ import re
 
 import nbformat
 
+from course_lib.classroom.assignment import code_checks
 from course_lib.classroom.guide import GUIDE, misconceptions
 from course_lib.classroom.nbgrader_course import course_notebooks
 
 HAND = re.compile(r"(?<![.\w])check\(\s*\"([\w.]+)\"")
-CODE = re.compile(r"(?<![.\w])check_exercise\(\s*\"(\w+)\"")
 
 
 def test_the_misconceptions_section_is_up_to_date() -> None:
@@ -28,7 +28,7 @@ def test_the_table_lists_every_notebook_with_its_exercise_counts() -> None:
     for path in course_notebooks():
         notebook = nbformat.read(path, as_version=4)
         code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
-        counts = (len(set(HAND.findall(code))), len(set(CODE.findall(code))))
+        counts = (len(set(HAND.findall(code))), len({name for _, name, _ in code_checks(code)}))
         assert rows.get(path.name[:2]) == counts, path.name
 
 

@@ -41,6 +41,7 @@ __all__ = [
     "CODE_POINTS",
     "NBGRADER_SETTINGS",
     "assignment_source",
+    "code_checks",
     "exercise_of",
     "grade_id",
     "GradedCell",
@@ -57,7 +58,26 @@ NBGRADER_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 _HAND = re.compile(r"(?<![.\w])check\(\s*\"([\w.]+)\"\s*,\s*([A-Za-z_]\w*)\s*\)")
-_CODE = re.compile(r"(?<![.\w])check_exercise\(\s*\"(\w+)\"\s*,\s*([A-Za-z_]\w*)\s*\)")
+# The checkers of code exercises, each with its grading function: check_exercise("name", fn)
+# (notebooks 02-09), check_stage("stage", fn) and check_deep_backward(fn) (notebook 11).
+_CHECKERS = (
+    ("grade_exercise", re.compile(r"(?<![.\w])check_exercise\(\s*\"(\w+)\"\s*,\s*(\w+)\s*\)")),
+    ("grade_stage", re.compile(r"(?<![.\w])check_stage\(\s*\"(\w+)\"\s*,\s*(\w+)\s*\)")),
+    ("grade_deep_backward", re.compile(r"(?<![.\w])check_deep_backward\(()\s*(\w+)\s*\)")),
+)
+
+
+def code_checks(source: str) -> list[tuple[str, str, str]]:
+    """The code exercises ``source`` checks, in order: (grading function, exercise name,
+    the learner's function). check_deep_backward's exercise is named ``deep_backward``."""
+    found = []
+    for grader, pattern in _CHECKERS:
+        for match in pattern.finditer(source):
+            name, fn = match[1] or "deep_backward", match[2]
+            found.append((match.start(), grader, name, fn))
+    return [(grader, name, fn) for _, grader, name, fn in sorted(found)]
+
+
 _SOLUTION = re.compile(r"<details>\s*<summary>\s*Solution.*?</details>\s*", re.S)
 _FENCE = re.compile(r"```python\n(.*?)```", re.S)
 _LIBRARY_IMPORT = re.compile(r"^from course_lib[\w.]* import ([^\n#]+)", re.M)
@@ -199,13 +219,14 @@ def assignment_source(notebook: Any, prefix: str) -> Any:
                 out.append(_grade_cell(grade_id(key), f"grade:{call}", HAND_POINTS))
             continue
         out.append(cell)
-        for name, fn in _CODE.findall(cell.source):
+        for grader, name, fn in code_checks(cell.source):
             if name in graded_code:
                 continue
             graded_code.add(name)
             allowed = _given_helpers(cells, fn)
-            call = f'grade_exercise("{name}", {fn}, allowed={allowed!r}, points={CODE_POINTS})'
-            out.append(_grade_cell(grade_id(name), f"grade_exercise:{call}", CODE_POINTS))
+            named = "" if grader == "grade_deep_backward" else f'"{name}", '
+            call = f"{grader}({named}{fn}, allowed={allowed!r}, points={CODE_POINTS})"
+            out.append(_grade_cell(grade_id(name), f"{grader}:{call}", CODE_POINTS))
     result = copy.deepcopy(notebook)
     result.cells = out
     for number, cell in enumerate(result.cells):
@@ -226,7 +247,7 @@ def _code_definitions(cells: list) -> dict[int, tuple[str, str, int]]:
     for index, cell in enumerate(cells):
         if cell.cell_type != "code":
             continue
-        for name, fn in _CODE.findall(cell.source):
+        for _, name, fn in code_checks(cell.source):
             defining = [
                 j
                 for j in range(index)
@@ -269,6 +290,6 @@ def graded_cells(source: Any) -> list[GradedCell]:
     for cell in source.cells:
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade"):
-            kind = "code" if "grade_exercise(" in cell.source else "hand"
+            kind = "hand" if re.search(r"(?<![\w.])grade\(", cell.source) else "code"
             found.append(GradedCell(meta["grade_id"], meta["points"], kind))
     return found

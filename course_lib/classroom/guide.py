@@ -2,8 +2,10 @@
 
 Each notebook's misconceptions are the slips its checkers name: a hand exercise's own slips
 (:mod:`course_lib.teaching.answers`) and the mistakes a code exercise's cases plant
-(:mod:`course_lib.teaching.exercise_bank`), found through the notebook's ``check(...)`` and
-``check_exercise(...)`` calls. So the guide lists what the course really recognises, and a
+(:mod:`course_lib.teaching.exercise_bank`, and notebook 11's
+:mod:`~course_lib.teaching.capstone_cases` and :mod:`~course_lib.teaching.depth_exercise`),
+found through the notebook's ``check(...)``, ``check_exercise(...)``, ``check_stage(...)`` and
+``check_deep_backward(...)`` calls. So the guide lists what the course really recognises, and a
 slip added to a catalogue shows up in the guide the next time it is written; a test keeps
 ``docs/instructor-guide.md`` equal to what this module writes.
 
@@ -20,8 +22,11 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+from course_lib.classroom.assignment import code_checks
 from course_lib.classroom.nbgrader_course import course_notebooks
 from course_lib.teaching.answers import exercise
+from course_lib.teaching.capstone_cases import stage_exercise
+from course_lib.teaching.depth_exercise import DEPTHS, depth_exercise
 from course_lib.teaching.exercise_bank import EXERCISES
 
 __all__ = ["GUIDE", "misconceptions", "notebook_slips", "write"]
@@ -30,7 +35,6 @@ GUIDE = Path(__file__).resolve().parent.parent.parent / "docs" / "instructor-gui
 BEGIN = "<!-- misconceptions: begin (written by python -m course_lib.classroom.guide --write) -->"
 END = "<!-- misconceptions: end -->"
 _HAND = re.compile(r"(?<![.\w])check\(\s*\"([\w.]+)\"")
-_CODE = re.compile(r"(?<![.\w])check_exercise\(\s*\"(\w+)\"")
 
 
 def _sentence(text: str) -> str:
@@ -47,8 +51,14 @@ def notebook_slips(path: Path) -> list[tuple[str, list[str]]]:
         task = exercise(key)
         slips = [_sentence(slip.says) for slip in getattr(task, "slips", ())]
         found.append((f"{task.name} ({key})", list(dict.fromkeys(slips))))
-    for name in dict.fromkeys(_CODE.findall(source)):
-        cases = EXERCISES[name].make_cases(np.random.default_rng(0))
+    for grader, name, _ in dict.fromkeys(code_checks(source)):
+        if grader == "grade_stage":
+            task = stage_exercise(name)
+        elif grader == "grade_deep_backward":
+            task = depth_exercise(max(DEPTHS))
+        else:
+            task = EXERCISES[name]
+        cases = task.make_cases(np.random.default_rng(0))
         slips = [_sentence(says) for case in cases for _, _, says in case.mistakes]
         found.append((f"{name} (code)", list(dict.fromkeys(slips))))
     return found

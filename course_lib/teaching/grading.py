@@ -3,10 +3,11 @@
 A self-paced learner gets feedback (:func:`~course_lib.teaching.hand_check.check`,
 :func:`~course_lib.teaching.code_check.check_exercise`); a class assignment also needs a score.
 The graded release of a notebook (:mod:`course_lib.classroom`) puts, after each exercise, a
-locked cell whose hidden test calls :func:`grade` (a hand exercise) or :func:`grade_exercise`
-(a code exercise). Each returns a :class:`Score`. nbgrader reads a grade cell's result as its
-points when the result's plain text is a number, which a Score's is; the notebook shows the
-feedback beside it, so nbgrader's feedback report carries the checker's sentence.
+locked cell whose hidden test calls :func:`grade` (a hand exercise), :func:`grade_exercise`
+(a code exercise), :func:`grade_stage` or :func:`grade_deep_backward` (notebook 11's). Each
+returns a :class:`Score`. nbgrader reads a grade cell's result as its points when the result's
+plain text is a number, which a Score's is; the notebook shows the feedback beside it, so
+nbgrader's feedback report carries the checker's sentence.
 
 The judging is the checkers' own (the same expected values, precision and catalogue of
 slips); grading adds two refusals, for the two shortcuts a class finds first:
@@ -36,8 +37,18 @@ from typing import Any
 from course_lib.display.accessible import verdict_html
 from course_lib.teaching.answers import exercise
 from course_lib.teaching.code_check import check_exercise
+from course_lib.teaching.depth_exercise import check_deep_backward
+from course_lib.teaching.intermediates import check_stage
 
-__all__ = ["Score", "engine_read_out", "grade", "grade_exercise", "library_calls"]
+__all__ = [
+    "Score",
+    "engine_read_out",
+    "grade",
+    "grade_deep_backward",
+    "grade_exercise",
+    "grade_stage",
+    "library_calls",
+]
 
 LIBRARY = str(Path(__file__).resolve().parent.parent)  # the course_lib folder
 # Calls a hand answer may make: arithmetic a calculator does.
@@ -218,16 +229,15 @@ def library_calls(allowed: Iterable[str] = ()) -> Iterator[list[str]]:
         sys.setprofile(previous)
 
 
-def grade_exercise(
+def _score_function(
     name: str,
     fn: Callable[..., Any],
-    *,
-    allowed: Iterable[str] = (),
-    points: float = 2.0,
+    check: Callable[[Callable[..., Any]], Any],
+    allowed: Iterable[str],
+    points: float,
 ) -> Score:
-    """The score of the learner's ``fn`` for the code exercise ``name``: ``points`` when the
-    checker says right, else 0; 0 too when ``fn`` is, or calls, a ``course_lib`` function
-    other than the helpers in ``allowed`` (the library's own rule is not an answer)."""
+    """The score of ``fn`` as ``check`` (a checker returning a report with ``ok``,
+    ``verdict`` and ``message``) judges it, with the library's own functions refused."""
     code = getattr(fn, "__code__", None)
     if code is not None and _in_library(code.co_filename):
         return Score(
@@ -238,15 +248,52 @@ def grade_exercise(
             f"{code.co_qualname}, not a function you wrote: write the rule yourself.",
         )
     with library_calls(allowed) as calls:
-        report = check_exercise(name, fn)
+        report = check(fn)
     if report.ok and calls:
         used = ", ".join(sorted(set(calls)))
+        written = getattr(report, "function", "") or getattr(fn, "__name__", name)
         return Score(
             name,
             0.0,
             points,
-            f"{report.function or name} calls the library's {used}: this exercise asks you to "
-            "write that rule yourself, with numpy.",
+            f"{written} calls the library's {used}: this exercise asks you to write that rule "
+            "yourself, with numpy.",
         )
     feedback = f"{report.verdict.upper()}. {report.message}"
     return Score(name, points if report.ok else 0.0, points, feedback)
+
+
+def grade_exercise(
+    name: str,
+    fn: Callable[..., Any],
+    *,
+    allowed: Iterable[str] = (),
+    points: float = 2.0,
+) -> Score:
+    """The score of the learner's ``fn`` for the code exercise ``name``: ``points`` when the
+    checker says right, else 0; 0 too when ``fn`` is, or calls, a ``course_lib`` function
+    other than the helpers in ``allowed`` (the library's own rule is not an answer)."""
+    return _score_function(name, fn, lambda f: check_exercise(name, f), allowed, points)
+
+
+def grade_stage(
+    stage: str,
+    fn: Callable[..., Any],
+    *,
+    allowed: Iterable[str] = (),
+    points: float = 2.0,
+) -> Score:
+    """The score of a stage of notebook 11's capstone (every intermediate right: ``points``),
+    as :func:`grade_exercise` scores a code exercise."""
+    return _score_function(stage, fn, lambda f: check_stage(stage, f), allowed, points)
+
+
+def grade_deep_backward(
+    fn: Callable[..., Any],
+    *,
+    allowed: Iterable[str] = (),
+    points: float = 2.0,
+) -> Score:
+    """The score of notebook 11's backward for a stack of any depth (right at depths 1, 2 and
+    5 with each activation: ``points``), as :func:`grade_exercise` scores a code exercise."""
+    return _score_function("deep_backward", fn, check_deep_backward, allowed, points)
