@@ -24,12 +24,12 @@ computes with those warnings silenced and checks the results instead, so no warn
 
 from __future__ import annotations
 
-import math
 import reprlib
 from typing import Any
 
 import numpy as np
 
+from course_lib.kernels.validation import all_finite, check_upstream, entry, first_bad
 from course_lib.numbers.formatting import format_number
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -190,22 +190,8 @@ def number(k: float) -> str:
 # ---- results that are not finite ----------------------------------------------------------------
 
 
-def all_finite(array: np.ndarray) -> bool:
-    """True when no entry of ``array`` is inf or NaN."""
-    if array.ndim == 0:
-        return math.isfinite(array)  # a loss: 50 times faster than the array functions
-    return bool(_all_true(np.isfinite(array), axis=None))
-
-
-_all_true = np.logical_and.reduce  # what ndarray.all() calls, without its Python wrapper
-
-
-def _first_bad(array: np.ndarray) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-
-
-def _entry(index: tuple[int, ...]) -> str:
-    return f"[{', '.join(str(i) for i in index)}]" if index else "[()]"
+# all_finite, first_bad and entry are the kernels' (course_lib.kernels.validation): one test
+# of finiteness, one way of naming an entry, for both.
 
 
 def _largest(dtype: np.dtype) -> str:
@@ -239,7 +225,7 @@ def result_error(
                 "pass those values on silently: replace them by finite numbers first"
             )
     bad = int(data.size - np.isfinite(data).sum())
-    where = _first_bad(data)
+    where = first_bad(data)
     value = data[where]
     if op in _NOT_ELEMENTWISE:  # an entry of the result depends on many of each input
         there = f" (the largest |entry| of each input: {', '.join(_biggest(inputs))})"
@@ -250,14 +236,14 @@ def result_error(
     if np.isnan(value):
         return ValueError(
             f"{op}: the result is NaN at {bad} of its {data.size} entries, first at "
-            f"{_entry(where)}{there}, although its {what} ({names}) are finite: somewhere "
+            f"{entry(where)}{there}, although its {what} ({names}) are finite: somewhere "
             "inf - inf or 0 × inf came up (two huge terms of opposite sign); scale the inputs "
             "down"
         )
     hint = _HINTS.get(op, "Scale the inputs down, or compute in a way that stays in range")
     return OverflowError(
         f"{op}: the result overflows to {format_number(value)} at {bad} of its {data.size} "
-        f"entries ({_largest(data.dtype)}), first at {_entry(where)}{there}; {what}: {names}. "
+        f"entries ({_largest(data.dtype)}), first at {entry(where)}{there}; {what}: {names}. "
         f"{hint}"
     )
 
@@ -298,12 +284,7 @@ def seed_array(upstream: Any, data: np.ndarray) -> np.ndarray:
             f"backward: upstream has shape {array.shape} but the output has shape "
             f"{data.shape}; they must be the same (upstream is not broadcast)"
         )
-    if not all_finite(array):
-        bad = int(array.size - np.isfinite(array).sum())
-        raise ValueError(
-            f"backward: upstream holds inf or NaN ({bad} of its {array.size} entries, first "
-            f"at {_entry(_first_bad(array))}); an upstream gradient must be finite"
-        )
+    check_upstream(array, "backward")  # the kernels' sentence: their VJPs refuse the same
     return np.array(array, dtype=data.dtype)  # a copy: the caller keeps theirs
 
 
@@ -329,7 +310,7 @@ def backward_error(order: list[Any]) -> ArithmeticError | ValueError:
         return OverflowError(
             f"backward: the gradient of {describe(node)} overflows to inf where the "
             f"contributions of its {len(consumers)} uses are added (sum at joins), first at "
-            f"{_entry(_first_bad(grad))} ({_largest(grad.dtype)}); scale the computation down"
+            f"{entry(first_bad(grad))} ({_largest(grad.dtype)}); scale the computation down"
         )
     return OverflowError("backward: a gradient is not finite")  # not reached: a caller checked
 
@@ -342,7 +323,7 @@ def op_word(op: str) -> str:
 
 def _rule_error(out: Any, node: Any, contribution: np.ndarray) -> ArithmeticError | ValueError:
     op = op_word(out.op)
-    where = _first_bad(contribution)
+    where = first_bad(contribution)
     value = contribution[where]
     input_value = node.data[where] if node.data.shape == contribution.shape else None
     upstream = out.grad
@@ -353,7 +334,7 @@ def _rule_error(out: Any, node: Any, contribution: np.ndarray) -> ArithmeticErro
             there += f" and the upstream gradient {format_number(upstream[where])}"
     head = (
         f"{op} (backward): the gradient for its input {describe(node)} is "
-        f"{format_number(value)} at {_entry(where)}{there}"
+        f"{format_number(value)} at {entry(where)}{there}"
     )
     if np.isnan(value):
         return ValueError(f"{head}: the op's rule met inf - inf or 0 × inf there")
