@@ -21,12 +21,12 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Sequence
-from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from course_lib.autodiff.scalar import Value
+from course_lib.numbers.checking import real_number, whole_number
 from course_lib.tensor import Tensor
 
 __all__ = ["central_difference", "central_difference_sweep", "relative_error"]
@@ -54,13 +54,13 @@ def finite_at_point(value: float, point: Sequence[float], names: Sequence[str]) 
     return value
 
 
-def check_step(h: Any) -> float:
-    """The finite-difference step h as a float: a positive, finite real number."""
-    if isinstance(h, bool) or not isinstance(h, Real):
-        raise TypeError(f"the step h must be a positive number such as 1e-6, got {h!r}")
-    if not (math.isfinite(h) and h > 0):
-        raise ValueError(f"the step h must be positive and finite, such as 1e-6, got {h}")
-    return float(h)
+def check_step(h: Any, where: str) -> float:
+    """The finite-difference step h as a float: a positive, finite real number (any real
+    number type; text, NaN, inf or an int beyond the floats get the one check's sentence)."""
+    h = real_number(h, "the step h", where)
+    if not h > 0:
+        raise ValueError(f"{where}: the step h must be positive and finite, such as 1e-6, got {h}")
+    return h
 
 
 def central_difference(
@@ -71,12 +71,12 @@ def central_difference(
     ``f`` takes one argument per coordinate of ``point`` and is written with ``Value``
     operations (it is called with ``Value`` inputs and may return a ``Value`` or a number).
     """
-    point = as_point(point)
-    if isinstance(index, bool) or not isinstance(index, int):
-        raise TypeError(f"index must be a whole number, got {index!r}")
+    point = as_point(point, "central_difference")
+    if type(index) is not int:  # NumPy ints pass; 1.0, text and bools are refused
+        index = whole_number(index, "index", "central_difference", minimum=0)
     if not 0 <= index < len(point):
         raise IndexError(f"index {index} is outside the {len(point)} inputs of the point")
-    h = check_step(h)
+    h = check_step(h, "central_difference")
     names = input_names(f, len(point))
     name = names[index]
     _evaluate_at_point(f, point, names)
@@ -151,21 +151,29 @@ def relative_error(a: Any, b: Any) -> Any:
     return float(ratio) if ratio.ndim == 0 else ratio
 
 
-def check_tolerance(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number such as 1e-5, got {value!r}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be 0 or a positive finite number, got {value}")
-    return float(value)
+def check_tolerance(value: Any, name: str, where: str) -> float:
+    """A tolerance (rtol, atol) as a float: a finite real number, 0 or more."""
+    value = real_number(value, name, where)
+    if not value >= 0:
+        raise ValueError(f"{where}: {name} must be 0 or a positive finite number, got {value}")
+    return value
 
 
-def as_point(point: Sequence[float]) -> tuple[float, ...]:
+def as_point(point: Sequence[float], where: str) -> tuple[float, ...]:
+    """The point's coordinates as floats: each a finite real number (NumPy's and ints too)."""
+    if isinstance(point, (str, bytes)) or not hasattr(point, "__len__"):
+        raise TypeError(f"{where}: the point must be a sequence of numbers, got {point!r}")
     if len(point) == 0:
-        raise ValueError("the point needs at least one input value")
-    for x in point:
-        if isinstance(x, Value) or not isinstance(x, Real) or not math.isfinite(x):
-            raise TypeError(f"each input must be a finite plain number, got {x!r}")
-    return tuple(float(x) for x in point)
+        raise ValueError(f"{where}: the point needs at least one input value")
+    values = []
+    for i, x in enumerate(point):
+        if isinstance(x, Value):
+            raise TypeError(
+                f"{where}: input {i} of the point is a Value; pass plain numbers (x.data): the "
+                "check makes the Values itself"
+            )
+        values.append(real_number(x, f"input {i} of the point", where))
+    return tuple(values)
 
 
 def input_names(f: Callable[..., object], count: int) -> tuple[str, ...]:
@@ -247,10 +255,7 @@ def _float_type(dtype: Any) -> type:
 
 
 def _in_float_type(value: Any, name: str, kind: type) -> Any:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
+    value = real_number(value, name, "central_difference_sweep")
     with np.errstate(all="ignore"):
         rounded = kind(value)
     if not np.isfinite(rounded):

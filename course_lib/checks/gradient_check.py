@@ -123,9 +123,10 @@ def gradient_check(
     because the point is within h of a kink of f (ReLU at 0, a tie in max) gets a note saying
     so (``notes``).
     """
-    values = as_point(point)
-    h = check_step(h)
-    rtol, atol = check_tolerance(rtol, "rtol"), check_tolerance(atol, "atol")
+    where = "gradient_check"
+    values = as_point(point, where)
+    h = check_step(h, where)
+    rtol, atol = check_tolerance(rtol, "rtol", where), check_tolerance(atol, "atol", where)
     names = input_names(f, len(values))
     inputs = [Value(x, label=name) for x, name in zip(values, names, strict=True)]
     out = f(*inputs)
@@ -262,8 +263,9 @@ def tensor_gradient_check(
     :func:`gradient_check`: an element passes when |b - n| <= atol + rtol·|n|, and the
     report gives each input's largest absolute and relative error (:func:`relative_error`).
     """
-    h = check_step(h)
-    rtol, atol = check_tolerance(rtol, "rtol"), check_tolerance(atol, "atol")
+    where = "tensor_gradient_check"
+    h = check_step(h, where)
+    rtol, atol = check_tolerance(rtol, "rtol", where), check_tolerance(atol, "atol", where)
     arrays = [_float64_input(x, i) for i, x in enumerate(inputs)]
     if not arrays:
         raise ValueError("tensor_gradient_check needs at least one input array")
@@ -372,7 +374,7 @@ def jacobian_finite_differences(
 ) -> np.ndarray:
     """The Jacobian of ``f`` at ``x`` by central differences, one column per input element:
     column j is (f(x + h e_j) - f(x - h e_j)) / (2h), flattened. Shape (y.size, x.size)."""
-    h = check_step(h)
+    h = check_step(h, "jacobian_finite_differences")
     x = _float64_input(x, 0)
     size = _call_at_point(f, [Tensor(x, requires_grad=False)]).data.size
     jacobian = np.zeros((size, x.size))
@@ -412,23 +414,25 @@ def _nudged_output(f: Callable[..., Tensor], nudged: np.ndarray, j: int, at: flo
     return out.reshape(-1)
 
 
-def _float64_input(x: Any, position: int) -> np.ndarray:
+def _float64_input(x: Any, position: int | str) -> np.ndarray:
+    """An input array (or ``upstream``, for ``position="upstream"``) as a float64 copy."""
+    name = position if isinstance(position, str) else f"input {position}"
     if isinstance(x, Tensor):
         x = x.data
+    if isinstance(x, (str, bytes)) or x is None or isinstance(x, complex):
+        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__} {x!r}")
     try:
         array = np.array(x, dtype=np.float64)
     except OverflowError:
         raise ValueError(
-            f"input {position} holds a number too large for a float (beyond about 1.8e308)"
+            f"{name} holds a number too large for a float (beyond about 1.8e308)"
         ) from None
     except (TypeError, ValueError):
         raise TypeError(
-            f"input {position} must be an array of real numbers, got {type(x).__name__} {x!r}"
+            f"{name} must be an array of real numbers, got {type(x).__name__} {x!r}"
         ) from None
     if not np.isfinite(array).all():
-        raise ValueError(
-            f"input {position} holds inf or nan; a gradient check needs finite numbers"
-        )
+        raise ValueError(f"{name} holds inf or nan; a gradient check needs finite numbers")
     return array
 
 
@@ -478,7 +482,7 @@ def _upstream(out: Tensor, upstream: Any) -> np.ndarray:
         if out.data.size == 1:
             return np.ones(out.data.shape)
         return np.random.default_rng(0).uniform(-1.0, 1.0, out.data.shape)
-    weights = np.array(upstream.data if isinstance(upstream, Tensor) else upstream, dtype=float)
+    weights = _float64_input(upstream, "upstream")
     if weights.shape != out.data.shape:
         raise ValueError(
             f"upstream has shape {weights.shape} but f's output has shape {out.data.shape}"

@@ -47,10 +47,12 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.numbers.checking import real_number
 from course_lib.tensor.validation import (
     all_finite,
     broadcast_error,
     check_index,
+    constant_number,
     describe,
     float_array,
     kept_shape,
@@ -202,7 +204,7 @@ class TensorOps:
             )
         if isinstance(k, bool) or not isinstance(k, Real):
             raise TypeError(f"pow: x ** k needs a number k, got {type(k).__name__} {short_repr(k)}")
-        k = float(k)
+        k = real_number(k, "the exponent k", "pow: x ** k", finite=False)  # 10**400 refused
         x = self.data
         if not np.isfinite(k):
             raise ValueError(f"pow: x ** k needs a finite exponent k, got {k}")
@@ -407,7 +409,7 @@ def as_constant(x: ArrayLike, like: TensorOps, op: str) -> TensorOps:
     if type(x) is np.ndarray:  # the common case (a batch of data), tested first: it is cheap
         array = float_array(x, like.data.dtype, op)
     elif isinstance(x, Real) and not isinstance(x, bool):
-        array = np.asarray(x, dtype=like.data.dtype)
+        array = constant_number(x, like.data.dtype, op)
     elif isinstance(x, (np.ndarray, list, tuple)):
         array = float_array(x, like.data.dtype, op)
     else:

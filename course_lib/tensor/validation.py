@@ -24,12 +24,15 @@ computes with those warnings silenced and checks the results instead, so no warn
 
 from __future__ import annotations
 
+import math
 import reprlib
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from course_lib.kernels.validation import all_finite, check_upstream, entry, first_bad
+from course_lib.numbers.checking import real_number
 from course_lib.numbers.formatting import format_number
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -76,11 +79,53 @@ def float_array(x: Any, dtype: np.dtype, where: str) -> np.ndarray:
         ) from None
     if array.dtype in FLOATS:
         return array
+    if array.dtype == object and array.size and all(_is_real(item) for item in array.flat):
+        return _big_ints(array, dtype, where)  # numpy keeps ints beyond 64 bits as objects
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"{where}: needs real numbers, got an array of dtype {array.dtype} from {short_repr(x)}"
         )
     return array.astype(dtype)
+
+
+def _is_real(item: Any) -> bool:
+    return isinstance(item, Real) and not isinstance(item, bool)
+
+
+def _big_ints(array: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
+    """An array numpy left as objects because it holds ints beyond 64 bits (``2**70``): as
+    floats, or the one check's error for an int beyond the floats (``10**400``)."""
+    name = "the number" if array.ndim == 0 else "an entry"
+    for item in array.flat:
+        real_number(item, name, where)  # raises for an int beyond the floats
+    with np.errstate(over="ignore"):
+        floats = array.astype(dtype)
+    if not all_finite(floats):
+        raise OverflowError(
+            f"{where}: {short_repr(array[first_bad(floats)])} is too large for {dtype} "
+            f"({_largest(dtype)})"
+        )
+    return floats
+
+
+_LARGEST = {dtype: float(np.finfo(dtype).max) for dtype in FLOATS}
+
+
+def constant_number(x: Any, dtype: np.dtype, where: str) -> np.ndarray:
+    """A plain number mixed into an op (``t * 2``), as a 0-d array of the tensor's ``dtype``.
+
+    Any real number passes (NumPy's too) through the one check of a user's number, which
+    refuses an int beyond the floats (``t * 10**400``) with a sentence; NaN and inf are let
+    through as a constant may hold them (the op then names that input). A finite number too
+    large for the tensor's dtype (``1e300`` for a float32 tensor) is an ``OverflowError``.
+    """
+    value = x if type(x) is float else real_number(x, "the number", where, finite=False)
+    if not abs(value) <= _LARGEST[dtype] and math.isfinite(value):
+        raise OverflowError(
+            f"{where}: the number {format_number(value)} is too large for the tensor's {dtype} "
+            f"({_largest(dtype)}); scale it down, or compute in float64"
+        )
+    return np.asarray(value, dtype=dtype)
 
 
 def _holds_tensor(items: list | tuple) -> bool:
