@@ -217,16 +217,10 @@ def softmax_vjp(p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> FloatArray
     check_probabilities(
         p_arr, "p", op, hint=" (softmax_vjp takes the softmax output, not logits)", axis=axis
     )
-    dtype = np.result_type(p_arr, g_arr)
     p_w, g_w = widened(p_arr), widened(g_arr)  # float16 is computed in float32
-    with np.errstate(all="ignore"):  # inf or NaN is found below, by one check of the result
-        # p_j g_j - p_j ⟨g, p⟩ rather than p_j (g_j - ⟨g, p⟩): the same three array operations,
-        # and no term exceeds max |g| (⟨g, p⟩ is an average of g), so finite numbers never
-        # overflow on the way; only inf or NaN in the upstream can make the result not finite.
-        grad = g_w * p_w
-        grad -= p_w * grad.sum(axis=axis, keepdims=True)
-        grad = grad.astype(dtype, copy=False)
-    return finite_gradient(grad, g_arr, op)
+    with np.errstate(all="ignore"):  # inf or NaN is named by the check of the result below
+        grad = p_w * (g_w - (g_w * p_w).sum(axis=axis, keepdims=True))
+    return finite_gradient(grad, g_arr, op, p_arr)
 
 
 def log_softmax_jacobian(z: ArrayLike) -> FloatArray:
@@ -262,7 +256,6 @@ def log_softmax_vjp(log_p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> Fl
     """
     op = "log_softmax_vjp"
     lp_arr, g_arr, axis = _vjp_inputs(log_p, upstream, axis, "log_p", op)
-    dtype = np.result_type(lp_arr, g_arr)
     g_w = widened(g_arr)  # float16 is computed in float32
     with np.errstate(over="ignore"):  # a log_p > 709 is no log-probability: refused below
         p_arr = np.exp(widened(lp_arr))
@@ -274,10 +267,9 @@ def log_softmax_vjp(log_p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> Fl
         axis=axis,
         dtype=lp_arr.dtype,
     )
-    with np.errstate(all="ignore"):  # inf or NaN is found below, by one check of the result
+    with np.errstate(all="ignore"):  # inf or NaN is named by the check of the result below
         grad = g_w - p_arr * g_w.sum(axis=axis, keepdims=True)
-        grad = grad.astype(dtype, copy=False)
-    return finite_gradient(grad, g_arr, op)
+    return finite_gradient(grad, g_arr, op, lp_arr)
 
 
 def _vjp_inputs(

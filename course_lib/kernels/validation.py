@@ -212,13 +212,19 @@ def check_upstream(upstream: np.ndarray, op: str) -> None:
         )
 
 
-def finite_gradient(grad: np.ndarray, upstream: np.ndarray, op: str) -> np.ndarray:
-    """``grad`` (a vector-Jacobian product) if it is finite, else the error that says why.
+def finite_gradient(grad: np.ndarray, upstream: np.ndarray, op: str, out: np.ndarray) -> np.ndarray:
+    """``grad`` (a vector-Jacobian product of the forward output ``out`` and ``upstream``) in
+    their dtype (float16 again, if it was computed in float32) if it is finite, else the error
+    that says why.
 
     One pass over the result finds both ways it can go wrong, since inf or NaN in the upstream
     gradient reaches the result: then the upstream is blamed (:func:`check_upstream`);
     otherwise finite numbers overflowed on the way (an ``OverflowError``).
     """
+    dtype = np.result_type(out, upstream)
+    if grad.dtype != dtype:
+        with np.errstate(over="ignore"):  # beyond float16: found by the check below
+            grad = grad.astype(dtype)
     if all_finite(grad):
         return grad
     check_upstream(upstream, op)
