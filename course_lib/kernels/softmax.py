@@ -217,9 +217,9 @@ def softmax_vjp(p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> FloatArray
     check_probabilities(
         p_arr, "p", op, hint=" (softmax_vjp takes the softmax output, not logits)", axis=axis
     )
-    p_w, g_w = widened(p_arr), widened(g_arr)  # float16 is computed in float32
+    p, g = widened(p_arr), widened(g_arr)  # float16 is computed in float32
     with np.errstate(all="ignore"):  # inf or NaN is named by the check of the result below
-        grad = p_w * (g_w - (g_w * p_w).sum(axis=axis, keepdims=True))
+        grad = p * (g - (g * p).sum(axis=axis, keepdims=True))
     return finite_gradient(grad, g_arr, op, p_arr)
 
 
@@ -256,11 +256,11 @@ def log_softmax_vjp(log_p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> Fl
     """
     op = "log_softmax_vjp"
     lp_arr, g_arr, axis = _vjp_inputs(log_p, upstream, axis, "log_p", op)
-    g_w = widened(g_arr)  # float16 is computed in float32
+    g = widened(g_arr)  # float16 is computed in float32
     with np.errstate(over="ignore"):  # a log_p > 709 is no log-probability: refused below
-        p_arr = np.exp(widened(lp_arr))
+        p = np.exp(widened(lp_arr))
     check_probabilities(
-        p_arr,
+        p,
         "exp(log_p)",
         op,
         hint=" (log_softmax_vjp takes the log_softmax output)",
@@ -268,7 +268,7 @@ def log_softmax_vjp(log_p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> Fl
         dtype=lp_arr.dtype,
     )
     with np.errstate(all="ignore"):  # inf or NaN is named by the check of the result below
-        grad = g_w - p_arr * g_w.sum(axis=axis, keepdims=True)
+        grad = g - p * g.sum(axis=axis, keepdims=True)
     return finite_gradient(grad, g_arr, op, lp_arr)
 
 
