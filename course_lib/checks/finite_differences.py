@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from course_lib.autodiff.scalar import Value
-from course_lib.numbers.checking import real_number, whole_number
+from course_lib.numbers.checking import real_number, shown, whole_number
 from course_lib.tensor import Tensor
 
 __all__ = ["central_difference", "central_difference_sweep", "relative_error"]
@@ -75,7 +75,10 @@ def central_difference(
     if type(index) is not int:  # NumPy ints pass; 1.0, text and bools are refused
         index = whole_number(index, "index", "central_difference", minimum=0)
     if not 0 <= index < len(point):
-        raise IndexError(f"index {index} is outside the {len(point)} inputs of the point")
+        raise IndexError(
+            f"central_difference: index {shown(index)} is outside the {len(point)} inputs of the "
+            f"point (0 to {len(point) - 1})"
+        )
     h = check_step(h, "central_difference")
     names = input_names(f, len(point))
     name = names[index]
