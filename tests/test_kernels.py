@@ -921,3 +921,21 @@ def test_a_jacobian_too_large_to_hold_is_refused_before_allocating():
     for fn in (softmax_jacobian, log_softmax_jacobian):
         with pytest.raises(ValueError, match=f"{fn.__name__}: the Jacobians .* mistyped"):
             fn(np.zeros(70_000))  # 4.9e9 numbers, 39 GB
+
+
+def test_float16_log_probabilities_are_held_to_float16s_tolerance():
+    # log(1/3036) rounded to float16 is 0.27% off in p: a row of exp(log p) sums to 1.0027,
+    # within float16's tolerance (1e-2) though not float32's (1e-3), where log_softmax_vjp
+    # computes it
+    log_p = log_softmax(np.zeros((1, 3036), HALF))
+    assert abs(np.exp(log_p.astype(np.float64)).sum() - 1) > 2e-3
+    grad = log_softmax_vjp(log_p, np.ones_like(log_p))
+    assert grad.dtype == HALF
+    np.testing.assert_allclose(grad.astype(np.float64), 0, atol=5e-3)  # 1 - 1.0027 each
+
+
+def test_a_float16_loss_beyond_65504_is_an_overflow_error_naming_float16():
+    z = np.array([[60000.0, -60000.0]], HALF)  # the true class at the bottom: loss 120,000
+    with pytest.raises(OverflowError, match=r"loss of row 0 is larger than the largest float16"):
+        softmax_cross_entropy(z, [1])
+    assert float(softmax_cross_entropy(z, [0]).loss) == 0.0

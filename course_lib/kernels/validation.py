@@ -278,7 +278,7 @@ def check_probabilities(
         return
     sums = arr.sum(axis=axis, dtype=sum_dtype(arr))
     off = np.abs(sums - 1.0)
-    tol = row_sum_tolerance(dtype or arr.dtype, arr.shape[axis])
+    tol = row_sum_tolerance(arr.dtype if dtype is None else dtype, arr.shape[axis])
     if off.max() <= tol and arr.min() >= 0:  # False for NaN too, so NaN falls through
         return
     # The reason names what these numbers are (probabilities or targets), never "logits".
