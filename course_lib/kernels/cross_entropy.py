@@ -3,6 +3,13 @@
 One kernel for what would be three nodes (log-softmax, pick the true class, mean): the forward
 pass keeps P = softmax(logits) for the backward, and the backward rule is the compact p − y of
 the derivation below, with no Jacobian anywhere. Plain numpy, no autodiff.
+
+An empty batch (shape (0, C)) has no mean loss (0/0): the forward pass, the backward and the
+rule refuse it with one sentence. float16 logits are computed in float32 and the loss, P and
+the gradient handed back in float16; if float16 cannot hold P (a row of it no longer sums to
+1) that is a ``FloatingPointError`` naming float32
+(:func:`course_lib.kernels.validation.narrowed_probabilities`). The upstream gradient of the
+backward is a finite real number, checked once per call.
 """
 
 from __future__ import annotations
@@ -85,10 +92,8 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossE
     Σ_i (-y_i / p_i) p_i (δ_ij - p_j) = -y_j + p_j Σ_i y_i = p_j - y_j: the Jacobian cancels.
     The loss is the mean over the N rows, so the batch gradient is (P - Y) / N.
 
-    ``logits``: shape (N, C) with N ≥ 1 (the mean over no rows is 0/0: an empty batch is
-    refused, by the backward too), finite; float32 and float64 stay in their precision, float16
-    is computed in float32 and the loss and P handed back in float16 (a ``FloatingPointError``
-    if float16 cannot hold P: see :func:`course_lib.kernels.validation.narrowed_probabilities`).
+    ``logits``: shape (N, C) with at least one row (the mean of no losses is 0/0), finite;
+    float32 and float64 stay in their precision (float16 is computed in float32, then rounded).
     ``labels``: class indices, integers in [0, C), shape (N,); or target rows, shape (N, C),
     non-negative and each summing to 1 (one-hot or soft labels).
 
