@@ -293,3 +293,22 @@ def test_numpy_numbers_and_ints_beyond_64_bits_are_numbers():
     assert (F64 * 2**70).data.tolist() == [2.0**70, 2.0**71]
     assert F64.sum(axis=np.int64(0)).data.tolist() == 3.0
     assert F64[np.int64(1)].data.tolist() == 2.0
+
+
+@pytest.mark.parametrize(
+    "make, error, match",
+    [
+        (lambda t: t.sum(axis=10**400), ValueError, r"^sum: axis an int of 401 digits is out of"),
+        (lambda t: t.max(axis=10**400), ValueError, r"^max: axis an int of 401 digits"),
+        (lambda t: softmax(t, axis=10**400), ValueError, r"^softmax: axis an int of 401 digits"),
+        (lambda t: t[10**400], IndexError, r"^index: an int of 401 digits is beyond any axis"),
+        (lambda t: t[2**70], IndexError, r"^index: 1180591620717411303424 is beyond any axis"),
+        (lambda t: t[[10**400]], IndexError, r"^index: \[1000.*\] holds an int beyond any axis"),
+        (lambda t: t.reshape(10**400), ValueError, r"^reshape: cannot reshape shape \(2, 3\)"),
+        (lambda t: t.transpose(10**400, 0), ValueError, r"^transpose: axes \(1000"),
+    ],
+)
+def test_a_huge_int_as_an_axis_or_index_is_named_by_its_length(make, error, match):
+    with pytest.raises(error, match=match) as caught:
+        make(Tensor(np.ones((2, 3))))
+    assert "0" * 60 not in str(caught.value)  # never 400 digits in a message

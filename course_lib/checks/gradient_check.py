@@ -36,6 +36,7 @@ from course_lib.checks.finite_differences import (
     input_names,
     relative_error,
 )
+from course_lib.numbers.checking import shown
 from course_lib.tensor import Tensor
 
 __all__ = [
@@ -360,7 +361,7 @@ def jacobian_reverse_mode(
         if isinstance(i, bool) or not isinstance(i, int | np.integer):
             raise TypeError(f"rows must hold whole numbers (output element indices), got {i!r}")
         if not -out.data.size <= i < out.data.size:
-            raise IndexError(f"row {i} is outside the {out.data.size} output elements")
+            raise IndexError(f"row {shown(i)} is outside the {out.data.size} output elements")
         one_hot.flat[i] = 1.0
         _backward(out, one_hot, [tensor])
         one_hot.flat[i] = 0.0

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.exceptions import AxisError
 from numpy.typing import ArrayLike, NDArray
 
-from course_lib.numbers.checking import real_number
+from course_lib.numbers.checking import real_number, shown
 
 __all__ = [
     "HALF",
@@ -83,7 +83,7 @@ def check_axis(arr: np.ndarray, axis: int, name: str, op: str) -> int:
         raise TypeError(f"{op}: axis must be an integer, got {axis!r}")
     if not -arr.ndim <= axis < arr.ndim:
         raise AxisError(
-            f"{op}: axis {axis} is out of range for {name} of shape {arr.shape} "
+            f"{op}: axis {shown(axis)} is out of range for {name} of shape {arr.shape} "
             f"({arr.ndim} axes, so axis must be in [{-arr.ndim}, {arr.ndim - 1}])"
         )
     axis = int(axis) % arr.ndim

@@ -311,10 +311,15 @@ class TensorOps:
             shape = tuple(shape[0])
         try:
             data = self.data.reshape(shape)
+        except OverflowError:  # a size beyond any array (10**400)
+            raise ValueError(
+                f"reshape: cannot reshape shape {self.shape} ({self.size} elements) into "
+                f"{short_repr(shape)}: a size that large is no array's"
+            ) from None
         except (ValueError, TypeError) as error:
             raise ValueError(
                 f"reshape: cannot reshape shape {self.shape} ({self.size} elements) into "
-                f"{shape}: {error}"
+                f"{short_repr(shape)}: {error}"
             ) from None
         return new_node(data, (self,), "reshape")
 
@@ -328,7 +333,7 @@ class TensorOps:
             sorted(order) != list(range(ndim))
         ):
             raise ValueError(
-                f"transpose: axes {axes} must be a permutation of 0..{ndim - 1} "
+                f"transpose: axes {short_repr(axes)} must be a permutation of 0..{ndim - 1} "
                 f"for a tensor of shape {self.shape}"
             )
         inverse = [0] * ndim

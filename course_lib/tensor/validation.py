@@ -26,13 +26,14 @@ from __future__ import annotations
 
 import math
 import reprlib
+import sys
 from numbers import Real
 from typing import Any
 
 import numpy as np
 
 from course_lib.kernels.validation import all_finite, check_upstream, entry, first_bad
-from course_lib.numbers.checking import real_number
+from course_lib.numbers.checking import real_number, shown
 from course_lib.numbers.formatting import format_number
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -171,7 +172,7 @@ def normalize_axes(axis: Any, shape: tuple[int, ...], op: str) -> tuple[int, ...
             )
         if not -ndim <= ax < ndim:
             raise ValueError(
-                f"{op}: axis {ax} is out of range for a tensor of shape {shape} "
+                f"{op}: axis {shown(ax)} is out of range for a tensor of shape {shape} "
                 f"({ndim} axes: use 0..{ndim - 1} or -{ndim}..-1)"
             )
         axes.append(int(ax) % ndim)
@@ -198,12 +199,21 @@ def check_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, bool]:
             item = np.asarray(item)
             if item.size == 0 and item.dtype.kind == "f":
                 item = item.astype(np.intp)
+            if item.dtype == object and item.size and all(_is_real(i) for i in item.flat):
+                raise IndexError(
+                    f"index: {short_repr(item.tolist())} holds an int beyond any axis (the "
+                    f"tensor has shape {shape})"
+                )
             if item.dtype.kind not in "iub":
                 raise IndexError(
                     f"index: an array used as an index must hold integers or booleans, got "
                     f"dtype {item.dtype} (the tensor has shape {shape})"
                 )
             basic = False
+        elif isinstance(item, int) and not -sys.maxsize <= item <= sys.maxsize:
+            raise IndexError(
+                f"index: {shown(item)} is beyond any axis (the tensor has shape {shape})"
+            )
         elif not (isinstance(item, (int, np.integer, slice)) or item is Ellipsis or item is None):
             raise IndexError(
                 f"index: {short_repr(item)} is not a valid index; use ints, slices, ..., None or "
