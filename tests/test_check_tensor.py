@@ -235,3 +235,11 @@ def test_steps_and_tolerances_take_numpy_numbers_and_refuse_huge_ints():
         jacobian_finite_differences(lambda x: x * 2, np.ones(2), h=10**400)
     jacobian = jacobian_reverse_mode(lambda x: x * 2, np.ones(2), rows=[np.int64(1)])
     assert jacobian.tolist() == [[0.0, 2.0]]
+
+
+def test_a_jacobian_too_large_to_hold_is_refused_before_allocating():
+    x = np.zeros(20_000)  # an elementwise f: a 20,000 × 20,000 Jacobian, 3.2 GB
+    with pytest.raises(ValueError, match=r"^jacobian_finite_differences: the Jacobian .*mistyped"):
+        jacobian_finite_differences(lambda t: t * 2, x)
+    with pytest.raises(ValueError, match=r"^jacobian_reverse_mode: the Jacobian .*mistyped"):
+        jacobian_reverse_mode(lambda t: t * 2, x)

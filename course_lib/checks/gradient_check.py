@@ -36,7 +36,7 @@ from course_lib.checks.finite_differences import (
     input_names,
     relative_error,
 )
-from course_lib.numbers.checking import shown
+from course_lib.numbers.checking import check_size, shown
 from course_lib.tensor import Tensor
 
 __all__ = [
@@ -355,6 +355,7 @@ def jacobian_reverse_mode(
     tensor = Tensor(x.copy(), label="x")
     out = _call_at_point(f, [tensor])
     rows = range(out.data.size) if rows is None else list(rows)
+    check_size(len(rows) * x.size, "the Jacobian (rows × inputs)", "jacobian_reverse_mode")
     jacobian = np.zeros((len(rows), x.size))
     one_hot = np.zeros(out.data.shape)
     for r, i in enumerate(rows):
@@ -378,6 +379,7 @@ def jacobian_finite_differences(
     h = check_step(h, "jacobian_finite_differences")
     x = _float64_input(x, 0)
     size = _call_at_point(f, [Tensor(x, requires_grad=False)]).data.size
+    check_size(size * x.size, "the Jacobian (outputs × inputs)", "jacobian_finite_differences")
     jacobian = np.zeros((size, x.size))
     nudged = x.copy()
     flat = nudged.reshape(-1)  # a view: writing flat[j] nudges `nudged`
