@@ -319,3 +319,23 @@ def test_numpy_numbers_are_numbers():
     sweep = central_difference_sweep(lambda x: x * x, np.int64(2), [np.int64(1)])
     assert sweep.tolist() == [4.0]
     assert gradient_check(lambda x: x * 2, 1.0, rtol=np.float32(1e-3), atol=np.int64(0)).ok
+
+
+def test_a_function_that_is_none_and_complex_numbers_are_refused_with_a_sentence():
+    with pytest.raises(TypeError, match=r"^gradient_check: f must be a function .*got NoneType"):
+        gradient_check(None, 1.0)
+    with pytest.raises(TypeError, match=r"^central_difference: f must be a function"):
+        central_difference(3, [1.0], 0)
+    with pytest.raises(TypeError, match=r"^central_difference_sweep: f must be a function"):
+        central_difference_sweep("x*x", 1.0, [1e-3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's ComplexWarning dropped the imaginary part
+        with pytest.raises(TypeError, match="relative_error: a must be an array of real numbers"):
+            relative_error(np.array([1 + 1j]), 1.0)
+    with pytest.raises(TypeError, match=r"same shape, got shapes \(2,\) and \(3,\)"):
+        relative_error([1.0, 2.0], [1.0, 2.0, 3.0])
+        with pytest.raises(TypeError, match="hs must be a sequence of positive steps"):
+            central_difference_sweep(lambda x: x * x, 1.0, np.array([1e-3 + 1j]))
+        with pytest.raises(TypeError, match="dtype must be a float type"):
+            central_difference_sweep(lambda x: x * x, 1.0, [1e-3], dtype="a")
+    assert relative_error([10**30, 1], [10**30, 1]).tolist() == [0.0, 0.0]

@@ -243,3 +243,26 @@ def test_a_jacobian_too_large_to_hold_is_refused_before_allocating():
         jacobian_finite_differences(lambda t: t * 2, x)
     with pytest.raises(ValueError, match=r"^jacobian_reverse_mode: the Jacobian .*mistyped"):
         jacobian_reverse_mode(lambda t: t * 2, x)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: tensor_gradient_check(None, np.ones(2)), TypeError, "f must be a function"),
+        (lambda: jacobian_reverse_mode(3, np.ones(2)), TypeError, "f must be a function"),
+        (lambda: jacobian_finite_differences("f", np.ones(2)), TypeError, "f must be a function"),
+        (lambda: tensor_gradient_check(lambda x: x, np.array([1 + 1j])), TypeError, "real"),
+        (lambda: jacobian_finite_differences(lambda x: x, [1j]), TypeError, "real numbers"),
+        (lambda: tensor_gradient_check(lambda x: x, ["1.5"]), TypeError, "real numbers"),
+        (
+            lambda: tensor_gradient_check(lambda x: x * 2, np.ones(2), upstream=[1j, 1]),
+            TypeError,
+            "upstream must be an array of real numbers",
+        ),
+    ],
+)
+def test_a_function_that_is_none_and_complex_arrays_are_refused_with_a_sentence(call, error, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's ComplexWarning dropped the imaginary part
+        with pytest.raises(error, match=match):
+            call()

@@ -312,3 +312,9 @@ def test_a_huge_int_as_an_axis_or_index_is_named_by_its_length(make, error, matc
     with pytest.raises(error, match=match) as caught:
         make(Tensor(np.ones((2, 3))))
     assert "0" * 60 not in str(caught.value)  # never 400 digits in a message
+
+
+@pytest.mark.parametrize("shape", [(None,), ("6",), (2.0, 3), (True, 6)])
+def test_a_shape_that_is_not_ints_is_refused_with_a_sentence(shape):
+    with pytest.raises(TypeError, match=r"^reshape: the new shape must be whole numbers"):
+        Tensor(np.ones((2, 3))).reshape(*shape)

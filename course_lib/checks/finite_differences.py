@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -30,6 +32,8 @@ from course_lib.numbers.checking import real_number, shown, whole_number
 from course_lib.tensor import Tensor
 
 __all__ = ["central_difference", "central_difference_sweep", "relative_error"]
+# check_function, float64_array, check_step, check_tolerance, as_point and the evaluation
+# helpers are public for gradient_check, which shares them.
 
 
 def evaluate(f: Callable[..., Value | float], point: Sequence[float]) -> float:
@@ -71,6 +75,7 @@ def central_difference(
     ``f`` takes one argument per coordinate of ``point`` and is written with ``Value``
     operations (it is called with ``Value`` inputs and may return a ``Value`` or a number).
     """
+    check_function(f, "central_difference")
     point = as_point(point, "central_difference")
     if type(index) is not int:  # NumPy ints pass; 1.0, text and bools are refused
         index = whole_number(index, "index", "central_difference", minimum=0)
@@ -132,15 +137,14 @@ def relative_error(a: Any, b: Any) -> Any:
     ``a`` and ``b`` are finite real numbers, or arrays of them that broadcast together: then
     the result is an array, element by element. A number comes back as a float.
     """
+    x = float64_array(a, "a", "relative_error")  # real numbers, or a sentence
+    y = float64_array(b, "b", "relative_error")
     try:
-        x = np.asarray(a, dtype=np.float64)
-        y = np.asarray(b, dtype=np.float64)
         np.broadcast_shapes(x.shape, y.shape)
-    except OverflowError:
-        raise ValueError("relative_error got a number too large for a float") from None
-    except (TypeError, ValueError):
+    except ValueError:
         raise TypeError(
-            f"relative_error compares real numbers or arrays of the same shape, got {a!r} and {b!r}"
+            f"relative_error compares real numbers or arrays of the same shape, got shapes "
+            f"{x.shape} and {y.shape}"
         ) from None
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise ValueError(
@@ -152,6 +156,47 @@ def relative_error(a: Any, b: Any) -> Any:
     # Where both are 0 the error is 0 too: they agree exactly. (No division by 0 is done.)
     ratio = np.divide(error, scale, out=np.zeros_like(error), where=scale > 0)
     return float(ratio) if ratio.ndim == 0 else ratio
+
+
+def check_function(f: Any, where: str) -> None:
+    """A TypeError unless ``f`` can be called (a function of the inputs)."""
+    if not callable(f):
+        raise TypeError(
+            f"{where}: f must be a function (def f(x): ... or lambda x: ...), got "
+            f"{type(f).__name__} {shown(f)}"
+        )
+
+
+def float64_array(x: Any, name: str, where: str = "") -> np.ndarray:
+    """``x`` (a number, a list or an array of real numbers, or a Tensor's) as a new float64
+    array; text, complex numbers and anything else are a TypeError, a number beyond the floats
+    a ValueError. numpy would read "1.5" as a number and drop an imaginary part with a warning.
+    """
+    head = f"{where}: " if where else ""
+    if isinstance(x, Tensor | Value):
+        x = x.data
+    try:
+        array = np.array(x)
+    except (TypeError, ValueError, OverflowError):
+        array = None
+    if array is None or array.dtype.kind not in "biuf" and not _big_ints(array):
+        raise TypeError(
+            f"{head}{name} must be an array of real numbers, got {type(x).__name__} {shown(x)}"
+        )
+    try:
+        return np.array(array, dtype=np.float64)
+    except OverflowError:
+        raise ValueError(
+            f"{head}{name} holds a number too large for a float (beyond about 1.8e308)"
+        ) from None
+
+
+def _big_ints(array: np.ndarray) -> bool:
+    """Whether ``array`` is what numpy makes of ints beyond 64 bits (with other numbers):
+    objects, every one a real number."""
+    return array.dtype == object and all(
+        isinstance(item, Real) and not isinstance(item, bool) for item in array.flat
+    )
 
 
 def check_tolerance(value: Any, name: str, where: str) -> float:
@@ -228,6 +273,7 @@ def central_difference_sweep(
     measure ``dtype``. In float64, with f written as ``x * x * x``, the estimates are exactly
     those of :func:`central_difference` on the same f written with ``Value``.
     """
+    check_function(f, "central_difference_sweep")
     kind = _float_type(dtype)
     x_ = _in_float_type(x, "x", kind)
     steps = _steps(hs, kind)
@@ -249,7 +295,9 @@ def central_difference_sweep(
 
 def _float_type(dtype: Any) -> type:
     try:
-        kind = np.dtype(dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # np.dtype("a") and the like
+            kind = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be a float type such as np.float32, got {dtype!r}") from None
     if kind.kind != "f":
@@ -269,12 +317,11 @@ def _in_float_type(value: Any, name: str, kind: type) -> Any:
 def _steps(hs: Any, kind: type) -> list[Any]:
     name = np.dtype(kind).name
     try:
-        steps = np.atleast_1d(np.asarray(hs, dtype=np.float64))
-    except OverflowError:
-        raise ValueError("hs holds a step too large for a float") from None
-    except (TypeError, ValueError):
+        steps = np.atleast_1d(float64_array(hs, "hs", "central_difference_sweep"))
+    except TypeError:
         raise TypeError(
-            f"hs must be a sequence of positive steps such as [1e-3, 1e-6], got {hs!r}"
+            "central_difference_sweep: hs must be a sequence of positive steps such as "
+            f"[1e-3, 1e-6], got {shown(hs)}"
         ) from None
     if steps.ndim != 1 or steps.size == 0:
         raise ValueError(f"hs must be a non-empty sequence of steps, got shape {steps.shape}")

@@ -28,11 +28,13 @@ from course_lib.checks.finite_differences import (
     as_point,
     central_difference,
     central_difference_sweep,
+    check_function,
     check_step,
     check_tolerance,
     evaluate,
     evaluate_nudged,
     finite_at_point,
+    float64_array,
     input_names,
     relative_error,
 )
@@ -125,6 +127,7 @@ def gradient_check(
     so (``notes``).
     """
     where = "gradient_check"
+    check_function(f, where)
     values = as_point(point, where)
     h = check_step(h, where)
     rtol, atol = check_tolerance(rtol, "rtol", where), check_tolerance(atol, "atol", where)
@@ -265,6 +268,7 @@ def tensor_gradient_check(
     report gives each input's largest absolute and relative error (:func:`relative_error`).
     """
     where = "tensor_gradient_check"
+    check_function(f, where)
     h = check_step(h, where)
     rtol, atol = check_tolerance(rtol, "rtol", where), check_tolerance(atol, "atol", where)
     arrays = [_float64_input(x, i) for i, x in enumerate(inputs)]
@@ -351,6 +355,7 @@ def jacobian_reverse_mode(
     every row. Returns an array of shape (number of rows, x.size); ``rows`` picks which
     output elements to differentiate (default: all).
     """
+    check_function(f, "jacobian_reverse_mode")
     x = _float64_input(x, 0)
     tensor = Tensor(x.copy(), label="x")
     out = _call_at_point(f, [tensor])
@@ -376,6 +381,7 @@ def jacobian_finite_differences(
 ) -> np.ndarray:
     """The Jacobian of ``f`` at ``x`` by central differences, one column per input element:
     column j is (f(x + h e_j) - f(x - h e_j)) / (2h), flattened. Shape (y.size, x.size)."""
+    check_function(f, "jacobian_finite_differences")
     h = check_step(h, "jacobian_finite_differences")
     x = _float64_input(x, 0)
     size = _call_at_point(f, [Tensor(x, requires_grad=False)]).data.size
@@ -420,20 +426,7 @@ def _nudged_output(f: Callable[..., Tensor], nudged: np.ndarray, j: int, at: flo
 def _float64_input(x: Any, position: int | str) -> np.ndarray:
     """An input array (or ``upstream``, for ``position="upstream"``) as a float64 copy."""
     name = position if isinstance(position, str) else f"input {position}"
-    if isinstance(x, Tensor):
-        x = x.data
-    if isinstance(x, (str, bytes)) or x is None or isinstance(x, complex):
-        raise TypeError(f"{name} must be an array of real numbers, got {type(x).__name__} {x!r}")
-    try:
-        array = np.array(x, dtype=np.float64)
-    except OverflowError:
-        raise ValueError(
-            f"{name} holds a number too large for a float (beyond about 1.8e308)"
-        ) from None
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"{name} must be an array of real numbers, got {type(x).__name__} {x!r}"
-        ) from None
+    array = float64_array(x, name)
     if not np.isfinite(array).all():
         raise ValueError(f"{name} holds inf or nan; a gradient check needs finite numbers")
     return array

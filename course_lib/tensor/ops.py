@@ -309,6 +309,11 @@ class TensorOps:
         """The same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) for n in shape):
+            raise TypeError(
+                f"reshape: the new shape must be whole numbers (ints, -1 for 'the rest'), got "
+                f"{short_repr(shape)}"
+            )
         try:
             data = self.data.reshape(shape)
         except OverflowError:  # a size beyond any array (10**400)
