@@ -939,3 +939,11 @@ def test_a_float16_loss_beyond_65504_is_an_overflow_error_naming_float16():
     with pytest.raises(OverflowError, match=r"loss of row 0 is larger than the largest float16"):
         softmax_cross_entropy(z, [1])
     assert float(softmax_cross_entropy(z, [0]).loss) == 0.0
+
+
+@pytest.mark.parametrize("jacobian", [softmax_jacobian, log_softmax_jacobian])
+def test_the_jacobians_at_the_ends_of_the_floats_are_silent(jacobian):
+    z = np.array([1.7e308, -1.7e308, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(jacobian(z)).all()

@@ -318,3 +318,13 @@ def test_a_huge_int_as_an_axis_or_index_is_named_by_its_length(make, error, matc
 def test_a_shape_that_is_not_ints_is_refused_with_a_sentence(shape):
     with pytest.raises(TypeError, match=r"^reshape: the new shape must be whole numbers"):
         Tensor(np.ones((2, 3))).reshape(*shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_of_logits_at_the_ends_of_the_floats_is_silent(dtype):
+    big = np.finfo(dtype).max * 0.95  # z - m overflows to -inf on the way: e^-inf = 0 is right
+    x = Tensor(np.array([[big, -big, 0.0]], dtype=dtype))
+    out = softmax(x)
+    assert out.data.tolist() == [[1.0, 0.0, 0.0]]
+    out.backward(np.ones((1, 3), dtype))
+    assert np.isfinite(x.grad).all()

@@ -192,7 +192,8 @@ def softmax_jacobian(z: ArrayLike) -> FloatArray:
             f"softmax_jacobian: z must be a vector (C,) or a batch (N, C), got shape {arr.shape}"
         )
     check_size(arr.size * arr.shape[-1], "the Jacobians (C × C numbers a row)", "softmax_jacobian")
-    p = softmax(arr, axis=-1)
+    with np.errstate(over="ignore"):  # z - m below the floats is -inf, whose e^-inf = 0 is right
+        p = softmax(arr, axis=-1)
     jac = -p[..., :, None] * p[..., None, :]  # -p_i p_j
     diag = np.einsum("...ii->...i", jac)  # a writable view of the diagonals
     diag += p  # + p_i on the diagonal
@@ -240,7 +241,8 @@ def log_softmax_jacobian(z: ArrayLike) -> FloatArray:
     check_size(
         arr.size * arr.shape[-1], "the Jacobians (C × C numbers a row)", "log_softmax_jacobian"
     )
-    p = softmax(arr, axis=-1)
+    with np.errstate(over="ignore"):  # z - m below the floats is -inf, whose e^-inf = 0 is right
+        p = softmax(arr, axis=-1)
     c = arr.shape[-1]
     return np.eye(c, dtype=p.dtype) - p[..., None, :]  # row i: e_i - p
 
