@@ -21,16 +21,19 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from course_lib import checks as check
 from course_lib import kernels
 from course_lib import network as nn
+from course_lib import tensor as tensor_ops
 from course_lib.autodiff.forward import Dual, jvp
 from course_lib.autodiff.graph import backpropagate, backward_steps, topological_order
 from course_lib.autodiff.scalar import OPS as OP_TABLE
 from course_lib.autodiff.scalar import Value, define_op
 from course_lib.data import DataError, load_mnist
 from course_lib.numbers.checking import MAX_ELEMENTS
+from course_lib.numbers.formatting import format_number
 from course_lib.tensor import Tensor
 from course_lib.widgets import explore, hand_trace
 
@@ -278,6 +281,191 @@ def test_explore_shows_an_overflowing_gradient_as_a_sentence(x, scale):
     else:
         assert finite([box.result, *box.nodes.values()])
     assert ">inf<" not in box.view.value and ">nan<" not in box.view.value
+
+
+# ---- kernels, tensors and checks ----
+#
+# Issue 24's families at the entry points of course_lib.kernels, course_lib.tensor,
+# course_lib.checks and format_number: numbers (ints beyond the floats, NumPy numbers, text),
+# float16, upstream gradients holding inf or NaN, empty batches, and graphs deeper than Python's
+# recursion limit. Where the right outcome is known, the test says which ("raised" or
+# "returned"), not only that the outcome was clean.
+
+HUGE_INTS = st.integers(2**1024, 10**500).flatmap(lambda n: st.sampled_from([n, -n]))
+NUMPY_NUMBERS = st.sampled_from(
+    [np.int64(3), np.int32(-2), np.uint8(7), np.float32(0.5), np.float64(-2.0), np.float16(1.5)]
+)
+NOT_FINITE = st.sampled_from([float("nan"), float("inf"), -float("inf")])
+ANY_NUMBER = st.one_of(BAD_THINGS, HUGE_INTS, NUMPY_NUMBERS, NOT_FINITE)
+
+
+def a_number(x: Any) -> bool:
+    """True for a real number a float can hold: what the one check of a number accepts."""
+    if isinstance(x, bool) or not isinstance(x, int | float | np.integer | np.floating):
+        return False
+    try:
+        return math.isfinite(float(x))  # False for NaN and ±inf
+    except OverflowError:  # an int beyond the floats
+        return False
+
+
+@FAST
+@given(
+    st.sampled_from(["softmax_vjp", "log_softmax_vjp"]),
+    hnp.array_shapes(min_dims=1, max_dims=3, max_side=4),
+    NOT_FINITE,
+    st.data(),
+)
+def test_a_vjp_never_passes_on_an_upstream_holding_inf_or_nan(name, shape, bad, data):
+    z = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-5, 5)))
+    out = kernels.softmax(z) if name == "softmax_vjp" else kernels.log_softmax(z)
+    g = np.ones(shape)
+    g[data.draw(st.tuples(*(st.integers(0, n - 1) for n in shape)))] = bad
+    assert answered(lambda: getattr(kernels, name)(out, g)) == "raised"
+
+
+@FAST
+@given(ANY_NUMBER)
+def test_the_fused_backward_takes_a_number_as_upstream_and_nothing_else(upstream):
+    result = kernels.softmax_cross_entropy(np.array([[1.0, 2.0, 0.5]]), np.array([1]))
+    for call in (
+        lambda: kernels.softmax_cross_entropy_backward(result.probs, [1], upstream),
+        lambda: result.grad(upstream),
+    ):
+        assert answered(call) == ("returned" if a_number(upstream) else "raised")
+
+
+@FAST
+@given(
+    st.integers(0, 3),
+    st.sampled_from([1, 2, 7, 70_000, 10**6]),
+    st.sampled_from([0.0, 1.0, 30.0, 6e4]),
+    st.integers(0, 2**32 - 1),
+)
+def test_float16_logits_give_float16_results_or_a_sentence(rows, classes, scale, seed):
+    rng = np.random.default_rng(seed)
+    z = (rng.standard_normal((rows, classes)) * scale).clip(-65504, 65504).astype(np.float16)
+    calls = {
+        "softmax": lambda: kernels.softmax(z),
+        "log_softmax": lambda: kernels.log_softmax(z),
+        "logsumexp": lambda: kernels.logsumexp(z),
+        "cross_entropy": lambda: kernels.softmax_cross_entropy(z, np.zeros(rows, dtype=int)),
+        "softmax_vjp": lambda: kernels.softmax_vjp(kernels.softmax(z), np.ones_like(z)),
+        "log_softmax_vjp": lambda: kernels.log_softmax_vjp(kernels.log_softmax(z), z),
+        "cross_entropy_grad": lambda: kernels.softmax_cross_entropy(
+            z, np.zeros(rows, dtype=int)
+        ).grad(),
+    }
+    for name, call in calls.items():
+        if answered(call) == "returned":
+            result = call()
+            dtype = result.loss.dtype if name == "cross_entropy" else result.dtype
+            assert dtype == np.float16, name
+
+
+@FAST
+@given(hnp.array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=5).map(lambda s: (0, *s)))
+def test_an_empty_batch_is_empty_all_through_the_softmax_family(shape):
+    empty = np.zeros(shape)
+    assert kernels.softmax(empty).shape == shape
+    assert kernels.log_softmax(empty).shape == shape
+    assert kernels.logsumexp(empty).shape == shape[:-1]
+    assert kernels.softmax_vjp(empty, empty).shape == shape
+    assert kernels.log_softmax_vjp(empty, empty).shape == shape
+    x = Tensor(empty)
+    for op in (tensor_ops.softmax, tensor_ops.log_softmax):
+        out = op(x)
+        out.sum().backward()
+        assert out.shape == shape and x.grad.shape == shape
+    if len(shape) == 2:  # a mean over no rows: refused alike, forward and backward
+        for call in (
+            lambda: kernels.softmax_cross_entropy(empty, np.zeros(0, dtype=int)),
+            lambda: kernels.softmax_cross_entropy_backward(empty, np.zeros(0, dtype=int)),
+            lambda: tensor_ops.softmax_cross_entropy(x, []),
+        ):
+            with pytest.raises(ValueError, match="the batch is empty"):
+                call()
+
+
+TENSOR_NUMBER_OPS = {
+    "t + n": lambda t, n: t + n,
+    "n * t": lambda t, n: n * t,
+    "t - n": lambda t, n: t - n,
+    "t / n": lambda t, n: t / n,
+    "t ** n": lambda t, n: t**n,
+    "Tensor(n)": lambda t, n: Tensor(n),
+    "Tensor([1, n])": lambda t, n: Tensor([1.0, n]),
+    "backward(n)": lambda t, n: (t.sum() * 2).backward(n),
+}
+
+
+@FAST
+@given(st.sampled_from(sorted(TENSOR_NUMBER_OPS)), ANY_NUMBER, st.sampled_from(["f32", "f64"]))
+def test_tensor_ops_take_numbers_and_refuse_the_rest(op, n, dtype):
+    t = Tensor(np.array([1.0, 2.0], dtype=np.float32 if dtype == "f32" else np.float64))
+    outcome = answered(lambda: TENSOR_NUMBER_OPS[op](t, n))
+    if isinstance(n, int) and not isinstance(n, bool) and not a_number(n):  # beyond the floats
+        with pytest.raises(ValueError, match="is an int of .* digits, too large for a float"):
+            TENSOR_NUMBER_OPS[op](t, n)  # the one check's sentence, not float()'s text
+    if isinstance(n, np.integer) and op in ("t + n", "n * t", "t - n", "Tensor(n)"):
+        assert outcome == "returned"
+
+
+@FAST
+@given(
+    st.sampled_from(["point", "h", "rtol", "atol", "index", "tensor h", "sweep x"]),
+    ANY_NUMBER,
+)
+def test_the_gradient_checks_take_numbers_and_refuse_the_rest(where, n):
+    def square(x):
+        return x * x
+
+    calls = {
+        "point": lambda: check.gradient_check(square, n),
+        "h": lambda: check.gradient_check(square, 1.0, h=n),
+        "rtol": lambda: check.gradient_check(square, 1.0, rtol=n),
+        "atol": lambda: check.gradient_check(square, 1.0, atol=n),
+        "index": lambda: check.central_difference(square, [1.0], n),
+        "tensor h": lambda: check.tensor_gradient_check(square, np.ones(2), h=n),
+        "sweep x": lambda: check.central_difference_sweep(lambda x: x * x, n, [1e-3]),
+    }
+    outcome = answered(calls[where])
+    if not (a_number(n) or (where == "index" and isinstance(n, np.integer))):
+        assert outcome == "raised"
+    if isinstance(n, int) and not isinstance(n, bool) and not a_number(n) and where != "index":
+        with pytest.raises(ValueError, match="is an int of .* digits, too large for a float"):
+            calls[where]()  # the one check's sentence, not float()'s text
+    if where == "index" and isinstance(n, np.integer) and n == 0:
+        assert outcome == "returned"
+
+
+@FAST
+@given(st.one_of(ANY_NUMBER, st.integers(), st.floats()))
+def test_format_number_writes_every_real_number_and_names_anything_else(x):
+    outcome = answered(lambda: format_number(x))
+    if isinstance(x, int | float | np.number):  # bools too: they are ints
+        assert outcome == "returned" and isinstance(format_number(x), str)
+    if isinstance(x, str | dict | list | complex | type(None)):
+        assert outcome == "raised"
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.integers(400, 3000), st.lists(st.sampled_from(["*", "tanh", "+", "@"]), min_size=1))
+def test_tensor_graphs_deeper_than_the_recursion_limit_copy_and_pickle(depth, ops):
+    import copy as copying
+
+    x, w = Tensor([0.5, -1.0], label="x"), Tensor(np.eye(2) * 0.9, label="W")
+    node = x
+    for i in range(depth):
+        op = ops[i % len(ops)]
+        node = (
+            {"*": lambda v: v * 0.99, "tanh": lambda v: v.tanh(), "+": lambda v: v + x}[op](node)
+            if op != "@"
+            else node @ w
+        )
+    for clone in (copying.deepcopy(node), pickle.loads(pickle.dumps(node))):
+        assert len(clone.graph_nodes()) == len(node.graph_nodes())
+        np.testing.assert_array_equal(clone.data, node.data)
 
 
 # ---- Value ------------------------------------------------------------------------------

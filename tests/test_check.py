@@ -56,8 +56,10 @@ def test_gradient_check_input_errors():
         gradient_check(lambda x: 3.0, 1.0)
     with pytest.raises(ValueError, match="at least one"):
         gradient_check(lambda: Value(1.0))
-    with pytest.raises(TypeError, match="finite plain number"):
+    with pytest.raises(ValueError, match="input 0 of the point must be a finite number, got nan"):
         gradient_check(lambda x: x, float("nan"))
+    with pytest.raises(TypeError, match="input 0 of the point is a Value; pass plain numbers"):
+        gradient_check(lambda x: x, Value(1.0))
 
 
 def test_gradient_check_names_a_kink_and_its_input():
@@ -237,8 +239,8 @@ def test_a_quadratic_has_no_truncation_error(a, b, c, x, h):
         (dict(hs=[1e-50], dtype=np.float32), ValueError, "rounds to 0 in float32"),
         (dict(x=1e39, dtype=np.float32), ValueError, "too large for float32"),
         (dict(x=float("nan")), ValueError, "finite"),
-        (dict(x="1"), TypeError, "real number"),
-        (dict(x=True), TypeError, "real number"),
+        (dict(x="1"), TypeError, "x must be a number, got the text '1'"),
+        (dict(x=True), TypeError, "x must be a number, got True (a bool)"),
         (dict(dtype=int), TypeError, "float type"),
         (dict(dtype="abc"), TypeError, "float type"),
         (dict(f=np.log, x=1e-7, hs=[1e-6]), ValueError, "nudges x = 1e-07 by ±h"),
@@ -260,3 +262,80 @@ def test_an_error_of_f_at_x_itself_is_f_s_own():
     with pytest.raises(ValueError, match="math domain error") as caught:
         central_difference_sweep(math.log, -1.0, [1e-3])
     assert "nudge" not in str(caught.value)
+
+
+# ---- numbers from Python and NumPy (issue 24): the one check of a user's number ----------------
+
+BIG = 10**400  # an int no float can hold: float() would raise a bare OverflowError
+
+
+def double(x):
+    return x * 2
+
+
+@pytest.mark.parametrize(
+    "call, error, message",
+    [
+        (lambda: gradient_check(lambda x: x * 2, BIG), ValueError, "gradient_check: input 0 of"),
+        (lambda: gradient_check(lambda x: x * 2, 1.0, h=BIG), ValueError, "gradient_check: the "),
+        (
+            lambda: gradient_check(lambda x: x * 2, 1.0, rtol=BIG),
+            ValueError,
+            "gradient_check: rtol",
+        ),
+        (
+            lambda: gradient_check(lambda x: x * 2, 1.0, atol=-BIG),
+            ValueError,
+            "gradient_check: atol",
+        ),
+        (lambda: central_difference(lambda x: x * 2, [BIG], 0), ValueError, "central_difference: "),
+        (lambda: central_difference(lambda x: x, [1.0], 0, h=BIG), ValueError, "the step h is an"),
+        (lambda: central_difference_sweep(lambda x: x, BIG, [1e-3]), ValueError, "sweep: x is an"),
+        (lambda: central_difference_sweep(lambda x: x, 1.0, [BIG]), ValueError, "too large"),
+    ],
+)
+def test_an_int_beyond_the_floats_is_refused_with_a_sentence(call, error, message):
+    with pytest.raises(error, match=message) as caught:
+        call()
+    assert "too large for a float" in str(caught.value)
+
+
+def test_bad_numbers_get_the_one_checks_sentence():
+    with pytest.raises(TypeError, match=r"^gradient_check: the step h must be a number, got the"):
+        gradient_check(lambda x: x * 2, 1.0, h="1e-6")
+    with pytest.raises(ValueError, match=r"^gradient_check: the step h must be a finite number"):
+        gradient_check(lambda x: x * 2, 1.0, h=float("nan"))
+    with pytest.raises(TypeError, match=r"^central_difference: index must be a whole number"):
+        central_difference(lambda x: x * 2, [1.0], 0.0)
+    with pytest.raises(TypeError, match=r"^central_difference: the point must be a sequence"):
+        central_difference(lambda x: x * 2, "1", 0)
+
+
+def test_numpy_numbers_are_numbers():
+    report = gradient_check(lambda x, y: x * y, np.int64(3), np.float32(0.5), h=np.float64(1e-6))
+    assert report.ok and report.point == (3.0, 0.5)
+    assert all(type(x) is float for x in report.point)
+    assert central_difference(lambda x: x * x, [np.int64(2)], np.int64(0)) == pytest.approx(4.0)
+    sweep = central_difference_sweep(lambda x: x * x, np.int64(2), [np.int64(1)])
+    assert sweep.tolist() == [4.0]
+    assert gradient_check(lambda x: x * 2, 1.0, rtol=np.float32(1e-3), atol=np.int64(0)).ok
+
+
+def test_a_function_that_is_none_and_complex_numbers_are_refused_with_a_sentence():
+    with pytest.raises(TypeError, match=r"^gradient_check: f must be a function .*got NoneType"):
+        gradient_check(None, 1.0)
+    with pytest.raises(TypeError, match=r"^central_difference: f must be a function"):
+        central_difference(3, [1.0], 0)
+    with pytest.raises(TypeError, match=r"^central_difference_sweep: f must be a function"):
+        central_difference_sweep("x*x", 1.0, [1e-3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's ComplexWarning dropped the imaginary part
+        with pytest.raises(TypeError, match="relative_error: a must be an array of real numbers"):
+            relative_error(np.array([1 + 1j]), 1.0)
+    with pytest.raises(TypeError, match=r"same shape, got shapes \(2,\) and \(3,\)"):
+        relative_error([1.0, 2.0], [1.0, 2.0, 3.0])
+        with pytest.raises(TypeError, match="hs must be a sequence of positive steps"):
+            central_difference_sweep(lambda x: x * x, 1.0, np.array([1e-3 + 1j]))
+        with pytest.raises(TypeError, match="dtype must be a float type"):
+            central_difference_sweep(lambda x: x * x, 1.0, [1e-3], dtype="a")
+    assert relative_error([10**30, 1], [10**30, 1]).tolist() == [0.0, 0.0]

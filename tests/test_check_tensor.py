@@ -208,3 +208,61 @@ def test_a_number_too_large_for_a_float_is_named():
         tensor_gradient_check(lambda x: x * 2, 10**400)
     with pytest.raises(ValueError, match="too large for a float"):
         jacobian_finite_differences(lambda x: x * 2, [1.0, 10**400])
+
+
+@pytest.mark.parametrize(
+    "upstream, error, message",
+    [
+        ([10**400, 1.0], ValueError, "upstream holds a number too large for a float"),
+        (["a", "b"], TypeError, "upstream must be an array of real numbers"),
+        ("1", TypeError, "upstream must be an array of real numbers, got str"),
+        ([np.nan, 1.0], ValueError, "upstream holds inf or nan"),
+        ([1.0, 2.0, 3.0], ValueError, r"upstream has shape \(3,\) but f's output has shape"),
+    ],
+)
+def test_a_bad_upstream_is_refused_with_a_sentence(upstream, error, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(error, match=message):
+            tensor_gradient_check(lambda x: x * 2, np.ones(2), upstream=upstream)
+
+
+def test_steps_and_tolerances_take_numpy_numbers_and_refuse_huge_ints():
+    assert tensor_gradient_check(lambda x: x * 2, np.ones(2), h=np.float32(1e-4), rtol=np.int64(1))
+    with pytest.raises(ValueError, match="tensor_gradient_check: the step h is an int of 401"):
+        tensor_gradient_check(lambda x: x * 2, np.ones(2), h=10**400)
+    with pytest.raises(ValueError, match="jacobian_finite_differences: the step h is an int of"):
+        jacobian_finite_differences(lambda x: x * 2, np.ones(2), h=10**400)
+    jacobian = jacobian_reverse_mode(lambda x: x * 2, np.ones(2), rows=[np.int64(1)])
+    assert jacobian.tolist() == [[0.0, 2.0]]
+
+
+def test_a_jacobian_too_large_to_hold_is_refused_before_allocating():
+    x = np.zeros(20_000)  # an elementwise f: a 20,000 × 20,000 Jacobian, 3.2 GB
+    with pytest.raises(ValueError, match=r"^jacobian_finite_differences: the Jacobian .*mistyped"):
+        jacobian_finite_differences(lambda t: t * 2, x)
+    with pytest.raises(ValueError, match=r"^jacobian_reverse_mode: the Jacobian .*mistyped"):
+        jacobian_reverse_mode(lambda t: t * 2, x)
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: tensor_gradient_check(None, np.ones(2)), TypeError, "f must be a function"),
+        (lambda: jacobian_reverse_mode(3, np.ones(2)), TypeError, "f must be a function"),
+        (lambda: jacobian_finite_differences("f", np.ones(2)), TypeError, "f must be a function"),
+        (lambda: tensor_gradient_check(lambda x: x, np.array([1 + 1j])), TypeError, "real"),
+        (lambda: jacobian_finite_differences(lambda x: x, [1j]), TypeError, "real numbers"),
+        (lambda: tensor_gradient_check(lambda x: x, ["1.5"]), TypeError, "real numbers"),
+        (
+            lambda: tensor_gradient_check(lambda x: x * 2, np.ones(2), upstream=[1j, 1]),
+            TypeError,
+            "upstream must be an array of real numbers",
+        ),
+    ],
+)
+def test_a_function_that_is_none_and_complex_arrays_are_refused_with_a_sentence(call, error, match):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's ComplexWarning dropped the imaginary part
+        with pytest.raises(error, match=match):
+            call()

@@ -8,6 +8,9 @@ finite-difference example can take longer than 200 ms, which is not a failure of
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -638,7 +641,7 @@ def test_cross_entropy_bad_logits():
 
 def test_cross_entropy_backward_bad_inputs():
     with pytest.raises(
-        ValueError, match=r"probs must be a non-empty 2-D array \(N, C\), got shape \(3,\)"
+        ValueError, match=r"probs must be 2-D \(N rows, C classes\), got shape \(3,\)"
     ):
         softmax_cross_entropy_backward(np.full(3, 1 / 3), [0])
     with pytest.raises(ValueError, match="row 0 sums to 6.*not the logits"):
@@ -719,3 +722,228 @@ def test_row_losses_too_large_to_add_still_give_their_mean():
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         result = softmax_cross_entropy(z, [1, 1])
     assert result.loss == 1e308
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 24: float16, upstream gradients that are not finite, empty batches
+
+HALF = np.float16
+
+
+def test_float16_over_70000_equal_logits_gives_the_right_probabilities():
+    z = np.zeros((2, 70_000), HALF)  # a float16 sum of 70,000 ones would overflow at 65,504
+    with np.errstate(
+        over="raise", invalid="raise", divide="raise"
+    ):  # and no numpy warning on the way
+        p = softmax(z)
+        lse = logsumexp(z)
+        log_p = log_softmax(z)
+        result = softmax_cross_entropy(z, np.array([0, 1]))
+    assert p.dtype == HALF and lse.dtype == HALF and log_p.dtype == HALF
+    np.testing.assert_allclose(p.astype(np.float64), 1 / 70_000, rtol=2e-3)  # was all 0
+    np.testing.assert_allclose(lse.astype(np.float64), np.log(70_000), rtol=1e-3)  # was inf
+    np.testing.assert_allclose(log_p.astype(np.float64), -np.log(70_000), rtol=1e-3)
+    assert result.loss.dtype == HALF and result.probs.dtype == HALF
+    assert float(result.loss) == pytest.approx(np.log(70_000), rel=1e-3)
+    grad = result.grad()
+    assert grad.dtype == HALF
+    expected = (np.full((2, 70_000), 1 / 70_000) - np.eye(2, 70_000)) / 2
+    np.testing.assert_allclose(grad.astype(np.float64), expected, rtol=2e-3, atol=6e-8)
+    # what softmax returns, its VJP and the cross-entropy backward take
+    np.testing.assert_allclose(softmax_vjp(p, np.ones_like(p)).astype(np.float64), 0, atol=1e-6)
+    softmax_cross_entropy_backward(result.probs, [0, 1])
+
+
+def test_float16_probabilities_it_cannot_hold_are_refused_with_a_sentence():
+    z = np.zeros((1, 10**6), HALF)  # each p = 1e-6 rounds to 1.013e-6: a row sums to 1.013
+    for call in (lambda: softmax(z), lambda: softmax_cross_entropy(z, [0])):
+        with pytest.raises(FloatingPointError, match="float16 cannot hold .* compute in float32"):
+            call()
+    assert softmax(z.astype(np.float32)).sum() == pytest.approx(1.0, rel=1e-4)
+    # logsumexp is fine there (log 10^6 = 13.8), but not where m + log C passes 65,504
+    assert float(logsumexp(z)[0]) == pytest.approx(np.log(10**6), rel=1e-3)
+    with pytest.raises(OverflowError, match=r"logsumexp: .* larger than the largest float16"):
+        logsumexp(np.full(10**7, 65504, HALF))
+
+
+def test_a_float16_batch_larger_than_65504_keeps_its_gradient():
+    # 1/N is not a float16 for N = 70,000 (the float16 N itself is inf): computed in float32
+    result = softmax_cross_entropy(np.zeros((70_000, 2), HALF), np.zeros(70_000, dtype=int))
+    grad = result.grad()
+    assert grad.dtype == HALF
+    np.testing.assert_allclose(grad[:, 0].astype(np.float64), -0.5 / 70_000, rtol=1e-2)
+    np.testing.assert_allclose(grad[:, 1].astype(np.float64), 0.5 / 70_000, rtol=1e-2)
+
+
+def half_logits() -> st.SearchStrategy[np.ndarray]:
+    shapes = st.tuples(st.integers(1, 4), st.integers(1, 6))
+    return hnp.arrays(HALF, shapes, elements=st.floats(-30, 30, width=16))
+
+
+@settings(deadline=None, max_examples=60)
+@given(half_logits(), st.integers(0, 2**32 - 1))
+def test_float16_results_are_the_float64_results_rounded_once(z, seed):
+    """Every kernel on float16 gives float16, within one rounding of the exact (float64) value
+    computed from the same float16 inputs."""
+    z64 = z.astype(np.float64)
+    g = np.random.default_rng(seed).uniform(-2, 2, z.shape).astype(HALF)
+    g64 = g.astype(np.float64)
+    labels = np.arange(z.shape[0]) % z.shape[1]
+
+    def close(got, want, atol=1e-7):
+        assert got.dtype == HALF
+        np.testing.assert_allclose(got.astype(np.float64), want, rtol=2e-3, atol=atol)
+
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        close(softmax(z), softmax(z64))
+        close(logsumexp(z), logsumexp(z64))
+        close(log_softmax(z), log_softmax(z64), atol=1e-2)  # |log p| up to 60: ulp 0.03
+        result = softmax_cross_entropy(z, labels)
+        exact = softmax_cross_entropy(z64, labels)
+        close(np.asarray(result.loss), exact.loss, atol=1e-2)
+        p, log_p = softmax(z), log_softmax(z)
+        close(result.grad(), softmax_cross_entropy_grad(result.probs.astype(np.float64), labels))
+        p64 = p.astype(np.float64)  # what float16 holds: no longer summing to 1 within 1e-6
+        close(softmax_vjp(p, g), p64 * (g64 - (g64 * p64).sum(axis=-1, keepdims=True)), atol=1e-3)
+        close(
+            log_softmax_vjp(log_p, g),
+            g64 - np.exp(log_p.astype(np.float64)) * g64.sum(axis=-1, keepdims=True),
+            atol=1e-2,
+        )
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("vjp", [softmax_vjp, log_softmax_vjp])
+def test_a_vjp_refuses_an_upstream_holding_inf_or_nan(vjp, bad):
+    z = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    out = softmax(z) if vjp is softmax_vjp else log_softmax(z)
+    g = np.ones_like(z)
+    g[1, 2] = bad
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy warning either
+        with pytest.raises(
+            ValueError,
+            match=rf"^{vjp.__name__}: upstream holds inf or NaN \(1 of its 6 entries, first at "
+            r"\[1, 2\]\); an upstream gradient must be finite$",
+        ):
+            vjp(out, g)
+
+
+def test_the_vjp_messages_are_the_tensor_engines():
+    from course_lib.tensor import Tensor
+
+    with pytest.raises(ValueError) as engine:
+        (Tensor([1.0, 2.0]) * 1).backward(np.array([1.0, np.nan]))
+    with pytest.raises(ValueError) as kernel:
+        softmax_vjp(np.array([0.5, 0.5]), np.array([1.0, np.nan]))
+    assert str(engine.value).split(": ", 1)[1] == str(kernel.value).split(": ", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "vjp, out, g",
+    [
+        # g - ⟨g, p⟩ is -3.06e308 at entry 1: beyond the floats on the way
+        (softmax_vjp, np.array([0.9, 0.1]), np.array([1.7e308, -1.7e308])),
+        (log_softmax_vjp, np.log(np.full(3, 1 / 3)), np.full(3, 1e308)),  # Σ g is 3e308
+        # in float16 the result itself, -1.2e5, is beyond 65,504 (computed in float32 on the way)
+        (log_softmax_vjp, np.array([0, -20, -20], HALF), np.array([-6e4, 6e4, 6e4], HALF)),
+    ],
+)
+def test_a_vjp_whose_result_overflows_says_so(vjp, out, g):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(OverflowError, match=rf"^{vjp.__name__}: the gradient overflows at"):
+            vjp(out, g)
+
+
+@pytest.mark.parametrize(
+    ("upstream", "error", "message"),
+    [
+        (np.nan, ValueError, "upstream must be a finite number, got nan"),
+        (np.inf, ValueError, "upstream must be a finite number, got inf"),
+        (np.array(np.nan), ValueError, "upstream must be a finite number, got nan"),
+        (10**400, ValueError, "upstream is an int of 401 digits, too large for a float"),
+        ("1", TypeError, "upstream must be a number, got the text '1'"),
+        (None, TypeError, "upstream must be a number, got None"),
+        (True, TypeError, "upstream must be a number, got True"),
+        (np.ones(2), TypeError, "upstream must be a number, got array"),
+    ],
+)
+def test_the_fused_backward_refuses_a_bad_upstream(upstream, error, message):
+    result = softmax_cross_entropy(np.array([[1.0, 2.0]]), [0])
+    calls = {
+        "softmax_cross_entropy_backward": lambda: softmax_cross_entropy_backward(
+            result.probs, [0], upstream=upstream
+        ),
+        "softmax_cross_entropy_grad": lambda: result.grad(upstream),
+    }
+    for name, call in calls.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(error, match=f"^{name}: {re.escape(message)}"):
+                call()
+
+
+def test_the_fused_backward_takes_numpy_numbers_and_refuses_an_upstream_beyond_float32():
+    z = np.array([[1.0, 2.0]], dtype=np.float32)
+    result = softmax_cross_entropy(z, [0])
+    np.testing.assert_allclose(result.grad(np.int64(3)), 3 * result.grad(), rtol=1e-6)
+    np.testing.assert_allclose(result.grad(np.float32(0.5)), 0.5 * result.grad(), rtol=1e-6)
+    with pytest.raises(OverflowError, match=r"upstream = 1e\+300 is larger than the largest"):
+        result.grad(1e300)
+
+
+def test_empty_batches_behave_alike_across_the_family():
+    empty = np.zeros((0, 3))
+    assert softmax(empty).shape == (0, 3) and log_softmax(empty).shape == (0, 3)
+    assert logsumexp(empty).shape == (0,) and logsumexp(empty, keepdims=True).shape == (0, 1)
+    assert softmax_vjp(empty, empty).shape == (0, 3)
+    assert log_softmax_vjp(empty, empty).shape == (0, 3)
+    assert softmax_jacobian(empty).shape == (0, 3, 3)
+    assert log_softmax_jacobian(empty).shape == (0, 3, 3)
+    for fn in (softmax, log_softmax, logsumexp):  # along the empty axis there is no softmax
+        with pytest.raises(ValueError, match=f"{fn.__name__}: axis 0 of z .* is empty"):
+            fn(empty, axis=0)
+    # the cross-entropy is a mean over the rows: forward and backward refuse with one sentence
+    sentence = r"the batch is empty \((logits|probs) of shape \(0, 3\)\); the mean loss over no"
+    labels = np.zeros(0, dtype=int)
+    for call in (
+        lambda: softmax_cross_entropy(empty, labels),
+        lambda: softmax_cross_entropy(empty, []),  # not blamed on the labels' dtype
+        lambda: softmax_cross_entropy_backward(empty, labels),
+        lambda: softmax_cross_entropy_grad(empty, labels),
+    ):
+        with pytest.raises(ValueError, match=sentence):
+            call()
+
+
+def test_a_jacobian_too_large_to_hold_is_refused_before_allocating():
+    for fn in (softmax_jacobian, log_softmax_jacobian):
+        with pytest.raises(ValueError, match=f"{fn.__name__}: the Jacobians .* mistyped"):
+            fn(np.zeros(70_000))  # 4.9e9 numbers, 39 GB
+
+
+def test_float16_log_probabilities_are_held_to_float16s_tolerance():
+    # log(1/3036) rounded to float16 is 0.27% off in p: a row of exp(log p) sums to 1.0027,
+    # within float16's tolerance (1e-2) though not float32's (1e-3), where log_softmax_vjp
+    # computes it
+    log_p = log_softmax(np.zeros((1, 3036), HALF))
+    assert abs(np.exp(log_p.astype(np.float64)).sum() - 1) > 2e-3
+    grad = log_softmax_vjp(log_p, np.ones_like(log_p))
+    assert grad.dtype == HALF
+    np.testing.assert_allclose(grad.astype(np.float64), 0, atol=5e-3)  # 1 - 1.0027 each
+
+
+def test_a_float16_loss_beyond_65504_is_an_overflow_error_naming_float16():
+    z = np.array([[60000.0, -60000.0]], HALF)  # the true class at the bottom: loss 120,000
+    with pytest.raises(OverflowError, match=r"loss of row 0 is larger than the largest float16"):
+        softmax_cross_entropy(z, [1])
+    assert float(softmax_cross_entropy(z, [0]).loss) == 0.0
+
+
+@pytest.mark.parametrize("jacobian", [softmax_jacobian, log_softmax_jacobian])
+def test_the_jacobians_at_the_ends_of_the_floats_are_silent(jacobian):
+    z = np.array([1.7e308, -1.7e308, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isfinite(jacobian(z)).all()

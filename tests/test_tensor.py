@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
 import re
 import warnings
 
@@ -24,6 +26,7 @@ from course_lib.tensor import (
     Tensor,
     broadcast_axes,
     matmul_backward,
+    softmax_cross_entropy,
     sum_to_shape,
 )
 
@@ -582,3 +585,51 @@ def test_construction_errors():
         Tensor([1.0]) + "a"
     with pytest.raises(TypeError, match="label must be a string"):
         Tensor([1.0], label=3)
+
+
+# ---- copies of deep graphs (issue 24) ---------------------------------------------------------
+
+
+def _deep_graph(nodes: int) -> tuple[Tensor, Tensor, Tensor]:
+    """A chain of ``nodes`` ops from x, with a second input W joining at every tenth step, and
+    ending in a fused cross-entropy (whose ctx holds arrays): every kind of node and context."""
+    x = Tensor(np.array([[0.5, -0.25, 1.0]]), label="x")
+    W = Tensor(np.eye(3) * 0.5, label="W")
+    node = x
+    for i in range(nodes):
+        node = node @ W if i % 10 == 0 else (node * 1.0 if i % 2 else node.tanh())
+    loss = softmax_cross_entropy(node, np.array([2]))
+    return x, W, loss
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_graph_of_10000_nodes_can_be_deep_copied_and_pickled(how):
+    x, W, loss = _deep_graph(10_000)  # recursion failed at about 150 (deepcopy) and 300 (pickle)
+    loss.backward()
+    clone = copy.deepcopy(loss) if how == "deepcopy" else pickle.loads(pickle.dumps(loss))
+    originals, copies = loss.graph_nodes(), clone.graph_nodes()
+    assert len(copies) == len(originals) > 10_000
+    for a, b in zip(originals, copies, strict=True):
+        assert a is not b and a.op == b.op and a.label == b.label
+        assert a.requires_grad == b.requires_grad and len(a.parents) == len(b.parents)
+        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.grad, b.grad)
+        assert b.data is not a.data  # the copy owns its arrays
+    # the copy is a working graph: its backward gives the original's gradients again
+    x2, W2 = (node for node in copies if node.label in ("x", "W"))
+    clone.backward()
+    np.testing.assert_allclose(x2.grad, x.grad)
+    np.testing.assert_allclose(W2.grad, W.grad)
+    assert W2.data is not W.data and x2.parents == ()
+
+
+def test_a_deep_copy_keeps_shared_inputs_shared_and_a_shallow_copy_shares_the_graph():
+    x, W, loss = _deep_graph(30)
+    both = copy.deepcopy([W, loss])  # one memo: the copied loss uses the copied W
+    assert any(node is both[0] for node in both[1].graph_nodes())
+    loaded = pickle.loads(pickle.dumps([W, loss]))  # inputs are pickled as themselves
+    assert any(node is loaded[0] for node in loaded[1].graph_nodes())
+    twin = copy.copy(loss)
+    assert twin is not loss and twin.parents is loss.parents and twin.data is loss.data
+    single = pickle.loads(pickle.dumps(Tensor([1.0, 2.0], label="w", requires_grad=False)))
+    assert single.label == "w" and not single.requires_grad and single.data.tolist() == [1, 2]

@@ -343,3 +343,16 @@ def test_cross_entropy_equals_the_stable_unfused_graph_at_large_offsets(case, of
     assert np.isfinite(fused) and np.isfinite(g_fused).all()
     assert abs(float(fused) - float(stable)) <= 1e-9
     np.testing.assert_allclose(g_fused, g_stable, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("op", [softmax, log_softmax])
+def test_an_empty_batch_goes_through_softmax_and_log_softmax_and_back(op):
+    x = Tensor(np.zeros((0, 3)))  # log_softmax failed here with numpy's "zero-size array" text
+    out = op(x)
+    assert out.shape == (0, 3)
+    out.sum().backward()
+    assert x.grad.shape == (0, 3)
+    with pytest.raises(ValueError, match=f"{op.__name__}: axis 0 of shape \\(0, 3\\) is empty"):
+        op(x, axis=0)
+    with pytest.raises(ValueError, match=r"the batch is empty \(logits of shape \(0, 3\)\)"):
+        softmax_cross_entropy(x, [])

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import Any
@@ -27,9 +28,12 @@ from typing import Any
 import numpy as np
 
 from course_lib.autodiff.scalar import Value
+from course_lib.numbers.checking import real_number, shown, whole_number
 from course_lib.tensor import Tensor
 
 __all__ = ["central_difference", "central_difference_sweep", "relative_error"]
+# check_function, float64_array, check_step, check_tolerance, as_point and the evaluation
+# helpers are public for gradient_check, which shares them.
 
 
 def evaluate(f: Callable[..., Value | float], point: Sequence[float]) -> float:
@@ -54,13 +58,13 @@ def finite_at_point(value: float, point: Sequence[float], names: Sequence[str]) 
     return value
 
 
-def check_step(h: Any) -> float:
-    """The finite-difference step h as a float: a positive, finite real number."""
-    if isinstance(h, bool) or not isinstance(h, Real):
-        raise TypeError(f"the step h must be a positive number such as 1e-6, got {h!r}")
-    if not (math.isfinite(h) and h > 0):
-        raise ValueError(f"the step h must be positive and finite, such as 1e-6, got {h}")
-    return float(h)
+def check_step(h: Any, where: str) -> float:
+    """The finite-difference step h as a float: a positive, finite real number (any real
+    number type; text, NaN, inf or an int beyond the floats get the one check's sentence)."""
+    h = real_number(h, "the step h", where)
+    if not h > 0:
+        raise ValueError(f"{where}: the step h must be positive and finite, such as 1e-6, got {h}")
+    return h
 
 
 def central_difference(
@@ -71,12 +75,16 @@ def central_difference(
     ``f`` takes one argument per coordinate of ``point`` and is written with ``Value``
     operations (it is called with ``Value`` inputs and may return a ``Value`` or a number).
     """
-    point = as_point(point)
-    if isinstance(index, bool) or not isinstance(index, int):
-        raise TypeError(f"index must be a whole number, got {index!r}")
+    check_function(f, "central_difference")
+    point = as_point(point, "central_difference")
+    if type(index) is not int:  # NumPy ints pass; 1.0, text and bools are refused
+        index = whole_number(index, "index", "central_difference", minimum=0)
     if not 0 <= index < len(point):
-        raise IndexError(f"index {index} is outside the {len(point)} inputs of the point")
-    h = check_step(h)
+        raise IndexError(
+            f"central_difference: index {shown(index)} is outside the {len(point)} inputs of the "
+            f"point (0 to {len(point) - 1})"
+        )
+    h = check_step(h, "central_difference")
     names = input_names(f, len(point))
     name = names[index]
     _evaluate_at_point(f, point, names)
@@ -129,15 +137,14 @@ def relative_error(a: Any, b: Any) -> Any:
     ``a`` and ``b`` are finite real numbers, or arrays of them that broadcast together: then
     the result is an array, element by element. A number comes back as a float.
     """
+    x = float64_array(a, "a", "relative_error")  # real numbers, or a sentence
+    y = float64_array(b, "b", "relative_error")
     try:
-        x = np.asarray(a, dtype=np.float64)
-        y = np.asarray(b, dtype=np.float64)
         np.broadcast_shapes(x.shape, y.shape)
-    except OverflowError:
-        raise ValueError("relative_error got a number too large for a float") from None
-    except (TypeError, ValueError):
+    except ValueError:
         raise TypeError(
-            f"relative_error compares real numbers or arrays of the same shape, got {a!r} and {b!r}"
+            f"relative_error compares real numbers or arrays of the same shape, got shapes "
+            f"{x.shape} and {y.shape}"
         ) from None
     if not (np.isfinite(x).all() and np.isfinite(y).all()):
         raise ValueError(
@@ -151,21 +158,70 @@ def relative_error(a: Any, b: Any) -> Any:
     return float(ratio) if ratio.ndim == 0 else ratio
 
 
-def check_tolerance(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number such as 1e-5, got {value!r}")
-    if not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be 0 or a positive finite number, got {value}")
-    return float(value)
+def check_function(f: Any, where: str) -> None:
+    """A TypeError unless ``f`` can be called (a function of the inputs)."""
+    if not callable(f):
+        raise TypeError(
+            f"{where}: f must be a function (def f(x): ... or lambda x: ...), got "
+            f"{type(f).__name__} {shown(f)}"
+        )
 
 
-def as_point(point: Sequence[float]) -> tuple[float, ...]:
+def float64_array(x: Any, name: str, where: str = "") -> np.ndarray:
+    """``x`` (a number, a list or an array of real numbers, or a Tensor's) as a new float64
+    array; text, complex numbers and anything else are a TypeError, a number beyond the floats
+    a ValueError. numpy would read "1.5" as a number and drop an imaginary part with a warning.
+    """
+    head = f"{where}: " if where else ""
+    if isinstance(x, Tensor | Value):
+        x = x.data
+    try:
+        array = np.array(x)
+    except (TypeError, ValueError, OverflowError):
+        array = None
+    if array is None or array.dtype.kind not in "biuf" and not _big_ints(array):
+        raise TypeError(
+            f"{head}{name} must be an array of real numbers, got {type(x).__name__} {shown(x)}"
+        )
+    try:
+        return np.array(array, dtype=np.float64)
+    except OverflowError:
+        raise ValueError(
+            f"{head}{name} holds a number too large for a float (beyond about 1.8e308)"
+        ) from None
+
+
+def _big_ints(array: np.ndarray) -> bool:
+    """Whether ``array`` is what numpy makes of ints beyond 64 bits (with other numbers):
+    objects, every one a real number."""
+    return array.dtype == object and all(
+        isinstance(item, Real) and not isinstance(item, bool) for item in array.flat
+    )
+
+
+def check_tolerance(value: Any, name: str, where: str) -> float:
+    """A tolerance (rtol, atol) as a float: a finite real number, 0 or more."""
+    value = real_number(value, name, where)
+    if not value >= 0:
+        raise ValueError(f"{where}: {name} must be 0 or a positive finite number, got {value}")
+    return value
+
+
+def as_point(point: Sequence[float], where: str) -> tuple[float, ...]:
+    """The point's coordinates as floats: each a finite real number (NumPy's and ints too)."""
+    if isinstance(point, (str, bytes)) or not hasattr(point, "__len__"):
+        raise TypeError(f"{where}: the point must be a sequence of numbers, got {point!r}")
     if len(point) == 0:
-        raise ValueError("the point needs at least one input value")
-    for x in point:
-        if isinstance(x, Value) or not isinstance(x, Real) or not math.isfinite(x):
-            raise TypeError(f"each input must be a finite plain number, got {x!r}")
-    return tuple(float(x) for x in point)
+        raise ValueError(f"{where}: the point needs at least one input value")
+    values = []
+    for i, x in enumerate(point):
+        if isinstance(x, Value):
+            raise TypeError(
+                f"{where}: input {i} of the point is a Value; pass plain numbers (x.data): the "
+                "check makes the Values itself"
+            )
+        values.append(real_number(x, f"input {i} of the point", where))
+    return tuple(values)
 
 
 def input_names(f: Callable[..., object], count: int) -> tuple[str, ...]:
@@ -217,6 +273,7 @@ def central_difference_sweep(
     measure ``dtype``. In float64, with f written as ``x * x * x``, the estimates are exactly
     those of :func:`central_difference` on the same f written with ``Value``.
     """
+    check_function(f, "central_difference_sweep")
     kind = _float_type(dtype)
     x_ = _in_float_type(x, "x", kind)
     steps = _steps(hs, kind)
@@ -238,7 +295,9 @@ def central_difference_sweep(
 
 def _float_type(dtype: Any) -> type:
     try:
-        kind = np.dtype(dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # np.dtype("a") and the like
+            kind = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype must be a float type such as np.float32, got {dtype!r}") from None
     if kind.kind != "f":
@@ -247,10 +306,7 @@ def _float_type(dtype: Any) -> type:
 
 
 def _in_float_type(value: Any, name: str, kind: type) -> Any:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value}")
+    value = real_number(value, name, "central_difference_sweep")
     with np.errstate(all="ignore"):
         rounded = kind(value)
     if not np.isfinite(rounded):
@@ -261,12 +317,11 @@ def _in_float_type(value: Any, name: str, kind: type) -> Any:
 def _steps(hs: Any, kind: type) -> list[Any]:
     name = np.dtype(kind).name
     try:
-        steps = np.atleast_1d(np.asarray(hs, dtype=np.float64))
-    except OverflowError:
-        raise ValueError("hs holds a step too large for a float") from None
-    except (TypeError, ValueError):
+        steps = np.atleast_1d(float64_array(hs, "hs", "central_difference_sweep"))
+    except TypeError:
         raise TypeError(
-            f"hs must be a sequence of positive steps such as [1e-3, 1e-6], got {hs!r}"
+            "central_difference_sweep: hs must be a sequence of positive steps such as "
+            f"[1e-3, 1e-6], got {shown(hs)}"
         ) from None
     if steps.ndim != 1 or steps.size == 0:
         raise ValueError(f"hs must be a non-empty sequence of steps, got shape {steps.shape}")

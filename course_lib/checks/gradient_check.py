@@ -28,14 +28,17 @@ from course_lib.checks.finite_differences import (
     as_point,
     central_difference,
     central_difference_sweep,
+    check_function,
     check_step,
     check_tolerance,
     evaluate,
     evaluate_nudged,
     finite_at_point,
+    float64_array,
     input_names,
     relative_error,
 )
+from course_lib.numbers.checking import check_size, shown
 from course_lib.tensor import Tensor
 
 __all__ = [
@@ -123,9 +126,11 @@ def gradient_check(
     because the point is within h of a kink of f (ReLU at 0, a tie in max) gets a note saying
     so (``notes``).
     """
-    values = as_point(point)
-    h = check_step(h)
-    rtol, atol = check_tolerance(rtol, "rtol"), check_tolerance(atol, "atol")
+    where = "gradient_check"
+    check_function(f, where)
+    values = as_point(point, where)
+    h = check_step(h, where)
+    rtol, atol = check_tolerance(rtol, "rtol", where), check_tolerance(atol, "atol", where)
     names = input_names(f, len(values))
     inputs = [Value(x, label=name) for x, name in zip(values, names, strict=True)]
     out = f(*inputs)
@@ -262,8 +267,10 @@ def tensor_gradient_check(
     :func:`gradient_check`: an element passes when |b - n| <= atol + rtol·|n|, and the
     report gives each input's largest absolute and relative error (:func:`relative_error`).
     """
-    h = check_step(h)
-    rtol, atol = check_tolerance(rtol, "rtol"), check_tolerance(atol, "atol")
+    where = "tensor_gradient_check"
+    check_function(f, where)
+    h = check_step(h, where)
+    rtol, atol = check_tolerance(rtol, "rtol", where), check_tolerance(atol, "atol", where)
     arrays = [_float64_input(x, i) for i, x in enumerate(inputs)]
     if not arrays:
         raise ValueError("tensor_gradient_check needs at least one input array")
@@ -348,17 +355,19 @@ def jacobian_reverse_mode(
     every row. Returns an array of shape (number of rows, x.size); ``rows`` picks which
     output elements to differentiate (default: all).
     """
+    check_function(f, "jacobian_reverse_mode")
     x = _float64_input(x, 0)
     tensor = Tensor(x.copy(), label="x")
     out = _call_at_point(f, [tensor])
     rows = range(out.data.size) if rows is None else list(rows)
+    check_size(len(rows) * x.size, "the Jacobian (rows × inputs)", "jacobian_reverse_mode")
     jacobian = np.zeros((len(rows), x.size))
     one_hot = np.zeros(out.data.shape)
     for r, i in enumerate(rows):
         if isinstance(i, bool) or not isinstance(i, int | np.integer):
             raise TypeError(f"rows must hold whole numbers (output element indices), got {i!r}")
         if not -out.data.size <= i < out.data.size:
-            raise IndexError(f"row {i} is outside the {out.data.size} output elements")
+            raise IndexError(f"row {shown(i)} is outside the {out.data.size} output elements")
         one_hot.flat[i] = 1.0
         _backward(out, one_hot, [tensor])
         one_hot.flat[i] = 0.0
@@ -372,9 +381,11 @@ def jacobian_finite_differences(
 ) -> np.ndarray:
     """The Jacobian of ``f`` at ``x`` by central differences, one column per input element:
     column j is (f(x + h e_j) - f(x - h e_j)) / (2h), flattened. Shape (y.size, x.size)."""
-    h = check_step(h)
+    check_function(f, "jacobian_finite_differences")
+    h = check_step(h, "jacobian_finite_differences")
     x = _float64_input(x, 0)
     size = _call_at_point(f, [Tensor(x, requires_grad=False)]).data.size
+    check_size(size * x.size, "the Jacobian (outputs × inputs)", "jacobian_finite_differences")
     jacobian = np.zeros((size, x.size))
     nudged = x.copy()
     flat = nudged.reshape(-1)  # a view: writing flat[j] nudges `nudged`
@@ -412,23 +423,12 @@ def _nudged_output(f: Callable[..., Tensor], nudged: np.ndarray, j: int, at: flo
     return out.reshape(-1)
 
 
-def _float64_input(x: Any, position: int) -> np.ndarray:
-    if isinstance(x, Tensor):
-        x = x.data
-    try:
-        array = np.array(x, dtype=np.float64)
-    except OverflowError:
-        raise ValueError(
-            f"input {position} holds a number too large for a float (beyond about 1.8e308)"
-        ) from None
-    except (TypeError, ValueError):
-        raise TypeError(
-            f"input {position} must be an array of real numbers, got {type(x).__name__} {x!r}"
-        ) from None
+def _float64_input(x: Any, position: int | str) -> np.ndarray:
+    """An input array (or ``upstream``, for ``position="upstream"``) as a float64 copy."""
+    name = position if isinstance(position, str) else f"input {position}"
+    array = float64_array(x, name)
     if not np.isfinite(array).all():
-        raise ValueError(
-            f"input {position} holds inf or nan; a gradient check needs finite numbers"
-        )
+        raise ValueError(f"{name} holds inf or nan; a gradient check needs finite numbers")
     return array
 
 
@@ -478,7 +478,7 @@ def _upstream(out: Tensor, upstream: Any) -> np.ndarray:
         if out.data.size == 1:
             return np.ones(out.data.shape)
         return np.random.default_rng(0).uniform(-1.0, 1.0, out.data.shape)
-    weights = np.array(upstream.data if isinstance(upstream, Tensor) else upstream, dtype=float)
+    weights = _float64_input(upstream, "upstream")
     if weights.shape != out.data.shape:
         raise ValueError(
             f"upstream has shape {weights.shape} but f's output has shape {out.data.shape}"

@@ -3,6 +3,13 @@
 One kernel for what would be three nodes (log-softmax, pick the true class, mean): the forward
 pass keeps P = softmax(logits) for the backward, and the backward rule is the compact p − y of
 the derivation below, with no Jacobian anywhere. Plain numpy, no autodiff.
+
+An empty batch (shape (0, C)) has no mean loss (0/0): the forward pass, the backward and the
+rule refuse it with one sentence. float16 logits are computed in float32 and the loss, P and
+the gradient handed back in float16; if float16 cannot hold P (a row of it no longer sums to
+1) that is a ``FloatingPointError`` naming float32
+(:func:`course_lib.kernels.validation.narrowed_probabilities`). The upstream gradient of the
+backward is a finite real number, checked once per call.
 """
 
 from __future__ import annotations
@@ -15,10 +22,15 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from course_lib.kernels.validation import (
+    HALF,
     as_float_array,
+    check_batch,
     check_finite,
     check_labels,
     check_probabilities,
+    narrowed_probabilities,
+    upstream_number,
+    widened,
 )
 
 __all__ = [
@@ -80,7 +92,8 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossE
     Σ_i (-y_i / p_i) p_i (δ_ij - p_j) = -y_j + p_j Σ_i y_i = p_j - y_j: the Jacobian cancels.
     The loss is the mean over the N rows, so the batch gradient is (P - Y) / N.
 
-    ``logits``: shape (N, C), finite; float32 and float64 stay in their precision.
+    ``logits``: shape (N, C) with at least one row (the mean of no losses is 0/0), finite;
+    float32 and float64 stay in their precision (float16 is computed in float32, then rounded).
     ``labels``: class indices, integers in [0, C), shape (N,); or target rows, shape (N, C),
     non-negative and each summing to 1 (one-hot or soft labels).
 
@@ -90,17 +103,10 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossE
     """
     op = "softmax_cross_entropy"
     z = as_float_array(logits, "logits", op)
-    if z.ndim != 2:
-        raise ValueError(
-            f"{op}: logits must be 2-D (N rows, C classes), got shape {z.shape}"
-            + ("; for one example use logits[None, :]" if z.ndim == 1 else "")
-        )
-    n, c = z.shape
-    if n == 0:
-        raise ValueError(f"{op}: the batch is empty (logits of shape {z.shape}); no mean loss")
-    if c == 0:
-        raise ValueError(f"{op}: logits of shape {z.shape} have no classes")
+    n, c = check_batch(z, "logits", op)
     y = check_labels(labels, z, op)
+    dtype = z.dtype
+    z = widened(z)  # float16 is computed in float32, then rounded back once at the end
 
     # Logits below a quarter of the largest float over N (|z| < 1e36 for float32 and N = 64,
     # the usual case) can overflow nowhere below. Others may: a z - m beyond the largest float
@@ -128,22 +134,29 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossE
         loss = rows.sum() / n
         if not math.isfinite(loss):  # rows too large to add up, or a row's loss itself
             loss = (rows / n).sum()  # the mean, each term first divided: at most the largest
+    if dtype == HALF:  # back to float16, which may not hold the loss or P
+        p = narrowed_probabilities(p, dtype, op, name="the probabilities P")
+        if not loss <= np.finfo(dtype).max:
+            loss = math.inf  # rounding it to float16 would overflow
     if not math.isfinite(loss):
-        _loss_overflow(rows, z, m, y, op)
-    return SoftmaxCrossEntropy(z.dtype.type(loss), p, y)
+        _loss_overflow(rows, z, m, y, op, dtype)
+    return SoftmaxCrossEntropy(dtype.type(loss), p, y)
 
 
-def _loss_overflow(rows: np.ndarray, z: np.ndarray, m: np.ndarray, y: np.ndarray, op: str) -> None:
-    """The OverflowError for a row whose loss exceeds the largest float of z's dtype."""
-    n = int(np.argmax(~np.isfinite(rows)))
+def _loss_overflow(
+    rows: np.ndarray, z: np.ndarray, m: np.ndarray, y: np.ndarray, op: str, dtype: np.dtype
+) -> None:
+    """The OverflowError for a row whose loss exceeds the largest float of the logits' dtype
+    (the row with the largest loss: the mean is too large only if that row's loss is)."""
+    n = int(np.argmax(rows))  # an inf row if there is one
     target = (
         f"its true class's logit z[{n}, {y[n]}] = {z[n, y[n]]:.4g}"
         if y.ndim == 1
         else (f"its lowest logit with target mass is {z[n][y[n] > 0].min():.4g}")
     )
     raise OverflowError(
-        f"{op}: the loss of row {n} is larger than the largest {z.dtype} "
-        f"({np.finfo(z.dtype).max:.3g}): its largest logit is {m[n]:.4g} and {target}, and the "
+        f"{op}: the loss of row {n} is larger than the largest {dtype} "
+        f"({np.finfo(dtype).max:.3g}): its largest logit is {m[n]:.4g} and {target}, and the "
         "loss is at least their difference. Logits that far apart have no finite cross-entropy; "
         "scale them down (they are usually the sign of a diverging network)"
     )
@@ -163,17 +176,17 @@ def softmax_cross_entropy_backward(
     """upstream · (P - Y) / N: the gradient of the mean softmax cross-entropy w.r.t. the logits.
 
     ``probs`` is the P the forward pass computed (``softmax_cross_entropy(...).probs``), so no
-    softmax is recomputed; ``labels`` as in :func:`softmax_cross_entropy`. The derivation is in
-    that function's docstring. Same result as ``softmax_cross_entropy(...).grad(upstream)``;
-    this form checks its inputs again.
+    softmax is recomputed; ``labels`` as in :func:`softmax_cross_entropy`; ``upstream`` a finite
+    real number (NaN, inf, text or an int beyond the floats is refused with a sentence). The
+    derivation is in that function's docstring. Same result as
+    ``softmax_cross_entropy(...).grad(upstream)``; this form checks its inputs again.
     """
     op = "softmax_cross_entropy_backward"
     p = as_float_array(probs, "probs", op)
-    if p.ndim != 2 or p.shape[0] == 0 or p.shape[1] == 0:
-        raise ValueError(f"{op}: probs must be a non-empty 2-D array (N, C), got shape {p.shape}")
+    check_batch(p, "probs", op)
     check_probabilities(p, "probs", op, hint=" (pass the forward's probs, not the logits)")
     y = check_labels(labels, p, op)
-    return softmax_cross_entropy_grad(p, y, upstream)
+    return softmax_cross_entropy_grad(p, y, upstream_number(upstream, op))
 
 
 def softmax_cross_entropy_grad(
@@ -187,12 +200,32 @@ def softmax_cross_entropy_grad(
     being the mean over the N rows. The derivation of p - y is in :func:`softmax_cross_entropy`.
     For class indices Y is one-hot, so instead of building Y the rule subtracts at each row's
     true class only.
+
+    ``upstream`` must be a finite real number, as must upstream / N in P's dtype (checked here,
+    at the cost of one ``math.isfinite``: this runs once per training step); float16 is
+    computed in float32 and handed back in float16. Since |p - y| ≤ 1, no entry can overflow.
     """
+    op = "softmax_cross_entropy_grad"
+    upstream = upstream_number(upstream, op)
+    dtype = probs.dtype
     n = probs.shape[0]
-    scale = probs.dtype.type(upstream) / probs.dtype.type(n)  # upstream / N, in P's dtype
+    if n == 0:
+        check_batch(probs, "probs", op)  # the sentence for an empty batch
+    if dtype == HALF:  # upstream / N may be beyond float16 (N > 65,504): compute in float32
+        grad = softmax_cross_entropy_grad(widened(probs), labels, upstream)
+        return grad.astype(dtype)
+    if abs(upstream) > _LARGEST.get(dtype, math.inf):
+        raise OverflowError(
+            f"{op}: upstream = {upstream:.4g} is larger than the largest {dtype} "
+            f"({_LARGEST[dtype]:.3g}), the dtype of the probabilities; scale it down"
+        )
+    scale = dtype.type(upstream) / dtype.type(n)  # upstream / N, in P's dtype
     grad = probs * scale  # upstream · P / N
     if labels.ndim == 1:  # class indices: Y is 1 at [row, its label], 0 elsewhere
         grad[np.arange(n), labels] -= scale
     else:  # target rows (one-hot or soft) are Y itself
         grad -= labels * scale
     return grad
+
+
+_LARGEST = {np.dtype(t): float(np.finfo(t).max) for t in (np.float32, np.float64)}

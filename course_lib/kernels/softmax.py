@@ -10,8 +10,17 @@ changes nothing mathematically (shown below) but keeps every exponent ≤ 0, so 
 and the largest term is exactly 1: no overflow, and the sum is at least 1, so its log is finite.
 
 Each function keeps float32 and float64 inputs in their own precision; integer or boolean input
-is computed in float64. Bad input (empty axis, inf or NaN logits, an axis the array does not
-have, non-numeric data, labels that do not fit the logits) raises an error that says which.
+is computed in float64. float16 input is computed in float32 and the result handed back in
+float16 (a float16 sum of 70,000 terms of 1 would overflow at 65,504); probabilities too small
+for float16 to hold (a row of them no longer summing to 1, as over 10^6 equal logits) raise
+FloatingPointError instead (see :mod:`~course_lib.kernels.validation`).
+
+Bad input (empty axis, inf or NaN logits, an axis the array does not have, non-numeric data,
+labels that do not fit the logits, an upstream gradient holding inf or NaN) raises an error
+that says which. An empty batch (no rows, shape (0, C)) is no error: the functions work slice
+by slice, so it gives an empty result (the fused cross-entropy, a mean over the rows, refuses
+it: :mod:`~course_lib.kernels.cross_entropy`); an empty axis of logits (shape (N, 0)) has no
+softmax and is refused.
 One limit is not bad input but the size of a float: logits so far apart that a result itself
 exceeds the largest float (a log-probability or a loss beyond ±1.8e308 in float64, ±3.4e38 in
 float32) raise OverflowError naming the row, instead of returning inf.
@@ -26,11 +35,18 @@ from numpy.exceptions import AxisError
 from numpy.typing import ArrayLike, NDArray
 
 from course_lib.kernels.validation import (
+    HALF,
+    all_finite,
     as_float_array,
     check_axis,
     check_finite,
     check_probabilities,
+    finite_gradient,
+    first_bad,
+    narrowed_probabilities,
+    widened,
 )
+from course_lib.numbers.checking import check_size
 
 __all__ = [
     "log_softmax",
@@ -81,9 +97,26 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> FloatArra
     exactly what the formula says, e.g. logsumexp([1e4, 1e4]) = 1e4 + log 2.
     """
     arr, axis = _logits(z, axis, "logsumexp")
+    if arr.dtype == HALF:  # computed in float32, where a sum of 70,000 ones fits
+        return _back_to_half(logsumexp(widened(arr), axis, keepdims), "logsumexp")
     m = arr.max(axis=axis, keepdims=True)
     out = m + np.log(np.exp(_minus_max(arr, m)).sum(axis=axis, keepdims=True))
     return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _back_to_half(out: FloatArray, op: str) -> FloatArray:
+    """A result computed in float32 for float16 input, rounded to float16: an OverflowError
+    if it is beyond float16's largest number, 65,504 (logsumexp of 10^7 logits of 65,504)."""
+    with np.errstate(over="ignore"):
+        half = out.astype(HALF)
+    if not all_finite(half):
+        where = first_bad(half)
+        raise OverflowError(
+            f"{op}: the result at {list(where)} is {float(out[where]):.6g}, larger than the "
+            f"largest float16 ({float(np.finfo(HALF).max):.6g}); compute in float32 instead: "
+            "pass z.astype(np.float32)"
+        )
+    return half
 
 
 def softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
@@ -99,6 +132,8 @@ def softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
     (z_i - m < -745) in float64) and each slice along ``axis`` sums to 1.
     """
     arr, axis = _logits(z, axis, "softmax")
+    if arr.dtype == HALF:  # computed in float32, where a sum of 70,000 ones fits
+        return narrowed_probabilities(softmax(widened(arr), axis), HALF, "softmax", axis)
     e = np.exp(arr - arr.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e
@@ -112,9 +147,13 @@ def log_softmax(z: ArrayLike, axis: int = -1) -> FloatArray:
     z = (0, 1e4) it gives log p_0 = -1e4 exactly, the true value).
     """
     arr, axis = _logits(z, axis, "log_softmax")
-    shifted = _minus_max(arr, arr.max(axis=axis, keepdims=True))
+    work = widened(arr)  # float16 is computed in float32, then rounded back once
+    shifted = _minus_max(work, work.max(axis=axis, keepdims=True))
     out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-    if not np.isfinite(out.min()):  # a z_i - m beyond the largest float: log p_i is too
+    if out.dtype != arr.dtype:
+        with np.errstate(over="ignore"):  # below -65,504 is -inf in float16: named below
+            out = out.astype(arr.dtype)
+    if out.size and not np.isfinite(out.min()):  # a z_i - m beyond the largest float: so is log p_i
         where = tuple(int(i) for i in np.argwhere(~np.isfinite(out))[0])
         raise OverflowError(
             f"log_softmax: log p at {list(where)} is below -{np.finfo(arr.dtype).max:.3g}, the "
@@ -152,7 +191,9 @@ def softmax_jacobian(z: ArrayLike) -> FloatArray:
         raise ValueError(
             f"softmax_jacobian: z must be a vector (C,) or a batch (N, C), got shape {arr.shape}"
         )
-    p = softmax(arr, axis=-1)
+    check_size(arr.size * arr.shape[-1], "the Jacobians (C × C numbers a row)", "softmax_jacobian")
+    with np.errstate(over="ignore"):  # z - m below the floats is -inf, whose e^-inf = 0 is right
+        p = softmax(arr, axis=-1)
     jac = -p[..., :, None] * p[..., None, :]  # -p_i p_j
     diag = np.einsum("...ii->...i", jac)  # a writable view of the diagonals
     diag += p  # + p_i on the diagonal
@@ -177,7 +218,10 @@ def softmax_vjp(p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> FloatArray
     check_probabilities(
         p_arr, "p", op, hint=" (softmax_vjp takes the softmax output, not logits)", axis=axis
     )
-    return p_arr * (g_arr - (g_arr * p_arr).sum(axis=axis, keepdims=True))
+    p, g = widened(p_arr), widened(g_arr)  # float16 is computed in float32
+    with np.errstate(all="ignore"):  # inf or NaN is named by the check of the result below
+        grad = p * (g - (g * p).sum(axis=axis, keepdims=True))
+    return finite_gradient(grad, g_arr, op, p_arr)
 
 
 def log_softmax_jacobian(z: ArrayLike) -> FloatArray:
@@ -194,7 +238,11 @@ def log_softmax_jacobian(z: ArrayLike) -> FloatArray:
             "log_softmax_jacobian: z must be a vector (C,) or a batch (N, C), "
             f"got shape {arr.shape}"
         )
-    p = softmax(arr, axis=-1)
+    check_size(
+        arr.size * arr.shape[-1], "the Jacobians (C × C numbers a row)", "log_softmax_jacobian"
+    )
+    with np.errstate(over="ignore"):  # z - m below the floats is -inf, whose e^-inf = 0 is right
+        p = softmax(arr, axis=-1)
     c = arr.shape[-1]
     return np.eye(c, dtype=p.dtype) - p[..., None, :]  # row i: e_i - p
 
@@ -210,11 +258,20 @@ def log_softmax_vjp(log_p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> Fl
     """
     op = "log_softmax_vjp"
     lp_arr, g_arr, axis = _vjp_inputs(log_p, upstream, axis, "log_p", op)
-    p_arr = np.exp(lp_arr)
+    g = widened(g_arr)  # float16 is computed in float32
+    with np.errstate(over="ignore"):  # a log_p > 709 is no log-probability: refused below
+        p = np.exp(widened(lp_arr))
     check_probabilities(
-        p_arr, "exp(log_p)", op, hint=" (log_softmax_vjp takes the log_softmax output)", axis=axis
+        p,
+        "exp(log_p)",
+        op,
+        hint=" (log_softmax_vjp takes the log_softmax output)",
+        axis=axis,
+        dtype=lp_arr.dtype,
     )
-    return g_arr - p_arr * g_arr.sum(axis=axis, keepdims=True)
+    with np.errstate(all="ignore"):  # inf or NaN is named by the check of the result below
+        grad = g - p * g.sum(axis=axis, keepdims=True)
+    return finite_gradient(grad, g_arr, op, lp_arr)
 
 
 def _vjp_inputs(

@@ -68,7 +68,9 @@ def softmax(t: Tensor, axis: int = -1) -> Tensor:
     """
     a = tensor_input(t, "softmax")
     axis = _softmax_axis(a, axis, "softmax")
-    return new_node(kernels.softmax(a.data, axis), (a,), "softmax", axis)
+    with np.errstate(over="ignore"):  # a z - m below the floats is -inf: e^-inf = 0 is right
+        p = kernels.softmax(a.data, axis)
+    return new_node(p, (a,), "softmax", axis)
 
 
 @rule("softmax", "softmax({a})", ("out * (upstream - ⟨upstream, out⟩)",))

@@ -38,6 +38,11 @@ shares memory with ``array``; ``np.asarray(tensor)`` gives that array back.
 an overflow raises ``OverflowError``, a NaN ``ValueError``, each naming the op, its inputs and
 the values where it happened (details in :mod:`course_lib.tensor.validation`).
 
+**Copies.** ``copy.copy(t)`` is a new node sharing ``t``'s parents and arrays;
+``copy.deepcopy(t)`` copies the whole graph ending at ``t`` and ``pickle`` stores it, both as a
+flat list of nodes, inputs first, so a graph of any depth can be copied (a chain of 10,000 ops
+included: a recursive copy stops at a few hundred).
+
 **Gradients share memory.** The engine never writes into a gradient array, so a rule may hand
 on ``upstream`` itself (``add`` does). After ``backward()`` each input tensor (a node with no
 parents) owns its ``grad`` array; interior nodes' gradients may be views of one another.
@@ -45,6 +50,7 @@ parents) owns its ``grad`` array; interior nodes' gradients may be views of one 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -52,7 +58,7 @@ import numpy as np
 
 from course_lib.autodiff.graph import backpropagate, topological_order
 from course_lib.tensor.broadcasting import sum_to_shape
-from course_lib.tensor.ops import TensorOps
+from course_lib.tensor.ops import TensorOps, rule_of
 from course_lib.tensor.validation import (
     all_finite,
     backward_error,
@@ -219,6 +225,95 @@ class Tensor(TensorOps):
     def graph_nodes(self) -> list[Tensor]:
         """Every node of the graph that ends here, inputs first (a topological order)."""
         return topological_order(self)
+
+    # ---- copies: without recursion, so a graph of any depth can be copied or pickled -----
+
+    def __copy__(self) -> Tensor:
+        """A new node with the same arrays and the same parents (the graph is shared)."""
+        return _node(
+            self.data, self.grad, self.parents, self.op, self.label, self.requires_grad, self.ctx
+        )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        """A copy of the whole graph ending here, made inputs first (no recursion); arrays
+        and each op's context are copied too, and a node reached twice is copied once."""
+        for node in topological_order(self):
+            if id(node) not in memo:
+                memo[id(node)] = _node(
+                    copy.deepcopy(node.data, memo),
+                    copy.deepcopy(node.grad, memo),
+                    tuple(memo[id(parent)] for parent in node.parents),
+                    node.op,
+                    node.label,
+                    node.requires_grad,
+                    copy.deepcopy(node.ctx, memo),
+                )
+        return memo[id(self)]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle the graph ending here as a flat list of nodes (inputs first), so its depth
+        does not matter. The inputs (nodes without parents) are pickled as themselves, so
+        tensors pickled together (a network's weights and a loss computed from them) still
+        share them when loaded; each pickled output brings its own copy of the interior nodes.
+        """
+        if not self.parents:
+            return (_input, (self.data, self.grad, self.label, self.requires_grad))
+        order = topological_order(self)
+        index = {id(node): i for i, node in enumerate(order)}
+        records = [
+            node
+            if not node.parents
+            else (
+                node.data,
+                node.grad,
+                tuple(index[id(p)] for p in node.parents),
+                node.op,
+                node.label,
+                node.requires_grad,
+                node.ctx,
+            )
+            for node in order
+        ]
+        return (_graph, (records,))
+
+
+def _node(
+    data: np.ndarray,
+    grad: np.ndarray | None,
+    parents: tuple[Tensor, ...],
+    op: str,
+    label: str | None,
+    requires_grad: bool,
+    ctx: Any,
+) -> Tensor:
+    """A node made from its parts, without the checks ``Tensor(...)`` makes of an input; its
+    rule is looked up in the table by ``op`` (so a pickle holds no function)."""
+    node = object.__new__(Tensor)
+    node.data, node.grad, node.parents, node.op = data, grad, parents, op
+    node.label, node.requires_grad, node.ctx = label, requires_grad, ctx
+    node._rule = rule_of(op).backward if parents else None
+    return node
+
+
+def _input(data: np.ndarray, grad: np.ndarray | None, label: str | None, requires_grad: bool):
+    """An input node loaded by pickle (see :meth:`Tensor.__reduce__`)."""
+    return _node(data, grad, (), "", label, requires_grad, None)
+
+
+def _graph(records: list[Any]) -> Tensor:
+    """The last node of a graph loaded by pickle: ``records`` holds, inputs first, each input
+    node itself and each other node as (data, grad, parent positions, op, label,
+    requires_grad, ctx)."""
+    nodes: list[Tensor] = []
+    for record in records:
+        if isinstance(record, Tensor):
+            nodes.append(record)
+            continue
+        data, grad, parents, op, label, requires_grad, ctx = record
+        nodes.append(
+            _node(data, grad, tuple(nodes[i] for i in parents), op, label, requires_grad, ctx)
+        )
+    return nodes[-1]
 
 
 def fit_to_input(grad: Any, parent: Tensor) -> np.ndarray | None:

@@ -47,10 +47,12 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.numbers.checking import real_number
 from course_lib.tensor.validation import (
     all_finite,
     broadcast_error,
     check_index,
+    constant_number,
     describe,
     float_array,
     kept_shape,
@@ -202,7 +204,7 @@ class TensorOps:
             )
         if isinstance(k, bool) or not isinstance(k, Real):
             raise TypeError(f"pow: x ** k needs a number k, got {type(k).__name__} {short_repr(k)}")
-        k = float(k)
+        k = real_number(k, "the exponent k", "pow: x ** k", finite=False)  # 10**400 refused
         x = self.data
         if not np.isfinite(k):
             raise ValueError(f"pow: x ** k needs a finite exponent k, got {k}")
@@ -307,12 +309,22 @@ class TensorOps:
         """The same elements in a new shape: ``t.reshape(2, 3)`` or ``t.reshape((2, 3))``."""
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
+        if any(isinstance(n, bool) or not isinstance(n, (int, np.integer)) for n in shape):
+            raise TypeError(
+                f"reshape: the new shape must be whole numbers (ints, -1 for 'the rest'), got "
+                f"{short_repr(shape)}"
+            )
         try:
             data = self.data.reshape(shape)
+        except OverflowError:  # a size beyond any array (10**400)
+            raise ValueError(
+                f"reshape: cannot reshape shape {self.shape} ({self.size} elements) into "
+                f"{short_repr(shape)}: a size that large is no array's"
+            ) from None
         except (ValueError, TypeError) as error:
             raise ValueError(
                 f"reshape: cannot reshape shape {self.shape} ({self.size} elements) into "
-                f"{shape}: {error}"
+                f"{short_repr(shape)}: {error}"
             ) from None
         return new_node(data, (self,), "reshape")
 
@@ -326,7 +338,7 @@ class TensorOps:
             sorted(order) != list(range(ndim))
         ):
             raise ValueError(
-                f"transpose: axes {axes} must be a permutation of 0..{ndim - 1} "
+                f"transpose: axes {short_repr(axes)} must be a permutation of 0..{ndim - 1} "
                 f"for a tensor of shape {self.shape}"
             )
         inverse = [0] * ndim
@@ -407,7 +419,7 @@ def as_constant(x: ArrayLike, like: TensorOps, op: str) -> TensorOps:
     if type(x) is np.ndarray:  # the common case (a batch of data), tested first: it is cheap
         array = float_array(x, like.data.dtype, op)
     elif isinstance(x, Real) and not isinstance(x, bool):
-        array = np.asarray(x, dtype=like.data.dtype)
+        array = constant_number(x, like.data.dtype, op)
     elif isinstance(x, (np.ndarray, list, tuple)):
         array = float_array(x, like.data.dtype, op)
     else:

@@ -26,10 +26,14 @@ from __future__ import annotations
 
 import math
 import reprlib
+import sys
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
+from course_lib.kernels.validation import all_finite, check_upstream, entry, first_bad
+from course_lib.numbers.checking import real_number, shown
 from course_lib.numbers.formatting import format_number
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -76,11 +80,53 @@ def float_array(x: Any, dtype: np.dtype, where: str) -> np.ndarray:
         ) from None
     if array.dtype in FLOATS:
         return array
+    if array.dtype == object and array.size and all(_is_real(item) for item in array.flat):
+        return _big_ints(array, dtype, where)  # numpy keeps ints beyond 64 bits as objects
     if array.dtype.kind not in "biuf":
         raise TypeError(
             f"{where}: needs real numbers, got an array of dtype {array.dtype} from {short_repr(x)}"
         )
     return array.astype(dtype)
+
+
+def _is_real(item: Any) -> bool:
+    return isinstance(item, Real) and not isinstance(item, bool)
+
+
+def _big_ints(array: np.ndarray, dtype: np.dtype, where: str) -> np.ndarray:
+    """An array numpy left as objects because it holds ints beyond 64 bits (``2**70``): as
+    floats, or the one check's error for an int beyond the floats (``10**400``)."""
+    name = "the number" if array.ndim == 0 else "an entry"
+    for item in array.flat:
+        real_number(item, name, where)  # raises for an int beyond the floats
+    with np.errstate(over="ignore"):
+        floats = array.astype(dtype)
+    if not all_finite(floats):
+        raise OverflowError(
+            f"{where}: {short_repr(array[first_bad(floats)])} is too large for {dtype} "
+            f"({_largest(dtype)})"
+        )
+    return floats
+
+
+_LARGEST = {dtype: float(np.finfo(dtype).max) for dtype in FLOATS}
+
+
+def constant_number(x: Any, dtype: np.dtype, where: str) -> np.ndarray:
+    """A plain number mixed into an op (``t * 2``), as a 0-d array of the tensor's ``dtype``.
+
+    Any real number passes (NumPy's too) through the one check of a user's number, which
+    refuses an int beyond the floats (``t * 10**400``) with a sentence; NaN and inf are let
+    through as a constant may hold them (the op then names that input). A finite number too
+    large for the tensor's dtype (``1e300`` for a float32 tensor) is an ``OverflowError``.
+    """
+    value = x if type(x) is float else real_number(x, "the number", where, finite=False)
+    if not abs(value) <= _LARGEST[dtype] and math.isfinite(value):
+        raise OverflowError(
+            f"{where}: the number {format_number(value)} is too large for the tensor's {dtype} "
+            f"({_largest(dtype)}); scale it down, or compute in float64"
+        )
+    return np.asarray(value, dtype=dtype)
 
 
 def _holds_tensor(items: list | tuple) -> bool:
@@ -126,7 +172,7 @@ def normalize_axes(axis: Any, shape: tuple[int, ...], op: str) -> tuple[int, ...
             )
         if not -ndim <= ax < ndim:
             raise ValueError(
-                f"{op}: axis {ax} is out of range for a tensor of shape {shape} "
+                f"{op}: axis {shown(ax)} is out of range for a tensor of shape {shape} "
                 f"({ndim} axes: use 0..{ndim - 1} or -{ndim}..-1)"
             )
         axes.append(int(ax) % ndim)
@@ -153,12 +199,21 @@ def check_index(index: Any, shape: tuple[int, ...]) -> tuple[Any, bool]:
             item = np.asarray(item)
             if item.size == 0 and item.dtype.kind == "f":
                 item = item.astype(np.intp)
+            if item.dtype == object and item.size and all(_is_real(i) for i in item.flat):
+                raise IndexError(
+                    f"index: {short_repr(item.tolist())} holds an int beyond any axis (the "
+                    f"tensor has shape {shape})"
+                )
             if item.dtype.kind not in "iub":
                 raise IndexError(
                     f"index: an array used as an index must hold integers or booleans, got "
                     f"dtype {item.dtype} (the tensor has shape {shape})"
                 )
             basic = False
+        elif isinstance(item, int) and not -sys.maxsize <= item <= sys.maxsize:
+            raise IndexError(
+                f"index: {shown(item)} is beyond any axis (the tensor has shape {shape})"
+            )
         elif not (isinstance(item, (int, np.integer, slice)) or item is Ellipsis or item is None):
             raise IndexError(
                 f"index: {short_repr(item)} is not a valid index; use ints, slices, ..., None or "
@@ -190,22 +245,8 @@ def number(k: float) -> str:
 # ---- results that are not finite ----------------------------------------------------------------
 
 
-def all_finite(array: np.ndarray) -> bool:
-    """True when no entry of ``array`` is inf or NaN."""
-    if array.ndim == 0:
-        return math.isfinite(array)  # a loss: 50 times faster than the array functions
-    return bool(_all_true(np.isfinite(array), axis=None))
-
-
-_all_true = np.logical_and.reduce  # what ndarray.all() calls, without its Python wrapper
-
-
-def _first_bad(array: np.ndarray) -> tuple[int, ...]:
-    return tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-
-
-def _entry(index: tuple[int, ...]) -> str:
-    return f"[{', '.join(str(i) for i in index)}]" if index else "[()]"
+# all_finite, first_bad and entry are the kernels' (course_lib.kernels.validation): one test
+# of finiteness, one way of naming an entry, for both.
 
 
 def _largest(dtype: np.dtype) -> str:
@@ -239,7 +280,7 @@ def result_error(
                 "pass those values on silently: replace them by finite numbers first"
             )
     bad = int(data.size - np.isfinite(data).sum())
-    where = _first_bad(data)
+    where = first_bad(data)
     value = data[where]
     if op in _NOT_ELEMENTWISE:  # an entry of the result depends on many of each input
         there = f" (the largest |entry| of each input: {', '.join(_biggest(inputs))})"
@@ -250,14 +291,14 @@ def result_error(
     if np.isnan(value):
         return ValueError(
             f"{op}: the result is NaN at {bad} of its {data.size} entries, first at "
-            f"{_entry(where)}{there}, although its {what} ({names}) are finite: somewhere "
+            f"{entry(where)}{there}, although its {what} ({names}) are finite: somewhere "
             "inf - inf or 0 × inf came up (two huge terms of opposite sign); scale the inputs "
             "down"
         )
     hint = _HINTS.get(op, "Scale the inputs down, or compute in a way that stays in range")
     return OverflowError(
         f"{op}: the result overflows to {format_number(value)} at {bad} of its {data.size} "
-        f"entries ({_largest(data.dtype)}), first at {_entry(where)}{there}; {what}: {names}. "
+        f"entries ({_largest(data.dtype)}), first at {entry(where)}{there}; {what}: {names}. "
         f"{hint}"
     )
 
@@ -298,12 +339,7 @@ def seed_array(upstream: Any, data: np.ndarray) -> np.ndarray:
             f"backward: upstream has shape {array.shape} but the output has shape "
             f"{data.shape}; they must be the same (upstream is not broadcast)"
         )
-    if not all_finite(array):
-        bad = int(array.size - np.isfinite(array).sum())
-        raise ValueError(
-            f"backward: upstream holds inf or NaN ({bad} of its {array.size} entries, first "
-            f"at {_entry(_first_bad(array))}); an upstream gradient must be finite"
-        )
+    check_upstream(array, "backward")  # the kernels' sentence: their VJPs refuse the same
     return np.array(array, dtype=data.dtype)  # a copy: the caller keeps theirs
 
 
@@ -329,7 +365,7 @@ def backward_error(order: list[Any]) -> ArithmeticError | ValueError:
         return OverflowError(
             f"backward: the gradient of {describe(node)} overflows to inf where the "
             f"contributions of its {len(consumers)} uses are added (sum at joins), first at "
-            f"{_entry(_first_bad(grad))} ({_largest(grad.dtype)}); scale the computation down"
+            f"{entry(first_bad(grad))} ({_largest(grad.dtype)}); scale the computation down"
         )
     return OverflowError("backward: a gradient is not finite")  # not reached: a caller checked
 
@@ -342,7 +378,7 @@ def op_word(op: str) -> str:
 
 def _rule_error(out: Any, node: Any, contribution: np.ndarray) -> ArithmeticError | ValueError:
     op = op_word(out.op)
-    where = _first_bad(contribution)
+    where = first_bad(contribution)
     value = contribution[where]
     input_value = node.data[where] if node.data.shape == contribution.shape else None
     upstream = out.grad
@@ -353,7 +389,7 @@ def _rule_error(out: Any, node: Any, contribution: np.ndarray) -> ArithmeticErro
             there += f" and the upstream gradient {format_number(upstream[where])}"
     head = (
         f"{op} (backward): the gradient for its input {describe(node)} is "
-        f"{format_number(value)} at {_entry(where)}{there}"
+        f"{format_number(value)} at {entry(where)}{there}"
     )
     if np.isnan(value):
         return ValueError(f"{head}: the op's rule met inf - inf or 0 × inf there")
