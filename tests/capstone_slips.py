@@ -97,7 +97,7 @@ SLIPS = [
         "my_loss_backward",
         '-dlog_p.sum(axis=1, keepdims=True) / f["e_sum"]',
         '-dlog_p / f["e_sum"]',
-        "sum over axis 1",
+        "copied it along axis 1",
     ),
     (
         "loss",
@@ -153,7 +153,7 @@ SLIPS = [
         "my_loss_backward",
         "dz_max = -dshifted.sum(axis=1, keepdims=True)",
         "dz_max = -dshifted",
-        "sum over axis 1",
+        "copied it along axis 1",
     ),
     (
         "loss",
@@ -195,7 +195,7 @@ SLIPS = [
         "my_second_layer_backward",
         'g["dz"].sum(axis=0)',
         'g["dz"]',
-        "sum over axis 0",
+        "copied it along axis 0",
     ),
     (
         "second_layer",
@@ -239,7 +239,7 @@ SLIPS = [
         "my_tanh_backward",
         '(dn * f["a_hat"]).sum(axis=0)',
         'dn * f["a_hat"]',
-        "sum over axis 0",
+        "copied it along axis 0",
     ),
     (
         "tanh",
@@ -274,7 +274,7 @@ SLIPS = [
         "my_layer_norm_backward",
         '(g["da_hat"] * f["c"]).sum(axis=1, keepdims=True)',
         'g["da_hat"] * f["c"]',
-        "sum over axis 1",
+        "copied it along axis 1",
     ),
     (
         "layer_norm",
@@ -375,7 +375,7 @@ SLIPS = [
         'g["da"].mean(axis=0)',
         "averages over the N rows",
     ),
-    ("first_layer", "my_first_layer_backward", 'g["da"].sum(axis=0)', 'g["da"]', "sum over axis 0"),
+    ("first_layer", "my_first_layer_backward", 'g["da"].sum(axis=0)', 'g["da"]', "copied it along axis 0"),
     (
         "first_layer",
         "my_first_layer_backward",

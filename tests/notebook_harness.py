@@ -66,6 +66,14 @@ def output_text(cell: Any, kinds: tuple[str, ...] = ("stdout", "text/plain")) ->
     return "".join(p if isinstance(p, str) else "".join(p) for p in parts)
 
 
+def answered(nb: Any, marker: str, old: str, new: str) -> str:
+    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
+    learner's answer) in the notebook's kernel, and return the text it showed."""
+    source = nb.cell(marker).source
+    assert old in source, f"the exercise cell no longer contains {old!r}"
+    return output_text(nb.exec(source.replace(old, new)))
+
+
 def error_text(cell: Any) -> str | None:
     """The traceback a cell showed as an output (a widget callback's error, say), or None."""
     for out in cell.get("outputs", []):

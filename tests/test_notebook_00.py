@@ -4,22 +4,11 @@ from __future__ import annotations
 
 import ast
 
-from notebook_harness import notebook_fixture
+from notebook_harness import answered, notebook_fixture
 
 from course_lib.teaching.answers import exercise
 
 nb = notebook_fixture("00")
-
-
-def answered(nb, marker: str, old: str, new: str) -> str:
-    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
-    learner's answer) in the kernel, and return what it showed."""
-    source = nb.cell(marker).source
-    assert old in source, f"the exercise cell no longer contains {old!r}"
-    cell = nb.exec(source.replace(old, new))
-    return "".join(
-        out.get("data", {}).get("text/plain", "") or out.get("text", "") for out in cell.outputs
-    )
 
 
 def test_no_cell_is_a_test_or_shows_an_answer_key(nb):

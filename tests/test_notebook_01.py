@@ -12,19 +12,11 @@ import re
 
 import nbformat
 import pytest
-from notebook_harness import notebook_fixture, notebook_path, output_text
+from notebook_harness import answered, notebook_fixture, notebook_path, output_text
 
 from course_lib.teaching.answers import exercise
 
 nb = notebook_fixture("01")
-
-
-def answered(nb, marker: str, old: str, new: str) -> str:
-    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
-    learner's answer) and return the text it showed."""
-    source = nb.cell(marker).source
-    assert old in source, f"the exercise cell no longer contains {old!r}"
-    return output_text(nb.exec(source.replace(old, new)))
 
 
 def imported_names(cell) -> set[str]:

@@ -14,7 +14,7 @@ import re
 import nbformat
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture, notebook_path, output_text
+from notebook_harness import answered, notebook_fixture, notebook_path, output_text
 
 from course_lib.autodiff import graph
 from course_lib.autodiff.scalar import Value
@@ -46,14 +46,6 @@ def saved_index(cells, containing: str) -> int:
     found = [i for i, c in enumerate(cells) if c.cell_type == "code" and containing in c.source]
     assert len(found) == 1, (containing, found)
     return found[0]
-
-
-def answered(nb, marker: str, old: str, new: str) -> str:
-    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
-    learner's answer) and return the text it showed."""
-    source = nb.cell(marker).source
-    assert old in source, f"the exercise cell no longer contains {old!r}"
-    return output_text(nb.exec(source.replace(old, new)))
 
 
 def imported_names(cell) -> set[str]:

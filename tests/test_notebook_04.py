@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture, notebook_path, output_text
+from notebook_harness import answered, notebook_fixture, notebook_path, output_text
 
 from course_lib.checks import (
     central_difference,
@@ -23,14 +23,6 @@ from course_lib.checks import (
 )
 
 nb = notebook_fixture("04")
-
-
-def answered(nb, marker: str, old: str, new: str) -> str:
-    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
-    learner's answer) and return the text it showed."""
-    source = nb.cell(marker).source
-    assert old in source, f"the exercise cell no longer contains {old!r}"
-    return output_text(nb.exec(source.replace(old, new)))
 
 
 def cube(x):

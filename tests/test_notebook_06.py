@@ -15,7 +15,7 @@ import re
 import nbformat
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture, notebook_path, output_text
+from notebook_harness import answered, notebook_fixture, notebook_path, output_text
 
 from course_lib import kernels
 from course_lib.teaching.answers import exercise
@@ -28,14 +28,6 @@ def cell_index(run, containing: str) -> int:
     found = [i for i, c in run.code_cells if containing in c.source]
     assert len(found) == 1, f"{len(found)} code cells contain {containing!r}"
     return found[0]
-
-
-def answered(run, marker: str, old: str, new: str) -> str:
-    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
-    learner's answer) and return the text it showed."""
-    source = run.cell(marker).source
-    assert old in source, f"the exercise cell no longer contains {old!r}"
-    return output_text(run.exec(source.replace(old, new)))
 
 
 def markdown_before(run, marker: str) -> str:

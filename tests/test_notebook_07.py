@@ -12,7 +12,7 @@ import re
 
 import nbformat
 import numpy as np
-from notebook_harness import notebook_fixture, notebook_path, output_text
+from notebook_harness import answered, notebook_fixture, notebook_path, output_text
 
 from course_lib.display.accessible import xml_text
 from course_lib.teaching.answers import exercise, mnist
@@ -21,14 +21,6 @@ from course_lib.widgets.training import history_alt_text
 
 nb = notebook_fixture("07")
 IGNORE_TAG = "nbval-ignore-output"
-
-
-def answered(run, marker: str, old: str, new: str) -> str:
-    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
-    learner's answer) and return the text it showed."""
-    source = run.cell(marker).source
-    assert old in source, f"the exercise cell no longer contains {old!r}"
-    return output_text(run.exec(source.replace(old, new)))
 
 
 def cell_index(run, containing: str) -> int:

@@ -13,7 +13,7 @@ import re
 import nbformat
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture, notebook_path, output_text
+from notebook_harness import answered, notebook_fixture, notebook_path, output_text
 
 import course_lib.autodiff.forward as forward
 from course_lib.autodiff.forward import Dual, forward_step, jacobian_by_reverse_mode, jvp
@@ -26,14 +26,6 @@ from course_lib.widgets.saturation import slopes_alt_text
 nb = notebook_fixture("08")
 
 IGNORE = "nbval-ignore-output"
-
-
-def answered(nb, marker: str, old: str, new: str) -> str:
-    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
-    learner's answer) and return the text it showed."""
-    source = nb.cell(marker).source
-    assert old in source, f"the exercise cell no longer contains {old!r}"
-    return output_text(nb.exec(source.replace(old, new)))
 
 
 def cells_before(nb, marker: str) -> list:

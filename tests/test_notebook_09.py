@@ -11,7 +11,7 @@ import re
 import nbformat
 import numpy as np
 import pytest
-from notebook_harness import notebook_fixture, notebook_path, output_text
+from notebook_harness import answered, notebook_fixture, notebook_path, output_text
 
 from course_lib.display.accessible import xml_text
 from course_lib.teaching.answers import exercise
@@ -22,14 +22,6 @@ from course_lib.widgets.saturation import layer_norms_alt_text
 nb = notebook_fixture("09")
 
 IGNORE = "nbval-ignore-output"
-
-
-def answered(nb, marker: str, old: str, new: str) -> str:
-    """Run the exercise cell containing ``marker`` with ``old`` replaced by ``new`` (a
-    learner's answer) and return the text it showed."""
-    source = nb.cell(marker).source
-    assert old in source, f"the exercise cell no longer contains {old!r}"
-    return output_text(nb.exec(source.replace(old, new)))
 
 
 def index_of(nb, marker: str) -> int:

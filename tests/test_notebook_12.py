@@ -12,7 +12,7 @@ import re
 import nbformat
 import numpy as np
 import pytest
-from notebook_harness import NOTEBOOKS, notebook_fixture, notebook_path, output_text
+from notebook_harness import NOTEBOOKS, answered, notebook_fixture, notebook_path, output_text
 
 from course_lib.autodiff.graph import backward_steps
 from course_lib.autodiff.scalar import Value
@@ -41,13 +41,6 @@ TENSOR_SHEET = 7
 
 def right_option(question) -> str:
     return question.options[question.correct]
-
-
-def answered(nb, marker: str, old: str, new: str) -> str:
-    """Run the check cell containing ``marker`` with ``old`` replaced by ``new``."""
-    source = nb.cell(marker).source
-    assert old in source, f"the check cell no longer contains {old!r}"
-    return output_text(nb.exec(source.replace(old, new)))
 
 
 # ---- the questions ---------------------------------------------------------------------------
