@@ -375,7 +375,13 @@ SLIPS = [
         'g["da"].mean(axis=0)',
         "averages over the N rows",
     ),
-    ("first_layer", "my_first_layer_backward", 'g["da"].sum(axis=0)', 'g["da"]', "copied it along axis 0"),
+    (
+        "first_layer",
+        "my_first_layer_backward",
+        'g["da"].sum(axis=0)',
+        'g["da"]',
+        "copied it along axis 0",
+    ),
     (
         "first_layer",
         "my_first_layer_backward",

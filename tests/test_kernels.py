@@ -947,3 +947,22 @@ def test_the_jacobians_at_the_ends_of_the_floats_are_silent(jacobian):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isfinite(jacobian(z)).all()
+
+
+def test_the_sigmoid_is_one_function_used_by_the_tensor_op_and_the_deep_stacks() -> None:
+    import warnings
+
+    from course_lib.kernels import sigmoid
+    from course_lib.network import stack_forward
+
+    x = np.array([-1000.0, -3.0, 0.0, 2.5, 1000.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the overflow of e^{1000} is no warning
+        s = sigmoid(x)
+    np.testing.assert_allclose(s, 0.5 * (1 + np.tanh(0.5 * x)), rtol=1e-15, atol=1e-300)
+    assert s[0] == 0.0 and s[-1] == 1.0
+    from course_lib.tensor import Tensor
+
+    np.testing.assert_array_equal(Tensor(x).sigmoid().data, s)
+    [_, h] = stack_forward(x[None, :], [np.eye(5)], [np.zeros(5)], "sigmoid")
+    np.testing.assert_array_equal(h[0], s)

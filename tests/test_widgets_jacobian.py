@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import course_lib.widgets.jacobian as jacobian_module
-from course_lib.kernels import softmax, softmax_jacobian
+from course_lib.kernels import sigmoid, softmax, softmax_jacobian
 from course_lib.numbers.formatting import format_number
 from course_lib.widgets import jacobian_explorer
-from course_lib.widgets.jacobian import MODES, jacobian_of, sigmoid
+from course_lib.widgets.jacobian import MODES, jacobian_of
 
 
 def fmt(x: float) -> str:

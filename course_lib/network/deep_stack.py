@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from course_lib.kernels.sigmoid import sigmoid
 from course_lib.numbers.checking import check_size, real_number, shown, whole_number
 from course_lib.tensor import Tensor
 
@@ -24,7 +25,7 @@ def stack_forward(X: np.ndarray, Ws: list, bs: list, activation: str) -> list:
     for W, b in zip(Ws, bs, strict=True):
         a = hs[-1] @ W + b
         if activation == "sigmoid":
-            hs.append(1 / (1 + np.exp(-a)))
+            hs.append(sigmoid(a))
         elif activation == "tanh":
             hs.append(np.tanh(a))
         else:  # relu

@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.kernels.sigmoid import sigmoid
 from course_lib.numbers.checking import real_number
 from course_lib.tensor.validation import (
     all_finite,
@@ -255,8 +256,8 @@ class TensorOps:
         return new_node(np.log(x), (self,), "log")  # finite: x > 0
 
     def sigmoid(self) -> TensorOps:
-        """σ(x) = 1 / (1 + e^{-x}), elementwise (see :func:`_sigmoid_forward`)."""
-        return new_node(_sigmoid_forward(self.data), (self,), "sigmoid")
+        """σ(x) = 1 / (1 + e^{-x}), elementwise (:func:`course_lib.kernels.sigmoid`)."""
+        return new_node(sigmoid(self.data), (self,), "sigmoid")
 
     def tanh(self) -> TensorOps:
         """tanh(x), elementwise."""
@@ -510,13 +511,6 @@ def exp_backward(upstream, out, a):
 @rule("log", "log({a})", ("upstream / {a}",))
 def log_backward(upstream, out, a):
     return upstream / a.data
-
-
-def _sigmoid_forward(x: np.ndarray) -> np.ndarray:
-    """σ(x) = 1 / (1 + e^{-x}). For very negative x, e^{-x} overflows to inf and the result is
-    the correct limit 0, so that overflow is no error."""
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-x))
 
 
 @rule("sigmoid", "σ({a})", ("upstream * out * (1 - out)",))

@@ -29,6 +29,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course_lib.display.accessible import html_figure, svg_open
+from course_lib.kernels import softmax
 from course_lib.network import SigmoidNet
 from course_lib.numbers.checking import whole_number
 from course_lib.numbers.formatting import format_number
@@ -367,8 +368,7 @@ class FanOutExplorer(widgets.VBox):
         self.a = graph.a.data[0]
         self.dh = graph.h.grad[0]  # ∂L/∂h for every hidden unit, from backward()
         self.da = graph.a.grad[0]
-        self.p = np.exp(graph.logits.data[0] - graph.logits.data[0].max())
-        self.p /= self.p.sum()
+        self.p = softmax(graph.logits.data[0])  # the library's, as the loss node computes it
         self.y = np.eye(self.net.classes)[int(label[0])]
         self.label = int(label[0])
         self.ranking = np.argsort(-np.abs(self.dh), kind="stable")

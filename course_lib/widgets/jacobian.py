@@ -33,7 +33,7 @@ import numpy as np
 
 from course_lib.checks import jacobian_finite_differences, jacobian_reverse_mode
 from course_lib.display.accessible import OKABE_ITO
-from course_lib.kernels import softmax, softmax_jacobian
+from course_lib.kernels import sigmoid, softmax, softmax_jacobian
 from course_lib.numbers.checking import real_number, shown
 from course_lib.numbers.formatting import format_number
 from course_lib.tensor import Tensor
@@ -41,7 +41,7 @@ from course_lib.tensor import softmax as softmax_op
 from course_lib.widgets.charts import bar_chart, fmt, heatmap, logit_slider
 from course_lib.widgets.controls import row, with_number_box
 
-__all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of", "sigmoid"]
+__all__ = ["MODES", "JacobianExplorer", "jacobian_explorer", "jacobian_of"]
 
 MODES = ("analytic", "reverse mode", "finite differences")
 FUNCTIONS = ("softmax", "sigmoid")
@@ -60,11 +60,6 @@ FD_STEP = 1e-5  # error ~h² ≈ 1e-10 from the Taylor term, ~1e-16/h ≈ 1e-11 
 AGREE_REVERSE = 1e-12  # reverse mode and the formula differ only by rounding
 AGREE_FD = 1e-8  # finite differences are approximate
 TEMPERATURES = (0.1, 5.0)  # the temperature slider's range
-
-
-def sigmoid(u: np.ndarray) -> np.ndarray:
-    """σ(u) = 1 / (1 + e^{-u}), written as (1 + tanh(u/2)) / 2 so it never overflows."""
-    return 0.5 * (1.0 + np.tanh(0.5 * u))
 
 
 def _graph(function: str, temperature: float) -> Callable[[Tensor], Tensor]:
