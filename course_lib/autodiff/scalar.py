@@ -129,7 +129,8 @@ class Op:
                 and len(partials) == len(numbers)
                 and _isfinite(out + sum(partials))
             )
-        except (TypeError, ValueError):  # not a pair, or not numbers: _checked says which
+        except (TypeError, ValueError, OverflowError):  # not a pair, not numbers, an int > 1e308:
+            # _checked says which
             fine = False
         if not fine:
             out, partials = self._checked(inputs, result)

@@ -47,6 +47,7 @@ from course_lib.data.errors import (
     UnreadableFileError,
 )
 from course_lib.data.idx import IMAGE_SIDE, clear_memory_cache, load_verified
+from course_lib.data.progress import DownloadObserver, TextProgress, as_observer
 from course_lib.data.sources import (
     CACHE_ENV,
     DATA_ENV,
@@ -72,8 +73,10 @@ __all__ = [
     "DataError",
     "DataNotFoundError",
     "DownloadError",
+    "DownloadObserver",
     "IdxFormatError",
     "MnistFiles",
+    "TextProgress",
     "UnreadableFileError",
     "clear_memory_cache",
     "default_cache_dir",
@@ -211,7 +214,7 @@ def locate_mnist(
     download: bool = True,
     mirrors: Sequence[str] | None = None,
     checksums: Mapping[str, str] | None = None,
-    progress: bool = True,
+    progress: bool | DownloadObserver = True,
     timeout: float = 30.0,
     deadline: float = 900.0,
 ) -> MnistFiles:
@@ -225,7 +228,7 @@ def locate_mnist(
     cache_dir = _path_argument(cache_dir, "cache_dir")
     mirrors = _mirrors_argument(mirrors)
     _flag_argument(download, "download")
-    _flag_argument(progress, "progress")
+    observer = as_observer(progress)
     timeout = _timeout_argument(timeout)
     deadline = _timeout_argument(deadline, "deadline")
     until = time.monotonic() + deadline
@@ -272,7 +275,7 @@ def locate_mnist(
                     MIRRORS if mirrors is None else mirrors,
                     split=split,
                     timeout=timeout,
-                    progress=progress,
+                    progress=observer,
                     until=until,
                 )
             found.append(path)
@@ -287,7 +290,7 @@ def load_mnist(
     download: bool = True,
     mirrors: Sequence[str] | None = None,
     checksums: Mapping[str, str] | None = None,
-    progress: bool = True,
+    progress: bool | DownloadObserver = True,
     timeout: float = 30.0,
     deadline: float = 900.0,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -305,8 +308,10 @@ def load_mnist(
         download: fetch missing files into the cache; False raises DataNotFoundError instead.
         mirrors: base URLs to try in turn (default :data:`MIRRORS`).
         checksums: expected SHA-256 of the decompressed files by name (default :data:`SHA256`).
-        progress: show a progress bar while downloading (a widget in a notebook, a text line
-            on a terminal); False is silent.
+        progress: where a download reports (nothing is reported when the files are there):
+            True writes a line on stderr as each file starts and ends, False is silent, and an
+            observer (:class:`~course_lib.data.progress.DownloadObserver`) gets every step:
+            ``course_lib.widgets.download_bar()`` shows a progress bar.
         timeout: seconds to wait for a mirror to answer (each wait).
         deadline: seconds the whole download may take, over every file and mirror (15
             minutes by default); a mirror still sending then is abandoned.

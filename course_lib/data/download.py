@@ -3,8 +3,8 @@
 A download streams into a temporary ``.part`` file in the cache folder, decompresses and hashes
 as it goes, checks the IDX header, and only then is renamed into place with ``os.replace``
 (atomic): an interrupted, corrupted or truncated download never becomes a cache file, and its
-temporary file is removed. Mirrors are tried in turn. Progress comes from ``tqdm.auto``: a
-widget bar in a notebook, a text line on a terminal.
+temporary file is removed. Mirrors are tried in turn. Progress goes to an observer
+(:mod:`course_lib.data.progress`), which the caller chooses.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from course_lib.data.errors import (
     CacheNotWritableError,
     ChecksumError,
@@ -33,6 +31,7 @@ from course_lib.data.errors import (
     IdxFormatError,
 )
 from course_lib.data.idx import check_header, check_sha256
+from course_lib.data.progress import DownloadObserver
 from course_lib.data.sources import CACHE_ENV, offline_help
 
 CHUNK = 1 << 16
@@ -45,7 +44,7 @@ def download_one(
     target: Path,
     *,
     timeout: float,
-    progress: bool,
+    progress: DownloadObserver | None,
     until: float = float("inf"),
 ) -> None:
     """Stream ``url`` into a temporary file beside ``target``; verify; ``os.replace`` it in.
@@ -67,7 +66,7 @@ def download_one(
     except OSError as exc:
         raise not_writable(target.parent, exc) from exc
     tmp = Path(tmp_name)
-    bar: tqdm | None = None
+    started = False
     done = 0
     ok = False
     try:
@@ -77,14 +76,9 @@ def download_one(
             with urllib.request.urlopen(request, timeout=wait) as response:
                 length = response.headers.get("Content-Length")
                 total = int(length) if length and length.isdigit() else None
-                bar = tqdm(
-                    total=total,
-                    desc=f"Downloading {name}.gz from {host}",
-                    unit="B",
-                    unit_scale=True,
-                    unit_divisor=1024,
-                    disable=not progress,
-                )
+                if progress is not None:
+                    progress.start(name, host, total)
+                    started = True
                 inflate = zlib.decompressobj(wbits=31)  # gzip container
                 digest = hashlib.sha256()
                 head = b""
@@ -111,7 +105,8 @@ def download_one(
                     inflated += len(piece)
                     if len(head) < 16:
                         head += piece[: 16 - len(head)]
-                    bar.update(len(chunk))
+                    if progress is not None:
+                        progress.update(done)
                 piece = inflate.flush()
                 digest.update(piece)
                 inflated += len(piece)
@@ -137,8 +132,8 @@ def download_one(
         os.replace(tmp, target)
         ok = True
     finally:
-        if bar is not None:
-            bar.close()  # a notebook bar left short of its total turns red
+        if started:
+            progress.finish(ok)  # a notebook bar left short of its total turns red
         if not ok:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -219,7 +214,7 @@ def download_file(
     *,
     split: str,
     timeout: float,
-    progress: bool,
+    progress: DownloadObserver | None,
     until: float = float("inf"),
 ) -> Path:
     """Fetch ``name.gz`` into ``folder`` from the first mirror that delivers a verified file,

@@ -13,12 +13,14 @@ from course_lib.widgets.fan_out import fan_out_explorer
 from course_lib.widgets.handtrace import hand_trace
 from course_lib.widgets.jacobian import jacobian_explorer
 from course_lib.widgets.practice import practice_trainer
+from course_lib.widgets.progress import download_bar
 from course_lib.widgets.quiz import quiz_widget
 from course_lib.widgets.saturation import depth_explorer
 from course_lib.widgets.step_size import step_size_explorer
 from course_lib.widgets.stepper import stepper
 
 __all__ = [
+    "download_bar",
     "broadcast_explorer",
     "cross_entropy_explorer",
     "depth_explorer",
