@@ -208,6 +208,7 @@ def test_a_sort_that_reads_micrograds_names_is_told_where_the_parents_are():
 )
 def test_what_a_sort_returns_is_judged_whole(returned, words):
     code = SOLUTIONS["order"].replace("    return order\n", f"    return {returned}\n")
+    assert code != SOLUTIONS["order"]
     report = check_topological_order(define(code, {})["my_topological_order"])
     assert not report.ok and words in report.message, report
 
@@ -238,11 +239,12 @@ def test_the_ops_are_read_by_which_parent_is_which_input():
         (("return MyValue(out, (self,), (out,))", "return self"), "returned one of its inputs"),
         (("return MyValue(out, (self,), (out,))", "return out"), "a float: it must return"),
         (("self.parents = parents", "self.parents = None"), "parents = None"),
-        (("import math\n", ""), "add `import math`"),
+        (("import math  # at the top of the cell\n", ""), "add `import math`"),
     ],
 )
 def test_a_node_that_cannot_be_read_is_described(edit, words):
     code = SOLUTIONS["ops"].replace(*edit)
+    assert code != SOLUTIONS["ops"]
     report = check_ops(define(code, {})["MyValue"])
     assert not report.ok and words in str(report), report
 

@@ -181,7 +181,9 @@ def test_a_check_given_something_else_says_so_and_never_raises(things):
     ],
 )
 def test_what_the_classes_return_is_described(edit, words):
-    report = CHECKS["network"](learner(network=SOLUTIONS["network"].replace(*edit)))
+    code = SOLUTIONS["network"].replace(*edit)
+    assert code != SOLUTIONS["network"]
+    report = CHECKS["network"](learner(network=code))
     assert not report.ok and words in report.message, report
 
 

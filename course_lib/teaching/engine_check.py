@@ -376,6 +376,12 @@ def _backward_slip(root: Any, names: dict[int, str]) -> str:
     if not _close(root.grad, 1.0):
         if _close(root.grad, root.data):
             return SEED_IS_VALUE
+        if root.grad == 0:
+            return (
+                "after backward(), the output's own gradient is 0, though gradients reached "
+                "other nodes: does your backward set a node's gradient back to 0 after passing "
+                "it on? Every node keeps d output / d node when backward() is done"
+            )
         return (
             f"after backward(), the output's own gradient is {root.grad:g}; what is dL/dL? "
             "Look at how your backward seeds the output"
@@ -653,6 +659,12 @@ def _op_cases(rng: np.random.Generator) -> list[Case]:
                         [k * at ** (k + 1)],
                         "partials",
                         "the partial's power is one more than the op's; it is one less",
+                    ),
+                    (
+                        [k * node_value - 1],
+                        "partials",
+                        "that is k·x**k − 1: the − 1 belongs in the exponent, and ** binds more "
+                        "tightly than − (mind the brackets)",
                     ),
                 ],
             )

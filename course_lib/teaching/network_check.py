@@ -380,7 +380,7 @@ STEP_RULE = (
     "backward(), and move every parameter against its gradient, data ← data − lr · grad; "
     "return the loss's number (its data)."
 )
-STEP_SIZES, STEP_LR, STEPS = [3, 1], 0.5, 3
+STEP_SIZES, STEP_LR, STEPS = [3, 1], 0.3, 3
 
 GROWS = (
     "gradients not reset between steps (they grow): step 1 is right, but from step 2 on each "
@@ -455,7 +455,8 @@ def _step_data() -> tuple[list[list[float]], list[float]]:
 
 def _steps_taken(variant: str) -> tuple[list[float], list[float]]:
     """Three steps on course_lib's engine, taken right (``"right"``) or with one slip:
-    ``"grows"`` (no reset), ``"ascent"``, ``"no lr"``, ``"frozen"``: (losses, parameters)."""
+    ``"grows"`` (no reset), ``"twice"`` (backward() twice a step), ``"ascent"``, ``"no lr"``,
+    ``"frozen"``: (losses, parameters)."""
     xs, ys = _step_data()
     model = scalar_mlp.MLP(2, STEP_SIZES, np.random.default_rng(7))
     params = model.parameters()
@@ -469,6 +470,8 @@ def _steps_taken(variant: str) -> tuple[list[float], list[float]]:
         if variant == "grows":
             held = [h + g for h, g in zip(held, grads, strict=True)]
             grads = held
+        if variant == "twice":
+            grads = [2 * g for g in grads]
         if variant == "frozen":
             continue
         rate = {"no lr": 1.0, "ascent": -STEP_LR}.get(variant, STEP_LR)
@@ -490,9 +493,14 @@ _STEP_SLIPS = (
         "your update",
     ),
     (
+        "twice",
+        "each step moved by twice its gradient: backward() ran twice in the step, and this "
+        "engine adds the second pass to the first",
+    ),
+    (
         "frozen",
         "the parameters did not move: look at what their .grad holds at the moment you update "
-        "them, and at what your update changes (data, not grad)",
+        "them, and at what your update changes (each parameter's data, in place)",
     ),
 )
 
