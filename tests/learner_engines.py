@@ -16,7 +16,7 @@ import itertools
 import linecache
 from typing import Any
 
-ENGINE = '''import math
+ENGINE = '''import math  # at the top of the cell
 
 
 class MyValue:
@@ -136,6 +136,7 @@ class MyLayer:
         return [neuron(x) for neuron in self.neurons]
 
     def parameters(self):
+        """Every weight and bias of its neurons, in one flat list."""
         return [p for neuron in self.neurons for p in neuron.parameters()]
 
 
@@ -154,6 +155,7 @@ class MyMLP:
         return x
 
     def parameters(self):
+        """Every weight and bias of its layers, in one flat list."""
         return [p for layer in self.layers for p in layer.parameters()]
 '''
 
@@ -379,6 +381,43 @@ SLIPS: dict[str, list[tuple[str, str | None, str, str]]] = {
         ),
     ],
 }
+
+
+def _blocks(source: str) -> dict[tuple[str, str], str]:
+    """Each method (or top-level function) of ``source`` by (class, name): its whole text, up
+    to the blank line after it."""
+    found = {}
+    owner = ""
+    lines = source.split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith("class "):
+            owner = line.split()[1].split("(")[0].rstrip(":")
+        for prefix, cls in (("    def ", owner), ("def ", "")):
+            if line.startswith(prefix):
+                name = line[len(prefix) :].split("(")[0]
+                end = i + 1
+                while end < len(lines) and (
+                    lines[end].startswith(" " * (len(prefix) - 3)) and lines[end].strip()
+                ):
+                    end += 1
+                found[(cls, name)] = "\n".join(lines[i:end])
+    return found
+
+
+def fill(skeleton: str, solution: str) -> str:
+    """The exercise cell ``skeleton`` with each function or method the Solution block
+    ``solution`` writes put in place of its placeholder, and the lines the Solution puts before
+    its first class or function (an import) at the top: the cell as the Solution means it."""
+    written = _blocks(solution)
+    filled = skeleton
+    for (cls, name), text in _blocks(skeleton).items():
+        if (cls, name) in written:
+            filled = filled.replace(text, written[(cls, name)], 1)
+    head = solution.split("\nclass ")[0].split("\ndef ")[0]
+    if not head.startswith(("class ", "def ")):
+        filled = head.rstrip("\n") + "\n\n\n" + filled
+    return filled
+
 
 _cells = itertools.count()
 
