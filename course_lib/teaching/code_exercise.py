@@ -25,8 +25,9 @@ came back and what was expected; a function still holding its placeholder (a bod
 ``return ...`` or ``raise NotImplementedError``) reads "not written yet", so Run All completes.
 A call that runs longer than a few seconds is stopped (where the platform allows a timer).
 
-What is checked is usually a function; it may also be a class, or a tuple of classes (the
-learner's engine, or a neuron, a layer and an MLP), which a case's ``run`` builds and drives.
+What is checked is usually a function; it may also be a class, or a tuple of classes and
+functions (the learner's engine with the functions its backward calls; a neuron, a layer and an
+MLP), which a case's ``run`` builds and drives.
 Such a ``run`` judges the code as it goes and may raise :class:`NamedMistake` with the sentence
 that names what it found; the report then says "wrong" with that sentence.
 
@@ -211,9 +212,10 @@ class NamedMistake(Exception):
 
 
 def _who(fn: Any) -> str:
-    """How a message names the learner's code: "your function", "your class", "your classes"."""
+    """How a message names the learner's code: "your function", "your class", "your code"
+    (several classes or functions)."""
     if isinstance(fn, tuple):
-        return "your classes"
+        return "your code"
     return "your class" if inspect.isclass(fn) else "your function"
 
 
@@ -339,7 +341,7 @@ def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
     except _TooSlow:
         return (
             None,
-            f"{_who(fn)} {'were' if isinstance(fn, tuple) else 'was'} still running after "
+            f"{_who(fn)} was still running after "
             f"{TIME_LIMIT_S:g} s (on {case.description}); look for a loop that never ends",
             "slow",
         )
