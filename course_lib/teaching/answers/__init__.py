@@ -47,7 +47,7 @@ MODULES: dict[str, Callable[[], list[Exercise]]] = {
     "gates": gates.exercises,  # 08
     "layers": layers.exercises,  # 09
     "build_engine": build_engine.exercises,  # 10
-    "review": review.exercises,  # 10
+    "review": review.exercises,  # 12
 }
 
 
