@@ -870,7 +870,8 @@ def check_topological_order(fn: Any, seed: int = 0) -> ExerciseReport:
     once, each after all of its parents (so the output comes last), on graphs with fan-out, a
     node used twice by one op, two random expressions and a chain of :data:`CHAIN_LENGTH`
     nodes (where a recursive sort dies). The graphs are course_lib's ``Value`` nodes, whose
-    inputs are in ``parents`` as in the learner's class. Never raises because of ``fn``."""
+    inputs are in ``parents`` as in the learner's class. ``seed`` picks the random
+    expressions (the notebook keeps the default). Never raises because of ``fn``."""
     exercise = Exercise(
         getattr(fn, "__name__", "my_topological_order"),
         "my_topological_order(root)",
@@ -1048,7 +1049,8 @@ def check_engine(cls: Any, seed: int = 0) -> ExerciseReport:
     three random expressions), call ``backward()`` on the output, and compare the gradient of
     every node; then two ``backward()`` calls on graphs sharing their inputs (the gradients
     must add up) and a chain of :data:`CHAIN_LENGTH` nodes. A wrong gradient is diagnosed on
-    the learner's own graph (see :func:`_backward_slip`). Never raises because of ``cls``."""
+    the learner's own graph (see :func:`_backward_slip`). ``seed`` picks the random
+    expressions (the notebook keeps the default). Never raises because of ``cls``."""
     name = f"{getattr(cls, '__name__', 'MyValue')}'s backward"
     if not inspect.isclass(cls):
         return ExerciseReport(

@@ -352,7 +352,8 @@ def _network_cases(rng: np.random.Generator) -> list[Case]:
 def check_network(neuron: Any, layer: Any, mlp: Any, seed: int = 0) -> ExerciseReport:
     """Check the learner's neuron, layer and MLP classes: one neuron of 3 inputs, a layer of 3
     neurons, and an MLP 2 → 3 → 2 → 1, each with known weights, on the engine the classes use.
-    Never raises because of the classes."""
+    ``seed`` draws the layer's and the MLP's weights (the notebook keeps the default). Never
+    raises because of the classes."""
     classes = (neuron, layer, mlp)
     name = ", ".join(getattr(c, "__name__", "?") for c in classes)
     if not all(inspect.isclass(c) for c in classes):
