@@ -47,10 +47,12 @@ class MyValue:
         return MyValue(self.data**k, (self,), (k * self.data ** (k - 1),))
 
     def tanh(self):
+        """tanh(self)."""
         out = math.tanh(self.data)
         return MyValue(out, (self,), (1 - out**2,))
 
     def exp(self):
+        """e ** self."""
         out = math.exp(self.data)
         return MyValue(out, (self,), (out,))
 

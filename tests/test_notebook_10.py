@@ -179,6 +179,17 @@ def test_the_quoted_numbers_are_what_the_code_computes(nb):
     assert f"training points classified right: {train_right} of 60" in shown_training
 
 
+def test_the_neuron_explorer_shows_saturation_as_its_why_says(nb):
+    shown = nb.exec(nb.cell("for bias in (0.1, 3.0):").source)
+    text = output_text(shown)
+    assert "b = 0.1: n = 1.50, tanh'(n) = 0.1807" in text
+    assert "b = 3: n = 4.40, tanh'(n) = 0.0006" in text
+    why = " ".join(nb.markdown.split())
+    assert "0.0006 at $n = 4.4$ (b = 3), against 0.18 at $n = 1.5$ (b = 0.1)" in why
+    assert nb.eval("neuron_explorer.sliders['b'].value") == 3.0
+    assert "tgf-main" in nb.eval("list(neuron_explorer._dom_classes)")
+
+
 def test_the_figure_has_its_text_alternative_and_more_than_colour(nb):
     cell = nb.cell("describe_figure(fig, alt=boundary_alt)")
     html = output_text(cell, kinds=("text/html",))
