@@ -239,7 +239,7 @@ def test_the_ops_are_read_by_which_parent_is_which_input():
         (("return MyValue(out, (self,), (out,))", "return self"), "returned one of its inputs"),
         (("return MyValue(out, (self,), (out,))", "return out"), "a float: it must return"),
         (("self.parents = parents", "self.parents = None"), "parents = None"),
-        (("import math  # at the top of the cell\n", ""), "add `import math`"),
+        (("import math  # at the top of the cell\n", ""), "`import math` is missing"),
     ],
 )
 def test_a_node_that_cannot_be_read_is_described(edit, words):

@@ -523,7 +523,7 @@ OPS_RULE = (
 
 MATH_NOT_IMPORTED = (
     lambda e: isinstance(e, NameError) and "'math'" in str(e),
-    "math is not imported where your code runs: add `import math` at the top of its cell",
+    "`import math` is missing where your code runs: add it at the top of the cell",
 )
 _COMMON_ERRORS = [
     (
