@@ -28,6 +28,7 @@ from course_lib.autodiff.graph import backpropagate, topological_order
 from course_lib.autodiff.scalar import OPS, Op, power
 from course_lib.data.moons import two_moons
 from course_lib.network import scalar_mlp
+from course_lib.teaching.backward_diagnosis import is_finite_number, shown_briefly
 from course_lib.teaching.code_exercise import (
     Case,
     Exercise,
@@ -35,12 +36,7 @@ from course_lib.teaching.code_exercise import (
     NamedMistake,
     run_exercise,
 )
-from course_lib.teaching.engine_check import (
-    MATH_NOT_IMPORTED,
-    is_finite_number,
-    shown_briefly,
-    unwritten_methods,
-)
+from course_lib.teaching.engine_check import MATH_NOT_IMPORTED, unwritten_methods
 
 __all__ = ["GROWS", "check_network", "check_training_step"]
 
