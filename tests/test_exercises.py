@@ -1034,3 +1034,101 @@ def test_the_bank_docstring_names_the_notebook_that_checks_each_exercise():
         cells = json.loads(path.read_text())["cells"]
         source = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
         assert f'check_exercise("{name}"' in source, (name, path.name)
+
+
+# ---- 8. a class (or classes) to check, and mistakes a case's run names -------------------------
+
+
+def _class_exercise(run, rule="the rule in symbols"):
+    """An exercise on a learner's class: its one case builds the class with 2.0 and reads
+    ``doubled()``, which must give 4.0."""
+    case = exercises.Case("Thing(2.0).doubled()", {}, {"value": np.array(4.0)}, run=run)
+    return exercises.Exercise("thing", "class Thing", ("value",), lambda rng: [case], rule=rule)
+
+
+def _doubled(cls):
+    return np.array(cls(2.0).doubled())
+
+
+def _make_class(body: str):
+    """A class defined from source, as a notebook cell defines one (so its source is known)."""
+    namespace = {}
+    exec(compile(body, "<cell>", "exec"), namespace)  # noqa: S102 (a learner's cell, simulated)
+    return namespace["Thing"]
+
+
+RIGHT_THING = """
+class Thing:
+    def __init__(self, x):
+        self.x = x
+
+    def doubled(self):
+        return 2 * self.x
+"""
+
+
+def test_a_class_is_checked_through_a_case_run_and_named_in_the_report():
+    report = exercises.run_exercise(_class_exercise(_doubled), _make_class(RIGHT_THING))
+    assert report.ok and report.function == "Thing"
+
+
+def test_a_class_that_raises_is_reported_with_the_method_and_its_line():
+    broken = _make_class(RIGHT_THING.replace("return 2 * self.x", "return 2 * self.y"))
+    report = exercises.run_exercise(_class_exercise(_doubled), broken)
+    assert report.verdict == "error"
+    assert report.message.startswith("your class raised AttributeError")
+    assert "in Thing.doubled" in report.message
+
+
+def test_a_mistake_a_case_run_names_is_reported_as_wrong_with_its_sentence():
+    def run(cls):
+        if cls(2.0).doubled() == 2.0:
+            raise exercises.NamedMistake("doubled() returned its input unchanged: look at it")
+        return _doubled(cls)
+
+    same = _make_class(RIGHT_THING.replace("return 2 * self.x", "return self.x"))
+    report = exercises.run_exercise(_class_exercise(run), same)
+    assert report.verdict == "wrong" and report.rule == ""
+    assert report.message == "doubled() returned its input unchanged: look at it"
+
+
+def test_not_written_yet_may_say_what_is_not_written():
+    def run(cls):
+        raise NotImplementedError("Thing.doubled is not written yet")
+
+    report = exercises.run_exercise(_class_exercise(run), _make_class(RIGHT_THING))
+    assert report.verdict == "not written yet"
+    assert report.message == "Thing.doubled is not written yet"
+
+
+def test_the_same_class_defined_again_is_the_same_attempt_and_a_new_one_shows_the_rule():
+    wrong = RIGHT_THING.replace("return 2 * self.x", "return 3 * self.x")
+    exercise = _class_exercise(_doubled)
+    first = exercises.run_exercise(exercise, _make_class(wrong))
+    again = exercises.run_exercise(exercise, _make_class(wrong))  # the cell run twice
+    assert first.rule == again.rule == ""
+    other = exercises.run_exercise(exercise, _make_class(wrong.replace("3 *", "5 *")))
+    assert other.rule == "the rule in symbols"
+    assert wrong_attempts("thing") == 2
+
+
+def test_a_tuple_of_classes_is_one_attempt_of_all_of_them():
+    def run(classes):
+        return np.array(classes[0](1.0).doubled() + classes[1](1.0).doubled())
+
+    exercise = _class_exercise(run)
+    right = _make_class(RIGHT_THING)
+    wrong = _make_class(RIGHT_THING.replace("2 * self.x", "3 * self.x"))
+    assert exercises.run_exercise(exercise, (right, right)).ok
+    assert exercises.run_exercise(exercise, (right, wrong)).rule == ""
+    # Only the second class changed: still a new attempt, so the rule shows.
+    changed = _make_class(RIGHT_THING.replace("2 * self.x", "4 * self.x"))
+    report = exercises.run_exercise(exercise, (right, changed))
+    assert report.rule == "the rule in symbols" and report.function == "Thing, Thing"
+
+
+def test_a_class_that_never_returns_is_stopped():
+    slow = _make_class(RIGHT_THING.replace("return 2 * self.x", "while True:\n            pass"))
+    report = exercises.run_exercise(_class_exercise(_doubled), slow)
+    assert report.verdict == "error"
+    assert report.message.startswith("your class was still running after")

@@ -398,3 +398,69 @@ def test_the_capstone_takes_each_solution_and_names_each_slip_on_a_first_attempt
                     assert fragment not in flat, (function, new, fragment, shown)
                 submitted += 1
         assert submitted == len(SLIPS) + len(DEEP_SLIPS)
+
+
+# ---- notebook 10: the code exercises, answered right and with every listed slip ----------------
+
+NOTEBOOK_10_EXERCISES = {  # exercise -> (what its cell defines, its Solution's function, check)
+    "ops": ("class MyValue", "__add__", "ops_report = check_ops("),
+    "order": ("def my_topological_order(", "my_topological_order", "order_report = check_"),
+    "engine": ("def my_backward(", "my_backward", "engine_report = check_engine("),
+    "network": ("class MyNeuron", "__call__", "network_report = check_network("),
+    "step": ("def my_training_step(", "my_training_step", "step_report = check_training_step("),
+}
+
+
+def _statements(code: str) -> list[str]:
+    """The statements of a solution a first feedback must not show (not the signatures)."""
+    lines = (line.split("#")[0].strip() for line in code.splitlines())
+    return [s for s in lines if len(s) >= 12 and not s.startswith(("def ", "class ", '"""'))]
+
+
+def _again(code: str) -> str:
+    """The same slip in code that is not the same (every line one further down, so each
+    function's code object differs): a learner's second, different wrong attempt."""
+    return "# the same slip, tried again\n" + code
+
+
+def test_notebook_10_code_exercises_answered_right_and_with_each_slip() -> None:
+    """One kernel, notebook 10 run as saved, then each code exercise in turn as a learner meets
+    it: every listed slip submitted as a first attempt (the feedback names it, shows no rule and
+    no line of the Solution the learner did not write); the same slip again in other code (now
+    with the rule); then the Solution (RIGHT), after which the cells below run on it."""
+    from learner_engines import SLIPS, SOLUTIONS, fill, slipped
+
+    forget = "from course_lib.teaching.code_exercise import forget_attempts; forget_attempts()"
+    with NotebookRun("10_build_your_engine.ipynb") as run:
+        run.run_all()
+        for name, (defines, function, check_cell) in NOTEBOOK_10_EXERCISES.items():
+            solution = fill(run.cell(defines).source, run.solution(function))
+            assert solution.rstrip() == SOLUTIONS[name].rstrip(), name
+            check = run.cell(check_cell).source
+            for slip, old, new, words in SLIPS[name]:
+                run.exec(forget)
+                submitted = slipped(name, old, new)
+                run.exec(submitted)
+                said = " ".join(output_text(run.exec(check)).split())
+                assert words.lower() in said.lower(), (name, slip, said)
+                assert "RIGHT" not in said and "The rule" not in said, (name, slip, said)
+                for statement in _statements(solution):
+                    if statement not in submitted:  # the learner's own line may be quoted
+                        assert statement not in said, (name, slip, statement)
+            # The same slip again, in different code: the rule comes with it.
+            run.exec(forget)
+            first = slipped(name, *SLIPS[name][0][1:3])
+            run.exec(first)
+            run.exec(check)
+            run.exec(_again(first))
+            said = " ".join(output_text(run.exec(check)).split())
+            assert "The rule" in said and SLIPS[name][0][3].lower() in said.lower(), (name, said)
+            # The Solution: right, and the rest of the notebook runs on it.
+            run.exec(solution)
+            assert ": RIGHT." in output_text(run.exec(check)), name
+            after = next(i for i, c in run.code_cells if check_cell in c.source)
+            for index, _ in run.code_cells:
+                if index > after:
+                    run.run_cell(index)
+        assert run.eval("Engine is MyValue and make_mlp is MyMLP and step is my_training_step")
+        assert run.eval("train_right") == 58

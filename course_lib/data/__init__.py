@@ -1,4 +1,5 @@
-"""MNIST for the course: find it, download it once, verify it, parse it with numpy.
+"""MNIST for the course: find it, download it once, verify it, parse it with numpy. (And
+``two_moons``, a small 2-D set made from a seed, for notebook 10: :mod:`course_lib.data.moons`.)
 
 ``load_mnist("train")`` returns ``(images, labels)``: images float32 of shape (N, 784) with
 pixel values x / 255 in [0, 1], labels int64 of shape (N,) in 0..9 (N = 60,000 for "train",
@@ -47,6 +48,7 @@ from course_lib.data.errors import (
     UnreadableFileError,
 )
 from course_lib.data.idx import IMAGE_SIDE, clear_memory_cache, load_verified
+from course_lib.data.moons import two_moons
 from course_lib.data.progress import DownloadObserver, TextProgress, as_observer
 from course_lib.data.sources import (
     CACHE_ENV,
@@ -82,6 +84,7 @@ __all__ = [
     "default_cache_dir",
     "load_mnist",
     "locate_mnist",
+    "two_moons",
 ]
 
 

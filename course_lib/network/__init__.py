@@ -9,7 +9,10 @@ stacks of notebook 09. Import from here: ``from course_lib.network import Sigmoi
   depth, and ``layer_gradient_norms``, the size of the gradient in every layer of a deep stack;
 * :mod:`~course_lib.network.capstone`: notebook 11's network (linear, layer norm, tanh, linear,
   softmax cross-entropy), its forward pass with every intermediate named, and its training;
-* :mod:`~course_lib.network.validation`: the checks of images, labels, sizes and learning rates.
+* :mod:`~course_lib.network.validation`: the checks of images, labels, sizes and learning rates;
+* :mod:`~course_lib.network.scalar_mlp`: micrograd's neuron, layer and MLP made of scalar nodes,
+  on any scalar engine, with the mean squared error and one training step (notebook 10; import
+  it as a module, ``from course_lib.network import scalar_mlp``).
 """
 
 from course_lib.network.deep_stack import (

@@ -27,6 +27,12 @@ came back and what was expected; a function still holding its placeholder (a bod
 ``return ...`` or ``raise NotImplementedError``) reads "not written yet", so Run All completes.
 A call that runs longer than a few seconds is stopped (where the platform allows a timer).
 
+What is checked is usually a function; it may also be a class, or a tuple of classes and
+functions (the learner's engine with the functions its backward calls; a neuron, a layer and an
+MLP), which a case's ``run`` builds and drives.
+Such a ``run`` judges the code as it goes and may raise :class:`NamedMistake` with the sentence
+that names what it found; the report then says "wrong" with that sentence.
+
 Feedback comes in tiers, as for the hand exercises (:mod:`course_lib.teaching.hand_check`): a
 first wrong attempt at an exercise names the mistake and where to look, never the correct line;
 each later wrong attempt at it (in the same kernel) also shows the rule, in symbols. An exercise
@@ -64,6 +70,7 @@ __all__ = [
     "Comparison",
     "Exercise",
     "ExerciseReport",
+    "NamedMistake",
     "run_exercise",
     "forget_attempts",
     "wrong_attempts",
@@ -208,6 +215,36 @@ class ExerciseReport:
 # ---- running the learner's code -------------------------------------------------------------
 
 
+class NamedMistake(Exception):
+    """Raised by a case's ``run`` when it recognises a mistake in what the learner's code did;
+    its text is the sentence the learner reads (the mistake and where to look, never the
+    correct line). The checker reports it as "wrong", like a mismatch it named itself."""
+
+
+def _who(fn: Any) -> str:
+    """How a message names the learner's code: "your function", "your class", "your code"
+    (several classes or functions)."""
+    if isinstance(fn, tuple):
+        return "your code"
+    return "your class" if inspect.isclass(fn) else "your function"
+
+
+def _codes(fn: Any) -> list[Any]:
+    """The code objects of the learner's function, or of every method of their class(es)."""
+    owners = fn if isinstance(fn, tuple) else (fn,)
+    codes = []
+    for owner in owners:
+        if inspect.isclass(owner):
+            for member in vars(owner).values():
+                member = getattr(member, "__func__", member)  # a staticmethod or classmethod
+                code = getattr(member, "__code__", None)
+                if code is not None:
+                    codes.append(code)
+        elif getattr(owner, "__code__", None) is not None:
+            codes.append(owner.__code__)
+    return codes
+
+
 class _TooSlow(BaseException):
     """Raised into a learner's function that runs too long. A BaseException, so that a learner's
     ``except Exception: pass`` inside a loop cannot swallow it."""
@@ -268,7 +305,10 @@ def is_placeholder(fn: Callable[..., Any]) -> bool:
 
 
 def _where_it_raised(fn: Callable[..., Any], error: BaseException) -> str:
-    """ "line 3 of your function: `return upstream / x`" for the deepest frame in fn's file."""
+    """ "line 3 of your function: `return upstream / x`" for the deepest frame in fn's file (for
+    a class: "in MyValue.__mul__: `...`", the deepest frame in the file of its methods)."""
+    if not inspect.isfunction(fn):
+        return _where_in_class(fn, error)
     code = getattr(fn, "__code__", None)
     frames = traceback.extract_tb(error.__traceback__)
     mine = [f for f in frames if code is not None and f.filename == code.co_filename]
@@ -278,6 +318,23 @@ def _where_it_raised(fn: Callable[..., Any], error: BaseException) -> str:
     text = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
     line = frame.lineno - code.co_firstlineno + 1
     return f" at line {line} of your function: `{text}`" if text else f" at line {line}"
+
+
+def _where_in_class(fn: Any, error: BaseException) -> str:
+    """ "in MyValue.__mul__: `return ...`": the deepest frame in the file of a class's methods."""
+    files = {code.co_filename for code in _codes(fn)}
+    found = None
+    tb = error.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in files:
+            found = tb
+        tb = tb.tb_next
+    if found is None:
+        return ""
+    code = found.tb_frame.f_code
+    text = linecache.getline(code.co_filename, found.tb_lineno).strip()
+    where = f" in {getattr(code, 'co_qualname', code.co_name)}"
+    return f"{where}: `{text}`" if text else where
 
 
 def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
@@ -294,17 +351,19 @@ def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
     except _TooSlow:
         return (
             None,
-            f"your function was still running after {TIME_LIMIT_S:g} s (on {case.description}); "
-            "look for a loop that never ends",
+            f"{_who(fn)} was still running after "
+            f"{TIME_LIMIT_S:g} s (on {case.description}); look for a loop that never ends",
             "slow",
         )
-    except NotImplementedError:
-        return None, "not written yet", "unwritten"
+    except NotImplementedError as error:  # the checker's own may say what is not written
+        return None, str(error) or "not written yet", "unwritten"
+    except NamedMistake as mistake:  # a case's run recognised a mistake: its sentence
+        return None, str(mistake), "mistake"
     except SystemExit as error:  # sys.exit() or exit() in the learner's code: never leave
         where = _where_it_raised(fn, error)
         return (
             None,
-            f"your function called exit (SystemExit{f': {error}' if str(error) else ''}){where}; "
+            f"{_who(fn)} called exit (SystemExit{f': {error}' if str(error) else ''}){where}; "
             "a function gives its result with `return`, and the checker needs it to return",
             "raised",
         )
@@ -313,7 +372,7 @@ def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
         advice = _error_advice(error, case)
         return (
             None,
-            f"your function raised {type(error).__name__}: {error}{where}{advice}",
+            f"{_who(fn)} raised {type(error).__name__}: {error}{where}{advice}",
             "raised",
         )
 
@@ -660,6 +719,9 @@ def run_exercise(exercise: Exercise, fn: Callable[..., Any], seed: int = 0) -> E
     exercise by its name.)
     """
     report = _run(exercise, fn, seed)
+    if isinstance(fn, tuple):
+        names = [getattr(c, "__name__", "") for c in fn]
+        return dataclasses.replace(report, function=", ".join(n for n in names if n))
     name = getattr(fn, "__name__", "")
     return dataclasses.replace(report, function=name if name.isidentifier() else "")
 
@@ -668,7 +730,7 @@ def _run(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseRepor
     if not isinstance(exercise, Exercise):
         raise TypeError(f"run_exercise needs an Exercise, got {exercise!r}")
     name = exercise.name
-    if not callable(fn):
+    if not (callable(fn) or (isinstance(fn, tuple) and fn and all(map(callable, fn)))):
         return ExerciseReport(
             name, "error", f"expected a function {exercise.signature}, got {fn!r}"
         )
@@ -712,9 +774,7 @@ def _judge(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseRep
     waiting: ExerciseReport | None = None
     for case in cases:
         report = _judge_case(exercise, fn, case)
-        if report.verdict == "not written yet" or report.message.startswith(
-            "your function was still running"
-        ):
+        if report.verdict == "not written yet" or " still running after " in report.message:
             return report  # no later case can say more, and a slow one would cost seconds
         if report.verdict in ("wrong", "error"):
             if case.decisive:
@@ -744,7 +804,14 @@ def _judge_case(exercise: Exercise, fn: Callable[..., Any], case: Case) -> Exerc
     name = exercise.name
     result, problem, kind = _call(fn, case)
     if kind == "unwritten":
-        return ExerciseReport(name, problem, f"replace the placeholder in {exercise.signature}")
+        said = problem != "not written yet"  # the checker's own sentence: what is unwritten
+        return ExerciseReport(
+            name,
+            "not written yet",
+            problem if said else f"replace the placeholder in {exercise.signature}",
+        )
+    if kind == "mistake":
+        return ExerciseReport(name, "wrong", problem, case=case.description)
     if problem:
         return ExerciseReport(name, "error", problem, case=case.description)
     if result is ... or (isinstance(result, tuple | list) and all(r is ... for r in result)):
@@ -779,7 +846,12 @@ _wrong_attempts: dict[str, list[tuple[Any, frozenset[str]]]] = {}
 
 
 def _attempt_key(fn: Callable[..., Any]) -> Any:
-    """What tells two attempts apart: the function's code (and what its closure holds)."""
+    """What tells two attempts apart: the function's code (and what its closure holds); a
+    class's, the code of each of its methods (the same class run again is the same attempt)."""
+    if isinstance(fn, tuple):
+        return tuple(_attempt_key(owner) for owner in fn)
+    if inspect.isclass(fn):
+        return ("class", fn.__qualname__, tuple(_code_key(code) for code in _codes(fn)))
     code = getattr(fn, "__code__", None)
     if code is None:
         return ("object", id(fn))
@@ -798,6 +870,8 @@ def _cell_key(cell: Any) -> Any:
 
 
 def _value_key(value: Any) -> Any:
+    if inspect.isclass(value):
+        return _attempt_key(value)
     if callable(value) and hasattr(value, "__code__"):
         return _attempt_key(value)
     if isinstance(value, dict):

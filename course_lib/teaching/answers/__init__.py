@@ -16,6 +16,7 @@ from functools import cache
 
 from course_lib.teaching.answers import (
     broadcasting,
+    build_engine,
     cross_entropy,
     fan_out,
     five_node,
@@ -45,7 +46,8 @@ MODULES: dict[str, Callable[[], list[Exercise]]] = {
     "mnist": mnist.exercises,  # 07
     "gates": gates.exercises,  # 08
     "layers": layers.exercises,  # 09
-    "review": review.exercises,  # 10
+    "build_engine": build_engine.exercises,  # 10
+    "review": review.exercises,  # 12
 }
 
 

@@ -1,0 +1,342 @@
+"""Notebook 10 (build your own engine), executed as saved and with its Solutions written in: its
+five code exercises wait for the learner (every check reads "not written yet" and the notebook
+runs on course_lib's versions), its Solutions are the code the checks pass, right and wrong
+answers get what the text promises, every number the text quotes is what the code computes, and
+nothing above an exercise shows its answer."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import pytest
+from learner_engines import SLIPS, SOLUTIONS, fill, slipped
+from notebook_harness import NotebookRun, notebook_fixture, output_text
+
+from course_lib.display.accessible import xml_text
+from course_lib.teaching.answers import exercise
+
+nb = notebook_fixture("10")
+
+EXERCISES = {  # exercise -> (what its cell defines, the cell that checks it)
+    "ops": ("class MyValue", "ops_report = check_ops("),
+    "order": ("def my_topological_order(", "order_report = check_topological_order("),
+    "engine": ("def my_backward(", "engine_report = check_engine("),
+    "network": ("class MyNeuron", "network_report = check_network("),
+    "step": ("def my_training_step(", "step_report = check_training_step("),
+}
+
+
+def solution_block(run, defines: str) -> str:
+    """The code of the collapsed Solution right after the exercise cell that ``defines``."""
+    cells = run.nb.cells
+    index = next(
+        i
+        for i, c in enumerate(cells)
+        if c.cell_type == "code"
+        and defines in c.source
+        and "exercise" in c.metadata.get("tags", [])
+    )
+    block = cells[index + 1]
+    assert block.cell_type == "markdown" and block.source.startswith(
+        "<details><summary>Solution</summary>"
+    ), block.source[:80]
+    return re.search(r"```python\n(.*?)```", block.source, re.S).group(1)
+
+
+def written(run, name: str) -> str:
+    """The exercise cell ``name`` as its Solution writes it."""
+    defines, _ = EXERCISES[name]
+    return fill(run.cell(defines).source, solution_block(run, defines))
+
+
+def shown(run, check_cell: str) -> str:
+    """What the check cell shows when run again now (its text, unwrapped)."""
+    return " ".join(output_text(run.exec(run.cell(check_cell).source)).split())
+
+
+def index_of(run, marker: str) -> int:
+    return next(
+        i for i, c in enumerate(run.nb.cells) if c.cell_type == "code" and marker in c.source
+    )
+
+
+# ---- the page -----------------------------------------------------------------------------------
+
+
+def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
+    for _, cell in nb.code_cells:
+        body = ast.parse(cell.source).body
+        assert not all(isinstance(s, ast.Assert) for s in body), cell.source
+        assert "assert" not in cell.source and ".answer(" not in cell.source, cell.source
+        assert "NBVAL" not in cell.source and ".correct" not in cell.source, cell.source
+
+
+def test_every_hand_check_is_keyed_and_holds_only_the_learners_answer(nb):
+    calls = [
+        node
+        for _, cell in nb.code_cells
+        for node in ast.walk(ast.parse(cell.source))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check"
+    ]
+    assert len(calls) == 2
+    for call in calls:
+        key, answer = call.args
+        assert isinstance(key, ast.Constant) and key.value.startswith("build_engine.")
+        assert isinstance(answer, ast.Name) and not call.keywords
+
+
+def test_the_imports_cell_holds_only_what_the_notebook_uses(nb):
+    first = nb.code_cells[0][1].source
+    names = {
+        alias.asname or alias.name
+        for node in ast.parse(first).body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    rest = "\n".join(c.source for _, c in nb.code_cells[1:])
+    for name in names:
+        assert re.search(rf"\b{name}\b", rest), f"{name} is imported but not used"
+
+
+def test_it_says_what_it_builds_on_numbers_its_sections_and_links_on(nb):
+    intro = " ".join(nb.nb.cells[0].source.split())
+    for earlier in ("Notebooks 01 and 02", "Notebook 08", "builds on"):
+        assert earlier in intro
+    assert re.findall(r"^## (\d) · ", nb.markdown, flags=re.M) == ["1", "2", "3", "4", "5", "6"]
+    last = nb.nb.cells[-1].source
+    assert last.startswith("Next: **[11 · capstone](11_capstone.ipynb)**: ")
+
+
+def test_five_code_exercises_each_tagged_with_a_collapsed_solution_that_fills_it(nb):
+    tagged = [c for _, c in nb.code_cells if "exercise" in c.metadata.get("tags", [])]
+    assert len(tagged) == 5
+    for name, (defines, _) in EXERCISES.items():
+        assert written(nb, name).rstrip() == SOLUTIONS[name].rstrip(), name
+        assert "..." in nb.cell(defines).source
+
+
+def test_no_solution_line_is_on_the_page_above_its_exercise(nb):
+    """Outside the collapsed Solutions, nothing before an exercise cell shows a line it asks
+    for (the given parts of a cell are not asked for)."""
+    for name, (defines, _) in EXERCISES.items():
+        index = index_of(nb, defines)
+        skeleton = nb.nb.cells[index].source
+        above = []
+        for cell in nb.nb.cells[:index]:
+            if cell.cell_type == "markdown":
+                above.append(re.sub(r"<details>.*?</details>", "", cell.source, flags=re.S))
+            else:
+                above.append(cell.source + output_text(cell))
+        text = "\n".join(above)
+        for line in SOLUTIONS[name].splitlines():
+            code = line.split("#")[0].strip()
+            if len(code) >= 12 and code not in skeleton and not code.startswith(('"""', "def ")):
+                assert code not in text, (name, code)
+
+
+# ---- as saved: every exercise waits, and the notebook runs on course_lib's versions -------------
+
+
+def test_untouched_every_check_reads_not_written_yet(nb):
+    for name, (_, check_cell) in EXERCISES.items():
+        assert "NOT WRITTEN YET" in nb.output(check_cell), name
+    assert "not answered yet" in output_text(nb.cell('check("build_engine.a_grad"'))
+
+
+def test_untouched_the_notebook_runs_on_course_libs_versions_and_says_so(nb):
+    assert nb.eval("Engine.__module__") == "course_lib.autodiff.scalar"
+    assert nb.eval("make_mlp(2, [8, 1], np.random.default_rng(1)).__class__.__module__") == (
+        "course_lib.network.scalar_mlp"
+    )
+    assert nb.eval("step.__module__") == "course_lib.network.scalar_mlp"
+    assert "Engine = course_lib's Value" in nb.output("Engine = Value")
+    assert "make_mlp = course_lib's MLP" in nb.output("make_mlp = MyMLP")
+    assert "step = course_lib's training_step" in nb.output("step = my_training_step")
+
+
+def test_the_quoted_numbers_are_what_the_code_computes(nb):
+    text = " ".join(nb.markdown.split())
+    losses = nb.eval("losses")
+    assert len(losses) == nb.eval("steps") == 150 and nb.eval("lr") == 0.5
+    assert f"from {losses[0]:.4f} at the first step to {losses[-1]:.4f} after 150 steps" in text
+    assert losses[-1] < losses[0] / 10
+    train_right, accuracy = nb.eval("train_right"), nb.eval("test_accuracy")
+    assert f"{train_right} of the 60 training points" in text
+    assert "the crosses mark the two others" in text and train_right == 58
+    assert f"right {accuracy:.1%} of the time" in text
+    assert nb.eval("len(X_train), len(X_test)") == (60, 400)
+    assert "60 points train the network; 400 more" in text
+    parameters = nb.eval("len(make_mlp(2, [8, 1], np.random.default_rng(1)).parameters())")
+    assert f"2 → 8 → 1 ({parameters} parameters)" in text
+    nodes = nb.eval(
+        "len(mean_squared_error(make_mlp(2, [8, 1], np.random.default_rng(1)), xs, ys)"
+        ".graph_nodes())"
+    )
+    assert 4650 <= nodes < 4750 and "about 4,700 nodes" in text, nodes
+    shown_training = nb.output("losses = [step(model, xs, ys, lr)")
+    assert f"step   0: loss {losses[0]:.4f}" in shown_training
+    assert f"training points classified right: {train_right} of 60" in shown_training
+
+
+def test_the_neuron_explorer_shows_saturation_as_its_why_says(nb):
+    shown = nb.exec(nb.cell("for bias in (0.1, 3.0):").source)
+    text = output_text(shown)
+    assert "b = 0.1: n = 1.50, tanh'(n) = 0.1807" in text
+    assert "b = 3: n = 4.40, tanh'(n) = 0.0006" in text
+    why = " ".join(nb.markdown.split())
+    assert "0.0006 at $n = 4.4$ (b = 3), against 0.18 at $n = 1.5$ (b = 0.1)" in why
+    assert nb.eval("neuron_explorer.sliders['b'].value") == 3.0
+    assert "tgf-main" in nb.eval("list(neuron_explorer._dom_classes)")
+
+
+def test_the_figure_has_its_text_alternative_and_more_than_colour(nb):
+    cell = nb.cell("describe_figure(fig, alt=boundary_alt)")
+    html = output_text(cell, kinds=("text/html",))
+    alt = nb.eval("boundary_alt")
+    assert f'alt="{xml_text(alt)}"' in html
+    assert "blue circles" in alt and "vermillion triangles" in alt and "hatched" in alt
+    assert f"{nb.eval('train_right')} of 60 training points" in alt
+    assert "black crosses" in alt
+    for mark in ('marker="o"', 'marker="^"', 'marker="x"', 'hatches=["///", ""]'):
+        assert mark in cell.source
+
+
+# ---- the hand exercises -------------------------------------------------------------------------
+
+
+def test_the_hand_exercises_on_a_plus_a(nb):
+    assert exercise("build_engine.a_grad").expected == 2.0
+    assert exercise("build_engine.a_grad_overwritten").expected == 1.0
+    source = nb.cell('check("build_engine.a_grad"').source
+    right = output_text(
+        nb.exec(
+            source.replace("a_grad = ...", "a_grad = 2").replace(
+                "a_grad_overwritten = ...", "a_grad_overwritten = 1"
+            )
+        )
+    )
+    assert right.count(": right.") == 2
+    slip = output_text(
+        nb.exec(
+            source.replace("a_grad = ...", "a_grad = 1").replace(
+                "a_grad_overwritten = ...", "a_grad_overwritten = 2"
+            )
+        )
+    )
+    assert "writes each contribution with `=`" in slip
+    assert "That is the right gradient, the sum of both contributions" in slip
+
+
+# ---- with the Solutions written in, in a kernel of its own --------------------------------------
+
+
+@pytest.fixture(scope="module")
+def solved():
+    """Notebook 10 run as saved, then each exercise cell replaced by its Solution and the
+    notebook run again from the first exercise on (as a learner would after writing them)."""
+    with NotebookRun("10") as run:
+        run.run_all()
+        first = index_of(run, "class MyValue")
+        for name, (defines, _) in EXERCISES.items():
+            run.nb.cells[index_of(run, defines)].source = written(run, name)
+        for index, _ in run.code_cells:
+            if index >= first:
+                run.run_cell(index)
+        yield run
+
+
+def test_with_the_solutions_every_check_says_right(solved):
+    for name, (_, check_cell) in EXERCISES.items():
+        assert ": RIGHT." in solved.output(check_cell), name
+
+
+def test_with_the_solutions_the_network_is_the_learners_and_gives_the_quoted_numbers(solved, nb):
+    assert solved.eval("Engine is MyValue and make_mlp is MyMLP and step is my_training_step")
+    assert solved.eval("type(model.parameters()[0]).__name__") == "MyValue"
+    mine, theirs = solved.eval("losses"), nb.eval("losses")
+    assert f"{mine[0]:.4f}" == f"{theirs[0]:.4f}" and f"{mine[-1]:.4f}" == f"{theirs[-1]:.4f}"
+    assert solved.eval("train_right") == nb.eval("train_right")
+    assert f"{solved.eval('test_accuracy'):.1%}" == f"{nb.eval('test_accuracy'):.1%}"
+    assert solved.eval("boundary_alt") == nb.eval("boundary_alt")
+
+
+def test_with_the_solutions_the_confirming_cells_show_the_engine(solved):
+    compare = solved.output("if ops_report.ok:")
+    assert "yours -6.000000, partials (-3.0, 2.0)" in compare
+    assert "Value -6.000000, partials (-3.0, 2.0)" in compare
+    assert "a.grad = 2.0" in solved.output("a.grad = {a.grad}")
+
+
+def test_meeting_the_bug_the_check_names_it_and_a_plus_a_shows_it(solved):
+    source = solved.cell("def my_backward(").source
+    broken = slipped("engine", *SLIPS["engine"][0][1:3])
+    try:
+        solved.exec(broken)
+        assert "fan-out gradients lost" in shown(solved, "engine_report = check_engine(")
+        assert "a.grad = 1.0" in output_text(solved.exec(solved.cell("a.grad = {a.grad}").source))
+    finally:
+        solved.exec(source)
+        solved.exec(solved.cell("engine_report = check_engine(").source)
+
+
+def test_meeting_the_second_bug_the_gradients_grow(solved):
+    source = solved.cell("def my_training_step(").source
+    try:
+        solved.exec(slipped("step", *SLIPS["step"][0][1:3]))
+        assert "gradients not reset between steps (they grow)" in shown(
+            solved, "step_report = check_training_step("
+        )
+    finally:
+        solved.exec(source)
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_a_wrong_answer_is_named_and_keeps_the_rest_of_the_notebook_running(solved, name):
+    """Each exercise's first listed slip is named by its check, and the cells after the check
+    still run (on course_lib's version where the learner's is not right)."""
+    original = solved.cell(EXERCISES[name][0]).source
+    _, old, new, words = SLIPS[name][0]
+    solved.exec("from course_lib.teaching.code_exercise import forget_attempts; forget_attempts()")
+    try:
+        solved.exec(slipped(name, old, new))
+        assert words.lower() in shown(solved, EXERCISES[name][1]).lower()
+        after = index_of(solved, EXERCISES[name][1])
+        for index, _ in solved.code_cells:
+            if index > after:
+                solved.run_cell(index)
+    finally:
+        solved.exec(original)
+        for index, _ in solved.code_cells:
+            if index > index_of(solved, EXERCISES[name][0]):
+                solved.run_cell(index)
+
+
+@pytest.mark.parametrize("name", EXERCISES)
+def test_an_exercise_that_raises_or_returns_none_keeps_the_notebook_running(solved, name):
+    original = solved.cell(EXERCISES[name][0]).source
+    broken = {
+        "ops": original.replace(
+            "return MyValue(self.data + other.data, (self, other), (1.0, 1.0))",
+            "raise ValueError('not today')",
+        ),
+        "order": original.replace("    return order", "    return None"),
+        "engine": original.replace(
+            "    order = my_topological_order(root)\n", "    raise RuntimeError('oops')\n"
+        ),
+        "network": original.replace("        return total.tanh()", "        return None"),
+        "step": original.replace("    return loss.data", "    return None"),
+    }[name]
+    assert broken != original
+    try:
+        solved.exec(broken)
+        report = shown(solved, EXERCISES[name][1])
+        assert "RIGHT" not in report and ("ERROR" in report or "WRONG" in report)
+        for index, _ in solved.code_cells:
+            if index > index_of(solved, EXERCISES[name][1]):
+                solved.run_cell(index)  # raises NotebookError if any cell fails
+    finally:
+        solved.exec(original)
+        for index, _ in solved.code_cells:
+            if index > index_of(solved, EXERCISES[name][0]):
+                solved.run_cell(index)
