@@ -12,7 +12,7 @@ from course_lib.teaching.grading import (
     Score,
     engine_read_out,
     grade,
-    grade_exercise,
+    grade_check,
     library_calls,
 )
 
@@ -80,28 +80,33 @@ def test_a_right_answer_read_out_of_the_engine_scores_zero(monkeypatch) -> None:
 # ---- code exercises ----------------------------------------------------------------------------
 
 
+def score(fn, **options):
+    """The grade of ``fn`` for notebook 05's softmax_vjp exercise."""
+    return grade_check("check_exercise", fn, name="softmax_vjp", **options)
+
+
 def my_softmax_vjp(p, upstream):
     return p * (upstream - (p * upstream).sum(axis=-1, keepdims=True))
 
 
 def test_a_function_written_with_numpy_scores_full_marks() -> None:
-    score = grade_exercise("softmax_vjp", my_softmax_vjp)
-    assert (score.points, score.max_points) == (2.0, 2.0)
-    assert score.feedback.startswith("RIGHT.")
+    result = score(my_softmax_vjp)
+    assert (result.points, result.max_points) == (2.0, 2.0)
+    assert result.feedback.startswith("RIGHT.")
 
 
 def test_the_library_rule_itself_scores_zero() -> None:
-    score = grade_exercise("softmax_vjp", softmax_vjp)
-    assert score.points == 0
-    assert "is the library's own softmax_vjp, not a function you wrote" in score.feedback
+    result = score(softmax_vjp)
+    assert result.points == 0
+    assert "is the library's own softmax_vjp, not something you wrote" in result.feedback
 
 
 def test_a_function_that_calls_the_library_rule_scores_zero_even_when_right() -> None:
     def wrapped(p, upstream):
         return softmax_vjp(p, upstream)
 
-    assert grade_exercise("softmax_vjp", wrapped).points == 0
-    assert "calls the library's softmax_vjp" in grade_exercise("softmax_vjp", wrapped).feedback
+    assert score(wrapped).points == 0
+    assert "calls the library's softmax_vjp" in score(wrapped).feedback
 
 
 def test_a_helper_the_exercise_hands_over_may_be_called() -> None:
@@ -109,8 +114,8 @@ def test_a_helper_the_exercise_hands_over_may_be_called() -> None:
         softmax(np.zeros(3))  # a call into the library, allowed by name below
         return my_softmax_vjp(p, upstream)
 
-    assert grade_exercise("softmax_vjp", through_softmax, allowed=("softmax",)).points == 2
-    assert grade_exercise("softmax_vjp", through_softmax).points == 0
+    assert score(through_softmax, allowed=("softmax",)).points == 2
+    assert score(through_softmax).points == 0
 
 
 def test_a_wrong_or_unwritten_function_scores_zero_with_the_checkers_feedback() -> None:
@@ -119,8 +124,8 @@ def test_a_wrong_or_unwritten_function_scores_zero_with_the_checkers_feedback() 
 
     def unwritten(p, upstream): ...
 
-    assert grade_exercise("softmax_vjp", halved).points == 0
-    assert grade_exercise("softmax_vjp", unwritten).feedback.startswith("NOT WRITTEN YET.")
+    assert score(halved).points == 0
+    assert score(unwritten).feedback.startswith("NOT WRITTEN YET.")
 
 
 def test_only_calls_from_outside_the_library_are_noted() -> None:
@@ -128,21 +133,35 @@ def test_only_calls_from_outside_the_library_are_noted() -> None:
         softmax_vjp(softmax(np.zeros((2, 3))), np.ones((2, 3)))  # from here: noted
     assert calls == ["softmax", "softmax_vjp"]
     with library_calls() as calls:
-        grade_exercise("softmax_vjp", my_softmax_vjp)  # the checker's own calls: not noted
-    assert calls == ["grade_exercise"]
+        score(my_softmax_vjp)  # the checker's own calls: not noted
+    assert calls == ["grade_check"]
 
 
 def test_notebook_11s_stages_and_deep_backward_are_scored_like_code_exercises() -> None:
     from capstone_slips import SOLUTIONS
 
-    from course_lib.teaching.grading import grade_deep_backward, grade_stage
-
     namespace: dict = {"np": np}
     exec(SOLUTIONS["my_second_layer_backward"], namespace)
     exec(SOLUTIONS["my_deep_backward"], namespace)
-    assert grade_stage("second_layer", namespace["my_second_layer_backward"]).points == 2
-    assert grade_deep_backward(namespace["my_deep_backward"]).points == 2
+    second = namespace["my_second_layer_backward"]
+    assert grade_check("check_stage", second, name="second_layer").points == 2
+    assert grade_check("check_deep_backward", namespace["my_deep_backward"]).points == 2
 
     def unwritten(f, g): ...
 
-    assert grade_stage("second_layer", unwritten).points == 0
+    assert grade_check("check_stage", unwritten, name="second_layer").points == 0
+
+
+def test_notebook_10s_engine_is_graded_as_a_class_and_the_librarys_value_is_refused() -> None:
+    from learner_engines import ORDER
+
+    from course_lib.autodiff.scalar import Value
+
+    score = grade_check("check_engine", Value)
+    assert score.points == 0 and "is the library's own Value" in score.feedback
+    namespace: dict = {}
+    exec(ORDER, namespace)  # the Solution of notebook 10's sort
+    order = namespace["my_topological_order"]
+    assert grade_check("check_topological_order", order).points == 2
+    with pytest.raises(ValueError, match="no checker 'check_everything'"):
+        grade_check("check_everything", Value)

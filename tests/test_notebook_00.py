@@ -101,12 +101,14 @@ def test_the_introduction_does_not_end_the_course_at_mnist(nb):
     intro = " ".join(nb.nb.cells[0].source.split())
     assert "Finally, a two-layer" not in intro
     after_mnist = intro.split("MNIST digits")[1]
-    for topic in ("max, tanh", "layer norm", "review"):
+    for topic in ("max, tanh", "layer norm", "engine of your own", "whole backward", "review"):
         assert topic in after_mnist, topic
     later = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
-    assert later[-4:] == [
+    assert later[-6:] == [
         "07_mnist_fan_out.ipynb",
         "08_gates.ipynb",
         "09_layers.ipynb",
+        "10_build_your_engine.ipynb",
+        "11_capstone.ipynb",
         "12_review.ipynb",
-    ]  # MNIST is not the last notebook: gates, layers and the review follow
+    ]  # MNIST is not the last notebook: gates, layers, the engine, the capstone, the review

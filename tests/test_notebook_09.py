@@ -109,7 +109,7 @@ def test_the_imports_cell_holds_only_what_the_notebook_uses(nb):
 def test_sections_are_numbered_one_to_three_and_link_on(nb):
     assert re.findall(r"^## (\d) · ", nb.markdown, flags=re.M) == ["1", "2", "3"]
     assert not re.search(r"section [4-9]", nb.markdown)
-    assert "(12_review.ipynb)" in nb.nb.cells[-1].source
+    assert "(10_build_your_engine.ipynb)" in nb.nb.cells[-1].source
     assert "the card" not in nb.markdown.lower()
 
 

@@ -12,7 +12,7 @@ version, which ``nbgrader generate_assignment`` turns into the students' release
 * after each hand check, and after the first check of each code exercise, comes a locked
   grade cell whose test is hidden from students (``### BEGIN HIDDEN TESTS``): it calls
   :func:`~course_lib.teaching.grading.grade` (1 point per number) or
-  :func:`~course_lib.teaching.grading.grade_exercise` (2 points per function);
+  :func:`~course_lib.teaching.grading.grade_check` (2 points per function or class);
 * the Solution blocks go (nbgrader cannot clear a markdown cell that is not itself graded);
   every output goes too (nbgrader clears them). The cells after an exercise that confirm its
   answer with the engine stay: later cells build on what they compute, and a student who runs
@@ -35,6 +35,7 @@ from typing import Any
 import nbformat
 
 from course_lib.teaching.answers import exercise
+from course_lib.teaching.grading import CHECKERS
 
 __all__ = [
     "HAND_POINTS",
@@ -58,24 +59,33 @@ NBGRADER_SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 _HAND = re.compile(r"(?<![.\w])check\(\s*\"([\w.]+)\"\s*,\s*([A-Za-z_]\w*)\s*\)")
-# The checkers of code exercises, each with its grading function: check_exercise("name", fn)
-# (notebooks 02-09), check_stage("stage", fn) and check_deep_backward(fn) (notebook 11).
-_CHECKERS = (
-    ("grade_exercise", re.compile(r"(?<![.\w])check_exercise\(\s*\"(\w+)\"\s*,\s*(\w+)\s*\)")),
-    ("grade_stage", re.compile(r"(?<![.\w])check_stage\(\s*\"(\w+)\"\s*,\s*(\w+)\s*\)")),
-    ("grade_deep_backward", re.compile(r"(?<![.\w])check_deep_backward\(()\s*(\w+)\s*\)")),
-)
+_CALL = re.compile(r"(?<![.\w])(check_\w+)\(([^()]*)\)")
 
 
-def code_checks(source: str) -> list[tuple[str, str, str]]:
-    """The code exercises ``source`` checks, in order: (grading function, exercise name,
-    the learner's function). check_deep_backward's exercise is named ``deep_backward``."""
+def code_checks(source: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """The code exercises ``source`` checks, in order: (checker, exercise name, the learner's
+    functions or classes), for each call of a checker in
+    :data:`~course_lib.teaching.grading.CHECKERS` on names (``check_exercise("tanh_backward",
+    tanh_backward)``, ``check_network(MyNeuron, MyLayer, MyMLP)``). An exercise without a name
+    argument is named after its checker (``check_ops`` → ``ops``)."""
     found = []
-    for grader, pattern in _CHECKERS:
-        for match in pattern.finditer(source):
-            name, fn = match[1] or "deep_backward", match[2]
-            found.append((match.start(), grader, name, fn))
-    return [(grader, name, fn) for _, grader, name, fn in sorted(found)]
+    for match in _CALL.finditer(source):
+        checker, arguments = match[1], match[2]
+        if checker not in CHECKERS:
+            continue
+        try:
+            call = ast.parse(f"f({arguments})", mode="eval").body
+        except SyntaxError:
+            continue
+        if call.keywords or not isinstance(call, ast.Call):
+            continue
+        args = list(call.args)
+        name = checker.removeprefix("check_")
+        if args and isinstance(args[0], ast.Constant) and isinstance(args[0].value, str):
+            name = args.pop(0).value
+        if args and all(isinstance(a, ast.Name) for a in args):
+            found.append((checker, name, tuple(a.id for a in args)))
+    return found
 
 
 _SOLUTION = re.compile(r"<details>\s*<summary>\s*Solution.*?</details>\s*", re.S)
@@ -166,6 +176,12 @@ def _grade_cell(grade_id: str, call: str, points: int) -> Any:
     )
 
 
+def _code_in(markdown: str) -> str:
+    """The first ```python block of a markdown cell, or ''."""
+    match = _FENCE.search(markdown)
+    return match[1] if match else ""
+
+
 def _solution_code(markdown: str) -> str:
     match = _FENCE.search(markdown)
     if match is None:
@@ -196,7 +212,7 @@ def assignment_source(notebook: Any, prefix: str) -> Any:
         cell = copy.deepcopy(cell)
         hand = _HAND.findall(cell.source)
         if index in definitions:
-            name, fn, solution_index = definitions[index]
+            name, solution_index = definitions[index]
             answer_number += 1
             cell.source = _with_region(cell.source, _solution_code(cells[solution_index].source))
             cell.metadata["nbgrader"] = _meta(
@@ -219,14 +235,17 @@ def assignment_source(notebook: Any, prefix: str) -> Any:
                 out.append(_grade_cell(grade_id(key), f"grade:{call}", HAND_POINTS))
             continue
         out.append(cell)
-        for grader, name, fn in code_checks(cell.source):
+        for checker, name, subjects in code_checks(cell.source):
             if name in graded_code:
                 continue
             graded_code.add(name)
-            allowed = _given_helpers(cells, fn)
-            named = "" if grader == "grade_deep_backward" else f'"{name}", '
-            call = f"{grader}({named}{fn}, allowed={allowed!r}, points={CODE_POINTS})"
-            out.append(_grade_cell(grade_id(name), f"{grader}:{call}", CODE_POINTS))
+            allowed = tuple(sorted({h for fn in subjects for h in _given_helpers(cells, fn)}))
+            named = f', name="{name}"' if checker in ("check_exercise", "check_stage") else ""
+            call = (
+                f'grade_check("{checker}", {", ".join(subjects)}{named}, allowed={allowed!r}, '
+                f"points={CODE_POINTS})"
+            )
+            out.append(_grade_cell(grade_id(name), f"grade_check:{call}", CODE_POINTS))
     result = copy.deepcopy(notebook)
     result.cells = out
     for number, cell in enumerate(result.cells):
@@ -240,27 +259,34 @@ def _is_solution_block(cell: Any) -> bool:
     return cell.cell_type == "markdown" and _SOLUTION.search(cell.source) is not None
 
 
-def _code_definitions(cells: list) -> dict[int, tuple[str, str, int]]:
-    """For each cell defining a code exercise's function: (exercise, function, the index of
-    its Solution block), keyed by the defining cell's index."""
-    found: dict[int, tuple[str, str, int]] = {}
-    for index, cell in enumerate(cells):
+def _defines(source: str, name: str) -> bool:
+    return re.search(rf"^(def|class) {name}\b", source, re.M) is not None
+
+
+def _code_definitions(cells: list) -> dict[int, tuple[str, int]]:
+    """For each code exercise cell (tagged ``exercise``, or defining what a checker checks)
+    whose Solution block follows it with the whole code: (what it defines, the index of that
+    Solution block), keyed by the exercise cell's index. A Solution that shows only the
+    methods to add to a class (``class MyValue:  # ...``) cannot replace the cell's code, so
+    that exercise keeps the learner's ``...`` in the instructor's version too."""
+    subjects = {
+        subject
+        for cell in cells
+        if cell.cell_type == "code"
+        for _, _, names in code_checks(cell.source)
+        for subject in names
+    }
+    found: dict[int, tuple[str, int]] = {}
+    for index, cell in enumerate(cells[:-1]):
         if cell.cell_type != "code":
             continue
-        for _, name, fn in code_checks(cell.source):
-            defining = [
-                j
-                for j in range(index)
-                if cells[j].cell_type == "code"
-                and re.search(rf"^def {fn}\(", cells[j].source, re.M)
-            ]
-            blocks = [
-                j
-                for j in range(index)
-                if _is_solution_block(cells[j]) and f"def {fn}(" in cells[j].source
-            ]
-            if defining and blocks and defining[-1] not in found:
-                found[defining[-1]] = (name, fn, blocks[-1])
+        defined = [name for name in subjects if _defines(cell.source, name)]
+        if "exercise" not in cell.metadata.get("tags", []) and not defined:
+            continue
+        following = cells[index + 1]
+        code = _code_in(following.source) if _is_solution_block(following) else ""
+        if code and not re.search(r"^class \w+.*#\s*\.\.\.", code, re.M):
+            found[index] = (", ".join(defined), index + 1)
     return found
 
 
@@ -270,11 +296,11 @@ def _given_helpers(cells: list, fn: str) -> tuple[str, ...]:
     in notebook 06); any other call into the library is taken for the library's own rule."""
     names: list[str] = []
     for cell in cells:
-        if cell.cell_type == "code" and re.search(rf"^def {fn}\(", cell.source, re.M):
+        if cell.cell_type == "code" and _defines(cell.source, fn):
             for group in _LIBRARY_IMPORT.findall(cell.source):
                 names += [n.strip().split(" as ")[0] for n in group.split(",") if n.strip()]
-        if _is_solution_block(cell) and f"def {fn}(" in cell.source:
-            for node in ast.walk(ast.parse(_solution_code(cell.source))):
+        if _is_solution_block(cell) and _defines(_code_in(cell.source), fn):
+            for node in ast.walk(ast.parse(_code_in(cell.source))):
                 if isinstance(node, ast.Call):
                     func = node.func
                     if isinstance(func, ast.Attribute):

@@ -28,6 +28,7 @@ from course_lib.teaching.answers import exercise
 from course_lib.teaching.capstone_cases import stage_exercise
 from course_lib.teaching.depth_exercise import DEPTHS, depth_exercise
 from course_lib.teaching.exercise_bank import EXERCISES
+from course_lib.teaching.grading import CHECKERS
 
 __all__ = ["GUIDE", "misconceptions", "notebook_slips", "write"]
 
@@ -51,13 +52,17 @@ def notebook_slips(path: Path) -> list[tuple[str, list[str]]]:
         task = exercise(key)
         slips = [_sentence(slip.says) for slip in getattr(task, "slips", ())]
         found.append((f"{task.name} ({key})", list(dict.fromkeys(slips))))
-    for grader, name, _ in dict.fromkeys(code_checks(source)):
-        if grader == "grade_stage":
+    for checker, name, _ in dict.fromkeys(code_checks(source)):
+        if checker == "check_stage":
             task = stage_exercise(name)
-        elif grader == "grade_deep_backward":
+        elif checker == "check_deep_backward":
             task = depth_exercise(max(DEPTHS))
-        else:
+        elif checker == "check_exercise":
             task = EXERCISES[name]
+        else:  # notebook 10's engine checks name their mistakes in code, not in a catalogue
+            module = CHECKERS[checker].__module__
+            found.append((f"{name} (code)", [f"the mistakes {checker} names in {module}"]))
+            continue
         cases = task.make_cases(np.random.default_rng(0))
         slips = [_sentence(says) for case in cases for _, _, says in case.mistakes]
         found.append((f"{name} (code)", list(dict.fromkeys(slips))))

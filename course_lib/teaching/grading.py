@@ -3,11 +3,11 @@
 A self-paced learner gets feedback (:func:`~course_lib.teaching.hand_check.check`,
 :func:`~course_lib.teaching.code_check.check_exercise`); a class assignment also needs a score.
 The graded release of a notebook (:mod:`course_lib.classroom`) puts, after each exercise, a
-locked cell whose hidden test calls :func:`grade` (a hand exercise), :func:`grade_exercise`
-(a code exercise), :func:`grade_stage` or :func:`grade_deep_backward` (notebook 11's). Each
-returns a :class:`Score`. nbgrader reads a grade cell's result as its points when the result's
-plain text is a number, which a Score's is; the notebook shows the feedback beside it, so
-nbgrader's feedback report carries the checker's sentence.
+locked cell whose hidden test calls :func:`grade` (a hand exercise) or :func:`grade_check` (a
+code exercise, by the name of its checker). Each returns a :class:`Score`. nbgrader reads a
+grade cell's result as its points when the result's plain text is a number, which a Score's
+is; the notebook shows the feedback beside it, so nbgrader's feedback report carries the
+checker's sentence.
 
 The judging is the checkers' own (the same expected values, precision and catalogue of
 slips); grading adds two refusals, for the two shortcuts a class finds first:
@@ -38,17 +38,11 @@ from course_lib.display.accessible import verdict_html
 from course_lib.teaching.answers import exercise
 from course_lib.teaching.code_check import check_exercise
 from course_lib.teaching.depth_exercise import check_deep_backward
+from course_lib.teaching.engine_check import check_engine, check_ops, check_topological_order
 from course_lib.teaching.intermediates import check_stage
+from course_lib.teaching.network_check import check_network, check_training_step
 
-__all__ = [
-    "Score",
-    "engine_read_out",
-    "grade",
-    "grade_deep_backward",
-    "grade_exercise",
-    "grade_stage",
-    "library_calls",
-]
+__all__ = ["CHECKERS", "Score", "engine_read_out", "grade", "grade_check", "library_calls"]
 
 LIBRARY = str(Path(__file__).resolve().parent.parent)  # the course_lib folder
 # Calls a hand answer may make: arithmetic a calculator does.
@@ -215,9 +209,11 @@ def library_calls(allowed: Iterable[str] = ()) -> Iterator[list[str]]:
         if caller is None or not _in_library(code.co_filename) or code.co_name in allowed:
             return
         origin = caller.f_code.co_filename
+        generated = origin.startswith("<") and not origin.startswith("<ipython-input")
         if (
             not _in_library(origin)
-            and not origin.startswith(("<frozen", sys.prefix, sys.base_prefix))
+            and not generated  # code Python writes: a dataclass's __init__, frozen importlib
+            and not origin.startswith((sys.prefix, sys.base_prefix))
             and code.co_name != "<module>"  # an import the learner's code makes
         ):
             seen.append(code.co_qualname)
@@ -229,71 +225,68 @@ def library_calls(allowed: Iterable[str] = ()) -> Iterator[list[str]]:
         sys.setprofile(previous)
 
 
-def _score_function(
-    name: str,
-    fn: Callable[..., Any],
-    check: Callable[[Callable[..., Any]], Any],
-    allowed: Iterable[str],
-    points: float,
-) -> Score:
-    """The score of ``fn`` as ``check`` (a checker returning a report with ``ok``,
-    ``verdict`` and ``message``) judges it, with the library's own functions refused."""
-    code = getattr(fn, "__code__", None)
+CHECKERS: dict[str, Callable[..., Any]] = {
+    "check_exercise": check_exercise,
+    "check_stage": check_stage,
+    "check_deep_backward": check_deep_backward,
+    "check_ops": check_ops,
+    "check_topological_order": check_topological_order,
+    "check_engine": check_engine,
+    "check_network": check_network,
+    "check_training_step": check_training_step,
+}
+"""The checkers of the code exercises, by name: ``check_exercise("name", fn)`` (notebooks
+02-09), ``check_stage("stage", fn)`` and ``check_deep_backward(fn)`` (notebook 11), and notebook
+10's checks of the learner's engine (its class, its sort, its network classes, its step)."""
+
+
+def _library_own(subject: Any) -> str:
+    """The library's own name for ``subject`` when it is a course_lib function or class (a
+    learner who hands the library's rule in as theirs), else ''."""
+    code = getattr(subject, "__code__", None)
     if code is not None and _in_library(code.co_filename):
-        return Score(
-            name,
-            0.0,
-            points,
-            f"{getattr(fn, '__name__', 'this function')} is the library's own "
-            f"{code.co_qualname}, not a function you wrote: write the rule yourself.",
-        )
+        return code.co_qualname
+    if isinstance(subject, type) and subject.__module__.startswith("course_lib."):
+        return subject.__qualname__
+    return ""
+
+
+def grade_check(
+    checker: str,
+    *subjects: Any,
+    name: str | None = None,
+    allowed: Iterable[str] = (),
+    points: float = 2.0,
+) -> Score:
+    """The score of the learner's ``subjects`` (functions or classes) as the code exercise's
+    ``checker`` (a name in :data:`CHECKERS`) judges them: ``points`` when it says right, else 0;
+    0 too when a subject is the library's own function or class, or calls into the library
+    other than the helpers in ``allowed`` (the library's rule is not an answer). ``name`` is
+    the exercise's name for the checkers that take one (``check_exercise``, ``check_stage``)."""
+    if checker not in CHECKERS:
+        raise ValueError(f"grade_check: no checker {checker!r}; there are {sorted(CHECKERS)}")
+    exercise_name = name or checker.removeprefix("check_")
+    for subject in subjects:
+        own = _library_own(subject)
+        if own:
+            return Score(
+                exercise_name,
+                0.0,
+                points,
+                f"{getattr(subject, '__name__', 'this')} is the library's own {own}, not "
+                "something you wrote: write it yourself.",
+            )
+    arguments = ((name,) if name is not None else ()) + subjects
     with library_calls(allowed) as calls:
-        report = check(fn)
+        report = CHECKERS[checker](*arguments)
     if report.ok and calls:
         used = ", ".join(sorted(set(calls)))
-        written = getattr(report, "function", "") or getattr(fn, "__name__", name)
+        written = getattr(report, "function", "") or getattr(subjects[0], "__name__", "it")
         return Score(
-            name,
+            exercise_name,
             0.0,
             points,
-            f"{written} calls the library's {used}: this exercise asks you to write that rule "
-            "yourself, with numpy.",
+            f"{written} calls the library's {used}: this exercise asks you to write that yourself.",
         )
     feedback = f"{report.verdict.upper()}. {report.message}"
-    return Score(name, points if report.ok else 0.0, points, feedback)
-
-
-def grade_exercise(
-    name: str,
-    fn: Callable[..., Any],
-    *,
-    allowed: Iterable[str] = (),
-    points: float = 2.0,
-) -> Score:
-    """The score of the learner's ``fn`` for the code exercise ``name``: ``points`` when the
-    checker says right, else 0; 0 too when ``fn`` is, or calls, a ``course_lib`` function
-    other than the helpers in ``allowed`` (the library's own rule is not an answer)."""
-    return _score_function(name, fn, lambda f: check_exercise(name, f), allowed, points)
-
-
-def grade_stage(
-    stage: str,
-    fn: Callable[..., Any],
-    *,
-    allowed: Iterable[str] = (),
-    points: float = 2.0,
-) -> Score:
-    """The score of a stage of notebook 11's capstone (every intermediate right: ``points``),
-    as :func:`grade_exercise` scores a code exercise."""
-    return _score_function(stage, fn, lambda f: check_stage(stage, f), allowed, points)
-
-
-def grade_deep_backward(
-    fn: Callable[..., Any],
-    *,
-    allowed: Iterable[str] = (),
-    points: float = 2.0,
-) -> Score:
-    """The score of notebook 11's backward for a stack of any depth (right at depths 1, 2 and
-    5 with each activation: ``points``), as :func:`grade_exercise` scores a code exercise."""
-    return _score_function("deep_backward", fn, check_deep_backward, allowed, points)
+    return Score(exercise_name, points if report.ok else 0.0, points, feedback)
