@@ -50,7 +50,7 @@ def test_html_figure_keeps_a_drawing_its_size_in_a_region_that_scrolls() -> None
     for width in (100, 2000):  # never shrunk, however narrow or wide: it scrolls instead
         shown = html_figure(svg, "big & wide", width)
         assert shown.startswith(
-            '<div class="tgf-scroll-region" role="region" tabindex="0" '
+            '<div class="tgf-scroll-region" role="group" tabindex="0" '
             'aria-label="big &amp; wide (scrolls sideways)" '
             'style="overflow-x:auto;max-width:100%;font-size:0"><svg '
         )
@@ -67,7 +67,7 @@ def test_a_region_in_a_widget_brings_the_rule_that_lets_it_shrink() -> None:
     rule = ".jupyter-widget-html-content:has(.tgf-scroll-region)"
     assert in_widget.count("<style>") == 1 and rule in in_widget
     root = ET.fromstring(in_widget)  # one element, the region, with the rule inside
-    assert root.get("role") == "region" and root.get("tabindex") == "0"
+    assert root.get("role") == "group" and root.get("tabindex") == "0"
     rule_element = in_widget[in_widget.index("<style>") : in_widget.index("<svg")]
     assert in_widget.replace(rule_element, "") == plain
 

@@ -175,7 +175,7 @@ def test_laid_out_for_a_projector() -> None:
     for k in (0, 3):
         box.index.value = k
         region = ET.fromstring(box.view.value)
-        assert region.get("role") == "region" and region.get("tabindex") == "0"
+        assert region.get("role") == "group" and region.get("tabindex") == "0"
         svg = region.find(f"{SVG}svg")
         assert region.get("aria-label") == svg.get("aria-label") + " (scrolls sideways)"
         assert svg.get("aria-label").startswith(f"Step {k} of 6")

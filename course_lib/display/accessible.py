@@ -12,7 +12,7 @@ colour must not need it. This module holds the three pieces every drawing goes t
   ``alt`` text (its renderers never set one), so a drawing shown that way has no text
   alternative at all; inline, its name and description reach the browser. A drawing keeps
   its size, never shrinking its text to fit a narrow column (a projector at 150% zoom with
-  the file browser open made graph text 11 px): it sits in a region that scrolls sideways
+  the file browser open made graph text 10 px): it sits in a region that scrolls sideways
   when the column is narrower, which the keyboard can reach (:func:`scroll_region`).
 * :func:`text_scaled_width` sizes a drawing with the notebook's code font, so that
   JupyterLab's Presentation Mode (which enlarges that font) enlarges the drawing too.
@@ -150,14 +150,16 @@ def scroll_region(content: str, label: str, *, widget: bool = False) -> str:
     """``content`` at its own size, in a region that scrolls sideways where the page is narrower.
 
     The region can take the keyboard's focus (``tabindex="0"``), so arrow keys scroll it, and
-    is named for a screen reader: ``label`` and that it scrolls (``role="region"``). A drawing
-    is never shrunk to fit its column: shrunk, its text fell to 11 px at a projector's 150%
-    zoom with the file browser open. ``widget=True`` is for a region inside an ipywidgets
+    is named for a screen reader: ``label`` and that it scrolls. Its role is ``group``, not
+    ``region``: a region is a landmark, and a notebook that draws one graph twice would have
+    two landmarks of one name (axe: landmark-unique). A drawing is never shrunk to fit its
+    column: shrunk, its text fell to 10 px at a projector's 150% zoom with the file browser
+    open. ``widget=True`` is for a region inside an ipywidgets
     ``HTML`` view, which needs a style rule to let it shrink below the drawing's width (a
     ``<style>`` element, inside the region so that the whole is still one element).
     """
     return (
-        f'<div class="tgf-scroll-region" role="region" tabindex="0" '
+        f'<div class="tgf-scroll-region" role="group" tabindex="0" '
         f'aria-label="{xml_text(label)} (scrolls sideways)" '
         f'style="overflow-x:auto;max-width:100%;font-size:0">'
         f"{_WIDGET_SHRINKS if widget else ''}{content}</div>"
