@@ -13,11 +13,12 @@ import pytest
 from course_lib.display.accessible import (
     OKABE_ITO,
     UNTRUSTED_NOTE,
-    WIDE,
     describe_figure,
     html_figure,
     ink_on,
+    scroll_region,
     svg_open,
+    text_scaled_width,
 )
 from course_lib.widgets.charts import bar_chart, heatmap
 from course_lib.widgets.fan_out import digit_svg, paths_svg, weights_svg
@@ -44,16 +45,37 @@ def test_svg_open_names_describes_and_escapes() -> None:
     assert "<desc>" not in svg_open(10, 10, "plain")
 
 
-def test_html_figure_scrolls_only_a_wide_drawing() -> None:
+def test_html_figure_keeps_a_drawing_its_size_in_a_region_that_scrolls() -> None:
     svg = svg_open(100, 50, "small") + "<text>1</text></svg>"
-    shown = html_figure(svg, "small", 100)
-    assert shown.startswith('<div style="font-size:0"><svg ') and "<text>1</text>" in shown
-    ET.fromstring(shown)  # still well-formed
-    wide = html_figure(svg, "big & wide", WIDE + 1)
-    assert wide.startswith(
-        '<div role="region" tabindex="0" aria-label="big &amp; wide (scrolls sideways)"'
-    )
-    assert f'<div style="width:{WIDE + 1}px"><svg ' in wide
+    for width in (100, 2000):  # never shrunk, however narrow or wide: it scrolls instead
+        shown = html_figure(svg, "big & wide", width)
+        assert shown.startswith(
+            '<div class="tgf-scroll-region" role="group" tabindex="0" '
+            'aria-label="big &amp; wide (scrolls sideways)" '
+            'style="overflow-x:auto;max-width:100%;font-size:0"><svg '
+        )
+        assert "<text>1</text>" in shown and "<style>" not in shown
+        ET.fromstring(shown)  # still well-formed
+    # width 0: content that reflows to any width (a row of small pictures), shown as it is
+    assert html_figure(svg, "row", 0).startswith('<div style="font-size:0"><svg ')
+
+
+def test_a_region_in_a_widget_brings_the_rule_that_lets_it_shrink() -> None:
+    svg = svg_open(100, 50, "g") + "</svg>"
+    plain, in_widget = scroll_region(svg, "g"), scroll_region(svg, "g", widget=True)
+    assert "<style>" not in plain
+    rule = ".jupyter-widget-html-content:has(.tgf-scroll-region)"
+    assert in_widget.count("<style>") == 1 and rule in in_widget
+    root = ET.fromstring(in_widget)  # one element, the region, with the rule inside
+    assert root.get("role") == "group" and root.get("tabindex") == "0"
+    rule_element = in_widget[in_widget.index("<style>") : in_widget.index("<svg")]
+    assert in_widget.replace(rule_element, "") == plain
+
+
+def test_a_drawing_grows_with_the_notebooks_code_font() -> None:
+    """Presentation Mode sets --jp-code-font-size to 16 px: the drawing grows by 16/13."""
+    style = text_scaled_width(655)
+    assert style == "width:calc(655 * var(--jp-code-font-size, 13px) / 13);height:auto"
 
 
 def test_an_untrusted_notebook_shows_a_note_instead_of_the_drawings_text() -> None:
@@ -64,8 +86,9 @@ def test_an_untrusted_notebook_shows_a_note_instead_of_the_drawings_text() -> No
     assert shown.index(UNTRUSTED_NOTE) == shown.index("</desc>") + len("</desc>")
     assert "<text>data 3</text>" in shown
     sanitized = re.sub(r"</?(svg|title|desc|text)\b[^>]*>", "", shown)
-    assert sanitized == (
-        f'<div style="font-size:0">a graphx: value 3{UNTRUSTED_NOTE}data 3</div>'
+    assert sanitized.endswith(
+        f'style="overflow-x:auto;max-width:100%;font-size:0">a graphx: value 3{UNTRUSTED_NOTE}'
+        "data 3</div>"
     )  # the run-on text at size 0, the note at 13 px
     plain = html_figure(svg_open(10, 10, "no description") + "</svg>", "x", 10)
     assert f"<title>no description</title>{UNTRUSTED_NOTE}</svg>" in plain

@@ -109,7 +109,7 @@ def test_save_writes_an_svg_file(tmp_path) -> None:
     assert path.read_text("utf-8").startswith("<?xml")
     # inline, so its name and description reach a screen reader (see test_accessible)
     assert drawing._repr_html_() == html_figure(drawing.svg, drawing.label, drawing.width)
-    assert drawing._repr_html_().startswith('<div style="font-size:0"><svg ')
+    assert drawing._repr_html_().startswith('<div class="tgf-scroll-region" role="group" ')
     root = ET.fromstring(drawing.svg)
     assert repr(drawing) == f"GraphDrawing({root.get('width')}×{root.get('height')} px SVG)"
     with pytest.raises(ValueError, match=r"\.svg"):
@@ -273,8 +273,30 @@ def test_a_wide_drawing_scrolls_in_a_region_the_keyboard_reaches() -> None:
     drawing = draw(g, partials=True)
     assert drawing.width > 760
     shown = drawing._repr_html_()
-    assert shown.startswith('<div role="region" tabindex="0" aria-label="Computation graph of ')
+    assert shown.startswith(
+        '<div class="tgf-scroll-region" role="group" tabindex="0" aria-label="Computation graph of '
+    )
     assert "overflow-x:auto" in shown and drawing.svg[-2000:] in shown
+
+
+def test_a_drawing_keeps_its_size_and_grows_with_the_notebooks_text() -> None:
+    """Projection: never shrunk to its column (its region scrolls instead), its text at least
+    11 px (16.5 screen px at 150% zoom), and scaled by the notebook's code font, which
+    Presentation Mode enlarges (tests/browser/test_projection.py measures it in a browser)."""
+    *_, f = five_nodes()
+    drawing = draw(f, partials=True, title="t")
+    root = ET.fromstring(drawing.svg)
+    style = root.get("style")
+    assert "max-width" not in style
+    assert f"width:calc({drawing.width} * var(--jp-code-font-size, 13px) / 13)" in style
+    assert root.get("viewBox") == f"0 0 {drawing.width} {drawing.height}"
+    sizes = {float(t.get("font-size", root.get("font-size"))) for t in root.iter(f"{SVG}text")}
+    assert min(sizes) >= 11
+    # a widget shows it in its region too, with the rule that lets a widget's view shrink
+    in_widget = ET.fromstring(drawing.html())
+    assert in_widget.get("role") == "group" and in_widget.get("tabindex") == "0"
+    assert in_widget.get("aria-label") == f"{drawing.label} (scrolls sideways)"
+    assert in_widget.find(f"{SVG}svg").get("aria-label") == drawing.label
 
 
 def test_a_node_state_never_shows_by_colour_alone() -> None:

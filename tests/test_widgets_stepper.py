@@ -154,6 +154,35 @@ def test_drawing_shows_running_sums_and_highlight() -> None:
     assert box.state()[x] == "-14"
 
 
+def test_laid_out_for_a_projector() -> None:
+    """One screen at 1280×720 and 150% zoom (tests/browser/test_projection.py measures it):
+    buttons as wide as their words, on one row with the step's box and slider; the drawing in
+    a region that scrolls rather than shrinks, the text beside it or under it; words sized by
+    the notebook's code font, which Presentation Mode enlarges."""
+    *_, f = five_nodes()
+    box = stepper(f)
+    assert "tgf-stepper" in box._dom_classes
+    controls, body = box.children
+    buttons = (box.back_button, box.step_button, box.play_button, box.reset_button)
+    assert all(b in controls.children for b in buttons)
+    assert controls.layout.flex_flow == body.layout.flex_flow == "row wrap"
+    for button in buttons:
+        assert button.layout.width == "auto"
+        assert button.style.font_size == "var(--jp-code-font-size, 13px)"
+    assert body.children == (box.view, box.explanation)
+    assert box.view.layout.min_width == "0"  # its region scrolls where the page is narrower
+    assert box.explanation.layout.flex == "1 1 22em"  # beside the drawing when there is room
+    for k in (0, 3):
+        box.index.value = k
+        region = ET.fromstring(box.view.value)
+        assert region.get("role") == "group" and region.get("tabindex") == "0"
+        svg = region.find(f"{SVG}svg")
+        assert region.get("aria-label") == svg.get("aria-label") + " (scrolls sideways)"
+        assert svg.get("aria-label").startswith(f"Step {k} of 6")
+        assert "var(--jp-code-font-size, 13px)" in svg.get("style")
+        assert "font-size:var(--jp-code-font-size, 13px)" in box.explanation.value
+
+
 def test_local_partial_rules() -> None:
     x = Value(2.0, "x")
     cases = {

@@ -10,9 +10,12 @@ colour must not need it. This module holds the three pieces every drawing goes t
 * :func:`html_figure` is how a drawing shows in a notebook: inline SVG inside ``text/html``.
   JupyterLab shows ``image/svg+xml`` and ``image/png`` outputs as an ``<img>`` without any
   ``alt`` text (its renderers never set one), so a drawing shown that way has no text
-  alternative at all; inline, its name and description reach the browser. A drawing wider
-  than :data:`WIDE` px keeps its size and scrolls sideways inside a region that the keyboard
-  can reach (``tabindex="0"``, ``role="region"``, named).
+  alternative at all; inline, its name and description reach the browser. A drawing keeps
+  its size, never shrinking its text to fit a narrow column (a projector at 150% zoom with
+  the file browser open made graph text 10 px): it sits in a region that scrolls sideways
+  when the column is narrower, which the keyboard can reach (:func:`scroll_region`).
+* :func:`text_scaled_width` sizes a drawing with the notebook's code font, so that
+  JupyterLab's Presentation Mode (which enlarges that font) enlarges the drawing too.
 * :func:`describe_figure` does the same for a matplotlib figure: the PNG inside an HTML
   ``<img>`` that carries the ``alt`` text the notebook gives it.
 
@@ -36,19 +39,21 @@ from typing import Any
 __all__ = [
     "verdict_html",
     "CONTROL_CHARACTERS",
+    "CODE_FONT_PX",
     "OKABE_ITO",
-    "WIDE",
     "DescribedFigure",
     "describe_figure",
     "UNTRUSTED_NOTE",
     "html_figure",
     "ink_on",
+    "scroll_region",
     "svg_open",
+    "text_scaled_width",
     "xml_text",
 ]
 
 SVG_NS = "http://www.w3.org/2000/svg"
-WIDE = 760  # px: a drawing wider than this scrolls sideways instead of shrinking
+CODE_FONT_PX = 13  # JupyterLab's code font size (--jp-code-font-size), but in Presentation Mode
 
 # The Okabe–Ito palette: eight colours that stay apart under the common colour-vision
 # deficiencies (protanopia, deuteranopia, tritanopia). Every colour that means something in a
@@ -116,29 +121,70 @@ UNTRUSTED_NOTE = (
 )
 
 
+def text_scaled_width(width: float) -> str:
+    """CSS that shows a drawing ``width`` px wide, times the notebook's code font over 13 px.
+
+    A drawing of the course is laid out for 11–12 px monospace text beside 13 px code
+    (:data:`CODE_FONT_PX`, JupyterLab's ``--jp-code-font-size``). Presentation Mode sets that
+    font to 16 px, and a larger code font in the settings does the same; the drawing grows by
+    the same factor, 16/13, so its text keeps pace with the notebook's. Where the variable is
+    not set (a saved ``.svg`` file, another front end) the drawing is ``width`` px wide; the
+    height follows from the ``viewBox``. Browser zoom scales it as it scales everything.
+    """
+    return (
+        f"width:calc({width:.0f} * var(--jp-code-font-size, {CODE_FONT_PX}px) / "
+        f"{CODE_FONT_PX});height:auto"
+    )
+
+
+# An ipywidgets HTML view lays its content out as a flex item, which never shrinks below its
+# content's width (min-width: auto): a drawing in it would stick out of the page instead of
+# scrolling in its region. This rule, sent with a region in a widget, lets the view shrink.
+_WIDGET_SHRINKS = (
+    "<style>.jupyter-widget-html-content:has(.tgf-scroll-region),"
+    ".widget-html-content:has(.tgf-scroll-region){min-width:0}</style>"
+)
+
+
+def scroll_region(content: str, label: str, *, widget: bool = False) -> str:
+    """``content`` at its own size, in a region that scrolls sideways where the page is narrower.
+
+    The region can take the keyboard's focus (``tabindex="0"``), so arrow keys scroll it, and
+    is named for a screen reader: ``label`` and that it scrolls. Its role is ``group``, not
+    ``region``: a region is a landmark, and a notebook that draws one graph twice would have
+    two landmarks of one name (axe: landmark-unique). A drawing is never shrunk to fit its
+    column: shrunk, its text fell to 10 px at a projector's 150% zoom with the file browser
+    open. ``widget=True`` is for a region inside an ipywidgets
+    ``HTML`` view, which needs a style rule to let it shrink below the drawing's width (a
+    ``<style>`` element, inside the region so that the whole is still one element).
+    """
+    return (
+        f'<div class="tgf-scroll-region" role="group" tabindex="0" '
+        f'aria-label="{xml_text(label)} (scrolls sideways)" '
+        f'style="overflow-x:auto;max-width:100%;font-size:0">'
+        f"{_WIDGET_SHRINKS if widget else ''}{content}</div>"
+    )
+
+
 def html_figure(svg: str, label: str, width: float) -> str:
     """A drawing as a notebook shows it: the inline ``svg`` in a ``<div>``.
 
     ``svg`` may also be HTML holding several drawings (a row of pictures); the note goes into
     the first.
 
-    A drawing wider than :data:`WIDE` px is shown at its own size in a region that scrolls
-    sideways, which the keyboard can focus (and so scroll) and a screen reader names
-    (``label``, and that it scrolls); a narrower one shrinks with the page. For a notebook not
-    trusted yet, the drawing's text is hidden and :data:`UNTRUSTED_NOTE` shows instead.
+    A drawing (``width`` > 0: its width in px) keeps its size, in a :func:`scroll_region`
+    named ``label``. ``width=0`` is for content that reflows to any width (a row of small
+    pictures that wraps): it is shown as it is. For a notebook not trusted yet, the drawing's
+    text is hidden and :data:`UNTRUSTED_NOTE` shows instead.
     """
     start = svg.index(">", svg.index("<svg")) + 1  # the end of the <svg ...> tag
     for tag in ("<title>", "<desc>"):  # the note goes after these (a name comes first)
         if svg.startswith(tag, start):
             start = svg.index(tag.replace("<", "</"), start) + len(tag) + 1
     svg = svg[:start] + UNTRUSTED_NOTE + svg[start:]
-    if width <= WIDE:
+    if width <= 0:
         return f'<div style="font-size:0">{svg}</div>'
-    return (
-        f'<div role="region" tabindex="0" aria-label="{xml_text(label)} (scrolls sideways)" '
-        'style="overflow-x:auto;max-width:100%;font-size:0">'
-        f'<div style="width:{width:.0f}px">{svg}</div></div>'
-    )
+    return scroll_region(svg, label)
 
 
 class DescribedFigure:

@@ -36,7 +36,9 @@ from course_lib.display.accessible import (
     CONTROL_CHARACTERS,
     OKABE_ITO,
     html_figure,
+    scroll_region,
     svg_open,
+    text_scaled_width,
     xml_text,
 )
 from course_lib.numbers.checking import whole_number
@@ -195,7 +197,8 @@ _LABEL_W = 6.6  # the same at 11 px, for edge labels
 _LINE_H = 16
 _PAD = 8
 _BOX_H = 3 * _LINE_H + 10
-_ROW_GAP = 22
+_ROW_GAP = 14  # between the boxes of a column (an edge may pass there, 7 px from each)
+_CURVE_W = 36  # the width an edge's curve takes between two columns, besides its label
 _MARGIN = 12
 
 
@@ -208,6 +211,12 @@ class GraphDrawing:
     notebook shows it as inline SVG in HTML (see :func:`course_lib.display.accessible.html_figure`),
     where a screen reader gets both; JupyterLab would show ``image/svg+xml`` as an ``<img>``
     with no text alternative.
+
+    It is shown at its own size, never shrunk to its column: in a region that scrolls sideways
+    where the page is narrower (see :func:`course_lib.display.accessible.scroll_region`), and
+    larger in JupyterLab's Presentation Mode, with the notebook's code font
+    (:func:`course_lib.display.accessible.text_scaled_width`). Its smallest text, an edge's
+    label, is 11 px: 16.5 screen px at a projector's 150% zoom.
     """
 
     svg: str
@@ -223,6 +232,12 @@ class GraphDrawing:
 
     def __str__(self) -> str:
         return self.svg
+
+    def html(self) -> str:
+        """The drawing as a widget shows it: in its region that scrolls sideways where the
+        page is narrower than the drawing (a widget's HTML is never sanitized, so without the
+        note :meth:`_repr_html_` adds for an untrusted notebook)."""
+        return scroll_region(self.svg, self.label, widget=True)
 
     def save(self, path: str | Path) -> Path:
         """Write the drawing as a standalone ``.svg`` file (UTF-8) and return its path."""
@@ -398,7 +413,7 @@ def draw(
             elif node_partials:
                 edge_text[(child, i)] = format_data(node_partials[i])
     longest_label = max((len(t) for t in edge_text.values()), default=0)
-    gap = 48 + (round(longest_label * _LABEL_W) + 16 if longest_label else 0)
+    gap = _CURVE_W + (round(longest_label * _LABEL_W) + 16 if longest_label else 0)
 
     col_x = []
     x = _MARGIN
@@ -434,7 +449,7 @@ def draw(
             accessible_name,
             description,
             f'viewBox="0 0 {total_w:.0f} {total_h:.0f}" font-family="monospace" font-size="12" '
-            'style="max-width:100%;height:auto"',
+            f'style="display:block;{text_scaled_width(total_w)}"',
         ),
         f'<rect x="0" y="0" width="{total_w:.0f}" height="{total_h:.0f}" fill="#ffffff"/>',
     ]

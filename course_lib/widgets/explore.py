@@ -41,7 +41,9 @@ def _view_html(out: Value, graph: bool, table: bool, partials: bool) -> str:
     title = f"{out.label} = {format_number(out.data)}"
     parts = []
     if graph:
-        parts.append(f"<div>{draw(out, partials=partials, title=title).svg}</div>")
+        # min-width 0: the drawing's region may be narrower than the drawing, and scroll
+        drawing = draw(out, partials=partials, title=title)
+        parts.append(f"<div style='min-width:0;max-width:100%'>{drawing.html()}</div>")
     if table:
         parts.append(f"<div>{_table_html(out, title)}</div>")
     return (

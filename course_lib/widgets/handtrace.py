@@ -338,7 +338,7 @@ class HandTrace(widgets.VBox):
             styles=styles,
             names=self.names,
             title=f"Hand-trace: {right} of {len(self.asked)} right",
-        ).svg
+        ).html()
         verdict = " All right!" if self.done else ""
         self.score.value = f"<b>{right} of {len(self.asked)} right.{verdict}</b>"
 

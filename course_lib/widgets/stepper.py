@@ -45,6 +45,10 @@ __all__ = [
 ]
 
 MAX_INTERVAL_MS = 60_000  # a Play step of a minute: slower is a typo (the default is 1,500)
+# The size of the notebook's code, 13 px, or 16 px in JupyterLab's Presentation Mode (which
+# leaves the widgets' own font alone): the stepper's words grow with the notebook's.
+NOTEBOOK_TEXT_SIZE = "var(--jp-code-font-size, 13px)"
+TEXT_MIN = "22em"  # the step's text beside the drawing is never narrower than this
 
 
 def local_partial_rule(node: Any, index: int, names: Mapping[Any, str]) -> str:
@@ -208,6 +212,14 @@ class BackwardStepper(widgets.VBox):
     The Play widget's own buttons are icons with no text (no screen reader can name them, and
     ipywidgets offers no way to name them), so it is hidden and driven by ``play_button``, a
     ``ToggleButton`` that says what it does: "Play" while stopped, "Pause" while playing.
+
+    Laid out for a projector (1280×720 at 150% zoom, the file browser closed: a notebook area
+    of about 775×360 CSS px), all on one screen: the buttons as wide as their words, on one
+    row with the step's number box and slider; below them the drawing, with the step's text
+    beside it where the page is wide enough for both, else under it. The drawing keeps its
+    size (its region scrolls sideways where the page is narrower), and it and the step's text
+    grow with the notebook's code font, which JupyterLab's Presentation Mode enlarges (see
+    :func:`course_lib.display.accessible.text_scaled_width`); so do the buttons' words.
     """
 
     def __init__(
@@ -231,7 +243,14 @@ class BackwardStepper(widgets.VBox):
         self.partials = partials
         self._uses = uses(root)
         n = len(self.steps)
-        self.index = widgets.IntSlider(value=0, min=0, max=n, description="step", readout=True)
+        self.index = widgets.IntSlider(
+            value=0,
+            min=0,
+            max=n,
+            description="step",
+            readout=True,
+            layout=widgets.Layout(width="16em"),  # beside the buttons, on their row
+        )
         self.play = widgets.Play(value=0, min=0, max=n, step=1, interval=interval_ms)
         self.play.show_repeat = False
         self.play.layout.display = "none"  # still animates; play_button is what a learner sees
@@ -244,8 +263,13 @@ class BackwardStepper(widgets.VBox):
         self.back_button = widgets.Button(description="Back", icon="step-backward")
         self.step_button = widgets.Button(description="Step", icon="step-forward")
         self.reset_button = widgets.Button(description="Reset", icon="undo")
-        self.view = widgets.HTML()
-        self.explanation = widgets.HTML()
+        for button in (self.back_button, self.step_button, self.play_button, self.reset_button):
+            button.layout.width = "auto"  # as wide as its words (ipywidgets gives 148 px)
+            button.style.font_size = NOTEBOOK_TEXT_SIZE
+        # The drawing takes its own width, or less with its region scrolling; the text takes
+        # the rest of the row, wrapping under the drawing when that is less than TEXT_MIN.
+        self.view = widgets.HTML(layout=widgets.Layout(flex="0 1 auto", min_width="0"))
+        self.explanation = widgets.HTML(layout=widgets.Layout(flex=f"1 1 {TEXT_MIN}"))
         self.back_button.on_click(lambda _: self.back())
         self.step_button.on_click(lambda _: self.step())
         self.reset_button.on_click(lambda _: self.reset())
@@ -260,7 +284,8 @@ class BackwardStepper(widgets.VBox):
                 self.play,
             ]
         )
-        super().__init__([controls, self.view, self.explanation])
+        super().__init__([controls, row([self.view, self.explanation])])
+        self.add_class("tgf-stepper")
         self.render()
 
     def __repr__(self) -> str:
@@ -379,8 +404,11 @@ class BackwardStepper(widgets.VBox):
             edge_labels=edge_labels,
             title=title,
             names=self.names,
-        ).svg
-        self.explanation.value = f"<div style='font-family:monospace'>{body}</div>"
+        ).html()
+        self.explanation.value = (
+            "<div style='font-family:var(--jp-code-font-family, monospace);"
+            f"font-size:{NOTEBOOK_TEXT_SIZE};line-height:1.3'>{body}</div>"
+        )
 
 
 def stepper(
