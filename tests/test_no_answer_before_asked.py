@@ -68,3 +68,37 @@ def test_no_answer_is_on_the_page_above_its_exercise(path):
                                 f"it already shows {form}: …{context}…"
                             )
         above += "\n" + shown_text(cell)
+
+
+def code_cells(path) -> list[str]:
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    return ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name[:2])
+def test_no_cell_is_a_test_or_shows_an_answer_key(path) -> None:
+    """A learner's page holds no assert cell, no test scaffolding and no answer read-out."""
+    import ast
+
+    for source in code_cells(path):
+        body = ast.parse(source).body
+        assert not body or not all(isinstance(s, ast.Assert) for s in body), source
+        assert "assert" not in source and ".answer(" not in source, source
+        assert "NBVAL" not in source and ".correct" not in source, source
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name[:2])
+def test_every_check_is_keyed_and_holds_only_the_learners_answer(path) -> None:
+    """``check("module.name", answer)``: a key of the answer key and the learner's variable,
+    never a literal or an engine read-out such as ``b.grad[0]``."""
+    import ast
+
+    from course_lib.teaching.answers import all_keys
+
+    keys = set(all_keys())
+    for source in code_cells(path):
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "check":
+                key, answer = node.args
+                assert isinstance(key, ast.Constant) and key.value in keys, ast.dump(node)
+                assert isinstance(answer, ast.Name) and not node.keywords, ast.dump(node)

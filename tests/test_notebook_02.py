@@ -64,13 +64,6 @@ def svg_of(nb, marker: str) -> str:
 # ---- the page as a whole ---------------------------------------------------------------------
 
 
-def test_no_cell_is_a_test_or_shows_an_answer_key(nb):
-    for _, cell in nb.code_cells:
-        body = ast.parse(cell.source).body
-        assert not all(isinstance(s, ast.Assert) for s in body), cell.source
-        assert "assert" not in cell.source and ".answer(" not in cell.source, cell.source
-
-
 def test_the_title_counts_nodes(nb):
     text = nb.markdown
     assert text.startswith("# 02 · Six nodes: fan-out and sum at joins")
