@@ -117,8 +117,11 @@ def check_size(count: int, what: str, where: str, *, itemsize: int = 8) -> None:
     """Refuse, before allocating, an array of ``count`` numbers beyond ``MAX_ELEMENTS``.
 
     ``what`` says which array and why it is that large ("W1, hidden × 784 weights"); the
-    message gives the memory it would take, ``count × itemsize`` bytes.
+    message gives the memory it would take, ``count × itemsize`` bytes. ``count`` is a whole
+    number ≥ 0 (a Python or NumPy int); anything else is refused by :func:`whole_number`.
     """
+    if type(count) is not int or count < 0:
+        count = whole_number(count, f"the size of {what}", where, minimum=0)
     if count <= MAX_ELEMENTS:
         return
     size = count * itemsize
