@@ -118,3 +118,12 @@ def test_numpy_integer_sizes_are_sizes() -> None:
     check_size(np.int64(MAX_ELEMENTS), "W", "f")
     with pytest.raises(ValueError, match="is a size mistyped"):
         check_size(np.int64(MAX_ELEMENTS) + 1, "W", "f")
+
+
+def test_a_switch_is_a_bool_and_nothing_else() -> None:
+    from course_lib.numbers.checking import switch
+
+    assert switch(True, "s", "f") is True and switch(np.False_, "s", "f") is False
+    for bad in (1, 0, "yes", None, 1.0, [True]):
+        with pytest.raises(TypeError, match=r"^f: s must be True or False \(it is a switch\)"):
+            switch(bad, "s", "f")

@@ -12,6 +12,8 @@ bad number gets the same sentence wherever it is typed:
 * ``whole_number(x, name, where, minimum=1)``: an int. NumPy integers pass; ``3.0`` and
   ``2.5`` are refused with the int to write; below ``minimum`` (a negative seed) is a
   ValueError.
+* ``switch(x, name, where)``: a bool (``True``/``False``, or NumPy's ``np.True_``); ``1``,
+  ``"yes"`` or ``None`` is a TypeError, so a typo never reads as a silent True or False.
 * ``check_size(count, what, where)``: refuses an allocation of more than ``MAX_ELEMENTS``
   numbers *before* it is tried, saying how much memory it would take (``hidden=10**12`` is a
   typo, not a request for eight terabytes).
@@ -23,7 +25,7 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["MAX_ELEMENTS", "check_size", "real_number", "shown", "whole_number"]
+__all__ = ["MAX_ELEMENTS", "check_size", "real_number", "shown", "switch", "whole_number"]
 
 # 2**28 float64 numbers are 2 GiB: more than any exercise of this course needs by a factor of
 # ten (the MNIST training set as float32 is 47 million numbers), less than most laptops hold.
@@ -111,6 +113,18 @@ def whole_number(
     if maximum is not None and number > maximum:
         raise ValueError(f"{where}: {name} must be at most {maximum}, got {shown(number)}")
     return number
+
+
+def switch(value: Any, name: str, where: str) -> bool:
+    """``value`` as a bool when it is one (Python's or NumPy's), else a TypeError naming it."""
+    if value is True or value is False:
+        return value
+    if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
+        return bool(value)  # NumPy's bool (np.True_), without importing numpy here
+    raise TypeError(
+        f"{where}: {name} must be True or False (it is a switch), got {shown(value)} "
+        f"({_kind(value)})"
+    )
 
 
 def check_size(count: int, what: str, where: str, *, itemsize: int = 8) -> None:

@@ -31,7 +31,7 @@ import numpy as np
 from course_lib.autodiff.graph import Step, backward_steps, topological_order
 from course_lib.autodiff.scalar import op_named
 from course_lib.display.draw import draw, format_data, formula, node_names
-from course_lib.numbers.checking import real_number, shown, whole_number
+from course_lib.numbers.checking import real_number, shown, switch, whole_number
 from course_lib.tensor.ops import rule_of
 from course_lib.widgets.controls import row, with_number_box
 
@@ -222,8 +222,7 @@ class BackwardStepper(widgets.VBox):
         interval_ms = whole_number(
             interval_ms, "interval_ms", "stepper", minimum=50, maximum=MAX_INTERVAL_MS
         )
-        if not isinstance(partials, bool):
-            raise TypeError(f"partials must be True or False, got {partials!r}")
+        partials = switch(partials, "partials", "stepper")
         self.root = root
         self.names = node_names(root)
         self.steps: list[Step] = list(backward_steps(root, _checked_seed(root, seed)))
