@@ -146,3 +146,24 @@ def test_notebook_11s_stages_and_deep_backward_are_scored_like_code_exercises() 
     def unwritten(f, g): ...
 
     assert grade_stage("second_layer", unwritten).points == 0
+
+
+@pytest.mark.parametrize(
+    ("points", "error"),
+    [(-1, ValueError), (0, ValueError), (float("nan"), ValueError), ("2", TypeError),
+     (None, TypeError), (True, TypeError), (10**400, ValueError)],
+)  # fmt: skip
+def test_points_are_a_positive_number(points, error):
+    """points=-1, NaN or '2' made a Score that nbgrader would read as nonsense."""
+    with pytest.raises(error, match="points"):
+        grade("five_node.df_dx", -3.0, points=points)
+    with pytest.raises(error, match="points"):
+        grade_exercise("tanh_backward", lambda upstream, x, out: upstream, points=points)
+    assert grade("five_node.df_dx", 1.0, points=np.float32(2)).max_points == 2.0
+
+
+def test_allowed_and_history_must_be_lists():
+    with pytest.raises(TypeError, match="allowed must be a list of the library functions"):
+        grade_exercise("tanh_backward", lambda upstream, x, out: upstream, allowed=5)
+    with pytest.raises(TypeError, match="history must be a list of cell sources"):
+        engine_read_out("x", history=5)
