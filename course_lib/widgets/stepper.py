@@ -28,7 +28,7 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.autodiff.graph import Step, backward_steps, topological_order
+from course_lib.autodiff.graph import Step, backward_steps, check_seed, topological_order
 from course_lib.autodiff.scalar import op_named
 from course_lib.display.draw import draw, format_data, formula, node_names
 from course_lib.numbers.checking import real_number, shown, switch, whole_number
@@ -107,13 +107,7 @@ def _checked_seed(root: Any, seed: Any) -> Any:
             f"stepper: seed is {what}: an array of numbers of shape {tuple(shape)}, got "
             f"{type(seed).__name__} {seed!r}"
         ) from None
-    if array.shape != tuple(shape):
-        raise ValueError(
-            f"stepper: seed must have the output's shape {tuple(shape)}, got shape {array.shape}"
-        )
-    if not np.isfinite(array).all():
-        raise ValueError("stepper: seed must hold finite numbers (it has inf or NaN)")
-    return array
+    return check_seed(array, root, "stepper")  # finite, shaped like the output
 
 
 def explain(steps: list[Step], names: Mapping[Any, str]) -> list[tuple[str, ...]]:
