@@ -127,3 +127,13 @@ def test_a_switch_is_a_bool_and_nothing_else() -> None:
     for bad in (1, 0, "yes", None, 1.0, [True]):
         with pytest.raises(TypeError, match=r"^f: s must be True or False \(it is a switch\)"):
             switch(bad, "s", "f")
+
+
+def test_why_numpy_could_not_make_an_array_is_said_in_words() -> None:
+    from course_lib.numbers.checking import not_an_array
+
+    try:
+        np.asarray([[1.0, 2.0], [3.0]])
+    except ValueError as error:
+        text = not_an_array([[1.0, 2.0], [3.0]], error)
+    assert "has rows of different lengths (a ragged list)" in text and "inhomogeneous" not in text

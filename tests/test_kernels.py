@@ -947,3 +947,12 @@ def test_the_jacobians_at_the_ends_of_the_floats_are_silent(jacobian):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.isfinite(jacobian(z)).all()
+
+
+def test_a_ragged_list_and_a_keepdims_that_is_not_a_switch_are_named():
+    from course_lib.kernels import logsumexp
+
+    with pytest.raises(TypeError, match="softmax: z must be an array of numbers: .* different"):
+        softmax([[1.0, 2.0], [3.0]])
+    with pytest.raises(TypeError, match="logsumexp: keepdims must be True or False"):
+        logsumexp(np.ones(3), keepdims="yes")  # was taken as True

@@ -25,7 +25,15 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["MAX_ELEMENTS", "check_size", "real_number", "shown", "switch", "whole_number"]
+__all__ = [
+    "MAX_ELEMENTS",
+    "check_size",
+    "not_an_array",
+    "real_number",
+    "shown",
+    "switch",
+    "whole_number",
+]
 
 # 2**28 float64 numbers are 2 GiB: more than any exercise of this course needs by a factor of
 # ten (the MNIST training set as float32 is 47 million numbers), less than most laptops hold.
@@ -125,6 +133,18 @@ def switch(value: Any, name: str, where: str) -> bool:
         f"{where}: {name} must be True or False (it is a switch), got {shown(value)} "
         f"({_kind(value)})"
     )
+
+
+def not_an_array(value: Any, error: BaseException) -> str:
+    """Why numpy could not make an array of numbers of ``value`` (``error`` is what
+    ``np.asarray`` raised), in words: a ragged list, or what was given."""
+    text = str(error)
+    if "inhomogeneous" in text or "setting an array element with a sequence" in text:
+        return (
+            f"{shown(value)} has rows of different lengths (a ragged list); an array needs the "
+            "same number of entries in every row"
+        )
+    return f"{shown(value)} is not a table of numbers ({type(error).__name__})"
 
 
 def check_size(count: int, what: str, where: str, *, itemsize: int = 8) -> None:
