@@ -288,9 +288,13 @@ class BackwardStepper(widgets.VBox):
         """The step just taken (``None`` before the first)."""
         return self.steps[self.index.value - 1] if self.index.value else None
 
+    def _step_number(self, k: Any, where: str) -> int:
+        """A step number 0 .. the number of steps (0: before the first)."""
+        return whole_number(k, "k (a step number)", where, minimum=0, maximum=len(self.lines))
+
     def text(self, k: int | None = None) -> str:
         """What the stepper says after ``k`` steps (default: the current index), plain text."""
-        k = self.index.value if k is None else k
+        k = self.index.value if k is None else self._step_number(k, "text")
         if k == 0:
             return "Step 0: before the backward pass; no gradient is computed yet."
         return "\n".join(self.lines[k - 1])
@@ -298,7 +302,7 @@ class BackwardStepper(widgets.VBox):
     def state(self, k: int | None = None) -> dict[Any, str]:
         """The gradient text of every node after ``k`` steps (default: the current index):
         the engine's running sums as recorded in the steps."""
-        k = self.index.value if k is None else k
+        k = self.index.value if k is None else self._step_number(k, "state")
         latest: dict[Any, Any] = {}  # each node's running sum after the steps taken
         count: dict[Any, int] = {}
         for step in self.steps[:k]:
