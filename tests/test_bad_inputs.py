@@ -1009,3 +1009,127 @@ def test_load_mnist_arguments(tmp_path_factory, name, bad):
         os.environ.pop("COURSE_LIB_DATA", None)  # else the shared MNIST copy would load
         outcome = answered(lambda: load_mnist(split, **kwargs))
     assert outcome == "raised"  # an empty cache and no download: nothing can load
+
+
+# ---- drawings, panels and the classroom tools --------------------------------------------
+# The smaller entry points a course author or an instructor calls: each bad argument is
+# refused in words before anything is drawn, written or graded.
+
+
+def _drawing_calls() -> dict[str, Any]:
+    from course_lib.display.accessible import html_figure, ink_on, svg_open, verdict_html
+    from course_lib.display.draw import draw, format_data, formula, node_names
+    from course_lib.widgets.charts import bar_chart, heatmap
+    from course_lib.widgets.fan_out import digit_svg, paths_svg, weights_svg
+    from course_lib.widgets.panel import Panel
+    from course_lib.widgets.training import status_line, training_display
+
+    x = Value(2.0, label="x")
+    y = x * x
+    return {
+        "ink_on(rgb=(300, 0, 0))": lambda: ink_on((300, 0, 0)),
+        "ink_on(rgb='red')": lambda: ink_on("red"),
+        "svg_open(width=-1)": lambda: svg_open(-1, 10, "a drawing"),
+        "svg_open(width=nan)": lambda: svg_open(float("nan"), 10, "a drawing"),
+        "svg_open(label=None)": lambda: svg_open(10, 10, None),
+        "html_figure(svg=5)": lambda: html_figure(5, "a drawing", 10),
+        "verdict_html(text=3)": lambda: verdict_html(True, 3),
+        "format_data(max_size=-2)": lambda: format_data(np.zeros(3), max_size=-2),
+        "formula(node=3)": lambda: formula(3, {}),
+        "formula(names=list)": lambda: formula(y, [x]),
+        "draw(names=list)": lambda: draw(y, names=["x"]),
+        "draw(grads=3)": lambda: draw(y, grads=3),
+        "draw(title=5)": lambda: draw(y, title=5),
+        "draw(...).save(3)": lambda: draw(y).save(3),
+        "draw(...).save(no folder)": lambda: draw(y).save("/no/such/folder/graph.svg"),
+        "bar_chart(nan)": lambda: bar_chart([1.0, float("nan")]),
+        "heatmap(not square)": lambda: heatmap(np.zeros((2, 3)), vmax=1.0),
+        "heatmap(vmax=0)": lambda: heatmap(np.eye(2), vmax=0),
+        "digit_svg(inf)": lambda: digit_svg(np.full(784, np.inf)),
+        "paths_svg(text)": lambda: paths_svg(["a"] * 10, 1.0),
+        "weights_svg(nan)": lambda: weights_svg(np.full(784, np.nan)),
+        "Panel(text=3)": lambda: Panel([], 3),
+        "Panel(children='ab')": lambda: Panel("ab", "text"),
+        "Panel(children=[3])": lambda: Panel([3], "text"),
+        "status_line(history=None)": lambda: status_line(None, 1, 2),
+        "training_display(chart='yes')": lambda: training_display(chart="yes"),
+        "node_names ok": lambda: node_names(y)[x] == "x" or None,
+    }
+
+
+@pytest.mark.parametrize("call", sorted(set(_drawing_calls()) - {"node_names ok"}))
+def test_drawing_and_panel_arguments_are_refused_in_words(call):
+    refused(_drawing_calls()[call])
+
+
+def test_draw_names_may_name_some_nodes_and_keeps_the_rest():
+    from course_lib.display.draw import draw
+
+    x = Value(2.0, label="x")
+    y = x * Value(3.0, label="w")
+    svg = draw(y, names={x: "input"}).svg
+    assert "input" in svg and "w" in svg
+
+
+def test_a_stepper_step_number_is_a_whole_number_in_range():
+    from course_lib.widgets import stepper
+
+    s = stepper(Value(2.0) * Value(3.0))
+    for bad in (-1, len(s.lines) + 1, 1.5, "2"):
+        refused(lambda bad=bad: s.text(bad))
+        refused(lambda bad=bad: s.state(bad))
+    assert s.text(0).startswith("Step 0")
+
+
+def test_a_hand_trace_of_a_graph_too_large_to_answer_is_refused():
+    from course_lib.display.draw import MAX_NODES
+
+    out = Value(0.5, label="x")
+    for _ in range(MAX_NODES + 1):
+        out = out.tanh()
+    assert "hand trace" in refused(lambda: hand_trace(out))
+
+
+@pytest.mark.parametrize("bad", [None, 3, "", b"dir"])
+def test_classroom_paths_that_are_not_paths_are_refused(bad, tmp_path):
+    from course_lib.classroom import nbgrader_course
+
+    refused(lambda: nbgrader_course.release(bad))
+    refused(lambda: nbgrader_course.course_notebooks(bad))
+
+
+def test_classroom_folders_that_cannot_hold_the_work_are_named_before_it_starts(tmp_path):
+    from course_lib.classroom import nbgrader_course
+    from course_lib.classroom.nbgrader_course import ClassroomError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    no_notebooks = tmp_path / "empty"
+    no_notebooks.mkdir()
+    assert "not a folder" in refused(
+        lambda: nbgrader_course.course_notebooks(blocker), (ClassroomError,)
+    )
+    assert "no course notebooks" in refused(
+        lambda: nbgrader_course.course_notebooks(no_notebooks), (ClassroomError,)
+    )
+    with mock.patch.object(nbgrader_course, "course_notebooks", return_value=[]):
+        message = refused(lambda: nbgrader_course.release(blocker / "out"), (ClassroomError,))
+    assert "cannot make the release folder" in message
+
+
+@pytest.mark.parametrize("bad", [None, 3, ["cells"]])
+def test_assignment_helpers_name_what_they_were_given(bad):
+    from course_lib.classroom import assignment
+
+    refused(lambda: assignment.code_checks(bad))
+    refused(lambda: assignment.grade_id(bad))
+    refused(lambda: assignment.exercise_of(bad))
+    refused(lambda: assignment.graded_cells(bad))
+    refused(lambda: assignment.assignment_source(bad, "03"))
+
+
+@pytest.mark.parametrize("bad", [None, 3, "/no/such/notebook.ipynb"])
+def test_the_guide_names_a_notebook_that_is_not_a_file(bad):
+    from course_lib.classroom import guide
+
+    refused(lambda: guide.notebook_slips(bad))

@@ -87,3 +87,12 @@ def test_fresh_copy_copies_arrays_and_keeps_other_values():
     copied = fresh_copy(values)
     copied["a"][0] = 1
     assert values["a"][0] == 0 and copied["n"] == 3
+
+
+def test_a_stage_that_is_not_one_and_an_rng_that_is_not_one_are_named():
+    from course_lib.teaching.capstone_cases import stage_cases, stage_exercise
+
+    with pytest.raises(TypeError, match="stage_exercise needs a stage or its name, one of"):
+        stage_exercise(None)
+    with pytest.raises(TypeError, match="stage_cases needs np.random.default_rng"):
+        stage_cases(stage_by_name("tanh"), None)

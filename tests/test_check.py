@@ -339,3 +339,32 @@ def test_a_function_that_is_none_and_complex_numbers_are_refused_with_a_sentence
         with pytest.raises(TypeError, match="dtype must be a float type"):
             central_difference_sweep(lambda x: x * x, 1.0, [1e-3], dtype="a")
     assert relative_error([10**30, 1], [10**30, 1]).tolist() == [0.0, 0.0]
+
+
+def test_relative_error_of_numbers_at_the_ends_of_the_floats():
+    """1e308 against -1e308: a - b overflowed and the relative error came back inf silently."""
+    assert relative_error(1e308, -1e308) == 2.0
+    np.testing.assert_array_equal(
+        relative_error(np.array([1e308, 1.0, 0.0]), np.array([-1e308, 2.0, 0.0])), [2.0, 0.5, 0.0]
+    )
+
+
+def test_f_that_takes_no_input_or_returns_text_is_named():
+    with pytest.raises(TypeError, match="f takes 0 inputs but the point has 1 value: give one"):
+        gradient_check(lambda: 1.0, 1.0)  # Python's "takes 0 positional arguments" before
+    with pytest.raises(TypeError, match="f must return a Value .* it returned str 'a'"):
+        central_difference(lambda x: "a", [1.0], 0)  # "could not convert string to float"
+    assert gradient_check(lambda x, y=2.0: x * y, 1.0).ok
+
+
+def test_a_sweep_of_ten_million_steps_is_refused_before_the_first():
+    from course_lib.checks import central_difference_sweep
+    from course_lib.checks.finite_differences import MAX_STEPS
+
+    calls = []
+    with pytest.raises(ValueError, match="hs holds 10,000,000 steps"):
+        central_difference_sweep(lambda x: calls.append(x) or x, 1.0, np.logspace(-10, -1, 10**7))
+    assert not calls
+    assert central_difference_sweep(np.sin, 1.0, np.logspace(-8, -1, MAX_STEPS)).shape == (
+        MAX_STEPS,
+    )

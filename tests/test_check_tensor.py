@@ -266,3 +266,14 @@ def test_a_function_that_is_none_and_complex_arrays_are_refused_with_a_sentence(
         warnings.simplefilter("error")  # numpy's ComplexWarning dropped the imaginary part
         with pytest.raises(error, match=match):
             call()
+
+
+def test_rows_and_upstream_errors_say_what_to_give():
+    from course_lib.checks import jacobian_reverse_mode
+
+    with pytest.raises(TypeError, match="rows must be a list of output element indices"):
+        jacobian_reverse_mode(lambda x: x.exp(), np.ones(3), rows=5)
+    with pytest.raises(IndexError, match="rows run from 0 to 2"):
+        jacobian_reverse_mode(lambda x: x.exp(), np.ones(3), rows=[5])
+    with pytest.raises(ValueError, match="give an upstream of the output's shape"):
+        tensor_gradient_check(lambda x: x.exp(), np.ones(3), upstream=np.ones(2))

@@ -91,3 +91,49 @@ def test_sizes_are_refused_before_allocating_with_the_memory_they_would_take() -
         check_size(10**400, "W", "f")
     with pytest.raises(ValueError, match=r"\(2.15 GB of memory\)"):
         check_size(MAX_ELEMENTS + 1, "W", "f")
+
+
+@pytest.mark.parametrize(
+    ("count", "error", "message"),
+    [
+        (None, TypeError, r"f: the size of W must be an int, got None"),
+        ("784", TypeError, r"the size of W must be an int, got '784' \(str\); write it without"),
+        (True, TypeError, r"the size of W must be an int, got True"),
+        (-1, ValueError, r"the size of W must be 0 or more, got -1"),
+        (float("nan"), TypeError, r"the size of W must be a whole number \(an int\), got nan"),
+        (float("inf"), TypeError, r"must be a whole number \(an int\), got inf"),
+        (2.5, TypeError, r"must be a whole number \(an int\), got 2.5"),
+    ],
+)
+def test_a_size_that_is_not_a_count_is_named_not_compared(
+    count: object, error: type, message: str
+) -> None:
+    """check_size compared anything with ``<=`` (None: Python's own text; NaN: StopIteration;
+    inf: 'about 10^2 numbers'); a count is now a whole number >= 0 or a sentence."""
+    with pytest.raises(error, match=message):
+        check_size(count, "W", "f")
+
+
+def test_numpy_integer_sizes_are_sizes() -> None:
+    check_size(np.int64(MAX_ELEMENTS), "W", "f")
+    with pytest.raises(ValueError, match="is a size mistyped"):
+        check_size(np.int64(MAX_ELEMENTS) + 1, "W", "f")
+
+
+def test_a_switch_is_a_bool_and_nothing_else() -> None:
+    from course_lib.numbers.checking import switch
+
+    assert switch(True, "s", "f") is True and switch(np.False_, "s", "f") is False
+    for bad in (1, 0, "yes", None, 1.0, [True]):
+        with pytest.raises(TypeError, match=r"^f: s must be True or False \(it is a switch\)"):
+            switch(bad, "s", "f")
+
+
+def test_why_numpy_could_not_make_an_array_is_said_in_words() -> None:
+    from course_lib.numbers.checking import not_an_array
+
+    try:
+        np.asarray([[1.0, 2.0], [3.0]])
+    except ValueError as error:
+        text = not_an_array([[1.0, 2.0], [3.0]], error)
+    assert "has rows of different lengths (a ragged list)" in text and "inhomogeneous" not in text

@@ -40,3 +40,33 @@ def test_bad_stacks_are_refused_with_the_reason():
         stack_forward(X, [], [], "tanh")
     with pytest.raises(TypeError, match="must be lists"):
         stack_forward(X, W, b, "tanh")
+
+
+@pytest.mark.parametrize(
+    ("X", "Ws", "bs", "error", "words"),
+    [
+        (
+            np.ones((2, 3)),
+            [np.ones((4, 2))],
+            [np.zeros(2)],
+            ValueError,
+            "Ws\\[0\\] must have 3 rows",
+        ),
+        (np.ones((2, 3)), [np.ones((3, 2))], [np.zeros(3)], ValueError, "bs\\[0\\] one entry per"),
+        (np.ones((2, 3)), [np.full((3, 2), np.nan)], [np.zeros(2)], ValueError, "Ws\\[0\\] holds"),
+        (np.full((2, 3), np.inf), [np.ones((3, 2))], [np.zeros(2)], ValueError, "X holds inf"),
+        (None, [np.ones((3, 2))], [np.zeros(2)], TypeError, "X must be an array of real numbers"),
+        (np.ones(3), [np.ones((3, 2))], [np.zeros(2)], TypeError, "X must be an array .* 2 axes"),
+        (np.ones((2, 3)), ["a"], [np.zeros(2)], TypeError, "Ws\\[0\\] must be an array"),
+    ],
+)
+def test_inputs_that_do_not_chain_or_are_not_finite_are_named(X, Ws, bs, error, words):
+    """Mismatched shapes reached numpy's matmul text ('mismatch in its core dimension'); NaN
+    weights came back as NaN activations without a word."""
+    with pytest.raises(error, match=words):
+        stack_forward(X, Ws, bs, "tanh")
+
+
+def test_integer_and_float32_inputs_still_run():
+    hs = stack_forward(np.ones((2, 3), dtype=int), [np.ones((3, 2), np.float32)], [[0, 0]], "relu")
+    np.testing.assert_array_equal(hs[-1], np.full((2, 2), 3.0))

@@ -129,3 +129,13 @@ def test_the_slope_is_written_with_the_output():
     assert np.allclose(slope("sigmoid", h), h * (1 - h))
     assert np.allclose(slope("tanh", h), 1 - h**2)
     assert np.array_equal(slope("relu", h), np.array([0.0, 1.0, 1.0]))
+
+
+def test_a_depth_and_a_seed_are_whole_numbers():
+    from course_lib.teaching.depth_exercise import check_deep_backward, depth_exercise
+
+    assert depth_exercise(np.int64(2)).name == depth_exercise(2).name
+    with pytest.raises(TypeError, match="depth_exercise: depth must be an int, got True"):
+        depth_exercise(True)  # True == 1 was taken as depth 1
+    with pytest.raises(ValueError, match="check_deep_backward: seed .* must be 0 or more"):
+        check_deep_backward(lambda *a: None, seed=-1)

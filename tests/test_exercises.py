@@ -458,6 +458,30 @@ def test_a_loop_that_swallows_exceptions_is_still_stopped(monkeypatch):
     assert report.verdict == "error" and "still running" in report.message
 
 
+@pytest.mark.parametrize("wait", ["compute", "sleep"])
+def test_a_loop_around_a_bare_except_is_still_stopped(monkeypatch, wait):
+    """A bare ``except: pass`` catches the checker's alarm too: each alarm fell into it and the
+    loop ran on for good (a hang a learner could only end by restarting the kernel)."""
+    import sys
+    import time
+
+    monkeypatch.setattr(exercises, "TIME_LIMIT_S", 0.3)
+
+    def swallows_everything(grad, shape):
+        while True:
+            try:
+                sum(range(1000)) if wait == "compute" else time.sleep(0.05)
+            except:  # noqa: E722  (what the learner wrote)
+                pass
+
+    start, tracing = time.monotonic(), sys.gettrace()
+    report = check_exercise("sum_to_shape", swallows_everything)
+    assert report.verdict == "error" and "still running after 0.3 s" in report.message
+    assert time.monotonic() - start < 3
+    assert sys.gettrace() is tracing  # the tracing that stopped it is gone again
+    assert check_exercise("sum_to_shape", sum_to_shape).ok
+
+
 def test_a_complex_answer_is_not_judged_by_its_real_part():
     report = check_exercise("sum_to_shape", lambda grad, shape: sum_to_shape(grad, shape) + 1j)
     assert not report.ok and "complex" in str(report)
@@ -1132,3 +1156,24 @@ def test_a_class_that_never_returns_is_stopped():
     report = exercises.run_exercise(_class_exercise(_doubled), slow)
     assert report.verdict == "error"
     assert report.message.startswith("your class was still running after")
+
+
+@pytest.mark.parametrize("seed", [-1, 2.5, "0", None, True, [], float("nan")])
+def test_a_bad_seed_is_refused_in_words_not_by_numpy(seed):
+    """seed=-1 or 2.5 reached numpy ('expected non-negative integer', 'SeedSequence expects
+    int'); seed=None or [] silently drew fresh random cases."""
+    from course_lib.teaching.code_exercise import run_exercise
+
+    with pytest.raises((TypeError, ValueError), match="check_exercise: seed"):
+        check_exercise("sum_to_shape", sum_to_shape, seed=seed)
+    with pytest.raises((TypeError, ValueError), match="run_exercise: seed"):
+        run_exercise(exercise_bank.EXERCISES["sum_to_shape"], sum_to_shape, seed=seed)
+    assert check_exercise("sum_to_shape", sum_to_shape, seed=np.int64(3)).ok
+
+
+def test_show_rule_if_right_needs_a_rule_to_show():
+    from course_lib.teaching.code_check import show_rule_if_right
+
+    report = check_exercise("sum_to_shape", lambda grad, shape: grad)
+    with pytest.raises(TypeError, match="needs the library's rule \\(a function\\)"):
+        show_rule_if_right(report, 5)

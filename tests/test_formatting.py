@@ -77,3 +77,15 @@ def test_numpy_numbers_and_bad_arguments():
         format_number(1.5, digits="a")
     with pytest.raises(ValueError, match="format_number: decimals must be 0 or more, got -1"):
         format_number(1.5, decimals=-1)
+
+
+def test_more_digits_than_a_number_can_show_are_named():
+    """digits=10**400 reached Python's format ('Too many decimal digits in format string')."""
+    from course_lib.numbers.formatting import MAX_DIGITS
+
+    assert len(format_number(1 / 3, decimals=MAX_DIGITS)) == MAX_DIGITS + 2
+    for name in ("digits", "decimals"):
+        with pytest.raises(ValueError, match=f"format_number: {name} must be at most 1000, got an"):
+            format_number(1.5, **{name: 10**400})
+        with pytest.raises(ValueError, match=f"{name} must be at most 1000, got 1001"):
+            format_number(1.5, **{name: MAX_DIGITS + 1})

@@ -251,3 +251,33 @@ def test_numpy_numbers_are_numbers_in_forward_mode():
     assert (d ** np.int64(2)).tangent == 3.0 and (d * np.int64(2)).value == 6.0
     values, tangents = jvp(lambda x, y: x * y, np.array([2, 3]), [np.int64(1), 0])
     assert values.tolist() == [6.0] and tangents.tolist() == [3.0]
+
+
+def test_f_must_take_one_input_per_number_of_the_point():
+    """jvp(None, ...) gave "'NoneType' object is not callable"; f(x, y) at a point of one
+    number gave Python's "missing 1 required positional argument"."""
+    with pytest.raises(TypeError, match="jvp: f must be a function of the inputs"):
+        jvp(None, [1.0], [1.0])
+    for jacobian in (jacobian_by_forward_mode, jacobian_by_reverse_mode):
+        with pytest.raises(TypeError, match=r"the point has 1 number\(s\), but f\(x, y\)"):
+            jacobian(lambda x, y: x * y, [1.0])
+    with pytest.raises(ValueError, match="give the direction one entry per input"):
+        jvp(lambda x, y: x * y, [1.0, 2.0], [1.0])
+
+
+def test_forward_mode_refuses_a_million_passes_before_making_one():
+    from course_lib.autodiff.forward import MAX_FORWARD_INPUTS
+
+    calls = []
+    with pytest.raises(ValueError, match="use jacobian_by_reverse_mode"):
+        jacobian_by_forward_mode(lambda *xs: calls.append(1) or xs[0], [0.0] * 10**6)
+    assert not calls
+    J, count = jacobian_by_forward_mode(lambda *xs: xs[0], [0.0] * MAX_FORWARD_INPUTS)
+    assert J.shape == (1, MAX_FORWARD_INPUTS) and count.passes == MAX_FORWARD_INPUTS
+
+
+def test_an_overflow_names_the_operation_and_the_fix():
+    with pytest.raises(OverflowError, match=r"\*: 2 \* 1e\+308 = inf passes the largest float"):
+        Dual(2.0) * 1e308
+    with pytest.raises(OverflowError, match="its tangent, inf, passes the largest float"):
+        Dual(1.0, 1e308) * 10.0

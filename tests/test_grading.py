@@ -165,3 +165,28 @@ def test_notebook_10s_engine_is_graded_as_a_class_and_the_librarys_value_is_refu
     assert grade_check("check_topological_order", order).points == 2
     with pytest.raises(ValueError, match="no checker 'check_everything'"):
         grade_check("check_everything", Value)
+
+
+@pytest.mark.parametrize(
+    ("points", "error"),
+    [(-1, ValueError), (0, ValueError), (float("nan"), ValueError), ("2", TypeError),
+     (None, TypeError), (True, TypeError), (10**400, ValueError)],
+)  # fmt: skip
+def test_points_are_a_positive_number(points, error):
+    """points=-1, NaN or '2' made a Score that nbgrader would read as nonsense."""
+    with pytest.raises(error, match="points"):
+        grade("five_node.df_dx", -3.0, points=points)
+    with pytest.raises(error, match="points"):
+        grade_check(
+            "check_exercise", lambda upstream, x, out: upstream, name="tanh_backward", points=points
+        )
+    assert grade("five_node.df_dx", 1.0, points=np.float32(2)).max_points == 2.0
+
+
+def test_allowed_and_history_must_be_lists():
+    with pytest.raises(TypeError, match="allowed must be a list of the library functions"):
+        grade_check(
+            "check_exercise", lambda upstream, x, out: upstream, name="tanh_backward", allowed=5
+        )
+    with pytest.raises(TypeError, match="history must be a list of cell sources"):
+        engine_read_out("x", history=5)

@@ -385,3 +385,25 @@ def test_any_edge_back_to_an_ancestor_is_a_cycle(seed: int, size: int, data):
     low.parents = (*low.parents, high)  # high reaches low; now low reaches high too
     with pytest.raises(ValueError, match="has a cycle"):
         topological_order(root)
+
+
+def test_a_seed_has_the_outputs_shape():
+    """backpropagate(x * 3.0, np.array([])) left x.grad = array([]) without a word; an array
+    seed for a scalar graph, or a number for an array output, is named now."""
+    from course_lib.tensor import Tensor
+
+    x = Value(2.0)
+    with pytest.raises(ValueError, match=r"the seed must have the output's shape \(\), got"):
+        backpropagate(x * 3.0, np.array([]))
+    backpropagate(x * 3.0, np.array(2.0))  # a 0-d array is the number it holds
+    assert x.grad == 6.0 and type(x.grad) is float
+    t = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"the output has shape \(2,\), so the seed must be"):
+        backpropagate(t * 3.0, 1.0)
+    with pytest.raises(ValueError, match=r"shape \(2,\), got shape \(3,\)"):
+        backpropagate(t * 3.0, np.ones(3))
+
+
+def test_zero_must_be_a_function():
+    with pytest.raises(TypeError, match="zero must be a function of a node, got 5"):
+        backpropagate(Value(2.0) * 3.0, 1.0, zero=5)

@@ -270,3 +270,13 @@ def test_a_list_typed_with_commas_gets_no_made_up_decimal():
     with pytest.raises(ValueError) as error:
         parse_number("[1, 2]")
     assert "like" not in str(error.value)
+
+
+def test_precision_digits_are_whole_numbers_numpy_ones_included():
+    from course_lib.teaching.hand_exercise import decimals, significant
+
+    assert decimals(np.int64(3)).digits == 3 and type(significant(np.int8(2)).digits) is int
+    with pytest.raises(TypeError, match="decimals precision: digits must be an int, got True"):
+        decimals(True)
+    with pytest.raises(ValueError, match="significant precision: digits must be at most 15"):
+        significant(16)

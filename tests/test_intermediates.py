@@ -267,3 +267,8 @@ def test_the_learners_chained_gradients_are_the_engines():
     assert set(ours) == {"d" + k for k in PARAMETERS}
     for k in ours:
         np.testing.assert_allclose(ours[k], engine[k], rtol=1e-12, atol=1e-15)
+
+
+def test_a_bad_seed_is_named():
+    with pytest.raises(TypeError, match="check_stage: seed .* must be an int, got None"):
+        check_stage("tanh", lambda f, g: None, seed=None)

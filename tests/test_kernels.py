@@ -966,3 +966,12 @@ def test_the_sigmoid_is_one_function_used_by_the_tensor_op_and_the_deep_stacks()
     np.testing.assert_array_equal(Tensor(x).sigmoid().data, s)
     [_, h] = stack_forward(x[None, :], [np.eye(5)], [np.zeros(5)], "sigmoid")
     np.testing.assert_array_equal(h[0], s)
+
+
+def test_a_ragged_list_and_a_keepdims_that_is_not_a_switch_are_named():
+    from course_lib.kernels import logsumexp
+
+    with pytest.raises(TypeError, match="softmax: z must be an array of numbers: .* different"):
+        softmax([[1.0, 2.0], [3.0]])
+    with pytest.raises(TypeError, match="logsumexp: keepdims must be True or False"):
+        logsumexp(np.ones(3), keepdims="yes")  # was taken as True

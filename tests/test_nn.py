@@ -708,3 +708,34 @@ def test_an_empty_batch_is_named_as_such(labels) -> None:
     with pytest.raises(ValueError, match="no images to evaluate"):
         evaluate(net, np.zeros((0, 4)), labels)
     assert net.as_labels(labels, 0).dtype == np.int64
+
+
+def test_an_sgd_step_whose_learning_rate_overflows_the_weights_says_so():
+    """lr=1e308 left every weight inf without a word (train noticed only at the epoch's end)."""
+    rng = np.random.default_rng(0)
+    net = SigmoidNet(hidden=3, inputs=4, classes=3)
+    images, labels = rng.uniform(0, 1, (6, 4)).astype(np.float32), rng.integers(0, 3, 6)
+    with pytest.raises(OverflowError, match=r"learning rate 1e\+308 turned the weight W1 into inf"):
+        sgd_step(net, images, labels, 1e308)
+
+
+def test_a_network_that_is_not_one_and_a_schedule_of_the_wrong_length_are_named():
+    rng = np.random.default_rng(0)
+    images, labels = rng.uniform(0, 1, (6, 4)).astype(np.float32), rng.integers(0, 3, 6)
+    with pytest.raises(TypeError, match="train: net must be a SigmoidNet"):
+        train(None, images, labels, progress=None)
+    with pytest.raises(TypeError, match="evaluate: net must be a SigmoidNet"):
+        evaluate("net", images, labels)
+    net = SigmoidNet(hidden=3, inputs=4, classes=3)
+    with pytest.raises(ValueError, match="2 learning rates for 1 epochs; give one number"):
+        train(net, images, labels, lr=[0.5, 0.1], progress=None)
+    with pytest.raises(TypeError, match="rng must be a numpy random Generator"):
+        glorot_uniform(3, 4, 5)
+
+
+def test_the_plain_pixel_test_takes_a_list_and_names_what_is_not_an_array():
+    from course_lib.network import pixels_in_unit_range
+
+    assert pixels_in_unit_range([0.5, 1.0]) and not pixels_in_unit_range([2.0])
+    with pytest.raises(TypeError, match="needs an array of pixel values, got NoneType"):
+        pixels_in_unit_range(None)

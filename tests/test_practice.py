@@ -274,3 +274,8 @@ def test_the_answer_key_uses_four_decimals_and_never_minus_zero() -> None:
     key = practice_graph(7).answer_key()
     assert "-0.0000" not in key
     assert "x     input       1.0000" in key
+
+
+def test_answers_is_a_switch():
+    with pytest.raises(TypeError, match="practice_sheet: answers must be True or False"):
+        practice_sheet(1, answers=5)

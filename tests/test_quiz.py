@@ -149,3 +149,21 @@ def test_quiz_checks_import_without_ipywidgets():
         "assert card_question(1).answer(card_question(1).correct)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_question_takes_a_numpy_index_and_refuses_what_is_not_text_or_an_index():
+    import numpy as np
+
+    q = Question("p", ["a", "b"], np.int64(1), ["x", "y"])
+    assert q.correct == 1 and type(q.correct) is int
+    with pytest.raises(TypeError, match="correct .* must be an int, got True"):
+        Question("p", ["a", "b"], True, ["x", "y"])
+    with pytest.raises(TypeError, match="the prompt must be text, got NoneType"):
+        Question(None, ["a", "b"], 0, ["x", "y"])
+    with pytest.raises(TypeError, match="explanations and hints are text, got None"):
+        Question("p", ["a", "b"], 0, [None, None])
+
+
+def test_card_question_names_a_huge_number_by_its_length():
+    with pytest.raises(ValueError, match="questions 1 to 4 .*, got an int of 401 digits$"):
+        card_question(10**400)

@@ -637,3 +637,42 @@ def test_numpy_numbers_are_numbers_and_huge_ints_are_named():
         power(10**400)
     with pytest.raises(TypeError, match=r"^power: the exponent k must be a number, got \[2\]"):
         power([2])
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("np.exp(v)", r"np.exp\(v\): numpy's functions work on plain numbers .* use v.exp\(\)"),
+        ("np.sin(v)", "the engine has no sin op: build it from the ops it has"),
+        ("v // 2", "the engine has no // op"),
+        ("v % 2", "the engine has no % op"),
+        ("divmod(v, 2)", "the engine has no divmod op"),
+        ("np.array([1.0]) + v", "cannot combine a Value with ndarray"),
+    ],
+)
+def test_numpy_and_python_operators_a_value_lacks_say_what_to_write(code, words):
+    """np.exp(v) gave numpy's "operand 'Value' does not support ufuncs (__array_ufunc__=None)",
+    v // 2 Python's "unsupported operand type(s)"."""
+    v = Value(2.0, "v")
+    with pytest.raises(TypeError, match=words):
+        eval(code, {"np": np, "v": v})
+
+
+def test_numpy_numbers_and_unary_plus_work_with_values():
+    v = Value(3.0, "v")
+    assert (+v) is v
+    for out, want in ((np.float64(2) * v, 6.0), (np.float32(2) + v, 5.0), (np.int64(6) / v, 2.0)):
+        assert isinstance(out, Value) and out.data == want
+    out = np.float64(2) * v
+    out.backward()
+    assert v.grad == 2.0
+
+
+def test_op_named_and_define_op_name_what_they_were_given():
+    with pytest.raises(TypeError, match="op_named needs an op's name, such as 'tanh'"):
+        op_named(None)
+    with pytest.raises(TypeError, match="define_op: register must be True or False"):
+        define_op("mine", "f({a})", lambda a: (a, (1.0,)), ("1",), register="yes")
+    op = define_op("mine", "f({a})", lambda a: (1.0, (10**400,)), ("1",), register=False)
+    with pytest.raises(ValueError, match="is an int of 401 digits, too large for a float"):
+        op(Value(2.0))  # float() of it gave "int too large to convert to float"

@@ -328,3 +328,57 @@ def test_softmax_of_logits_at_the_ends_of_the_floats_is_silent(dtype):
     assert out.data.tolist() == [[1.0, 0.0, 0.0]]
     out.backward(np.ones((1, 3), dtype))
     assert np.isfinite(x.grad).all()
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "words"),
+    [
+        ("np.exp(t)", TypeError, r"np.exp\(t\) with a Tensor t: .* use t.exp\(\)"),
+        ("np.maximum(t, 0)", TypeError, "the Tensor engine has no maximum op"),
+        ("float(t)", TypeError, r"float\(t\): a Tensor is not a plain number; t.item\(\)"),
+        ("t < 3", TypeError, r"compare its numbers: t.data <"),
+        ("t >= t", TypeError, "has no order"),
+        ("Tensor(True)", TypeError, "Tensor needs numbers, got True \\(a bool\\)"),
+        ("Tensor([1.0], requires_grad='no')", TypeError, "requires_grad must be True or False"),
+        ("Tensor([[1.0, 2.0], [3.0]])", TypeError, "has rows of different lengths"),
+        ("t.reshape((7,))", ValueError, "must hold the same number of elements"),
+        ("t.reshape((-1, -1))", ValueError, "only one size may be -1"),
+    ],
+)
+def test_python_and_numpy_habits_get_a_sentence(code, error, words):
+    """np.exp(t) gave numpy's "does not support ufuncs (__array_ufunc__=None)", t < 3 and
+    float(t) Python's own text, a ragged list numpy's "inhomogeneous shape after 1 dimensions",
+    reshape numpy's "cannot reshape array of size 6 into shape (7,)", Tensor(True) was 1.0."""
+    from course_lib.tensor import Tensor as T
+
+    t = T(np.arange(6.0))
+    with pytest.raises(error, match=words):
+        eval(code, {"np": np, "t": t, "Tensor": T})
+
+
+def test_numpy_arrays_and_numbers_on_the_left_still_build_the_graph():
+    t = Tensor([1.0, 2.0])
+    for out in (np.array([1.0, 2.0]) + t, np.float64(2) * t, np.ones((2, 2)) @ t):
+        assert isinstance(out, Tensor) and t in out.parents
+    out = np.array([3.0, 4.0]) * t
+    out.sum().backward()
+    np.testing.assert_array_equal(t.grad, [3.0, 4.0])
+
+
+def test_one_softmax_axis_and_an_upstream_that_fits_the_dtype():
+    from course_lib.tensor import log_softmax
+
+    with pytest.raises(TypeError, match=r"takes one axis \(an int, such as -1"):
+        softmax(Tensor(np.ones((2, 3))), axis=None)  # numpy's "too many values to unpack"
+    with pytest.raises(TypeError, match="takes one axis"):
+        log_softmax(Tensor(np.ones((2, 3))), axis=[0])
+    t = Tensor(np.array([1.0, 2.0], np.float32))
+    with pytest.raises(OverflowError, match="upstream holds 1e\\+308, too large for the output's"):
+        (t.sum() * 2).backward(1e308)  # numpy warned 'overflow encountered in cast'
+
+
+def test_broadcast_axes_names_what_is_not_a_shape():
+    from course_lib.tensor import broadcast_axes
+
+    with pytest.raises(TypeError, match=r"broadcast_axes needs two shapes, tuples of sizes"):
+        broadcast_axes(None, (3, 4))

@@ -203,3 +203,12 @@ def test_the_checker_never_raises_for_an_answer_and_names_a_wrong_part():
     assert "whole number" in tensor_sheet_check(True, "ce_row", [0, 0, 0]).message
     with pytest.raises(KeyError, match="axes_a"):
         tensor_sheet_check(7, "axes", (0,))
+
+
+def test_answers_is_a_switch_and_the_key_prefix_text():
+    from course_lib.teaching.tensor_practice import tensor_practice_sheet, tensor_sheet_exercises
+
+    with pytest.raises(TypeError, match="tensor_practice_sheet: answers must be True or False"):
+        tensor_practice_sheet(1, answers="yes")
+    with pytest.raises(TypeError, match="key_prefix must be text"):
+        tensor_sheet_exercises(1, key_prefix=5)

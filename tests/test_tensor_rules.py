@@ -137,3 +137,8 @@ def test_breaking_a_rule_in_the_table_breaks_backward(monkeypatch):
     x = Tensor([0.5])
     x.exp().sum().backward()
     np.testing.assert_allclose(x.grad, 2 * np.exp(0.5))
+
+
+def test_rule_of_names_what_is_not_an_op_name():
+    with pytest.raises(TypeError, match="rule_of needs an op's name, such as 'exp'"):
+        rule_of(None)

@@ -60,7 +60,7 @@ def test_numpy_integers_are_sheet_numbers():
 @pytest.mark.parametrize("bad", ["no", 0, None, "False"])
 def test_a_switch_that_is_not_true_or_false_is_a_clear_error(name, bad):
     """`practice_trainer(fan_out='no')` used to end in a 12-frame TraitError."""
-    with pytest.raises(TypeError, match=f"practice_trainer: {name} is a switch and must be True"):
+    with pytest.raises(TypeError, match=f"practice_trainer: {name} must be True or False \\(it is"):
         practice_trainer(3, **{name: bad})
 
 

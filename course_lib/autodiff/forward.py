@@ -28,6 +28,7 @@ loss and many parameters, forward mode for few inputs and many outputs.
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ import numpy as np
 from course_lib.autodiff.graph import backward_steps
 from course_lib.autodiff.scalar import OPS, Op, Value, power
 from course_lib.numbers.checking import real_number, shown
+from course_lib.numbers.formatting import format_number
 
 __all__ = [
     "Dual",
@@ -48,6 +50,10 @@ __all__ = [
     "jacobian_by_reverse_mode",
     "jvp",
 ]
+
+# jacobian_by_forward_mode makes one pass per input, each carrying every input: n² Dual
+# operations at least. The course's functions have a handful of inputs; a typo has a million.
+MAX_FORWARD_INPUTS = 1_000
 
 
 @dataclass
@@ -93,12 +99,23 @@ class Dual:
         try:
             out, tangent = forward_step(op, inputs)
         except OverflowError:
-            raise OverflowError(f"{op.name}: the result is too large for a float") from None
+            raise OverflowError(
+                f"{op.name}: the result is too large for a float (about 1.8e308); scale the "
+                "inputs down"
+            ) from None
         count = next((d.count for d in inputs if d.count is not None), None)
         if count is not None:
             count.multiplies += len(inputs)
         if not (math.isfinite(out) and math.isfinite(tangent)):
-            raise OverflowError(f"{op.name}: the result or its tangent overflows to inf or NaN")
+            what = (
+                f"{op.write(*(format_number(d.value) for d in inputs))} = {out}"
+                if not (math.isfinite(out))
+                else f"its tangent, {tangent},"
+            )
+            raise OverflowError(
+                f"{op.name}: {what} passes the largest float (about 1.8e308); scale the inputs "
+                "(or the direction) down"
+            )
         return Dual(out, tangent, count)
 
     # ---- the operations, with Value's names ---------------------------------------------------
@@ -208,6 +225,25 @@ def _point(point: Sequence[float], where: str) -> tuple[float, ...]:
     return _numbers(point, "point", where)
 
 
+def _function(f: Any, inputs: int, where: str) -> None:
+    """``f`` is a function that takes ``inputs`` numbers, one per entry of the point."""
+    if not callable(f):
+        raise TypeError(
+            f"{where}: f must be a function of the inputs (like lambda x, y: x * y), got {shown(f)}"
+        )
+    try:
+        signature = inspect.signature(f)
+    except (TypeError, ValueError):  # a builtin without a signature: the call will tell
+        return
+    try:
+        signature.bind(*range(inputs))
+    except TypeError:
+        raise TypeError(
+            f"{where}: the point has {inputs} number(s), but f{signature} cannot be called "
+            f"with {inputs} input(s): give one number per input of f"
+        ) from None
+
+
 def jvp(
     f: Callable[..., Any],
     point: Sequence[float],
@@ -226,7 +262,11 @@ def jvp(
     if count is not None and not isinstance(count, OpCount):
         raise TypeError(f"jvp: count must be an OpCount or None, got {shown(count)}")
     if len(tangents) != len(values):
-        raise ValueError(f"jvp: the direction has {len(tangents)} entries, the point {len(values)}")
+        raise ValueError(
+            f"jvp: the direction has {len(tangents)} entries, the point {len(values)}; give the "
+            "direction one entry per input, as the point has"
+        )
+    _function(f, len(values), "jvp")
     if count is not None:
         count.passes += 1
     inputs = [Dual(v, t, count) for v, t in zip(values, tangents, strict=True)]
@@ -240,6 +280,14 @@ def jacobian_by_forward_mode(
     """The Jacobian J[i, j] = ∂output_i/∂input_j, one **column** per forward pass (n passes for
     n inputs), and what it cost."""
     values = _point(point, "jacobian_by_forward_mode")
+    if len(values) > MAX_FORWARD_INPUTS:
+        raise ValueError(
+            f"jacobian_by_forward_mode: {len(values):,} inputs would take {len(values):,} forward "
+            f"passes of f, each carrying {len(values):,} inputs; forward mode here is for small "
+            f"functions (at most {MAX_FORWARD_INPUTS:,} inputs). For many inputs and few outputs "
+            "use jacobian_by_reverse_mode: one backward pass per output"
+        )
+    _function(f, len(values), "jacobian_by_forward_mode")
     count = OpCount()
     columns = []
     for j in range(len(values)):
@@ -259,6 +307,7 @@ def jacobian_by_reverse_mode(
     (:func:`course_lib.autodiff.graph.backward_steps`, seed 1), which resets the gradients first.
     """
     values = _point(point, "jacobian_by_reverse_mode")
+    _function(f, len(values), "jacobian_by_reverse_mode")
     inputs = [Value(v) for v in values]
     outs = _outputs(f(*inputs), Value, "jacobian_by_reverse_mode")
     count = OpCount()

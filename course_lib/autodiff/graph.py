@@ -140,9 +140,12 @@ def _cycle_error(node: Any) -> ValueError:
     )
 
 
-def check_seed(seed: Any, where: str = "backward") -> Any:
+def check_seed(seed: Any, root: Any = None, where: str = "backward") -> Any:
     """``seed``, dL/d(root), if it is a finite number or an array of finite numbers, else an
-    error naming the problem (a plain number comes back as a float)."""
+    error naming the problem (a plain number comes back as a float). Given ``root``, the seed
+    must also have the output's shape: one number for a scalar graph, an array shaped like
+    ``root.data`` for an array output (a seed is never broadcast)."""
+    shape = None if root is None else np.shape(root.data)
     if isinstance(seed, np.ndarray):
         if seed.dtype.kind not in "iuf":
             raise TypeError(
@@ -153,8 +156,19 @@ def check_seed(seed: Any, where: str = "backward") -> Any:
             raise ValueError(
                 f"{where}: the seed dL/d(root) must hold finite numbers (it has inf or NaN)"
             )
-        return seed
-    return real_number(seed, "the seed dL/d(root) (1.0 for a loss)", where)
+        if shape is not None and seed.shape != shape:
+            raise ValueError(
+                f"{where}: the seed must have the output's shape {shape}, got shape "
+                f"{seed.shape}: one number per entry of the output (a seed is not broadcast)"
+            )
+        return float(seed) if shape == () and not hasattr(root.data, "shape") else seed
+    number = real_number(seed, "the seed dL/d(root) (1.0 for a loss)", where)
+    if shape:  # an array output takes an array seed
+        raise ValueError(
+            f"{where}: the output has shape {shape}, so the seed must be an array of that shape "
+            f"(np.ones({shape}) differentiates the sum of the outputs), got the number {number}"
+        )
+    return number
 
 
 @dataclass(slots=True)
@@ -200,7 +214,7 @@ def backward_steps(root: Any, seed: Any) -> Iterator[Step]:
     edge where it did, and every ``grad`` back at ``None``.
     """
     check_node(root, "backward")
-    seed = check_seed(seed)
+    seed = check_seed(seed, root)  # finite, and shaped like the output
     order = topological_order(root)
     for node in order:
         node.grad = None  # not computed yet: a second backward pass starts from scratch
@@ -242,6 +256,8 @@ def backpropagate(root: Any, seed: Any, zero: Callable[[Any], Any] | None = None
     calling this twice gives the same result instead of silently doubling. Returns the
     topological order it used.
     """
+    if zero is not None and not callable(zero):
+        raise TypeError(f"backpropagate: zero must be a function of a node, got {zero!r}")
     order = [step.node for step in backward_steps(root, seed)]  # run every step
     if zero is not None:
         for node in order:

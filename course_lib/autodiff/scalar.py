@@ -38,7 +38,7 @@ from numbers import Real
 from typing import Any
 
 from course_lib.autodiff.graph import backpropagate, topological_order
-from course_lib.numbers.checking import real_number, shown
+from course_lib.numbers.checking import real_number, shown, switch
 from course_lib.numbers.formatting import format_number
 
 __all__ = ["OPS", "Op", "Value", "define_op", "op_named", "power"]
@@ -129,8 +129,8 @@ class Op:
                 and len(partials) == len(numbers)
                 and _isfinite(out + sum(partials))
             )
-        except (TypeError, ValueError, OverflowError):  # not a pair, not numbers, an int > 1e308:
-            # _checked says which
+        except (TypeError, ValueError, OverflowError):  # not a pair, not numbers, an int
+            # beyond the floats (10**400 + 1.0 overflows): _checked says which
             fine = False
         if not fine:
             out, partials = self._checked(inputs, result)
@@ -256,6 +256,7 @@ def define_op(
             raise TypeError(f"define_op: {field_name} must be a non-empty string, got {text!r}")
     if not callable(compute):
         raise TypeError(f"define_op: compute must be a function, got {compute!r}")
+    register = switch(register, "register", "define_op")
     if isinstance(rules, str) or not rules or not all(isinstance(r, str) for r in rules):
         raise TypeError(
             f"define_op: rules must be a tuple of strings, one per input, got {rules!r}"
@@ -441,6 +442,11 @@ def _power(k: float) -> Op:
 
 def op_named(name: str) -> Op | None:
     """The table's op called ``name`` (``"**k"`` gives :func:`power` of k), or ``None``."""
+    if not isinstance(name, str):
+        raise TypeError(
+            f"op_named needs an op's name, such as 'tanh' or '**2', got {shown(name)} "
+            f"({type(name).__name__})"
+        )
     op = OPS.get(name)
     if op is None and name.startswith("**"):
         try:
@@ -483,9 +489,17 @@ class Value:
 
     __slots__ = ("data", "grad", "label", "parents", "op", "partials")
 
-    # numpy: `array + value` hands the work to Value.__radd__, which refuses an array, the
-    # same as `value + array` (instead of numpy building an array of Values).
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy hands here every numpy function given a Value. ``array + v`` (and ``-``,
+        ``*``, ``/``, ``**``) goes to the Value's own operator, which refuses an array the same
+        as ``v + array`` does, and takes a NumPy number (``np.float64(2) * v``); a numpy
+        function of a Value, such as ``np.exp(v)``, is refused with what to write instead."""
+        operator = _NUMPY_OPERATORS.get(ufunc.__name__)
+        if operator and method == "__call__" and len(inputs) == 2 and not kwargs:
+            if inputs[1] is self:
+                return getattr(self, f"__r{operator}__")(inputs[0])
+            return getattr(self, f"__{operator}__")(inputs[1])
+        raise TypeError(_numpy_function(ufunc.__name__, self))
 
     def __init__(self, data: float, label: str | None = None) -> None:
         if isinstance(data, Value):
@@ -595,6 +609,25 @@ class Value:
             "b ** x with a Value exponent x is not a primitive here (the exponent must be a "
             "plain number); write (x * math.log(b)).exp() instead"
         )
+
+    def __pos__(self) -> Value:
+        """``+v`` is ``v`` itself."""
+        return self
+
+    def __floordiv__(self, other: object) -> Value:
+        raise TypeError(_no_such_op("//", self))
+
+    __rfloordiv__ = __floordiv__
+
+    def __mod__(self, other: object) -> Value:
+        raise TypeError(_no_such_op("%", self))
+
+    __rmod__ = __mod__
+
+    def __divmod__(self, other: object) -> Value:
+        raise TypeError(_no_such_op("divmod", self))
+
+    __rdivmod__ = __divmod__
 
     def __abs__(self) -> Value:
         """|v|, written max(v, -v): d|v|/dv is 1 for v >= 0 (the tie at 0 goes to v) and -1
@@ -751,6 +784,45 @@ def _cut_out(function: str, node: Value) -> str:
         "be cut out of the graph and no gradient could flow back through it. Write "
         f"{name}.data for its number ({format_number(node.data)}); for a function of it use "
         f"the Value's own op, such as {name}.exp(), {name}.log() or {name}.tanh(), not math.exp"
+    )
+
+
+# numpy's functions that are operators a Value has, by name: numpy hands them back to Value.
+_NUMPY_OPERATORS = {
+    "add": "add",
+    "subtract": "sub",
+    "multiply": "mul",
+    "true_divide": "truediv",
+    "divide": "truediv",
+    "power": "pow",
+}
+
+
+def _numpy_function(function: str, node: Value) -> str:
+    """The error for ``np.exp(v)``: numpy works on numbers; the engine's op keeps the graph."""
+    name = _name(node)
+    own = (
+        f"use {name}.{function}(), the engine's own op"
+        if function in OPS
+        else (
+            f"the engine has no {function} op: build it from the ops it has, or add one with "
+            "define_op"
+        )
+    )
+    return (
+        f"np.{function}({name}): numpy's functions work on plain numbers and arrays, not on a "
+        f"Value (a node of the graph, whose gradient numpy cannot follow); {own}. "
+        f"{name}.data is its plain number ({format_number(node.data)}), without a gradient"
+    )
+
+
+def _no_such_op(symbol: str, node: Value) -> str:
+    """The error for ``v // 2``, ``v % 2`` and ``divmod``: the engine has no such op."""
+    name = _name(node)
+    return (
+        f"{symbol} on a Value: the engine has no {symbol} op (its derivative is 0 or undefined "
+        f"almost everywhere, so no gradient would flow). For the plain number write "
+        f"{name}.data {symbol if symbol != 'divmod' else '//'} ...; for division write {name} / ..."
     )
 
 

@@ -31,14 +31,23 @@ from course_lib.autodiff.scalar import Value
 from course_lib.numbers.checking import real_number, shown, whole_number
 from course_lib.tensor import Tensor
 
-__all__ = ["central_difference", "central_difference_sweep", "relative_error"]
+__all__ = ["MAX_STEPS", "central_difference", "central_difference_sweep", "relative_error"]
+
+MAX_STEPS = 10_000  # steps h in one sweep: a curve needs a hundred
 # check_function, float64_array, check_step, check_tolerance, as_point and the evaluation
 # helpers are public for gradient_check, which shares them.
 
 
 def evaluate(f: Callable[..., Value | float], point: Sequence[float]) -> float:
     out = f(*(Value(x) for x in point))
-    return out.data if isinstance(out, Value) else float(out)
+    if isinstance(out, Value):
+        return out.data
+    if isinstance(out, Real) and not isinstance(out, bool):
+        return real_number(out, "f's result", "finite differences", finite=False)
+    raise TypeError(
+        f"f must return a Value (or a number), built from its inputs with Value operations; it "
+        f"returned {type(out).__name__} {shown(out)}"
+    )
 
 
 def _evaluate_at_point(
@@ -151,10 +160,15 @@ def relative_error(a: Any, b: Any) -> Any:
             f"relative_error needs finite numbers, got {a!r} and {b!r}: an inf or nan gradient "
             "is a bug to find before comparing"
         )
-    error = np.abs(x - y)
+    with np.errstate(over="ignore"):
+        error = np.abs(x - y)
     scale = np.maximum(np.abs(x), np.abs(y))
-    # Where both are 0 the error is 0 too: they agree exactly. (No division by 0 is done.)
-    ratio = np.divide(error, scale, out=np.zeros_like(error), where=scale > 0)
+    if np.isfinite(error).all():
+        # Where both are 0 the error is 0 too: they agree exactly. (No division by 0 is done.)
+        ratio = np.divide(error, scale, out=np.zeros_like(error), where=scale > 0)
+    else:  # a - b passed the largest float (1e308 against -1e308): divide each one first
+        safe = np.where(scale > 0, scale, 1.0)
+        ratio = np.abs(x / safe - y / safe)
     return float(ratio) if ratio.ndim == 0 else ratio
 
 
@@ -235,11 +249,30 @@ def input_names(f: Callable[..., object], count: int) -> tuple[str, ...]:
         if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
     ]
     has_varargs = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
-    if params and not has_varargs and len(positional) != count:
-        raise TypeError(f"f takes {len(positional)} inputs but the point has {count} values")
+    required = [
+        p for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD and p.default is p.empty
+    ]
+    takes = len(positional) if params or not callable(f) else 0
+    if (
+        (params or _has_signature(f))
+        and not has_varargs
+        and (len(positional) < count or len(required) > count)
+    ):
+        raise TypeError(
+            f"f takes {takes} input{'s' if takes != 1 else ''} but the point has {count} "
+            f"value{'s' if count != 1 else ''}: give one value per input of f"
+        )
     if len(positional) >= count:
         return tuple(positional[:count])
     return tuple(f"x{i}" for i in range(count))
+
+
+def _has_signature(f: Callable[..., object]) -> bool:
+    try:
+        inspect.signature(f)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 # ---- the step size h: one estimate per h, in float64 or float32 ---------------------------
@@ -325,6 +358,12 @@ def _steps(hs: Any, kind: type) -> list[Any]:
         ) from None
     if steps.ndim != 1 or steps.size == 0:
         raise ValueError(f"hs must be a non-empty sequence of steps, got shape {steps.shape}")
+    if steps.size > MAX_STEPS:
+        raise ValueError(
+            f"central_difference_sweep: hs holds {steps.size:,} steps, two evaluations of f "
+            f"each; a sweep of more than {MAX_STEPS:,} shows nothing more and takes long: "
+            "np.logspace(-12, 0, 100) draws the whole curve"
+        )
     bad = [h for h in steps if not (math.isfinite(h) and h > 0)]
     if bad:
         raise ValueError(f"every step h must be positive and finite, got {bad[0]}")

@@ -359,6 +359,11 @@ def jacobian_reverse_mode(
     x = _float64_input(x, 0)
     tensor = Tensor(x.copy(), label="x")
     out = _call_at_point(f, [tensor])
+    if rows is not None and (isinstance(rows, str) or not hasattr(rows, "__iter__")):
+        raise TypeError(
+            f"jacobian_reverse_mode: rows must be a list of output element indices, such as "
+            f"[0, 2], got {shown(rows)}"
+        )
     rows = range(out.data.size) if rows is None else list(rows)
     check_size(len(rows) * x.size, "the Jacobian (rows × inputs)", "jacobian_reverse_mode")
     jacobian = np.zeros((len(rows), x.size))
@@ -367,7 +372,10 @@ def jacobian_reverse_mode(
         if isinstance(i, bool) or not isinstance(i, int | np.integer):
             raise TypeError(f"rows must hold whole numbers (output element indices), got {i!r}")
         if not -out.data.size <= i < out.data.size:
-            raise IndexError(f"row {shown(i)} is outside the {out.data.size} output elements")
+            raise IndexError(
+                f"row {shown(i)} is outside the {out.data.size} output elements: rows run from 0 "
+                f"to {out.data.size - 1}"
+            )
         one_hot.flat[i] = 1.0
         _backward(out, one_hot, [tensor])
         one_hot.flat[i] = 0.0
@@ -481,7 +489,8 @@ def _upstream(out: Tensor, upstream: Any) -> np.ndarray:
     weights = _float64_input(upstream, "upstream")
     if weights.shape != out.data.shape:
         raise ValueError(
-            f"upstream has shape {weights.shape} but f's output has shape {out.data.shape}"
+            f"upstream has shape {weights.shape} but f's output has shape {out.data.shape}: give "
+            "an upstream of the output's shape (or none, for random weights)"
         )
     return weights
 

@@ -68,6 +68,7 @@ def code_checks(source: str) -> list[tuple[str, str, tuple[str, ...]]]:
     :data:`~course_lib.teaching.grading.CHECKERS` on names (``check_exercise("tanh_backward",
     tanh_backward)``, ``check_network(MyNeuron, MyLayer, MyMLP)``). An exercise without a name
     argument is named after its checker (``check_ops`` → ``ops``)."""
+    _text(source, "code_checks: source (a cell's code)")
     found = []
     for match in _CALL.finditer(source):
         checker, arguments = match[1], match[2]
@@ -103,10 +104,27 @@ class GradedCell:
     kind: str
 
 
+def _text(value: Any, name: str) -> None:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be text, got {type(value).__name__} {value!r}")
+
+
+def _cells(notebook: Any, where: str) -> list[Any]:
+    """A notebook's cells, read with nbformat (nbformat.read(path, as_version=4))."""
+    cells = getattr(notebook, "cells", None)
+    if not isinstance(cells, list):
+        raise TypeError(
+            f"{where} needs a notebook read with nbformat (nbformat.read(path, as_version=4)), "
+            f"got {type(notebook).__name__}"
+        )
+    return cells
+
+
 def grade_id(exercise_name: str) -> str:
     """The nbgrader id of an exercise's grade cell: nbgrader allows letters, digits, _ and -,
     so a hand exercise ``five_node.df_dx`` becomes ``five_node-df_dx``, and a code exercise
     ``matmul_backward`` becomes ``code-matmul_backward``."""
+    _text(exercise_name, "grade_id: exercise_name")
     if "." in exercise_name:
         return exercise_name.replace(".", "-")
     return f"code-{exercise_name}"
@@ -114,6 +132,7 @@ def grade_id(exercise_name: str) -> str:
 
 def exercise_of(grade_cell_id: str) -> str:
     """The exercise a grade cell id names (the inverse of :func:`grade_id`)."""
+    _text(grade_cell_id, "exercise_of: grade_cell_id")
     if grade_cell_id.startswith("code-"):
         return grade_cell_id[len("code-") :]
     return grade_cell_id.replace("-", ".", 1)
@@ -194,7 +213,8 @@ def assignment_source(notebook: Any, prefix: str) -> Any:
 
     ``prefix`` makes the grade ids unique across notebooks (the notebook's number, ``"03"``).
     """
-    cells = notebook.cells
+    cells = _cells(notebook, "assignment_source")
+    _text(prefix, "assignment_source: prefix")
     out = []
     graded_code: set[str] = set()
     solutions = {i: c for i, c in enumerate(cells) if _is_solution_block(c)}
@@ -313,7 +333,7 @@ def _given_helpers(cells: list, fn: str) -> tuple[str, ...]:
 def graded_cells(source: Any) -> list[GradedCell]:
     """The grade cells of an assignment source notebook, in order."""
     found = []
-    for cell in source.cells:
+    for cell in _cells(source, "graded_cells"):
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade"):
             kind = "hand" if re.search(r"(?<![\w.])grade\(", cell.source) else "code"

@@ -15,9 +15,11 @@ slip added to a catalogue shows up in the guide the next time it is written; a t
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import numpy as np
@@ -42,10 +44,20 @@ def _sentence(text: str) -> str:
     return " ".join(text.split())  # as the learner reads it (its case too: "a multiplies")
 
 
+def _readable(path: Any, where: str) -> Path:
+    """``path`` as a Path to a file that exists, or an error saying what it is instead."""
+    if not isinstance(path, str | os.PathLike):
+        raise TypeError(f"{where}: give a file's path (text or a Path), got {path!r}")
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{where}: {path} is not a file; give the path of one that exists")
+    return path
+
+
 def notebook_slips(path: Path) -> list[tuple[str, list[str]]]:
     """(exercise, the slips its checker names) for each exercise of the notebook at ``path``,
     in the notebook's order."""
-    notebook = nbformat.read(path, as_version=4)
+    notebook = nbformat.read(_readable(path, "notebook_slips"), as_version=4)
     source = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
     found: list[tuple[str, list[str]]] = []
     for key in dict.fromkeys(_HAND.findall(source)):
@@ -95,7 +107,7 @@ def misconceptions() -> str:
 
 def write(guide: Path = GUIDE) -> bool:
     """Rewrite the section in ``guide``; True when it changed."""
-    text = guide.read_text(encoding="utf-8")
+    text = _readable(guide, "write").read_text(encoding="utf-8")
     if BEGIN not in text or END not in text:
         raise ValueError(f"{guide} has no misconceptions markers ({BEGIN} ... {END})")
     before, rest = text.split(BEGIN, 1)

@@ -76,11 +76,34 @@ class GradeRow:
     max_points: float
 
 
+def _path(value: Any, name: str) -> Path:
+    """A folder or file argument as a Path (text or a Path), or a TypeError naming it."""
+    if isinstance(value, str) and value.strip() or isinstance(value, os.PathLike):
+        return Path(value)
+    raise TypeError(f"{name} must be a folder's or a file's path (text or a Path), got {value!r}")
+
+
+def _make_folder(folder: Path, what: str) -> None:
+    """Make ``folder`` (and its parents) now, before any long work, or say why it cannot be."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ClassroomError(
+            f"cannot make {what} {folder}: {error.strerror or error}; give a folder that can be "
+            "created and written to"
+        ) from None
+
+
 def course_notebooks(folder: Path = NOTEBOOKS) -> list[Path]:
     """The course's notebooks, in order."""
+    folder = _path(folder, "folder")
+    if not folder.is_dir():
+        raise ClassroomError(f"{folder} is not a folder; give the course's notebooks folder")
     found = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
     if not found:
-        raise ClassroomError(f"no course notebooks (NN_name.ipynb) in {folder}")
+        raise ClassroomError(
+            f"no course notebooks (NN_name.ipynb) in {folder}; give the course's notebooks folder"
+        )
     return found
 
 
@@ -98,8 +121,9 @@ def _config_text(course: Path) -> str:
 def write_course(course: Path, notebooks: list[Path] | None = None) -> list[str]:
     """Write an nbgrader course folder: nbgrader_config.py and ``source/<name>/<name>.ipynb``
     for each notebook (one assignment each, named after it). Returns the assignment names."""
+    course = _path(course, "course")
     notebooks = course_notebooks() if notebooks is None else notebooks
-    course.mkdir(parents=True, exist_ok=True)
+    _make_folder(course, "the course folder")
     (course / "nbgrader_config.py").write_text(_config_text(course), encoding="utf-8")
     names = []
     for path in notebooks:
@@ -152,6 +176,7 @@ def release(out: Path, notebooks: list[Path] | None = None) -> list[Path]:
     removed; only the release is copied out. Refuses to overwrite a notebook already in
     ``out``, since it may be a student's work.
     """
+    out = _path(out, "out")
     notebooks = course_notebooks() if notebooks is None else notebooks
     clashes = [out / p.name for p in notebooks if (out / p.name).exists()]
     if clashes:
@@ -159,6 +184,7 @@ def release(out: Path, notebooks: list[Path] | None = None) -> list[Path]:
             f"{clashes[0]} already exists: release into an empty folder (a notebook there may "
             "be someone's work, and this would overwrite it)"
         )
+    _make_folder(out, "the release folder")  # now: nbgrader's work takes a while
     written = []
     with tempfile.TemporaryDirectory() as folder:
         course = Path(folder) / "course"
@@ -211,9 +237,16 @@ def grade(
     hidden tests put back in place of whatever a student left in a grade cell. The cells
     outside grade cells that raised while it ran are appended to ``problems`` (a student's
     notebook that stops early scores what it reached)."""
+    submissions, out = _path(submissions, "submissions"), _path(out, "out")
+    feedback = None if feedback is None else _path(feedback, "feedback")
     notebooks = course_notebooks() if notebooks is None else notebooks
     by_name = {p.name: p for p in notebooks}
     handed_in = _submissions(submissions, set(by_name))
+    if out.is_dir():
+        raise ClassroomError(f"{out} is a folder; give the CSV file to write, such as grades.csv")
+    _make_folder(out.parent, "the CSV's folder")  # now: grading takes a while
+    if feedback is not None:
+        _make_folder(feedback, "the feedback folder")
     rows: list[GradeRow] = []
     with tempfile.TemporaryDirectory() as folder:
         course = Path(folder) / "course"
@@ -238,12 +271,16 @@ def grade(
                 student, name = page.parent.parent.name, page.stem
                 (feedback / student).mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(page, feedback / student / f"{name}.html")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with out.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.writer(file)
-        writer.writerow(["student", "notebook", "exercise", "points", "max_points"])
-        for row in rows:
-            writer.writerow([row.student, row.notebook, row.exercise, row.points, row.max_points])
+    try:
+        with out.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(["student", "notebook", "exercise", "points", "max_points"])
+            for row in rows:
+                writer.writerow(
+                    [row.student, row.notebook, row.exercise, row.points, row.max_points]
+                )
+    except OSError as error:
+        raise ClassroomError(f"cannot write {out}: {error.strerror or error}") from None
     return rows
 
 

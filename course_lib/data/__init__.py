@@ -61,7 +61,7 @@ from course_lib.data.sources import (
     find_file,
     offline_help,
 )
-from course_lib.numbers.checking import real_number, shown
+from course_lib.numbers.checking import real_number, shown, switch
 
 __all__ = [
     "CACHE_ENV",
@@ -194,8 +194,7 @@ def _mirrors_argument(mirrors: object) -> Sequence[str] | None:
 
 
 def _flag_argument(value: object, name: str) -> None:
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+    switch(value, name, "load_mnist")
 
 
 def _timeout_argument(timeout: object, name: str = "timeout") -> float:

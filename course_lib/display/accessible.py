@@ -34,7 +34,10 @@ import html
 import io
 import re
 import sys
+from numbers import Integral
 from typing import Any
+
+from course_lib.numbers.checking import real_number, shown
 
 __all__ = [
     "verdict_html",
@@ -92,8 +95,25 @@ def _luminance(rgb: tuple[int, int, int]) -> float:
 
 def ink_on(rgb: tuple[int, int, int]) -> str:
     """Black or white, whichever contrasts more with the background ``rgb`` (WCAG 2)."""
+    if not (
+        isinstance(rgb, tuple | list)
+        and len(rgb) == 3
+        and all(isinstance(c, Integral) and not isinstance(c, bool) and 0 <= c <= 255 for c in rgb)
+    ):
+        raise ValueError(
+            f"ink_on needs a colour as three whole numbers 0 to 255, such as (0, 114, 178), got "
+            f"{rgb!r}"
+        )
     light = _luminance(rgb)
     return "#000000" if (light + 0.05) / 0.05 >= 1.05 / (light + 0.05) else "#ffffff"
+
+
+def _size(value: Any, name: str, where: str) -> float:
+    """A drawing's width or height in px: a finite number, 0 or more."""
+    size = real_number(value, name, where)
+    if size < 0:
+        raise ValueError(f"{where}: {name} is a size in pixels, 0 or more, got {shown(value)}")
+    return size
 
 
 def svg_open(
@@ -105,6 +125,9 @@ def svg_open(
     ``attributes`` are added to the ``<svg>`` tag as written (fonts, a style). The caller
     appends the picture and ``</svg>``. Both texts are escaped here.
     """
+    width, height = _size(width, "width", "svg_open"), _size(height, "height", "svg_open")
+    if not isinstance(label, str):
+        raise TypeError(f"svg_open: label (the drawing's name) must be text, got {label!r}")
     name = xml_text(label)
     desc = f"<desc>{xml_text(description)}</desc>" if description else ""
     extra = f" {attributes.strip()}" if attributes.strip() else ""
@@ -177,6 +200,9 @@ def html_figure(svg: str, label: str, width: float) -> str:
     pictures that wraps): it is shown as it is. For a notebook not trusted yet, the drawing's
     text is hidden and :data:`UNTRUSTED_NOTE` shows instead.
     """
+    width = _size(width, "width", "html_figure")
+    if not isinstance(svg, str) or "<svg" not in svg:
+        raise TypeError(f"html_figure needs the drawing's SVG text (<svg ...>), got {shown(svg)}")
     start = svg.index(">", svg.index("<svg")) + 1  # the end of the <svg ...> tag
     for tag in ("<title>", "<desc>"):  # the note goes after these (a name comes first)
         if svg.startswith(tag, start):
@@ -244,6 +270,8 @@ def describe_figure(figure: Any, alt: str) -> DescribedFigure:
 def verdict_html(correct: bool, text: str) -> str:
     """A verdict as HTML: green with ✔ when right, orange with ✘ when not (the mark says it
     without the colour), and the text escaped."""
+    if not isinstance(text, str):
+        raise TypeError(f"verdict_html: text must be the sentence to show, got {text!r}")
     colour = "#1a7f37" if correct else "#b35900"
     mark = "✔" if correct else "✘"
     return f'<div style="color:{colour}"><b>{mark}</b> {html.escape(text)}</div>'

@@ -27,6 +27,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from numbers import Real
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,8 @@ def format_data(x: Any, max_size: int = 6) -> str:
     shape, e.g. ``shape (64, 10)``. ``None`` (a gradient not computed yet) gives
     ``not computed yet``.
     """
+    if type(max_size) is not int or max_size < 0:
+        max_size = whole_number(max_size, "max_size", "format_data", minimum=0)
     if x is None:
         return "not computed yet"
     if isinstance(x, bool):
@@ -158,6 +161,13 @@ def formula(node: Any, names: Mapping[Any, str]) -> str:
     op such as ``@`` or ``sum``) as ``a @ b`` for a symbol between two inputs, else
     ``op(inputs)``.
     """
+    if not hasattr(node, "parents") or not hasattr(node, "op"):
+        raise TypeError(f"formula needs a node of a graph (a Value or a Tensor), got {node!r}")
+    if not isinstance(names, Mapping):
+        raise TypeError(
+            f"formula: names must map nodes to their names (node_names(root) gives one), got "
+            f"{type(names).__name__}"
+        )
     args = [_short_name(p, names) for p in node.parents]
     op = str(node.op)
     if not args:
@@ -168,6 +178,16 @@ def formula(node: Any, names: Mapping[Any, str]) -> str:
     if len(args) == 2 and _INFIX.match(op):
         return f"{args[0]} {op} {args[1]}"
     return f"{op}(" + ", ".join(args) + ")"
+
+
+def _mapping(value: Any, name: str) -> Mapping[Any, Any]:
+    """A draw argument that maps nodes (or edges) to text, or a TypeError saying so."""
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"draw: {name} must be a dict from nodes to text (such as {{x: 'x'}}), got "
+            f"{type(value).__name__} {value!r}"
+        )
+    return value
 
 
 # ---- the drawing -------------------------------------------------------------------------
@@ -241,10 +261,20 @@ class GraphDrawing:
 
     def save(self, path: str | Path) -> Path:
         """Write the drawing as a standalone ``.svg`` file (UTF-8) and return its path."""
+        if not isinstance(path, str | PathLike):
+            raise TypeError(
+                f"save needs a file name ending in .svg (text or a Path), got {type(path).__name__}"
+            )
         path = Path(path)
         if path.suffix.lower() != ".svg":
             raise ValueError(f"save writes SVG: the file name must end in .svg, got {str(path)!r}")
-        path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + self.svg + "\n", "utf-8")
+        try:
+            path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n' + self.svg + "\n", "utf-8")
+        except OSError as error:
+            raise ValueError(
+                f"save could not write {str(path)!r}: {error.strerror or error}; save into a "
+                "folder that exists and that you can write to"
+            ) from None
         return path
 
 
@@ -372,10 +402,12 @@ def draw(
             "a smaller graph, such as one part of the computation, or pass "
             f"max_nodes={len(order)} to draw it anyway"
         )
-    names = node_names(root) if names is None else names
-    grads = grads or {}
-    styles = styles or {}
-    edge_labels = edge_labels or {}
+    names = node_names(root) if names is None else {**node_names(root), **_mapping(names, "names")}
+    grads = _mapping(grads, "grads") if grads is not None else {}
+    styles = _mapping(styles, "styles") if styles is not None else {}
+    edge_labels = _mapping(edge_labels, "edge_labels") if edge_labels is not None else {}
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"draw: title must be text, got {type(title).__name__} {title!r}")
     for node, style in styles.items():
         if style not in STYLES:
             raise ValueError(

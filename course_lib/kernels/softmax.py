@@ -46,7 +46,7 @@ from course_lib.kernels.validation import (
     narrowed_probabilities,
     widened,
 )
-from course_lib.numbers.checking import check_size
+from course_lib.numbers.checking import check_size, switch
 
 __all__ = [
     "log_softmax",
@@ -97,6 +97,8 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> FloatArra
     exactly what the formula says, e.g. logsumexp([1e4, 1e4]) = 1e4 + log 2.
     """
     arr, axis = _logits(z, axis, "logsumexp")
+    if keepdims is not True and keepdims is not False:
+        keepdims = switch(keepdims, "keepdims", "logsumexp")
     if arr.dtype == HALF:  # computed in float32, where a sum of 70,000 ones fits
         return _back_to_half(logsumexp(widened(arr), axis, keepdims), "logsumexp")
     m = arr.max(axis=axis, keepdims=True)

@@ -27,7 +27,7 @@ import numpy as np
 from numpy.exceptions import AxisError
 from numpy.typing import ArrayLike, NDArray
 
-from course_lib.numbers.checking import real_number, shown
+from course_lib.numbers.checking import not_an_array, real_number, shown
 
 __all__ = [
     "HALF",
@@ -65,7 +65,9 @@ def as_float_array(x: ArrayLike, name: str, op: str) -> FloatArray:
     try:
         arr = np.asarray(x)
     except (TypeError, ValueError) as error:  # ragged lists and the like
-        raise TypeError(f"{op}: {name} must be an array of numbers ({error})") from None
+        raise TypeError(
+            f"{op}: {name} must be an array of numbers: {not_an_array(x, error)}"
+        ) from None
     kind = arr.dtype.kind
     if kind == "f":
         return arr

@@ -40,12 +40,13 @@ import numpy as np
 
 from course_lib.network.sigmoid_net import glorot_uniform
 from course_lib.network.validation import check_labels, check_learning_rate
-from course_lib.numbers.checking import whole_number
+from course_lib.numbers.checking import real_number, shown, whole_number
 from course_lib.tensor import Tensor
 
 __all__ = [
     "EPS",
     "INTERMEDIATES",
+    "MAX_STEPS",
     "PARAMETERS",
     "CapstoneRun",
     "accuracy",
@@ -58,6 +59,7 @@ __all__ = [
 ]
 
 EPS = 1e-5  # layer norm's ε: keeps a constant row from dividing by 0
+MAX_STEPS = 1_000_000  # notebook 11 trains for hundreds of steps; a typo's guard
 
 PARAMETERS = ("W1", "b1", "gain", "shift", "W2", "b2")
 # The forward pass's intermediates, in the order the forward pass computes them.
@@ -81,6 +83,7 @@ INTERMEDIATES = (
 
 def forward(X: np.ndarray, labels: np.ndarray, params: dict, eps: float = EPS) -> dict:
     """Every intermediate of the forward pass, by name (and the inputs, the weights, the loss)."""
+    X, labels, params, eps = _checked(X, labels, params, eps)  # shapes, finite numbers, labels
     W1, b1, gain, shift, W2, b2 = (params[k] for k in ("W1", "b1", "gain", "shift", "W2", "b2"))
     N = X.shape[0]
     # first linear layer
@@ -116,7 +119,7 @@ def forward_graph(
     """:func:`forward` as ``Tensor`` ops, one node per line: the parameters (inputs of the
     graph), every intermediate and ``loss``, by name. ``X`` and ``labels`` are data (no
     gradient). Call ``nodes["loss"].backward()`` to fill every node's ``grad``."""
-    X, labels, params = _checked(X, labels, params)
+    X, labels, params, eps = _checked(X, labels, params, eps)
     t = {k: Tensor(np.array(params[k], dtype=np.float64), label=k) for k in PARAMETERS}
     N = X.shape[0]
     a = Tensor(X, requires_grad=False) @ t["W1"] + t["b1"]
@@ -146,7 +149,7 @@ def engine_gradients(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(f, g): the forward values of :func:`forward` and the engine's gradient of every
     intermediate and parameter, ``g["d" + name]`` (``g["dloss"]`` is 1, the seed)."""
-    X, labels, params = _checked(X, labels, params)
+    X, labels, params, eps = _checked(X, labels, params, eps)
     f = forward(X, labels, dict(params), eps)
     nodes = forward_graph(X, labels, params, eps)
     nodes["loss"].backward()
@@ -176,6 +179,7 @@ def init_parameters(inputs: int, hidden: int, classes: int, seed: int = 0) -> di
             f"init_parameters: layer norm needs at least 2 hidden units and a softmax at least "
             f"2 classes, got hidden={hidden}, classes={classes}"
         )
+    seed = whole_number(seed, "seed (it picks the starting weights)", "init_parameters", minimum=0)
     rng = np.random.default_rng(seed)
     return {
         "W1": glorot_uniform(inputs, hidden, rng, np.float64),
@@ -189,8 +193,7 @@ def init_parameters(inputs: int, hidden: int, classes: int, seed: int = 0) -> di
 
 def accuracy(params: Mapping[str, np.ndarray], X: np.ndarray, labels: np.ndarray) -> float:
     """The fraction of rows of ``X`` whose largest logit is at their label."""
-    X, labels, params = _checked(X, labels, params)
-    z = forward(X, labels, dict(params))["z"]
+    z = forward(X, labels, params)["z"]
     return float((z.argmax(axis=1) == labels).mean())
 
 
@@ -234,11 +237,23 @@ def train_capstone(
     dW from ``gradients(X, labels, params)`` (a dict ``dW1``, ``db1``, ... like
     :func:`engine_parameter_gradients`). The same ``seed`` gives the same batches, so two runs
     with different gradient functions start from the same weights and see the same images."""
-    steps = whole_number(steps, "steps", "train_capstone")
+    steps = whole_number(steps, "steps", "train_capstone", maximum=MAX_STEPS)
     batch = whole_number(batch, "batch", "train_capstone")
     every = whole_number(every, "every", "train_capstone")
+    seed = whole_number(seed, "seed (it picks the batches)", "train_capstone", minimum=0)
     lr = check_learning_rate(lr, "train_capstone")
-    images, labels, params = _checked(images, labels, params)
+    if not callable(gradients):
+        raise TypeError(
+            "train_capstone: gradients must be a function (X, labels, params) -> dict of dW1, "
+            f"db1, ... such as engine_parameter_gradients, got {type(gradients).__name__}"
+        )
+    images, labels, params, _ = _checked(images, labels, params)
+    if not (isinstance(test, tuple | list) and len(test) == 2):
+        raise TypeError(
+            "train_capstone: test must be a pair (test images, test labels), got "
+            f"{type(test).__name__} {shown(test)}"
+        )
+    _checked(*test, params)  # the test images and labels, before the first step
     if batch > len(images):
         raise ValueError(
             f"train_capstone: a batch of {batch} needs at least that many images, got {len(images)}"
@@ -282,21 +297,61 @@ def train_capstone(
 
 
 def _checked(
-    X: Any, labels: Any, params: Mapping[str, Any]
-) -> tuple[np.ndarray, np.ndarray, Mapping[str, Any]]:
-    """float64 images (N, D), labels in [0, C), and all six parameters, or a clear error."""
+    X: Any, labels: Any, params: Mapping[str, Any], eps: Any = EPS
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], float]:
+    """float64 images (N, D) with N ≥ 1, labels in [0, C), all six parameters as float64
+    arrays of matching shapes, every number finite, and ε > 0; or an error naming the problem."""
     if not isinstance(params, Mapping):
         raise TypeError(
-            f"the parameters must be a dict of {', '.join(PARAMETERS)}, got {type(params).__name__}"
+            f"the parameters must be a dict of {', '.join(PARAMETERS)} (init_parameters makes "
+            f"one), got {type(params).__name__}"
         )
     missing = [k for k in PARAMETERS if k not in params]
     if missing:
-        raise ValueError(f"the parameters lack {', '.join(missing)} (need {', '.join(PARAMETERS)})")
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2:
-        raise ValueError(f"the images must be a batch of rows (N, D), got shape {X.shape}")
-    inputs, hidden = np.shape(params["W1"])
+        raise ValueError(
+            f"the parameters lack {', '.join(missing)}; give all of {', '.join(PARAMETERS)} "
+            "(init_parameters makes them)"
+        )
+    weights = {
+        k: _finite(params[k], f"the parameter {k}", 2 if k[0] == "W" else 1) for k in PARAMETERS
+    }
+    inputs, hidden = weights["W1"].shape
+    classes = weights["W2"].shape[1]
+    expected = {"b1": (hidden,), "gain": (hidden,), "shift": (hidden,), "W2": (hidden, classes),
+                "b2": (classes,)}  # fmt: skip
+    for k, shape in expected.items():
+        if weights[k].shape != shape:
+            raise ValueError(
+                f"the parameter {k} has shape {weights[k].shape}, but W1 of shape "
+                f"{weights['W1'].shape} and W2 need {shape}: keep the shapes init_parameters gives"
+            )
+    X = _finite(X, "the images", 2)
     if X.shape[1] != inputs:
-        raise ValueError(f"the images have {X.shape[1]} columns but W1 expects {inputs} inputs")
-    labels = check_labels(labels, len(X), np.shape(params["W2"])[1])
-    return X, labels, params
+        raise ValueError(
+            f"the images have {X.shape[1]} columns but W1 expects {inputs} inputs: give one row "
+            f"of {inputs} numbers per image"
+        )
+    if len(X) == 0:
+        raise ValueError("the batch is empty: give at least one image (a mean over no rows is NaN)")
+    labels = check_labels(labels, len(X), classes)
+    eps = real_number(eps, "eps (layer norm's ε)", "the capstone's forward pass")
+    if eps <= 0:
+        raise ValueError(
+            f"eps (layer norm's ε) must be a small positive number such as 1e-5, got {eps}: "
+            "it keeps a constant row from dividing by 0"
+        )
+    return X, labels, weights, eps
+
+
+def _finite(x: Any, name: str, ndim: int) -> np.ndarray:
+    """``x`` as a float64 array of ``ndim`` axes of finite numbers, or an error naming it."""
+    try:
+        arr = np.asarray(x, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of real numbers, got {shown(x)}") from None
+    if arr.ndim != ndim:
+        what = "a batch of rows (N, D)" if name == "the images" else f"an array of {ndim} axes"
+        raise ValueError(f"{name} must be {what}, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} holds inf or NaN; every number must be finite")
+    return arr

@@ -20,7 +20,7 @@ MAX_DEPTH = 1_000  # layers: notebook 09's stacks have up to 20; each layer is t
 
 def stack_forward(X: np.ndarray, Ws: list, bs: list, activation: str) -> list:
     """[h_0, h_1, ..., h_L]: h_0 = X, then h_l = act(h_(l-1) W_l + b_l) for l = 1 .. L."""
-    _check_stack(Ws, bs, activation)
+    X, Ws, bs = _check_stack(X, Ws, bs, activation)
     hs = [X]
     for W, b in zip(Ws, bs, strict=True):
         a = hs[-1] @ W + b
@@ -33,8 +33,11 @@ def stack_forward(X: np.ndarray, Ws: list, bs: list, activation: str) -> list:
     return hs
 
 
-def _check_stack(Ws: object, bs: object, activation: object) -> None:
-    """A known activation, and one bias per weight matrix (at least one layer)."""
+def _check_stack(
+    X: object, Ws: object, bs: object, activation: object
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """A known activation, one bias per weight matrix (at least one layer), and arrays of
+    finite numbers whose shapes chain: X (N, D0), W_l (D_(l-1), D_l), b_l (D_l,)."""
     if activation not in ACTIVATIONS:
         raise ValueError(
             f"stack_forward: activation must be one of {ACTIVATIONS}, got {activation!r}"
@@ -49,6 +52,42 @@ def _check_stack(Ws: object, bs: object, activation: object) -> None:
             f"stack_forward: needs one bias per weight matrix, at least one layer; got "
             f"{len(Ws)} weight matrices and {len(bs)} biases"
         )
+    X = _finite_array(X, "X", 2)
+    Ws = [_finite_array(W, f"Ws[{i}]", 2) for i, W in enumerate(Ws)]
+    bs = [_finite_array(b, f"bs[{i}]", 1) for i, b in enumerate(bs)]
+    width = X.shape[1]
+    for i, (W, b) in enumerate(zip(Ws, bs, strict=True)):
+        if W.shape[0] != width or b.shape != (W.shape[1],):
+            raise ValueError(
+                f"stack_forward: layer {i + 1} gets {width} numbers a row, so Ws[{i}] must have "
+                f"{width} rows and bs[{i}] one entry per column of Ws[{i}]; got Ws[{i}] of shape "
+                f"{W.shape} and bs[{i}] of shape {b.shape}"
+            )
+        width = W.shape[1]
+    return X, Ws, bs
+
+
+def _finite_array(x: object, name: str, ndim: int) -> np.ndarray:
+    """``x`` as an array of ``ndim`` axes of finite real numbers, or an error naming it."""
+    try:
+        arr = np.asarray(x)
+        ok = arr.dtype.kind in "biuf" and arr.ndim == ndim
+        if ok and arr.dtype.kind != "f":
+            arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        axes = "(rows, columns)" if ndim == 2 else "(one entry per column)"
+        raise TypeError(
+            f"stack_forward: {name} must be an array of real numbers with {ndim} axes {axes}, "
+            f"got {shown(x)}"
+        )
+    if not np.isfinite(arr).all():
+        raise ValueError(
+            f"stack_forward: {name} holds inf or NaN; every input, weight and bias must be a "
+            "finite number"
+        )
+    return arr
 
 
 def layer_gradient_norms(

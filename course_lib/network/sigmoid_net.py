@@ -76,6 +76,11 @@ def glorot_uniform(
     """
     fan_in = whole_number(fan_in, "fan_in", "glorot_uniform")
     fan_out = whole_number(fan_out, "fan_out", "glorot_uniform")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            "glorot_uniform: rng must be a numpy random Generator, such as "
+            f"np.random.default_rng(0), got {type(rng).__name__} {shown(rng)}"
+        )
     dtype = weight_dtype(dtype, "glorot_uniform")
     check_size(
         fan_in * fan_out,

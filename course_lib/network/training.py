@@ -21,6 +21,7 @@ from course_lib.network.sigmoid_net import SigmoidNet
 from course_lib.network.validation import (
     check_labels,
     check_learning_rate,
+    check_weights,
 )
 from course_lib.numbers.checking import shown, whole_number
 from course_lib.numbers.formatting import format_number
@@ -51,11 +52,13 @@ def sgd_step(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, lr: float)
         step *= lr  # lr · dL/dW, computed in that array (no new one as large as W)
         p.data -= step  # W ← W - lr · dL/dW
         p.grad = None  # used up: the next step computes fresh gradients
+    check_weights(net.params, lr)  # still finite, or an error naming the learning rate
     return float(loss.data)
 
 
 def evaluate(net: SigmoidNet, images: np.ndarray, labels: np.ndarray) -> float:
     """Accuracy: the fraction of images whose largest logit is at the true label."""
+    _network(net, "evaluate")
     x = net.as_batch(images)
     y = check_labels(labels, len(x), net.classes)
     if len(y) == 0:
@@ -159,6 +162,14 @@ def train(
     return last
 
 
+def _network(net: Any, where: str) -> None:
+    if not isinstance(net, SigmoidNet):
+        raise TypeError(
+            f"{where}: net must be a SigmoidNet (such as SigmoidNet(hidden=100)), got "
+            f"{type(net).__name__} {shown(net)}"
+        )
+
+
 def _rates(lr: Any, epochs: int) -> list[float]:
     """One learning rate per epoch, each checked, from a number or a schedule."""
     if isinstance(lr, np.ndarray) and lr.ndim == 0:
@@ -167,7 +178,10 @@ def _rates(lr: Any, epochs: int) -> list[float]:
         return [check_learning_rate(lr, "train")] * epochs
     rates = [check_learning_rate(r, f"train: lr[{i}]") for i, r in enumerate(lr)]
     if len(rates) != epochs:
-        raise ValueError(f"train: got {len(rates)} learning rates for {epochs} epochs")
+        raise ValueError(
+            f"train: got {len(rates)} learning rates for {epochs} epochs; give one number for "
+            "every epoch, or a list with one rate per epoch"
+        )
     return rates
 
 
@@ -204,6 +218,7 @@ def training_epochs(
     several implementations. Arguments as in :func:`train`; every one is checked before the
     first step, so a bad one changes no weight.
     """
+    _network(net, "train")
     epochs = whole_number(epochs, "epochs", "train")
     if epochs > MAX_EPOCHS:
         raise ValueError(

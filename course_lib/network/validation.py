@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from course_lib.numbers.checking import real_number
+from course_lib.numbers.checking import real_number, shown
 
 __all__ = [
     "check_labels",
     "check_learning_rate",
     "check_pixels",
+    "check_weights",
     "pixels_in_unit_range",
 ]
 
@@ -45,8 +46,32 @@ def check_learning_rate(lr: Any, where: str = "sgd_step") -> float:
     return rate
 
 
+def check_weights(params: Any, lr: float, where: str = "sgd_step") -> None:
+    """After a step W ← W - lr · dL/dW: every weight still finite, or an OverflowError naming
+    the learning rate (the step has already been taken: the weights hold inf or NaN now)."""
+    for p in params:
+        if not np.isfinite(p.data).all():
+            name = f" {p.label}" if getattr(p, "label", None) else ""
+            raise OverflowError(
+                f"{where}: the step with learning rate {lr:g} turned the weight{name} into inf "
+                "or NaN (lr · dL/dW passed the largest float), so this network is ruined: make "
+                "a new one (or keep a net.copy() from before) and take a smaller learning rate"
+            )
+
+
 def pixels_in_unit_range(x: np.ndarray) -> bool:
     """True when every entry of ``x`` is a number in [0, 1] (NaN is not): the plain test."""
+    if not isinstance(x, np.ndarray):
+        try:
+            array = np.asarray(x)
+        except (TypeError, ValueError):
+            array = np.asarray(None)
+        if array.dtype.kind not in "biuf":
+            raise TypeError(
+                f"pixels_in_unit_range needs an array of pixel values, got {type(x).__name__}"
+                f" {shown(x)}"
+            )
+        x = array
     return x.size == 0 or bool(0 <= x.min() and x.max() <= 1)  # NaN makes min and max NaN
 
 

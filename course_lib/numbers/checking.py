@@ -12,6 +12,8 @@ bad number gets the same sentence wherever it is typed:
 * ``whole_number(x, name, where, minimum=1)``: an int. NumPy integers pass; ``3.0`` and
   ``2.5`` are refused with the int to write; below ``minimum`` (a negative seed) is a
   ValueError.
+* ``switch(x, name, where)``: a bool (``True``/``False``, or NumPy's ``np.True_``); ``1``,
+  ``"yes"`` or ``None`` is a TypeError, so a typo never reads as a silent True or False.
 * ``check_size(count, what, where)``: refuses an allocation of more than ``MAX_ELEMENTS``
   numbers *before* it is tried, saying how much memory it would take (``hidden=10**12`` is a
   typo, not a request for eight terabytes).
@@ -23,7 +25,15 @@ import math
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["MAX_ELEMENTS", "check_size", "real_number", "shown", "whole_number"]
+__all__ = [
+    "MAX_ELEMENTS",
+    "check_size",
+    "not_an_array",
+    "real_number",
+    "shown",
+    "switch",
+    "whole_number",
+]
 
 # 2**28 float64 numbers are 2 GiB: more than any exercise of this course needs by a factor of
 # ten (the MNIST training set as float32 is 47 million numbers), less than most laptops hold.
@@ -113,12 +123,39 @@ def whole_number(
     return number
 
 
+def switch(value: Any, name: str, where: str) -> bool:
+    """``value`` as a bool when it is one (Python's or NumPy's), else a TypeError naming it."""
+    if value is True or value is False:
+        return value
+    if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):
+        return bool(value)  # NumPy's bool (np.True_), without importing numpy here
+    raise TypeError(
+        f"{where}: {name} must be True or False (it is a switch), got {shown(value)} "
+        f"({_kind(value)})"
+    )
+
+
+def not_an_array(value: Any, error: BaseException) -> str:
+    """Why numpy could not make an array of numbers of ``value`` (``error`` is what
+    ``np.asarray`` raised), in words: a ragged list, or what was given."""
+    text = str(error)
+    if "inhomogeneous" in text or "setting an array element with a sequence" in text:
+        return (
+            f"{shown(value)} has rows of different lengths (a ragged list); an array needs the "
+            "same number of entries in every row"
+        )
+    return f"{shown(value)} is not a table of numbers ({type(error).__name__})"
+
+
 def check_size(count: int, what: str, where: str, *, itemsize: int = 8) -> None:
     """Refuse, before allocating, an array of ``count`` numbers beyond ``MAX_ELEMENTS``.
 
     ``what`` says which array and why it is that large ("W1, hidden × 784 weights"); the
-    message gives the memory it would take, ``count × itemsize`` bytes.
+    message gives the memory it would take, ``count × itemsize`` bytes. ``count`` is a whole
+    number ≥ 0 (a Python or NumPy int); anything else is refused by :func:`whole_number`.
     """
+    if type(count) is not int or count < 0:
+        count = whole_number(count, f"the size of {what}", where, minimum=0)
     if count <= MAX_ELEMENTS:
         return
     size = count * itemsize

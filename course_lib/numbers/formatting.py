@@ -21,9 +21,12 @@ from typing import Any
 
 from course_lib.numbers.checking import real_number, whole_number
 
-__all__ = ["format_number"]
+__all__ = ["MAX_DIGITS", "format_number"]
 
 _LARGEST = 1.7976931348623157e308  # the largest float: a Python int beyond it has no float
+# The most digits (or decimals) a number is written with: a float64 holds 17 significant
+# digits and its exact binary value at most 767; Python's format refuses far fewer than 10**400.
+MAX_DIGITS = 1000
 
 
 def format_number(x: Any, digits: int = 4, *, decimals: int | None = None) -> str:
@@ -33,12 +36,14 @@ def format_number(x: Any, digits: int = 4, *, decimals: int | None = None) -> st
     ``-14.0``); a number that rounds to zero shows as ``0`` (never ``-0`` or ``-0.000``);
     ``inf`` and ``nan`` show as such; an int too large for a float shows its own digits
     (``format_number(10**400)`` is ``1e+400``). ``digits`` is a positive int, ``decimals`` an
-    int ≥ 0.
+    int ≥ 0, both at most ``MAX_DIGITS`` (1000).
     """
-    if type(digits) is not int or digits < 1:
-        digits = whole_number(digits, "digits", "format_number")
-    if decimals is not None and (type(decimals) is not int or decimals < 0):
-        decimals = whole_number(decimals, "decimals", "format_number", minimum=0)
+    if type(digits) is not int or not 1 <= digits <= MAX_DIGITS:
+        digits = whole_number(digits, "digits", "format_number", maximum=MAX_DIGITS)
+    if decimals is not None and (type(decimals) is not int or not 0 <= decimals <= MAX_DIGITS):
+        decimals = whole_number(
+            decimals, "decimals", "format_number", minimum=0, maximum=MAX_DIGITS
+        )
     if isinstance(x, int) and not isinstance(x, bool) and not -_LARGEST <= x <= _LARGEST:
         return _exact_int(x, digits, decimals)
     try:

@@ -669,6 +669,8 @@ def _errors(stage: Stage, f: dict[str, Any], g: dict[str, Any]) -> list:
 def stage_cases(stage: Stage, rng: np.random.Generator) -> list[Case]:
     """A case per network size in :data:`SIZES`: the forward values ``f``, the engine's
     gradients of the earlier stages in ``g``, and the engine's answers for this stage."""
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"stage_cases needs np.random.default_rng(seed), got {rng!r}")
     cases = []
     for n, d, hidden, classes in SIZES:
         X, labels, params = random_network(rng, n, d, hidden, classes)
@@ -711,6 +713,11 @@ def stage_exercise(stage: Stage | str) -> Exercise:
     ``capstone.<stage>``; no exercise-wide rule: the rules are per intermediate)."""
     if isinstance(stage, str):
         stage = stage_by_name(stage)
+    if not isinstance(stage, Stage):
+        raise TypeError(
+            "stage_exercise needs a stage or its name, one of "
+            f"{[s.name for s in STAGES]}, got {stage!r}"
+        )
     return Exercise(
         f"capstone.{stage.name}",
         stage.signature,

@@ -14,6 +14,7 @@ import textwrap
 from collections.abc import Callable
 from typing import Any
 
+from course_lib.numbers.checking import whole_number
 from course_lib.teaching.code_exercise import Exercise, ExerciseReport, run_exercise
 from course_lib.teaching.exercise_bank import EXERCISES
 
@@ -34,6 +35,7 @@ def check_exercise(
             f"check_exercise needs an exercise name such as 'tanh_backward' (or an Exercise), "
             f"got {exercise!r}"
         )
+    seed = whole_number(seed, "seed (it picks the cases)", "check_exercise", minimum=0)
     return run_exercise(exercise, fn, seed)
 
 
@@ -48,6 +50,10 @@ def show_rule_if_right(report: ExerciseReport, rule: Callable[..., Any]) -> str:
     if not isinstance(report, ExerciseReport):
         raise TypeError(
             f"show_rule_if_right needs the report check_exercise returned, got {report!r}"
+        )
+    if not callable(rule):
+        raise TypeError(
+            f"show_rule_if_right needs the library's rule (a function) to show, got {rule!r}"
         )
     if report.ok:
         return textwrap.dedent(inspect.getsource(rule))

@@ -54,8 +54,10 @@ import html
 import inspect
 import linecache
 import math
+import os
 import re
 import signal
+import sys
 import textwrap
 import threading
 import traceback
@@ -64,6 +66,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from course_lib.numbers.checking import whole_number
 
 __all__ = [
     "Case",
@@ -250,19 +254,48 @@ class _TooSlow(BaseException):
     ``except Exception: pass`` inside a loop cannot swallow it."""
 
 
+# Code that is not the learner's: the library itself, the standard library, installed packages.
+_NOT_LEARNERS = tuple(
+    {os.path.dirname(os.path.dirname(os.path.abspath(__file__))), sys.prefix, sys.base_prefix}
+)
+
+
+def _learners(frame: Any) -> bool:
+    return not frame.f_code.co_filename.startswith(_NOT_LEARNERS)
+
+
 @contextlib.contextmanager
 def _time_limit(seconds: float) -> Iterator[None]:
     """Raise _TooSlow in the running code after ``seconds``, and again every 0.2 s after that
-    until it leaves (a bare ``except: pass`` in a loop may swallow one alarm, rarely all);
-    POSIX, main thread only."""
+    until it leaves; POSIX, main thread only.
+
+    A loop around ``try: ... except: pass`` (a bare except catches even _TooSlow) would
+    swallow every alarm, so each alarm also traces the learner's code: the next line it runs,
+    the one in its except clause included, raises _TooSlow again, and an exception raised in
+    an except clause leaves that try. (Python switches a trace function off once it raises, so
+    a loop in a loop, each with its own bare except, can still swallow them all.)"""
     usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
 
+    def on_line(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line":
+            raise _TooSlow
+        return on_line
+
+    def on_call(frame: Any, event: str, arg: Any) -> Any:
+        return on_line if _learners(frame) else None
+
     def stop(signum: int, frame: Any) -> None:
+        sys.settrace(on_call)  # new calls; and the learner's frames running now:
+        while frame is not None and frame.f_code is not _call.__code__:
+            if _learners(frame):
+                frame.f_trace = on_line
+            frame = frame.f_back
         raise _TooSlow
 
+    tracing = sys.gettrace()
     previous = signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, seconds, 0.2)
     try:
@@ -270,6 +303,7 @@ def _time_limit(seconds: float) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        sys.settrace(tracing)
 
 
 def is_placeholder(fn: Callable[..., Any]) -> bool:
@@ -718,6 +752,7 @@ def run_exercise(exercise: Exercise, fn: Callable[..., Any], seed: int = 0) -> E
     notebook calls :func:`course_lib.teaching.code_check.check_exercise`, which finds the
     exercise by its name.)
     """
+    seed = whole_number(seed, "seed (it picks the cases)", "run_exercise", minimum=0)
     report = _run(exercise, fn, seed)
     if isinstance(fn, tuple):
         names = [getattr(c, "__name__", "") for c in fn]

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from course_lib.network.deep_stack import ACTIVATIONS, stack_forward
+from course_lib.numbers.checking import whole_number
 from course_lib.teaching.code_exercise import Case, Exercise, ExerciseReport, run_exercise
 from course_lib.tensor import Tensor
 
@@ -269,6 +270,7 @@ def _engine(
 def depth_exercise(depth: int) -> Exercise:
     """``deep_backward`` for stacks of ``depth`` layers (one of :data:`DEPTHS`), one case per
     activation."""
+    depth = whole_number(depth, "depth", "depth_exercise")
     if depth not in DEPTHS:
         raise ValueError(f"depth_exercise: depth must be one of {DEPTHS}, got {depth!r}")
     outputs = tuple(f"d{kind}{layer}" for layer in range(depth, 0, -1) for kind in ("W", "b"))
@@ -290,6 +292,7 @@ def check_deep_backward(fn: Callable[..., Any], seed: int = 0) -> ExerciseReport
     """Check ``fn(Ws, hs, activation, dh_last)`` at depths 1, 2 and 5, with sigmoid, tanh and
     relu at each, against the engine; the first depth that fails is reported. Never raises
     for ``fn``."""
+    seed = whole_number(seed, "seed (it picks the cases)", "check_deep_backward", minimum=0)
     report = None
     for depth in DEPTHS:
         report = run_exercise(depth_exercise(depth), fn, seed)

@@ -35,6 +35,7 @@ from types import FrameType
 from typing import Any
 
 from course_lib.display.accessible import verdict_html
+from course_lib.numbers.checking import real_number
 from course_lib.teaching.answers import exercise
 from course_lib.teaching.code_check import check_exercise
 from course_lib.teaching.depth_exercise import check_deep_backward
@@ -152,12 +153,27 @@ def engine_read_out(name: str, history: Iterable[str] | None = None) -> str:
     default the kernel's input history) assigns ``name``. Otherwise the offending part, such as
     ``x.grad`` or ``central_difference(f, 1.0)``.
     """
+    if history is not None and (isinstance(history, str) or not isinstance(history, Iterable)):
+        raise TypeError(
+            "engine_read_out: history must be a list of cell sources (text), got "
+            f"{type(history).__name__}"
+        )
     sources = list(_history() if history is None else history)
     for source in reversed(sources):
         value = _assigned_value(source, name)
         if value is not None:
             return _not_by_hand(value)
     return ""
+
+
+def _points(points: Any, where: str) -> float:
+    """The points an exercise is worth: a positive, finite number."""
+    value = real_number(points, "points", where)
+    if value <= 0:
+        raise ValueError(
+            f"{where}: points must be a positive number such as 1 or 2, got {points!r}"
+        )
+    return value
 
 
 def grade(key: str, answer: Any, *, name: str | None = None, points: float = 1.0) -> Score:
@@ -167,6 +183,7 @@ def grade(key: str, answer: Any, *, name: str | None = None, points: float = 1.0
     out of the engine or computed by a function earns 0 (see :func:`engine_read_out`). The
     feedback is the checker's, without the rule (a grade is not a second attempt).
     """
+    points = _points(points, "grade")
     result = exercise(key).judge(answer)
     if result.correct and name is not None:
         shortcut = engine_read_out(name)
@@ -197,6 +214,11 @@ def library_calls(allowed: Iterable[str] = ()) -> Iterator[list[str]]:
     calling its own helpers) are not noted: only a call whose caller lives outside the library,
     which while a checker runs is the learner's function.
     """
+    if isinstance(allowed, str) or not isinstance(allowed, Iterable):
+        raise TypeError(
+            "allowed must be a list of the library functions a solution may call, such as "
+            f"['softmax'], got {type(allowed).__name__} {allowed!r}"
+        )
     allowed = set(allowed)
     seen: list[str] = []
     previous = sys.getprofile()
@@ -265,6 +287,7 @@ def grade_check(
     the exercise's name for the checkers that take one (``check_exercise``, ``check_stage``)."""
     if checker not in CHECKERS:
         raise ValueError(f"grade_check: no checker {checker!r}; there are {sorted(CHECKERS)}")
+    points = _points(points, f"grade_check {checker}")
     exercise_name = name or checker.removeprefix("check_")
     for subject in subjects:
         own = _library_own(subject)

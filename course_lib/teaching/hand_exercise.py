@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from course_lib.display.accessible import verdict_html
+from course_lib.numbers.checking import whole_number
 
 __all__ = [
     "EXACT",
@@ -156,8 +157,9 @@ class Precision:
             raise ValueError(
                 f"precision kind must be 'exact', 'decimals' or 'significant', got {self.kind!r}"
             )
-        if self.kind != "exact" and not (isinstance(self.digits, int) and 1 <= self.digits <= 15):
-            raise ValueError(f"digits must be a whole number from 1 to 15, got {self.digits!r}")
+        if self.kind != "exact" and not (type(self.digits) is int and 1 <= self.digits <= 15):
+            digits = whole_number(self.digits, "digits", f"{self.kind} precision", maximum=15)
+            object.__setattr__(self, "digits", digits)  # a NumPy int, as the int it holds
 
     def unit(self, expected: float) -> float:
         """One unit in the last asked-for place of ``expected`` (``0`` for exact)."""
@@ -280,6 +282,8 @@ class HandExercise:
 
     def judge(self, answer: Any, misses: int = 0) -> CheckResult:
         """Feedback for ``answer``; ``misses`` is how many wrong answers came before it."""
+        if type(misses) is not int or misses < 0:
+            misses = whole_number(misses, "misses", "judge", minimum=0)
         if answer is ... or answer is None:
             return CheckResult(False, f"{self.name}: not answered yet. {self.asks()}")
         if self._row is not None:
@@ -532,6 +536,8 @@ class AxesExercise:
         return tuple(sorted({int(a) % self.ndim for a in axes}))
 
     def judge(self, answer: Any, misses: int = 0) -> CheckResult:
+        if type(misses) is not int or misses < 0:
+            misses = whole_number(misses, "misses", "judge", minimum=0)
         name, ndim = self.name, self.ndim
         if answer is ... or answer is None:
             return CheckResult(False, f"{name}: not answered yet. {self.asks()}")

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from course_lib.network.capstone import PARAMETERS, engine_gradients, forward
+from course_lib.numbers.checking import whole_number
 from course_lib.teaching.capstone_cases import (
     STAGES,
     Stage,
@@ -172,6 +173,7 @@ def check_stage(stage: str, fn: Callable[..., Any], seed: int = 0) -> Intermedia
     for ``fn``."""
     if not isinstance(stage, str):
         raise TypeError(f"check_stage needs a stage name such as 'loss', got {stage!r}")
+    seed = whole_number(seed, "seed (it picks the cases)", "check_stage", minimum=0)
     spec = stage_by_name(stage)
     exercise = stage_exercise(spec)
     before = wrong_attempts(exercise.name)

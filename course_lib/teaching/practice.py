@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass
 
 from course_lib.autodiff.scalar import OPS, Value
-from course_lib.numbers.checking import whole_number
+from course_lib.numbers.checking import switch, whole_number
 from course_lib.numbers.formatting import format_number
 
 __all__ = ["LOCAL_RULES", "Operation", "PracticeGraph", "practice_graph", "practice_sheet"]
@@ -196,8 +196,7 @@ def practice_graph(seed: int, size: int | None = None, fan_out: bool = True) -> 
             minimum=MIN_NODES,
             maximum=MAX_NODES,
         )
-    if not isinstance(fan_out, bool):
-        raise TypeError(f"fan_out must be True or False, got {fan_out!r}")
+    fan_out = switch(fan_out, "fan_out", where)
     rng = random.Random(seed)
     n_ops = size if size is not None else rng.randint(MIN_NODES, MAX_NODES)
     for _ in range(_ATTEMPTS):
@@ -219,6 +218,7 @@ def practice_sheet(
     seed: int, size: int | None = None, fan_out: bool = True, answers: bool = False
 ) -> str:
     """A printable practice sheet for ``seed``; with ``answers=True`` the key follows it."""
+    answers = switch(answers, "answers", "practice_sheet")
     graph = practice_graph(seed, size, fan_out)
     inputs = ", ".join(f"{name} = {format_number(value)}" for name, value in graph.inputs)
     out = graph.operations[-1].name

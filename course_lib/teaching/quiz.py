@@ -15,7 +15,7 @@ from numbers import Integral
 from typing import Any
 
 from course_lib.display.accessible import verdict_html
-from course_lib.numbers.checking import whole_number
+from course_lib.numbers.checking import shown, whole_number
 
 __all__ = ["LETTERS", "Feedback", "Question", "card_question"]
 
@@ -63,10 +63,19 @@ class Question:
                 f"give one explanation per option: {len(options)} options but "
                 f"{len(explanations)} explanations"
             )
-        if not isinstance(correct, int) or not 0 <= correct < len(options):
+        if not isinstance(prompt, str):
+            raise TypeError(f"Question: the prompt must be text, got {type(prompt).__name__}")
+        correct = whole_number(correct, "correct (the right option's index)", "Question", minimum=0)
+        if not correct < len(options):
             raise ValueError(
                 f"correct must be an option index 0..{len(options) - 1}, got {correct!r}"
             )
+        for text in (*options, *explanations, *hints):
+            if not isinstance(text, str):
+                raise TypeError(
+                    f"Question: options, explanations and hints are text, got {shown(text)} "
+                    f"({type(text).__name__}); write each one in quotes"
+                )
         for i, text in enumerate(explanations):
             if text.lstrip().lower().startswith(("right", "not quite", "wrong")):
                 raise ValueError(
@@ -240,5 +249,5 @@ def card_question(number: int) -> Question:
     """The seed card's question ``number`` (1 to 4) as a :class:`Question`."""
     number = whole_number(number, "number", "card_question")
     if number not in _CARD_QUESTIONS:
-        raise ValueError(f"the card has questions 1 to 4, got {number!r}")
+        raise ValueError(f"the card has questions 1 to 4 (pick one of them), got {shown(number)}")
     return Question(**_CARD_QUESTIONS[number])

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from course_lib.checks import jacobian_finite_differences, jacobian_reverse_mode
-from course_lib.numbers.checking import shown, whole_number
+from course_lib.numbers.checking import shown, switch, whole_number
 from course_lib.numbers.formatting import format_number
 from course_lib.teaching.hand_exercise import (
     AxesExercise,
@@ -173,6 +173,7 @@ def tensor_sheet(seed: int) -> TensorSheet:
 
 def tensor_practice_sheet(seed: int, answers: bool = False) -> str:
     """A printable tensor sheet for ``seed``; with ``answers=True`` its key follows it."""
+    answers = switch(answers, "answers", "tensor_practice_sheet")
     s = tensor_sheet(seed)
     (shape_a, shape_b), (axes_a, axes_b) = s.shapes, s.sum_axes
     result = tuple(np.broadcast_shapes(shape_a, shape_b))
@@ -425,6 +426,11 @@ def tensor_sheet_exercises(
     exercises' keys (``"tensor_sheet_7."`` by default).
     """
     s = tensor_sheet(seed)
+    if key_prefix is not None and not isinstance(key_prefix, str):
+        raise TypeError(
+            f"tensor_sheet_exercises: key_prefix must be text such as 'tensor_sheet_7.', got "
+            f"{key_prefix!r}"
+        )
     prefix = f"tensor_sheet_{s.seed}." if key_prefix is None else key_prefix
     (shape_a, shape_b), (axes_a, axes_b) = s.shapes, s.sum_axes
     result = np.broadcast_shapes(shape_a, shape_b)

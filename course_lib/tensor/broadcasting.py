@@ -25,7 +25,13 @@ def broadcast_axes(
     (2, 3) + (3,) the second input added axis 0; in (3, 1) + (1, 4), whose result is (3, 4),
     the first expanded axis 1 and the second axis 0. Backward sums over exactly these axes.
     """
-    shape, result = tuple(shape), tuple(result)
+    try:
+        shape, result = tuple(shape), tuple(result)
+    except TypeError:
+        raise TypeError(
+            f"broadcast_axes needs two shapes, tuples of sizes such as (3, 1), got {shape!r} and "
+            f"{result!r}"
+        ) from None
     added = len(result) - len(shape)  # how many leading axes broadcasting put in front
     if added < 0 or any(n not in (1, m) for n, m in zip(shape, result[added:], strict=True)):
         raise ValueError(f"broadcast_axes: an input of shape {shape} cannot broadcast to {result}")

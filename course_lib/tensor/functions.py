@@ -29,7 +29,7 @@ from course_lib.tensor.ops import (
     rule,
     tensor_input,
 )
-from course_lib.tensor.validation import broadcast_error, normalize_axes
+from course_lib.tensor.validation import broadcast_error, normalize_axes, short_repr
 
 if TYPE_CHECKING:
     from course_lib.tensor.node import Tensor
@@ -131,8 +131,10 @@ def _softmax_axis(t: Tensor, axis: Any, op: str) -> int:
         raise ValueError(
             f"{op}: the tensor is a single number (shape ()); it needs an axis of logits"
         )
-    if isinstance(axis, tuple):
-        raise TypeError(f"{op}: takes one axis (an int), got the tuple {axis}")
+    if isinstance(axis, tuple | list) or axis is None:
+        raise TypeError(
+            f"{op}: takes one axis (an int, such as -1 for the last), got {short_repr(axis)}"
+        )
     (axis,) = normalize_axes(axis, t.shape, op)
     if t.shape[axis] == 0:
         raise ValueError(f"{op}: axis {axis} of shape {t.shape} is empty; a softmax needs a logit")

@@ -57,6 +57,7 @@ from typing import Any
 import numpy as np
 
 from course_lib.autodiff.graph import backpropagate, topological_order
+from course_lib.numbers.checking import switch
 from course_lib.tensor.broadcasting import sum_to_shape
 from course_lib.tensor.ops import TensorOps, rule_of
 from course_lib.tensor.validation import (
@@ -97,6 +98,12 @@ class Tensor(TensorOps):
             raise TypeError("Tensor(...) got a Tensor; use it directly instead of wrapping it")
         if label is not None and not isinstance(label, str):
             raise TypeError(f"label must be a string, got {type(label).__name__}")
+        if isinstance(data, bool | np.bool_):
+            raise TypeError(
+                f"Tensor needs numbers, got {data} (a bool); write 1.0 or 0.0 if you mean a number"
+            )
+        if requires_grad is not True and requires_grad is not False:
+            requires_grad = switch(requires_grad, "requires_grad", "Tensor")
         array = float_array(data, np.dtype(np.float64), "Tensor")
         if requires_grad and not all_finite(array):
             bad = int(array.size - np.isfinite(array).sum())

@@ -135,8 +135,31 @@ def rule(
     return register
 
 
+# numpy's functions that are operators a Tensor has, by name: numpy hands them back to Tensor.
+_NUMPY_OPERATORS = {
+    "add": "add",
+    "subtract": "sub",
+    "multiply": "mul",
+    "true_divide": "truediv",
+    "divide": "truediv",
+    "power": "pow",
+    "matmul": "matmul",
+}
+
+
+def _no_order(t: Any, symbol: str, other: Any) -> bool:
+    """The error for ``t < 3`` (and <=, >, >=): a Tensor is a node; compare its numbers."""
+    raise TypeError(
+        f"t {symbol} {short_repr(other)} with a Tensor t: a Tensor is a node of the graph, so "
+        f"it has no order (a comparison gives bools, which no gradient flows through); compare "
+        f"its numbers: t.data {symbol} ..., an array of True and False"
+    )
+
+
 def rule_of(op: str) -> Rule:
     """The table's entry for the op a node holds in ``node.op`` (``"**2"`` is a power)."""
+    if not isinstance(op, str):
+        raise TypeError(f"rule_of needs an op's name, such as 'exp' or '@', got {op!r}")
     found = RULES.get("**" if op.startswith("**") else op)
     if found is None:
         raise KeyError(f"the Tensor engine has no op {op!r}; its ops are {sorted(RULES)}")
@@ -163,9 +186,44 @@ class TensorOps:
 
     __slots__ = ()
 
-    # Tells numpy to hand `array + tensor` to Tensor.__radd__ instead of looping over the
-    # array's elements.
-    __array_ufunc__ = None
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy hands here every numpy function given a Tensor: ``array + tensor`` (and ``-``,
+        ``*``, ``/``, ``**``, ``@``) goes to the Tensor's own operator, which keeps the graph,
+        instead of numpy looping over the array's elements; a numpy function of a Tensor, such
+        as ``np.exp(t)``, is refused with what to write instead."""
+        operator = _NUMPY_OPERATORS.get(ufunc.__name__)
+        if operator and method == "__call__" and len(inputs) == 2 and not kwargs:
+            if inputs[1] is self:
+                return getattr(self, f"__r{operator}__")(inputs[0])
+            return getattr(self, f"__{operator}__")(inputs[1])
+        function = ufunc.__name__
+        own = (
+            f"use t.{function}(), the engine's own op"
+            if callable(getattr(TensorOps, function, None))
+            else f"the Tensor engine has no {function} op: build it from the ops it has"
+        )
+        raise TypeError(
+            f"np.{function}(t) with a Tensor t: numpy's functions work on arrays and cannot "
+            f"follow the graph; {own}. t.data is its array of numbers, without a gradient"
+        )
+
+    def __float__(self) -> float:
+        raise TypeError(
+            "float(t): a Tensor is not a plain number; t.item() gives the number of a one-entry "
+            "tensor, t.data its array (both cut out of the graph: no gradient flows through them)"
+        )
+
+    def __lt__(self, other: object) -> bool:
+        return _no_order(self, "<", other)
+
+    def __le__(self, other: object) -> bool:
+        return _no_order(self, "<=", other)
+
+    def __gt__(self, other: object) -> bool:
+        return _no_order(self, ">", other)
+
+    def __ge__(self, other: object) -> bool:
+        return _no_order(self, ">=", other)
 
     # ---- elementwise arithmetic with broadcasting --------------------------------------------
 
@@ -322,10 +380,16 @@ class TensorOps:
                 f"reshape: cannot reshape shape {self.shape} ({self.size} elements) into "
                 f"{short_repr(shape)}: a size that large is no array's"
             ) from None
-        except (ValueError, TypeError) as error:
+        except (ValueError, TypeError):
+            if sum(n == -1 for n in shape) > 1:
+                why = "only one size may be -1 ('the rest')"
+            elif any(n < -1 for n in shape):
+                why = "sizes are 0 or more, or -1 for 'the rest'"
+            else:
+                why = "the new shape must hold the same number of elements (-1 for 'the rest')"
             raise ValueError(
                 f"reshape: cannot reshape shape {self.shape} ({self.size} elements) into "
-                f"{short_repr(shape)}: {error}"
+                f"{short_repr(shape)}: {why}"
             ) from None
         return new_node(data, (self,), "reshape")
 

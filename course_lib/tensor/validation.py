@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from course_lib.kernels.validation import all_finite, check_upstream, entry, first_bad
-from course_lib.numbers.checking import real_number, shown
+from course_lib.numbers.checking import not_an_array, real_number, shown
 from course_lib.numbers.formatting import format_number
 
 FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -76,7 +76,7 @@ def float_array(x: Any, dtype: np.dtype, where: str) -> np.ndarray:
         array, problem = None, error
     if array is None:
         raise TypeError(
-            f"{where}: cannot make an array of numbers from {short_repr(x)}: {problem}"
+            f"{where}: cannot make an array of numbers: {not_an_array(x, problem)}"
         ) from None
     if array.dtype in FLOATS:
         return array
@@ -340,6 +340,11 @@ def seed_array(upstream: Any, data: np.ndarray) -> np.ndarray:
             f"{data.shape}; they must be the same (upstream is not broadcast)"
         )
     check_upstream(array, "backward")  # the kernels' sentence: their VJPs refuse the same
+    if array.dtype != data.dtype and array.size and not np.abs(array).max() <= _LARGEST[data.dtype]:
+        raise OverflowError(
+            f"backward: upstream holds {format_number(np.abs(array).max())}, too large for the "
+            f"output's {data.dtype} ({_largest(data.dtype)}); scale it down, or compute in float64"
+        )
     return np.array(array, dtype=data.dtype)  # a copy: the caller keeps theirs
 
 

@@ -17,6 +17,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from course_lib.display.accessible import OKABE_ITO, ink_on, svg_open
+from course_lib.numbers.checking import real_number, shown
 from course_lib.numbers.formatting import format_number
 
 FONT = "font-family='sans-serif'"
@@ -28,6 +29,27 @@ NEGATIVE = (0, 114, 178)
 POSITIVE = (213, 94, 0)
 BAR = OKABE_ITO["blue"]  # a bar >= 0, unless a chart picks its own colour
 NEGATIVE_BAR = OKABE_ITO["vermillion"]  # a bar < 0: also drawn below the zero line, signed
+
+
+def finite_numbers(values: object, name: str, where: str, ndim: int = 1) -> np.ndarray:
+    """``values`` as a float64 array of ``ndim`` axes (1: a flat list) whose every entry is a
+    finite number, or an error saying what it is instead: a drawing of NaN or inf has nothing
+    to show (a bar of NaN height, a cell of no colour)."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{where}: {name} must be numbers, got {type(values).__name__} {shown(values)}"
+        ) from None
+    if ndim == 1:
+        array = array.reshape(-1)
+    elif array.ndim != ndim:
+        raise ValueError(f"{where}: {name} must have {ndim} axes, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(
+            f"{where}: {name} holds inf or NaN, which a drawing cannot show; draw finite numbers"
+        )
+    return array
 
 
 def fmt(x: float, digits: int = 3) -> str:
@@ -79,6 +101,7 @@ def bar_chart(
     ``colors``. ``number`` writes each bar's value (default :func:`fmt`, three decimals);
     ``separator_before`` draws a dashed line before that bar (to set a total apart).
     """
+    values = finite_numbers(values, "values", "bar_chart")
     n = len(values)
     labels = list(labels) if labels is not None else [str(i) for i in range(n)]
     top, bottom, left = 34, 22, 8
@@ -145,6 +168,12 @@ def heatmap(
     the same number from one slider position to the next); row ``highlight_row`` is outlined.
     A legend bar under the matrix shows -vmax, 0, +vmax.
     """
+    matrix = finite_numbers(matrix, "matrix", "heatmap", ndim=2)
+    if matrix.shape[0] != matrix.shape[1] or matrix.size == 0:
+        raise ValueError(f"heatmap: needs a square matrix (C × C, C ≥ 1), got shape {matrix.shape}")
+    vmax = real_number(vmax, "vmax (the scale's end)", "heatmap")
+    if vmax <= 0:
+        raise ValueError(f"heatmap: vmax (the scale's end) must be positive, got {vmax}")
     c = matrix.shape[0]
     left, top = 26, 34
     cell = min(48.0, (size - left - 6) / c)

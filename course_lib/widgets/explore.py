@@ -11,7 +11,7 @@ import ipywidgets as widgets
 
 from course_lib.autodiff.scalar import Value
 from course_lib.display.draw import draw, formula, node_names
-from course_lib.numbers.checking import real_number
+from course_lib.numbers.checking import real_number, switch
 from course_lib.numbers.formatting import format_number
 from course_lib.widgets.controls import row, with_number_box
 from course_lib.widgets.panel import Panel
@@ -86,9 +86,9 @@ def explore(
     ``None`` until the inputs are valid again. Errors at the starting values that are not
     arithmetic ones (a typo in ``f``, say) are raised, so the cell shows them.
     """
-    for switch, flag in (("graph", graph), ("table", table), ("partials", partials)):
-        if not isinstance(flag, bool):
-            raise TypeError(f"explore: {switch} must be True or False, got {flag!r}")
+    graph = switch(graph, "graph", "explore")
+    table = switch(table, "table", "explore")
+    partials = switch(partials, "partials", "explore")
     if not (graph or table):
         raise ValueError("explore needs something to show: graph=True, table=True or both")
     if not callable(f):

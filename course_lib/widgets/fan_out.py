@@ -31,13 +31,14 @@ import numpy as np
 from course_lib.display.accessible import html_figure, svg_open
 from course_lib.kernels import softmax
 from course_lib.network import SigmoidNet
-from course_lib.numbers.checking import whole_number
+from course_lib.numbers.checking import real_number, whole_number
 from course_lib.numbers.formatting import format_number
 from course_lib.widgets.charts import (
     NEGATIVE,
     NEGATIVE_BAR,
     POSITIVE,
     bar_chart,
+    finite_numbers,
     fmt,
     subscript,
 )
@@ -73,7 +74,7 @@ def digit_svg(pixels: np.ndarray, size: int = 112, title: str | None = None) -> 
     Only inked pixels are drawn, on a white square, so a digit costs about 150 rectangles.
     """
     size = _picture_size(size, "digit_svg")
-    values = np.asarray(pixels, dtype=float).reshape(-1)
+    values = finite_numbers(pixels, "pixels", "digit_svg")
     if values.size != SIDE * SIDE:
         raise ValueError(f"digit_svg: needs 784 pixel values (28 x 28), got {values.size}")
     cell = size / SIDE
@@ -136,7 +137,8 @@ def paths_svg(
     The true class's bar is outlined: it is the only one where y_k = 1, so its p_k − 1 < 0.
     Drawn by the course's one bar chart, :func:`course_lib.widgets.charts.bar_chart`.
     """
-    values = [float(v) for v in contributions] + [float(total)]
+    values = [float(v) for v in finite_numbers(contributions, "contributions", "paths_svg")]
+    values.append(real_number(total, "total", "paths_svg"))
     vmax = max(abs(v) for v in values) or 1.0
     reach = 1.15 * vmax  # room beyond the longest bar for its number
     colors = [NEGATIVE_BAR if v > 0 else "#0072B2" for v in values[:-1]] + ["#555"]
@@ -162,7 +164,7 @@ def weights_svg(weights: np.ndarray, size: int = 112, title: str | None = None) 
     The scale runs to ± the largest |weight|, which is printed under the picture.
     """
     size = _picture_size(size, "weights_svg")
-    values = np.asarray(weights, dtype=float).reshape(-1)
+    values = finite_numbers(weights, "weights", "weights_svg")
     if values.size != SIDE * SIDE:
         raise ValueError(f"weights_svg: needs 784 weights (28 x 28), got {values.size}")
     vmax = float(np.abs(values).max()) or 1.0

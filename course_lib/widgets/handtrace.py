@@ -30,7 +30,8 @@ from typing import Any
 import ipywidgets as widgets
 
 from course_lib.autodiff.graph import backward_steps, check_node, topological_order
-from course_lib.display.draw import draw, format_data, node_names
+from course_lib.display.draw import MAX_NODES, draw, format_data, node_names
+from course_lib.numbers.checking import switch
 from course_lib.numbers.formatting import format_number
 from course_lib.teaching.hand_exercise import (
     CheckResult,
@@ -58,9 +59,14 @@ class HandTrace(widgets.VBox):
         self, root: Any, *, ask: Sequence[str] | None = None, partials: bool = True
     ) -> None:
         check_node(root, "hand_trace")
-        if not isinstance(partials, bool):
-            raise TypeError(f"hand_trace: partials must be True or False, got {partials!r}")
+        partials = switch(partials, "partials", "hand_trace")
         order = topological_order(root)
+        if len(order) > MAX_NODES:
+            raise ValueError(
+                f"hand_trace: this graph has {len(order):,} nodes, more than the {MAX_NODES} a "
+                "hand trace asks about (one answer box each); trace a smaller graph, such as one "
+                "part of the computation"
+            )
         for node in order:
             if not isinstance(node.data, Real) or not hasattr(node, "partials"):
                 raise TypeError(

@@ -28,7 +28,21 @@ class Panel(widgets.VBox):
         text: str | Callable[[], str],
         **kwargs: Any,
     ) -> None:
-        super().__init__(list(children), **kwargs)
+        if not (isinstance(text, str) or callable(text)):
+            raise TypeError(
+                f"Panel: text (what the panel says as plain text) must be text or a function "
+                f"giving it, got {type(text).__name__}"
+            )
+        if isinstance(children, str) or not hasattr(children, "__iter__"):
+            raise TypeError(f"Panel: children must be a list of widgets, got {children!r}")
+        children = list(children)
+        for child in children:
+            if not isinstance(child, widgets.Widget):
+                raise TypeError(
+                    f"Panel: children must be widgets (sliders, HTML, ...), got "
+                    f"{type(child).__name__} {child!r}"
+                )
+        super().__init__(children, **kwargs)
         self._text = text
 
     def __repr__(self) -> str:

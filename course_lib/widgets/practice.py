@@ -12,7 +12,7 @@ import html
 
 import ipywidgets as widgets
 
-from course_lib.numbers.checking import whole_number
+from course_lib.numbers.checking import switch, whole_number
 from course_lib.numbers.formatting import format_number
 from course_lib.teaching.practice import LOCAL_RULES, practice_graph
 from course_lib.widgets.controls import row, with_number_box
@@ -42,12 +42,8 @@ def practice_trainer(
         sheets, "sheets (the largest sheet number)", where, minimum=0, maximum=MAX_SHEETS
     )
     sheet = whole_number(sheet, f"sheet (0 to {sheets})", where, minimum=0, maximum=sheets)
-    for switch, flag in (("fan_out", fan_out), ("partials", partials)):
-        if not isinstance(flag, bool):
-            raise TypeError(
-                f"practice_trainer: {switch} is a switch and must be True or False, got "
-                f"{type(flag).__name__} {flag!r}"
-            )
+    fan_out = switch(fan_out, "fan_out", "practice_trainer")
+    partials = switch(partials, "partials", "practice_trainer")
     number = widgets.IntSlider(value=sheet, min=0, max=sheets, description="sheet")
     join = widgets.Checkbox(value=fan_out, description="with a fan-out (sum at a join)")
     show_partials = widgets.Checkbox(value=partials, description="show the local partials")

@@ -28,10 +28,10 @@ from typing import Any
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.autodiff.graph import Step, backward_steps, topological_order
+from course_lib.autodiff.graph import Step, backward_steps, check_seed, topological_order
 from course_lib.autodiff.scalar import op_named
 from course_lib.display.draw import draw, format_data, formula, node_names
-from course_lib.numbers.checking import real_number, shown, whole_number
+from course_lib.numbers.checking import real_number, shown, switch, whole_number
 from course_lib.tensor.ops import rule_of
 from course_lib.widgets.controls import row, with_number_box
 
@@ -111,13 +111,7 @@ def _checked_seed(root: Any, seed: Any) -> Any:
             f"stepper: seed is {what}: an array of numbers of shape {tuple(shape)}, got "
             f"{type(seed).__name__} {seed!r}"
         ) from None
-    if array.shape != tuple(shape):
-        raise ValueError(
-            f"stepper: seed must have the output's shape {tuple(shape)}, got shape {array.shape}"
-        )
-    if not np.isfinite(array).all():
-        raise ValueError("stepper: seed must hold finite numbers (it has inf or NaN)")
-    return array
+    return check_seed(array, root, "stepper")  # finite, shaped like the output
 
 
 def explain(steps: list[Step], names: Mapping[Any, str]) -> list[tuple[str, ...]]:
@@ -234,8 +228,7 @@ class BackwardStepper(widgets.VBox):
         interval_ms = whole_number(
             interval_ms, "interval_ms", "stepper", minimum=50, maximum=MAX_INTERVAL_MS
         )
-        if not isinstance(partials, bool):
-            raise TypeError(f"partials must be True or False, got {partials!r}")
+        partials = switch(partials, "partials", "stepper")
         self.root = root
         self.names = node_names(root)
         self.steps: list[Step] = list(backward_steps(root, _checked_seed(root, seed)))
@@ -320,9 +313,13 @@ class BackwardStepper(widgets.VBox):
         """The step just taken (``None`` before the first)."""
         return self.steps[self.index.value - 1] if self.index.value else None
 
+    def _step_number(self, k: Any, where: str) -> int:
+        """A step number 0 .. the number of steps (0: before the first)."""
+        return whole_number(k, "k (a step number)", where, minimum=0, maximum=len(self.lines))
+
     def text(self, k: int | None = None) -> str:
         """What the stepper says after ``k`` steps (default: the current index), plain text."""
-        k = self.index.value if k is None else k
+        k = self.index.value if k is None else self._step_number(k, "text")
         if k == 0:
             return "Step 0: before the backward pass; no gradient is computed yet."
         return "\n".join(self.lines[k - 1])
@@ -330,7 +327,7 @@ class BackwardStepper(widgets.VBox):
     def state(self, k: int | None = None) -> dict[Any, str]:
         """The gradient text of every node after ``k`` steps (default: the current index):
         the engine's running sums as recorded in the steps."""
-        k = self.index.value if k is None else k
+        k = self.index.value if k is None else self._step_number(k, "state")
         latest: dict[Any, Any] = {}  # each node's running sum after the steps taken
         count: dict[Any, int] = {}
         for step in self.steps[:k]:

@@ -34,7 +34,7 @@ from course_lib.display.accessible import OKABE_ITO, DescribedFigure
 from course_lib.display.frontend import in_notebook
 from course_lib.network import History
 from course_lib.network.capstone import CapstoneRun
-from course_lib.numbers.checking import real_number
+from course_lib.numbers.checking import real_number, switch, whole_number
 from course_lib.numbers.formatting import format_number
 from course_lib.widgets.panel import Panel
 
@@ -148,6 +148,13 @@ def runs_alt_text(runs: Mapping[str, CapstoneRun]) -> str:
 
 def status_line(history: History, epoch: int, epochs: int) -> str:
     """ "epoch 2/3, loss 0.1234, test accuracy 96.60%": where a run is, in words."""
+    if not isinstance(history, History):
+        raise TypeError(
+            f"status_line: history must be the History that train returns, got "
+            f"{type(history).__name__}"
+        )
+    epoch = whole_number(epoch, "epoch", "status_line", minimum=0)
+    epochs = whole_number(epochs, "epochs", "status_line", minimum=0)
     parts = [f"epoch {epoch}/{epochs}"]
     if history.loss:
         parts.append(f"loss {format_number(history.loss[-1], decimals=4)}")
@@ -238,6 +245,8 @@ def training_display(chart: bool | None = None, redraw_seconds: float = 1.0) -> 
     ``chart``: draw the live chart (default: only inside a notebook, where it can show);
     ``redraw_seconds``: the least time between two redraws while an epoch runs.
     """
+    if chart is not None:
+        chart = switch(chart, "chart", "training_display")
     redraw_seconds = real_number(redraw_seconds, "redraw_seconds", "training_display")
     if redraw_seconds < 0:
         raise ValueError(
