@@ -238,14 +238,9 @@ class SigmoidNet:
     def loss(self, images: Any, labels: Any) -> Tensor:
         """The mean softmax cross-entropy of the batch: a one-element Tensor to call backward on.
 
-        An empty batch is refused here, naming it: the loss is a mean over the batch.
+        An empty batch is refused by the loss node, naming it: the loss is a mean over the batch.
         """
-        if len(self.as_batch(images)) == 0:
-            raise ValueError(
-                "SigmoidNet.loss: the batch is empty (0 images); the loss is a mean over the "
-                "batch, so give at least one image (a slice such as images[i:i+1])"
-            )
-        return self.trace(images, labels).loss
+        return self.trace(images, labels).loss  # the batch is checked once, by forward
 
     def logits(self, images: Any, batch: int = 10_000) -> np.ndarray:
         """The output logits z (N, classes) as a numpy array, in chunks of ``batch`` images."""

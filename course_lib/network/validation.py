@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.kernels.validation import all_finite
 from course_lib.numbers.checking import real_number, shown
 
 __all__ = [
@@ -50,7 +51,7 @@ def check_weights(params: Any, lr: float, where: str = "sgd_step") -> None:
     """After a step W ← W - lr · dL/dW: every weight still finite, or an OverflowError naming
     the learning rate (the step has already been taken: the weights hold inf or NaN now)."""
     for p in params:
-        if not np.isfinite(p.data).all():
+        if not all_finite(p.data):
             name = f" {p.label}" if getattr(p, "label", None) else ""
             raise OverflowError(
                 f"{where}: the step with learning rate {lr:g} turned the weight{name} into inf "
@@ -72,7 +73,10 @@ def pixels_in_unit_range(x: np.ndarray) -> bool:
                 f" {shown(x)}"
             )
         x = array
-    return x.size == 0 or bool(0 <= x.min() and x.max() <= 1)  # NaN makes min and max NaN
+    if x.size == 0:
+        return True
+    # NaN makes min and max NaN (and so False); the ufuncs' reduce skips ndarray.min's wrapper
+    return bool(0 <= np.minimum.reduce(x, axis=None) and np.maximum.reduce(x, axis=None) <= 1)
 
 
 def check_pixels(x: np.ndarray) -> None:
