@@ -152,7 +152,8 @@ def check_seed(seed: Any, root: Any = None, where: str = "backward") -> Any:
                 f"{where}: the seed dL/d(root) must hold real numbers, got an array of dtype "
                 f"{seed.dtype}"
             )
-        if not np.isfinite(seed).all():
+        finite = isfinite(seed) if seed.ndim == 0 else np.isfinite(seed).all()  # a loss's: 0-d
+        if not finite:
             raise ValueError(
                 f"{where}: the seed dL/d(root) must hold finite numbers (it has inf or NaN)"
             )
