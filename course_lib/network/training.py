@@ -18,11 +18,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from course_lib.network.sigmoid_net import SigmoidNet
-from course_lib.network.validation import (
-    check_labels,
-    check_learning_rate,
-    check_weights,
-)
+from course_lib.network.validation import check_labels, check_learning_rate, overflow_named
 from course_lib.numbers.checking import shown, whole_number
 from course_lib.numbers.formatting import format_number
 
@@ -48,11 +44,11 @@ def sgd_step(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, lr: float)
     loss = net.loss(images, labels)
     loss.backward()
     for p in net.params:
-        step = p.grad  # dL/dW: after backward() each parameter owns this array
-        step *= lr  # lr · dL/dW, computed in that array (no new one as large as W)
-        p.data -= step  # W ← W - lr · dL/dW
+        with overflow_named(p, lr):  # a weight pushed past the largest float: an error
+            step = p.grad  # dL/dW: after backward() each parameter owns this array
+            step *= lr  # lr · dL/dW, computed in that array (no new one as large as W)
+            p.data -= step  # W ← W - lr · dL/dW
         p.grad = None  # used up: the next step computes fresh gradients
-    check_weights(net.params, lr)  # still finite, or an error naming the learning rate
     return float(loss.data)
 
 

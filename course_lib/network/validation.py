@@ -8,18 +8,19 @@ importable from :mod:`course_lib.network` too.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
-from course_lib.kernels.validation import all_finite
 from course_lib.numbers.checking import real_number, shown
 
 __all__ = [
     "check_labels",
     "check_learning_rate",
     "check_pixels",
-    "check_weights",
+    "overflow_named",
     "pixels_in_unit_range",
 ]
 
@@ -47,17 +48,24 @@ def check_learning_rate(lr: Any, where: str = "sgd_step") -> float:
     return rate
 
 
-def check_weights(params: Any, lr: float, where: str = "sgd_step") -> None:
-    """After a step W ← W - lr · dL/dW: every weight still finite, or an OverflowError naming
-    the learning rate (the step has already been taken: the weights hold inf or NaN now)."""
-    for p in params:
-        if not all_finite(p.data):
-            name = f" {p.label}" if getattr(p, "label", None) else ""
-            raise OverflowError(
-                f"{where}: the step with learning rate {lr:g} turned the weight{name} into inf "
-                "or NaN (lr · dL/dW passed the largest float), so this network is ruined: make "
-                "a new one (or keep a net.copy() from before) and take a smaller learning rate"
-            )
+@contextmanager
+def overflow_named(param: Any, lr: float, where: str = "sgd_step") -> Iterator[None]:
+    """Run the step W ← W - lr · dL/dW of one weight ``param`` with numpy's overflow raised, not
+    warned: from a finite weight and a finite gradient (backward() refuses others) the step is
+    finite unless lr · dL/dW or the difference passes the largest float, and numpy's
+    floating-point flags see that as it happens, so the weight need not be scanned afterwards.
+    It becomes an OverflowError naming the learning rate and the weight."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError:
+        name = f" {param.label}" if getattr(param, "label", None) else ""
+        raise OverflowError(
+            f"{where}: the step with learning rate {lr:g} passed the largest float at the "
+            f"weight{name} (lr · dL/dW, or W - lr · dL/dW, became inf), so this network is "
+            "ruined (the weights before it took the step, the rest did not): make a new one (or "
+            "keep a net.copy() from before) and take a smaller learning rate"
+        ) from None
 
 
 def pixels_in_unit_range(x: np.ndarray) -> bool:
