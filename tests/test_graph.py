@@ -407,3 +407,12 @@ def test_a_seed_has_the_outputs_shape():
 def test_zero_must_be_a_function():
     with pytest.raises(TypeError, match="zero must be a function of a node, got 5"):
         backpropagate(Value(2.0) * 3.0, 1.0, zero=5)
+
+
+def test_an_empty_seed_without_an_output_to_match_is_refused() -> None:
+    """check_seed(np.array([])) came back as the empty array (the re-probe of issue 24)."""
+    from course_lib.autodiff.graph import check_seed
+
+    with pytest.raises(ValueError, match="the seed dL/d\\(root\\) is an empty array"):
+        check_seed(np.array([]))
+    assert check_seed(np.array([1.0, 2.0])).shape == (2,)

@@ -152,6 +152,11 @@ def check_seed(seed: Any, root: Any = None, where: str = "backward") -> Any:
                 f"{where}: the seed dL/d(root) must hold real numbers, got an array of dtype "
                 f"{seed.dtype}"
             )
+        if seed.size == 0 and root is None:
+            raise ValueError(
+                f"{where}: the seed dL/d(root) is an empty array; it needs one number per entry "
+                "of the output (1.0 for a loss)"
+            )
         finite = isfinite(seed) if seed.ndim == 0 else np.isfinite(seed).all()  # a loss's: 0-d
         if not finite:
             raise ValueError(

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from course_lib import kernels
+from course_lib.numbers.checking import real_number
 from course_lib.tensor.ops import (
     TensorOps,
     as_constant,
@@ -232,9 +233,15 @@ def layer_norm(t: Tensor, eps: float = 1e-5) -> Tensor:
         raise ValueError(
             f"layer_norm: needs a row to normalise (a last axis with entries), got shape {x.shape}"
         )
-    if isinstance(eps, bool) or not isinstance(eps, Real) or not (0 < eps < np.inf):
-        raise ValueError(f"layer_norm: eps must be a positive number, got {eps!r}")
     data = x.data
+    if isinstance(eps, bool) or not isinstance(eps, Real):
+        raise ValueError(f"layer_norm: eps must be a positive number, got {short_repr(eps)}")
+    eps = real_number(eps, "eps", "layer_norm", finite=False)  # 10**400: its own sentence
+    if not 0 < eps <= np.finfo(data.dtype).max:
+        raise ValueError(
+            f"layer_norm: eps must be a positive number the tensor's {data.dtype} can hold "
+            f"(such as 1e-5), got {short_repr(eps)}"
+        )
     with np.errstate(all="ignore"):  # an overflow is reported by result_node, naming layer_norm
         centred = data - data.mean(axis=-1, keepdims=True)
         variance = (centred * centred).mean(axis=-1, keepdims=True)
