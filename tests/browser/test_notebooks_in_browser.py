@@ -35,17 +35,14 @@ Set TGF_NOTEBOOKS to another folder to run these tests on notebooks outside the 
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
 
 import pytest
 from accessibility import accessible_name, axe_violations
+from lab import NOTEBOOKS
 
-ROOT = Path(__file__).resolve().parents[2]
-# The same folder conftest.py copies for the server (TGF_NOTEBOOKS overrides it).
-NOTEBOOKS = Path(os.environ.get("TGF_NOTEBOOKS", ROOT / "notebooks"))
 NOTEBOOK_PATHS = sorted(NOTEBOOKS.glob("*.ipynb"))
 
 OPEN_TIMEOUT_MS = 30_000  # JupyterLab page and kernel start
