@@ -102,3 +102,25 @@ def test_every_check_is_keyed_and_holds_only_the_learners_answer(path) -> None:
                 key, answer = node.args
                 assert isinstance(key, ast.Constant) and key.value in keys, ast.dump(node)
                 assert isinstance(answer, ast.Name) and not node.keywords, ast.dump(node)
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name[:2])
+def test_every_import_is_used_on_the_page(path) -> None:
+    """The imports a learner reads at the top are the names the notebook uses: nothing is
+    imported for a test or left over from an earlier version of the page."""
+    import ast
+
+    cells = code_cells(path)
+    first = ast.parse(cells[0])
+    names = {
+        alias.asname or alias.name.split(".")[0]
+        for node in first.body
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    kept = [s for s in first.body if not isinstance(s, ast.Import | ast.ImportFrom)]
+    rest = "\n".join([ast.unparse(ast.Module(kept, [])), *cells[1:]])
+    for name in sorted(names):
+        assert re.search(rf"\b{name}\b", rest), f"{path.name}: {name} is imported but not used"
+    # the quiz's check takes the expected value from the caller: hand checks are keyed instead
+    assert "course_lib.teaching.quiz import check" not in cells[0]

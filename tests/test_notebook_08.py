@@ -4,7 +4,6 @@ answers as the text says, and nothing above an exercise shows its answer."""
 
 from __future__ import annotations
 
-import ast
 import inspect
 import itertools
 import math
@@ -46,19 +45,6 @@ def shown_before(nb, marker: str) -> str:
             parts.append(cell.source)
             parts.append(output_text(cell, kinds=("stdout", "text/plain", "text/html")))
     return "\n".join(parts)
-
-
-def test_the_imports_cell_holds_only_what_the_notebook_uses(nb):
-    first = nb.code_cells[0][1].source
-    names = {
-        a.asname or a.name
-        for n in ast.parse(first).body
-        if isinstance(n, ast.Import | ast.ImportFrom)
-        for a in n.names
-    }
-    rest = "\n".join(c.source for _, c in nb.code_cells[1:])
-    for name in names:
-        assert re.search(rf"\b{name}\b", rest), f"{name} is imported but not used"
 
 
 def index_of(nb, marker: str) -> int:

@@ -70,20 +70,6 @@ def the_rule_shown_once_right(nb, name: str) -> tuple[str, str]:
     return before, after
 
 
-def test_the_imports_cell_holds_only_what_the_notebook_uses(nb):
-    first = nb.code_cells[0][1].source
-    names = {
-        alias.asname or alias.name
-        for node in ast.parse(first).body
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in node.names
-    }
-    rest = "\n".join(c.source for _, c in nb.code_cells[1:])
-    for name in names:
-        assert re.search(rf"\b{name}\b", rest), f"{name} is imported but not used"
-    assert "course_lib.teaching.quiz import check" not in first
-
-
 def test_sections_are_numbered_one_to_three_and_link_on(nb):
     assert re.findall(r"^## (\d) · ", nb.markdown, flags=re.M) == ["1", "2", "3"]
     assert not re.search(r"section [4-9]", nb.markdown)

@@ -6,7 +6,6 @@ nothing above an exercise shows its answer."""
 
 from __future__ import annotations
 
-import ast
 import re
 
 import pytest
@@ -62,19 +61,6 @@ def index_of(run, marker: str) -> int:
 
 
 # ---- the page -----------------------------------------------------------------------------------
-
-
-def test_the_imports_cell_holds_only_what_the_notebook_uses(nb):
-    first = nb.code_cells[0][1].source
-    names = {
-        alias.asname or alias.name
-        for node in ast.parse(first).body
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for alias in node.names
-    }
-    rest = "\n".join(c.source for _, c in nb.code_cells[1:])
-    for name in names:
-        assert re.search(rf"\b{name}\b", rest), f"{name} is imported but not used"
 
 
 def test_it_says_what_it_builds_on_numbers_its_sections_and_links_on(nb):
