@@ -975,3 +975,17 @@ def test_a_ragged_list_and_a_keepdims_that_is_not_a_switch_are_named():
         softmax([[1.0, 2.0], [3.0]])
     with pytest.raises(TypeError, match="logsumexp: keepdims must be True or False"):
         logsumexp(np.ones(3), keepdims="yes")  # was taken as True
+
+
+@pytest.mark.parametrize("labels", [np.array([0, 7]), np.array([0, -1]), np.array([0.5, 1.0])])
+def test_the_fused_backward_checks_its_labels(labels) -> None:
+    """softmax_cross_entropy_grad read labels unchecked: 7 raised numpy's IndexError and -1
+    silently took the last class (the re-probe of issue 24)."""
+    from course_lib.kernels import softmax_cross_entropy_grad
+
+    probs = softmax(np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 1.0]]))
+    with pytest.raises((TypeError, ValueError), match="softmax_cross_entropy_grad: "):
+        softmax_cross_entropy_grad(probs, labels)
+    np.testing.assert_allclose(
+        softmax_cross_entropy_grad(probs, np.array([2, 0])).sum(axis=1), 0.0, atol=1e-15
+    )

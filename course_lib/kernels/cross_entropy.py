@@ -211,6 +211,7 @@ def softmax_cross_entropy_grad(
     n = probs.shape[0]
     if n == 0:
         check_batch(probs, "probs", op)  # the sentence for an empty batch
+    labels = check_labels(labels, probs, op)  # -1 would index from the end, silently
     if dtype == HALF:  # upstream / N may be beyond float16 (N > 65,504): compute in float32
         grad = softmax_cross_entropy_grad(widened(probs), labels, upstream)
         return grad.astype(dtype)
