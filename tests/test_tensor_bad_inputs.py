@@ -382,3 +382,14 @@ def test_broadcast_axes_names_what_is_not_a_shape():
 
     with pytest.raises(TypeError, match=r"broadcast_axes needs two shapes, tuples of sizes"):
         broadcast_axes(None, (3, 4))
+
+
+@pytest.mark.parametrize(("seed", "dtype"), [(np.float32(0.5), np.float64), (0.5, np.float32)])
+def test_a_seed_of_another_float_width_is_taken_without_a_warning(seed, dtype) -> None:
+    """A float32 seed for a float64 output compared its entries with float64's limit cast to
+    float32, which numpy warned about (CI, hypothesis: backward(np.float32(0.5)))."""
+    t = Tensor(np.array([1.0, 2.0, 3.0], dtype), requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (t.sum() * 2).backward(seed)
+    np.testing.assert_array_equal(t.grad, np.full(3, 1.0, dtype))

@@ -340,9 +340,12 @@ def seed_array(upstream: Any, data: np.ndarray) -> np.ndarray:
             f"{data.shape}; they must be the same (upstream is not broadcast)"
         )
     check_upstream(array, "backward")  # the kernels' sentence: their VJPs refuse the same
-    if array.dtype != data.dtype and array.size and not np.abs(array).max() <= _LARGEST[data.dtype]:
+    # float(): a float32 largest entry compared with float64's limit as numbers, not by casting
+    # 1.8e308 to float32 (which numpy warns about)
+    largest = float(np.abs(array).max()) if array.dtype != data.dtype and array.size else 0.0
+    if not largest <= _LARGEST[data.dtype]:
         raise OverflowError(
-            f"backward: upstream holds {format_number(np.abs(array).max())}, too large for the "
+            f"backward: upstream holds {format_number(largest)}, too large for the "
             f"output's {data.dtype} ({_largest(data.dtype)}); scale it down, or compute in float64"
         )
     return np.array(array, dtype=data.dtype)  # a copy: the caller keeps theirs
