@@ -91,6 +91,9 @@ def test_a_constant_holding_inf_or_nan_is_named_when_an_op_meets_it():
         Tensor([1.0, 2.0]) * constant  # ... but no op computes with it
     with pytest.raises(ValueError, match=r"^add: its input the constant of shape \(1,\) holds"):
         Tensor([1.0]) + np.array([np.inf])
+    for divisor in (float("inf"), -float("inf"), np.array([np.inf, 1.0])):  # x / inf is 0
+        with pytest.raises(ValueError, match=r"^div: its input .* holds inf or NaN"):
+            Tensor([1.0, 2.0]) / divisor
 
 
 def test_values_that_stay_in_range_are_untouched():

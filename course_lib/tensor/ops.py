@@ -540,6 +540,8 @@ def mul_backward(upstream, out, a, b):
 
 
 def _divide(a: TensorOps, b: TensorOps) -> TensorOps:
+    if not b.requires_grad and not all_finite(b.data):  # x / inf = 0: finite, so said here
+        raise result_error("div", (b,), b.data)
     if b.data.size and not b.data.all():
         zeros = int(b.data.size - np.count_nonzero(b.data))
         raise ZeroDivisionError(
