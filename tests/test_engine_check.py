@@ -20,6 +20,7 @@ from course_lib.teaching.engine_check import (
     CHAIN_LENGTH,
     OPS_RULE,
     ORDER_RULE,
+    PYTHON_RECURSION_LIMIT,
     check_engine,
     check_ops,
     check_topological_order,
@@ -134,11 +135,34 @@ def test_a_recursive_sort_dies_on_the_chain_and_is_told_why():
     report = check_topological_order(namespace["my_topological_order"])
     assert report.verdict == "error" and "RecursionError" in report.message
     assert f"{CHAIN_LENGTH:,} nodes" in report.message
-    assert f"{sys.getrecursionlimit():,} nested calls" in report.message
+    assert f"{PYTHON_RECURSION_LIMIT:,} nested calls" in report.message
     assert "a stack" in report.message and report.case.startswith("a chain of")
     # The whole engine, built on that sort, is stopped at the chain too.
     engine = check_engine(namespace["MyValue"])
     assert "RecursionError" in engine.message and "chain" in engine.case
+
+
+def test_a_raised_recursion_limit_does_not_let_a_recursive_sort_pass():
+    """sys.setrecursionlimit(50000) at the top of the cell made the recursive sort RIGHT."""
+    namespace = learner(order=slipped("order", None, SLIPS["order"][0][2]))
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(50_000)
+    try:
+        report = check_topological_order(namespace["my_topological_order"])
+        assert not report.ok and "RecursionError" in report.message
+        assert "raising the limit only moves the wall" in report.message
+        assert not check_engine(namespace["MyValue"]).ok
+        assert sys.getrecursionlimit() == 50_000  # the learner's own setting is given back
+    finally:
+        sys.setrecursionlimit(before)
+    inside = SOLUTIONS["order"].replace(
+        "def my_topological_order(root):",
+        "def my_topological_order(root):\n    import sys\n    sys.setrecursionlimit(50_000)",
+    )
+    assert inside != SOLUTIONS["order"]
+    report = check_topological_order(learner(order=inside)["my_topological_order"])
+    assert not report.ok and "sys.setrecursionlimit" in report.message
+    assert sys.getrecursionlimit() == before
 
 
 def test_a_sort_that_reads_micrograds_names_is_told_where_the_parents_are():

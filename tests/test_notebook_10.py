@@ -123,7 +123,8 @@ def test_the_quoted_numbers_are_what_the_code_computes(nb):
     text = " ".join(nb.markdown.split())
     losses = nb.eval("losses")
     assert len(losses) == nb.eval("steps") == 150 and nb.eval("lr") == 0.5
-    assert f"from {losses[0]:.4f} at the first step to {losses[-1]:.4f} after 150 steps" in text
+    last = f"{losses[-1]:.4f} at the last of 150 steps"
+    assert f"from {losses[0]:.4f} at the first step to {last}" in text
     assert losses[-1] < losses[0] / 10
     train_right, accuracy = nb.eval("train_right"), nb.eval("test_accuracy")
     assert f"{train_right} of the 60 training points" in text
@@ -189,7 +190,9 @@ def test_the_hand_exercises_on_a_plus_a(nb):
         )
     )
     assert "writes each contribution with `=`" in slip
-    assert "That is the right gradient, the sum of both contributions" in slip
+    assert "it adds nothing up, each write replaces what a.grad held" in slip
+    # the answers swapped: neither sentence may say what the number is the answer to
+    assert "right gradient" not in slip and "all that an engine keeps" not in slip
 
 
 # ---- with the Solutions written in, in a kernel of its own --------------------------------------

@@ -613,10 +613,10 @@ def _diagnose(
                 "op's local partials (a rule's contribution is upstream × local partial)"
             )
         return (
-            f"{name} does not match the engine's gradient: check it term by term against the "
+            f"{name} and the engine's gradient differ: check term by term against the "
             f"rule, and that every term is multiplied by the upstream gradient `{case.upstream}`"
         )
-    return f"{name} does not match the engine's gradient"
+    return f"{name} and the engine's gradient differ"
 
 
 def _to_float32_precision(got: np.ndarray, want: np.ndarray) -> bool:
@@ -828,7 +828,11 @@ def _judge(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseRep
     return ExerciseReport(
         name,
         "right",
-        f"every output matches the engine in all {len(cases)} cases"
+        (
+            "every output matches the engine in the one case"
+            if len(cases) == 1
+            else f"every output matches the engine in all {len(cases)} cases"
+        )
         + ("" if exact else " (to float64 rounding: a different order of sums)"),
         rows,
     )

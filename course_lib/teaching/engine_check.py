@@ -40,7 +40,8 @@ from __future__ import annotations
 import inspect
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from numbers import Real
 from typing import Any
 
@@ -67,6 +68,8 @@ __all__ = [
     "CHAIN_LENGTH",
     "MATH_NOT_IMPORTED",
     "OP_METHODS",
+    "PYTHON_RECURSION_LIMIT",
+    "at_pythons_recursion_limit",
     "check_engine",
     "check_ops",
     "check_topological_order",
@@ -74,6 +77,7 @@ __all__ = [
 ]
 
 CHAIN_LENGTH = 10_000  # a deep graph: ten times Python's default limit of nested calls
+PYTHON_RECURSION_LIMIT = 1_000  # Python's default, in force while a learner's sort is checked
 OP_METHODS = ("__add__", "__mul__", "__pow__", "tanh", "exp")  # what the learner writes
 
 # Two numbers "agree" when they differ by float64 rounding of a different order of sums.
@@ -226,8 +230,9 @@ RESETS = (
 RECURSION = (
     "a recursive sort calls itself once per node down the chain, and Python stops after about "
     "{limit:,} nested calls (sys.getrecursionlimit()), far short of this chain of {n:,} nodes; "
-    "a deep network's graph is such a chain. Keep the nodes still to visit in a list of your "
-    "own (a stack) instead of calling the function again"
+    "a deep network's graph is such a chain, and raising the limit only moves the wall. Keep "
+    "the nodes still to visit in a list of your own (a stack) instead of calling the function "
+    "again"
 )
 
 
@@ -475,7 +480,8 @@ def _order_case(description: str, root: Value, decisive: bool = True) -> Case:
     members = {id(n): n for n in graph}
 
     def run(fn: Callable) -> np.ndarray:
-        result = fn(root)
+        with at_pythons_recursion_limit():
+            result = fn(root)
         if result is None:
             raise NamedMistake(
                 "my_topological_order returned None: did you forget to `return` the list?"
@@ -546,8 +552,32 @@ def _order_case(description: str, root: Value, decisive: bool = True) -> Case:
     )
 
 
+RAISED_LIMIT = (
+    "your code changes Python's recursion limit (sys.setrecursionlimit): that only moves the "
+    "wall, a deeper graph (or the C stack under it) still stops a recursive sort. Keep the "
+    "nodes still to visit in a list of your own (a stack)"
+)
+
+
+@contextmanager
+def at_pythons_recursion_limit() -> Iterator[None]:
+    """Run a learner's code at Python's default recursion limit, theirs restored afterwards:
+    a limit raised earlier in the session (sys.setrecursionlimit) would let a recursive sort
+    pass the chain here and still die on a deeper graph. Code that raises the limit itself is
+    a :class:`NamedMistake` saying so."""
+    theirs = sys.getrecursionlimit()
+    sys.setrecursionlimit(PYTHON_RECURSION_LIMIT)
+    try:
+        yield
+        changed = sys.getrecursionlimit() != PYTHON_RECURSION_LIMIT
+    finally:
+        sys.setrecursionlimit(theirs)
+    if changed:
+        raise NamedMistake(RAISED_LIMIT)
+
+
 def _recursion_text() -> str:
-    return RECURSION.format(limit=sys.getrecursionlimit(), n=CHAIN_LENGTH)
+    return RECURSION.format(limit=PYTHON_RECURSION_LIMIT, n=CHAIN_LENGTH)
 
 
 def _value_chain(n: int) -> Value:
@@ -726,7 +756,8 @@ def _chain_case() -> Case:
         start = node = cls(0.5)
         for _ in range(CHAIN_LENGTH):
             node = node.tanh()
-        node.backward()
+        with at_pythons_recursion_limit():
+            node.backward()
         if not is_finite_number(start.grad):
             raise NamedMistake(f"after backward(), x.grad = {shown_briefly(start.grad)}")
         return np.array([start.grad])

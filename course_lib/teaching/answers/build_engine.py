@@ -38,8 +38,8 @@ def exercises() -> list[HandExercise]:
             slips=(
                 Slip(
                     overwritten,
-                    "That is one of a's two contributions, all that an engine keeps when it "
-                    "writes each contribution with `=`. a is used twice, and the uses add up.",
+                    "That counts one of a's two edges into b. a is used twice, and the "
+                    "contributions of every use add up.",
                 ),
             ),
             paths=tuple(through_each),
@@ -57,8 +57,8 @@ def exercises() -> list[HandExercise]:
             slips=(
                 Slip(
                     a.grad,
-                    "That is the right gradient, the sum of both contributions. The engine in "
-                    "question does not add: each write replaces what a.grad held.",
+                    "This question is about the engine that writes each contribution with "
+                    "`=`: it adds nothing up, each write replaces what a.grad held.",
                 ),
                 Slip(
                     0.0,
