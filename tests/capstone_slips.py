@@ -420,4 +420,5 @@ DEEP_SLIPS = [
     ("range(L, 0, -1)", "range(L, 1, -1)", "lacks dW1, db1"),
     ("delta = (delta @ Ws[layer - 1].T)", "delta = (delta @ Ws[layer].T)", "off-by-one"),
     ("hs[layer - 1].T @ delta", "delta.T @ hs[layer - 1]", "transposed"),
+    ("return (h > 0) * 1.0", "return (h >= 0) * 1.0", "never negative"),
 ]

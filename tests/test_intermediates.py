@@ -132,6 +132,37 @@ def test_a_miss_of_one_gradient_does_not_show_another_gradients_rule():
     assert "averages over the N rows" in str(other) and "The rule:" not in str(other)
 
 
+def test_a_gradient_left_unchanged_while_another_line_changes_is_not_a_second_miss():
+    """Fixing dh while db2 stayed wrong showed db2's rule (a learner's pass of notebook 11)."""
+    mean = slipped("second_layer", 'db2 = g["dz"].sum(axis=0)', 'db2 = g["dz"].mean(axis=0)')
+    check_stage("second_layer", mean)
+    text = SOLUTIONS[FUNCTIONS["second_layer"]].replace(
+        'g["dz"].sum(axis=0)', 'g["dz"].mean(axis=0)', 1
+    )
+    changed_elsewhere = defined(text + "\n# the learner edited another line\n")
+    again = check_stage("second_layer", changed_elsewhere)
+    assert "averages over the N rows" in str(again) and "The rule:" not in str(again)
+    other_slip = check_stage(
+        "second_layer",
+        slipped("second_layer", 'db2 = g["dz"].sum(axis=0)', 'db2 = g["dz"].sum(axis=0) / 2'),
+    )
+    assert "The rule:" in str(other_slip)
+
+
+def test_a_slip_in_dz_max_reads_close_and_says_the_check_cannot_see_it():
+    """dz_max is within rounding of 0: a sign slip there passes, so the row says so."""
+    report = check_stage(
+        "loss",
+        slipped(
+            "loss",
+            "dz_max = -dshifted.sum(axis=1, keepdims=True)",
+            "dz_max = dshifted.sum(axis=1, keepdims=True)",
+        ),
+    )
+    text = " ".join(str(report).split())
+    assert report.ok and "cannot see a slip in it" in text
+
+
 TEMPLATE = '''
 def my_tanh_backward(f, g):
     """The gradients of h = tanh(n) and n = gain * a_hat + shift."""

@@ -114,6 +114,11 @@ def _backward(
     return grads
 
 
+RELU_AT_ZERO = (
+    " (for relu, a slope written as h >= 0 is 1 everywhere, as relu's output is never "
+    "negative: the slope is 1 only where h > 0)"
+)
+
 SLIPS = [
     (
         "no slope at the top",
@@ -225,6 +230,8 @@ def _cases(depth: int, rng: np.random.Generator) -> list[Case]:
             for name, value in wrong.items():
                 if value.shape != expected[name].shape or np.allclose(value, expected[name]):
                     continue
+                if activation == "relu" and slip.startswith("no slope"):
+                    why += RELU_AT_ZERO  # (h >= 0) is all ones: the same numbers as no slope
                 mistakes.append((value, name, why))
                 break  # a slip is named at the first gradient it spoils (backward order)
         cases.append(

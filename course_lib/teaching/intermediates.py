@@ -71,8 +71,9 @@ MARKS = {
 }
 NOT_WRITTEN = "still `...`"  # what the checker says of an output that is still `...`
 
-# (stage, intermediate) -> how many different wrong versions of the stage got it wrong
+# (stage, intermediate) -> how many different wrong values of it the learner's versions gave
 _misses: dict[tuple[str, str], int] = {}
+_last_wrong: dict[tuple[str, str], float] = {}  # the largest difference of its last wrong value
 
 # The gradient each stage starts from (the last stage's output it reads most).
 STAGE_INPUT = {"second_layer": "dz", "tanh": "dh", "layer_norm": "da_hat", "first_layer": "da"}
@@ -244,10 +245,15 @@ def _stage_report(
         if inherited and found.numbers:
             # Built from a wrong gradient: its own slip cannot be told yet.
             note = f"it is built from {source}, which is not right yet: fix {source} first"
+        elif status == "close" and name in spec.blind:
+            note = spec.blind[name]
         elif status in ("wrong", "missing"):
             key = (spec.name, name)
-            if new_attempt:
+            # a miss of this gradient: a new attempt that changed it (the stage's other lines
+            # may change while this one still gives the same wrong numbers)
+            if new_attempt and _last_wrong.get(key) != found.max_difference:
                 _misses[key] = _misses.get(key, 0) + 1
+            _last_wrong[key] = found.max_difference
             if _misses.get(key, 0) >= 2:
                 note = (
                     f"{note}. The rule: {spec.rules[name]}"
@@ -264,7 +270,8 @@ def _stage_report(
         verdict = "right so far"
         right = len(spec.outputs) - len(unwritten)
         message = (
-            f"the {right} gradient{'s' if right != 1 else ''} written so far match the engine; "
+            f"the {right} gradient{'s' if right != 1 else ''} written so far "
+            f"match{'es' if right == 1 else ''} the engine; "
             f"{', '.join(unwritten)} still to write"
         )
         case = ""
@@ -280,6 +287,7 @@ def _wrong(row: Any) -> bool:
 def forget_capstone_attempts() -> None:
     """Start every capstone tier afresh (each intermediate's count of misses)."""
     _misses.clear()
+    _last_wrong.clear()
     for stage in STAGES:
         forget_attempts(f"capstone.{stage.name}")
 
