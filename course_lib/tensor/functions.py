@@ -237,7 +237,7 @@ def layer_norm(t: Tensor, eps: float = 1e-5) -> Tensor:
     if isinstance(eps, bool) or not isinstance(eps, Real):
         raise ValueError(f"layer_norm: eps must be a positive number, got {short_repr(eps)}")
     eps = real_number(eps, "eps", "layer_norm", finite=False)  # 10**400: its own sentence
-    if not 0 < eps <= np.finfo(data.dtype).max:
+    if not 0 < eps <= float(np.finfo(data.dtype).max):  # as Python floats: no cast to float32
         raise ValueError(
             f"layer_norm: eps must be a positive number the tensor's {data.dtype} can hold "
             f"(such as 1e-5), got {short_repr(eps)}"
