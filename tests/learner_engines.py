@@ -309,6 +309,18 @@ SLIPS: dict[str, list[tuple[str, str | None, str, str]]] = {
             "not multiplied by the local partials",
         ),
         (
+            "the contributions subtracted",
+            "parent.grad += node.grad * partial",
+            "parent.grad -= node.grad * partial",
+            "subtracted where they add up",
+        ),
+        (
+            "the upstream left out",
+            "parent.grad += node.grad * partial",
+            "parent.grad += partial",
+            "the upstream (the consumer's own gradient) is missing",
+        ),
+        (
             "the gradients reset by backward",
             "    root.grad = 1.0  # the seed: dL/dL\n",
             "    for node in order:\n        node.grad = 0.0\n    root.grad = 1.0\n",

@@ -37,6 +37,8 @@ PLANTED_ON_RANDOM_GRAPHS = {
     "a breadth-first walk": ("visits a node before all of its consumers", "added more than once"),
     "the partial left out": ("not multiplied by the local partials",),
     "no seed": ("nothing seeded",),
+    "the contributions subtracted": ("subtracted where they add up",),
+    "the upstream left out": ("the upstream (the consumer's own gradient) is missing",),
 }
 
 

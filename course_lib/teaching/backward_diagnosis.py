@@ -15,6 +15,7 @@ the slip is found whatever order their backward took, and names it:
 * a node visited before all of its consumers: a consumer passed its gradient on before it was
   complete (the mark of a walk in the wrong direction, or breadth first);
 * contributions not multiplied by the local partial, or multiplied by the parent's own value;
+* contributions subtracted instead of added, or the local partials added without the upstream;
 * a contribution added twice (a node listed twice in the order).
 
 Where one graph cannot tell two slips apart, the sentence says both. Used by
@@ -168,6 +169,22 @@ def _by_value(name: str) -> str:
     )
 
 
+def _subtracted(name: str) -> str:
+    return (
+        f"{name}'s gradient is minus the sum of what its consumers pass back: the "
+        "contributions are subtracted where they add up (sum at joins, with +). Look at the "
+        "line of your backward that adds into a parent's gradient"
+    )
+
+
+def _no_upstream(name: str) -> str:
+    return (
+        f"{name}'s gradient is the sum of its consumers' local partials alone: each "
+        "contribution is upstream × local partial, and the upstream (the consumer's own "
+        "gradient) is missing. Look at what your backward adds into a parent's gradient"
+    )
+
+
 def _counted_twice(name: str, times: int) -> str:
     return (
         f"{name}'s gradient is {times} times the sum of what its consumers pass back: a "
@@ -211,9 +228,11 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
             "Look at how your backward seeds the output"
         )
     terms: dict[int, list[tuple[Any, float]]] = {}
+    local: dict[int, list[float]] = {}  # the local partials behind terms, in the same order
     for consumer in graph:
         for parent, partial in zip(consumer.parents, consumer.partials, strict=False):
             terms.setdefault(id(parent), []).append((consumer, consumer.grad * partial))
+            local.setdefault(id(parent), []).append(partial)
     wrong = []  # consumers first: the slip nearest the output is reported
     for node in reversed(graph):
         passed = terms.get(id(node), [])
@@ -225,6 +244,15 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
         return NOTHING_FLOWED
     wrong.sort(key=lambda item: id(item[0]) not in names)  # a named node before a constant
     fits = {slip: all(test(n, p) for n, p in wrong) for slip, test in _tests(graph).items()}
+    # These two slips change every node below the output, so every node must fit them (a
+    # walk in the wrong order can fit them by chance at the nodes it gets wrong).
+    used = [n for n in graph if n is not root and terms.get(id(n))]
+    fits["subtracted"] = all(
+        _close(n.grad, -math.fsum(t for _, t in terms[id(n)])) for n in used
+    ) and any(n.grad != 0 for n in used)
+    fits["no upstream"] = all(_close(n.grad, math.fsum(local[id(n)])) for n in used) and any(
+        not _close(n.grad, math.fsum(t for _, t in terms[id(n)])) for n in used
+    )
     fits["overwritten"] = fits["overwritten"] and not _adds_somewhere(graph, terms, root)
     for slip, factor in (
         ("unmultiplied", lambda n, c, t: c.grad),
@@ -240,13 +268,16 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
             for passed in [terms.get(id(node), [])]
         )
     node, passed = wrong[0]
-    named = [slip for slip in ("overwritten", "unmultiplied", "by value", "twice") if fits[slip]]
+    slips = ("overwritten", "unmultiplied", "by value", "twice", "subtracted", "no upstream")
+    named = [slip for slip in slips if fits[slip]]
     if len(named) > 1:  # this graph cannot tell them apart: say both
         texts = {
             "overwritten": "`=` where `+=` belongs (fan-out gradients lost)",
             "unmultiplied": "contributions not multiplied by the local partials",
             "by value": "contributions multiplied by the parent's own value",
             "twice": "a contribution added twice",
+            "subtracted": "contributions subtracted instead of added",
+            "no upstream": "the local partials added without the upstream gradient",
         }
         return (
             f"{name(node)}'s gradient is not the sum of what its consumers pass back; on this "
@@ -264,6 +295,10 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
         return _by_value(name(node))
     if named == ["twice"]:
         return _counted_twice(name(node), round(node.grad / math.fsum(t for _, t in passed)))
+    if named == ["subtracted"]:
+        return _subtracted(name(node))
+    if named == ["no upstream"]:
+        return _no_upstream(name(node))
     single = [(n, p) for n, p in wrong if len(p) == 1]
     node, passed = (single or wrong)[0]
     return _early(name(node), name(passed[0][0]) if len(passed) == 1 else "")
