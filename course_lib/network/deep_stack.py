@@ -140,13 +140,7 @@ def layer_gradient_norms(
     h = Tensor(x, requires_grad=False)
     for W in weights:
         a = h @ W
-        h = (
-            a.sigmoid()
-            if activation == "sigmoid"
-            else a.tanh()
-            if activation == "tanh"
-            else a.relu()
-        )
+        h = getattr(a, activation)()  # a.sigmoid(), a.tanh() or a.relu(): the engine's op
     loss = (h * readout).sum() / batch
     loss.backward()
     return np.array([float(np.sqrt((W.grad * W.grad).sum())) for W in weights])

@@ -259,13 +259,7 @@ def _engine(
     h: Any = Tensor(X, requires_grad=False)
     for W, b in zip(tW, tb, strict=True):
         a = h @ W + b
-        h = (
-            a.sigmoid()
-            if activation == "sigmoid"
-            else a.tanh()
-            if activation == "tanh"
-            else a.relu()
-        )
+        h = getattr(a, activation)()  # a.sigmoid(), a.tanh() or a.relu(): the engine's op
     h.backward(G)
     grads = {}
     for layer in range(len(Ws), 0, -1):
