@@ -171,20 +171,18 @@ def main(argv: list[str] | None = None) -> int:
                         times = time_moves(page, main_, args.moves)
                     except RuntimeError as error:
                         print(f"{notebook.stem:34} not measured: {error}", flush=True)
-                        times = []
-                    if times == []:
-                        pass
-                    elif times is None:
-                        print(f"{notebook.stem:34} (its main widget has no slider)")
                     else:
-                        changed, painted = zip(*times, strict=True)
-                        medians[notebook.stem] = statistics.median(painted)
-                        print(
-                            f"{notebook.stem:34}          {summary(list(changed))}"
-                            f"            {summary(list(painted))}"
-                            f"   ({time.perf_counter() - started:.0f} s)",
-                            flush=True,
-                        )
+                        if times is None:
+                            print(f"{notebook.stem:34} (its main widget has no slider)")
+                        else:
+                            changed, painted = zip(*times, strict=True)
+                            medians[notebook.stem] = statistics.median(painted)
+                            print(
+                                f"{notebook.stem:34}          {summary(list(changed))}"
+                                f"            {summary(list(painted))}"
+                                f"   ({time.perf_counter() - started:.0f} s)",
+                                flush=True,
+                            )
                     context.close()
                     server.shut_down_sessions()
                 browser.close()
