@@ -66,7 +66,7 @@ class SoftmaxCrossEntropy(NamedTuple):
 
     def grad(self, upstream: float | np.floating[Any] = 1.0) -> FloatArray:
         """∂L/∂logits = upstream · (P - Y) / N, shape (N, C), a new array."""
-        return _grad_of_checked(self.probs, self.labels, upstream)  # checked by the forward
+        return softmax_cross_entropy_grad(self.probs, self.labels, upstream)
 
 
 def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossEntropy:
@@ -206,21 +206,15 @@ def softmax_cross_entropy_grad(
     computed in float32 and handed back in float16. Since |p - y| ≤ 1, no entry can overflow.
     """
     op = "softmax_cross_entropy_grad"
-    if probs.shape[0] == 0:
-        check_batch(probs, "probs", op)  # the sentence for an empty batch
-    labels = check_labels(labels, probs, op)  # -1 would index from the end, silently
-    return _grad_of_checked(probs, labels, upstream)
-
-
-def _grad_of_checked(probs: FloatArray, labels: NDArray[Any], upstream: Any) -> FloatArray:
-    """:func:`softmax_cross_entropy_grad` for labels already checked against ``probs`` (the
-    forward pass checked them: its node's backward does not check them again)."""
-    op = "softmax_cross_entropy_grad"
     upstream = upstream_number(upstream, op)
     dtype = probs.dtype
     n = probs.shape[0]
+    if n == 0:
+        check_batch(probs, "probs", op)  # the sentence for an empty batch
+    labels = check_labels(labels, probs, op)  # -1 would index from the end, silently
     if dtype == HALF:  # upstream / N may be beyond float16 (N > 65,504): compute in float32
-        return _grad_of_checked(widened(probs), labels, upstream).astype(dtype)
+        grad = softmax_cross_entropy_grad(widened(probs), labels, upstream)
+        return grad.astype(dtype)
     if abs(upstream) > _LARGEST.get(dtype, math.inf):
         raise OverflowError(
             f"{op}: upstream = {upstream:.4g} is larger than the largest {dtype} "
