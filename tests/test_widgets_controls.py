@@ -5,6 +5,8 @@ from __future__ import annotations
 import ipywidgets as widgets
 import pytest
 
+from course_lib.autodiff.scalar import Value
+from course_lib.display.accessible import WIDGET_REGION_RULE
 from course_lib.widgets import (
     cross_entropy_explorer,
     explore,
@@ -13,7 +15,8 @@ from course_lib.widgets import (
     stepper,
     widgets_work,
 )
-from course_lib.widgets.controls import SliderRow, row, with_number_box
+from course_lib.widgets.controls import SliderRow, region_rule_view, row, with_number_box
+from course_lib.widgets.handtrace import hand_trace
 
 
 def test_the_box_takes_the_label_range_and_value_of_its_slider() -> None:
@@ -89,3 +92,32 @@ def test_rows_wrap_instead_of_scrolling() -> None:
     shown = row([widgets.HTML("a"), widgets.HTML("b")])
     assert isinstance(shown, widgets.HBox) and shown.layout.flex_flow == "row wrap"
     assert jacobian_explorer().layout.flex_flow == "row wrap"
+
+
+def _descendants(widget: widgets.Widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _descendants(child)
+
+
+def test_a_widget_showing_drawings_holds_the_region_rule_once_in_a_view_that_never_changes() -> (
+    None
+):
+    holder = region_rule_view()
+    assert holder.value == WIDGET_REGION_RULE and holder.layout.display == "none"
+    assert "tgf-region-rule" in holder._dom_classes  # the browser tests tell it from a view
+
+    def f():
+        x = Value(2.0, label="x")
+        return (x * x).named("y")
+
+    boxes = (stepper(f()), hand_trace(f()), explore(lambda x: x * x, values={"x": 2.0}))
+    for box in boxes:
+        views = [w for w in _descendants(box) if isinstance(w, widgets.HTML)]
+        holders = [w for w in views if w.value == WIDGET_REGION_RULE]
+        assert len(holders) == 1 and holders[0].layout.display == "none"
+        drawings = [w for w in views if "tgf-scroll-region" in w.value and w not in holders]
+        assert drawings and all("<style>" not in w.value for w in drawings)
+    box = boxes[0]
+    box.step()  # a step draws the graph again; the rule is not sent with it
+    assert "<style>" not in box.view.value and "tgf-scroll-region" in box.view.value

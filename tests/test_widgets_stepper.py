@@ -17,6 +17,7 @@ from test_draw import value_graphs
 
 from course_lib.autodiff.graph import topological_order
 from course_lib.autodiff.scalar import Value
+from course_lib.display.accessible import WIDGET_REGION_RULE
 from course_lib.display.draw import format_data
 from course_lib.tensor import Tensor
 from course_lib.widgets import stepper
@@ -162,7 +163,8 @@ def test_laid_out_for_a_projector() -> None:
     *_, f = five_nodes()
     box = stepper(f)
     assert "tgf-stepper" in box._dom_classes
-    controls, body = box.children
+    controls, body, rule = box.children
+    assert rule.value == WIDGET_REGION_RULE  # lets the drawing's region shrink in the view
     buttons = (box.back_button, box.step_button, box.play_button, box.reset_button)
     assert all(b in controls.children for b in buttons)
     assert controls.layout.flex_flow == body.layout.flex_flow == "row wrap"

@@ -47,6 +47,7 @@ __all__ = [
     "DescribedFigure",
     "describe_figure",
     "UNTRUSTED_NOTE",
+    "WIDGET_REGION_RULE",
     "html_figure",
     "ink_on",
     "scroll_region",
@@ -162,14 +163,18 @@ def text_scaled_width(width: float) -> str:
 
 # An ipywidgets HTML view lays its content out as a flex item, which never shrinks below its
 # content's width (min-width: auto): a drawing in it would stick out of the page instead of
-# scrolling in its region. This rule, sent with a region in a widget, lets the view shrink.
-_WIDGET_SHRINKS = (
+# scrolling in its region. This rule lets such a view shrink. A widget that shows drawings holds
+# it once, in a view of its own whose content never changes
+# (course_lib.widgets.controls.region_rule_view). Sent inside every drawing, as it first was, it
+# made the browser take in a new style sheet on each slider move and check the whole page
+# against it again: about 20 ms per move in notebook 02, in Chromium's performance trace.
+WIDGET_REGION_RULE = (
     "<style>.jupyter-widget-html-content:has(.tgf-scroll-region),"
     ".widget-html-content:has(.tgf-scroll-region){min-width:0}</style>"
 )
 
 
-def scroll_region(content: str, label: str, *, widget: bool = False) -> str:
+def scroll_region(content: str, label: str) -> str:
     """``content`` at its own size, in a region that scrolls sideways where the page is narrower.
 
     The region can take the keyboard's focus (``tabindex="0"``), so arrow keys scroll it, and
@@ -177,15 +182,14 @@ def scroll_region(content: str, label: str, *, widget: bool = False) -> str:
     ``region``: a region is a landmark, and a notebook that draws one graph twice would have
     two landmarks of one name (axe: landmark-unique). A drawing is never shrunk to fit its
     column: shrunk, its text fell to 10 px at a projector's 150% zoom with the file browser
-    open. ``widget=True`` is for a region inside an ipywidgets
-    ``HTML`` view, which needs a style rule to let it shrink below the drawing's width (a
-    ``<style>`` element, inside the region so that the whole is still one element).
+    open. Inside an ipywidgets ``HTML`` view the region needs :data:`WIDGET_REGION_RULE` in the
+    page to shrink below the drawing's width; the widget holds it.
     """
     return (
         f'<div class="tgf-scroll-region" role="group" tabindex="0" '
         f'aria-label="{xml_text(label)} (scrolls sideways)" '
         f'style="overflow-x:auto;max-width:100%;font-size:0">'
-        f"{_WIDGET_SHRINKS if widget else ''}{content}</div>"
+        f"{content}</div>"
     )
 
 

@@ -256,8 +256,10 @@ class GraphDrawing:
     def html(self) -> str:
         """The drawing as a widget shows it: in its region that scrolls sideways where the
         page is narrower than the drawing (a widget's HTML is never sanitized, so without the
-        note :meth:`_repr_html_` adds for an untrusted notebook)."""
-        return scroll_region(self.svg, self.label, widget=True)
+        note :meth:`_repr_html_` adds for an untrusted notebook). The widget that shows it
+        holds the rule that lets the region shrink
+        (:func:`course_lib.widgets.controls.region_rule_view`)."""
+        return scroll_region(self.svg, self.label)
 
     def save(self, path: str | Path) -> Path:
         """Write the drawing as a standalone ``.svg`` file (UTF-8) and return its path."""

@@ -9,13 +9,18 @@ sets. Short of replacing the control, the course gives every slider a twin: a nu
 ``<label>``, with the same range and step, linked to the slider in the kernel. Typing a number
 or pressing the arrow keys in the box moves the slider and the other way round; the slider
 stays for dragging.
+
+Beside them, the layout every explorer shares: :func:`row`, and :func:`region_rule_view` for a
+widget that shows drawings.
 """
 
 from __future__ import annotations
 
 import ipywidgets as widgets
 
-__all__ = ["SliderRow", "row", "with_number_box"]
+from course_lib.display.accessible import WIDGET_REGION_RULE
+
+__all__ = ["SliderRow", "region_rule_view", "row", "with_number_box"]
 
 
 def row(children: list[widgets.Widget]) -> widgets.HBox:
@@ -26,6 +31,18 @@ def row(children: list[widgets.Widget]) -> widgets.HBox:
     hides. Every row of an explorer is made here.
     """
     return widgets.HBox(children, layout=widgets.Layout(flex_flow="row wrap"))
+
+
+def region_rule_view() -> widgets.HTML:
+    """A view that shows nothing and holds :data:`course_lib.display.accessible.WIDGET_REGION_RULE`,
+    the style rule that lets a drawing's scrolling region shrink inside an ``HTML`` view.
+
+    A widget that shows drawings (``GraphDrawing.html()``) puts one among its children. Its
+    content never changes, so the browser reads the rule once, not again with every drawing.
+    """
+    view = widgets.HTML(WIDGET_REGION_RULE, layout=widgets.Layout(display="none"))
+    view.add_class("tgf-region-rule")
+    return view
 
 
 class SliderRow(widgets.HBox):

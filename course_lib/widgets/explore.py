@@ -13,7 +13,7 @@ from course_lib.autodiff.scalar import Value
 from course_lib.display.draw import draw, formula, node_names
 from course_lib.numbers.checking import real_number, switch
 from course_lib.numbers.formatting import format_number
-from course_lib.widgets.controls import row, with_number_box
+from course_lib.widgets.controls import region_rule_view, row, with_number_box
 from course_lib.widgets.panel import Panel
 
 __all__ = ["explore", "node_names", "widgets_work"]
@@ -151,6 +151,7 @@ def explore(
         [
             row([with_number_box(s) for s in sliders.values()]),
             view,
+            region_rule_view(),
         ],
         text=lambda: (
             f"explore: {box.result.label if box.result is not None else 'f'}({', '.join(names)}) "

@@ -40,7 +40,7 @@ from course_lib.teaching.hand_exercise import (
     parse_number,
     significant,
 )
-from course_lib.widgets.controls import row
+from course_lib.widgets.controls import region_rule_view, row
 
 __all__ = ["HandTrace", "hand_trace"]
 
@@ -145,7 +145,13 @@ class HandTrace(widgets.VBox):
             f"{format_data(self.expected[out])}). Press Enter to check.</div>"
         )
         super().__init__(
-            [intro, self.view, widgets.VBox(rows), row([self.score, self.reveal_button])]
+            [
+                intro,
+                self.view,
+                widgets.VBox(rows),
+                row([self.score, self.reveal_button]),
+                region_rule_view(),
+            ]
         )
         self.render()
 

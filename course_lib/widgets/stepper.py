@@ -33,7 +33,7 @@ from course_lib.autodiff.scalar import op_named
 from course_lib.display.draw import draw, format_data, formula, node_names
 from course_lib.numbers.checking import real_number, shown, switch, whole_number
 from course_lib.tensor.ops import rule_of
-from course_lib.widgets.controls import row, with_number_box
+from course_lib.widgets.controls import region_rule_view, row, with_number_box
 
 __all__ = [
     "BackwardStepper",
@@ -277,7 +277,7 @@ class BackwardStepper(widgets.VBox):
                 self.play,
             ]
         )
-        super().__init__([controls, row([self.view, self.explanation])])
+        super().__init__([controls, row([self.view, self.explanation]), region_rule_view()])
         self.add_class("tgf-stepper")
         self.render()
 

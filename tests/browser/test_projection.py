@@ -75,7 +75,7 @@ MEASURE_JS = """(root) => {
     const parts = {
         buttons: root.querySelector('.widget-button, .jupyter-button').parentElement,
         graph: svg,
-        text: [...root.querySelectorAll('.widget-html')].pop(),
+        text: [...root.querySelectorAll('.widget-html:not(.tgf-region-rule)')].pop(),
     };
     const fits = {};
     for (const [name, el] of Object.entries(parts)) {
