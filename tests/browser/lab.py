@@ -4,7 +4,9 @@ The server runs from this Python (``sys.executable -m jupyter lab``) on 127.0.0.
 port and a random token, in a folder ``base`` that holds a *copy* of ``notebooks/`` with
 outputs cleared (so nothing changes the real notebooks, and every output seen was made live).
 Its settings live in ``base`` too: ``autoStartDefaultKernel`` (no "Select Kernel" dialog),
-``windowingMode: none`` (every cell is in the page), no news and no update check. Chromium is
+``windowingMode: none`` (every cell is in the page, for the tests that look at every cell; the
+latency benchmark keeps JupyterLab's default, what ``run.py lab`` opens), no news and no update
+check. Chromium is
 the operating system's (Playwright's own browser download does not work offline).
 """
 
@@ -118,16 +120,22 @@ class LabServer:
 
 
 @contextmanager
-def running_lab(base: Path) -> Iterator[LabServer]:
+def running_lab(base: Path, every_cell_in_page: bool = True) -> Iterator[LabServer]:
     """JupyterLab serving a copy of the notebooks from the empty folder ``base``; stopped by
-    its PID on the way out. Raises :class:`LabError` when it does not start."""
+    its PID on the way out. Raises :class:`LabError` when it does not start.
+
+    ``every_cell_in_page``: the notebook's windowing mode is ``none`` (every cell stays in the
+    page); False keeps JupyterLab's default (``contentVisibility`` in JupyterLab 4.6: the
+    browser skips the layout and painting of cells out of view), as a learner's JupyterLab has.
+    """
     root = base / "root"
     root.mkdir()
     _copy_notebooks_without_outputs(root / "notebooks")
     settings = base / "user-settings"
     _write_json(
         settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings",
-        {"autoStartDefaultKernel": True, "windowingMode": "none"},
+        {"autoStartDefaultKernel": True}
+        | ({"windowingMode": "none"} if every_cell_in_page else {}),
     )
     _write_json(
         settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings",
