@@ -86,7 +86,7 @@ def test_moving_the_unit_slider_updates_everything(setup) -> None:
         np.testing.assert_allclose(w.contributions, paths, rtol=1e-5, atol=1e-9)
         assert w.total == pytest.approx(w.engine_dh, abs=1e-15)
         assert w.unit_grad == pytest.approx(w.engine_dh * slope, rel=1e-6, abs=1e-15)
-        assert f"W1[:, {j}]" in w.pictures.value
+        assert f"W1[:, {j}]" in w.weights.value and f"unit {j}: a = " in w.note.value
         seen.add(w.summary.value)
     assert len(seen) == net.hidden  # every unit shows its own numbers
 
@@ -100,7 +100,7 @@ def test_changing_the_image_recomputes_the_backward_pass(setup) -> None:
     np.testing.assert_allclose(w.p, p, rtol=1e-6)
     np.testing.assert_allclose(w.contributions, paths, rtol=1e-5, atol=1e-9)
     assert w.engine_dh != before
-    assert f"image 7: label {labels[7]}" in w.pictures.value
+    assert f"image 7: label {labels[7]}" in w.digit.value
 
 
 def test_largest_units_are_listed_and_picking_one_moves_the_slider(setup) -> None:
@@ -275,3 +275,18 @@ def test_digit_pictures_check_their_counts_and_sizes(kwargs, error, message) -> 
     assert repr(digit_row(images, labels, count=np.int64(2), size=np.int32(40))).startswith(
         "2 images"
     )
+
+
+def test_a_slider_move_sends_only_the_pictures_it_changes(setup) -> None:
+    """Each picture is a view of its own: a new image leaves the weight picture as it was (no
+    message to the browser, which would parse its 784 squares again), a new unit the digit."""
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=0, unit=2)
+    sent = []
+    for view in (w.digit, w.weights, w.note):
+        view.observe(lambda change, view=view: sent.append(view), names="value")
+    w.image.value = 7
+    assert sent == [w.digit, w.note]
+    sent.clear()
+    w.unit.value = 3
+    assert sent == [w.weights, w.note]

@@ -282,9 +282,11 @@ class FanOutExplorer(widgets.VBox):
 
     Controls: ``image`` (IntSlider, index into the images), ``unit`` (IntSlider, hidden unit
     j), ``top_units`` (Dropdown: the units with the largest |∂L/∂h_j| for this image; picking
-    one moves ``unit``). Views (HTML): ``pictures`` (the image and the unit's incoming
-    weights), ``paths`` (bar chart of the ten path contributions) and ``summary`` (the sum,
-    the engine's value, σ'(a_j) and the unit's gradient).
+    one moves ``unit``). Views (HTML): ``digit`` (the image), ``weights`` (the unit's incoming
+    weights as a picture), ``note`` (prediction, loss, a_j and h_j), ``paths`` (bar chart of
+    the ten path contributions) and ``summary`` (the sum, the engine's value, σ'(a_j) and the
+    unit's gradient). Each picture has a view of its own, so moving one slider sends only what
+    it changes (a new image leaves the 784-square weight picture in the page as it is).
 
     State after each update: ``p``, ``y`` (one-hot), ``contributions`` (the ten
     W2[j, k] · (p_k − y_k)), ``total`` (their sum), ``engine_dh`` (``h.grad[0, j]`` from
@@ -320,7 +322,9 @@ class FanOutExplorer(widgets.VBox):
             style={"description_width": "initial"},
             layout=widgets.Layout(width="360px"),
         )
-        self.pictures = widgets.HTML()
+        self.digit = widgets.HTML()
+        self.weights = widgets.HTML(layout=widgets.Layout(margin="0 0 0 12px"))
+        self.note = widgets.HTML(layout=widgets.Layout(margin="0 0 0 12px"))
         self.paths = widgets.HTML()
         self.summary = widgets.HTML()
         super().__init__(
@@ -334,7 +338,9 @@ class FanOutExplorer(widgets.VBox):
                                 self.top_units,
                             ]
                         ),
-                        self.pictures,
+                        self.digit,
+                        self.weights,
+                        self.note,
                     ]
                 ),
                 row([self.paths, self.summary]),
@@ -406,25 +412,29 @@ class FanOutExplorer(widgets.VBox):
         self.sigma_prime = float(self.h[j] * (1 - self.h[j]))
         self.unit_grad = self.total * self.sigma_prime
         self.engine_da = float(self.da[j])
-        self.pictures.value = self._pictures_html(j)
+        self.digit.value = self._digit_html()
+        self.weights.value = self._weights_html(j)
+        self.note.value = self._note_html(j)
         self.paths.value = self._paths_html(j)
         self.summary.value = self._summary_html(j)
 
     # ---- drawing ---------------------------------------------------------------------------
 
-    def _pictures_html(self, j: int) -> str:
+    def _digit_html(self) -> str:
         i = self.image.value
+        return digit_svg(self.images[i], title=f"image {i}: label {self.label}")
+
+    def _weights_html(self, j: int) -> str:
+        return weights_svg(self.net.W1.data[:, j], title=f"W1[:, {j}] (into unit {j})")
+
+    def _note_html(self, j: int) -> str:
         predicted = int(np.argmax(self.p))
-        image = digit_svg(self.images[i], title=f"image {i}: label {self.label}")
-        weights = weights_svg(self.net.W1.data[:, j], title=f"W1[:, {j}] (into unit {j})")
-        note = (
+        return (
             f"<div style='font-size:12px;max-width:190px'>predicted {predicted} "
             f"(p = {fmt(self.p[predicted])}); true {self.label} (p = {fmt(self.p[self.label])}); "
             f"loss {fmt(self.loss, 4)}<br>unit {j}: a = {fmt(self.a[j])}, "
             f"h = σ(a) = {fmt(self.h[j])}</div>"
         )
-        flex = "<div style='display:flex;gap:12px;align-items:flex-start'>"
-        return f"{flex}{image}{weights}{note}</div>"
 
     def _paths_html(self, j: int) -> str:
         return paths_svg(self.contributions, self.total, unit=j, true_class=self.label)
