@@ -16,7 +16,13 @@ asks for is missing from it. Extra arguments after ``test`` go to pytest, e.g.
 ``python3 run.py test tests/test_scalar.py -x``; after ``save`` come the notebooks to save
 (all of them when none are given).
 
-For CI (.ci/matrix.py): TGF_VENV names another folder for the virtual environment, e.g.
+``test`` spreads the test files over one pytest-xdist worker per core (at most
+MAX_TEST_WORKERS), each file on one worker (``--dist loadfile``: a notebook's cells run in order
+in one kernel), unless its extra arguments name tests or options of their own (then pytest runs
+as given, in one process). TGF_TEST_WORKERS sets the number of workers (1: no workers).
+
+For CI (.ci/matrix.py): TGF_TEST_WORKERS as above (the matrix shares the cores among its
+runs); TGF_VENV names another folder for the virtual environment, e.g.
 .venv-py3.12, and TGF_CONSTRAINTS a pip constraints file installed with the package, e.g.
 .ci/constraints-lowest.txt; relative paths are taken from the folder of this file.
 """
@@ -35,6 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 COMMANDS = ("lab", "test", "save", "release", "grade", "binder")
 STAMP_NAME = "course-installed.txt"
+MAX_TEST_WORKERS = 4  # each worker starts kernels (and one a JupyterLab): memory, not cores, binds
+# Options that choose pytest's processes or stop in a debugger: given one, run.py adds no workers.
+_OWN_PROCESS_OPTIONS = ("-n", "--numprocesses", "--dist", "-p", "--pdb", "--trace")
 
 # Run by the virtual environment's Python: prints each requirement (one a line) that is not
 # installed there, or installed at a version the requirement excludes.
@@ -209,9 +218,35 @@ def lab(args: list[str]) -> int:
     return subprocess.call([str(c) for c in cmd], cwd=ROOT)
 
 
+def test_workers() -> int:
+    """How many pytest-xdist workers ``run.py test`` starts: TGF_TEST_WORKERS, else one per
+    core, at most :data:`MAX_TEST_WORKERS`."""
+    given = os.environ.get("TGF_TEST_WORKERS", "").strip()
+    if not given:
+        return max(1, min(MAX_TEST_WORKERS, os.cpu_count() or 1))
+    if not given.isdigit() or int(given) < 1:
+        raise Failure(
+            f"TGF_TEST_WORKERS must be a whole number of test processes, 1 or more, got "
+            f"{given!r}; 1 runs the tests in one process"
+        )
+    return int(given)
+
+
+def pytest_arguments(args: list[str]) -> list[str]:
+    """pytest's arguments for ``run.py test ARGS``: ``ARGS`` with the workers in front when the
+    whole suite runs (every extra argument an option such as ``--ignore=...``, none choosing
+    processes or a debugger), else ``ARGS`` as they are."""
+    workers = test_workers()
+    own = any(not arg.startswith("-") or arg.startswith(_OWN_PROCESS_OPTIONS) for arg in args)
+    if workers == 1 or own:
+        return list(args)
+    return ["-n", str(workers), "--dist", "loadfile", *args]
+
+
 def test(args: list[str]) -> int:
+    arguments = pytest_arguments(args)  # a bad TGF_TEST_WORKERS stops before any install
     python = ensure_environment(("test",))
-    return subprocess.call([str(python), "-m", "pytest", *args], cwd=ROOT)
+    return subprocess.call([str(python), "-m", "pytest", *arguments], cwd=ROOT)
 
 
 def save(args: list[str]) -> int:

@@ -70,6 +70,7 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     monkeypatch.setattr(module, "ROOT", tmp_path)
     monkeypatch.delenv("TGF_VENV", raising=False)
     monkeypatch.delenv("TGF_CONSTRAINTS", raising=False)
+    monkeypatch.delenv("TGF_TEST_WORKERS", raising=False)
     project = Project(module, tmp_path)
 
     def record(cmd, **kwargs):
@@ -409,3 +410,53 @@ def test_a_program_that_cannot_start_is_one_line(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("run.py: Permission denied (")
     assert "Traceback" not in err and "Errno" not in err
+
+
+# ---- test: the suite spread over the cores -----------------------------------------------------
+
+
+def test_the_whole_suite_spreads_over_the_cores_a_chosen_test_runs_as_given(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = project.module
+    monkeypatch.setattr(module.os, "cpu_count", lambda: 16)
+    spread = ["-n", str(module.MAX_TEST_WORKERS), "--dist", "loadfile"]
+    assert module.pytest_arguments([]) == spread
+    assert module.pytest_arguments(["--ignore=tests/browser"]) == [
+        *spread,
+        "--ignore=tests/browser",
+    ]
+    for own in (
+        ["tests/test_scalar.py", "-x"],  # a file: one process, as given
+        ["-k", "softmax"],  # an option's value reads as a test: as given too
+        ["-n", "3"],
+        ["--numprocesses=3"],
+        ["-p", "no:xdist"],
+        ["--pdb"],
+    ):
+        assert module.pytest_arguments(own) == own
+    monkeypatch.setattr(module.os, "cpu_count", lambda: 2)
+    assert module.pytest_arguments([])[:2] == ["-n", "2"]
+    monkeypatch.setattr(module.os, "cpu_count", lambda: None)  # unknown: one process
+    assert module.pytest_arguments([]) == []
+
+
+def test_tgf_test_workers_sets_the_processes_and_a_bad_value_is_one_line(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    module = project.module
+    monkeypatch.setenv("TGF_TEST_WORKERS", "1")
+    assert module.pytest_arguments([]) == []
+    monkeypatch.setenv("TGF_TEST_WORKERS", "6")  # above the cap: the user's choice stands
+    assert module.pytest_arguments([])[:2] == ["-n", "6"]
+    started: list[list[str]] = []
+    monkeypatch.setattr(module.subprocess, "call", lambda cmd, **kw: started.append(cmd))
+    for bad in ("0", "two", "-1", "1.5"):
+        monkeypatch.setenv("TGF_TEST_WORKERS", bad)
+        assert module.main(["test"]) != 0
+        err = capsys.readouterr().err + capsys.readouterr().out
+        assert (
+            f"TGF_TEST_WORKERS must be a whole number of test processes, 1 or more, got {bad!r}"
+            in err
+        )
+    assert started == [] and project.installs() == [], "nothing installed or run"
