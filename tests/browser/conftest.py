@@ -6,8 +6,10 @@ from Debian, which ``.ci/run`` installs), driven by Playwright. Where there is n
 no Playwright) the browser tests are skipped with a message saying so; set ``CHROMIUM`` to a
 browser's path to use another one.
 
-Screenshots go to ``test-artifacts/browser/`` (or ``$TGF_ARTIFACTS/browser``); the path is
-printed at the end of the run.
+Screenshots go to ``test-artifacts/browser/`` (or ``$TGF_ARTIFACTS/browser``). Each screenshot
+and each notebook's seconds is recorded as a property of its test (``record_property``), which
+pytest-xdist sends from its workers with the test's report; ``tests/conftest.py`` lists them at
+the end of the run.
 """
 
 from __future__ import annotations
@@ -73,9 +75,6 @@ def page(browser: object, lab_server: LabServer) -> Iterator[object]:
         lab_server.shut_down_sessions()
 
 
-_SAVED: list[Path] = []
-
-
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     """Where screenshots go; each one saved there is listed in the terminal summary."""
@@ -84,38 +83,27 @@ def artifacts_dir() -> Path:
 
 
 @pytest.fixture
-def save_screenshot(artifacts_dir: Path) -> Callable[[object, str], Path]:
+def save_screenshot(
+    artifacts_dir: Path, record_property: Callable[[str, object], None]
+) -> Callable[[object, str], Path]:
     """``save_screenshot(page_or_locator, name)`` writes ``name.png`` and records it."""
 
     def save(target: object, name: str) -> Path:
         path = artifacts_dir / f"{name}.png"
         target.screenshot(path=str(path))
-        _SAVED.append(path)
+        record_property("screenshot", str(path))
         return path
 
     return save
 
 
-_TIMINGS: list[tuple[str, float]] = []
-
-
 @pytest.fixture
-def record_seconds() -> Callable[[str, float], None]:
+def record_seconds(
+    record_property: Callable[[str, object], None],
+) -> Callable[[str, float], None]:
     """``record_seconds(name, seconds)``: listed in the terminal summary."""
 
     def record(name: str, seconds: float) -> None:
-        _TIMINGS.append((name, seconds))
+        record_property("browser_timing", f"{name}: {seconds:.1f} s")
 
     return record
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if _TIMINGS:
-        terminalreporter.write_sep("-", "browser: seconds per notebook (open, Run All, widget)")
-        for name, seconds in _TIMINGS:
-            terminalreporter.write_line(f"  {name}: {seconds:.1f} s")
-    if _SAVED:
-        terminalreporter.write_sep("-", "browser screenshots")
-        terminalreporter.write_line(f"{len(_SAVED)} screenshots saved in {ARTIFACTS}:")
-        for path in _SAVED:
-            terminalreporter.write_line(f"  {path.name}")
