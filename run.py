@@ -240,6 +240,9 @@ def pytest_arguments(args: list[str]) -> list[str]:
     own = any(not arg.startswith("-") or arg.startswith(_OWN_PROCESS_OPTIONS) for arg in args)
     if workers == 1 or own:
         return list(args)
+    # loadfile: a file's tests stay on one worker, in order. (loadgroup could spread the learner
+    # simulation's notebooks over the workers too, but under pytest 9 it groups nothing:
+    # pytest-xdist 3.8 renames a test's node id through an attribute pytest 9 no longer reads.)
     return ["-n", str(workers), "--dist", "loadfile", *args]
 
 
