@@ -16,13 +16,15 @@ asks for is missing from it. Extra arguments after ``test`` go to pytest, e.g.
 ``python3 run.py test tests/test_scalar.py -x``; after ``save`` come the notebooks to save
 (all of them when none are given).
 
-``test`` spreads the test files over one pytest-xdist worker per core (at most
-MAX_TEST_WORKERS), each file on one worker (``--dist loadfile``: a notebook's cells run in order
-in one kernel), unless its extra arguments name tests or options of their own (then pytest runs
-as given, in one process). TGF_TEST_WORKERS sets the number of workers (1: no workers).
+``test`` runs pytest in one process. TGF_TEST_WORKERS=N (or ``auto``: one per core, at most
+MAX_TEST_WORKERS) spreads the whole suite over N pytest-xdist workers instead, each test file on
+one worker (``--dist loadfile``: a notebook's cells run in order in one kernel); extra arguments
+that name tests or options of their own run as given, in one process. Not the default: two
+workers can start kernels at the same moment, and jupyter_client's kernels pick their TCP ports
+before binding them, so now and then two kernels get the same port and one dies at start ("Kernel
+died before replying to kernel_info"; seen once in two full runs).
 
-For CI (.ci/matrix.py): TGF_TEST_WORKERS as above (the matrix shares the cores among its
-runs); TGF_VENV names another folder for the virtual environment, e.g.
+For CI (.ci/matrix.py): TGF_VENV names another folder for the virtual environment, e.g.
 .venv-py3.12, and TGF_CONSTRAINTS a pip constraints file installed with the package, e.g.
 .ci/constraints-lowest.txt; relative paths are taken from the folder of this file.
 """
@@ -219,15 +221,17 @@ def lab(args: list[str]) -> int:
 
 
 def test_workers() -> int:
-    """How many pytest-xdist workers ``run.py test`` starts: TGF_TEST_WORKERS, else one per
-    core, at most :data:`MAX_TEST_WORKERS`."""
+    """How many pytest-xdist workers ``run.py test`` starts: 1 (none) unless TGF_TEST_WORKERS
+    says a number, or ``auto`` for one per core, at most :data:`MAX_TEST_WORKERS`."""
     given = os.environ.get("TGF_TEST_WORKERS", "").strip()
     if not given:
+        return 1
+    if given == "auto":
         return max(1, min(MAX_TEST_WORKERS, os.cpu_count() or 1))
     if not given.isdigit() or int(given) < 1:
         raise Failure(
-            f"TGF_TEST_WORKERS must be a whole number of test processes, 1 or more, got "
-            f"{given!r}; 1 runs the tests in one process"
+            f"TGF_TEST_WORKERS must be a whole number of test processes, 1 or more, or auto "
+            f"(one per core), got {given!r}; 1 runs the tests in one process"
         )
     return int(given)
 

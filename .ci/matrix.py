@@ -19,9 +19,7 @@ run has a virtual environment of its own (made by run.py, see TGF_VENV there):
 The runs go two at a time (--jobs), from the start: the first run, its output straight to the
 terminal (its browser tests time each notebook), on one core; the others one after another on
 the other, each making its venv first, their output in test-artifacts/ci/, printed as each one
-ends. With --jobs 1 everything runs in turn. Each run gets the cores divided by the runs at a
-time as its test processes (TGF_TEST_WORKERS for run.py test): one each on 2 cores and 2 jobs,
-two with --jobs 1.
+ends. With --jobs 1 everything runs in turn.
 
 Then one line per run (PASS/FAIL, the Python and numpy in its venv, the venv, the time to make
 the venv and to run the tests) and the supported versions not found here, which are skipped,
@@ -226,8 +224,8 @@ def installed(venv: str) -> str:
     return f"Python {version}, numpy {numpy}"
 
 
-def _env(run: Run, workers: int = 1) -> dict[str, str]:
-    env = {**os.environ, "TGF_VENV": run.venv, "TGF_TEST_WORKERS": str(workers)}
+def _env(run: Run) -> dict[str, str]:
+    env = {**os.environ, "TGF_VENV": run.venv}
     env.pop("TGF_CONSTRAINTS", None)
     if run.constraints:
         env["TGF_CONSTRAINTS"] = run.constraints
@@ -255,10 +253,8 @@ def execute(
     number: int,
     total: int,
     log: Path | None = None,
-    workers: int = 1,
 ) -> Result:
-    """Make the run's venv, then run its tests in ``workers`` processes (TGF_TEST_WORKERS);
-    output to ``log`` (else to this terminal).
+    """Make the run's venv, then run its tests; output to ``log`` (else to this terminal).
 
     The venv is made first, on its own (:func:`make_venv`, one pip at a time across runs);
     the tests then run with the README's command, which checks the venv again and finds it up
@@ -277,7 +273,7 @@ def execute(
         code, setup_seconds = make_venv(run, out)
         start = time.monotonic()
         if code == 0:
-            code = subprocess.call(run.command(), cwd=ROOT, env=_env(run, workers), **to_log)
+            code = subprocess.call(run.command(), cwd=ROOT, env=_env(run), **to_log)
         test_seconds = time.monotonic() - start
     finally:
         if out:
@@ -328,23 +324,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"skipped, not found here: Python {', '.join(missing)}")
         return 0
     start = time.monotonic()
-    workers = max(1, (os.cpu_count() or 1) // jobs)  # the runs at a time share the cores
     rest = list(enumerate(runs[1:], 2))
     logs = {run.venv: LOGS / f"{run.venv.lstrip('.')}.log" for _, run in rest}
     if jobs == 1:
-        results = [
-            execute(run, number, len(runs), workers=workers) for number, run in enumerate(runs, 1)
-        ]
+        results = [execute(run, number, len(runs)) for number, run in enumerate(runs, 1)]
     else:
         # Both cores from the start: the README's command (its output to the terminal, its
         # browser tests timing each notebook) on one, the other runs one after another on the
         # other, each making its venv first; whichever lane is free takes the next run.
         LOGS.mkdir(parents=True, exist_ok=True)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(execute, runs[0], 1, len(runs), None, workers)]
+            futures = [pool.submit(execute, runs[0], 1, len(runs))]
             futures += [
-                pool.submit(execute, run, number, len(runs), logs[run.venv], workers)
-                for number, run in rest
+                pool.submit(execute, run, number, len(runs), logs[run.venv]) for number, run in rest
             ]
             results = [future.result() for future in futures]
     print("\n" + summary(results, missing, time.monotonic() - start, jobs), flush=True)

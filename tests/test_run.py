@@ -415,11 +415,13 @@ def test_a_program_that_cannot_start_is_one_line(
 # ---- test: the suite spread over the cores -----------------------------------------------------
 
 
-def test_the_whole_suite_spreads_over_the_cores_a_chosen_test_runs_as_given(
+def test_workers_only_when_asked_and_then_for_the_whole_suite(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module = project.module
     monkeypatch.setattr(module.os, "cpu_count", lambda: 16)
+    assert module.pytest_arguments([]) == [], "one process unless TGF_TEST_WORKERS asks"
+    monkeypatch.setenv("TGF_TEST_WORKERS", "auto")
     spread = ["-n", str(module.MAX_TEST_WORKERS), "--dist", "loadfile"]
     assert module.pytest_arguments([]) == spread
     assert module.pytest_arguments(["--ignore=tests/browser"]) == [
@@ -451,12 +453,12 @@ def test_tgf_test_workers_sets_the_processes_and_a_bad_value_is_one_line(
     assert module.pytest_arguments([])[:2] == ["-n", "6"]
     started: list[list[str]] = []
     monkeypatch.setattr(module.subprocess, "call", lambda cmd, **kw: started.append(cmd))
-    for bad in ("0", "two", "-1", "1.5"):
+    for bad in ("0", "two", "-1", "1.5", "AUTO"):
         monkeypatch.setenv("TGF_TEST_WORKERS", bad)
         assert module.main(["test"]) != 0
-        err = capsys.readouterr().err + capsys.readouterr().out
+        err = capsys.readouterr().err
         assert (
-            f"TGF_TEST_WORKERS must be a whole number of test processes, 1 or more, got {bad!r}"
-            in err
+            "TGF_TEST_WORKERS must be a whole number of test processes, 1 or more, or auto" in err
         )
+        assert f"got {bad!r}" in err
     assert started == [] and project.installs() == [], "nothing installed or run"
