@@ -445,13 +445,20 @@ def test_an_op_of_the_engine_cannot_be_replaced(name, suggested):
 
 
 def test_a_learners_own_op_can_be_registered_again(monkeypatch):
-    monkeypatch.delitem(OPS, "my_cube", raising=False)  # restored after the test
+    # Gone again after the test (setitem records that it was absent; delitem of an absent key
+    # records nothing, and the op stayed in the table for the tests that came after).
+    monkeypatch.setitem(OPS, "my_cube", None)
+    del OPS["my_cube"]
     for _ in range(2):  # re-running the cell that defines it
         cube = define_op("my_cube", "cube({a})", lambda a: (a**3, (3 * a * a,)), ("3·{a}²",))
     assert OPS["my_cube"] is cube and cube(Value(2.0)).data == 8.0
     # unregistered, a built-in name is fine: the table does not change (notebook 02's tanh)
     mine = define_op("tanh", "tanh({a})", lambda a: (math.tanh(a), (0.0,)), ("0",), register=False)
     assert mine(Value(1.0)).partials == (0.0,) and Value(1.0).tanh().partials[0] != 0.0
+
+
+def test_the_learners_op_is_gone_from_the_table_after_that_test() -> None:
+    assert "my_cube" not in OPS  # runs after the test above (same file, in order)
 
 
 @pytest.mark.parametrize(
