@@ -15,7 +15,7 @@ import pytest
 
 from course_lib.display.accessible import html_figure
 from course_lib.network import SigmoidNet, sgd_step
-from course_lib.widgets import fan_out_explorer
+from course_lib.widgets import fan_out, fan_out_explorer
 from course_lib.widgets.charts import diverging_color
 from course_lib.widgets.fan_out import (
     digit_row,
@@ -277,16 +277,29 @@ def test_digit_pictures_check_their_counts_and_sizes(kwargs, error, message) -> 
     )
 
 
-def test_a_slider_move_sends_only_the_pictures_it_changes(setup) -> None:
+def test_a_slider_move_sends_only_the_pictures_it_changes(setup, monkeypatch) -> None:
     """Each picture is a view of its own: a new image leaves the weight picture as it was (no
-    message to the browser, which would parse its 784 squares again), a new unit the digit."""
+    message to the browser, which would parse its 784 squares again), a new unit the digit;
+    and the kernel draws only the picture that changes."""
     net, images, labels = setup
     w = fan_out_explorer(net, images, labels, image=0, unit=2)
-    sent = []
+    sent, drawn = [], []
     for view in (w.digit, w.weights, w.note):
         view.observe(lambda change, view=view: sent.append(view), names="value")
+    for name in ("digit_svg", "weights_svg"):
+        draw = getattr(fan_out, name)
+        monkeypatch.setattr(
+            fan_out, name, lambda *a, name=name, draw=draw, **k: drawn.append(name) or draw(*a, **k)
+        )
     w.image.value = 7
     assert sent == [w.digit, w.note]
-    sent.clear()
+    assert drawn == ["digit_svg"]
+    sent.clear(), drawn.clear()
     w.unit.value = 3
     assert sent == [w.weights, w.note]
+    assert drawn == ["weights_svg"]
+    sent.clear(), drawn.clear()
+    w.unit.value = 2
+    w.image.value = 8  # back to unit 2's picture, then a new image
+    assert sent == [w.weights, w.note, w.digit, w.note]
+    assert drawn == ["weights_svg", "digit_svg"]

@@ -347,6 +347,7 @@ class FanOutExplorer(widgets.VBox):
             ]
         )
         self._cached_image = -1
+        self._weights_unit = -1  # the unit whose weight picture is shown
         self._picking = False
         self.image.observe(self._on_image, names="value")
         self.unit.observe(self._on_unit, names="value")
@@ -391,6 +392,7 @@ class FanOutExplorer(widgets.VBox):
             self.top_units.value = None
         finally:
             self._picking = False
+        self.digit.value = self._digit_html()
         self._on_unit()
 
     def _on_pick(self, change: dict) -> None:
@@ -412,8 +414,9 @@ class FanOutExplorer(widgets.VBox):
         self.sigma_prime = float(self.h[j] * (1 - self.h[j]))
         self.unit_grad = self.total * self.sigma_prime
         self.engine_da = float(self.da[j])
-        self.digit.value = self._digit_html()
-        self.weights.value = self._weights_html(j)
+        if j != self._weights_unit:  # the weight picture depends on the unit only
+            self.weights.value = self._weights_html(j)
+            self._weights_unit = j
         self.note.value = self._note_html(j)
         self.paths.value = self._paths_html(j)
         self.summary.value = self._summary_html(j)
