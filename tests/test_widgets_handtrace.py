@@ -211,6 +211,30 @@ def test_needs_a_scalar_graph() -> None:
         hand_trace(one * 3.0)
 
 
+def test_load_traces_another_graph_in_the_same_widget() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    assert trace.enter("x", 3.0).correct is False
+    boxes = trace.entries
+    a, b = Value(2.0, label="a"), Value(-3.0, label="b")
+    g = a * b
+    trace.load(g)  # other nodes: new boxes, one per node asked
+    assert trace.asked == ["b", "a"] and set(trace.entries) == {"a", "b"}
+    assert trace.entries["a"] is not boxes["x"]
+    assert [row.children[0] for row in trace.rows.children] == [
+        trace.entries["b"],
+        trace.entries["a"],
+    ]
+    assert trace.expected["a"] == -3.0 and trace.entries["a"].value == ""
+    assert trace.enter("a", -3.0).correct and "1 of 2 right" in trace.score.value
+    with pytest.raises(TypeError, match="scalar graph"):
+        trace.load(Tensor(np.ones(2), label="X").sum())
+    assert trace.root is g and trace.results["a"].correct  # a refused graph changes nothing
+    boxes["x"].value = "-14"  # a box of the earlier graph, off the page now: ignored
+    assert set(trace.results) == {"a", "b"} and "x" not in trace.feedback
+    assert "1 of 2 right" in trace.score.value
+
+
 def test_parse_number() -> None:
     assert parse_number("3/4") == 0.75
     assert parse_number("1e-3") == 0.001

@@ -12,12 +12,24 @@ from course_lib.widgets.practice import MAX_SHEETS
 
 def test_moving_the_sheet_slider_brings_a_new_graph_to_trace():
     box = practice_trainer(3)
-    first_sheet, first_trace = box.sheet_view.value, box.trace
+    first_sheet, trace = box.sheet_view.value, box.trace
     assert "Sheet 3" in first_sheet
+    name = trace.asked[0]
+    trace.enter(name, 12345.0)  # wrong, and counted
+    trace.reveal()
+    boxes = dict(trace.entries)
     box.number.value = 4
     assert "Sheet 4" in box.sheet_view.value and box.sheet_view.value != first_sheet
-    assert box.trace is not first_trace
     assert box.trace.expected == practice_trainer(4).trace.expected  # same sheet, same graph
+    # The same widget, and the same box for a node of the same name (the browser redraws only
+    # what changed), started afresh.
+    assert box.trace is trace
+    again = set(trace.entries) & set(boxes)
+    assert len(again) >= 4 and all(trace.entries[n] is boxes[n] for n in again)
+    assert all(entry.value == "" for entry in trace.entries.values())
+    assert all(note.value == "" for note in trace.feedback.values())
+    assert set(trace.results.values()) == {None} and trace._misses == {}
+    assert "grad ?" in trace.view.value and "0 of" in trace.score.value  # hidden again
 
 
 def test_the_trace_checks_against_the_practice_answer_key():

@@ -58,8 +58,38 @@ class HandTrace(widgets.VBox):
     def __init__(
         self, root: Any, *, ask: Sequence[str] | None = None, partials: bool = True
     ) -> None:
+        self.partials = switch(partials, "partials", "hand_trace")
+        self.asked: list[str] = []
+        self.entries: dict[str, widgets.Text] = {}
+        self.feedback: dict[str, widgets.HTML] = {}
+        self._rows: dict[str, tuple[widgets.Text, widgets.HTML, widgets.HBox]] = {}  # by node
+        self._busy = False
+        self.intro = widgets.HTML()
+        self.view = widgets.HTML()
+        self.rows = widgets.VBox()
+        self.score = widgets.HTML()
+        self.reveal_button = widgets.Button(description="Show answers", icon="eye")
+        self.reveal_button.on_click(lambda _: self.reveal())
+        super().__init__(
+            [
+                self.intro,
+                self.view,
+                self.rows,
+                row([self.score, self.reveal_button]),
+                region_rule_view(),
+            ]
+        )
+        self.load(root, ask=ask)
+
+    def load(self, root: Any, *, ask: Sequence[str] | None = None) -> None:
+        """Trace the graph ending at ``root`` in this widget, from the start: every box empty,
+        nothing revealed, no wrong answer counted. ``ask`` as in :func:`hand_trace`.
+
+        A node named as in an earlier graph keeps its box (emptied), so for a practice sheet of
+        the same shape the browser redraws only what changed. A graph that cannot be
+        traced raises before anything changes.
+        """
         check_node(root, "hand_trace")
-        partials = switch(partials, "partials", "hand_trace")
         order = topological_order(root)
         if len(order) > MAX_NODES:
             raise ValueError(
@@ -74,18 +104,16 @@ class HandTrace(widgets.VBox):
                     f"{node_names(root)[node]!r} is a {type(node).__name__} holding "
                     f"{type(node.data).__name__} data"
                 )
-        self.root = root
-        self.names = node_names(root)
-        self.nodes = {name: node for node, name in self.names.items()}
-        self.partials = partials
+        names = node_names(root)
+        nodes = {name: node for node, name in names.items()}
         steps = list(backward_steps(root, 1.0))
-        self.expected: dict[str, float] = {self.names[root]: float(steps[0].upstream)}
+        expected: dict[str, float] = {names[root]: float(steps[0].upstream)}
         # For each node: the edges to its consumers with their numbers, for the hints.
-        self._uses: dict[Any, list[tuple[Any, float, float, float]]] = {n: [] for n in order}
+        uses: dict[Any, list[tuple[Any, float, float, float]]] = {n: [] for n in order}
         for step in steps:
             for c in step.contributions:
-                self.expected[self.names[c.parent]] = float(c.after)  # the last is the total
-                self._uses[c.parent].append(
+                expected[names[c.parent]] = float(c.after)  # the last is the total
+                uses[c.parent].append(
                     (
                         step.node,
                         float(step.node.partials[c.index]),
@@ -93,65 +121,59 @@ class HandTrace(widgets.VBox):
                         float(c.contribution),
                     )
                 )
-        default = [
-            self.names[step.node]
-            for step in steps
-            if step.node is not root and (step.node.parents or step.node.label)
-        ]
         if ask is None:
-            ask = default
+            ask = [
+                names[step.node]
+                for step in steps
+                if step.node is not root and (step.node.parents or step.node.label)
+            ]
         else:
             if isinstance(ask, str):
                 ask = [ask]  # one name
             if not isinstance(ask, Sequence | set | frozenset):
                 raise TypeError(f"hand_trace: ask lists node names, like ['x', 'q'], got {ask!r}")
             ask = list(ask)
-            unknown = [name for name in ask if name not in self.nodes]
+            unknown = [name for name in ask if name not in nodes]
             if unknown:
                 raise ValueError(
                     f"ask names nodes this graph does not have: {unknown}; "
-                    f"its nodes are {list(self.nodes)}"
+                    f"its nodes are {list(nodes)}"
                 )
-        self.asked: list[str] = list(ask)
-        self.results: dict[str, CheckResult | None] = {name: None for name in self.asked}
-        self._revealed = False
-        self._busy = False
-        self._misses: dict[str, int] = {}  # wrong numbers typed per node: the rule after one
+        asked = list(ask)
 
-        out = self.names[root]
-        self.entries: dict[str, widgets.Text] = {}
-        self.feedback: dict[str, widgets.HTML] = {}
-        rows = []
-        for name in self.asked:
-            entry = widgets.Text(
-                description=f"d{out}/d{name} =",
-                placeholder="type a number",
-                continuous_update=False,
-                style={"description_width": "8em"},
-                layout=widgets.Layout(width="18em"),
-            )
-            note = widgets.HTML()
-            entry.observe(lambda change, name=name: self._typed(name, change["new"]), "value")
-            self.entries[name] = entry
-            self.feedback[name] = note
-            rows.append(row([entry, note]))
-        self.view = widgets.HTML()
-        self.score = widgets.HTML()
-        self.reveal_button = widgets.Button(description="Show answers", icon="eye")
-        self.reveal_button.on_click(lambda _: self.reveal())
-        intro = widgets.HTML(
+        self.root, self.names, self.nodes = root, names, nodes
+        self.expected, self._uses = expected, uses
+        self.results: dict[str, CheckResult | None] = {name: None for name in asked}
+        self._revealed = False
+        self._misses: dict[str, int] = {}  # wrong numbers typed per node: the rule after one
+        out = names[root]
+        for name in asked:  # a node's box is made the first time a graph asks about it
+            if name not in self._rows:
+                entry = widgets.Text(
+                    placeholder="type a number",
+                    continuous_update=False,
+                    style={"description_width": "8em"},
+                    layout=widgets.Layout(width="18em"),
+                )
+                entry.observe(lambda change, name=name: self._typed(name, change["new"]), "value")
+                note = widgets.HTML()
+                self._rows[name] = (entry, note, row([entry, note]))
+        self.asked = asked
+        self.entries = {name: self._rows[name][0] for name in asked}
+        self.feedback = {name: self._rows[name][1] for name in asked}
+        self.rows.children = tuple(self._rows[name][2] for name in asked)
+        self._busy = True  # emptying a box is no answer to check
+        try:
+            for name in asked:
+                self.entries[name].description = f"d{out}/d{name} ="
+                self.entries[name].value = ""
+                self.feedback[name].value = ""
+        finally:
+            self._busy = False
+        self.intro.value = (
             "<div>Type the gradient of the output with respect to each node, to 4 significant "
             f"figures, starting at the output ({html.escape(out)}'s own gradient is the seed, "
-            f"{format_data(self.expected[out])}). Press Enter to check.</div>"
-        )
-        super().__init__(
-            [
-                intro,
-                self.view,
-                widgets.VBox(rows),
-                row([self.score, self.reveal_button]),
-                region_rule_view(),
-            ]
+            f"{format_data(expected[out])}). Press Enter to check.</div>"
         )
         self.render()
 
@@ -286,8 +308,9 @@ class HandTrace(widgets.VBox):
         return result
 
     def _typed(self, name: str, text: str) -> None:
-        """The observer of an entry box: check what was typed, never raise."""
-        if self._busy:
+        """The observer of an entry box: check what was typed, never raise. A box of a node
+        the current graph does not ask about is off the page: what reaches it is ignored."""
+        if self._busy or name not in self.entries:
             return
         self._record(name, text, self.check(name, text))
 

@@ -32,7 +32,7 @@ def practice_trainer(
     The switches: ``fan_out`` (a graph with a join to sum at, or a tree) and ``partials``
     (``False`` hides the local partials on the edges, so the learner does all four moves;
     ``True`` shows them, leaving multiply and sum at joins). A new sheet number or graph kind
-    brings a fresh hand-trace with empty boxes; showing or hiding the partials keeps what was
+    starts the hand-trace afresh, every box empty; showing or hiding the partials keeps what was
     typed. The current :class:`HandTrace` is ``box.trace``; the
     graph's description is in ``box.sheet_view``; the controls are ``box.number``,
     ``box.fan_out`` and ``box.partials``.
@@ -82,8 +82,12 @@ def practice_trainer(
             "<div><small>Local rules (out is the node's own value): "
             f"{html.escape('; '.join(LOCAL_RULES))}.</small></div>"
         )
-        box.trace = HandTrace(graph.build(), partials=show_partials.value)
-        holder.children = [box.trace]
+        if box.trace is None:
+            box.trace = HandTrace(graph.build(), partials=show_partials.value)
+            holder.children = [box.trace]
+        else:  # the same boxes, emptied: the browser redraws only what changed
+            box.trace.partials = show_partials.value
+            box.trace.load(graph.build())
 
     def redraw(_: object = None) -> None:
         if box.trace is not None:
