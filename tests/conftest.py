@@ -1,4 +1,5 @@
-"""What the browser tests measured and saved, listed at the end of the run.
+"""Set up for every test process: kernels get ports no other test process holds
+(:mod:`kernel_ports`); and what the browser tests measured and saved, listed at the end.
 
 The browser tests (``tests/browser/conftest.py``) record each notebook's seconds and each
 screenshot as properties of the test (``record_property``). A test's properties travel with its
@@ -12,9 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kernel_ports import use_reserved_ports
 
 _TIMINGS: list[str] = []
 _SCREENSHOTS: list[Path] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    use_reserved_ports()  # before any kernel starts, in each pytest-xdist worker too
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
