@@ -44,6 +44,13 @@ ROOT = Path(__file__).resolve().parent
 COMMANDS = ("lab", "test", "save", "release", "grade", "binder")
 STAMP_NAME = "course-installed.txt"
 MAX_TEST_WORKERS = 4  # each worker starts kernels (and one a JupyterLab): memory, not cores, binds
+# Every process run.py starts (JupyterLab's kernels and the tests' included) does its matrix
+# products on one BLAS thread, unless the variable is already set: split over several threads, a
+# product adds its terms in another order, and on two threads notebooks 07 and 09 printed other
+# last digits than their saved outputs (which nbval compares). The course's products are small:
+# on 2 cores notebook 07's training took 0.97 s an epoch on one thread, 1.08 s on two
+# (benchmarks/bench_mnist.py --threads 1, --threads 0).
+BLAS_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 # Options that choose pytest's processes or stop in a debugger: given one, run.py adds no workers.
 _OWN_PROCESS_OPTIONS = ("-n", "--numprocesses", "--dist", "-p", "--pdb", "--trace")
 
@@ -388,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    for name, value in BLAS_THREADS.items():
+        os.environ.setdefault(name, value)
     command = {
         "lab": lab,
         "test": test,

@@ -199,6 +199,29 @@ def test_lab_installs_the_course_without_the_test_extra(
     assert started[-1][1:4] == ["-m", "jupyter", "lab"]
 
 
+def test_every_command_runs_its_processes_on_one_blas_thread_unless_told_otherwise(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[dict[str, str | None]] = []
+
+    def call(cmd, **kw):
+        seen.append({name: os.environ.get(name) for name in project.module.BLAS_THREADS})
+        return 0
+
+    monkeypatch.setattr(project.module.subprocess, "call", call)
+    # A copy of the environment without the variables (restored after the test): what run.py
+    # sets must not stay behind in this process.
+    blas = project.module.BLAS_THREADS
+    monkeypatch.setattr(os, "environ", {k: v for k, v in os.environ.items() if k not in blas})
+    monkeypatch.setenv("TGF_TEST_WORKERS", "1")
+    assert project.module.main(["test"]) == 0
+    assert project.module.main(["lab"]) == 0
+    assert seen == [dict.fromkeys(project.module.BLAS_THREADS, "1")] * 2
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")  # the user's own choice stands
+    assert project.module.main(["test"]) == 0
+    assert seen[-1]["OPENBLAS_NUM_THREADS"] == "4" and seen[-1]["OMP_NUM_THREADS"] == "1"
+
+
 def test_a_constraints_file_is_passed_to_pip_and_its_change_reinstalls(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:

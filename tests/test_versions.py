@@ -8,6 +8,7 @@ for the same ranges as pyproject.toml.
 
 from __future__ import annotations
 
+import ast
 import re
 import tomllib
 from pathlib import Path
@@ -58,3 +59,11 @@ def test_environment_yml_asks_for_the_same_ranges_as_pyproject() -> None:
     wanted = floors(PROJECT["dependencies"])
     offered = floors([d for d in conda if _name(d) in wanted])
     assert offered == wanted
+
+
+def test_environment_yml_sets_the_blas_threads_run_py_sets() -> None:
+    yaml = pytest.importorskip("yaml")
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    run_py = (REPO / "run.py").read_text()
+    blas = ast.literal_eval(run_py.split("BLAS_THREADS = ", 1)[1].split("\n", 1)[0])
+    assert env["variables"] == blas
