@@ -16,13 +16,12 @@ asks for is missing from it. Extra arguments after ``test`` go to pytest, e.g.
 ``python3 run.py test tests/test_scalar.py -x``; after ``save`` come the notebooks to save
 (all of them when none are given).
 
-``test`` runs pytest in one process. TGF_TEST_WORKERS=N (or ``auto``: one per core, at most
-MAX_TEST_WORKERS) spreads the whole suite over N pytest-xdist workers instead, each test file on
-one worker (``--dist loadfile``: a notebook's cells run in order in one kernel); extra arguments
-that name tests or options of their own run as given, in one process. Not the default: two
-workers can start kernels at the same moment, and jupyter_client's kernels pick their TCP ports
-before binding them, so now and then two kernels get the same port and one dies at start ("Kernel
-died before replying to kernel_info"; seen once in two full runs).
+``test`` spreads the whole suite over pytest-xdist workers, one per core up to
+MAX_TEST_WORKERS, each test file on one worker (``--dist loadfile``: a notebook's cells run in
+order in one kernel); TGF_TEST_WORKERS=N picks the number (1: one process), ``auto`` the default.
+Extra arguments that name tests or options of their own run as given, in one process. Kernels
+started by different workers at once cannot get the same TCP port: tests/kernel_ports.py
+reserves each port across the test processes.
 
 For CI (.ci/matrix.py): TGF_VENV names another folder for the virtual environment, e.g.
 .venv-py3.12, and TGF_CONSTRAINTS a pip constraints file installed with the package, e.g.
@@ -228,17 +227,15 @@ def lab(args: list[str]) -> int:
 
 
 def test_workers() -> int:
-    """How many pytest-xdist workers ``run.py test`` starts: 1 (none) unless TGF_TEST_WORKERS
-    says a number, or ``auto`` for one per core, at most :data:`MAX_TEST_WORKERS`."""
+    """How many pytest-xdist workers ``run.py test`` starts: TGF_TEST_WORKERS's number, or with
+    it unset or ``auto`` one per core, at most :data:`MAX_TEST_WORKERS` (1: no workers)."""
     given = os.environ.get("TGF_TEST_WORKERS", "").strip()
-    if not given:
-        return 1
-    if given == "auto":
+    if given in ("", "auto"):
         return max(1, min(MAX_TEST_WORKERS, os.cpu_count() or 1))
     if not given.isdigit() or int(given) < 1:
         raise Failure(
             f"TGF_TEST_WORKERS must be a whole number of test processes, 1 or more, or auto "
-            f"(one per core), got {given!r}; 1 runs the tests in one process"
+            f"(one per core, the default), got {given!r}; 1 runs the tests in one process"
         )
     return int(given)
 

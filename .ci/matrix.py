@@ -16,17 +16,18 @@ run has a virtual environment of its own (made by run.py, see TGF_VENV there):
 * the same on the oldest of these Pythons with each direct dependency at the floor that
   pyproject.toml declares (.ci/constraints-lowest.txt), in .venv-lowest.
 
-The runs go two at a time (--jobs), from the start: the first run, its output straight to the
-terminal (its browser tests time each notebook), on one core; the others one after another on
-the other, each making its venv first, their output in test-artifacts/ci/, printed as each one
-ends. With --jobs 1 everything runs in turn.
+The runs go one after another, each spread over the cores by the README's command itself
+(pytest-xdist workers, one per core; see run.py). With --jobs N, N runs go at a time instead,
+each on cores / N workers (TGF_TEST_WORKERS, unless set): the first run's output straight to the
+terminal (its browser tests time each notebook), the others' in test-artifacts/ci/, printed as
+each one ends.
 
 Then one line per run (PASS/FAIL, the Python and numpy in its venv, the venv, the time to make
 the venv and to run the tests) and the supported versions not found here, which are skipped,
 not failed. The exit status is 1 when any run failed.
 
     python3 .ci/matrix.py            run the matrix
-    python3 .ci/matrix.py --jobs 1   the same, one run at a time
+    python3 .ci/matrix.py --jobs 2   the same, two runs at a time
     python3 .ci/matrix.py --plan     say what would run, and run nothing
 """
 
@@ -311,7 +312,7 @@ def summary(results: list[Result], missing: list[str], seconds: float, jobs: int
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    jobs = min(2, os.cpu_count() or 1)
+    jobs = 1
     if len(argv) == 2 and argv[0] == "--jobs" and argv[1].isdigit() and int(argv[1]) >= 1:
         jobs, argv = int(argv[1]), []
     if argv not in ([], ["--plan"]):
@@ -323,15 +324,17 @@ def main(argv: list[str] | None = None) -> int:
         if missing:
             print(f"skipped, not found here: Python {', '.join(missing)}")
         return 0
+    if jobs > 1:  # the runs share the cores: each spreads its tests over its share
+        os.environ.setdefault("TGF_TEST_WORKERS", str(max(1, (os.cpu_count() or 1) // jobs)))
     start = time.monotonic()
     rest = list(enumerate(runs[1:], 2))
     logs = {run.venv: LOGS / f"{run.venv.lstrip('.')}.log" for _, run in rest}
     if jobs == 1:
         results = [execute(run, number, len(runs)) for number, run in enumerate(runs, 1)]
     else:
-        # Both cores from the start: the README's command (its output to the terminal, its
-        # browser tests timing each notebook) on one, the other runs one after another on the
-        # other, each making its venv first; whichever lane is free takes the next run.
+        # N lanes from the start: the README's command (its output to the terminal, its
+        # browser tests timing each notebook) in one, the other runs one after another in the
+        # others, each making its venv first; whichever lane is free takes the next run.
         LOGS.mkdir(parents=True, exist_ok=True)
         with ThreadPoolExecutor(max_workers=jobs) as pool:
             futures = [pool.submit(execute, runs[0], 1, len(runs))]

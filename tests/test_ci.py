@@ -192,7 +192,10 @@ def test_every_run_happens_and_one_failure_fails_the_matrix(
         return matrix.Result(run, passed, 3.0, 12.0, f"Python {run.python.version}")
 
     monkeypatch.setattr(matrix, "execute", execute)
-    assert matrix.main([]) == 1
+    monkeypatch.setattr(matrix.os, "environ", {})  # restored after the test
+    monkeypatch.setattr(matrix.os, "cpu_count", lambda: 4)
+    assert matrix.main(["--jobs", "2"]) == 1
+    assert matrix.os.environ["TGF_TEST_WORKERS"] == "2", "two runs share 4 cores: 2 workers each"
     # two at a time, so in no fixed order; the README's command writes to the terminal
     assert sorted(done) == [
         (1, ".venv", None),
@@ -205,8 +208,10 @@ def test_every_run_happens_and_one_failure_fails_the_matrix(
     assert "FAIL  Python 3.13.0" in out
     assert "skipped, not found here: Python 3.12, 3.14" in out
     done.clear()
-    assert matrix.main(["--jobs", "1"]) == 1
+    del matrix.os.environ["TGF_TEST_WORKERS"]
+    assert matrix.main([]) == 1  # one run at a time, each on every core (run.py's default)
     assert done == [(1, ".venv", None), (2, ".venv-py3.13", None), (3, ".venv-lowest", None)]
+    assert "TGF_TEST_WORKERS" not in matrix.os.environ
 
 
 def test_a_run_makes_its_venv_then_runs_the_readme_command(

@@ -438,14 +438,14 @@ def test_a_program_that_cannot_start_is_one_line(
 # ---- test: the suite spread over the cores -----------------------------------------------------
 
 
-def test_workers_only_when_asked_and_then_for_the_whole_suite(
+def test_workers_for_the_whole_suite_one_per_core_by_default(
     project: Project, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     module = project.module
     monkeypatch.setattr(module.os, "cpu_count", lambda: 16)
-    assert module.pytest_arguments([]) == [], "one process unless TGF_TEST_WORKERS asks"
-    monkeypatch.setenv("TGF_TEST_WORKERS", "auto")
     spread = ["-n", str(module.MAX_TEST_WORKERS), "--dist", "loadfile"]
+    assert module.pytest_arguments([]) == spread, "unset: one worker per core, up to the cap"
+    monkeypatch.setenv("TGF_TEST_WORKERS", "auto")
     assert module.pytest_arguments([]) == spread
     assert module.pytest_arguments(["--ignore=tests/browser"]) == [
         *spread,
@@ -463,6 +463,8 @@ def test_workers_only_when_asked_and_then_for_the_whole_suite(
     monkeypatch.setattr(module.os, "cpu_count", lambda: 2)
     assert module.pytest_arguments([])[:2] == ["-n", "2"]
     monkeypatch.setattr(module.os, "cpu_count", lambda: None)  # unknown: one process
+    assert module.pytest_arguments([]) == []
+    monkeypatch.delenv("TGF_TEST_WORKERS")
     assert module.pytest_arguments([]) == []
 
 
