@@ -11,6 +11,7 @@ environment.yml, for conda users, asks for the same dependencies as pyproject.to
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import shutil
@@ -166,3 +167,20 @@ def test_binder_installs_the_course_under_a_lock_of_every_dependency_within_rang
         )
     version = (ROOT / "binder" / "runtime.txt").read_text().strip().removeprefix("python-")
     assert f"pinned (Python {version})" in (ROOT / "binder" / "lock.txt").read_text()
+
+
+def test_binder_starts_the_kernels_on_one_blas_thread_as_run_py_does(
+    rendered: tuple[str, str],
+) -> None:
+    dockerfile, _ = rendered
+    assert 'ENV R2D_ENTRYPOINT="binder/start"' in dockerfile
+    shown = subprocess.run(
+        ["bash", str(ROOT / "binder" / "start"), "env"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    ).stdout.splitlines()
+    run_py = (ROOT / "run.py").read_text()
+    blas = ast.literal_eval(run_py.split("BLAS_THREADS = ", 1)[1].split("\n", 1)[0])
+    assert {f"{name}={value}" for name, value in blas.items()} <= set(shown)
