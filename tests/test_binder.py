@@ -173,7 +173,7 @@ def test_binder_starts_the_kernels_on_one_blas_thread_as_run_py_does(
     rendered: tuple[str, str],
 ) -> None:
     dockerfile, _ = rendered
-    assert 'ENV R2D_ENTRYPOINT="binder/start"' in dockerfile
+    assert 'ENV R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in dockerfile
     shown = subprocess.run(
         ["bash", str(ROOT / "binder" / "start"), "env"],
         capture_output=True,
