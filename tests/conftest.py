@@ -1,5 +1,7 @@
 """Set up for every test process: kernels get ports no other test process holds
-(:mod:`kernel_ports`); and what the browser tests measured and saved, listed at the end.
+(:mod:`kernel_ports`); the suite is spread over pytest-xdist's workers file by file, the learner
+simulation test by test (:mod:`spreading`); and what the browser tests measured and saved,
+listed at the end.
 
 The browser tests (``tests/browser/conftest.py``) record each notebook's seconds and each
 screenshot as properties of the test (``record_property``). A test's properties travel with its
@@ -21,6 +23,15 @@ _SCREENSHOTS: list[Path] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     use_reserved_ports()  # before any kernel starts, in each pytest-xdist worker too
+
+
+@pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: ignored without pytest-xdist
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    if config.getvalue("dist") != "loadfile":
+        return None  # another --dist asked for: pytest-xdist's own scheduler
+    from spreading import NotebookSpreading  # imports pytest-xdist, present when this runs
+
+    return NotebookSpreading(config, log)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
