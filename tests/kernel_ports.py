@@ -14,9 +14,9 @@ the singleton that jupyter_client asks for, through traitlets' ``SingletonConfig
 * ports come from below the system's ephemeral range (``ip_local_port_range``, 32768 and up on
   Linux), where binding port 0 never lands, so the JupyterLab server of the browser tests and
   any other program that lets the system choose cannot draw them;
-* each port is reserved across processes by creating a file named after it in one folder of
-  the temporary directory (``O_CREAT | O_EXCL``: exactly one process succeeds), and still has to
-  bind, so a port some other program holds is skipped;
+* each port is reserved across processes by creating a file named after it in a folder of the
+  temporary directory, one per user (``O_CREAT | O_EXCL``: exactly one process succeeds), and
+  still has to bind, so a port some other program holds is skipped;
 * a port returns when jupyter_client releases the kernel's ports, and every port a process
   still holds when it exits; a reservation older than :data:`STALE_SECONDS` (a process that was
   killed) is taken back.
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import atexit
 import errno
+import getpass
 import os
 import random
 import socket
@@ -59,7 +60,7 @@ class ReservedPorts(LocalPortCache):
 
     def __init__(self, folder: Path | None = None, ports: range | None = None, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.folder = folder or Path(tempfile.gettempdir()) / "tgf-kernel-ports"
+        self.folder = folder or Path(tempfile.gettempdir()) / f"tgf-kernel-ports-{_user()}"
         self.folder.mkdir(parents=True, exist_ok=True)
         self.ports = ports or port_range()
         self._next = random.randrange(len(self.ports))  # processes start far apart
@@ -108,6 +109,15 @@ class ReservedPorts(LocalPortCache):
 
     def _unreserve(self, port: int) -> None:
         (self.folder / str(port)).unlink(missing_ok=True)
+
+
+def _user() -> str:
+    """Who runs the tests (each user reserves in a folder of their own: another's is not ours
+    to write in)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container's user)
+        return str(os.getuid()) if hasattr(os, "getuid") else "user"
 
 
 def _binds(ip: str, port: int) -> bool:
