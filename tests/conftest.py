@@ -27,11 +27,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: ignored without pytest-xdist
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
-    if config.getvalue("dist") != "loadfile":
-        return None  # another --dist asked for: pytest-xdist's own scheduler
-    from spreading import NotebookSpreading  # imports pytest-xdist, present when this runs
+    from spreading import scheduler_for  # imports pytest-xdist, present when this runs
 
-    return NotebookSpreading(config, log)
+    return scheduler_for(config, log)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from xdist.scheduler import LoadFileScheduling
 
-__all__ = ["SPREAD_BY_TEST", "NotebookSpreading"]
+__all__ = ["SPREAD_BY_TEST", "NotebookSpreading", "scheduler_for"]
 
 SPREAD_BY_TEST = ("tests/test_learner_simulation.py",)  # files whose tests may go apart
 
@@ -29,3 +29,11 @@ class NotebookSpreading(LoadFileScheduling):
     def _split_scope(self, nodeid: str) -> str:
         path = nodeid.split("::", 1)[0]
         return nodeid if path in SPREAD_BY_TEST else path
+
+
+def scheduler_for(config: object, log: object) -> NotebookSpreading | None:
+    """The scheduler for ``--dist loadfile`` (run.py's); None for any other ``--dist``, which
+    keeps pytest-xdist's own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    return NotebookSpreading(config, log)

@@ -6,8 +6,7 @@ import pytest
 
 pytest.importorskip("xdist")
 
-from conftest import pytest_xdist_make_scheduler  # noqa: E402
-from spreading import NotebookSpreading  # noqa: E402
+from spreading import NotebookSpreading, scheduler_for  # noqa: E402
 
 
 def test_the_learner_simulation_is_spread_by_test_every_other_file_kept_whole() -> None:
@@ -32,12 +31,18 @@ def test_the_learner_simulation_is_spread_by_test_every_other_file_kept_whole() 
 
 def test_the_scheduler_is_ours_for_loadfile_only(pytestconfig: pytest.Config) -> None:
     class Config:
+        """pytest's configuration, with the --dist asked for."""
+
         def __init__(self, dist: str) -> None:
             self.dist = dist
 
-        def getvalue(self, name: str) -> str:
-            assert name == "dist"
-            return self.dist
+        def getvalue(self, name: str) -> object:
+            asked = {"dist": self.dist, "tx": ["popen", "popen"]}  # as -n 2 sets them
+            return asked[name] if name in asked else pytestconfig.getvalue(name)
 
-    assert pytest_xdist_make_scheduler(Config("load"), None) is None  # xdist's own
-    assert pytest_xdist_make_scheduler(Config("no"), None) is None
+        def __getattr__(self, name: str) -> object:
+            return getattr(pytestconfig, name)
+
+    assert isinstance(scheduler_for(Config("loadfile"), None), NotebookSpreading)
+    assert scheduler_for(Config("load"), None) is None  # xdist's own
+    assert scheduler_for(Config("no"), None) is None
