@@ -303,3 +303,20 @@ def test_a_slider_move_sends_only_the_pictures_it_changes(setup, monkeypatch) ->
     w.image.value = 8  # back to unit 2's picture, then a new image
     assert sent == [w.weights, w.note, w.digit, w.note]
     assert drawn == ["weights_svg", "digit_svg"]
+
+
+def test_a_new_image_sends_the_digit_and_numbers_before_the_units_list(setup) -> None:
+    """The browser shows what a move is for first: the digit and the unit's numbers reach it
+    before the dropdown of largest units, whose rebuilt list comes last; and filling that list
+    moves no slider, even when the unit shown had been picked from it."""
+    net, images, labels = setup
+    w = fan_out_explorer(net, images, labels, image=0, unit=2)
+    w.top_units.value = w.top_units.options[1][1]  # a pick from the list moves the unit
+    picked = w.unit.value
+    order = []
+    for view in (w.digit, w.note, w.paths, w.summary):
+        view.observe(lambda change, view=view: order.append(view), names="value")
+    w.top_units.observe(lambda change: order.append(w.top_units), names="options")
+    w.image.value = 5
+    assert order == [w.digit, w.note, w.paths, w.summary, w.top_units]
+    assert w.unit.value == picked and w.top_units.value is None

@@ -385,6 +385,10 @@ class FanOutExplorer(widgets.VBox):
 
     def _on_image(self, _change: object = None) -> None:
         self._backward_for_image()
+        # What the move is for goes first (the digit, then the unit's numbers): the browser
+        # shows it before it rebuilds the dropdown's list of units, which comes last.
+        self.digit.value = self._digit_html()
+        self._on_unit()
         top = [int(j) for j in self.ranking[:8]]
         self._picking = True  # filling the dropdown must not move the unit slider
         try:
@@ -392,8 +396,6 @@ class FanOutExplorer(widgets.VBox):
             self.top_units.value = None
         finally:
             self._picking = False
-        self.digit.value = self._digit_html()
-        self._on_unit()
 
     def _on_pick(self, change: dict) -> None:
         if not self._picking and change["new"] is not None:
