@@ -23,7 +23,9 @@ cell.
 
 from __future__ import annotations
 
+import ast
 import base64
+import builtins
 import pickle
 import re
 from collections.abc import Iterator
@@ -152,6 +154,11 @@ class NotebookRun:
         """What the cell containing ``containing`` showed (stdout and text/plain)."""
         return output_text(self.cell(containing))
 
+    def cells_reached(self, changed: int) -> list[int]:
+        """The code cells after cell ``changed`` that a change to it can reach: see
+        :func:`cells_reached`."""
+        return cells_reached([(i, c.source) for i, c in self.code_cells], changed)
+
     @property
     def markdown(self) -> str:
         """The text of every markdown cell, one cell after another."""
@@ -197,6 +204,72 @@ class NotebookRun:
         )
         text = output_text(self.exec(code), kinds=("stdout",))
         return pickle.loads(base64.b64decode(text.strip().splitlines()[-1]))
+
+
+BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def cell_names(source: str) -> tuple[set[str], set[str], set[str]] | None:
+    """(read, assigned, imported): the names a cell's code reads anywhere (function bodies
+    included), the names it binds (assignments, ``def``, ``class``, ``for``, ``with ... as``)
+    and those of them bound by an import; None when the source is not plain Python (an IPython
+    magic, say)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    reads, assigns, imported = set(), set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (reads if isinstance(node.ctx, ast.Load) else assigns).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            assigns.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                imported.add((alias.asname or alias.name).split(".")[0])
+    return reads, assigns | imported, imported - assigns
+
+
+def cells_reached(cells: list[tuple[int, str]], changed: int) -> list[int]:
+    """Of the code ``cells`` ((index, source) in order), those after cell ``changed`` that a
+    change to that cell's code can reach, in order.
+
+    Found by reading the cells' names (:func:`cell_names`), not by running them. The change
+    reaches the names the changed cell binds or uses; from a name it reaches every cell that
+    reads it, and so the names that cell binds or uses (it may have changed an object it
+    used). Earlier cells count too: a function defined above looks its names up when it is
+    called, so an earlier cell that reads a reached name passes the change on to what it
+    binds. A name that only imports bind is the same module or library object however a cell
+    ran, so it passes nothing on; a cell that is not plain Python (an IPython magic) could do
+    anything, so with one in the notebook every cell after ``changed`` is reached. The other
+    cells run as they did before the change, so a test that checks that the cells after a
+    changed cell still run need run only these.
+    """
+    later = [index for index, _ in cells if index > changed]
+    found = {index: cell_names(source) for index, source in cells}
+    if changed not in found:
+        raise LookupError(f"cell {changed} is not one of the code cells")
+    if any(names is None for names in found.values()):
+        return later
+    # Names that only imports bind, anywhere in the notebook: modules and library functions
+    modules = set().union(*(f[2] for f in found.values()))
+    modules -= set().union(*(f[1] - f[2] for f in found.values()))
+
+    def passed_on(index: int) -> set[str]:
+        reads, binds, _ = found[index]
+        return (reads | binds) - modules - BUILTIN_NAMES
+
+    reached = {changed}
+    tainted = passed_on(changed)
+    grew = True
+    while grew:  # earlier cells' functions, and what they bind, until nothing new is reached
+        grew = False
+        for index in found:
+            if index not in reached and found[index][0] & tainted:
+                reached.add(index)
+                tainted |= passed_on(index)
+                grew = True
+    return [index for index in later if index in reached]
 
 
 def notebook_fixture(name: str) -> Any:

@@ -17,8 +17,10 @@ notebook, cell by cell in order:
   once; ``tests/exercise_slips.py`` plants each in the Solution): the check cell must name it
   by its sentence, with no rule and no line of the Solution, and the same slip written another
   way must add the rule. Then define ``fn`` to raise, to return None and to stay unwritten, and
-  run every cell below for each (Run All Below): nothing may stop. The exercise cell and its
-  check run again afterwards, as the learner left them;
+  for each run every cell below that ``fn`` can reach (Run All Below, less the cells that read
+  nothing ``fn`` touched: ``NotebookRun.cells_reached``; the main pass runs those anyway):
+  nothing may stop. The exercise cell and its check run again afterwards, as the learner left
+  them;
 * **play** — move every widget control the cell created a few times, to random values a
   learner could give it: each slider to a random allowed value, each drop-down / radio /
   toggle to a random option, each checkbox flipped, each text box given numbers *and* garbage
@@ -278,7 +280,8 @@ def code_slips(run: NotebookRun, name: str, index: int, source: str, done: set[s
             again = check_with(f"__tgf_slips[{k}].again")
             assert "The rule:" in again, f"{where}\nno rule the second time:\n{again}"
             tried += 1
-        below = [i for i, _ in run.code_cells if i > index]
+        # the cells below that fn can reach; the others run as they did (and run in the main pass)
+        below = [i for i in run.cells_reached(exercise) if i > index]
         for what, body in BROKEN.items():
             run.exec(f"def {function}(*args, **kwargs):\n{body}")
             try:
