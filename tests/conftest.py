@@ -1,7 +1,7 @@
-"""Set up for every test process: kernels get ports no other test process holds
-(:mod:`kernel_ports`); the suite is spread over pytest-xdist's workers file by file, the learner
-simulation test by test (:mod:`spreading`); and what the browser tests measured and saved,
-listed at the end.
+"""Set up for every test process: one BLAS thread (as run.py sets it, also when pytest is
+started directly); kernels get ports no other test process holds (:mod:`kernel_ports`); the
+suite is spread over pytest-xdist's workers file by file, the learner simulation test by test
+(:mod:`spreading`); and what the browser tests measured and saved, listed at the end.
 
 The browser tests (``tests/browser/conftest.py``) record each notebook's seconds and each
 screenshot as properties of the test (``record_property``). A test's properties travel with its
@@ -12,10 +12,30 @@ the test.
 
 from __future__ import annotations
 
+import importlib.util
+import os
 from pathlib import Path
 
 import pytest
 from kernel_ports import use_reserved_ports
+
+
+def _blas_threads() -> dict[str, str]:
+    """run.py's BLAS thread settings (one place for them), read from the file itself."""
+    spec = importlib.util.spec_from_file_location(
+        "run_py_settings", Path(__file__).resolve().parents[1] / "run.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.BLAS_THREADS
+
+
+# pytest started directly (not through run.py) gets what run.py gives every process it starts:
+# one BLAS thread, set before numpy is imported here, in pytest-xdist's workers or in a kernel.
+# Without it notebooks 07 and 09 print other last digits than their saved outputs, and on 2
+# workers the spinning BLAS threads of the kernels made the learner simulation 5x slower.
+for _name, _value in _blas_threads().items():
+    os.environ.setdefault(_name, _value)
 
 _TIMINGS: list[str] = []
 _SCREENSHOTS: list[Path] = []
