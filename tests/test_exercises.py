@@ -1028,7 +1028,7 @@ def test_the_networks_rule_is_that_of_the_output_wrong_again_never_the_whole_lis
 def test_a_network_backward_that_fails_twice_before_any_output_gets_the_general_rule():
     from course_lib.teaching.classifier_cases import NETWORK_RULE
 
-    check_exercise("network_backward", lambda *args: None)
+    check_exercise("network_backward", lambda *args: [][0])
     second = check_exercise("network_backward", lambda *args: 1 / 0)
     assert second.verdict == "error" and second.rule == NETWORK_RULE
     assert "=" not in NETWORK_RULE and "ᵀ" not in NETWORK_RULE  # in words: no formula
@@ -1040,10 +1040,33 @@ def test_the_rule_shows_on_a_second_wrong_attempt_at_every_exercise(name):
         return 0.0
 
     def second(*args):
-        return None
+        return 1.0
 
     assert check_exercise(name, first).rule == ""
     assert check_exercise(name, second).rule == EXERCISES[name].rule
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_an_attempt_that_gives_nothing_back_does_not_bring_the_rule_closer(name):
+    """A function without a ``return`` (None) has no maths to judge: the check asks for the
+    return, and the next attempt with numbers is still a first attempt (no rule)."""
+
+    def unreturned(*args):
+        _ = args
+
+    def half_written(*args):
+        _ = [args]
+
+    def first(*args):
+        return 0.0
+
+    for fn in (unreturned, half_written):
+        report = check_exercise(name, fn)
+        assert report.verdict in ("wrong", "error") and report.rule == "", str(report)
+        assert not report.answered and "return" in str(report)
+    assert wrong_attempts(name) == 0
+    assert check_exercise(name, first).rule == ""
+    assert wrong_attempts(name) == 1
 
 
 # ---- 7. the docstring's table names each exercise's notebook ------------------------------------

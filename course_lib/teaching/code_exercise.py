@@ -39,7 +39,8 @@ each later wrong attempt at it (in the same kernel) also shows the rule, in symb
 with several outputs and a rule for each (the network's backward) shows only the rules of the
 outputs that were wrong in an earlier attempt too: the same slip again. The count lives in this
 module (:func:`wrong_attempts`, :func:`forget_attempts`); the same function checked again (the
-same code) is not a new attempt.
+same code) is not a new attempt, and neither is one that gave nothing back (no ``return``):
+there is no maths in it to answer yet, so it cannot bring the rule closer.
 
 The exercises themselves (their cases and their catalogues of mistakes) are in
 :mod:`course_lib.teaching.exercise_bank`.
@@ -165,6 +166,9 @@ class ExerciseReport:
     case: str = ""
     rule: str = ""  # shown from the second wrong attempt on
     function: str = ""  # the name of the learner's function that was checked
+    # False when the function gave nothing back (None, and no in-place call that explains it):
+    # no maths to judge yet, so the attempt does not count toward the rule
+    answered: bool = True
 
     @property
     def ok(self) -> bool:
@@ -772,7 +776,7 @@ def _run(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseRepor
     if is_placeholder(fn):
         return ExerciseReport(name, "not written yet", f"replace the `...` in {exercise.signature}")
     report = _judge(exercise, fn, seed)
-    if report.verdict in ("wrong", "error"):
+    if report.verdict in ("wrong", "error") and report.answered:
         slips = _slipped_outputs(exercise, report)
         rule = _rule_for(exercise, slips, _count_attempt(name, fn, slips))
         if rule:
@@ -855,14 +859,14 @@ def _judge_case(exercise: Exercise, fn: Callable[..., Any], case: Case) -> Exerc
         return ExerciseReport(name, "error", problem, case=case.description)
     if result is ... or (isinstance(result, tuple | list) and all(r is ... for r in result)):
         return ExerciseReport(name, "not written yet", f"replace the `...` in {exercise.signature}")
+    in_place = _in_place_call(fn) if result is None else ""
+    answered = result is not None or bool(in_place)  # None from a forgotten `return`: nothing
     outputs, problem = _split_outputs(exercise, result, fn)
     if problem:
-        return ExerciseReport(name, "error", problem, case=case.description)
+        return ExerciseReport(name, "error", problem, case=case.description, answered=answered)
     rows = [_compare(o, outputs[o], case.expected[o], case, exercise) for o in exercise.outputs]
-    if len(exercise.outputs) == 1 and result is None:
-        in_place = _in_place_call(fn)
-        if in_place:
-            rows = [dataclasses.replace(rows[0], diagnosis=in_place)]
+    if len(exercise.outputs) == 1 and in_place:
+        rows = [dataclasses.replace(rows[0], diagnosis=in_place)]
     rows = _note_dependencies(exercise, rows)
     if any(r.status in ("wrong", "missing") for r in rows):
         wrong = [r.output for r in rows if r.status in ("wrong", "missing")]
@@ -872,6 +876,7 @@ def _judge_case(exercise: Exercise, fn: Callable[..., Any], case: Case) -> Exerc
             f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not right",
             tuple(rows),
             case.description,
+            answered=answered,
         )
     return ExerciseReport(name, "right", "", tuple(rows), case.description)
 
