@@ -102,6 +102,26 @@ def test_a_second_different_wrong_attempt_shows_the_rule(exercise, rule):
     assert "The rule" in str(second)
 
 
+UNRETURNED = {  # each exercise's Solution with its result left unreturned, two different ways
+    "ops": [
+        ("return MyValue(self.data + other.data", "MyValue(self.data + other.data"),
+        ("return MyValue(self.data + other.data", "node = MyValue(self.data + other.data"),
+    ],
+    "order": [("    return order", "    _ = order"), ("    return order", "    return None")],
+}
+
+
+@pytest.mark.parametrize("exercise", UNRETURNED)
+def test_an_attempt_that_gives_nothing_back_does_not_bring_the_rule_closer(exercise):
+    for old, new in UNRETURNED[exercise]:
+        report = CHECKS[exercise](learner(**{exercise: slipped(exercise, old, new)}))
+        assert not report.ok and "returned None" in report.message, report
+        assert report.rule == "" and not report.answered
+    first, second = SLIPS[exercise][0], SLIPS[exercise][1]
+    assert CHECKS[exercise](learner(**{exercise: slipped(exercise, *first[1:3])})).rule == ""
+    assert CHECKS[exercise](learner(**{exercise: slipped(exercise, *second[1:3])})).rule
+
+
 # ---- `=` where `+=` belongs is never right ------------------------------------------------------
 
 

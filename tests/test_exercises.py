@@ -648,6 +648,11 @@ def test_every_listed_mistake_submitted_is_named_without_the_solution_then_gets_
         assert first.rule == "" and "The rule:" not in shown, shown
         assert_no_solution_line(name, first)
         again = check_exercise(name, slip.again, seed=seed)
+        if _flat(slip.says) == _flat(EXERCISES[name].handed_out):
+            # the planted bug: its first check is the notebook's own code, not an attempt, so
+            # the rule comes with the learner's second writing of it
+            assert again.rule == "", str(again)
+            again = check_exercise(name, lambda *a, fn=slip.again: fn(*a), seed=seed)
         assert again.rule, (slip.case, slip.says, str(again))
         assert " ".join(slip.says.split()) in " ".join(str(again).split())
         if name == "network_backward":  # the rule of the output that slipped, not all seven
@@ -1200,3 +1205,46 @@ def test_show_rule_if_right_needs_a_rule_to_show():
     report = check_exercise("sum_to_shape", lambda grad, shape: grad)
     with pytest.raises(TypeError, match="needs the library's rule \\(a function\\)"):
         show_rule_if_right(report, 5)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_the_find_the_bug_function_as_handed_out_is_not_an_attempt():
+    """Run All checks the teammate's function as the notebook hands it out: that names the
+    planted bug but is no attempt of the learner's, so their first own fix gets no rule."""
+    ns = {"np": np}
+    exec(  # noqa: S102 (the notebook's cell, as handed out)
+        "def fused_backward(logits, labels):\n"
+        "    N, C = logits.shape\n"
+        "    shifted = logits - logits.max(axis=1, keepdims=True)\n"
+        "    P = np.exp(shifted)\n"
+        "    P /= P.sum(axis=1, keepdims=True)\n"
+        "    Y = np.zeros((N, C))\n"
+        "    Y[:, labels] = 1\n"
+        "    return (P - Y) / N\n",
+        ns,
+    )
+    handed_out = check_exercise("cross_entropy_find_the_bug", ns["fused_backward"])
+    assert "before any change" in str(handed_out) and handed_out.rule == ""
+    assert wrong_attempts("cross_entropy_find_the_bug") == 0
+
+    def first_fix(logits, labels):
+        return ns["fused_backward"](logits, labels) * 2
+
+    def second_fix(logits, labels):
+        return ns["fused_backward"](logits, labels) * 3
+
+    assert check_exercise("cross_entropy_find_the_bug", first_fix).rule == ""
+    assert check_exercise("cross_entropy_find_the_bug", second_fix).rule
+    # the planted numbers from code the learner wrote are an attempt like any other
+    forget_attempts()
+    check_exercise("cross_entropy_find_the_bug", ns["fused_backward"])
+
+    def rewritten(logits, labels):
+        return ns["fused_backward"](logits, labels) + 0
+
+    assert check_exercise("cross_entropy_find_the_bug", rewritten).rule == ""
+    assert wrong_attempts("cross_entropy_find_the_bug") == 1
+    assert check_exercise("cross_entropy_find_the_bug", first_fix).rule

@@ -76,6 +76,7 @@ __all__ = [
     "Exercise",
     "ExerciseReport",
     "NamedMistake",
+    "NothingReturned",
     "run_exercise",
     "forget_attempts",
     "wrong_attempts",
@@ -142,6 +143,9 @@ class Exercise:
     # For an exercise with several outputs: each output's own rule, shown (instead of ``rule``)
     # when the same output is wrong again in a later attempt.
     output_rules: dict[str, str] = field(default_factory=dict)
+    # The diagnosis that recognises the code as the notebook hands it out (a find-the-bug
+    # exercise's planted bug): the first check of it is not an attempt of the learner's.
+    handed_out: str = ""
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,12 @@ class NamedMistake(Exception):
     """Raised by a case's ``run`` when it recognises a mistake in what the learner's code did;
     its text is the sentence the learner reads (the mistake and where to look, never the
     correct line). The checker reports it as "wrong", like a mismatch it named itself."""
+
+
+class NothingReturned(NamedMistake):
+    """A :class:`NamedMistake` for code that gave nothing back where a result was due (None:
+    a forgotten ``return``). Reported as "wrong" with its sentence, but not counted as an
+    attempt: there is no maths in it to judge yet, so it cannot bring the rule closer."""
 
 
 def _who(fn: Any) -> str:
@@ -377,7 +387,7 @@ def _where_in_class(fn: Any, error: BaseException) -> str:
 
 def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
     """(result, "", "") or (None, a sentence saying what went wrong, its kind): the kind is
-    "unwritten", "slow" or "raised"."""
+    "unwritten", "slow", "raised", "mistake" or "nothing" (a :class:`NothingReturned`)."""
     arguments = [
         np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in case.inputs.values()
     ]
@@ -395,6 +405,8 @@ def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
         )
     except NotImplementedError as error:  # the checker's own may say what is not written
         return None, str(error) or "not written yet", "unwritten"
+    except NothingReturned as mistake:  # None where a result was due: named, not counted
+        return None, str(mistake), "nothing"
     except NamedMistake as mistake:  # a case's run recognised a mistake: its sentence
         return None, str(mistake), "mistake"
     except SystemExit as error:  # sys.exit() or exit() in the learner's code: never leave
@@ -776,12 +788,31 @@ def _run(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseRepor
     if is_placeholder(fn):
         return ExerciseReport(name, "not written yet", f"replace the `...` in {exercise.signature}")
     report = _judge(exercise, fn, seed)
-    if report.verdict in ("wrong", "error") and report.answered:
+    if (
+        report.verdict in ("wrong", "error")
+        and report.answered
+        and not _first_sight_of_handed_out(exercise, report, fn)
+    ):
         slips = _slipped_outputs(exercise, report)
         rule = _rule_for(exercise, slips, _count_attempt(name, fn, slips))
         if rule:
             report = dataclasses.replace(report, rule=rule)
     return report
+
+
+def _first_sight_of_handed_out(
+    exercise: Exercise, report: ExerciseReport, fn: Callable[..., Any]
+) -> bool:
+    """Whether this is the code as the notebook hands it out, checked for the first time (say
+    by Run All): every wrong output has the exercise's ``handed_out`` diagnosis, and no other
+    code giving it has been seen. That check is no attempt of the learner's; later code that
+    still gives the planted numbers is one."""
+    wrong = [r for r in report.rows if r.status in ("wrong", "missing")]
+    hint = exercise.handed_out
+    if not (hint and wrong) or any(r.diagnosis != hint for r in wrong):
+        return False
+    key = _attempt_key(fn)
+    return _handed_out_seen.setdefault(exercise.name, key) == key
 
 
 def _slipped_outputs(exercise: Exercise, report: ExerciseReport) -> frozenset[str]:
@@ -853,8 +884,9 @@ def _judge_case(exercise: Exercise, fn: Callable[..., Any], case: Case) -> Exerc
             "not written yet",
             problem if said else f"replace the placeholder in {exercise.signature}",
         )
-    if kind == "mistake":
-        return ExerciseReport(name, "wrong", problem, case=case.description)
+    if kind in ("mistake", "nothing"):
+        answered = kind == "mistake"
+        return ExerciseReport(name, "wrong", problem, case=case.description, answered=answered)
     if problem:
         return ExerciseReport(name, "error", problem, case=case.description)
     if result is ... or (isinstance(result, tuple | list) and all(r is ... for r in result)):
@@ -887,6 +919,8 @@ def _judge_case(exercise: Exercise, fn: Callable[..., Any], case: Case) -> Exerc
 # (the same code checked again is the same attempt). It lives in the kernel: a restart begins
 # afresh.
 _wrong_attempts: dict[str, list[tuple[Any, frozenset[str]]]] = {}
+# exercise name -> the code first checked as the notebook hands it out (not counted as an attempt)
+_handed_out_seen: dict[str, Any] = {}
 
 
 def _attempt_key(fn: Callable[..., Any]) -> Any:
@@ -955,8 +989,10 @@ def forget_attempts(name: str | None = None) -> None:
     """Start the tiers again, for one exercise or (``None``) for all."""
     if name is None:
         _wrong_attempts.clear()
+        _handed_out_seen.clear()
     else:
         _wrong_attempts.pop(name, None)
+        _handed_out_seen.pop(name, None)
 
 
 def _note_dependencies(exercise: Exercise, rows: list[Comparison]) -> list[Comparison]:

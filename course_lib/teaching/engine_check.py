@@ -59,6 +59,7 @@ from course_lib.teaching.code_exercise import (
     Exercise,
     ExerciseReport,
     NamedMistake,
+    NothingReturned,
     is_placeholder,
     run_exercise,
 )
@@ -93,7 +94,7 @@ def _node_parts(out: Any, inputs: Sequence[Any], what: str, cls_name: str) -> tu
     each of ``inputs`` (read by position among its parents: a node other than the inputs is a
     constant the op made); a :class:`NamedMistake` for a node that cannot be read."""
     if out is None:
-        raise NamedMistake(
+        raise NothingReturned(
             f"{what} returned None: did you forget to `return` the new node? (An op makes a "
             f"new {cls_name} and returns it.)"
         )
@@ -483,7 +484,7 @@ def _order_case(description: str, root: Value, decisive: bool = True) -> Case:
         with at_pythons_recursion_limit():
             result = fn(root)
         if result is None:
-            raise NamedMistake(
+            raise NothingReturned(
                 "my_topological_order returned None: did you forget to `return` the list?"
             )
         if result is ...:

@@ -600,6 +600,7 @@ EXERCISES: dict[str, Exercise] = {
             ("dlogits",),
             lambda rng: cross_entropy_cases(rng, planted=True),
             rule=CROSS_ENTROPY_RULE,
+            handed_out=PLANTED_BUG_HINT,
         ),
         Exercise(
             "network_backward",

@@ -34,6 +34,7 @@ from course_lib.teaching.code_exercise import (
     Exercise,
     ExerciseReport,
     NamedMistake,
+    NothingReturned,
     run_exercise,
 )
 from course_lib.teaching.engine_check import MATH_NOT_IMPORTED, unwritten_methods
@@ -85,7 +86,7 @@ def _check_parameters(module: Any, want: list[Any], what: str) -> None:
     """A NamedMistake unless ``module.parameters()`` is a flat list of exactly ``want``."""
     got = module.parameters()
     if got is None:
-        raise NamedMistake(
+        raise NothingReturned(
             f"{what}.parameters() returned None: did you forget to `return` the list?"
         )
     if not isinstance(got, list | tuple):
@@ -138,7 +139,7 @@ def _set(neuron: Any, weights: Sequence[float], bias: float, what: str) -> list[
 def _output(out: Any, what: str) -> float:
     """The number a neuron's output node holds, or a NamedMistake saying what came back."""
     if out is None:
-        raise NamedMistake(
+        raise NothingReturned(
             f"calling {what} returned None: did you forget to `return` the output node?"
         )
     if isinstance(out, list | tuple):
@@ -155,7 +156,7 @@ def _output(out: Any, what: str) -> float:
 def _outputs(out: Any, n: int, what: str, unit: str) -> list[float]:
     """The numbers of a layer's (or an MLP's) list of output nodes."""
     if out is None:
-        raise NamedMistake(
+        raise NothingReturned(
             f"calling {what} returned None: did you forget to `return` the list of outputs?"
         )
     if not isinstance(out, list | tuple):
@@ -519,7 +520,7 @@ def _step_cases(rng: np.random.Generator) -> list[Case]:
         for step in range(STEPS):
             value = fn(model, xs, ys, STEP_LR)
             if value is None:
-                raise NamedMistake(
+                raise NothingReturned(
                     f"{fn.__name__} returned None: return the loss's number (the training "
                     "loop prints and plots it)"
                 )
