@@ -18,8 +18,19 @@ def fresh_tiers():
 def test_first_miss_names_the_slip_and_the_second_shows_the_rule():
     first = check("five_node.df_dx", 4)
     assert "sign" in first.message and "The rule" not in first.message
-    second = check("five_node.df_dx", 4)
+    second = check("five_node.df_dx", 8)
     assert "The rule" in second.message
+
+
+def test_the_same_wrong_answer_checked_again_is_the_same_attempt():
+    """A cell with two answers runs again when one of them changes: the other, unchanged,
+    reads as it did (no rule) until it changes too."""
+    first = check("five_node.df_dx", 4)
+    for same in (4, 4.0, "4"):
+        again = check("five_node.df_dx", same)
+        assert again.message == first.message and "The rule" not in again.message, same
+    assert "The rule" in check("five_node.df_dx", 8).message
+    assert "The rule" in check("five_node.df_dx", 4).message  # a miss after another now
 
 
 def test_typos_and_blanks_do_not_count_as_misses():
@@ -49,5 +60,5 @@ def test_unknown_keys_are_named():
 def test_forget_one_exercise():
     check("five_node.df_dx", 4)
     forget_attempts("five_node.df_dx")
-    assert "The rule" not in check("five_node.df_dx", 4).message
+    assert "The rule" not in check("five_node.df_dx", 8).message
     assert exercise("five_node.df_dx").expected == -4.0

@@ -333,8 +333,10 @@ def test_which_axes_explains_the_usual_mistakes(nb, answers, explanation):
 def test_which_axes_shows_the_rule_on_a_second_miss(nb):
     nb.exec("from course_lib.teaching.hand_check import forget_attempts; forget_attempts()")
     first = answer(nb, AXES, typed(b="(0,)"))
-    again = answer(nb, AXES, typed(b="(0,)"))
+    same = answer(nb, AXES, typed(a="(2,)", b="(0,)"))  # the cell runs again for a; b unchanged
+    again = answer(nb, AXES, typed(b="(1,)"))
     assert "The rule:" not in first.split("axes for b")[1]
+    assert "The rule:" not in same.split("axes for b")[1]
     assert "The rule:" in again.split("axes for b")[1]
     nb.exec("forget_attempts()")
 

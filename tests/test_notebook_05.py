@@ -145,8 +145,10 @@ def test_every_slip_is_the_mistake_it_names(nb):
 def test_a_second_wrong_row_shows_the_rule(nb):
     nb.exec("from course_lib.teaching.hand_check import forget_attempts\nforget_attempts()")
     first = answer(nb, "[0.3, 0, 0]")
-    second = answer(nb, "[0.3, 0, 0]")
-    assert "The rule:" not in first and "The rule: ∂p0/∂z_j = p0 (δ_0j − p_j)" in second
+    same = answer(nb, "[0.3, 0, 0]")  # the same row checked again: the same attempt
+    second = answer(nb, "[0.3, 0.1, 0]")
+    assert "The rule:" not in first and "The rule:" not in same
+    assert "The rule: ∂p0/∂z_j = p0 (δ_0j − p_j)" in second
     nb.exec("forget_attempts()")
 
 
