@@ -1248,3 +1248,30 @@ def test_the_find_the_bug_function_as_handed_out_is_not_an_attempt():
     assert check_exercise("cross_entropy_find_the_bug", rewritten).rule == ""
     assert wrong_attempts("cross_entropy_find_the_bug") == 1
     assert check_exercise("cross_entropy_find_the_bug", first_fix).rule
+
+
+def test_a_placeholder_is_named_as_the_learner_left_it():
+    def dots(upstream, x, out):
+        """doc"""
+        ...
+
+    def passed(upstream, x, out):
+        pass
+
+    def raised(upstream, x, out):
+        raise NotImplementedError
+
+    def docstring_only(upstream, x, out):
+        """only this"""
+
+    said = {
+        fn: check_exercise("tanh_backward", fn) for fn in (dots, passed, raised, docstring_only)
+    }
+    assert all(r.verdict == "not written yet" for r in said.values())
+    assert said[dots].message == "replace the `...` in tanh_backward(upstream, x, out)"
+    assert said[passed].message == "replace the `pass` in tanh_backward(upstream, x, out)"
+    assert "`raise NotImplementedError`" in said[raised].message
+    assert said[docstring_only].message == (
+        "write the body of tanh_backward(upstream, x, out): so far it holds only its docstring"
+    )
+    assert wrong_attempts("tanh_backward") == 0

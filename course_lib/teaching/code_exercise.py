@@ -77,6 +77,8 @@ __all__ = [
     "ExerciseReport",
     "NamedMistake",
     "NothingReturned",
+    "is_placeholder",
+    "placeholder_words",
     "run_exercise",
     "forget_attempts",
     "wrong_attempts",
@@ -323,33 +325,43 @@ def _time_limit(seconds: float) -> Iterator[None]:
 def is_placeholder(fn: Callable[..., Any]) -> bool:
     """True when ``fn``'s body is only a docstring and ``...``, ``pass`` or
     ``raise NotImplementedError`` (the untouched exercise cell)."""
+    return bool(placeholder_words(fn))
+
+
+def placeholder_words(fn: Callable[..., Any]) -> str:
+    """The placeholder ``fn``'s body holds, as a message names it ("`...`", "`pass`",
+    "`raise NotImplementedError`", or "its docstring" when that is all there is), when it
+    holds nothing else besides a docstring; else ""."""
     try:
         source = textwrap.dedent(inspect.getsource(fn))
         tree = ast.parse(source)
     except (OSError, TypeError, SyntaxError):
-        return False
+        return ""
     functions = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.Lambda)]
     if not functions or isinstance(functions[0], ast.Lambda):
-        return False
+        return ""
     body = list(functions[0].body)
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
         if isinstance(body[0].value.value, str):
             body = body[1:]  # the docstring
+    found = []
     for statement in body:
         if isinstance(statement, ast.Pass):
-            continue
-        if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
-            if statement.value.value is ...:
-                continue
-        if isinstance(statement, ast.Return) and isinstance(statement.value, ast.Constant):
-            if statement.value.value is ...:
-                continue
-        if isinstance(statement, ast.Raise) and statement.exc is not None:
+            found.append("`pass`")
+        elif isinstance(statement, ast.Expr | ast.Return) and _is_ellipsis(statement.value):
+            found.append("`...`")
+        elif isinstance(statement, ast.Raise) and statement.exc is not None:
             exc = statement.exc.func if isinstance(statement.exc, ast.Call) else statement.exc
-            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
-                continue
-        return False
-    return True
+            if not (isinstance(exc, ast.Name) and exc.id == "NotImplementedError"):
+                return ""
+            found.append("`raise NotImplementedError`")
+        else:
+            return ""
+    return " and ".join(dict.fromkeys(found)) if found else "its docstring"
+
+
+def _is_ellipsis(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is ...
 
 
 def _where_it_raised(fn: Callable[..., Any], error: BaseException) -> str:
@@ -785,8 +797,14 @@ def _run(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseRepor
         return ExerciseReport(
             name, "error", f"expected a function {exercise.signature}, got {fn!r}"
         )
-    if is_placeholder(fn):
-        return ExerciseReport(name, "not written yet", f"replace the `...` in {exercise.signature}")
+    placeholder = placeholder_words(fn)
+    if placeholder:
+        todo = (
+            f"replace the {placeholder} in {exercise.signature}"
+            if placeholder.startswith("`")
+            else f"write the body of {exercise.signature}: so far it holds only {placeholder}"
+        )
+        return ExerciseReport(name, "not written yet", todo)
     report = _judge(exercise, fn, seed)
     if (
         report.verdict in ("wrong", "error")
