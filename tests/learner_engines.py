@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import linecache
+from collections.abc import Callable
 from typing import Any
 
 ENGINE = '''import math  # at the top of the cell
@@ -467,3 +468,34 @@ def learner(**replaced: str) -> dict[str, Any]:
     for exercise in ("network", "step"):
         define(replaced.get(exercise, SOLUTIONS[exercise]), namespace)
     return namespace
+
+
+# Each exercise's Solution with its result left unreturned, two different ways: neither is an
+# attempt (nothing to judge), so the rule still waits for two wrong versions that return.
+UNRETURNED = {
+    "ops": [
+        ("return MyValue(self.data + other.data", "MyValue(self.data + other.data"),
+        ("return MyValue(self.data + other.data", "node = MyValue(self.data + other.data"),
+    ],
+    "order": [("    return order", "    _ = order"), ("    return order", "    return None")],
+    "network": [
+        ("        return total.tanh()", "        total.tanh()"),
+        ("        return total.tanh()", "        return None"),
+    ],
+    "step": [
+        ("    return loss.data", "    loss.data"),
+        ("    return loss.data", "    return None"),
+    ],
+}
+
+
+def assert_unreturned_is_no_attempt(check: Callable[[dict[str, Any]], Any], exercise: str) -> None:
+    """``check`` (a namespace's check of ``exercise``) names each unreturned version without
+    counting it: the first wrong version that returns gets no rule, the second does."""
+    for old, new in UNRETURNED[exercise]:
+        report = check(learner(**{exercise: slipped(exercise, old, new)}))
+        assert not report.ok and "returned None" in report.message, report
+        assert report.rule == "" and not report.answered
+    first, second = SLIPS[exercise][0], SLIPS[exercise][1]
+    assert check(learner(**{exercise: slipped(exercise, *first[1:3])})).rule == ""
+    assert check(learner(**{exercise: slipped(exercise, *second[1:3])})).rule
