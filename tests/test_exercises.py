@@ -630,6 +630,11 @@ def test_no_mistake_sentence_in_the_bank_prints_the_solutions_line(name):
                     assert line not in normal(sentence), (name, line, sentence)
 
 
+def _flat(text: str) -> str:
+    """``text`` with its whitespace runs as single spaces (a report wraps its lines)."""
+    return " ".join(text.split())
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_every_listed_mistake_submitted_is_named_without_the_solution_then_gets_the_rule(
@@ -1205,10 +1210,6 @@ def test_show_rule_if_right_needs_a_rule_to_show():
     report = check_exercise("sum_to_shape", lambda grad, shape: grad)
     with pytest.raises(TypeError, match="needs the library's rule \\(a function\\)"):
         show_rule_if_right(report, 5)
-
-
-def _flat(text: str) -> str:
-    return " ".join(text.split())
 
 
 def test_the_find_the_bug_function_as_handed_out_is_not_an_attempt():
