@@ -397,10 +397,12 @@ def test_the_axes_check_accepts_the_key_and_explains_a_wrong_set(nb):
 
 def test_a_second_wrong_answer_gets_the_rule(nb):
     placeholder = "ce_row = [..., ..., ...]"
-    nb.exec("import course_lib.teaching.tensor_practice as tp; tp._misses.clear()")
+    nb.exec("from course_lib.teaching.hand_check import forget_attempts; forget_attempts()")
     first = answered(nb, placeholder, placeholder, "ce_row = [0, 0, 0]")
-    second = answered(nb, placeholder, placeholder, "ce_row = [0, 0, 0]")
-    assert "The rule:" not in first and "The rule: dL/dz = p − y" in second
+    same = answered(nb, placeholder, placeholder, "ce_row = [0, 0, 0]")  # the same attempt
+    second = answered(nb, placeholder, placeholder, "ce_row = [1, 0, 0]")
+    assert "The rule:" not in first and "The rule:" not in same
+    assert "The rule: dL/dz = p − y" in second
 
 
 def test_the_worked_solution_is_the_engine_s_key():

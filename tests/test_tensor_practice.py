@@ -8,6 +8,7 @@ import pytest
 from test_answers import states
 
 from course_lib.kernels import softmax
+from course_lib.teaching.hand_check import forget_attempts
 from course_lib.teaching.hand_exercise import AxesExercise
 from course_lib.teaching.tensor_practice import (
     PARTS,
@@ -192,6 +193,20 @@ def test_the_checker_gives_the_rule_on_a_second_miss_but_not_for_a_typo():
     assert not typo.correct and "The rule:" not in typo.message
     second = tensor_sheet_check(seed, "ce_row", [9, 9, 9, 9][: len(tensor_sheet(seed).ce_grad)])
     assert "The rule: dL/dz = p − y" in second.message
+
+
+def test_the_checker_counts_the_same_wrong_answer_once_in_the_one_tier_count():
+    """A sheet's answers share hand_check's tiers: the same wrong answer checked again reads
+    as it did, a different one brings the rule, and forget_attempts starts them afresh."""
+    seed, size = 12, len(tensor_sheet(12).ce_grad)
+    forget_attempts()
+    first = tensor_sheet_check(seed, "ce_row", [0] * size)
+    again = tensor_sheet_check(seed, "ce_row", [0.0] * size)
+    assert again.message == first.message and "The rule:" not in again.message
+    assert "The rule:" in tensor_sheet_check(seed, "ce_row", [9] * size).message
+    forget_attempts()
+    assert "The rule:" not in tensor_sheet_check(seed, "ce_row", [9] * size).message
+    forget_attempts()
 
 
 def test_the_checker_never_raises_for_an_answer_and_names_a_wrong_part():

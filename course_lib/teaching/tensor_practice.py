@@ -45,6 +45,7 @@ from course_lib.teaching.hand_exercise import (
     Slip,
     decimals,
 )
+from course_lib.teaching.tiers import judge_in_tiers
 from course_lib.tensor import Tensor, broadcast_axes, layer_norm, softmax, softmax_cross_entropy
 
 __all__ = [
@@ -458,17 +459,15 @@ def tensor_sheet_exercises(
     }
 
 
-_misses: dict[tuple[int, str], int] = {}
-
-
 def tensor_sheet_check(seed: int, part: str, answer: object) -> CheckResult:
     """Judge ``answer`` to one question of tensor sheet ``seed``; never raises for an answer.
 
     ``part`` is one of :data:`PARTS`: ``"axes_a"`` and ``"axes_b"`` (question 1, a tuple of
     axes of dL/dout, ``()`` for none), ``"softmax_row"`` (question 2), ``"ce_row"`` (3) and
     ``"layer_norm_row"`` (4), each a list of numbers at the precision the sheet states. The
-    first wrong answer to a part names the slip and where to look; each later one also gives
-    the rule. The answer itself is never shown. An unknown ``part`` raises ``KeyError`` naming
+    first wrong answer to a part names the slip and where to look; each later different one
+    also gives the rule (the tiers of :mod:`course_lib.teaching.tiers`).
+    The answer itself is never shown. An unknown ``part`` raises ``KeyError`` naming
     the parts there are.
     """
     if part not in PARTS:
@@ -478,10 +477,7 @@ def tensor_sheet_check(seed: int, part: str, answer: object) -> CheckResult:
     except (TypeError, ValueError):
         return CheckResult(False, f"The sheet number is a whole number, like 7; got {shown(seed)}.")
     task = tensor_sheet_exercises(seed)[part]
-    result = task.judge(answer, misses=_misses.get((seed, part), 0))
-    if not result.correct and " is not right." in result.message:
-        _misses[(seed, part)] = _misses.get((seed, part), 0) + 1
-    return result
+    return judge_in_tiers(("tensor_sheet", seed, part), task, answer)
 
 
 def main(argv: list[str] | None = None) -> int:
