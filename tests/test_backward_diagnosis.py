@@ -61,6 +61,9 @@ PLANTED_ON_RANDOM_GRAPHS = {
 @given(seed=st.integers(0, 2**32 - 1), inputs=st.integers(1, 3), steps=st.integers(2, 8))
 # a breadth-first walk gives what the upstream left out gives; the sentence names both
 @example(seed=156, inputs=3, steps=4)
+# a breadth-first walk whose x holds the sum of three of its four uses, which (b and d cancel)
+# is also one use's contribution: the sentence names both `=` and the early visit
+@example(seed=4367, inputs=1, steps=8)
 def test_on_random_graphs_each_bug_is_harmless_or_named_as_itself(seed, inputs, steps):
     """On a random graph a bug may change nothing (no node used twice, say); if it changes a
     gradient, the feedback names it, unless another listed bug gives exactly the same

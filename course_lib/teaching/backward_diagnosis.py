@@ -130,6 +130,16 @@ def _overwritten_or_early(name: str) -> str:
     )
 
 
+def _overwritten_or_part_summed(name: str, uses: int) -> str:
+    return (
+        f"{name} is used {uses} times, and its gradient is the contribution of one use, which "
+        "on this graph is also the sum of only some of them, instead of the sum of all. Either "
+        "that is `=` where `+=` belongs (look at the line of your backward that writes into a "
+        "parent's gradient), or your backward visits a node before all of its consumers have "
+        "added into it (look at the order it walks the nodes)"
+    )
+
+
 def _deduplicated(name: str) -> str:
     return (
         f"{name} is both inputs of one node (as a is in b = a + a), and its gradient holds "
@@ -288,7 +298,11 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
         if fits["overwritten by zero"]:
             return _overwritten_or_early(name(node))
         same = all(c is passed[0][0] for c, _ in passed)
-        return _deduplicated(name(node)) if same else _overwritten(name(node), len(passed))
+        if same:
+            return _deduplicated(name(node))
+        if _part_summed(node.grad, [t for _, t in passed]):  # an early visit fits it as well
+            return _overwritten_or_part_summed(name(node), len(passed))
+        return _overwritten(name(node), len(passed))
     if named == ["unmultiplied"]:
         return _unmultiplied(name(node))
     if named == ["by value"]:
@@ -302,6 +316,20 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
     single = [(n, p) for n, p in wrong if len(p) == 1]
     node, passed = (single or wrong)[0]
     return _early(name(node), name(passed[0][0]) if len(passed) == 1 else "")
+
+
+def _part_summed(grad: float, contributions: list[float]) -> bool:
+    """Whether ``grad`` is the sum of two or more, but not all, of ``contributions``: what a
+    node visited before all of its consumers holds. (Contributions that cancel, as in c − c,
+    can make one use's contribution such a sum too.) Only checked for up to 12 uses."""
+    count = len(contributions)
+    if not 3 <= count <= 12:
+        return False
+    return any(
+        _close(grad, math.fsum(contributions[i] for i in range(count) if mask >> i & 1))
+        for mask in range(1, 2**count - 1)
+        if mask.bit_count() >= 2
+    )
 
 
 def _adds_somewhere(graph: list[Any], terms: dict[int, list[tuple[Any, float]]], root: Any) -> bool:
