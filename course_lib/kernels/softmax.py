@@ -99,8 +99,10 @@ def logsumexp(z: ArrayLike, axis: int = -1, keepdims: bool = False) -> FloatArra
     arr, axis = _logits(z, axis, "logsumexp")
     if keepdims is not True and keepdims is not False:
         keepdims = switch(keepdims, "keepdims", "logsumexp")
-    if arr.dtype == HALF:  # computed in float32, where a sum of 70,000 ones fits
-        return _back_to_half(logsumexp(widened(arr), axis, keepdims), "logsumexp")
+    if arr.dtype == HALF:  # computed in float64, then rounded once: near 0 (a row of one large
+        # logit and far smaller ones) float32's log of a sum near 1 was off by several of
+        # float16's subnormal steps
+        return _back_to_half(logsumexp(arr.astype(np.float64), axis, keepdims), "logsumexp")
     m = arr.max(axis=axis, keepdims=True)
     out = m + np.log(np.exp(_minus_max(arr, m)).sum(axis=axis, keepdims=True))
     return out if keepdims else np.squeeze(out, axis=axis)
