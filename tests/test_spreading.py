@@ -46,3 +46,41 @@ def test_the_scheduler_is_ours_for_loadfile_only(pytestconfig: pytest.Config) ->
     assert isinstance(scheduler_for(Config("loadfile"), None), NotebookSpreading)
     assert scheduler_for(Config("load"), None) is None  # xdist's own
     assert scheduler_for(Config("no"), None) is None
+
+
+class _Worker:
+    """A stand-in for an xdist worker: records which tests it was sent."""
+
+    def __init__(self, collection: list[str]) -> None:
+        self.collection = collection
+        self.sent: list[str] = []
+
+    def send_runtest_some(self, indexes: list[int]) -> None:
+        self.sent.extend(self.collection[i] for i in indexes)
+
+
+def test_the_longest_files_are_handed_out_first_the_rest_in_xdists_order() -> None:
+    from collections import OrderedDict
+
+    from spreading import LONGEST_FIRST
+
+    files = ["tests/test_many.py", LONGEST_FIRST[2], "tests/test_few.py", LONGEST_FIRST[0]]
+    collection = [f"{path}::test_{i}" for path in files for i in range(2)]
+    spreading = object.__new__(NotebookSpreading)
+    worker = _Worker(collection)
+    spreading.workqueue = OrderedDict(
+        (path, {nodeid: False for nodeid in collection if nodeid.startswith(path)})
+        for path in files  # xdist's order: most tests first
+    )
+    spreading.assigned_work = {}
+    spreading.registered_collections = {worker: collection}
+    for _ in files:
+        spreading._assign_work_unit(worker)
+    handed_out = list(dict.fromkeys(nodeid.split("::")[0] for nodeid in worker.sent))
+    assert handed_out == [
+        LONGEST_FIRST[0],
+        LONGEST_FIRST[2],
+        "tests/test_many.py",
+        "tests/test_few.py",
+    ]
+    assert len(worker.sent) == len(collection)  # every test sent, once
