@@ -280,3 +280,16 @@ def test_precision_digits_are_whole_numbers_numpy_ones_included():
         decimals(True)
     with pytest.raises(ValueError, match="significant precision: digits must be at most 15"):
         significant(16)
+
+
+@pytest.mark.parametrize("typed", [-14.0000001, -13.9999999])
+def test_a_near_miss_is_echoed_with_its_own_digits_not_as_the_answer(typed):
+    # "df/dx = -14 is not right" would show the right answer next to the verdict
+    message = gradient_exercise(precision=EXACT).judge(typed).message
+    assert "= -14 is not right" not in message and float(message.split()[2]) == typed
+
+
+def test_a_row_near_miss_is_echoed_with_its_own_digits():
+    row = gradient_exercise(expected=[1.0, 2.0], key="t.row", name="row", precision=EXACT)
+    message = row.judge([1.0, 2.0000001]).message
+    assert "[1, 2.0000001] is not right" in message

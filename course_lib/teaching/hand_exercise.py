@@ -214,12 +214,23 @@ class Slip:
     says: str
 
 
-def _shown(value: float) -> str:
-    return f"{value:.6g}"
+def _shown(value: float, unlike: float | None = None) -> str:
+    """A number as feedback echoes it: 6 significant digits. A wrong answer (``unlike`` is the
+    right one) gets as many more as it takes to tell the two apart: 3.0000001 echoed as "3"
+    next to "is not right" would show the right answer."""
+    for digits in (6, 9, 12, 17):
+        text = f"{value:.{digits}g}"
+        if unlike is None or text != f"{unlike:.{digits}g}":
+            break
+    return text
 
 
-def _row_text(values: Sequence[float]) -> str:
-    return "[" + ", ".join(_shown(v) for v in values) + "]"
+def _row_text(values: Sequence[float], unlike: Sequence[float] | None = None) -> str:
+    """A row of numbers as feedback echoes it; a wrong row (``unlike``: the right one) with
+    each entry told apart from the right one (see :func:`_shown`)."""
+    if unlike is None:
+        return "[" + ", ".join(_shown(v) for v in values) + "]"
+    return "[" + ", ".join(_shown(v, w) for v, w in zip(values, unlike, strict=True)) + "]"
 
 
 @dataclass(frozen=True)
@@ -296,7 +307,8 @@ class HandExercise:
             return CheckResult(False, f"{self.name}: not answered yet. {self.asks()}")
         if self.precision.accepts(number, self.expected):
             return CheckResult(True, f"{self.name} = {_shown(number)}: right.")
-        return CheckResult(False, self._wrong(_shown(number), self._diagnose(number), misses))
+        shown = _shown(number, unlike=self.expected)
+        return CheckResult(False, self._wrong(shown, self._diagnose(number), misses))
 
     def _wrong(self, shown: str, why: str, misses: int) -> str:
         text = f"{self.name} = {shown} is not right. {why}"
@@ -422,6 +434,7 @@ class HandExercise:
         off = [i for i, (a, b) in enumerate(zip(numbers, want, strict=True)) if not accepts(a, b)]
         if not off:
             return CheckResult(True, f"{self.name} = {shown}: right.")
+        shown = _row_text(numbers, unlike=want)
         for slip in self._row_slips():
             pattern = [float(v) for v in np.asarray(slip.gives, dtype=float).reshape(-1)]
             if len(pattern) == n and all(
