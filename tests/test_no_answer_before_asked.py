@@ -85,6 +85,8 @@ def test_no_cell_is_a_test_or_shows_an_answer_key(path) -> None:
         assert not body or not all(isinstance(s, ast.Assert) for s in body), source
         assert "assert" not in source and ".answer(" not in source, source
         assert "NBVAL" not in source and ".correct" not in source, source
+        # a quiz's right option and its explanations stay in the library (notebook_quizzes)
+        assert "Question(" not in source and "correct=" not in source, source
 
 
 @pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name[:2])

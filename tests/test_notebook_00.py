@@ -74,7 +74,7 @@ def closes_with_a_quiz(path) -> bool:
 
     cells = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
     last = cells[-1].source
-    return "Question(" in last or "card_question(" in last
+    return any(f"{ask}(" in last for ask in ("closing_quiz", "card_question", "review_questions"))
 
 
 def test_most_notebooks_but_not_all_close_with_a_quiz(nb):

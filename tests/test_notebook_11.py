@@ -19,6 +19,7 @@ from course_lib.network import layer_gradient_norms
 from course_lib.network.capstone import engine_gradients, init_parameters
 from course_lib.teaching.capstone_cases import SIZES, STAGES
 from course_lib.teaching.depth_exercise import DEPTHS
+from course_lib.teaching.notebook_quizzes import closing_quiz
 
 nb = notebook_fixture("11")
 
@@ -110,9 +111,10 @@ def test_the_quizs_numbers_are_the_engines(nb):
         "(float(np.abs(engine_gradients(X, labels, params)[1]['dz']).max()), "
         "float(np.abs(engine_gradients(X, labels, params)[1]['dz_max']).max()))"
     )
-    quiz = nb.cell("questions = [").source
+    assert 'closing_quiz("capstone")' in nb.cell("questions = ").source
+    quiz = " ".join(q.prompt for q in closing_quiz("capstone"))
     assert "came out below 1e-16" in quiz and dz_max < 1e-16
-    assert 'reached about "\n        "3e-2' in quiz and f"{dz:.0e}" == "3e-02"
+    assert "reached about 3e-2" in quiz and f"{dz:.0e}" == "3e-02"
 
 
 def test_notebook_09s_numbers_are_the_ones_quoted_for_its_stacks(nb):
