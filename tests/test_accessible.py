@@ -93,7 +93,7 @@ def test_an_untrusted_notebook_shows_a_note_instead_of_the_drawings_text() -> No
 
 def test_charts_say_their_numbers_in_words() -> None:
     label, desc = name_and_description(
-        bar_chart([0.25, -0.5, 1.0], title="p", labels=["a", "b", "c"], highlight=2)
+        bar_chart([0.25, -0.5, 1.0], title="p", low=-1.0, labels=["a", "b", "c"], highlight=2)
     )
     assert label == "Bar chart: p"
     assert desc == "a: 0.250, b: -0.500, c: 1.000; bar c is outlined"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -74,3 +76,13 @@ def test_the_plots_text_alternatives_say_the_computed_minima():
     both = two_types_alt_text(hs, e64, e32)
     assert f"float32's error is smallest, {e32.min():.0e}" in both
     assert f"At h = 1e-6 float32's error is {e32[np.argmin(np.abs(hs - 1e-6))]:.0e}." in both
+
+
+@pytest.mark.parametrize("exponent", [-9.0, -12.0])
+def test_each_bar_is_labelled_with_its_own_log_even_off_the_scale(exponent):
+    w = step_size_explorer(exponent=exponent)
+    desc = re.search(r"<desc>(.*?)</desc>", w.bars.value).group(1)
+    h_squared = f"{2 * exponent:.1f}"  # log₁₀ h² = 2 log₁₀ h, below the bars' scale (-17)
+    assert f"h²: {h_squared} (off the scale, drawn to its edge)" in desc
+    assert f">{h_squared}</text>" in w.bars.value and "-17.0" not in w.bars.value
+    assert "error: -" in desc and "ε/h: -" in desc and desc.count("off the scale") == 1

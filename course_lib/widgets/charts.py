@@ -94,7 +94,9 @@ def bar_chart(
 
     A fixed range (not rescaled to the data) lets the eye compare one slider position with the
     next. A bar grows up from 0 for positive values and down from 0 for negative ones; bar
-    ``highlight`` gets a dark outline. Values outside the range are drawn clipped to it.
+    ``highlight`` gets a dark outline. A value outside the range is drawn to the range's edge
+    with a zig-zag break across its bar, still labelled with its own number, and the text
+    alternative says it is off the scale.
 
     Colours: ``color`` for bars >= 0 and vermillion for negative ones (which also grow down
     from 0 and carry their minus sign), or one colour per bar in
@@ -114,7 +116,14 @@ def bar_chart(
         return top + (high - v) / (high - low) * plot_h
 
     zero_y = y_of(0.0)
-    described = ", ".join(f"{labels[i]}: {number(float(v))}" for i, v in enumerate(values))
+
+    def off_scale(v: float) -> bool:
+        return not low <= v <= high
+
+    described = ", ".join(
+        f"{labels[i]}: {number(float(v))}" + (" (off the scale, drawn to its edge)" * off_scale(v))
+        for i, v in enumerate(values)
+    )
     if highlight is not None and 0 <= highlight < n:
         described += f"; bar {labels[highlight]} is outlined"
     parts = [
@@ -141,6 +150,16 @@ def bar_chart(
             f"<rect x='{x:.1f}' y='{y0:.1f}' width='{bar_w:.1f}' height='{max(y1 - y0, 0.5):.1f}' "
             f"fill='{fill}'{stroke}/>"
         )
+        if off_scale(v):  # a zig-zag break near the clipped end: the bar goes on beyond it
+            y = y0 + 8 if v > high else y1 - 8
+            steps = 4
+            points = " ".join(
+                f"{x + bar_w * k / steps:.1f},{y + (3 if k % 2 else -3):.1f}"
+                for k in range(steps + 1)
+            )
+            parts.append(
+                f"<polyline points='{points}' fill='none' stroke='#fff' stroke-width='2'/>"
+            )
         label_y = y0 - 3 if v >= 0 else y1 + 11
         parts.append(
             f"<text x='{x + bar_w / 2:.1f}' y='{label_y:.1f}' text-anchor='middle' "

@@ -28,6 +28,15 @@ __all__ = [
 TYPES = ("float64", "float32")
 LOWEST, HIGHEST = -12.0, 0.0  # the slider's range of log₁₀ h
 CHECK_RTOL = 1e-5  # gradient_check's relative tolerance, as the notebook quotes it
+# The bars' scale starts at log₁₀ = -17: the smallest error float64 shows at h near 1e-5. Smaller
+# numbers (h² below h = 3e-9) are drawn to the edge, broken, labelled with their own log. An
+# error of exactly 0 has log₁₀ -∞: its bar stands at EXACT, below the scale, labelled -∞.
+BARS_LOW = -17.0
+EXACT = BARS_LOW - 100.0
+
+
+def _log_label(value: float) -> str:
+    return "−∞" if value == EXACT else fmt(value, 1)
 
 
 def _cube(x):  # g(x) = x³, written with arithmetic so that float32 stays float32
@@ -80,15 +89,16 @@ class StepSizeExplorer(widgets.VBox):
             f"<b>{'pass' if passes else 'fail'}</b>.</div>"
         )
         logs = [
-            np.log10(max(value, 1e-17)) for value in (self.error, self.truncation, self.round_off)
+            float(np.log10(value)) if value > 0 else EXACT
+            for value in (self.error, self.truncation, self.round_off)
         ]
         self.bars.value = bar_chart(
             logs,
             title="log₁₀ of: the measured error, h², ε/h",
-            low=-17.0,
+            low=BARS_LOW,
             high=2.0,
             labels=["error", "h²", "ε/h"],
-            number=lambda v: fmt(v, 1),
+            number=_log_label,
             width=300,
             height=200,
         )
