@@ -293,3 +293,16 @@ def test_a_row_near_miss_is_echoed_with_its_own_digits():
     row = gradient_exercise(expected=[1.0, 2.0], key="t.row", name="row", precision=EXACT)
     message = row.judge([1.0, 2.0000001]).message
     assert "[1, 2.0000001] is not right" in message
+
+
+def test_none_in_place_of_the_dots_is_named_not_called_unanswered():
+    e = gradient_exercise()
+    for untouched in (..., "", "  "):  # as handed out, or a widget's empty box
+        assert e.judge(untouched).message.startswith("df/dx: not answered yet. Replace the ...")
+    message = e.judge(None).message
+    assert message.startswith("df/dx is None, not a number: type your number")
+    assert "Replace the ..." not in message and "not right" not in message
+    row = gradient_exercise(expected=[1.0, 2.0], key="t.row", name="row")
+    assert row.judge([..., ...]).message.startswith("row: not answered yet")
+    assert row.judge([1.0, None]).message == "row, entry 1 is None, not a number."
+    assert row.judge([1.0, ...]).message == "row, entry 1: not answered yet."

@@ -94,6 +94,7 @@ def said(nb, cell: str, typed: str) -> str:
         ("1e400", "finite number"),
         ("'1e400'", "too large"),
         ("''", "not answered yet"),
+        ("None", "is None, not a number: type your number"),
     ],
 )
 def test_bias_exercise_feedback(nb, typed, named):

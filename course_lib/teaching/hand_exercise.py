@@ -283,11 +283,18 @@ class HandExercise:
 
     def asks(self) -> str:
         """What to type, and to which precision (shown while the exercise is unanswered)."""
-        if self._row is not None:
-            what = f"a list of {len(self._row)} numbers"
-        else:
-            what = "your number"
-        return f"Replace the ... with {what}, {self.precision.describe()}."
+        return f"Replace the ... with {self._wants()}."
+
+    def _wants(self) -> str:
+        what = "your number" if self._row is None else f"a list of {len(self._row)} numbers"
+        return f"{what}, {self.precision.describe()}"
+
+    def _unanswered(self, answer: Any) -> CheckResult:
+        """The reply to an answer that holds no number yet: the ``...`` as handed out (or an
+        empty box of a widget), or ``None`` put in its place (named: the ``...`` is gone)."""
+        if answer is None:
+            return CheckResult(False, f"{self.name} is None, not a number: type {self._wants()}.")
+        return CheckResult(False, f"{self.name}: not answered yet. {self.asks()}")
 
     # -- judging --------------------------------------------------------------------------------
 
@@ -296,7 +303,7 @@ class HandExercise:
         if type(misses) is not int or misses < 0:
             misses = whole_number(misses, "misses", "judge", minimum=0)
         if answer is ... or answer is None:
-            return CheckResult(False, f"{self.name}: not answered yet. {self.asks()}")
+            return self._unanswered(answer)
         if self._row is not None:
             return self._judge_row(answer, misses)
         try:
@@ -304,7 +311,7 @@ class HandExercise:
         except ValueError as error:
             return CheckResult(False, f"{self.name}: {error}.")
         if number is None:
-            return CheckResult(False, f"{self.name}: not answered yet. {self.asks()}")
+            return self._unanswered(answer)
         if self.precision.accepts(number, self.expected):
             return CheckResult(True, f"{self.name} = {_shown(number)}: right.")
         shown = _shown(number, unlike=self.expected)
@@ -408,7 +415,7 @@ class HandExercise:
             return CheckResult(False, f"{flat}, not a list of lists.")
         if isinstance(answer, np.ndarray) and answer.ndim != 1:
             return CheckResult(False, f"{flat}, not an array of shape {answer.shape}.")
-        if all(item is ... or item is None for item in items):
+        if all(item is ... for item in items):
             return CheckResult(False, f"{self.name}: not answered yet. {self.asks()}")
         if len(items) != n:
             return CheckResult(False, f"{self.name}: expected {n} numbers, got {len(items)}.")
@@ -419,6 +426,8 @@ class HandExercise:
             except ValueError as error:
                 return CheckResult(False, f"{self.name}, entry {i}: {error}.")
             if number is None:
+                if item is None:
+                    return CheckResult(False, f"{self.name}, entry {i} is None, not a number.")
                 return CheckResult(False, f"{self.name}, entry {i}: not answered yet.")
             numbers.append(number)
         shown = _row_text(numbers)
@@ -552,8 +561,12 @@ class AxesExercise:
         if type(misses) is not int or misses < 0:
             misses = whole_number(misses, "misses", "judge", minimum=0)
         name, ndim = self.name, self.ndim
-        if answer is ... or answer is None:
+        if answer is ...:
             return CheckResult(False, f"{name}: not answered yet. {self.asks()}")
+        if answer is None:
+            return CheckResult(
+                False, f"{name} is None, not axes: type a tuple of axis numbers, or () for none."
+            )
         if isinstance(answer, bool | str | bytes):
             return CheckResult(
                 False, f"{name}: expected axes as integers, like (0, 2) or (), got {answer!r}."
