@@ -62,3 +62,9 @@ def test_forget_one_exercise():
     forget_attempts("five_node.df_dx")
     assert "The rule" not in check("five_node.df_dx", 8).message
     assert exercise("five_node.df_dx").expected == -4.0
+
+
+def test_an_int_too_long_to_print_is_named_too_large_not_a_crash():
+    # Python refuses repr() of an int of more than 4,300 digits; the tiers compare answers by it
+    result = check("five_node.q", 10**5000)
+    assert not result.correct and "too large to fit in a float" in result.message

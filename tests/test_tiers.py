@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from course_lib.teaching.hand_exercise import CheckResult
-from course_lib.teaching.tiers import forget_tiers, judge_in_tiers
+from course_lib.teaching.tiers import forget_tiers, judge_in_tiers, misses_before
 
 
 class Task:
@@ -46,3 +46,13 @@ def test_keys_count_apart_and_can_be_forgotten_one_at_a_time():
     judge_in_tiers("a", task, 6)
     judge_in_tiers("b", task, 6)
     assert task.seen == [0, 0, 0, 1]
+
+
+def test_misses_before_says_the_count_an_answer_would_get_and_counts_nothing() -> None:
+    task = Task()
+    assert misses_before("t.misses", 7) == 0
+    judge_in_tiers("t.misses", task, 7)
+    assert misses_before("t.misses", 7) == 0  # the same wrong answer: its own count
+    assert misses_before("t.misses", 8) == 1 and misses_before("t.misses", 8) == 1
+    judge_in_tiers("t.misses", task, 8)
+    assert misses_before("t.misses", 9) == 2

@@ -278,7 +278,7 @@ def test_a_second_wrong_number_also_shows_the_rule() -> None:
     trace = hand_trace(f)
     assert "The rule" not in trace.enter("a", 1.0).message
     trace.enter("a", "abc")  # a typo is not a wrong answer
-    assert "The rule: df/da = the sum, over every node that uses a" in trace.enter("a", 1.0).message
+    assert "The rule: df/da = the sum, over every node that uses a" in trace.enter("a", 1.5).message
     assert "The rule" not in trace.enter("y", 4.0).message  # per node
 
 
@@ -313,3 +313,15 @@ def test_a_graph_whose_gradients_overflow_is_refused_with_the_sentence() -> None
     x = Value(1e-300, "x")
     with pytest.raises(OverflowError, match=r"^backward: the gradient of x \(= 1e-300\) is inf"):
         hand_trace(x * 1e154 * 1e154 * 1e154)
+
+
+def test_the_same_wrong_number_again_is_the_same_attempt_and_a_new_graph_starts_afresh() -> None:
+    *_, f = five_nodes()
+    trace = hand_trace(f)
+    assert "The rule" not in trace.enter("a", 1.0).message
+    assert "The rule" not in trace.enter("a", "1").message  # the same number, typed again
+    assert "The rule" not in trace.check("a", 1.0).message  # a preview counts nothing
+    assert "The rule" in trace.check("a", 2.0).message  # ... and says what a new one would get
+    assert "The rule" in trace.enter("a", 2.0).message
+    trace.load(f)  # a new sheet: every box empty, no wrong answer counted
+    assert "The rule" not in trace.enter("a", 2.0).message

@@ -4,8 +4,9 @@ Feedback comes in tiers: the first wrong answer to an exercise names the slip an
 look; each later *different* wrong answer to it also shows the rule. The same wrong answer
 checked again (its cell run again, say for another answer in it) is the same attempt and reads
 as it did; a typo (text, an empty entry) is no attempt at all. Every hand-checked answer counts
-here, under its exercise's key: :func:`course_lib.teaching.hand_check.check`'s exercises and
-the tensor practice sheets' questions. The count lives in the kernel, so a restart begins
+here, under its exercise's key: :func:`course_lib.teaching.hand_check.check`'s exercises, the
+tensor practice sheets' questions and the boxes of a hand-trace widget (keyed per graph it
+loads, so a new sheet starts afresh). The count lives in the kernel, so a restart begins
 afresh.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from course_lib.teaching.hand_exercise import CheckResult
 
-__all__ = ["forget_tiers", "judge_in_tiers"]
+__all__ = ["forget_tiers", "judge_in_tiers", "misses_before"]
 
 # exercise key -> the count of different wrong answers to it
 _misses: dict[Hashable, int] = {}
@@ -41,6 +42,15 @@ def judge_in_tiers(key: Hashable, task: Any, answer: Any) -> CheckResult:
     return result
 
 
+def misses_before(key: Hashable, answer: Any) -> int:
+    """The count of different wrong answers to ``key`` that :func:`judge_in_tiers` would judge
+    ``answer`` with now, counting nothing (the same wrong answer again: the count it had)."""
+    last = _last_wrong.get(key)
+    if last is not None and last[0] == _compared(answer):
+        return last[1]
+    return _misses.get(key, 0)
+
+
 def forget_tiers(key: Hashable | None = None) -> None:
     """Start the tiers again, for one exercise or (``None``) for all."""
     if key is None:
@@ -57,7 +67,11 @@ def _compared(answer: Any) -> Any:
     try:
         return np.asarray(answer, dtype=float).tolist()
     except (TypeError, ValueError, OverflowError):
+        pass
+    try:
         return repr(answer)
+    except ValueError:  # an int of more than 4,300 digits has no repr: it is no number anyway
+        return ("no repr", type(answer).__name__)
 
 
 def _counts(result: CheckResult) -> bool:

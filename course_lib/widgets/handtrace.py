@@ -40,9 +40,12 @@ from course_lib.teaching.hand_exercise import (
     parse_number,
     significant,
 )
+from course_lib.teaching.tiers import judge_in_tiers, misses_before
 from course_lib.widgets.controls import region_rule_view, row
 
 __all__ = ["HandTrace", "hand_trace"]
+
+_LOADS = itertools.count()  # one number per graph a hand-trace loads: the key of its tiers
 
 
 class HandTrace(widgets.VBox):
@@ -145,7 +148,8 @@ class HandTrace(widgets.VBox):
         self.expected, self._uses = expected, uses
         self.results: dict[str, CheckResult | None] = {name: None for name in asked}
         self._revealed = False
-        self._misses: dict[str, int] = {}  # wrong numbers typed per node: the rule after one
+        # the tiers of this graph's boxes (course_lib.teaching.tiers), counted afresh per load
+        self._tiers = ("hand_trace", next(_LOADS))
         out = names[root]
         for name in asked:  # a node's box is made the first time a graph asks about it
             if name not in self._rows:
@@ -285,8 +289,8 @@ class HandTrace(widgets.VBox):
 
     def check(self, name: str, value: Any) -> CheckResult:
         """Check an entry for node ``name`` without changing the widget; a wrong number
-        after an earlier wrong one also shows the rule."""
-        return self.exercise(name).judge(value, misses=self._misses.get(name, 0))
+        after an earlier, different wrong one also shows the rule."""
+        return self.exercise(name).judge(value, misses=misses_before((*self._tiers, name), value))
 
     def enter(self, name: str, value: Any) -> CheckResult:
         """Type ``value`` as the gradient of node ``name``; returns the feedback.
@@ -298,7 +302,7 @@ class HandTrace(widgets.VBox):
             raise ValueError(
                 f"{name!r} is not one of the entries of this hand-trace; they are {self.asked}"
             )
-        result = self.check(name, value)
+        result = judge_in_tiers((*self._tiers, name), self.exercise(name), value)
         self._busy = True
         try:
             self.entries[name].value = _as_text(value)
@@ -312,7 +316,7 @@ class HandTrace(widgets.VBox):
         the current graph does not ask about is off the page: what reaches it is ignored."""
         if self._busy or name not in self.entries:
             return
-        self._record(name, text, self.check(name, text))
+        self._record(name, text, judge_in_tiers((*self._tiers, name), self.exercise(name), text))
 
     def _record(self, name: str, text: str, result: CheckResult) -> None:
         """Show ``result`` beside the box; keep it only if the box holds a number; redraw.
@@ -326,8 +330,6 @@ class HandTrace(widgets.VBox):
         except ValueError:
             is_number = False
         self.results[name] = result if is_number else None
-        if is_number and not result.correct:
-            self._misses[name] = self._misses.get(name, 0) + 1
         if empty:  # not an answer, so not wrong: a neutral note, and the node stays hidden
             label = html.escape(self.entries[name].description.rstrip(" ="))
             note = f"<i>{label} is empty: type a number (like -4, 0.25 or 3/4) and press Enter.</i>"
