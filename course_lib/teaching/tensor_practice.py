@@ -475,7 +475,9 @@ def tensor_sheet_check(seed: int, part: str, answer: object) -> CheckResult:
     try:
         seed = whole_number(seed, "the sheet number", "tensor_sheet_check", minimum=0)
     except (TypeError, ValueError):
-        return CheckResult(False, f"The sheet number is a whole number, like 7; got {shown(seed)}.")
+        return CheckResult(
+            False, f"The sheet number is a whole number, 0 or more, like 7; got {shown(seed)}."
+        )
     task = tensor_sheet_exercises(seed)[part]
     return judge_in_tiers(("tensor_sheet", seed, part), task, answer)
 
