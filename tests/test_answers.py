@@ -79,3 +79,9 @@ def test_the_answer_itself_is_right(key):
     task = exercise(key)
     answer = task.expected if isinstance(task, AxesExercise) else np.asarray(task.expected).tolist()
     assert task.judge(answer).correct
+
+
+def test_a_relative_error_given_as_a_percentage_is_named():
+    for key, percent in (("rel_error_A", 50), ("rel_error_B", 1e-4)):
+        message = exercise(f"gradient_checking.{key}").judge(percent).message
+        assert "is not right. That is the relative error as a percentage" in message

@@ -10,6 +10,7 @@ CHECK_A = (2e-8, 1e-8)
 CHECK_B = (1000.0, 1000.001)
 FLOAT32_EPS = 1.2e-7  # float32's machine epsilon as the notebook rounds it
 ABSOLUTE = "That is the absolute error |a − b|: it is not on the numbers' scale."
+PERCENT = "That is the relative error as a percentage: the check compares the plain ratio."
 
 
 def exercises() -> list[HandExercise]:
@@ -27,6 +28,7 @@ def exercises() -> list[HandExercise]:
             slips=(
                 Slip(a_error, ABSOLUTE),
                 Slip(a_error / min(map(abs, CHECK_A)), "That divides by the smaller number."),
+                Slip(100 * relative_error(*CHECK_A), PERCENT),
             ),
             gradient=False,
         ),
@@ -37,7 +39,7 @@ def exercises() -> list[HandExercise]:
             precision=significant(3),
             look="Divide |a − b| by the larger of |a| and |b|.",
             rule="relative error(a, b) = |a − b| / max(|a|, |b|).",
-            slips=(Slip(b_error, ABSOLUTE),),
+            slips=(Slip(b_error, ABSOLUTE), Slip(100 * relative_error(*CHECK_B), PERCENT)),
             gradient=False,
         ),
         HandExercise(
