@@ -85,3 +85,19 @@ def test_a_relative_error_given_as_a_percentage_is_named():
     for key, percent in (("rel_error_A", 50), ("rel_error_B", 1e-4)):
         message = exercise(f"gradient_checking.{key}").judge(percent).message
         assert "is not right. That is the relative error as a percentage" in message
+
+
+@pytest.mark.parametrize(
+    ("b_typed", "f_typed", "look_at"),
+    [
+        (2, -12, "b"),
+        (3, -18, "b"),
+        (1, -6, "b"),
+        (None, 4, "a"),
+    ],  # b = x - z, x·z, x + y; a = x + y
+)
+def test_a_product_built_on_a_wrong_factor_points_at_the_factor(b_typed, f_typed, look_at):
+    message = exercise("fan_out.f").judge(f_typed).message
+    assert f"That is built on a wrong {look_at}: look at {look_at} first." in message
+    if b_typed is not None:  # and b itself is named as a slip of its own
+        assert "is not right" in exercise("fan_out.b").judge(b_typed).message

@@ -86,6 +86,15 @@ def exercises() -> list[HandExercise | AxesExercise]:
                     "The sign: a is negative and b positive, so their product is negative.",
                 ),
                 Slip(a.data + b.data, "f multiplies a and b; it does not add them."),
+                # a or b with one of their own slips, multiplied rightly: the slip is upstream
+                *(
+                    Slip(wrong * b.data, "That is built on a wrong a: look at a first.")
+                    for wrong in (x.data + y.data,)
+                ),
+                *(
+                    Slip(a.data * wrong, "That is built on a wrong b: look at b first.")
+                    for wrong in (x.data * z.data, x.data - z.data, x.data + y.data)
+                ),
             ),
             gradient=False,
         ),
