@@ -279,3 +279,9 @@ def test_the_answer_key_uses_four_decimals_and_never_minus_zero() -> None:
 def test_answers_is_a_switch():
     with pytest.raises(TypeError, match="practice_sheet: answers must be True or False"):
         practice_sheet(1, answers=5)
+
+
+@pytest.mark.parametrize("bad", [math.inf, float("nan"), "abc", None])
+def test_a_bad_nudge_is_named_as_the_nudge(bad):
+    with pytest.raises((TypeError, ValueError), match=r"^nudged_output: delta \(the nudge"):
+        practice_graph(1000).nudged_output("b", bad)

@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass
 
 from course_lib.autodiff.scalar import OPS, Value
-from course_lib.numbers.checking import switch, whole_number
+from course_lib.numbers.checking import real_number, switch, whole_number
 from course_lib.numbers.formatting import format_number
 
 __all__ = ["LOCAL_RULES", "Operation", "PracticeGraph", "practice_graph", "practice_sheet"]
@@ -142,7 +142,7 @@ class PracticeGraph:
         nudge of that node. ``delta = 0`` gives the output's value itself.
         """
         self._known(name)
-        delta = float(delta)
+        delta = real_number(delta, "delta (the nudge, such as h = 1e-4)", "nudged_output")
         return _forward(self.inputs, self.operations, (name, delta))[self.operations[-1].name].data
 
     def answer_key(self) -> str:
