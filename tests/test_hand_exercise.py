@@ -306,3 +306,13 @@ def test_none_in_place_of_the_dots_is_named_not_called_unanswered():
     assert row.judge([..., ...]).message.startswith("row: not answered yet")
     assert row.judge([1.0, None]).message == "row, entry 1 is None, not a number."
     assert row.judge([1.0, ...]).message == "row, entry 1: not answered yet."
+
+
+def test_a_row_with_its_numbers_in_the_wrong_places_is_named():
+    row = gradient_exercise(expected=[3.0, 1.0, 0.5], key="t.row", name="row")
+    message = row.judge([1.0, 3.0, 0.5]).message
+    assert message == (
+        "row = [1, 3, 0.5] is not right. Those numbers are the right ones, but some sit in "
+        "another entry's place."
+    )
+    assert "another entry's place" not in row.judge([3.0, 3.0, 0.5]).message  # 1 is missing

@@ -26,7 +26,7 @@ scalar. Nothing a learner types makes :meth:`judge` raise: text, an empty answer
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -220,9 +220,22 @@ def _shown(value: float, unlike: float | None = None) -> str:
     next to "is not right" would show the right answer."""
     for digits in (6, 9, 12, 17):
         text = f"{value:.{digits}g}"
-        if unlike is None or text != f"{unlike:.{digits}g}":
+        if unlike is None or value == unlike or text != f"{unlike:.{digits}g}":
             break
     return text
+
+
+def _same_numbers_elsewhere(
+    numbers: Sequence[float], want: Sequence[float], accepts: Callable[[float, float], bool]
+) -> bool:
+    """True when every number matches a different entry of ``want`` (some in the wrong place)."""
+    free = list(range(len(want)))
+    for number in numbers:
+        match = next((j for j in free if accepts(number, want[j])), None)
+        if match is None:
+            return False
+        free.remove(match)
+    return True
 
 
 def _row_text(values: Sequence[float], unlike: Sequence[float] | None = None) -> str:
@@ -450,6 +463,9 @@ class HandExercise:
                 accepts(a, b) for a, b in zip(numbers, pattern, strict=True)
             ):
                 return CheckResult(False, self._wrong(shown, slip.says, misses))
+        if _same_numbers_elsewhere(numbers, want, accepts):
+            why = "Those numbers are the right ones, but some sit in another entry's place."
+            return CheckResult(False, self._wrong(shown, why, misses))
         nears = [_near_miss(numbers[i], want[i], self.precision) for i in off]
         if all(nears):
             why = f"Entr{'y' if len(off) == 1 else 'ies'} {', '.join(map(str, off))}: {nears[0]}"
