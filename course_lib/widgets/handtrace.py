@@ -176,8 +176,9 @@ class HandTrace(widgets.VBox):
             self._busy = False
         self.intro.value = (
             "<div>Type the gradient of the output with respect to each node, to 4 significant "
-            f"figures, starting at the output ({html.escape(out)}'s own gradient is the seed, "
-            f"{format_data(expected[out])}). Press Enter to check.</div>"
+            "figures, in any order (working back from the output is easiest: "
+            f"{html.escape(out)}'s own gradient is the seed, {format_data(expected[out])}). "
+            "Press Enter to check.</div>"
         )
         self.render()
 
