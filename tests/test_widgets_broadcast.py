@@ -174,3 +174,14 @@ def test_a_huge_size_is_refused_by_the_size_rule(typed):
     assert len(str(caught.value)) < 200  # the text is cut short, not repeated in full
     with pytest.raises(ValueError, match="each size must be 1 to 6"):
         broadcast_explorer((10**400,), (1,))
+
+
+def test_a_bad_shape_leaves_the_example_list_at_your_own_and_brackets_are_shapes():
+    w = broadcast_explorer()
+    w.preset.value = name = next(iter(PRESETS))
+    assert w.preset.value == name
+    w.shape_b.value = "3, x"  # a typo: the shapes are no longer the example's
+    assert w.error is not None and w.preset.value == "(your own)"
+    assert parse_shape("[2, 3]") == (2, 3) and parse_shape("[]") == ()
+    with pytest.raises(ValueError, match="whole numbers"):  # mixed brackets are no shape
+        parse_shape("(2, 3]")

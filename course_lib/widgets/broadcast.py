@@ -53,11 +53,12 @@ _EXPANDED = "#fed7aa"
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
-    """``"3, 1"``, ``"(3, 1)"``, ``"3 1"`` or ``"(3,)"`` as a shape; ``""`` or ``"()"`` is 0-d."""
+    """``"3, 1"``, ``"(3, 1)"``, ``"[3, 1]"``, ``"3 1"`` or ``"(3,)"`` as a shape; ``""``,
+    ``"()"`` or ``"[]"`` is 0-d."""
     if not isinstance(text, str):
         raise TypeError(f"a shape is typed as text like '3, 1', got {type(text).__name__}")
     inner = text.strip()
-    if inner.startswith("(") and inner.endswith(")"):
+    if inner[:1] + inner[-1:] in ("()", "[]"):
         inner = inner[1:-1]
     parts = [p for p in re.split(r"[,\s]+", inner) if p]
     # isdecimal, not isdigit: a superscript ² is a digit to isdigit, but int() refuses it.
@@ -143,6 +144,16 @@ class BroadcastExplorer(widgets.VBox):
             self._busy = False
         self._update()
 
+    def _show_preset(self, shapes: tuple[tuple[int, ...], tuple[int, ...]] | None) -> None:
+        """The example's name when the shapes are one's, "(your own)" otherwise."""
+        self._syncing = True
+        try:
+            self.preset.value = next(
+                (name for name, pair in PRESETS.items() if pair == shapes), "(your own)"
+            )
+        finally:
+            self._syncing = False
+
     def _update(self, _change: object = None) -> None:
         if self._busy:
             return
@@ -154,16 +165,10 @@ class BroadcastExplorer(widgets.VBox):
         try:
             self.shapes = (parse_shape(self.shape_a.value), parse_shape(self.shape_b.value))
         except ValueError as error:  # a typo, or a shape too big to draw
+            self._show_preset(None)  # no longer the example's shapes
             self._show_error(str(error), "Not a shape this explorer can show.")
             return
-        # Show the example's name when typed shapes match one, "(your own)" otherwise.
-        self._syncing = True
-        try:
-            self.preset.value = next(
-                (name for name, pair in PRESETS.items() if pair == self.shapes), "(your own)"
-            )
-        finally:
-            self._syncing = False
+        self._show_preset(self.shapes)
         a = Tensor(np.zeros(self.shapes[0]), label="a")
         b = Tensor(np.zeros(self.shapes[1]), label="b")
         try:
