@@ -640,9 +640,16 @@ def _diagnose(
                 f"{name} is the upstream gradient `{case.upstream}` itself: multiply it by the "
                 "op's local partials (a rule's contribution is upstream × local partial)"
             )
+        ruled_out = ["a sign"]  # the slips tested above, as far as this case can tell them
+        if got.ndim == 2 and got.shape[0] == got.shape[1]:
+            ruled_out.append("a transpose")
+        if case.batch and case.batch > 1:
+            ruled_out.append("a factor of N")
+        listed = ", ".join(ruled_out[:-1]) + " or " * (len(ruled_out) > 1) + ruled_out[-1]
         return (
-            f"{name} and the engine's gradient differ: check term by term against the "
-            f"rule, and that every term is multiplied by the upstream gradient `{case.upstream}`"
+            f"{name} and the engine's gradient differ, and not by {listed}: check each term "
+            f"against the maths, factor by factor (the upstream gradient `{case.upstream}` "
+            "times the local partials)"
         )
     return f"{name} and the engine's gradient differ"
 
