@@ -77,6 +77,7 @@ __all__ = [
     "ExerciseReport",
     "NamedMistake",
     "NothingReturned",
+    "with_article",
     "is_placeholder",
     "placeholder_words",
     "run_exercise",
@@ -737,6 +738,11 @@ def _compare(
     return Comparison(name, "wrong", diff, _diagnose(name, got, want, case, exercise))
 
 
+def with_article(word: str) -> str:
+    """``word`` after "a" or "an" as it is read out: "an int", "an ndarray", "a float"."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
+
+
 def _split_outputs(
     exercise: Exercise, result: Any, fn: Callable[..., Any]
 ) -> tuple[dict[str, Any], str]:
@@ -767,13 +773,13 @@ def _split_outputs(
         return {n: result[n] for n in names}, ""
     kind = type(result).__name__
     if exercise.returns == "dict":
-        got = f"a {kind}" + (
+        got = with_article(kind) + (
             f" of {len(result)} things" if isinstance(result, tuple | list) else ""
         )
         return {}, f"return a dict with keys {listed} (your function returned {got})"
     if isinstance(result, tuple | list) and len(result) == len(names):
         return dict(zip(names, result, strict=True)), ""
-    got = f"{len(result)} things" if isinstance(result, tuple | list) else f"a {kind}"
+    got = f"{len(result)} things" if isinstance(result, tuple | list) else with_article(kind)
     return {}, f"return {len(names)} things, ({listed}); your function returned {got}"
 
 
@@ -893,7 +899,7 @@ def _judge(exercise: Exercise, fn: Callable[..., Any], seed: int) -> ExerciseRep
             if len(cases) == 1
             else f"every output matches the engine in all {len(cases)} cases"
         )
-        + ("" if exact else " (to float64 rounding: a different order of sums)"),
+        + ("" if exact else " (to rounding, as a different order of sums gives)"),
         rows,
     )
 

@@ -36,6 +36,7 @@ from course_lib.teaching.code_exercise import (
     NamedMistake,
     NothingReturned,
     run_exercise,
+    with_article,
 )
 from course_lib.teaching.engine_check import MATH_NOT_IMPORTED, unwritten_methods
 
@@ -91,7 +92,8 @@ def _check_parameters(module: Any, want: list[Any], what: str) -> None:
         )
     if not isinstance(got, list | tuple):
         raise NamedMistake(
-            f"{what}.parameters() returned a {type(got).__name__}: return a list of nodes"
+            f"{what}.parameters() returned {with_article(type(got).__name__)}: return a list of "
+            "nodes"
         )
     if any(isinstance(item, list | tuple) for item in got):
         raise NamedMistake(
@@ -144,7 +146,7 @@ def _output(out: Any, what: str) -> float:
         )
     if isinstance(out, list | tuple):
         raise NamedMistake(
-            f"calling {what} returned a {type(out).__name__}: a neuron returns one node"
+            f"calling {what} returned {with_article(type(out).__name__)}: a neuron returns one node"
         )
     if not is_finite_number(getattr(out, "data", None)):
         raise NamedMistake(
@@ -162,8 +164,8 @@ def _outputs(out: Any, n: int, what: str, unit: str) -> list[float]:
     if not isinstance(out, list | tuple):
         generator = " (a list, not a generator)" if inspect.isgenerator(out) else ""
         raise NamedMistake(
-            f"calling {what} returned a {type(out).__name__}: return a list of the output "
-            f"nodes{generator}"
+            f"calling {what} returned {with_article(type(out).__name__)}: return a list of the "
+            f"output nodes{generator}"
         )
     if len(out) != n:
         raise NamedMistake(
