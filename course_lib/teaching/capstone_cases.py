@@ -96,11 +96,10 @@ STAGES: tuple[Stage, ...] = (
             "dz": "dshifted",
         },
         {
-            "dz_max": "the engine's dz_max is within rounding of 0 in every case (the quiz at "
-            "the end asks why), so this check cannot see a slip in it: read yours against "
-            "the rule",
-            "dz": "what dz_max adds at each row's arg-max is within rounding of 0 here, so this "
-            "check cannot see a slip in that path: read yours against the rule",
+            "dz_max": "on these cases this check cannot tell a slip in dz_max (the cell after "
+            "the check shows why, and the quiz at the end asks it): read yours against the rule",
+            "dz": "on these cases this check cannot tell a slip in the path through z_max (the "
+            "cell after the check shows why): read yours against the rule",
         },
     ),
     Stage(

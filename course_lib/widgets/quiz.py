@@ -66,7 +66,9 @@ def quiz_widget(question: Question) -> Panel:
     hint_button.on_click(on_hint)
     box = Panel(
         [prompt, choices, widgets.HBox([check_button, hint_button]), hints_shown, feedback],
-        text=f"Quiz: {question.prompt} ({len(question.options)} options)",
+        # The text a page shows where no widget runs (a saved notebook before its kernel
+        # starts): no prompt, which may quote what an exercise above it asks the learner
+        text=f"Quiz ({len(question.options)} options): run this cell to answer it",
     )
     # Handles for tests and for notebooks that drive the widget from code.
     box.choices, box.check_button, box.hint_button = choices, check_button, hint_button
