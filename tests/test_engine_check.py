@@ -181,7 +181,7 @@ def test_a_sort_that_reads_micrograds_names_is_told_where_the_parents_are():
     ("returned", "words"),
     [
         ("None", "returned None"),
-        ("3", "a int: return a list"),
+        ("3", "an int: return a list"),
         ("[root]", "lacks"),
         ("order + [3]", "not a node of the graph"),
         ("list(reversed(order))", "starts at the output"),
@@ -317,3 +317,11 @@ def test_a_backward_that_counts_a_node_twice_is_named():
     code = SOLUTIONS["order"] + SLIPS["order"][2][2]  # no set of placed nodes: duplicates
     report = check_engine(learner(order=code)["MyValue"])
     assert "2 times the sum" in report.message, report
+
+
+@pytest.mark.parametrize("wrap", [set, frozenset, dict.fromkeys])
+def test_an_order_handed_back_as_a_set_is_named_as_having_no_order(wrap):
+    right = learner()["my_topological_order"]
+    report = check_topological_order(lambda root: wrap(right(root)))
+    assert not report.ok and "which keeps no order of its own" in report.message, report
+    assert "starts at the output" not in report.message

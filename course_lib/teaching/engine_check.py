@@ -62,6 +62,7 @@ from course_lib.teaching.code_exercise import (
     NothingReturned,
     is_placeholder,
     run_exercise,
+    with_article,
 )
 from course_lib.teaching.expressions import Expression, random_expression, reference_gradients
 
@@ -489,12 +490,17 @@ def _order_case(description: str, root: Value, decisive: bool = True) -> Case:
             )
         if result is ...:
             raise NotImplementedError
+        if isinstance(result, set | frozenset | dict):
+            raise NamedMistake(
+                f"it returned {with_article(type(result).__name__)}, which keeps no order of its "
+                "own: an order is a list, each node after its parents"
+            )
         try:
             order = list(result)
         except TypeError:
             raise NamedMistake(
-                f"it returned {shown_briefly(result)}, a {type(result).__name__}: return a list of "
-                "the nodes"
+                f"it returned {shown_briefly(result)}, {with_article(type(result).__name__)}: "
+                "return a list of the nodes"
             ) from None
         strangers = [n for n in order if id(n) not in members]
         if strangers:
