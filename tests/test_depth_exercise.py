@@ -139,3 +139,14 @@ def test_a_depth_and_a_seed_are_whole_numbers():
         depth_exercise(True)  # True == 1 was taken as depth 1
     with pytest.raises(ValueError, match="check_deep_backward: seed .* must be 0 or more"):
         check_deep_backward(lambda *a: None, seed=-1)
+
+
+def test_keys_numbered_from_0_are_named_not_called_an_off_by_one():
+    from_0 = SOLUTION.replace('f"dW{layer}"', 'f"dW{layer - 1}"').replace(
+        'f"db{layer}"', 'f"db{layer - 1}"'
+    )
+    report = check_deep_backward(defined(from_0))
+    assert "number the layers from 0 (dW0, db0, ...)" in report.message, report
+    assert "off-by-one" not in report.message
+    short = SOLUTION.replace("range(L, 0, -1)", "range(L, 1, -1)")  # stops before layer 1
+    assert "the loop never reaches layer 1" in check_deep_backward(defined(short)).message

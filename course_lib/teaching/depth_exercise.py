@@ -21,6 +21,7 @@ and, through the exceptions they raise, the loop's off-by-one between the lists.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -289,6 +290,18 @@ def depth_exercise(depth: int) -> Exercise:
     )
 
 
+def _numbers_layers_from_0(fn: Callable[..., Any], depth: int, seed: int) -> bool:
+    """Whether ``fn``, on a case it has already run, hands back keys dW0 / db0."""
+    case = _cases(depth, np.random.default_rng(seed))[0]
+    inputs = [copy.deepcopy(value) for value in case.inputs.values()]
+    try:
+        with np.errstate(all="ignore"):
+            result = fn(*inputs)
+    except Exception:  # noqa: BLE001  (the learner's code: the check already reported it)
+        return False
+    return isinstance(result, dict) and ("dW0" in result or "db0" in result)
+
+
 def check_deep_backward(fn: Callable[..., Any], seed: int = 0) -> ExerciseReport:
     """Check ``fn(Ws, hs, activation, dh_last)`` at depths 1, 2 and 5, with sigmoid, tanh and
     relu at each, against the engine; the first depth that fails is reported. Never raises
@@ -298,11 +311,14 @@ def check_deep_backward(fn: Callable[..., Any], seed: int = 0) -> ExerciseReport
     for depth in DEPTHS:
         report = run_exercise(depth_exercise(depth), fn, seed)
         if report.verdict == "error" and "lacks dW1, db1 (" in report.message:
-            return dataclasses.replace(
-                report,
-                message=f"{report.message}: the loop never reaches layer 1 (a range stops "
-                "before its end value: an off-by-one)",
+            why = (
+                "its keys number the layers from 0 (dW0, db0, ...), but here layer 1 is the "
+                "first: dW1 is its weights' gradient"
+                if _numbers_layers_from_0(fn, depth, seed)
+                else "the loop never reaches layer 1 (a range stops before its end value: an "
+                "off-by-one)"
             )
+            return dataclasses.replace(report, message=f"{report.message}: {why}")
         if not report.ok:
             return report
     assert report is not None
