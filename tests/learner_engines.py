@@ -322,6 +322,18 @@ SLIPS: dict[str, list[tuple[str, str | None, str, str]]] = {
             "the upstream (the consumer's own gradient) is missing",
         ),
         (
+            "the partial added to the upstream",
+            "parent.grad += node.grad * partial",
+            "parent.grad += node.grad + partial",
+            "plus their local partials",
+        ),
+        (
+            "the parent's gradient as the upstream",
+            "parent.grad += node.grad * partial",
+            "parent.grad += parent.grad * partial",
+            "not the parent's, which is still 0",
+        ),
+        (
             "the gradients reset by backward",
             "    root.grad = 1.0  # the seed: dL/dL\n",
             "    for node in order:\n        node.grad = 0.0\n    root.grad = 1.0\n",

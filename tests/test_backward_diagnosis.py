@@ -54,6 +54,11 @@ PLANTED_ON_RANDOM_GRAPHS = {
         "the upstream (the consumer's own gradient) is missing",
         "the local partials added without the upstream gradient",
     ),
+    "the partial added to the upstream": (
+        "plus their local partials",
+        "the upstream gradient and the local partial added, not multiplied",
+    ),
+    "the parent's gradient as the upstream": ("not the parent's, which is still 0",),
 }
 
 

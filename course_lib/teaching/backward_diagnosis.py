@@ -15,7 +15,8 @@ the slip is found whatever order their backward took, and names it:
 * a node visited before all of its consumers: a consumer passed its gradient on before it was
   complete (the mark of a walk in the wrong direction, or breadth first);
 * contributions not multiplied by the local partial, or multiplied by the parent's own value;
-* contributions subtracted instead of added, or the local partials added without the upstream;
+* contributions subtracted instead of added, the local partials added without the upstream,
+  or added to it where they multiply it;
 * a contribution added twice (a node listed twice in the order).
 
 Where one graph cannot tell two slips apart, the sentence says both. Used by
@@ -108,8 +109,9 @@ SEED_IS_VALUE = (
 )
 NOTHING_FLOWED = (
     "only the output's own gradient is set; every other gradient is still 0: nothing flowed "
-    "back. Look at where your backward sets the seed (before the walk, or after it?) and at "
-    "what it walks over"
+    "back. Look at where your backward sets the seed (before the walk, or after it?), at what "
+    "it walks over, and at whose gradient each contribution starts from: the node's own "
+    "(upstream), not the parent's, which is still 0"
 )
 
 
@@ -195,6 +197,14 @@ def _no_upstream(name: str) -> str:
     )
 
 
+def _plus_partial(name: str) -> str:
+    return (
+        f"{name}'s gradient is the sum of its consumers' gradients plus their local partials: "
+        "each contribution is upstream × local partial, multiplied, not added. Look at what "
+        "your backward adds into a parent's gradient"
+    )
+
+
 def _counted_twice(name: str, times: int) -> str:
     return (
         f"{name}'s gradient is {times} times the sum of what its consumers pass back: a "
@@ -243,6 +253,11 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
         for parent, partial in zip(consumer.parents, consumer.partials, strict=False):
             terms.setdefault(id(parent), []).append((consumer, consumer.grad * partial))
             local.setdefault(id(parent), []).append(partial)
+
+    def _edges(node: Any) -> list[tuple[tuple[Any, float], float]]:
+        """Each use of ``node``: (its consumer and contribution, the local partial)."""
+        return list(zip(terms[id(node)], local[id(node)], strict=True))
+
     wrong = []  # consumers first: the slip nearest the output is reported
     for node in reversed(graph):
         passed = terms.get(id(node), [])
@@ -263,6 +278,9 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
     fits["no upstream"] = all(_close(n.grad, math.fsum(local[id(n)])) for n in used) and any(
         not _close(n.grad, math.fsum(t for _, t in terms[id(n)])) for n in used
     )
+    fits["plus"] = all(
+        _close(n.grad, math.fsum(c.grad + partial for (c, _), partial in _edges(n))) for n in used
+    ) and any(not _close(n.grad, math.fsum(t for _, t in terms[id(n)])) for n in used)
     fits["overwritten"] = fits["overwritten"] and not _adds_somewhere(graph, terms, root)
     for slip, factor in (
         ("unmultiplied", lambda n, c, t: c.grad),
@@ -278,7 +296,9 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
             for passed in [terms.get(id(node), [])]
         )
     node, passed = wrong[0]
-    slips = ("overwritten", "unmultiplied", "by value", "twice", "subtracted", "no upstream")
+    slips = (
+        "overwritten", "unmultiplied", "by value", "twice", "subtracted", "no upstream", "plus"
+    )  # fmt: skip
     named = [slip for slip in slips if fits[slip]]
     if len(named) > 1:  # this graph cannot tell them apart: say both
         texts = {
@@ -288,6 +308,7 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
             "twice": "a contribution added twice",
             "subtracted": "contributions subtracted instead of added",
             "no upstream": "the local partials added without the upstream gradient",
+            "plus": "the upstream gradient and the local partial added, not multiplied",
         }
         return (
             f"{name(node)}'s gradient is not the sum of what its consumers pass back; on this "
@@ -313,6 +334,8 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
         return _subtracted(name(node))
     if named == ["no upstream"]:
         return _no_upstream(name(node))
+    if named == ["plus"]:
+        return _plus_partial(name(node))
     single = [(n, p) for n, p in wrong if len(p) == 1]
     node, passed = (single or wrong)[0]
     return _early(name(node), name(passed[0][0]) if len(passed) == 1 else "")
