@@ -368,7 +368,20 @@ def _loss_mistakes(f: dict[str, Any], g: dict[str, Any]) -> Mistakes:
             "dz is (almost) zero everywhere: that is only the path through z_max, which is tiny; "
             "z also enters shifted directly, a second use whose gradient adds",
         ),
+        (
+            lambda: overwritten_at_max(),
+            "dz",
+            "that is `=` where `+=` belongs: at each row's arg-max z is used twice (by shifted "
+            "and by the max), and dz there holds only the path through z_max, written over the "
+            "other",
+        ),
     ]
+
+    def overwritten_at_max() -> np.ndarray:
+        out = np.array(dshifted, dtype=np.float64, copy=True)
+        out[rows, f["z"].argmax(axis=1)] = np.asarray(dz_max).reshape(n)
+        return out
+
     if y.max() < n:  # otherwise indexing rows by the labels raises, and the learner sees that
         found.insert(
             1,
