@@ -70,6 +70,40 @@ def test_no_answer_is_on_the_page_above_its_exercise(path):
         above += "\n" + shown_text(cell)
 
 
+def _mantissa_digits(form: str) -> int:
+    """Significant digits a written number shows: 3 for 0.227 and 1.16e-06, 1 for 1e-06."""
+    mantissa = form.lstrip("-").split("e")[0]
+    return len(mantissa.replace(".", "").lstrip("0"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.name)
+def test_no_saved_output_anywhere_shows_an_exercise_answer(path):
+    """A saved page is read whole, so an output below an exercise shows its answer as well as
+    one above it: cells that print an answer are saved empty (tagged nbval-ignore-output) and
+    show it when the learner runs them."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    outputs = {
+        index: shown_text({"source": [], "outputs": cell.get("outputs", [])})
+        for index, cell in enumerate(cells)
+        if cell["cell_type"] == "code"
+    }
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        for key, _ in CHECK_CALL.findall("".join(cell["source"])):
+            task = exercise(key)
+            if isinstance(task, AxesExercise):
+                continue
+            for value in filter(distinctive, task.expected_values()):
+                for form in (f for f in spellings(value) if _mantissa_digits(f) >= 3):
+                    for index, text in outputs.items():
+                        hit = re.search(rf"(?<![\w.]){re.escape(form)}(?![\d])", text)
+                        assert hit is None, (
+                            f"{path.name}: the saved output of cell {index} shows {form}, the "
+                            f"answer to {key}: …{text[max(0, hit.start() - 80) : hit.end() + 40]}…"
+                        )
+
+
 def code_cells(path) -> list[str]:
     notebook = json.loads(path.read_text(encoding="utf-8"))
     return ["".join(c["source"]) for c in notebook["cells"] if c["cell_type"] == "code"]
