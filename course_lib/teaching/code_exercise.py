@@ -37,7 +37,7 @@ Feedback comes in tiers, as for the hand exercises (:mod:`course_lib.teaching.ha
 first wrong attempt at an exercise names the mistake and where to look, never the correct line;
 each later wrong attempt at it (in the same kernel) also shows the rule, in symbols. An exercise
 with several outputs and a rule for each (the network's backward) shows only the rules of the
-outputs that were wrong in an earlier attempt too: the same slip again. The count lives in this
+outputs that were wrong in an earlier, different attempt too. The count lives in this
 module (:func:`wrong_attempts`, :func:`forget_attempts`); the same function checked again (the
 same code) is not a new attempt, and neither is one that gave nothing back (no ``return``):
 there is no maths in it to answer yet, so it cannot bring the rule closer.
@@ -856,7 +856,7 @@ def _slipped_outputs(exercise: Exercise, report: ExerciseReport) -> frozenset[st
 def _rule_for(exercise: Exercise, slips: frozenset[str], before: list[frozenset[str]]) -> str:
     """The rule a wrong attempt earns, given the outputs it slipped on and those each earlier
     different wrong attempt slipped on: nothing on a first attempt; with rules per output, the
-    rule of each output that was wrong in an earlier attempt too (the same slip again); else
+    rule of each output that was wrong in an earlier, different attempt too; else
     the exercise's rule."""
     if not before:
         return ""
