@@ -85,8 +85,8 @@ SLIPS = [
     (
         "loss",
         "my_loss_backward",
-        '.argmax(axis=1)] += dz_max[:, 0]',
-        '.argmax(axis=1)] = dz_max[:, 0]',
+        ".argmax(axis=1)] += dz_max[:, 0]",
+        ".argmax(axis=1)] = dz_max[:, 0]",
         "`=` where `+=` belongs",
     ),
     ("loss", "my_loss_backward", "= -1 / N", "= 1 / N", "wrong sign"),

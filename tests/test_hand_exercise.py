@@ -316,3 +316,11 @@ def test_a_row_with_its_numbers_in_the_wrong_places_is_named():
         "another entry's place."
     )
     assert "another entry's place" not in row.judge([3.0, 3.0, 0.5]).message  # 1 is missing
+
+
+def test_ten_places_off_a_small_answer_is_not_called_close():
+    # 0.090 for 0.082 at 3 decimals is 10% off: a missing term, not a rounding slip
+    small = gradient_exercise(expected=0.0819, precision=decimals(3), key="t.s", name="s")
+    assert "close" not in small.judge(0.090).message
+    assert "That is close" in small.judge(0.0835).message  # 2 places off
+    assert "That is close" in gradient_exercise(precision=decimals(3)).judge(-14.008).message

@@ -127,6 +127,7 @@ def test_every_slip_is_the_mistake_it_names(nb):
         "the diagonal entry alone": J[0] * e0,
         "differentiates the numerator only": pv[0] * e0,
         "The diagonal entry has two parts": -pv[0] * pv,
+        "The diagonal entry is missing a part": np.where(e0 == 1, pv[0], J[0]),
         "The factor p0 in front of every entry is missing": e0 - pv,
         "Kronecker delta were always 1": pv[0] * (1 - pv),
         "the diagonal of J": np.diag(J),

@@ -520,8 +520,13 @@ def _near_miss(number: float, expected: float, precision: Precision) -> str:
     gap = abs(number - expected) * (1 - 1e-9)  # a float's last bit does not move the border
     if precision.kind == "exact":
         close = gap <= 5e-3 * max(1.0, abs(expected))
-    elif precision.kind == "decimals":
-        close = gap <= 10 * precision.unit(expected)
+    elif precision.kind == "decimals":  # 10 places off, but for a small answer 5% of it,
+        unit = precision.unit(expected)  # or the answer rounded to fewer places
+        given = _digits_after_point(number)
+        rounded_early = given < precision.digits and math.isclose(
+            round(expected, given), number, rel_tol=1e-9, abs_tol=1e-12
+        )
+        close = rounded_early or gap <= max(2 * unit, min(10 * unit, 0.05 * abs(expected)))
     else:  # significant figures: close on the answer's own scale
         close = gap <= max(10 * precision.unit(expected), 0.05 * abs(expected))
     if not close:

@@ -64,6 +64,12 @@ def exercises() -> list[HandExercise | AxesExercise]:
                     "∂p0/∂z0 = p0 − p0², not −p0² alone. The other two entries are right.",
                 ),
                 Slip(
+                    pv[0] * one_hot - pv[0] * pv * (1 - one_hot),
+                    "The diagonal entry is missing a part: z0 is in S as well as in the "
+                    "numerator, and that entry has the numerator's part alone. The other two "
+                    "entries are right.",
+                ),
+                Slip(
                     one_hot - pv,
                     "The factor p0 in front of every entry is missing: (δ_0j − p_j) alone is the "
                     "Jacobian of log-softmax, not of softmax.",
