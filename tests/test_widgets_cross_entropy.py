@@ -184,3 +184,8 @@ def test_the_widest_allowed_range_survives_logits_dragged_to_opposite_ends():
     w = cross_entropy_explorer(low=-1e6, high=1e6)
     w.logit_sliders[0].value, w.logit_sliders[1].value = 1e6, -1e6
     assert np.isfinite(w.loss) and np.all(np.isfinite(w.grad))
+
+
+def test_a_negative_true_logit_is_bracketed_after_the_minus():
+    w = cross_entropy_explorer((2.0, 1.0, -6.0), true_class=2)
+    assert "− (-6.000) =" in w.summary.value and "− -6" not in w.summary.value

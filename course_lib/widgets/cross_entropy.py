@@ -118,7 +118,7 @@ class CrossEntropyExplorer(widgets.VBox):
         return (
             "<div style='font-size:13px;padding-left:16px'>"
             f"<div>loss L = −log p<sub>{k}</sub> = logsumexp(z) − z<sub>{k}</sub> = "
-            f"{fmt(lse)} − {fmt(self.z[k])} = <b>{fmt(self.loss, 4)}</b></div>"
+            f"{fmt(lse)} − {_term(self.z[k])} = <b>{fmt(self.loss, 4)}</b></div>"
             f"<div>true class component p<sub>{k}</sub> − 1 = <b>{fmt(self.grad[k])}</b>; "
             f"largest other component = {fmt(others.max() if others.size else 0.0)}</div>"
             "<table style='font-size:13px'><tr><th>class</th><th>p<sub>j</sub> − y<sub>j</sub>"
@@ -172,3 +172,9 @@ def cross_entropy_explorer(
         maximum=len(logits) - 1,
     )
     return CrossEntropyExplorer(logits, true_class, low, high)
+
+
+def _term(value: float) -> str:
+    """A number written after a minus sign: a negative one in brackets (1.342 − (−6.000))."""
+    text = fmt(value)
+    return f"({text})" if text.startswith("-") else text
