@@ -330,3 +330,12 @@ def test_numpy_numbers_start_the_explorer() -> None:
     np.testing.assert_allclose(
         jacobian_of("softmax", [1.0, 2.0], np.float32(1.5)), jacobian_of("softmax", [1.0, 2.0], 1.5)
     )
+
+
+def test_an_almost_one_hot_p_says_its_entries_are_too_small_to_show():
+    # p ≈ (1, 6e-6, 6e-6): every entry is non-zero, none shows at the heatmap's 3 decimals
+    w = jacobian_explorer((6.0, -6.0, -6.0), temperature=1.0)
+    assert (
+        "softmax: 9 of 9 entries non-zero; 0 of them large enough to show at 3 decimals (dense"
+        in w.matrix.value
+    )

@@ -329,10 +329,14 @@ class JacobianExplorer(widgets.HBox):
 
 
 def _nonzero_note(name: str, matrix: np.ndarray, why: str) -> str:
-    count = int((np.abs(matrix) > 1e-12).sum())
+    """How many entries are non-zero, as computed and as the heatmap's 3 decimals show them
+    (an almost one-hot p makes most entries of a dense Jacobian too small to show)."""
+    nonzero = int(np.count_nonzero(matrix))
+    shown = sum(fmt(float(v)) not in ("0.000", "-0.000") for v in matrix.ravel())
+    hidden = f"; {shown} of them large enough to show at 3 decimals" if shown < nonzero else ""
     return (
         "<div style='font-size:12px;line-height:1.3;color:#555;max-width:300px'>"
-        f"{name}: {count} of {matrix.size} entries non-zero ({html.escape(why)})</div>"
+        f"{name}: {nonzero} of {matrix.size} entries non-zero{hidden} ({html.escape(why)})</div>"
     )
 
 
