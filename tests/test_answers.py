@@ -101,3 +101,9 @@ def test_a_product_built_on_a_wrong_factor_points_at_the_factor(b_typed, f_typed
     assert f"That is built on a wrong {look_at}: look at {look_at} first." in message
     if b_typed is not None:  # and b itself is named as a slip of its own
         assert "is not right" in exercise("fan_out.b").judge(b_typed).message
+
+
+def test_another_entry_of_the_batch_table_is_named_as_that_entry():
+    for typed, where in ((0.122, "row 0, column 1"), (0.166, "row 1, column 2")):
+        message = exercise("cross_entropy.dL_dZ10").judge(typed).message
+        assert f"That is the entry at {where}" in message

@@ -172,6 +172,15 @@ def exercises() -> list[HandExercise | AxesExercise]:
                     "That is the entry for row 0; Z[1, 0] is the second example (rows are "
                     "numbered from 0), column 0.",
                 ),
+                *(
+                    Slip(
+                        grad[r, col],
+                        f"That is the entry at row {r}, column {col}; Z[1, 0] is row 1 (the "
+                        "second example), column 0 (the first class).",
+                    )
+                    for r in range(grad.shape[0])
+                    for col in range(1, grad.shape[1])
+                ),
             ),
             values=(
                 (P[row, label], "P[1, 0], a probability"),
