@@ -295,6 +295,8 @@ WRONG = [
     ("network_backward", _net_with(db2=lambda g, **_: g["dlogits"]), "copied it along axis 0"),
     ("network_backward", _net_with(dh=_overwrite_paths), "overwrote dh"),
     ("network_backward", _net_with(da=lambda g, **_: g["dh"]), "multiplies by its local partial"),
+    ("network_backward", _net_with(da=lambda g, h, **_: g["dh"] * h), "multiplies by h only"),
+    ("network_backward", _net_with(da=lambda g, h, **_: g["dh"] * (1 - h)), "by (1 − h) only"),
     ("network_backward", _net_with(dW1=lambda g, X, **_: X.T @ g["dh"]), "through the sigmoid"),
 ]
 

@@ -391,6 +391,11 @@ def network_cases(rng: np.random.Generator) -> list[Case]:
                 "missing",
             ),
             (
+                want["dh"] * H,
+                "da",
+                "that multiplies by h only: a factor of the sigmoid's local partial is missing",
+            ),
+            (
                 want["dh"],
                 "da",
                 "that is dh itself: passing through the sigmoid multiplies by its local partial",
