@@ -111,7 +111,7 @@ def test_the_right_card_option_is_not_always_the_longest_or_the_shortest():
         (1, "+p_i p_j", "sign is wrong"),  # notebook 05's sign slip
         (2, "C × C matrix", "collapses"),  # "a C × C Jacobian per example"
         (2, "y − p", "sign is flipped"),
-        (2, "one non-zero entry", "p_k > 0"),  # notebook 06: class 0 still moves the loss
+        (2, "one non-zero entry", "non-zero component too"),  # notebook 06: class 0 moves L
         (3, "average", "not averaged"),  # notebook 03's mean-instead-of-sum mistake
         (3, "over every axis", "one number"),
         (3, "broadcast back the same way", "sum over its uses"),  # no reduction
@@ -167,3 +167,18 @@ def test_a_question_takes_a_numpy_index_and_refuses_what_is_not_text_or_an_index
 def test_card_question_names_a_huge_number_by_its_length():
     with pytest.raises(ValueError, match="questions 1 to 4 .*, got an int of 401 digits$"):
         card_question(10**400)
+
+
+def test_no_wrong_options_explanation_quotes_the_right_option():
+    """A first wrong pick names its slip; it does not hand over the right option (its text up
+    to the first colon: a number, a formula, a claim), in any quiz of the course."""
+    from course_lib.teaching.notebook_quizzes import QUIZZES, closing_quiz
+    from course_lib.teaching.review_quiz import review_questions
+
+    questions = [card_question(n) for n in (1, 2, 3, 4)] + review_questions()
+    questions += [q for key in QUIZZES for q in closing_quiz(key)]
+    for q in questions:
+        key = q.options[q.correct].split(":")[0].strip()
+        for i, why in enumerate(q.explanations):
+            if i != q.correct and len(key) >= 3:
+                assert key not in why, (q.prompt, key, why)

@@ -79,8 +79,8 @@ def _fan_out() -> list[Question]:
                 "That is one of x's two uses. A nudge of x moves a and b, and f feels both; "
                 "dropping the path through b drops part of the effect. A value used twice gets the "
                 "sum over its uses.",
-                "Each upstream gradient must first be multiplied by its local partial (da/dx = y = "
-                "-2, db/dx = 1): the two contributions are -8 and -6, not 4 and -6.",
+                "That adds the upstream gradients as they are; each must first be multiplied by "
+                "the local partial of its edge into x.",
                 "Multiplication happens along one path (upstream × local partial); separate paths "
                 "add. A product would even have the wrong sign here.",
                 "Sum at joins. df/dx = (df/da)(da/dx) + (df/db)(db/dx) = -8 + (-6) = -14, "
@@ -108,8 +108,9 @@ def _gradient_checking() -> list[Question]:
             ],
             correct=2,
             explanations=[
-                "It passed on the absolute floor (1e-7), which is far larger than both numbers. "
-                "Their relative error, 0.5, is of order 1: the size a wrong rule gives.",
+                "It passed on the absolute floor (1e-7), which is far larger than both numbers: "
+                "at this size, an absolute test says nothing. Compare the two numbers relative to "
+                "their size.",
                 "A smaller step makes the round-off error ε/h grow: at h = 1e-12 the estimate is "
                 "worse, not better.",
                 "One number is twice the other. A relative error of order 1 is what a wrong rule "
@@ -144,7 +145,7 @@ def _mnist() -> list[Question]:
                 "Contributions of a value used several times add; they are not averaged. (The 1/N "
                 "of a batch is a mean over images, not over outputs.)",
                 "That is ∂L/∂a_j, one step further: σ'(a_j) is the local partial of the sigmoid, "
-                "which comes after h_j in the backward pass. ∂L/∂h_j stops at the sum.",
+                "which comes after h_j in the backward pass.",
             ],
             hints=[
                 "How many output neurons does one hidden unit feed?",
@@ -181,12 +182,11 @@ def _gates() -> list[Question]:
             ],
             correct=1,
             explanations=[
-                "PyTorch accumulates into .grad until zero_grad(); this engine is the one that "
-                "resets.",
+                "PyTorch's backward() does not reset .grad; this engine is the one that resets.",
                 ".grad accumulates, so the step direction includes every past gradient.",
-                "They are summed, not averaged, and the sum grows.",
+                "Nothing divides by the number of steps.",
                 "No error: each step runs the forward pass again, so each backward() walks a "
-                "fresh graph once; the gradients pile up in .grad, as micro-batches do on purpose.",
+                "fresh graph once.",
             ],
             hints=["What does PyTorch's backward() do with a .grad that already holds numbers?"],
         ),
@@ -201,14 +201,12 @@ def _gates() -> list[Question]:
             ],
             correct=2,
             explanations=[
-                "The other way round: a forward pass gives a column (one input), a reverse pass a "
-                "row (one output).",
-                "Reverse mode gets all million derivatives of the one loss in a single backward "
-                "pass.",
+                "A forward pass gives a column of the Jacobian (one input), a reverse pass a row "
+                "(one output): which of the two is the gradient of one loss?",
+                "One of the two modes gets every derivative of one output in a single pass.",
                 "One column per forward pass, one row per reverse pass; the gradient of one "
                 "loss is one row.",
-                "A forward pass follows one input direction; only reverse mode gets all inputs at "
-                "once.",
+                "A forward pass follows one input direction at a time.",
             ],
             hints=["Is the gradient of one loss a row or a column of the Jacobian?"],
         ),
@@ -269,8 +267,8 @@ def _layers() -> list[Question]:
             correct=0,
             explanations=[
                 "The unit is saturated; its local partial σ' = h(1 − h) is tiny.",
-                "Every op multiplies by its local partial; sigmoid's is h(1 − h).",
-                "The local partial is h(1 − h), not h.",
+                "Every op multiplies by its local partial: what is the sigmoid's at h = 0.999?",
+                "That local partial is not the sigmoid's.",
                 "At h = 0.999 the slope h(1 − h) is about 0.001: small, not 0. σ' is exactly 0 "
                 "only once h rounds to exactly 1 or to exactly 0: in float32, for a above about "
                 "16.6 (4 of the 100,000 hidden activations measured above) or below about −88.7 "
@@ -295,14 +293,12 @@ def _build_engine() -> list[Question]:
             ],
             correct=1,
             explanations=[
-                "The seed is dL/dL = 1 whatever the graph; the two uses of a are two contributions "
-                "that must add up.",
+                "The seed is dL/dL = 1 whatever the graph.",
                 "With =, the second contribution replaces the first: a keeps 1 of its 2. Every "
                 "graph without a node used twice hides the bug.",
                 "Listing a twice would pass its gradient on twice; here a is a leaf and its own "
                 "gradient is the one that is short.",
-                "Each input slot of + has the partial 1, whichever node fills it; the slots' "
-                "contributions add.",
+                "Each input slot of + has the partial 1, whichever node fills it.",
             ],
             hints=["Which graphs does the engine get right, and what do they lack?"],
         ),
@@ -367,8 +363,7 @@ def _capstone() -> list[Question]:
                 "softmax(z − m) = softmax(z) for any m per row, so moving z_max moves nothing; "
                 "its two paths (into shifted, and back through the max into z) cancel. That is "
                 "also why leaving out the max's path into dz reads close, not wrong.",
-                "max has a gradient: it goes to each row's arg-max (notebook 08). Here what "
-                "reaches z_max happens to sum to 0.",
+                "max has a gradient: it goes to each row's arg-max (notebook 08).",
                 "The engine builds z_max as a node like any other (z.max(axis=1, keepdims=True)) "
                 "and differentiates through it.",
                 "Nothing is rounded to zero on purpose; a number below 1e-16 is what is left of an "
@@ -389,10 +384,10 @@ def _capstone() -> list[Question]:
             correct=2,
             explanations=[
                 "Axes decide shapes, not how many contributions a value gets.",
-                "The dense Jacobian is the result of those two uses (and of a's), not their cause.",
+                "The dense Jacobian is a result, not the cause.",
                 "Sum at joins: a value used twice gets the gradients of both uses. a has two "
                 "terms for the same reason (read by c and by mu).",
-                "Both terms are backward contributions, one per line that reads c.",
+                "Both terms are backward contributions.",
             ],
             hints=["Find every line of the forward code with c on its right-hand side."],
         ),
@@ -413,7 +408,7 @@ def _capstone() -> list[Question]:
                 "h_(l−1).",
                 "Every layer has an activation, so every δ passes through one; that is why deep "
                 "sigmoid stacks shrink the gradient layer after layer (notebook 09).",
-                "h_(l−2) is layer l − 1's input; its activation's output is h_(l−1).",
+                "h_(l−2) is layer l − 1's input, not what its activation put out.",
             ],
             hints=["δ_(l−1) is the gradient at a_(l−1). What lies between a_(l−1) and h_(l−1)?"],
         ),

@@ -147,12 +147,12 @@ _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
         explanations=[
             "That is the sigmoid's rule, the mistake of treating softmax as elementwise. z_j is "
             "not in p_i's numerator, but it is in the shared sum Σ_k e^{z_k} below it: raising "
-            "z_j makes the sum bigger and p_i smaller, so ∂p_i/∂z_j = −p_i p_j ≠ 0.",
+            "z_j makes the sum bigger and p_i smaller, so ∂p_i/∂z_j is not 0.",
             "Dense, yes, but the sign is wrong: for j ≠ i, z_j appears only in p_i's "
-            "denominator, so raising z_j lowers p_i: ∂p_i/∂z_j = −p_i p_j < 0. Only p_j itself "
-            "goes up (the probabilities still sum to 1).",
+            "denominator, so raising z_j lowers p_i. Only p_j itself goes up (the probabilities "
+            "still sum to 1).",
             "p_i(1 − p_i) is only the diagonal. A Jacobian has one entry per (output, input) "
-            "pair, C × C numbers, and softmax's off-diagonal ones, −p_i p_j, are not zero.",
+            "pair, C × C numbers, and softmax's off-diagonal ones are not zero.",
             "∂p_i/∂z_j = p_i(δ_ij − p_j): the off-diagonal entries −p_i p_j are non-zero, so "
             "J = diag(p) − p pᵀ is dense.",
         ],
@@ -174,14 +174,13 @@ _CARD_QUESTIONS: dict[int, dict[str, Any]] = {
         correct=1,
         explanations=[
             "The Jacobian appears in the chain rule, but multiplying it by ∂L/∂p collapses it "
-            "to one vector per example: Jᵀ(−y/p) = p − y. Nobody needs to store the C × C matrix.",
+            "to one vector per example. Nobody needs to store the C × C matrix.",
             "∂L/∂z = p − y: the dense Jacobian cancels against ∂L/∂p, leaving one class error "
             "per logit. This compact form is what fused framework kernels compute.",
-            "The sign is flipped: y − p is minus the gradient, the direction a descent step "
-            "moves the logits. Raising a wrong class's logit raises the loss, so its component "
-            "of the gradient, p_k, is positive.",
-            "Every wrong class gets p_k − 0 = p_k > 0, not 0: raising a wrong logit takes "
-            "probability from the true class, so the gradient pushes all wrong logits down.",
+            "The sign is flipped: raising a wrong class's logit raises the loss, so its "
+            "component of the gradient is positive, and the true class's is negative.",
+            "Every wrong class gets a non-zero component too: raising a wrong logit takes "
+            "probability from the true class, so it raises the loss.",
         ],
         hints=[
             "Write L = −z_y + log Σ_j e^{z_j} and differentiate with respect to z_k.",

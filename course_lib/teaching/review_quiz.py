@@ -122,11 +122,10 @@ def review_questions() -> list[Question]:
                 "J is symmetric with rows that sum to zero. (backward() may give numbers below "
                 "1e-16 there: float rounding, not a slope.)",
                 "That passes the upstream 1 of each p_i straight to its own logit, as if "
-                "softmax were the identity. Each logit moves every p_i, and the moves cancel.",
+                "softmax were the identity. Each logit moves every p_i, not only its own.",
                 "That keeps only the diagonal of the Jacobian, p_i(1 − p_i). The off-diagonal "
-                "entries, −p_i p_j, are not zero, and they cancel the diagonal exactly here.",
-                "That is p ⊙ g without the − ⟨g, p⟩ of the VJP p ⊙ (g − ⟨g, p⟩). With g = "
-                "(1, 1, 1), ⟨g, p⟩ = Σ p = 1, which cancels g entry by entry.",
+                "entries, −p_i p_j, are not zero.",
+                "That is p ⊙ g without the − ⟨g, p⟩ of the VJP p ⊙ (g − ⟨g, p⟩).",
             ],
             hints=[
                 "What is p₀ + p₁ + p₂ for any z?",
@@ -148,8 +147,8 @@ def review_questions() -> list[Question]:
                 f"true class, {CE_LABEL}, whatever the model believes.",
                 "Every class gets an entry p_k − y_k, and for the wrong classes that is p_k, "
                 "not 0: raising a wrong logit takes probability from the true class.",
-                "That is y − p, minus the gradient: the direction a descent step moves the "
-                "logits, not the gradient itself.",
+                "The sign is flipped: raising a wrong class's logit raises the loss, so its "
+                "entry of the gradient is positive.",
                 f"dL/dz = p − y with y = 1 at class {CE_LABEL} only. The true class's entry is "
                 "large and negative because the model gave it little probability; the entries "
                 "sum to zero.",
@@ -171,7 +170,7 @@ def review_questions() -> list[Question]:
             correct=2,
             explanations=[
                 "That is right for an add, out = X + s. For a multiply, each use of s_n "
-                "contributes upstream × the other input, G[n, c]·X[n, c]: the local partial is "
+                "contributes upstream × its local partial, which is not 1: the local partial is "
                 "missing.",
                 "The uses of a copied value add; they are not averaged. Dividing by C makes "
                 "every entry too small by that factor.",
@@ -200,12 +199,11 @@ def review_questions() -> list[Question]:
             ],
             correct=1,
             explanations=[
-                "That is only the path through b. a also feeds f directly: add that path's "
-                "contribution, (df/df)·(∂f/∂a) = b.",
+                "That is only the path through b. a also feeds f directly, a second path.",
                 "a feeds two nodes, f and b, so its upstream gradient sums two paths: "
                 "(df/df)·(∂f/∂a) = b into f directly, plus (df/db)·(∂b/∂a) = a·1 through b.",
-                "That is only the path from a straight into f (local partial b). a also feeds "
-                "b, which feeds f: add that path's contribution, (df/db)·(db/da).",
+                "That is only the path from a straight into f. a also feeds b, which feeds f, "
+                "a second path.",
                 "That is the average of the two paths. At a join the contributions add: a "
                 "nudge of a moves both of its uses at once.",
             ],
