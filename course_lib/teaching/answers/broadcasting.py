@@ -150,8 +150,7 @@ def _matmul() -> HandExercise:
             Slip(
                 (x @ g)[0, 0],
                 "That is (X G)00, which has the right shape, but the transpose is missing (it "
-                "is also W00's own value). W00 meets X00 and X10, the first column of X, which "
-                "is the first row of Xᵀ.",
+                "is also W00's own value).",
             ),
             Slip(
                 (g @ W.data.T)[0, 0],

@@ -104,13 +104,13 @@ def exercises() -> list[HandExercise | AxesExercise]:
             name="df/da",
             expected=a.grad,
             look="Start from df/df at the output and multiply by the local partial of the edge "
-            "from a into f: multiply swaps, so ∂f/∂a is the other input's value.",
+            "from a into f.",
             rule="df/da = (df/df) · (∂f/∂a), and ∂(a·b)/∂a = b.",
             slips=(
                 Slip(
                     df_db,
                     "That is ∂f/∂b, the local partial with respect to the other input (it is "
-                    "also a's own value): ∂(a·b)/∂a is the input that is not a.",
+                    "also a's own value).",
                 ),
             ),
             upstream=f.grad,
@@ -121,13 +121,13 @@ def exercises() -> list[HandExercise | AxesExercise]:
             name="df/db",
             expected=b.grad,
             look="Start from df/df at the output and multiply by the local partial of the edge "
-            "from b into f: multiply swaps, so ∂f/∂b is the other input's value.",
+            "from b into f.",
             rule="df/db = (df/df) · (∂f/∂b), and ∂(a·b)/∂b = a.",
             slips=(
                 Slip(
                     df_da,
-                    "That is b's own value (and ∂f/∂a): multiply swaps, so ∂(a·b)/∂b is the "
-                    "other input.",
+                    "That is b's own value (and ∂f/∂a), not the local partial of the edge from "
+                    "b into f.",
                 ),
             ),
             upstream=f.grad,

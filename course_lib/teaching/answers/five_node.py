@@ -71,8 +71,8 @@ def exercises() -> list[HandExercise]:
             key="five_node.df_dz",
             name="df/dz",
             expected=z.grad,
-            look="z feeds f directly, so its upstream gradient is df/df. Multiply swaps: the "
-            "local partial with respect to one input is the other input.",
+            look="z feeds f directly, so its upstream gradient is df/df: multiply it by the "
+            "local partial of the edge from z into f.",
             rule="df/dz = (df/df) · (∂f/∂z), and ∂(q·z)/∂z = q.",
             slips=(Slip(df_dq, "That is the local partial with respect to q, the other input."),),
             values=((z.data, "z's own value"), (f.data, "f's value")),
