@@ -1278,3 +1278,13 @@ def test_a_placeholder_is_named_as_the_learner_left_it():
         "write the body of tanh_backward(upstream, x, out): so far it holds only its docstring"
     )
     assert wrong_attempts("tanh_backward") == 0
+
+
+def test_an_embedding_table_of_the_wrong_width_is_told_the_shape_it_needs():
+    def sized_by_axis_1(tokens, upstream, vocab_size):
+        dW = np.zeros((vocab_size, upstream.shape[1]))  # D is the last axis, not axis 1
+        np.add.at(dW, tokens, upstream)
+        return dW
+
+    report = check_exercise("embedding_backward", sized_by_axis_1)
+    assert "The gradient dL/dW has W's shape, (6, 2) here" in report.message, report

@@ -545,6 +545,15 @@ def _embedding_cases(rng: np.random.Generator) -> list[Case]:
                 {"dW": tw.grad},
                 mistakes=mistakes,
                 upstream="upstream",
+                errors=[
+                    (
+                        lambda e: isinstance(e, ValueError) and "broadcast" in str(e),
+                        f"the gradient dL/dW has W's shape, ({vocab}, {dim}) here: one row per "
+                        f"token id, and D = {dim} numbers in a row, the length of upstream's last "
+                        f"axis (upstream has shape {G.shape}); check the shape your dW was made "
+                        "with",
+                    )
+                ],
             )
         )
     return cases
