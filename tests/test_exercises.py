@@ -1288,3 +1288,15 @@ def test_an_embedding_table_of_the_wrong_width_is_told_the_shape_it_needs():
 
     report = check_exercise("embedding_backward", sized_by_axis_1)
     assert "The gradient dL/dW has W's shape, (6, 2) here" in report.message, report
+
+
+def test_a_layer_norm_computed_down_the_columns_is_named():
+    def down_axis_0(x, upstream, eps):
+        d = x - x.mean(axis=0, keepdims=True)
+        s = np.sqrt((d * d).mean(axis=0, keepdims=True) + eps)
+        y = d / s
+        g = upstream
+        return (g - g.mean(axis=0, keepdims=True) - y * (g * y).mean(axis=0, keepdims=True)) / s
+
+    report = check_exercise("layer_norm_backward", down_axis_0)
+    assert "every mean, μ and the variance too, runs over axis 0" in str(report), report

@@ -371,12 +371,15 @@ LAYER_NORM_RULE = (
 )
 
 
-def _layer_norm_rule(X: np.ndarray, G: np.ndarray, eps: float, ddof: int = 0) -> np.ndarray:
-    """The fused rule with a variance over D − ``ddof`` and the given ε: the slips of s."""
-    d = X - X.mean(axis=-1, keepdims=True)
-    s = np.sqrt((d * d).sum(axis=-1, keepdims=True) / (X.shape[-1] - ddof) + eps)
+def _layer_norm_rule(
+    X: np.ndarray, G: np.ndarray, eps: float, ddof: int = 0, axis: int = -1
+) -> np.ndarray:
+    """The fused rule with a variance over D − ``ddof``, the given ε, and every mean (the
+    forward's too) over ``axis``: the slips of s, and a row normalised along the wrong axis."""
+    d = X - X.mean(axis=axis, keepdims=True)
+    s = np.sqrt((d * d).sum(axis=axis, keepdims=True) / (X.shape[axis] - ddof) + eps)
     y = d / s
-    return (G - G.mean(axis=-1, keepdims=True) - y * (G * y).mean(axis=-1, keepdims=True)) / s
+    return (G - G.mean(axis=axis, keepdims=True) - y * (G * y).mean(axis=axis, keepdims=True)) / s
 
 
 def _layer_norm_cases(rng: np.random.Generator) -> list[Case]:
@@ -450,6 +453,14 @@ def _layer_norm_cases(rng: np.random.Generator) -> list[Case]:
                     "dx",
                     "the means run over axis 0, across the rows; each row is normalised on its "
                     "own, so its means run along the row, the last axis",
+                )
+            )
+            mistakes.append(
+                (
+                    _layer_norm_rule(X, G, LAYER_NORM_EPS, axis=0),
+                    "dx",
+                    "every mean, μ and the variance too, runs over axis 0, across the rows; each "
+                    "row is normalised on its own, so its means run along the row, the last axis",
                 )
             )
             mistakes.append(
