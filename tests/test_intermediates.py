@@ -304,3 +304,15 @@ def test_the_learners_chained_gradients_are_the_engines():
 def test_a_bad_seed_is_named():
     with pytest.raises(TypeError, match="check_stage: seed .* must be an int, got None"):
         check_stage("tanh", lambda f, g: None, seed=None)
+
+
+def test_da_built_on_a_wrong_dmu_says_to_fix_dmu_first():
+    """A sign slip in dmu alone, with da = dc + dmu / H written right: da is not given a slip
+    of its own to compensate for (which would make a second error)."""
+    report = check_stage(
+        "layer_norm",
+        slipped("layer_norm", "dmu = -dc.sum(axis=1", "dmu = dc.sum(axis=1"),
+    )
+    text = " ".join(str(report).split())
+    assert "built from dmu, which is not right yet: fix dmu first" in text, text
+    assert "the path through mu has the wrong sign" not in text

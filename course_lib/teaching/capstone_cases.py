@@ -143,7 +143,7 @@ STAGES: tuple[Stage, ...] = (
             "da": "a feeds c (local partial 1) and mu = mean over the row of a (local partial "
             "1/H): da = dc + dmu / H",
         },
-        {"dvar": "dinv_std", "dc": "dvar", "dmu": "dc", "da": "dc"},
+        {"dvar": "dinv_std", "dc": "dvar", "dmu": "dc", "da": "dmu"},  # dmu is built from dc
     ),
     Stage(
         "first_layer",
