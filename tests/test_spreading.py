@@ -72,7 +72,7 @@ def test_the_longest_files_are_handed_out_first_the_rest_in_xdists_order() -> No
         (path, {nodeid: False for nodeid in collection if nodeid.startswith(path)})
         for path in files  # xdist's order: most tests first
     )
-    spreading.assigned_work = {}
+    spreading.assigned_work = OrderedDict()  # xdist 3.5 calls setdefault(node, default=...)
     spreading.registered_collections = {worker: collection}
     for _ in files:
         spreading._assign_work_unit(worker)
