@@ -1300,3 +1300,8 @@ def test_a_layer_norm_computed_down_the_columns_is_named():
 
     report = check_exercise("layer_norm_backward", down_axis_0)
     assert "every mean, μ and the variance too, runs over axis 0" in str(report), report
+
+
+def test_tanh_written_with_the_sigmoids_slope_is_named():
+    report = check_exercise("tanh_backward", lambda upstream, x, out: upstream * out * (1 - out))
+    assert "the sigmoid's local partial written with its output" in str(report), report

@@ -126,6 +126,12 @@ def _tanh_cases(rng: np.random.Generator) -> list[Case]:
                         "that is upstream × out: out is tanh's value, not its slope; the local "
                         "partial is tanh's derivative, written with out",
                     ),
+                    (
+                        np.array(g * out * (1 - out)),
+                        "contribution",
+                        "that is upstream × out (1 − out), the sigmoid's local partial written "
+                        "with its output; tanh's derivative is another function of out",
+                    ),
                 ],
                 upstream="upstream",
             )
