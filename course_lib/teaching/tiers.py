@@ -31,12 +31,9 @@ def judge_in_tiers(key: Hashable, task: Any, answer: Any) -> CheckResult:
     """``task.judge(answer, misses=...)`` with the count of different wrong answers to the
     exercise ``key`` so far; a new wrong number adds one."""
     compared = _compared(answer)
-    last = _last_wrong.get(key)
-    if last is not None and last[0] == compared:  # the same wrong answer again: same attempt
-        return task.judge(answer, misses=last[1])
-    misses = _misses.get(key, 0)
+    misses, again = _count(key, compared)
     result = task.judge(answer, misses=misses)
-    if not result.correct and _counts(result):
+    if not again and not result.correct and _counts(result):
         _misses[key] = misses + 1
         _last_wrong[key] = (compared, misses)
     return result
@@ -45,10 +42,16 @@ def judge_in_tiers(key: Hashable, task: Any, answer: Any) -> CheckResult:
 def misses_before(key: Hashable, answer: Any) -> int:
     """The count of different wrong answers to ``key`` that :func:`judge_in_tiers` would judge
     ``answer`` with now, counting nothing (the same wrong answer again: the count it had)."""
+    return _count(key, _compared(answer))[0]
+
+
+def _count(key: Hashable, compared: Any) -> tuple[int, bool]:
+    """(the misses to judge an answer with, whether it is the last wrong answer again: the
+    same attempt, judged with the count it had)."""
     last = _last_wrong.get(key)
-    if last is not None and last[0] == _compared(answer):
-        return last[1]
-    return _misses.get(key, 0)
+    if last is not None and last[0] == compared:
+        return last[1], True
+    return _misses.get(key, 0), False
 
 
 def forget_tiers(key: Hashable | None = None) -> None:

@@ -291,7 +291,11 @@ class HandTrace(widgets.VBox):
     def check(self, name: str, value: Any) -> CheckResult:
         """Check an entry for node ``name`` without changing the widget; a wrong number
         after an earlier, different wrong one also shows the rule."""
-        return self.exercise(name).judge(value, misses=misses_before((*self._tiers, name), value))
+        return self.exercise(name).judge(value, misses=misses_before(self._tier(name), value))
+
+    def _tier(self, name: str) -> tuple[Any, ...]:
+        """The key of node ``name``'s box in the tiers: this graph's, then the node's."""
+        return (*self._tiers, name)
 
     def enter(self, name: str, value: Any) -> CheckResult:
         """Type ``value`` as the gradient of node ``name``; returns the feedback.
@@ -303,7 +307,7 @@ class HandTrace(widgets.VBox):
             raise ValueError(
                 f"{name!r} is not one of the entries of this hand-trace; they are {self.asked}"
             )
-        result = judge_in_tiers((*self._tiers, name), self.exercise(name), value)
+        result = judge_in_tiers(self._tier(name), self.exercise(name), value)
         self._busy = True
         try:
             self.entries[name].value = _as_text(value)
@@ -317,7 +321,7 @@ class HandTrace(widgets.VBox):
         the current graph does not ask about is off the page: what reaches it is ignored."""
         if self._busy or name not in self.entries:
             return
-        self._record(name, text, judge_in_tiers((*self._tiers, name), self.exercise(name), text))
+        self._record(name, text, judge_in_tiers(self._tier(name), self.exercise(name), text))
 
     def _record(self, name: str, text: str, result: CheckResult) -> None:
         """Show ``result`` beside the box; keep it only if the box holds a number; redraw.
