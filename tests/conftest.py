@@ -1,7 +1,8 @@
 """Set up for every test process: one BLAS thread (as run.py sets it, also when pytest is
 started directly); kernels get ports no other test process holds (:mod:`kernel_ports`); the
 suite is spread over pytest-xdist's workers file by file, the learner simulation test by test
-(:mod:`spreading`); and what the browser tests measured and saved, listed at the end.
+(:mod:`spreading`); nbval's kernel of a notebook is handed to that notebook's tests
+(:mod:`shared_kernels`); and what the browser tests measured and saved, listed at the end.
 
 The browser tests (``tests/browser/conftest.py``) record each notebook's seconds and each
 screenshot as properties of the test (``record_property``). A test's properties travel with its
@@ -17,6 +18,7 @@ import os
 from pathlib import Path
 
 import pytest
+import shared_kernels
 from kernel_ports import use_reserved_ports
 
 
@@ -43,6 +45,8 @@ _SCREENSHOTS: list[Path] = []
 
 def pytest_configure(config: pytest.Config) -> None:
     use_reserved_ports()  # before any kernel starts, in each pytest-xdist worker too
+    # a plugin, not hooks of this conftest: its hooks must reach the notebooks/ folder too
+    config.pluginmanager.register(shared_kernels, "tgf_shared_kernels")
 
 
 @pytest.hookimpl(optionalhook=True)  # a pytest-xdist hook: ignored without pytest-xdist

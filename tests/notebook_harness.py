@@ -16,7 +16,10 @@ read them. They live here instead:
 * :meth:`NotebookRun.output` is the text a cell showed (stdout and ``text/plain``), found by a
   piece of its source, so tests do not depend on cell numbers.
 
-A test module per notebook runs it once (:func:`notebook_fixture`) and asserts on the result.
+A test module per notebook runs it once (:func:`notebook_fixture`) and asserts on the result;
+when nbval has just run the notebook in the same pytest process, the module takes over nbval's
+kernel and the outputs nbval saw instead (:mod:`shared_kernels`), so the notebook runs once for
+both.
 The learner simulation (``tests/test_learner_simulation.py``) drives the same class cell by
 cell.
 """
@@ -35,8 +38,11 @@ from typing import Any
 
 import nbformat
 import pytest
+from jupyter_client.asynchronous import AsyncKernelClient
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from nbclient.util import run_sync
+from shared_kernels import KeptKernel, take
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -91,22 +97,39 @@ def _strip_ansi(text: str) -> str:
 class NotebookRun:
     """One notebook in one live kernel. Use as a context manager (the kernel stops on exit)."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, kept: KeptKernel | None = None) -> None:
         self.path = notebook_path(name)
-        self.nb = nbformat.read(self.path, as_version=4)
+        self.kept = kept
+        self.nb = nbformat.read(self.path, as_version=4) if kept is None else kept.notebook
         self.client = NotebookClient(
             self.nb,
             kernel_name="python3",
             timeout=CELL_TIMEOUT_S,
             resources={"metadata": {"path": str(self.path.parent)}},
+            km=None if kept is None else kept.kernel.km,
         )
         self._stack = ExitStack()
 
     # ---- kernel lifetime ----------------------------------------------------------------
 
     def __enter__(self) -> NotebookRun:
-        self._stack.enter_context(self.client.setup_kernel())
+        if self.kept is None:
+            self._stack.enter_context(self.client.setup_kernel())
+            return self
+        # nbval's kernel, which has run every cell: a client of nbclient's kind joins it
+        self._stack.callback(self.kept.stop)
+        manager = self.kept.kernel.km
+        client = AsyncKernelClient(**manager.get_connection_info(session=True), parent=manager)
+        self._stack.callback(client.stop_channels)
+        run_sync(self._join)(client)
+        client.allow_stdin = False
+        self.client.kc = client
         return self
+
+    @staticmethod
+    async def _join(client: AsyncKernelClient) -> None:
+        client.start_channels()  # in the event loop the client's calls will run in
+        await client.wait_for_ready(timeout=60)
 
     def __exit__(self, *exc: object) -> None:
         self._stack.close()
@@ -273,12 +296,16 @@ def cells_reached(cells: list[tuple[int, str]], changed: int) -> list[int]:
 
 
 def notebook_fixture(name: str) -> Any:
-    """A module-scoped pytest fixture: notebook ``name`` executed once, top to bottom."""
+    """A module-scoped pytest fixture: notebook ``name`` executed once, top to bottom: in the
+    kernel nbval has just run it in, when nbval ran it and kept that kernel for these tests
+    (:mod:`shared_kernels`), and otherwise in a kernel of its own."""
 
     @pytest.fixture(scope="module")
     def executed() -> Iterator[NotebookRun]:
-        with NotebookRun(name) as run:
-            run.run_all()
+        kept = take(notebook_path(name))
+        with NotebookRun(name, kept) as run:
+            if kept is None:
+                run.run_all()
             yield run
 
     return executed

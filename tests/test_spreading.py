@@ -23,10 +23,27 @@ def test_the_learner_simulation_is_spread_by_test_every_other_file_kept_whole() 
     assert len(units) == 3
     for path, ids in (
         ("notebooks/07_mnist_fan_out.ipynb", ("Cell 0", "Cell 6")),  # nbval: one kernel, in order
-        ("tests/test_notebook_07.py", ("test_a", "test_b")),
+        ("tests/test_scalar.py", ("test_a", "test_b")),
         ("tests/browser/test_notebooks_in_browser.py", ("test_x[02]", "test_x[07]")),
     ):
         assert {spreading._split_scope(f"{path}::{i}") for i in ids} == {path}
+
+
+def test_a_notebooks_own_tests_are_one_unit_with_nbvals_cells_of_it() -> None:
+    spreading = object.__new__(NotebookSpreading)
+    units = {
+        spreading._split_scope(nodeid)
+        for nodeid in (
+            "notebooks/07_mnist_fan_out.ipynb::Cell 0",
+            "notebooks/07_mnist_fan_out.ipynb::Cell 6",
+            "tests/test_notebook_07.py::test_a",
+            "tests/test_notebook_07.py::test_b[1]",
+        )
+    }
+    assert units == {"notebooks/07_mnist_fan_out.ipynb"}
+    assert spreading._split_scope("tests/test_notebook_99.py::test_a") == (
+        "tests/test_notebook_99.py"  # no notebook 99: the file stays a unit of its own
+    )
 
 
 def test_the_scheduler_is_ours_for_loadfile_only(pytestconfig: pytest.Config) -> None:
