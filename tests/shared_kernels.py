@@ -24,7 +24,9 @@ notebooks/ folder too (a conftest's collection hooks apply only below its own fo
 from __future__ import annotations
 
 import copy
+import gc
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,8 +60,10 @@ class KeptKernel:
     notebook: nbformat.NotebookNode
 
     def stop(self) -> None:
-        if self.kernel.is_alive():
-            self.kernel.stop()
+        """Stop the kernel and let go of it (and so of nbval's kernel manager)."""
+        kernel, self.kernel = self.kernel, None
+        if kernel is not None and kernel.is_alive():
+            kernel.stop()
 
 
 _KEPT: dict[Path, KeptKernel] = {}  # notebook path -> its kernel, until its tests take it
@@ -173,5 +177,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_sessionfinish() -> None:
     """Stop the kept kernels no test took (their tests were deselected, or stopped early)."""
+    if not _KEPT:
+        return
     while _KEPT:
         _KEPT.popitem()[1].stop()
+    with warnings.catch_warnings():  # nbval never closes the file it sends stderr to
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()

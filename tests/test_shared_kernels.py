@@ -166,6 +166,11 @@ def pytest_terminal_summary(terminalreporter):
 """
 
 
+# A file left open fails the run: nbval never closes the file it sends the kernel's stderr to,
+# and the harness must let its kernel manager go (in CI a later test failed on the warning).
+STRICT = ("-W", "error::ResourceWarning", "-W", "error::pytest.PytestUnraisableExceptionWarning")
+
+
 @pytest.mark.parametrize("with_nbval", [True, False])
 def test_in_a_real_run_the_tests_take_nbvals_kernel_or_start_their_own(
     tmp_path: Path, with_nbval: bool
@@ -174,7 +179,7 @@ def test_in_a_real_run_the_tests_take_nbvals_kernel_or_start_their_own(
     paths = ([str(NB00)] if with_nbval else []) + ["tests/test_notebook_00.py"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "tests")])}
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "tgf_spy", *paths],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "tgf_spy", *STRICT, *paths],
         cwd=ROOT,
         env=env,
         capture_output=True,
