@@ -723,6 +723,27 @@ def test_an_sgd_step_whose_learning_rate_overflows_the_weights_says_so():
             sgd_step(SigmoidNet(hidden=3, inputs=4, classes=3), images, labels, 1e308)
 
 
+def test_the_weight_named_by_an_overflowing_step_is_the_one_whose_step_overflowed():
+    """One errstate covers every weight's step; the weight named is the first whose grad is
+    still set (the steps before it set theirs to None), not the first of the network."""
+    from types import SimpleNamespace
+
+    from course_lib.network.validation import overflow_named
+
+    huge = np.full(2, 3e38, np.float32)
+    params = [
+        SimpleNamespace(label="W1", grad=None),  # its step is done
+        SimpleNamespace(label="b1", grad=huge.copy()),
+        SimpleNamespace(label="W2", grad=huge.copy()),
+    ]
+    with pytest.raises(OverflowError, match=r"learning rate 10 passed .* at the weight b1 "):
+        with overflow_named(params, 10.0):
+            params[1].grad *= 10.0
+    with overflow_named(params, 0.5):  # a finite step raises nothing
+        params[2].grad *= 0.5
+    assert np.isfinite(params[2].grad).all()
+
+
 def test_a_network_that_is_not_one_and_a_schedule_of_the_wrong_length_are_named():
     rng = np.random.default_rng(0)
     images, labels = rng.uniform(0, 1, (6, 4)).astype(np.float32), rng.integers(0, 3, 6)

@@ -43,12 +43,12 @@ def sgd_step(net: SigmoidNet, images: np.ndarray, labels: np.ndarray, lr: float)
     lr = check_learning_rate(lr)  # a positive, finite number, before any weight moves
     loss = net.loss(images, labels)
     loss.backward()
-    for p in net.params:
-        with overflow_named(p, lr):  # a weight pushed past the largest float: an error
+    with overflow_named(net.params, lr):  # a weight pushed past the largest float: an error
+        for p in net.params:
             step = p.grad  # dL/dW: after backward() each parameter owns this array
             step *= lr  # lr · dL/dW, computed in that array (no new one as large as W)
             p.data -= step  # W ← W - lr · dL/dW
-        p.grad = None  # used up: the next step computes fresh gradients
+            p.grad = None  # used up: the next step computes fresh gradients
     return float(loss.data)
 
 

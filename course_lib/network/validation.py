@@ -8,7 +8,7 @@ importable from :mod:`course_lib.network` too.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -49,17 +49,22 @@ def check_learning_rate(lr: Any, where: str = "sgd_step") -> float:
 
 
 @contextmanager
-def overflow_named(param: Any, lr: float, where: str = "sgd_step") -> Iterator[None]:
-    """Run the step W ← W - lr · dL/dW of one weight ``param`` with numpy's overflow raised, not
-    warned: from a finite weight and a finite gradient (backward() refuses others) the step is
+def overflow_named(params: Sequence[Any], lr: float, where: str = "sgd_step") -> Iterator[None]:
+    """Run the steps W ← W - lr · dL/dW of the weights ``params`` with numpy's overflow raised,
+    not warned: from finite weights and finite gradients (backward() refuses others) a step is
     finite unless lr · dL/dW or the difference passes the largest float, and numpy's
-    floating-point flags see that as it happens, so the weight need not be scanned afterwards.
-    It becomes an OverflowError naming the learning rate and the weight."""
+    floating-point flags see that as it happens, so no weight need be scanned afterwards.
+    It becomes an OverflowError naming the learning rate and the weight: the first of
+    ``params`` whose ``grad`` is still set, since each step sets its weight's ``grad`` to
+    ``None`` once done. One ``errstate`` for all the weights: this runs once per training step.
+    """
     try:
         with np.errstate(over="raise", invalid="raise"):
             yield
     except FloatingPointError:
-        name = f" {param.label}" if getattr(param, "label", None) else ""
+        stopped = next((p for p in params if getattr(p, "grad", None) is not None), None)
+        label = getattr(stopped, "label", None)
+        name = f" {label}" if isinstance(label, str) and label else ""
         raise OverflowError(
             f"{where}: the step with learning rate {lr:g} passed the largest float at the "
             f"weight{name} (lr · dL/dW, or W - lr · dL/dW, became inf), so this network is "

@@ -116,9 +116,7 @@ def softmax_cross_entropy(logits: Tensor, labels: Any) -> Tensor:
                 "Tensor with requires_grad=False)"
             )
         labels = labels.data
-    if isinstance(labels, np.ndarray):
-        labels = labels.copy()  # the backward rule reads them: keep our own
-    result = kernels.softmax_cross_entropy(z.data, labels)
+    result = kernels.softmax_cross_entropy(z.data, labels)  # checks and copies the labels
     return result_node(np.asarray(result.loss), (z,), "softmax_cross_entropy", result)
 
 
