@@ -498,7 +498,7 @@ def test_the_forward_pass_given_is_the_engines_and_the_one_training_runs(nb):
     loss = nb.eval("g4.loss.item()")
     assert abs(float(mine["loss"]) - loss) < 1e-12
     assert nb.output("def network_forward(") == (
-        f"loss of the batch of four: {loss:.4f} by hand, {loss:.4f} by the engine\n"
+        f"loss of the batch of four: {loss:.3f} by hand, {loss:.3f} by the engine\n"
     )
     training = nb.cell("network_forward(X_batch, y_batch, **yours)").source
     assert "def " not in training  # no second forward pass written for the training

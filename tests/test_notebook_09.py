@@ -254,10 +254,11 @@ def test_the_saturation_numbers_the_text_quotes(nb):
 def test_the_saturated_unit_exercise(nb):
     h50, dh50, da50 = nb.eval("(h8[50], dh8[50], da8[50])")
     # the stored numbers of the answer key are the notebook's engine values
-    # (to 1e-6: float32 training may move them in the last bits when the engine's arithmetic
-    # changes; the exercise asks for 3 decimals)
-    assert key.H50 == pytest.approx(h50, abs=1e-6) and key.DH50 == pytest.approx(dh50, abs=1e-6)
-    assert key.DA50 == pytest.approx(da50, abs=1e-6)
+    # (to 1e-5: float32 training moves them in the 6th or 7th digit with the BLAS library's
+    # version and thread count (numpy 1.26's OpenBLAS gives dL/dh 1.986805x for the 1.986807x of
+    # numpy 2.4's) and when the engine's arithmetic changes; the exercise asks for 3 decimals)
+    assert key.H50 == pytest.approx(h50, abs=1e-5) and key.DH50 == pytest.approx(dh50, abs=1e-5)
+    assert key.DA50 == pytest.approx(da50, abs=1e-5)
     assert exercise("layers.dL_da50").expected == key.DA50
     assert f"{h50 * (1 - h50):.3f}" == "0.200" and f"{1 - h50:.4f}" == "0.2765"
     assert f"{da50:.3f}" == "0.397" and "= 0.397" in nb.markdown  # in the Solution
