@@ -201,32 +201,41 @@ def softmax_cross_entropy_grad(
     For class indices Y is one-hot, so instead of building Y the rule subtracts at each row's
     true class only.
 
-    ``upstream`` must be a finite real number, as must upstream / N in P's dtype (checked here,
+    ``upstream`` must be a finite real number, as must upstream / N in P's dtype (checked first,
     at the cost of one ``math.isfinite``: this runs once per training step); float16 is
     computed in float32 and handed back in float16. Since |p - y| ≤ 1, no entry can overflow.
     """
+    if probs.dtype == HALF:  # upstream / N may be beyond float16 (N > 65,504): in float32
+        return softmax_cross_entropy_grad(widened(probs), labels, upstream).astype(HALF)
+    labels, scale = _rule_inputs(probs, labels, upstream)  # checked; scale = upstream / N
+    grad = probs * scale  # upstream · P / N
+    if labels.ndim == 1:  # class indices: Y is 1 at [row, its label], 0 elsewhere
+        grad[np.arange(len(labels)), labels] -= scale
+    else:  # target rows (one-hot or soft) are Y itself
+        grad -= labels * scale
+    return grad
+
+
+def _rule_inputs(
+    probs: FloatArray, labels: NDArray[Any], upstream: Any
+) -> tuple[NDArray[Any], np.floating[Any]]:
+    """The checks of :func:`softmax_cross_entropy_grad`: its labels, checked against P's shape
+    (a label of -1 would index from the end, silently), and upstream / N in P's dtype, from an
+    ``upstream`` that is a finite real number small enough for that dtype; or the sentence
+    that says which is wrong (an empty batch included)."""
     op = "softmax_cross_entropy_grad"
     upstream = upstream_number(upstream, op)
     dtype = probs.dtype
     n = probs.shape[0]
     if n == 0:
         check_batch(probs, "probs", op)  # the sentence for an empty batch
-    labels = check_labels(labels, probs, op)  # -1 would index from the end, silently
-    if dtype == HALF:  # upstream / N may be beyond float16 (N > 65,504): compute in float32
-        grad = softmax_cross_entropy_grad(widened(probs), labels, upstream)
-        return grad.astype(dtype)
+    labels = check_labels(labels, probs, op)
     if abs(upstream) > _LARGEST.get(dtype, math.inf):
         raise OverflowError(
             f"{op}: upstream = {upstream:.4g} is larger than the largest {dtype} "
             f"({_LARGEST[dtype]:.3g}), the dtype of the probabilities; scale it down"
         )
-    scale = dtype.type(upstream) / dtype.type(n)  # upstream / N, in P's dtype
-    grad = probs * scale  # upstream · P / N
-    if labels.ndim == 1:  # class indices: Y is 1 at [row, its label], 0 elsewhere
-        grad[np.arange(n), labels] -= scale
-    else:  # target rows (one-hot or soft) are Y itself
-        grad -= labels * scale
-    return grad
+    return labels, dtype.type(upstream) / dtype.type(n)
 
 
 _LARGEST = {np.dtype(t): float(np.finfo(t).max) for t in (np.float32, np.float64)}
