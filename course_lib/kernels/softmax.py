@@ -217,15 +217,25 @@ def softmax_vjp(p: ArrayLike, upstream: ArrayLike, axis: int = -1) -> FloatArray
     softmax *output* p (what a forward pass stores), not the logits; with g = e_i (one-hot) it
     returns e_iᵀJ, row i of J: one reverse-mode sweep gives one row.
     """
+    p_arr, g_arr, axis = _softmax_vjp_inputs(p, upstream, axis)  # checked: p holds probabilities
+    p, g = widened(p_arr), widened(g_arr)  # float16 is computed in float32
+    with np.errstate(all="ignore"):  # inf or NaN is named by the check of the result below
+        grad = p * (g - (g * p).sum(axis=axis, keepdims=True))
+    return finite_gradient(grad, g_arr, "softmax_vjp", p_arr)
+
+
+def _softmax_vjp_inputs(
+    p: ArrayLike, upstream: ArrayLike, axis: int
+) -> tuple[FloatArray, FloatArray, int]:
+    """The checks of :func:`softmax_vjp`: ``p`` and ``upstream`` as float arrays of one shape,
+    ``axis`` as a non-negative axis of theirs, and every slice of ``p`` along it a probability
+    vector (the softmax output, not the logits); or the error that says which is wrong."""
     op = "softmax_vjp"
     p_arr, g_arr, axis = _vjp_inputs(p, upstream, axis, "p", op)
     check_probabilities(
         p_arr, "p", op, hint=" (softmax_vjp takes the softmax output, not logits)", axis=axis
     )
-    p, g = widened(p_arr), widened(g_arr)  # float16 is computed in float32
-    with np.errstate(all="ignore"):  # inf or NaN is named by the check of the result below
-        grad = p * (g - (g * p).sum(axis=axis, keepdims=True))
-    return finite_gradient(grad, g_arr, op, p_arr)
+    return p_arr, g_arr, axis
 
 
 def log_softmax_jacobian(z: ArrayLike) -> FloatArray:

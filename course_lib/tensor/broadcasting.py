@@ -10,6 +10,8 @@ axes a broadcast added and which it expanded: exactly the axes the sum runs over
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 __all__ = ["broadcast_axes", "sum_to_shape"]
@@ -25,6 +27,16 @@ def broadcast_axes(
     (2, 3) + (3,) the second input added axis 0; in (3, 1) + (1, 4), whose result is (3, 4),
     the first expanded axis 1 and the second axis 0. Backward sums over exactly these axes.
     """
+    shape, result = _broadcast_pair(shape, result)  # checked: shape broadcasts to result
+    added = len(result) - len(shape)  # how many leading axes broadcasting put in front
+    expanded = [added + i for i, n in enumerate(shape) if n == 1 and result[added + i] != 1]
+    return tuple(range(added)), tuple(expanded)
+
+
+def _broadcast_pair(shape: Any, result: Any) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """``shape`` and ``result`` as tuples, if they are shapes and the first broadcasts to the
+    second (lined up from the right, each size of ``shape`` is 1 or ``result``'s); otherwise
+    the error that says which is wrong."""
     try:
         shape, result = tuple(shape), tuple(result)
     except TypeError:
@@ -32,11 +44,10 @@ def broadcast_axes(
             f"broadcast_axes needs two shapes, tuples of sizes such as (3, 1), got {shape!r} and "
             f"{result!r}"
         ) from None
-    added = len(result) - len(shape)  # how many leading axes broadcasting put in front
+    added = len(result) - len(shape)
     if added < 0 or any(n not in (1, m) for n, m in zip(shape, result[added:], strict=True)):
         raise ValueError(f"broadcast_axes: an input of shape {shape} cannot broadcast to {result}")
-    expanded = [added + i for i, n in enumerate(shape) if n == 1 and result[added + i] != 1]
-    return tuple(range(added)), tuple(expanded)
+    return shape, result
 
 
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
