@@ -126,15 +126,20 @@ def mean_squared_error(model: Callable[[Any], Sequence[Any]], xs: Any, ys: Any) 
 
     ``ys`` are the targets, +1 or −1 for two classes (the range of a tanh output).
     """
+    _one_target_each(xs, ys)  # as many targets as inputs, at least one
+    total = 0.0
+    for x, y in zip(xs, ys, strict=True):
+        total = (model(x)[0] - float(y)) ** 2 + total
+    return total * (1.0 / len(xs))
+
+
+def _one_target_each(xs: Any, ys: Any) -> None:
+    """The check of :func:`mean_squared_error`: one target per input, and at least one input."""
     if len(xs) != len(ys) or len(xs) == 0:
         raise ValueError(
             f"mean_squared_error: needs as many targets as inputs (at least one), got "
             f"{len(xs)} inputs and {len(ys)} targets"
         )
-    total = 0.0
-    for x, y in zip(xs, ys, strict=True):
-        total = (model(x)[0] - float(y)) ** 2 + total
-    return total * (1.0 / len(xs))
 
 
 def training_step(model: Any, xs: Any, ys: Any, lr: float) -> float:
