@@ -11,12 +11,20 @@ median of several repeats) for:
 * a chain 900 ops deep (the reference's recursive sort fails not far beyond this);
 * ``Value`` alone on a chain of 1,000,000 ops, which the recursive reference cannot sort.
 
+Each timed run starts from a freshly collected heap and ends with ``gc.collect()`` inside its
+timing, so each engine pays for freeing its own graphs and nothing else. (Before, the runs
+alternated without that: the reference's closures hold reference cycles, so part of its garbage
+was collected by the cyclic gc during ``Value``'s next run, and ``Value`` was charged for it.
+With the gc off altogether the reference builds and backpropagates a chain faster than
+``Value``, which also records every step for the stepper; its cycles then are never freed.)
+
 The issue's target: ``Value`` at least 1.5x the reference's throughput on the first two graphs.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import statistics
 import sys
@@ -91,11 +99,14 @@ def main() -> None:
             for _ in range(inner):
                 _, out = make(cls)
                 out.backward()
+            del out
+            gc.collect()  # each engine pays for freeing its own garbage, inside its timing
 
         # Alternate the two engines so a busy neighbour on the machine slows both alike.
         ours, ref = [], []
         for _ in range(repeats):
             for cls, sink in ((Value, ours), (ClosureValue, ref)):
+                gc.collect()  # start from a clean heap: no garbage of the other engine's run
                 start = time.perf_counter()
                 run(cls)
                 sink.append(time.perf_counter() - start)
