@@ -201,9 +201,10 @@ def softmax_cross_entropy_grad(
     For class indices Y is one-hot, so instead of building Y the rule subtracts at each row's
     true class only.
 
-    ``upstream`` must be a finite real number, as must upstream / N in P's dtype (checked first,
-    at the cost of one ``math.isfinite``: this runs once per training step); float16 is
-    computed in float32 and handed back in float16. Since |p - y| ≤ 1, no entry can overflow.
+    One call checks the inputs: ``upstream`` a finite real number, as upstream / N must
+    be in P's dtype, and the labels class indices in range or rows of probabilities, one per row
+    of P. float16 is computed in float32 and handed back in float16. Since |p - y| ≤ 1, no
+    entry can overflow.
     """
     if probs.dtype == HALF:  # upstream / N may be beyond float16 (N > 65,504): in float32
         return softmax_cross_entropy_grad(widened(probs), labels, upstream).astype(HALF)
