@@ -997,3 +997,33 @@ def test_the_fused_backward_checks_its_labels(labels) -> None:
     np.testing.assert_allclose(
         softmax_cross_entropy_grad(probs, np.array([2, 0])).sum(axis=1), 0.0, atol=1e-15
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# all_finite: the one finiteness test of every op's result and every gradient
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    dtype=st.sampled_from([np.float16, np.float32, np.float64]),
+    shape=hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=6),
+    data=st.data(),
+    transpose=st.booleans(),
+)
+@example(dtype=np.float32, shape=(3,), data=None, transpose=False)  # huge but finite entries
+def test_all_finite_agrees_with_isfinite(dtype, shape, data, transpose) -> None:
+    """all_finite(x) is np.isfinite(x).all() for every dtype, shape and layout: inf, -inf and
+    NaN anywhere (alone, or inf beside -inf, whose squares could not cancel anyway), and large
+    finite entries whose squares overflow the dot product's fast test."""
+    from course_lib.kernels.validation import all_finite
+
+    if data is None:
+        x = np.array([3e38, -3e38, 1.0], dtype=dtype)
+    else:
+        special = st.sampled_from([np.inf, -np.inf, np.nan, 3e38, -1e20, 1e300, 0.0, -0.0])
+        values = st.one_of(st.floats(-10, 10, width=16), special)
+        with np.errstate(over="ignore"):  # 1e300 in float32 is inf: a case like any other
+            x = data.draw(hnp.arrays(dtype, shape, elements=values.map(dtype)))
+    if transpose:
+        x = x.T  # not contiguous in memory when it has two axes or more
+    assert all_finite(x) is bool(np.isfinite(x).all())
