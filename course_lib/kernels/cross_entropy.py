@@ -112,7 +112,10 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> SoftmaxCrossE
     # the usual case) can overflow nowhere below. Others may: a z - m beyond the largest float
     # becomes -inf, whose e^(z - m) = 0 is right, and a row's loss may be too large for any
     # float (an OverflowError below); numpy's overflow warnings are silenced for those.
-    near_limit = not np.abs(z).max() <= _QUARTER_MAX.get(z.dtype, 0.0) / n
+    # Σ z², one dot product without a temporary array, bounds every |z| (a product, not **:
+    # in float64 the bound squared is beyond any float, and Python's ** raises for that)
+    squares, limit = float(np.vdot(z, z)), _QUARTER_MAX.get(z.dtype, 0.0) / n
+    near_limit = not (math.isfinite(squares) and squares <= limit * limit)
     with np.errstate(over="ignore", invalid="ignore") if near_limit else _NO_CHANGE:
         if near_limit:
             check_finite(z, "logits", op)
