@@ -8,8 +8,8 @@ importable from :mod:`course_lib.network` too.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -48,26 +48,43 @@ def check_learning_rate(lr: Any, where: str = "sgd_step") -> float:
     return rate
 
 
-@contextmanager
-def overflow_named(params: Sequence[Any], lr: float, where: str = "sgd_step") -> Iterator[None]:
+def overflow_named(
+    params: Sequence[Any], lr: float, where: str = "sgd_step"
+) -> AbstractContextManager[None]:
     """Run the steps W ← W - lr · dL/dW of the weights ``params`` with numpy's overflow raised,
     not warned: from finite weights and finite gradients (backward() refuses others) a step is
     finite unless lr · dL/dW or the difference passes the largest float, and numpy's
     floating-point flags see that as it happens, so no weight need be scanned afterwards.
     It becomes an OverflowError naming the learning rate and the weight: the first of
     ``params`` whose ``grad`` is still set, since each step sets its weight's ``grad`` to
-    ``None`` once done. One ``errstate`` for all the weights: this runs once per training step.
+    ``None`` once done. One ``errstate`` for all the weights: this runs once per training step
+    (a small class rather than a generator, which would double the cost of entering it).
     """
-    try:
-        with np.errstate(over="raise", invalid="raise"):
-            yield
-    except FloatingPointError:
-        stopped = next((p for p in params if getattr(p, "grad", None) is not None), None)
+    return _OverflowNamed(params, lr, where)
+
+
+class _OverflowNamed:
+    """The context of :func:`overflow_named`."""
+
+    __slots__ = ("params", "lr", "where", "state")
+
+    def __init__(self, params: Sequence[Any], lr: float, where: str) -> None:
+        self.params, self.lr, self.where = params, lr, where
+        self.state = np.errstate(over="raise", invalid="raise")
+
+    def __enter__(self) -> None:
+        self.state.__enter__()
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        self.state.__exit__(kind, error, trace)
+        if kind is None or not issubclass(kind, FloatingPointError):
+            return
+        stopped = next((p for p in self.params if getattr(p, "grad", None) is not None), None)
         label = getattr(stopped, "label", None)
         name = f" {label}" if isinstance(label, str) and label else ""
         raise OverflowError(
-            f"{where}: the step with learning rate {lr:g} passed the largest float at the "
-            f"weight{name} (lr · dL/dW, or W - lr · dL/dW, became inf), so this network is "
+            f"{self.where}: the step with learning rate {self.lr:g} passed the largest float at "
+            f"the weight{name} (lr · dL/dW, or W - lr · dL/dW, became inf), so this network is "
             "ruined (the weights before it took the step, the rest did not): make a new one (or "
             "keep a net.copy() from before) and take a smaller learning rate"
         ) from None
@@ -88,8 +105,26 @@ def pixels_in_unit_range(x: np.ndarray) -> bool:
         x = array
     if x.size == 0:
         return True
+    one = _ONE_AS_BITS.get(x.dtype)
+    if one is not None and x.flags.c_contiguous:
+        # One maximum instead of a minimum and a maximum (this runs on every training batch):
+        # read as unsigned integers of the same width, floats >= 0 keep their order, while
+        # every negative number (sign bit set), inf and NaN reads as more than 1.0 does. So a
+        # largest pattern <= 1.0's proves every pixel in [0, 1]; otherwise the test below
+        # decides (-0.0, a pixel of 0, reads as large too).
+        unsigned, bits = one
+        if int(np.maximum.reduce(x.view(unsigned), axis=None)) <= bits:
+            return True
     # NaN makes min and max NaN (and so False); the ufuncs' reduce skips ndarray.min's wrapper
     return bool(0 <= np.minimum.reduce(x, axis=None) and np.maximum.reduce(x, axis=None) <= 1)
+
+
+# float32 and float64 (in the machine's byte order): the unsigned integer of the same width, and
+# the bit pattern of 1.0 read as that integer
+_ONE_AS_BITS = {
+    np.dtype(np.float32): (np.dtype(np.uint32), int(np.array(1.0, np.float32).view(np.uint32))),
+    np.dtype(np.float64): (np.dtype(np.uint64), int(np.array(1.0, np.float64).view(np.uint64))),
+}
 
 
 def check_pixels(x: np.ndarray) -> None:
