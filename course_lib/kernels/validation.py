@@ -317,6 +317,7 @@ def check_probabilities(
 
 
 _UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize
+_largest = np.maximum.reduce  # what ndarray.max() calls, without its Python wrapper
 
 
 def check_labels(labels: ArrayLike, z: np.ndarray, op: str) -> NDArray[Any]:
@@ -352,7 +353,7 @@ def check_labels(labels: ArrayLike, z: np.ndarray, op: str) -> NDArray[Any]:
             )
         # One maximum checks both ends: read as unsigned integers of the same width, negative
         # indices become huge (two's complement), so max < c means every index is in [0, c).
-        if y.size and not int(y.view(_UNSIGNED[y.itemsize]).max()) < c:
+        if y.size and not int(_largest(y.view(_UNSIGNED[y.itemsize]), axis=None)) < c:
             if y.min() < 0:
                 i = int(np.argmax(y < 0))
                 raise ValueError(

@@ -168,7 +168,7 @@ def check_labels(labels: Any, n: int, classes: int) -> np.ndarray:
         raise TypeError(f"labels must be integer class indices, got dtype {y.dtype}")
     # One maximum checks both ends: read as unsigned integers of the same width, negative
     # class indices become huge (two's complement), so max < classes means 0 <= y < classes.
-    if n and not int(y.view(_UNSIGNED_INT[y.itemsize]).max()) < classes:
+    if n and not int(np.maximum.reduce(y.view(_UNSIGNED_INT[y.itemsize]), axis=None)) < classes:
         bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])
         raise ValueError(
             f"labels[{bad}] = {y[bad]} is not a class of this network: class indices run from "
