@@ -264,50 +264,45 @@ def test_meeting_the_second_bug_the_gradients_grow(solved):
         solved.exec(source)
 
 
+# Each exercise made to raise, or to return None, where its code would give its result.
+BROKEN = {
+    "ops": (
+        "return MyValue(self.data + other.data, (self, other), (1.0, 1.0))",
+        "raise ValueError('not today')",
+    ),
+    "order": ("    return order", "    return None"),
+    "engine": ("    order = my_topological_order(root)\n", "    raise RuntimeError('oops')\n"),
+    "network": ("        return total.tanh()", "        return None"),
+    "step": ("    return loss.data", "    return None"),
+}
+
+
 @pytest.mark.parametrize("name", EXERCISES)
-def test_a_wrong_answer_is_named_and_keeps_the_rest_of_the_notebook_running(solved, name):
-    """Each exercise's first listed slip is named by its check, and the cells after the check
-    that its code reaches still run (on course_lib's version where the learner's is not
-    right)."""
+def test_a_wrong_or_broken_answer_is_named_and_keeps_the_rest_of_the_notebook_running(solved, name):
+    """Each exercise answered with its first listed slip, then with code that raises or returns
+    None: the check names the slip by its words, and says ERROR or WRONG (never RIGHT) for the
+    broken code; after each, the cells below the check that the exercise's code reaches still
+    run (on course_lib's version where the learner's is not right). Then the Solution again,
+    and every reached cell runs on it (one restore for both answers)."""
     original = solved.cell(EXERCISES[name][0]).source
     _, old, new, words = SLIPS[name][0]
-    solved.exec("from course_lib.teaching.code_exercise import forget_attempts; forget_attempts()")
+    broken = original.replace(*BROKEN[name])
+    assert broken != original
+    after = index_of(solved, EXERCISES[name][1])
+    below = [index for index in reached(solved, name) if index > after]
+    forget = "from course_lib.teaching.code_exercise import forget_attempts; forget_attempts()"
     try:
+        solved.exec(forget)
         solved.exec(slipped(name, old, new))
         assert words.lower() in shown(solved, EXERCISES[name][1]).lower()
-        after = index_of(solved, EXERCISES[name][1])
-        for index in reached(solved, name):
-            if index > after:
-                solved.run_cell(index)
-    finally:
-        solved.exec(original)
-        for index in reached(solved, name):
-            solved.run_cell(index)
-
-
-@pytest.mark.parametrize("name", EXERCISES)
-def test_an_exercise_that_raises_or_returns_none_keeps_the_notebook_running(solved, name):
-    original = solved.cell(EXERCISES[name][0]).source
-    broken = {
-        "ops": original.replace(
-            "return MyValue(self.data + other.data, (self, other), (1.0, 1.0))",
-            "raise ValueError('not today')",
-        ),
-        "order": original.replace("    return order", "    return None"),
-        "engine": original.replace(
-            "    order = my_topological_order(root)\n", "    raise RuntimeError('oops')\n"
-        ),
-        "network": original.replace("        return total.tanh()", "        return None"),
-        "step": original.replace("    return loss.data", "    return None"),
-    }[name]
-    assert broken != original
-    try:
+        for index in below:
+            solved.run_cell(index)  # raises NotebookError if any cell fails
+        solved.exec(forget)
         solved.exec(broken)
         report = shown(solved, EXERCISES[name][1])
         assert "RIGHT" not in report and ("ERROR" in report or "WRONG" in report)
-        for index in reached(solved, name):
-            if index > index_of(solved, EXERCISES[name][1]):
-                solved.run_cell(index)  # raises NotebookError if any cell fails
+        for index in below:
+            solved.run_cell(index)
     finally:
         solved.exec(original)
         for index in reached(solved, name):
