@@ -38,6 +38,9 @@ import pytest
 
 NOTEBOOK = "02_six_nodes_fan_out.ipynb"
 ACTIVE = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+# Resolves once the browser has drawn two more frames: whatever the page changed before it
+# (a scroll, a new layout) has been laid out and painted.
+TWO_FRAMES = "() => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 WIDTH, HEIGHT, ZOOM = 1280, 720, 1.5  # the projector's window and the browser's zoom
 MIN_TEXT_PX = 16  # screen pixels
 RUN_ALL_TIMEOUT_MS = 300_000
@@ -185,7 +188,7 @@ def measure_every_step(page, stepper, layout: str, zoom: float, lines: list[str]
         if k:
             press(page, stepper, "Step")
         stepper.evaluate("(el) => el.scrollIntoView({block: 'start'})")
-        page.wait_for_timeout(100)
+        page.evaluate(TWO_FRAMES)  # the scrolled page laid out and drawn (was a 100 ms sleep)
         m = stepper.evaluate(MEASURE_JS)
         m["step"], m["layout"] = k, layout
         m["smallest"]["px"] *= zoom
