@@ -241,6 +241,68 @@ def test_with_the_solutions_the_confirming_cells_show_the_engine(solved):
     assert "a.grad = 2.0" in solved.output("a.grad = {a.grad}")
 
 
+FUNCTIONS = {  # exercise -> the function (or method) its Solution block writes
+    "ops": "__add__",
+    "order": "my_topological_order",
+    "engine": "my_backward",
+    "network": "__call__",
+    "step": "my_training_step",
+}
+
+
+def _statements(code: str) -> list[str]:
+    """The statements of a solution a first feedback must not show (not the signatures)."""
+    lines = (line.split("#")[0].strip() for line in code.splitlines())
+    return [s for s in lines if len(s) >= 12 and not s.startswith(("def ", "class ", '"""'))]
+
+
+def _again(code: str) -> str:
+    """The same slip in code that is not the same (every line one further down, so each
+    function's code object differs): a learner's second, different wrong attempt."""
+    return "# the same slip, tried again\n" + code
+
+
+def test_each_listed_slip_is_named_first_the_rule_comes_second_then_the_solution_runs_on(solved):
+    """Each code exercise in turn as a learner meets it: every listed slip submitted as a first
+    attempt (the feedback names it, shows no rule and no line of the Solution the learner did
+    not write); the same slip again in other code (now with the rule); then the Solution
+    (RIGHT), after which every cell below its check runs on it. In the solved kernel, so each
+    exercise ends as it started."""
+    forget = "from course_lib.teaching.code_exercise import forget_attempts; forget_attempts()"
+    for name, (defines, check_cell) in EXERCISES.items():
+        solution = solved.cell(defines).source  # the solved kernel's: its Solution filled in
+        assert FUNCTIONS[name] in solved.solution(FUNCTIONS[name])
+        assert solution.rstrip() == SOLUTIONS[name].rstrip(), name
+        check = solved.cell(check_cell).source
+        for slip, old, new, words in SLIPS[name]:
+            solved.exec(forget)
+            submitted = slipped(name, old, new)
+            solved.exec(submitted)
+            said = " ".join(output_text(solved.exec(check)).split())
+            assert words.lower() in said.lower(), (name, slip, said)
+            assert "RIGHT" not in said and "The rule" not in said, (name, slip, said)
+            for statement in _statements(solution):
+                if statement not in submitted:  # the learner's own line may be quoted
+                    assert statement not in said, (name, slip, statement)
+        # The same slip again, in different code: the rule comes with it.
+        solved.exec(forget)
+        first = slipped(name, *SLIPS[name][0][1:3])
+        solved.exec(first)
+        solved.exec(check)
+        solved.exec(_again(first))
+        said = " ".join(output_text(solved.exec(check)).split())
+        assert "The rule" in said and SLIPS[name][0][3].lower() in said.lower(), (name, said)
+        # The Solution: right, and the rest of the notebook runs on it.
+        solved.exec(solution)
+        assert ": RIGHT." in output_text(solved.exec(check)), name
+        after = index_of(solved, check_cell)
+        for index, _ in solved.code_cells:
+            if index > after:
+                solved.run_cell(index)
+    assert solved.eval("Engine is MyValue and make_mlp is MyMLP and step is my_training_step")
+    assert solved.eval("train_right") == 58
+
+
 def test_meeting_the_bug_the_check_names_it_and_a_plus_a_shows_it(solved):
     source = solved.cell("def my_backward(").source
     broken = slipped("engine", *SLIPS["engine"][0][1:3])

@@ -221,6 +221,74 @@ def test_wrong_raising_and_none_answers_get_a_sentence_and_training_waits(nb):
         nb.exec(nb.cell("settings = dict(").source)
 
 
+def _formula_fragments(solution: str) -> list[str]:
+    """The right-hand sides of a solution's assignments, without spaces or comments: the lines
+    a first wrong attempt's feedback must never show."""
+    fragments = []
+    for line in solution.splitlines()[2:]:
+        code = re.sub(r"\s+", "", line.split("#")[0])
+        if re.match(r"^[\w\[\]\"{}(), -]+=[^=]", code) and not code.startswith(
+            ("N=", "H=", "rows=", "L=", "grads={}")
+        ):
+            fragments.append(code.split("=", 1)[1])
+    return fragments
+
+
+def _feedback(run, check: str) -> str:
+    """What the notebook's check cell (its source exactly ``check``) shows when run now."""
+    [cell] = [c for _, c in run.code_cells if c.source.strip() == check]
+    text = output_text(run.exec(cell.source), kinds=("stdout", "text/plain"))
+    return re.sub(r"of your function: `[^`]*`", "", text)  # the learner's own line may show
+
+
+def test_each_solution_is_right_and_each_listed_slip_is_named_on_a_first_attempt(nb):
+    """Each code exercise gets its Solution (the check says RIGHT), then each listed slip of it
+    as a first attempt (the tiers forgotten before each): the feedback names the slip, shows no
+    rule and no line of the solution. The exercises are unwritten again afterwards."""
+    from capstone_slips import DEEP_SLIPS, SLIPS
+
+    submissions = [
+        (stage.function, f'check_stage("{stage.name}", {stage.function})', slips)
+        for stage in STAGES
+        for slips in [[(old, new, says) for s, _, old, new, says in SLIPS if s == stage.name]]
+    ]
+    submissions.append(
+        (
+            "my_deep_backward",
+            "from course_lib.teaching.depth_exercise import check_deep_backward\n\n"
+            "check_deep_backward(my_deep_backward)",
+            DEEP_SLIPS,
+        )
+    )
+    nb.exec(
+        "from course_lib.teaching.intermediates import forget_capstone_attempts\n"
+        "from course_lib.teaching.code_exercise import forget_attempts"
+    )
+    submitted = 0
+    try:
+        for function, check, slips in submissions:
+            solution = SOLUTIONS[function]
+            assert nb.solution(function) == solution, function
+            nb.exec(solution)
+            right = _feedback(nb, check)
+            assert ": RIGHT." in right, right
+            for old, new, says in slips:
+                nb.exec("forget_capstone_attempts(); forget_attempts()")
+                nb.exec(solution.replace(old, new, 1))
+                shown = _feedback(nb, check)
+                assert says in shown, (function, new, shown)
+                assert ": RIGHT." not in shown and "The rule:" not in shown, shown
+                flat = re.sub(r"\s+", "", shown)
+                for fragment in _formula_fragments(solution):
+                    assert fragment not in flat, (function, new, fragment, shown)
+                submitted += 1
+        assert submitted == len(SLIPS) + len(DEEP_SLIPS)
+    finally:
+        nb.exec("forget_capstone_attempts(); forget_attempts()")
+        unwritten(nb)
+        nb.exec(nb.cell("chain = compare_all(").source)
+
+
 def test_your_loop_gives_notebook_09s_numbers(nb):
     try:
         as_learner(nb, "my_deep_backward")
