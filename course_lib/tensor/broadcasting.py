@@ -67,7 +67,7 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return grad
     # (np.add.reduce is what grad.sum calls, without its Python wrapper: this runs for every
     # bias in every training step)
-    if grad.shape[1:] == shape:  # a bias (C,) used as (N, C): one leading axis added
+    if shape and grad.shape[1:] == shape:  # a bias (C,) used as (N, C): one axis added
         return np.add.reduce(grad, axis=0)
     added, expanded = broadcast_axes(shape, grad.shape)
     summed = np.add.reduce(grad, axis=added + expanded, keepdims=True)  # summed axes: size 1
