@@ -195,8 +195,8 @@ class Tensor(TensorOps):
             a, b = parents
             da, db = self._rule(upstream, self, a, b)
             return (fit_to_input(da, a), fit_to_input(db, b))
-        contributions = self._rule(upstream, self, *parents)
-        return tuple(fit_to_input(g, p) for g, p in zip(contributions, parents, strict=True))
+        contributions = self._rule(upstream, self, *parents)  # linear: x, W and b
+        return tuple([fit_to_input(g, p) for g, p in zip(contributions, parents, strict=True)])
 
     def backward(self, upstream: ArrayLike | None = None) -> None:
         """Fill ``grad`` on every node this one depends on with d(self)/d(node).
