@@ -1029,3 +1029,20 @@ def test_all_finite_agrees_with_isfinite(dtype, shape, data, transpose) -> None:
     if transpose:
         x = x.T  # not contiguous in memory when it has two axes or more
     assert all_finite(x) is bool(np.isfinite(x).all())
+
+
+@settings(deadline=None, max_examples=150)
+@given(
+    dtype=st.sampled_from([np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint64]),
+    values=st.lists(st.integers(-300, 300), max_size=8),
+    classes=st.integers(1, 20),
+)
+def test_class_indices_in_range_is_every_index_in_0_to_classes(dtype, values, classes) -> None:
+    """The one range check of class labels (the network's and the kernels'): its unsigned
+    reading must agree with 0 <= y < classes for signed and unsigned dtypes of every width."""
+    from course_lib.kernels.validation import class_indices_in_range
+
+    info = np.iinfo(dtype)
+    y = np.array([v for v in values if info.min <= v <= info.max], dtype=dtype)
+    expected = all(0 <= int(v) < classes for v in y)
+    assert class_indices_in_range(y, classes) is expected

@@ -40,6 +40,7 @@ __all__ = [
     "check_labels",
     "check_probabilities",
     "check_upstream",
+    "class_indices_in_range",
     "entry",
     "finite_gradient",
     "first_bad",
@@ -316,8 +317,20 @@ def check_probabilities(
     )
 
 
+def class_indices_in_range(y: np.ndarray, classes: int) -> bool:
+    """True when every entry of the integer array ``y`` lies in [0, classes) (True if empty).
+
+    One maximum checks both ends: read as unsigned integers of the same width, negative
+    indices become huge (two's complement), so max < classes means every index is in range.
+    (``np.maximum.reduce`` is what ``ndarray.max`` calls, without its Python wrapper, which
+    cost as much as the reduction of a batch of 64 labels: this runs on every training step.)
+    """
+    if y.size == 0:
+        return True
+    return int(np.maximum.reduce(y.view(_UNSIGNED[y.itemsize]), axis=None)) < classes
+
+
 _UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize
-_largest = np.maximum.reduce  # what ndarray.max() calls, without its Python wrapper
 
 
 def check_labels(labels: ArrayLike, z: np.ndarray, op: str) -> NDArray[Any]:
@@ -351,9 +364,7 @@ def check_labels(labels: ArrayLike, z: np.ndarray, op: str) -> NDArray[Any]:
             raise TypeError(
                 f"{op}: class indices must be integers in [0, {c}), got dtype {y.dtype}"
             )
-        # One maximum checks both ends: read as unsigned integers of the same width, negative
-        # indices become huge (two's complement), so max < c means every index is in [0, c).
-        if y.size and not int(_largest(y.view(_UNSIGNED[y.itemsize]), axis=None)) < c:
+        if not class_indices_in_range(y, c):
             if y.min() < 0:
                 i = int(np.argmax(y < 0))
                 raise ValueError(

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.kernels.validation import class_indices_in_range
 from course_lib.numbers.checking import real_number, shown
 
 __all__ = [
@@ -151,9 +152,6 @@ def check_pixels(x: np.ndarray) -> None:
     )
 
 
-_UNSIGNED_INT = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}  # by itemsize
-
-
 def check_labels(labels: Any, n: int, classes: int) -> np.ndarray:
     """``labels`` as an integer array of ``n`` class indices in [0, classes), checked."""
     try:
@@ -166,9 +164,7 @@ def check_labels(labels: Any, n: int, classes: int) -> np.ndarray:
         return y.astype(np.int64)
     if y.dtype.kind not in "iu":
         raise TypeError(f"labels must be integer class indices, got dtype {y.dtype}")
-    # One maximum checks both ends: read as unsigned integers of the same width, negative
-    # class indices become huge (two's complement), so max < classes means 0 <= y < classes.
-    if n and not int(np.maximum.reduce(y.view(_UNSIGNED_INT[y.itemsize]), axis=None)) < classes:
+    if not class_indices_in_range(y, classes):
         bad = int(np.flatnonzero((y < 0) | (y >= classes))[0])
         raise ValueError(
             f"labels[{bad}] = {y[bad]} is not a class of this network: class indices run from "
