@@ -157,7 +157,13 @@ def _no_order(t: Any, symbol: str, other: Any) -> bool:
 
 
 def rule_of(op: str) -> Rule:
-    """The table's entry for the op a node holds in ``node.op`` (``"**2"`` is a power)."""
+    """The table's entry for the op a node holds in ``node.op`` (``"**2"`` is a power).
+
+    Every new node asks this, so an op's own name is looked up first, before anything else.
+    """
+    found = RULES.get(op) if type(op) is str else None
+    if found is not None:
+        return found
     if not isinstance(op, str):
         raise TypeError(f"rule_of needs an op's name, such as 'exp' or '@', got {op!r}")
     found = RULES.get("**" if op.startswith("**") else op)
@@ -473,8 +479,7 @@ def new_node(
             break
     out.requires_grad = requires_grad
     out.ctx = ctx
-    entry = RULES.get(op)  # the op's own entry; rule_of also finds a power "**2" under "**"
-    out._rule = (entry if entry is not None else rule_of(op)).backward
+    out._rule = rule_of(op).backward
     return out
 
 
