@@ -65,10 +65,8 @@ def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     shape = tuple(shape)
     if grad.shape == shape:  # nothing was broadcast
         return grad
-    # (np.add.reduce is what grad.sum calls, without its Python wrapper: this runs for every
-    # bias in every training step)
-    if shape and grad.shape[1:] == shape:  # a bias (C,) used as (N, C): one axis added
-        return np.add.reduce(grad, axis=0)
+    if shape and grad.shape[1:] == shape:  # the usual case: a bias (C,) used as (N, C)
+        return grad.sum(axis=0)  # one axis added, none expanded
     added, expanded = broadcast_axes(shape, grad.shape)
-    summed = np.add.reduce(grad, axis=added + expanded, keepdims=True)  # summed axes: size 1
+    summed = grad.sum(axis=added + expanded, keepdims=True)  # summed axes stay, as size 1
     return summed.reshape(shape)  # the added axes (now of size 1) go away
