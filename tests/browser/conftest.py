@@ -63,16 +63,75 @@ def browser(chromium_path: str) -> Iterator[object]:
             browser.close()
 
 
-@pytest.fixture
-def page(browser: object, lab_server: LabServer) -> Iterator[object]:
-    """A fresh browser page; afterwards the notebook's kernel is shut down."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+VIEWPORT = {"width": 1280, "height": 900}
+# Every notebook and dialog in JupyterLab's main area closed without saving (a notebook run by a
+# test has changes; marked clean, it closes without the "Save your work" dialog); resolves to
+# whether the main area is empty and no dialog is left.
+_CLOSE_ALL = """async () => {
+    const app = window.jupyterapp;
+    for (const widget of [...app.shell.widgets("main")]) {
+        if (widget.context) widget.context.model.dirty = false;
+        widget.close();
+    }
+    await new Promise((done) => setTimeout(done, 0));
+    return [...app.shell.widgets("main")].length === 0 && !document.querySelector(".jp-Dialog");
+}"""
+
+
+class LabPage:
+    """One JupyterLab, loaded once in one page, in which the tests open notebook after
+    notebook, as a learner does in one browser tab (the app's half a megabyte of scripts is
+    parsed once, not once a notebook: about 2 s saved on each). Between tests every document
+    is closed and every kernel shut down; when that fails (a test left the page broken), the
+    next test gets a newly loaded page."""
+
+    def __init__(self, browser: object, server: LabServer) -> None:
+        self.browser, self.server, self.context, self.page = browser, server, None, None
+
+    def fresh(self) -> object:
+        """The page, with nothing open and at the usual window size."""
+        if self.page is None:
+            self.context = self.browser.new_context(viewport=VIEWPORT)
+            self.page = self.context.new_page()
+            url = f"{self.server.url}/lab/workspaces/browser-tests?reset&token={self.server.token}"
+            self.page.goto(url)
+            self.page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
+            self.page.evaluate("() => window.jupyterapp.restored.then(() => true)")
+        self.page.set_viewport_size(VIEWPORT)
+        return self.page
+
+    def clear(self) -> None:
+        """Close every document and shut every kernel down; drop the page if that fails."""
+        try:
+            if self.page is not None and not self.page.evaluate(_CLOSE_ALL):
+                self.close()
+        except Exception:  # a page that crashed or hangs: load a new one for the next test
+            self.close()
+        self.server.shut_down_sessions()
+
+    def close(self) -> None:
+        context, self.context, self.page = self.context, None, None
+        if context is not None:
+            context.close()
+
+
+@pytest.fixture(scope="module")
+def lab_page(browser: object, lab_server: LabServer) -> Iterator[LabPage]:
+    loaded = LabPage(browser, lab_server)
     try:
-        yield page
+        yield loaded
     finally:
-        context.close()
-        lab_server.shut_down_sessions()
+        loaded.close()
+
+
+@pytest.fixture
+def page(lab_page: LabPage) -> Iterator[object]:
+    """JupyterLab's page with no document open (:class:`LabPage`); afterwards the notebook is
+    closed and its kernel shut down."""
+    try:
+        yield lab_page.fresh()
+    finally:
+        lab_page.clear()
 
 
 @pytest.fixture(scope="session")

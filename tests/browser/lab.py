@@ -159,6 +159,8 @@ def running_lab(base: Path, every_cell_in_page: bool = True) -> Iterator[LabServ
         f"--LabApp.user_settings_dir={settings}",
         f"--LabApp.workspaces_dir={base / 'workspaces'}",
         "--ServerApp.terminals_enabled=False",
+        # window.jupyterapp: the tests open each notebook in one loaded JupyterLab
+        "--LabApp.expose_app_in_browser=True",
     ]  # fmt: skip
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")

@@ -1,8 +1,9 @@
 """Every notebook in a real JupyterLab in headless Chromium, the way a learner meets it.
 
 For each ``notebooks/*.ipynb`` (found when the tests are collected, so a new notebook is
-covered without touching this file): open it, Run All from the Run menu, wait until every code
-cell has run and the kernel is idle, and check that no cell shows an error. Then find the
+covered without touching this file): open it (all in one JupyterLab page, one notebook after
+another, as a learner does in one tab: conftest.LabPage), Run All from the Run menu, wait until
+every code cell has run and the kernel is idle, and check that no cell shows an error. Then find the
 notebook's main widget, check that it rendered, move one of its controls as a learner would
 and check that what the widget shows changes: the new view is computed by the kernel, so this
 proves the whole browser <-> kernel round trip works.
@@ -85,7 +86,6 @@ if not NOTEBOOK_PATHS:
 def test_notebook_runs_and_its_main_widget_responds(
     notebook: Path,
     page,
-    lab_server,
     save_screenshot,
     record_property,
     record_seconds,
@@ -93,11 +93,7 @@ def test_notebook_runs_and_its_main_widget_responds(
 ) -> None:
     started = time.perf_counter()
     page.set_default_timeout(OPEN_TIMEOUT_MS)
-    url = (
-        f"{lab_server.url}/lab/workspaces/test-{notebook.stem}/tree/notebooks/{notebook.name}"
-        f"?token={lab_server.token}"
-    )
-    page.goto(url)
+    open_notebook(page, f"notebooks/{notebook.name}")
     n_code = code_cell_count(notebook)
     prompts = page.locator(f"{ACTIVE} .jp-CodeCell .jp-InputPrompt")
     page.wait_for_function(
@@ -220,6 +216,15 @@ def test_notebook_runs_and_its_main_widget_responds(
     record_property("browser_seconds", round(total, 1))
     record_seconds(notebook.name, total)
     print(f"{notebook.name}: opened and ran in {run_seconds:.1f} s, {total:.1f} s in all")
+
+
+def open_notebook(page, path: str) -> None:
+    """Open the notebook at ``path`` (relative to the server's root) in the loaded JupyterLab,
+    as a double click in its file browser does (the document manager's open command)."""
+    page.evaluate(
+        "(path) => window.jupyterapp.commands.execute('docmanager:open', {path}).then(() => 1)",
+        path,
+    )
 
 
 def wait_for_idle_kernel(page) -> None:
