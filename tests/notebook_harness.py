@@ -29,12 +29,13 @@ from __future__ import annotations
 import ast
 import base64
 import builtins
+import copy
 import gc
 import pickle
 import re
 import warnings
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,25 @@ class NotebookRun:
                 if found:
                     return found.group(1)
         raise LookupError(f"no Solution in {self.path.name} defines {function}")
+
+    @contextmanager
+    def namespace_kept(self) -> Iterator[None]:
+        """Inside, a test may redefine and rerun anything; on the way out the kernel's global
+        names are bound to the objects they had on the way in (names added since are gone) and
+        every cell's outputs are the ones it had. Objects changed in place stay changed: for
+        cells that rebind names (a new model, a new report), not for ones that mutate."""
+        self.exec("__tgf_kept_names = dict(globals())")
+        outputs = [copy.deepcopy(c.get("outputs")) for c in self.nb.cells]
+        try:
+            yield
+        finally:
+            self.exec(
+                "(lambda names, kept: (names.clear(), names.update(kept)))"
+                "(globals(), __tgf_kept_names)"
+            )
+            for cell, shown in zip(self.nb.cells, outputs, strict=True):
+                if shown is not None:
+                    cell.outputs = shown
 
     # ---- code a test adds -----------------------------------------------------------------
 

@@ -257,8 +257,8 @@ def test_each_listed_slip_is_named_first_the_rule_comes_second_then_the_solution
     """Each code exercise in turn as a learner meets it: every listed slip submitted as a first
     attempt (the feedback names it, shows no rule and no line of the Solution the learner did
     not write); the same slip again in other code (now with the rule); then the Solution
-    (RIGHT), after which every cell below its check runs on it. In the solved kernel, so each
-    exercise ends as it started."""
+    (RIGHT). Then every cell below the first check runs on the Solutions. In the solved kernel,
+    so it ends as it started."""
     forget = "from course_lib.teaching.code_exercise import forget_attempts; forget_attempts()"
     for name, (defines, check_cell) in EXERCISES.items():
         solution = solved.cell(defines).source  # the solved kernel's: its Solution filled in
@@ -285,35 +285,29 @@ def test_each_listed_slip_is_named_first_the_rule_comes_second_then_the_solution
         # The Solution: right, and the rest of the notebook runs on it.
         solved.exec(solution)
         assert ": RIGHT." in output_text(solved.exec(check)), name
-        after = index_of(solved, check_cell)
-        for index, _ in solved.code_cells:
-            if index > after:
-                solved.run_cell(index)
+    # Every Solution back in place: the rest of the notebook runs on them, from the first check.
+    after = min(index_of(solved, check_cell) for _, check_cell in EXERCISES.values())
+    for index, _ in solved.code_cells:
+        if index > after:
+            solved.run_cell(index)
     assert solved.eval("Engine is MyValue and make_mlp is MyMLP and step is my_training_step")
     assert solved.eval("train_right") == 58
 
 
 def test_meeting_the_bug_the_check_names_it_and_a_plus_a_shows_it(solved):
-    source = solved.cell("def my_backward(").source
     broken = slipped("engine", *SLIPS["engine"][0][1:3])
-    try:
+    with solved.namespace_kept():
         solved.exec(broken)
         assert "fan-out gradients lost" in shown(solved, "engine_report = check_engine(")
         assert "a.grad = 1.0" in output_text(solved.exec(solved.cell("a.grad = {a.grad}").source))
-    finally:
-        solved.exec(source)
-        solved.exec(solved.cell("engine_report = check_engine(").source)
 
 
 def test_meeting_the_second_bug_the_gradients_grow(solved):
-    source = solved.cell("def my_training_step(").source
-    try:
+    with solved.namespace_kept():
         solved.exec(slipped("step", *SLIPS["step"][0][1:3]))
         assert "gradients not reset between steps (they grow)" in shown(
             solved, "step_report = check_training_step("
         )
-    finally:
-        solved.exec(source)
 
 
 # Each exercise made to raise, or to return None, where its code would give its result.
@@ -334,8 +328,8 @@ def test_a_wrong_or_broken_answer_is_named_and_keeps_the_rest_of_the_notebook_ru
     """Each exercise answered with its first listed slip, then with code that raises or returns
     None: the check names the slip by its words, and says ERROR or WRONG (never RIGHT) for the
     broken code; after each, the cells below the check that the exercise's code reaches still
-    run (on course_lib's version where the learner's is not right). Then the Solution again,
-    and every reached cell runs on it (one restore for both answers)."""
+    run (on course_lib's version where the learner's is not right). Then the solved kernel's
+    names are put back (the Solution running on is the walk's test above)."""
     original = solved.cell(EXERCISES[name][0]).source
     _, old, new, words = SLIPS[name][0]
     broken = original.replace(*BROKEN[name])
@@ -343,7 +337,9 @@ def test_a_wrong_or_broken_answer_is_named_and_keeps_the_rest_of_the_notebook_ru
     after = index_of(solved, EXERCISES[name][1])
     below = [index for index in reached(solved, name) if index > after]
     forget = "from course_lib.teaching.code_exercise import forget_attempts; forget_attempts()"
-    try:
+    names = "[id(x) for x in (MyValue, Engine, make_mlp, step, model)]"
+    kept = solved.eval(names)
+    with solved.namespace_kept():
         solved.exec(forget)
         solved.exec(slipped(name, old, new))
         assert words.lower() in shown(solved, EXERCISES[name][1]).lower()
@@ -355,7 +351,6 @@ def test_a_wrong_or_broken_answer_is_named_and_keeps_the_rest_of_the_notebook_ru
         assert "RIGHT" not in report and ("ERROR" in report or "WRONG" in report)
         for index in below:
             solved.run_cell(index)
-    finally:
-        solved.exec(original)
-        for index in reached(solved, name):
-            solved.run_cell(index)
+    solved.exec(forget)
+    assert solved.eval(names) == kept
+    assert ": RIGHT." in shown(solved, EXERCISES[name][1]), name

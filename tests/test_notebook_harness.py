@@ -1,8 +1,9 @@
-"""tests/notebook_harness.py: which later cells a changed cell can reach (read from the names)."""
+"""tests/notebook_harness.py: which later cells a changed cell can reach (read from the names),
+and a kernel's names put back after a test changed them."""
 
 from __future__ import annotations
 
-from notebook_harness import cell_names, cells_reached
+from notebook_harness import NotebookRun, cell_names, cells_reached, output_text
 
 CELLS = [
     (0, "import numpy as np\nfrom course_lib.teaching.code_check import check_exercise"),
@@ -62,3 +63,19 @@ def test_cell_names_reads_binds_and_imports() -> None:
     assert {"np", "d", "os", "k", "y", "K", "fh"} <= binds
     assert imported == {"np", "d", "os"}
     assert cell_names("%matplotlib inline") is None
+
+
+def test_namespace_kept_puts_back_every_name_and_every_cell_output() -> None:
+    with NotebookRun("00") as run:  # a kernel; none of the notebook's cells is run
+        index, cell = run.code_cells[0]
+        cell.outputs = []
+        run.exec("kept = [1]\nalso = 2")
+        before = run.eval("(id(kept), also)")
+        with run.namespace_kept():
+            run.exec("kept = 'other'\ndel also\nadded = 3")
+            run.run_cell(index)
+            assert run.eval("kept") == "other" and cell.outputs
+        assert run.eval("(id(kept), also)") == before
+        assert run.eval("kept == [1] and 'added' not in globals()")
+        assert cell.outputs == []
+        assert output_text(run.exec("print(sorted(k for k in globals() if 'tgf' in k))")) == "[]\n"
