@@ -11,14 +11,14 @@ nbval's cells of notebook NN as one unit, so that its tests can take over the ke
 the notebook in (:mod:`shared_kernels`). Every other file stays whole.
 
 pytest-xdist hands out the files with the most tests first. Four files have few tests but each
-takes far longer than its count says: the browser tests (13 notebooks in JupyterLab, about 150 s
-on one worker), the graded class (about 90 s), notebook 10 with its tests (about 50 s) and the
-projection tests (about 25 s) (``python3 run.py test --durations=0``, 2026-12-06). They now go
-out before every other file, the longest first (:data:`LONGEST_FIRST`), and the short files
-fill in around them. On 2 cores that changes nothing measurable (300 s against 304 s: both
-workers stay busy to the end either way); with 4 workers the browser tests, handed out late,
-would run alone for minutes: replaying the measured per-file times, the test time falls from
-about 186 s to 147 s there (the browser file alone takes 147 s).
+takes far longer than its count says: the browser tests (13 notebooks in JupyterLab, about 105 s
+on one worker), the graded class (about 80 s), notebook 10 with its tests (about 40 s) and the
+projection tests (about 30 s) (``python3 run.py test --durations=0``, 2026-12-06, second
+measure). They now go out before every other file, the longest first (:data:`LONGEST_FIRST`),
+and the short files fill in around them. On 2 cores that changed nothing measurable when it
+came (300 s against 304 s: both workers stay busy to the end either way); with 4 workers the
+browser tests, handed out late, would run alone for minutes: replaying the per-file times of
+then, the test time fell from about 186 s to 147 s there (the browser file alone took 147 s).
 
 pytest-xdist's documented hook for this is ``pytest_xdist_make_scheduler``
 (tests/conftest.py); its file scheduler decides the unit of a test in ``_split_scope`` and
