@@ -1081,6 +1081,33 @@ def test_an_attempt_that_gives_nothing_back_does_not_bring_the_rule_closer(name)
     assert wrong_attempts(name) == 1
 
 
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_a_misspelt_name_is_reported_but_does_not_bring_the_rule_closer(name):
+    """Two typos in a row (NameError: Python stopped before any maths ran) get the error each
+    time, never the rule; the next attempt with numbers is still a first attempt."""
+
+    def typo(*args):
+        return otu  # noqa: F821
+
+    def other_typo(*args):
+        return outt  # noqa: F821
+
+    for fn in (typo, other_typo):
+        report = check_exercise(name, fn)
+        assert report.verdict == "error" and report.rule == "", str(report)
+        assert "NameError" in str(report) and not report.answered
+    assert wrong_attempts(name) == 0
+
+    def first(*args):
+        return 0.0
+
+    def crash(*args):
+        return [][0]  # an IndexError is code that ran: it counts
+
+    assert check_exercise(name, first).rule == ""
+    assert check_exercise(name, crash).rule == EXERCISES[name].rule
+
+
 # ---- 7. the docstring's table names each exercise's notebook ------------------------------------
 
 

@@ -39,8 +39,9 @@ each later wrong attempt at it (in the same kernel) also shows the rule, in symb
 with several outputs and a rule for each (the network's backward) shows only the rules of the
 outputs that were wrong in an earlier, different attempt too. The count lives in this
 module (:func:`wrong_attempts`, :func:`forget_attempts`); the same function checked again (the
-same code) is not a new attempt, and neither is one that gave nothing back (no ``return``):
-there is no maths in it to answer yet, so it cannot bring the rule closer.
+same code) is not a new attempt, and neither is one that gave nothing back (no ``return``) or
+stopped at a name Python cannot find (a NameError: a typo, a missing import): there is no maths
+in it to answer yet, so it cannot bring the rule closer.
 
 The exercises themselves (their cases and their catalogues of mistakes) are in
 :mod:`course_lib.teaching.exercise_bank`.
@@ -173,8 +174,9 @@ class ExerciseReport:
     case: str = ""
     rule: str = ""  # shown from the second wrong attempt on
     function: str = ""  # the name of the learner's function that was checked
-    # False when the function gave nothing back (None, and no in-place call that explains it):
-    # no maths to judge yet, so the attempt does not count toward the rule
+    # False when the function gave nothing back (None, and no in-place call that explains it)
+    # or stopped at a name Python cannot find (a NameError: a typo, a missing import): no
+    # maths to judge yet, so the attempt does not count toward the rule
     answered: bool = True
 
     @property
@@ -400,7 +402,8 @@ def _where_in_class(fn: Any, error: BaseException) -> str:
 
 def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
     """(result, "", "") or (None, a sentence saying what went wrong, its kind): the kind is
-    "unwritten", "slow", "raised", "mistake" or "nothing" (a :class:`NothingReturned`)."""
+    "unwritten", "slow", "raised", "misspelt" (a NameError: a name Python cannot find),
+    "mistake" or "nothing" (a :class:`NothingReturned`)."""
     arguments = [
         np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in case.inputs.values()
     ]
@@ -433,10 +436,13 @@ def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
     except Exception as error:  # the learner's code: report it, never raise it
         where = _where_it_raised(fn, error)
         advice = _error_advice(error, case)
+        # A name Python cannot find (a typo, a missing import) stops the code before any
+        # maths is judged: reported, but not counted as an attempt.
+        kind = "misspelt" if isinstance(error, NameError) else "raised"
         return (
             None,
             f"{_who(fn)} raised {type(error).__name__}: {error}{where}{advice}",
-            "raised",
+            kind,
         )
 
 
@@ -919,7 +925,8 @@ def _judge_case(exercise: Exercise, fn: Callable[..., Any], case: Case) -> Exerc
         answered = kind == "mistake"
         return ExerciseReport(name, "wrong", problem, case=case.description, answered=answered)
     if problem:
-        return ExerciseReport(name, "error", problem, case=case.description)
+        answered = kind != "misspelt"  # a typo is no maths to judge: not an attempt
+        return ExerciseReport(name, "error", problem, case=case.description, answered=answered)
     if result is ... or (isinstance(result, tuple | list) and all(r is ... for r in result)):
         return ExerciseReport(name, "not written yet", f"replace the `...` in {exercise.signature}")
     in_place = _in_place_call(fn) if result is None else ""

@@ -584,8 +584,10 @@ EXERCISES: dict[str, Exercise] = {
             "tanh_backward(upstream, x, out)",
             ("contribution",),
             _tanh_cases,
-            rule="a rule's contribution is upstream × local partial, and tanh's local partial "
-            "is 1 − out², with out = tanh(x)",
+            rule="a rule's contribution is upstream × local partial; tanh(x) = num / den with "
+            "num = eˣ − e⁻ˣ and den = eˣ + e⁻ˣ, whose derivatives are num′ = den and den′ = num, "
+            "so the quotient rule gives the local partial (den² − num²) / den²: write it with "
+            "out = num / den",
         ),
         Exercise(
             "sum_to_shape",
