@@ -202,6 +202,16 @@ def test_axes_generic_slips():
         assert not e.judge(garbage).correct
 
 
+def test_an_axis_listed_twice_is_refused_as_numpy_refuses_it():
+    e = axes_exercise()
+    for answer in ((0, 0), [0, -2], (0, 0, 1)):
+        result = e.judge(answer)
+        assert not result.correct and "axis 0 is listed twice" in result.message, answer
+        with pytest.raises(ValueError, match="duplicate value in 'axis'"):
+            np.zeros((2, 3)).sum(axis=tuple(answer))
+    assert e.judge({0}).correct  # a set cannot repeat
+
+
 def test_parse_number_keeps_its_contract():
     assert parse_number("3/4") == 0.75 and parse_number("") is None and parse_number(...) is None
     with pytest.raises(ValueError, match="comma"):

@@ -556,7 +556,8 @@ class AxesExercise:
     """Which axes a backward pass sums over: a set of axes of an array with ``ndim`` axes.
 
     An answer is one int or a tuple / list / set of ints in any order; negative axes count
-    from the end as in numpy; ``()`` means no axes. The generic slips: every axis, the axes
+    from the end as in numpy; ``()`` means no axes; an axis listed twice is refused, as numpy
+    refuses it. The generic slips: every axis, the axes
     that were kept instead of the expanded ones, and none.
     """
 
@@ -610,6 +611,15 @@ class AxesExercise:
                 f"{name}: the result has {ndim} axes, numbered 0..{ndim - 1} (or -{ndim}..-1), "
                 f"so {bad[0]} is not one of them.",
             )
+        seen: set[int] = set()
+        for a in items:
+            if int(a) % ndim in seen:  # (0, 0), or (0, -ndim): numpy refuses a repeated axis
+                return CheckResult(
+                    False,
+                    f"{name}: axis {int(a) % ndim} is listed twice in {answer!r}; each axis is "
+                    "summed over once (numpy's sum refuses a repeated axis).",
+                )
+            seen.add(int(a) % ndim)
         given, want = self._normal(items), self._normal(self.expected)
         shown = str(given) if len(given) != 1 else f"({given[0]},)"
         if given == want:
