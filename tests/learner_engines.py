@@ -328,6 +328,12 @@ SLIPS: dict[str, list[tuple[str, str | None, str, str]]] = {
             "plus their local partials",
         ),
         (
+            "the consumer's value as the upstream",
+            "parent.grad += node.grad * partial",
+            "parent.grad += node.data * partial",
+            "the upstream is the consumer's gradient, not its value",
+        ),
+        (
             "the parent's gradient as the upstream",
             "parent.grad += node.grad * partial",
             "parent.grad += parent.grad * partial",

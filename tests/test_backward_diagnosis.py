@@ -59,6 +59,10 @@ PLANTED_ON_RANDOM_GRAPHS = {
         "the upstream gradient and the local partial added, not multiplied",
     ),
     "the parent's gradient as the upstream": ("not the parent's, which is still 0",),
+    "the consumer's value as the upstream": (
+        "the upstream is the consumer's gradient, not its value",
+        "the consumer's value (.data) used where its gradient belongs",
+    ),
 }
 
 
@@ -101,6 +105,7 @@ def test_the_sentences_of_fixed_graphs():
         "no seed": NO_SEED,
         "seeded with the output's value": "is its value, not dL/dL",
         "the partial left out": "not multiplied by the local partials",
+        "the consumer's value as the upstream": "consumers' values (.data) times their local",
         "parents kept in a set": None,
     }
     expression = Expression((2.0, -3.0), (("*", (0, 1)), ("+", (2, 0))))

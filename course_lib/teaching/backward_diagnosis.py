@@ -16,7 +16,8 @@ the slip is found whatever order their backward took, and names it:
   complete (the mark of a walk in the wrong direction, or breadth first);
 * contributions not multiplied by the local partial, or multiplied by the parent's own value;
 * contributions subtracted instead of added, the local partials added without the upstream,
-  or added to it where they multiply it;
+  or added to it where they multiply it, or multiplied by the consumer's value where its
+  gradient (the upstream) belongs;
 * a contribution added twice (a node listed twice in the order).
 
 Where one graph cannot tell two slips apart, the sentence says both. Used by
@@ -205,6 +206,15 @@ def _plus_partial(name: str) -> str:
     )
 
 
+def _value_as_upstream(name: str) -> str:
+    return (
+        f"{name}'s gradient is the sum of its consumers' values (.data) times their local "
+        "partials: each contribution is upstream × local partial, and the upstream is the "
+        "consumer's gradient, not its value. Look at what your backward multiplies the local "
+        "partial by"
+    )
+
+
 def _counted_twice(name: str, times: int) -> str:
     return (
         f"{name}'s gradient is {times} times the sum of what its consumers pass back: a "
@@ -281,6 +291,9 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
     fits["plus"] = all(
         _close(n.grad, math.fsum(c.grad + partial for (c, _), partial in _edges(n))) for n in used
     ) and any(not _close(n.grad, math.fsum(t for _, t in terms[id(n)])) for n in used)
+    fits["value as upstream"] = all(
+        _close(n.grad, math.fsum(c.data * partial for (c, _), partial in _edges(n))) for n in used
+    ) and any(not _close(n.grad, math.fsum(t for _, t in terms[id(n)])) for n in used)
     fits["overwritten"] = fits["overwritten"] and not _adds_somewhere(graph, terms, root)
     for slip, factor in (
         ("unmultiplied", lambda n, c, t: c.grad),
@@ -297,7 +310,8 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
         )
     node, passed = wrong[0]
     slips = (
-        "overwritten", "unmultiplied", "by value", "twice", "subtracted", "no upstream", "plus"
+        "overwritten", "unmultiplied", "by value", "twice", "subtracted", "no upstream", "plus",
+        "value as upstream",
     )  # fmt: skip
     named = [slip for slip in slips if fits[slip]]
     if len(named) > 1:  # this graph cannot tell them apart: say both
@@ -309,6 +323,7 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
             "subtracted": "contributions subtracted instead of added",
             "no upstream": "the local partials added without the upstream gradient",
             "plus": "the upstream gradient and the local partial added, not multiplied",
+            "value as upstream": "the consumer's value (.data) used where its gradient belongs",
         }
         return (
             f"{name(node)}'s gradient is not the sum of what its consumers pass back; on this "
@@ -336,6 +351,8 @@ def backward_slip(root: Any, names: dict[int, str]) -> str:
         return _no_upstream(name(node))
     if named == ["plus"]:
         return _plus_partial(name(node))
+    if named == ["value as upstream"]:
+        return _value_as_upstream(name(node))
     single = [(n, p) for n, p in wrong if len(p) == 1]
     node, passed = (single or wrong)[0]
     return _early(name(node), name(passed[0][0]) if len(passed) == 1 else "")
