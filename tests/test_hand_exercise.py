@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_DOWN, Decimal
 
 import numpy as np
 import pytest
@@ -107,7 +108,41 @@ def test_significant_figures_accept_rounded_and_cut_off_answers():
 
 def test_decimals():
     e = gradient_exercise(expected=1.23456, precision=decimals(2), paths=())
-    assert e.judge(1.23).correct and e.judge(1.24).correct and not e.judge(1.25).correct
+    for answer in (1.23, 1.235, 1.2346):  # rounded (= cut off), or more precise
+        assert e.judge(answer).correct, answer
+    for answer in (1.24, 1.22, 1.25):  # one unit off in the last place asked for
+        assert not e.judge(answer).correct, answer
+
+
+@pytest.mark.parametrize(
+    ("precision", "expected", "right", "wrong"),
+    [
+        (decimals(3), 0.0900, (0.090, 0.09, 0.0900), (0.091, 0.089)),
+        (decimals(2), 2.678, (2.68, 2.67, 2.678), (2.69, 2.66)),  # rounded 2.68, cut off 2.67
+        (decimals(2), -2.678, (-2.68, -2.67), (-2.69, -2.66)),
+        (significant(2), 4.93e-3, (4.9e-3, 4.93e-3), (5.0e-3, 5e-3, 4.8e-3)),
+        (significant(2), 4.97e-3, (5.0e-3, 4.9e-3), (5.1e-3, 4.8e-3)),  # rounded up, cut off
+        (decimals(2), 0.0, (0.0, 0.004, -0.004), (0.01, -0.01)),
+    ],
+)
+def test_an_answer_counts_rounded_or_cut_off_and_not_one_unit_off(
+    precision, expected, right, wrong
+):
+    for answer in right:
+        assert precision.accepts(answer, expected), (answer, expected)
+    for answer in wrong:
+        assert not precision.accepts(answer, expected), (answer, expected)
+
+
+@given(st.floats(min_value=-1e4, max_value=1e4, allow_nan=False), st.integers(1, 6))
+def test_the_rounded_and_the_cut_off_answer_count_one_unit_more_does_not(value, digits):
+    precision, unit = decimals(digits), 10.0**-digits
+    # cut off as a person does, in the number's decimal digits
+    cut = float(Decimal(repr(value)).quantize(Decimal(10) ** -digits, rounding=ROUND_DOWN))
+    rounded = round(value, digits)
+    assert precision.accepts(rounded, value) and precision.accepts(cut, value)
+    away = rounded + unit if value >= 0 else rounded - unit  # one unit further from zero
+    assert not precision.accepts(away, value)
 
 
 @given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).filter(lambda v: abs(v) > 1e-6))

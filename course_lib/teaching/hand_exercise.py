@@ -145,8 +145,10 @@ class Precision:
     ``kind`` is ``"exact"`` (the answer is a short number such as ``-4`` or ``3.01``; any
     way of writing it, ``3/4`` or ``0.75``, is accepted), ``"decimals"`` (right to ``digits``
     decimal places) or ``"significant"`` (right to ``digits`` significant figures). An answer
-    is accepted when it is within one unit of the last asked-for place of the expected
-    value, so both a rounded and a cut-off answer count.
+    is accepted when it is the expected value rounded or cut off at the last asked-for place
+    (or more precise than that): within half a unit of that place either way, or up to one
+    unit nearer to zero. So for 0.0900 to 3 decimal places 0.090 counts and 0.091 does not,
+    and for 4.93e-3 to 2 significant figures 4.9e-3 counts and 5.0e-3 does not.
     """
 
     kind: str = "exact"
@@ -173,13 +175,25 @@ class Precision:
         return 10.0 ** (math.floor(math.log10(magnitude)) - self.digits + 1)
 
     def tolerance(self, expected: float) -> float:
-        """How far an accepted answer may be from ``expected``."""
+        """How far an answer may be from ``expected`` and still be taken for it when a slip's
+        value is matched (one unit of the last asked-for place: a slip worked out with
+        rounded steps); :meth:`accepts` judges a right answer more strictly."""
         if self.kind == "exact":
             return 1e-9 * max(1.0, abs(expected))
         return self.unit(expected) * (1.0 + 1e-9)
 
-    def accepts(self, answer: float, expected: float) -> bool:
-        return abs(answer - expected) <= self.tolerance(expected)
+    def accepts(self, answer: float, expected: float, unit: float | None = None) -> bool:
+        """Is ``answer`` ``expected`` rounded or cut off at the asked-for place? ``unit``, if
+        given, replaces that place's unit (a row judges entries near zero on its own scale)."""
+        if self.kind == "exact":
+            return abs(answer - expected) <= self.tolerance(expected)
+        unit = self.unit(expected) if unit is None else unit
+        half = unit / 2 * (1.0 + 1e-9)  # a float's last bits do not move the border
+        if expected == 0:
+            return abs(answer) <= half
+        toward_zero = (expected - answer) if expected > 0 else (answer - expected)
+        # rounded: within half a unit either way; cut off: less than one unit nearer to zero
+        return -half <= toward_zero < unit * (1.0 - 1e-9) or abs(toward_zero) <= half
 
     def describe(self) -> str:
         """The precision in words, as a notebook states it: "to 3 significant figures"."""
@@ -447,9 +461,15 @@ class HandExercise:
         scale = max(abs(v) for v in want)
 
         def accepts(a: float, b: float) -> bool:
-            tol = self.precision.tolerance(b)
             if self.precision.kind == "significant":
                 # Entries near zero are judged on the row's scale, not their own.
+                unit = max(self.precision.unit(b), self.precision.unit(scale) * 0.1)
+                return self.precision.accepts(a, b, unit)
+            return self.precision.accepts(a, b)
+
+        def matches(a: float, b: float) -> bool:  # a slip's value, within one unit
+            tol = self.precision.tolerance(b)
+            if self.precision.kind == "significant":
                 tol = max(tol, self.precision.tolerance(scale) * 0.1)
             return abs(a - b) <= tol
 
@@ -460,7 +480,7 @@ class HandExercise:
         for slip in self._row_slips():
             pattern = [float(v) for v in np.asarray(slip.gives, dtype=float).reshape(-1)]
             if len(pattern) == n and all(
-                accepts(a, b) for a, b in zip(numbers, pattern, strict=True)
+                matches(a, b) for a, b in zip(numbers, pattern, strict=True)
             ):
                 return CheckResult(False, self._wrong(shown, slip.says, misses))
         if _same_numbers_elsewhere(numbers, want, accepts):
