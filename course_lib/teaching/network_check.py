@@ -494,8 +494,9 @@ _STEP_SLIPS = (
     ),
     (
         "twice",
-        "each step moved by twice its gradient: backward() ran twice in the step, and this "
-        "engine adds the second pass to the first",
+        "each step moved the parameters twice as far as lr × gradient: count the backward() "
+        "calls in your step (this engine adds a second pass to the first) and look at the "
+        "size of the update",
     ),
     (
         "frozen",
