@@ -276,6 +276,7 @@ SLIPS: dict[str, list[tuple[str, str | None, str, str]]] = {
         ("no set of placed nodes", None, UNVISITED_ORDER, "listed 2 times"),
         ("no return", "    return order\n", "", "returned None"),
         ("output first", "    return order\n", "    return order[::-1]\n", "starts at the output"),
+        ("a one-pass iterator", "    return order\n", "    return iter(order)\n", "Return a list"),
     ],
     "engine": [
         (

@@ -496,12 +496,19 @@ def _order_case(description: str, root: Value, decisive: bool = True) -> Case:
                 "own: an order is a list, each node after its parents"
             )
         try:
-            order = list(result)
+            one_pass = iter(result) is result  # a generator, map(...), iter(order): one pass
         except TypeError:
             raise NamedMistake(
                 f"it returned {shown_briefly(result)}, {with_article(type(result).__name__)}: "
                 "return a list of the nodes"
             ) from None
+        if one_pass:
+            raise NamedMistake(
+                f"it returned {with_article(type(result).__name__)}, which hands out its nodes "
+                "once, front to back: the backward pass walks the order from the end "
+                "(reversed), which needs the nodes kept. Return a list of the nodes"
+            )
+        order = list(result)
         strangers = [n for n in order if id(n) not in members]
         if strangers:
             raise NamedMistake(
