@@ -110,6 +110,12 @@ def _embedding_overwrite(tokens, upstream, vocab_size):
     return dW
 
 
+def _embedding_in_integers(tokens, upstream, vocab_size):
+    dW = np.zeros((vocab_size, upstream.shape[-1]), dtype=int)  # BUG: cuts the fractions
+    np.add.at(dW, tokens, upstream)  # numpy cuts each float added into the int array
+    return dW
+
+
 SOLUTIONS = {
     "tanh_backward": tanh_backward,
     "sum_to_shape": sum_to_shape,
@@ -212,6 +218,7 @@ WRONG = [
         "counts each token's uses",
     ),
     ("embedding_backward", lambda tokens, upstream, vocab_size: upstream, "shape"),
+    ("embedding_backward", _embedding_in_integers, "whole numbers only (dtype int64)"),
     ("tanh_backward", lambda upstream, x, out: upstream * (1 - x**2), "uses its output"),
     ("tanh_backward", lambda upstream, x, out: 1 - out**2, "the upstream gradient is missing"),
     ("tanh_backward", lambda upstream, x, out: -upstream * (1 - out**2), "wrong sign"),

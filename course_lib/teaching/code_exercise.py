@@ -739,6 +739,16 @@ def _compare(
                 "float64 (the inputs are float64: look for an .astype or a dtype= that "
                 "lowers it)",
             )
+        kind = np.dtype(getattr(value, "dtype", np.float64)).kind
+        if kind in "iub" and not np.array_equal(want, np.round(want)):
+            return Comparison(
+                name,
+                "wrong",
+                diff,
+                f"{name} holds whole numbers only (dtype {np.dtype(value.dtype).name}), and the "
+                "gradient has fractions: an integer array cuts every number put or added into "
+                "it to a whole one. Look at the dtype of the array you fill",
+            )
     else:
         diff = math.nan
     return Comparison(name, "wrong", diff, _diagnose(name, got, want, case, exercise))

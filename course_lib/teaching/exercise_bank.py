@@ -506,8 +506,9 @@ def _embedding_cases(rng: np.random.Generator) -> list[Case]:
         (6, 2, np.array([[0, 5, 0], [5, 2, 0]])),  # a batch of two sequences
     ]:
         W = rng.normal(size=(vocab, dim))
-        G = rng.integers(-4, 5, size=(*tokens.shape, dim)).astype(np.float64)
-        G[G == 0] = 1.0  # every row of upstream counts: a lost row always shows
+        # halves: exact in floats, and not whole, so an integer dW (which cuts them) shows
+        G = rng.integers(-8, 9, size=(*tokens.shape, dim)).astype(np.float64) / 2
+        G[G == 0] = 0.5  # every row of upstream counts: a lost row always shows
         tw = _t(W)
         embedding(tw, tokens).backward(G)
         overwritten = np.zeros((vocab, dim))
