@@ -219,6 +219,16 @@ WRONG = [
     ),
     ("embedding_backward", lambda tokens, upstream, vocab_size: upstream, "shape"),
     ("embedding_backward", _embedding_in_integers, "whole numbers only (dtype int64)"),
+    (
+        "layer_norm_backward",
+        lambda x, upstream, eps: 2 * layer_norm_backward(x, upstream, eps),
+        "twice the engine's: a factor of 2 too many",
+    ),
+    (
+        "layer_norm_backward",
+        lambda x, upstream, eps: layer_norm_backward(x, upstream, eps) / 2,
+        "half the engine's: a factor of 2 is missing",
+    ),
     ("tanh_backward", lambda upstream, x, out: upstream * (1 - x**2), "uses its output"),
     ("tanh_backward", lambda upstream, x, out: 1 - out**2, "the upstream gradient is missing"),
     ("tanh_backward", lambda upstream, x, out: -upstream * (1 - out**2), "wrong sign"),

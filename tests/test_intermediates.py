@@ -103,6 +103,17 @@ def test_a_slip_is_named_on_the_first_attempt_without_the_solutions_line(
         assert line not in normal(shown), (line, shown)
 
 
+def test_a_gradient_built_from_wrong_ones_points_at_them_not_at_float32():
+    """ε left out changes dvar a little; dc, built from it, and da, built from dc and dmu,
+    are off by little too: each says which input to fix first, none blames float32."""
+    report = check_stage("layer_norm", slipped("layer_norm", '(f["var"] + f["eps"])', 'f["var"]'))
+    rows = {r.name: r for r in report.rows}
+    assert "ε is missing" in rows["dvar"].note
+    assert "built from dvar" in rows["dc"].note
+    assert "built from dc" in rows["da"].note
+    assert "float32" not in str(report), str(report)
+
+
 def test_each_stage_has_at_least_two_named_slips():
     counts = {stage.name: sum(1 for s in SLIPS if s[0] == stage.name) for stage in STAGES}
     assert min(counts.values()) >= 2, counts

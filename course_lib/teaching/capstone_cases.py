@@ -58,7 +58,7 @@ class Stage:
     function: str
     outputs: tuple[str, ...]
     rules: dict[str, str]
-    depends: dict[str, str] = field(default_factory=dict)
+    depends: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     # gradients whose engine value is within rounding of 0 in every case, so that "close"
     # cannot tell a slip in them: what to say when one reads close
     blind: dict[str, str] = field(default_factory=dict)
@@ -143,7 +143,7 @@ STAGES: tuple[Stage, ...] = (
             "da": "a feeds c (local partial 1) and mu = mean over the row of a (local partial "
             "1/H): da = dc + dmu / H",
         },
-        {"dvar": "dinv_std", "dc": "dvar", "dmu": "dc", "da": "dmu"},  # dmu is built from dc
+        {"dvar": "dinv_std", "dc": "dvar", "dmu": "dc", "da": ("dc", "dmu")},
     ),
     Stage(
         "first_layer",

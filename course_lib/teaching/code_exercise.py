@@ -83,6 +83,7 @@ __all__ = [
     "placeholder_words",
     "run_exercise",
     "forget_attempts",
+    "sources_of",
     "wrong_attempts",
 ]
 
@@ -139,7 +140,8 @@ class Exercise:
     signature: str
     outputs: tuple[str, ...]
     make_cases: Callable[[np.random.Generator], list[Case]]
-    depends: dict[str, str] = field(default_factory=dict)  # output -> the output it builds on
+    # output -> the output it builds on (or a tuple of those it builds on)
+    depends: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     check_memory: Callable[[Callable[..., Any]], str] | None = None
     rule: str = ""
     returns: str = "tuple"
@@ -161,6 +163,9 @@ class Comparison:
     max_difference: float
     diagnosis: str = ""
     numbers: bool = True  # False when what came back is not an array to compare (None, a list)
+    # True when the diagnosis names no slip (the numbers differ, or differ as float32 rounding
+    # would): for an output built from a wrong one, that one is then the thing to fix
+    vague: bool = False
 
 
 @dataclass(frozen=True)
@@ -585,10 +590,10 @@ def _summed_axes(big: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...
     )
 
 
-def _diagnose(
+def _named_slip(
     name: str, got: np.ndarray, want: np.ndarray, case: Case, exercise: Exercise | None = None
 ) -> str:
-    """The sentence naming the mistake ``got`` shows, or a plain description."""
+    """The sentence naming the mistake ``got`` shows, or "" when it matches none it knows."""
     match = lambda a, b: _close(a, b, MATCH_RTOL, MATCH_ATOL)  # noqa: E731
     for wrong, output, why in case.mistakes:
         if output == name and match(got, np.asarray(wrong, dtype=np.float64)):
@@ -633,6 +638,22 @@ def _diagnose(
             )
         if match(got * case.batch, want):
             return f"every entry of {name} is divided by N = {case.batch} once too often"
+    if match(got, 2 * want):
+        return f"every entry of {name} is twice the engine's: a factor of 2 too many"
+    if match(2 * got, want):
+        return f"every entry of {name} is half the engine's: a factor of 2 is missing"
+    if case.upstream is not None:
+        upstream = np.asarray(case.inputs.get(case.upstream, np.nan), dtype=np.float64)
+        if upstream.shape == got.shape and match(got, upstream):
+            return (
+                f"{name} is the upstream gradient `{case.upstream}` itself: multiply it by the "
+                "op's local partials (a rule's contribution is upstream × local partial)"
+            )
+    return ""
+
+
+def _vague_text(name: str, got: np.ndarray, want: np.ndarray, case: Case) -> str:
+    """What can be said of ``got`` when it matches no known slip: how far off it is."""
     if _to_float32_precision(got, want):
         return (
             f"{name} agrees with the engine's to about float32 precision only (6 or 7 "
@@ -641,13 +662,8 @@ def _diagnose(
             "the result comes back in float64; so does a tiny term too many or too few"
         )
     if case.upstream is not None:
-        upstream = np.asarray(case.inputs.get(case.upstream, np.nan), dtype=np.float64)
-        if upstream.shape == got.shape and match(got, upstream):
-            return (
-                f"{name} is the upstream gradient `{case.upstream}` itself: multiply it by the "
-                "op's local partials (a rule's contribution is upstream × local partial)"
-            )
-        ruled_out = ["a sign"]  # the slips tested above, as far as this case can tell them
+        # the slips _named_slip tests, as far as this case can tell them
+        ruled_out = ["a sign", "a factor of 2"]
         if got.ndim == 2 and got.shape[0] == got.shape[1]:
             ruled_out.append("a transpose")
         if case.batch and case.batch > 1:
@@ -658,7 +674,7 @@ def _diagnose(
             f"against the maths, factor by factor (the upstream gradient `{case.upstream}` "
             "times the local partials)"
         )
-    return f"{name} and the engine's gradient differ"
+    return f"{name}: your numbers and the engine's differ"
 
 
 def _to_float32_precision(got: np.ndarray, want: np.ndarray) -> bool:
@@ -751,7 +767,10 @@ def _compare(
             )
     else:
         diff = math.nan
-    return Comparison(name, "wrong", diff, _diagnose(name, got, want, case, exercise))
+    named = _named_slip(name, got, want, case, exercise)
+    if named:
+        return Comparison(name, "wrong", diff, named)
+    return Comparison(name, "wrong", diff, _vague_text(name, got, want, case), vague=True)
 
 
 def with_article(word: str) -> str:
@@ -866,7 +885,14 @@ def _slipped_outputs(exercise: Exercise, report: ExerciseReport) -> frozenset[st
     """The wrong outputs to fix first: those not built from another wrong output (an error
     that stopped the function has no rows, so none)."""
     wrong = {r.output for r in report.rows if r.status in ("wrong", "missing")}
-    return frozenset(o for o in wrong if exercise.depends.get(o) not in wrong)
+    return frozenset(o for o in wrong if not set(sources_of(exercise.depends, o)) & wrong)
+
+
+def sources_of(depends: dict[str, str | tuple[str, ...]], output: str) -> tuple[str, ...]:
+    """The outputs ``output`` is built from, by a ``depends`` map (``Exercise.depends``): the
+    one it names, or each of those it names, as a tuple (empty for none)."""
+    source = depends.get(output, ())
+    return (source,) if isinstance(source, str) else tuple(source)
 
 
 def _rule_for(exercise: Exercise, slips: frozenset[str], before: list[frozenset[str]]) -> str:
@@ -1048,14 +1074,14 @@ def _note_dependencies(exercise: Exercise, rows: list[Comparison]) -> list[Compa
     bad = {r.output for r in rows if r.status in ("wrong", "missing") and r.numbers}
     noted = []
     for row in rows:
-        source = exercise.depends.get(row.output)
-        if row.output in bad and source in bad:
-            row = Comparison(
-                row.output,
-                row.status,
-                row.max_difference,
-                f"{row.diagnosis} (it is built from {source}, which is wrong too: "
-                f"fix {source} first)",
-            )
+        wrong = [s for s in sources_of(exercise.depends, row.output) if s in bad]
+        if row.output in bad and wrong:
+            source = " and ".join(wrong)
+            first = f"it is built from {source}, which {'is' if len(wrong) == 1 else 'are'}"
+            if row.vague:  # nothing named of its own: the wrong input is the thing to fix
+                text = f"{row.output} is not right, and {first} not right yet: fix {source} first"
+            else:
+                text = f"{row.diagnosis} ({first} wrong too: fix {source} first)"
+            row = dataclasses.replace(row, diagnosis=text)
         noted.append(row)
     return noted

@@ -49,6 +49,7 @@ from course_lib.teaching.code_exercise import (
     ExerciseReport,
     forget_attempts,
     run_exercise,
+    sources_of,
     wrong_attempts,
 )
 
@@ -194,7 +195,13 @@ def check_stage(stage: str, fn: Callable[..., Any], seed: int = 0) -> Intermedia
         partial = dataclasses.replace(
             exercise,
             outputs=written,
-            depends={k: v for k, v in exercise.depends.items() if k in written and v in written},
+            depends={
+                k: kept
+                for k in exercise.depends
+                if k in written
+                for kept in [tuple(v for v in sources_of(exercise.depends, k) if v in written)]
+                if kept
+            },
             make_cases=_only(exercise.make_cases, written),
         )
         report = run_exercise(partial, fn, seed)
@@ -240,11 +247,12 @@ def _stage_report(
         found = judged[name]
         status = found.status
         note = found.diagnosis
-        source = spec.depends.get(name)
-        inherited = status in ("wrong", "missing") and _wrong(judged.get(source))
-        if inherited and found.numbers:
+        wrong = [s for s in sources_of(spec.depends, name) if _wrong(judged.get(s))]
+        if status in ("wrong", "missing") and wrong and found.numbers:
             # Built from a wrong gradient: its own slip cannot be told yet.
-            note = f"it is built from {source}, which is not right yet: fix {source} first"
+            source = " and ".join(wrong)
+            are = "is" if len(wrong) == 1 else "are"
+            note = f"it is built from {source}, which {are} not right yet: fix {source} first"
         elif status == "close" and name in spec.blind:
             note = spec.blind[name]
         elif status in ("wrong", "missing"):
