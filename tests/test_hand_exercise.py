@@ -247,6 +247,17 @@ def test_an_axis_listed_twice_is_refused_as_numpy_refuses_it():
     assert e.judge({0}).correct  # a set cannot repeat
 
 
+def test_a_value_the_page_rounded_earlier_counts_at_the_same_precision():
+    e = gradient_exercise(expected=5.36928, precision=decimals(3), paths=())
+    assert not e.judge(5.370).correct  # one unit off the exact answer
+    chained = gradient_exercise(expected=5.36928, precision=decimals(3), paths=(), also=(5.370,))
+    for answer in (5.369, 5.37, 5.370, 3 * 1.790):
+        assert chained.judge(answer).correct, answer
+    assert not chained.judge(5.371).correct and not chained.judge(5.368).correct
+    with pytest.raises(ValueError, match="also"):
+        gradient_exercise(expected=1.0, paths=(), also=(math.nan,))
+
+
 def test_parse_number_keeps_its_contract():
     assert parse_number("3/4") == 0.75 and parse_number("") is None and parse_number(...) is None
     with pytest.raises(ValueError, match="comma"):

@@ -289,6 +289,10 @@ class HandExercise:
     paths: tuple[float, ...] = ()
     values: tuple[tuple[float, str], ...] = ()
     gradient: bool = True  # False for answers that are not gradients (a step, an error)
+    # Other values that count as right, judged at the same precision: what a learner gets
+    # from a number the page itself rounded earlier (a Solution's), e.g. 3 × 1.790 where the
+    # exact answer is 3 × 1.78976. Never shown.
+    also: tuple[float, ...] = ()
     _row: tuple[float, ...] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -302,6 +306,8 @@ class HandExercise:
         for value in self.expected_values():
             if not math.isfinite(value):
                 raise ValueError(f"{self.key}: the expected value {value} is not finite")
+        if self.also and (self._row is not None or not all(map(math.isfinite, self.also))):
+            raise ValueError(f"{self.key}: 'also' holds finite values of a one-number answer")
 
     # -- what the notebook may say before an answer ------------------------------------------
 
@@ -339,7 +345,7 @@ class HandExercise:
             return CheckResult(False, f"{self.name}: {error}.")
         if number is None:
             return self._unanswered(answer)
-        if self.precision.accepts(number, self.expected):
+        if any(self.precision.accepts(number, v) for v in (self.expected, *self.also)):
             return CheckResult(True, f"{self.name} = {_shown(number)}: right.")
         shown = _shown(number, unlike=self.expected)
         return CheckResult(False, self._wrong(shown, self._diagnose(number), misses))

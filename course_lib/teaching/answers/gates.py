@@ -110,6 +110,7 @@ def exercises() -> list[HandExercise | AxesExercise]:
             name="x.grad after three backward() calls",
             expected=accumulated_grad(),
             precision=decimals(3),
+            also=(CALLS * round(once, 3),),  # from section 1's Solution, x.grad = 1.790
             look="In PyTorch every backward() adds its gradient to what .grad already holds, "
             "and nothing here resets it; one call's gradient is the df/dx of section 1.",
             rule=".grad after k calls = (one call's gradient) + ... + (one call's gradient), "
