@@ -199,7 +199,7 @@ def test_a_row_right_and_with_each_generic_slip():
     assert "factor of 2" in e.judge([0.1638, -0.044, -0.1198]).message
     assert "All zeros" in e.judge([0, 0, 0]).message
     off = e.judge([0.0819, 0.022, -0.0599]).message
-    assert "entry 1 is off" in off and "Row 0 holds" in off
+    assert "Entry 1 (counting from 0) is off" in off and "Row 0 holds" in off
 
 
 @pytest.mark.parametrize("answer", ["abc", 3.0, [1, 2], [1, "x", 2], [..., ..., ...]])

@@ -95,8 +95,8 @@ def test_the_row_exercise_accepts_the_row_at_the_stated_precision(nb, typed):
         ("[0.164, -0.044, -0.120]", "off by the same factor of 2"),
         ("[0.041, -0.011, -0.030]", "off by the same factor of 2"),
         ("[0, 0, 0]", "All zeros would mean"),
-        ("[0.082, -0.022, 0.5]", "entry 2 is off. Row 0 holds"),
-        ("[0.3, -0.022, -0.060]", "entry 0 is off. Row 0 holds"),
+        ("[0.082, -0.022, 0.5]", "Entry 2 (counting from 0) is off. Row 0 holds"),
+        ("[0.3, -0.022, -0.060]", "Entry 0 (counting from 0) is off. Row 0 holds"),
         # what is not a row of numbers
         ("0.082", "expected 3 numbers"),
         ("[0.082, -0.022]", "expected 3 numbers, got 2"),

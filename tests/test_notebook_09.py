@@ -193,7 +193,7 @@ def test_the_embedding_hand_exercise(nb):
     assert "averages the uses" in answered(nb, cell, old, "dW_row2 = [5.5, 11]")
     assert "every position" in answered(nb, cell, old, "dW_row2 = [14, 26]")
     assert "row 2 of W itself" in answered(nb, cell, old, "dW_row2 = [4, 5]")
-    assert "entry 1 is off" in answered(nb, cell, old, "dW_row2 = [11, 21]")
+    assert "Entry 1 (counting from 0) is off" in answered(nb, cell, old, "dW_row2 = [11, 21]")
     above = shown_before(nb, cell)
     assert not re.search(r"\b11\.?,?\s*22\b", above)  # row 2, as a list or as printed
     assert "embedding(W" not in above

@@ -499,8 +499,8 @@ class HandExercise:
         which = ", ".join(str(i) for i in off)
         one = len(off) == 1
         why = (
-            f"Entries are numbered from 0; entr{'y' if one else 'ies'} {which} "
-            f"{'is' if one else 'are'} off. {self.look}"
+            f"Entr{'y' if one else 'ies'} {which} (counting from 0) {'is' if one else 'are'} "
+            f"off. {self.look}"
         )
         return CheckResult(False, self._wrong(shown, why, misses))
 
