@@ -28,11 +28,14 @@ class Feedback:
 
     correct: bool
     message: str
+    answered: bool = True  # False for a choice that is none of the options (nothing judged)
 
     def __bool__(self) -> bool:
         return self.correct
 
     def __str__(self) -> str:
+        if not self.answered:
+            return f"Not an option: {self.message}"
         return f"{'Right' if self.correct else 'Not quite'}: {self.message}"
 
     __repr__ = __str__
@@ -111,8 +114,13 @@ class Question:
         )
 
     def answer(self, choice: int | str) -> Feedback:
-        """Check a choice given as a letter (``"B"``), an index (``1``) or the option's text."""
-        index = self._index(choice)
+        """Check a choice given as a letter (``"B"``), an index (``1``) or the option's text.
+        A choice that is none of them (``"Z"``, ``7``, ``True``) gets a Feedback saying so, not
+        an exception: a learner typing in a cell should read a sentence, not a traceback."""
+        try:
+            index = self._index(choice)
+        except (TypeError, ValueError) as error:
+            return Feedback(False, str(error), answered=False)
         return Feedback(index == self.correct, self.explanations[index])
 
     def hint(self, number: int = 1) -> str:
