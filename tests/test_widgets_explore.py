@@ -117,6 +117,17 @@ def test_a_failing_move_clears_the_handles_and_never_raises() -> None:
     assert box.result.data == 0.25 and box.inputs["x"].grad == 1.0
 
 
+def test_a_slider_set_to_nan_from_code_is_shown_not_raised() -> None:
+    box = explore(lambda x, y: x * y, values={"x": 1.0, "y": 2.0})
+    box.sliders["x"].value = float("nan")  # dragging cannot do this; code can
+    assert box.result is None and "cannot be evaluated here" in box.view.value
+    assert "finite number, got nan" in box.view.value
+    box.sliders["x"].value = float("inf")  # the slider clamps it to its end
+    assert box.result.data == box.sliders["x"].max * 2.0
+    box.sliders["x"].value = 0.5
+    assert box.result.data == 1.0 and "cannot be evaluated" not in box.view.value
+
+
 def test_an_error_at_the_start_that_is_a_bug_is_raised() -> None:
     def typo(x):
         return x.exq()

@@ -168,8 +168,8 @@ def explore(
         )
 
     def update(_: object = None, *, first: bool = False) -> None:
-        inputs = [Value(sliders[name].value, label=name) for name in names]
-        try:
+        try:  # a slider set from code to NaN or inf is refused by Value: said, not raised
+            inputs = [Value(sliders[name].value, label=name) for name in names]
             out = f(*inputs)
         except (ArithmeticError, ValueError) as error:
             show_error(str(error))
