@@ -21,6 +21,7 @@ def make_question() -> Question:
 def test_widget_checks_and_reveals_hints():
     q = make_question()
     box = quiz_widget(q)
+    assert box.choices.description == "Your answer"  # the option group has a name
     box.check_button.click()
     assert "Pick an option" in box.feedback.value
     box.choices.value = 0

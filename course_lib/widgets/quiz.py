@@ -31,6 +31,8 @@ def quiz_widget(question: Question) -> Panel:
     choices = widgets.RadioButtons(
         options=[(f"{LETTERS[i]}. {text}", i) for i, text in enumerate(question.options)],
         value=None,
+        description="Your answer",  # the group's name, as every other control has one
+        style={"description_width": "initial"},
         layout=widgets.Layout(width="auto"),
     )
     check_button = widgets.Button(description="Check", button_style="primary")
