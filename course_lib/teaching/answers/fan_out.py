@@ -194,6 +194,11 @@ def exercises() -> list[HandExercise | AxesExercise]:
                 ),
                 Slip(via_a * via_b, "Paths add; they do not multiply."),
                 Slip(
+                    via_b - via_a,
+                    "That subtracts one path from the other: each path is upstream × local "
+                    "partial, and then the paths add.",
+                ),
+                Slip(
                     2 * x.data * y.data,
                     "That is the derivative of x²y alone: f = x²y + xyz, and the second term "
                     "depends on x too.",

@@ -91,6 +91,10 @@ def exercises() -> list[HandExercise]:
                     (q.data + nudge) * z.data,
                     "That is the new value of f; the question asks how much f changed.",
                 ),
+                Slip(
+                    f.data,
+                    "That is f's value before the nudge; the question asks how much f changes.",
+                ),
                 Slip(df_dz * nudge, "That uses df/dz; a nudge of q moves f through df/dq."),
             ),
         ),
