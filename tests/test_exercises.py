@@ -78,6 +78,13 @@ def network_backward(X, labels, W1, b1, W2, b2, h, P):
     return {"dlogits": dlogits, "dW2": dW2, "db2": db2, "dh": dh, "da": da, "dW1": dW1, "db1": db1}
 
 
+def _network_with_da(X, labels, W1, b1, W2, b2, h, P, slope):
+    """network_backward with ``da`` computed as ``slope(dh, h)`` (to plant a slip there)."""
+    right = network_backward(X, labels, W1, b1, W2, b2, h, P)
+    da = slope(right["dh"], h)
+    return {**right, "da": da, "dW1": X.T @ da, "db1": da.sum(axis=0)}
+
+
 def layer_norm_backward(x, upstream, eps):
     d = x - x.mean(axis=-1, keepdims=True)
     s = np.sqrt((d * d).mean(axis=-1, keepdims=True) + eps)
@@ -218,6 +225,21 @@ WRONG = [
         "counts each token's uses",
     ),
     ("embedding_backward", lambda tokens, upstream, vocab_size: upstream, "shape"),
+    (
+        "network_backward",
+        lambda X, labels, W1, b1, W2, b2, h, P: _network_with_da(
+            X, labels, W1, b1, W2, b2, h, P, lambda dh, h: dh * (1 - h**2)
+        ),
+        "tanh's slope",
+    ),
+    (
+        "network_backward",
+        lambda X, labels, W1, b1, W2, b2, h, P: {
+            **network_backward(X, labels, W1, b1, W2, b2, h, P),
+            "dlogits": P / len(labels),
+        },
+        "the one-hot target's part is missing",
+    ),
     ("embedding_backward", _embedding_in_integers, "whole numbers only (dtype int64)"),
     (
         "layer_norm_backward",

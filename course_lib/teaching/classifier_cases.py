@@ -365,6 +365,12 @@ def network_cases(rng: np.random.Generator) -> list[Case]:
                 "N examples, so its gradient carries the mean's factor too",
             ),
             (
+                P / n,
+                "dlogits",
+                "that is P / N, the probabilities alone: the one-hot target's part is missing "
+                "(the loss picks each row's true class, and that pick has a gradient too)",
+            ),
+            (
                 dz[:, -1:] * W2[:, -1],
                 "dh",
                 "dh holds only the path through the last output: a loop over the outputs "
@@ -399,6 +405,12 @@ def network_cases(rng: np.random.Generator) -> list[Case]:
                 want["dh"],
                 "da",
                 "that is dh itself: passing through the sigmoid multiplies by its local partial",
+            ),
+            (
+                want["dh"] * (1 - H**2),
+                "da",
+                "that multiplies by 1 − h², tanh's slope: this hidden layer is a sigmoid, whose "
+                "slope written with its output is another expression",
             ),
             (
                 want["dh"] * a.data * (1 - a.data),
