@@ -243,6 +243,22 @@ WRONG = [
     ("embedding_backward", _embedding_in_integers, "whole numbers only (dtype int64)"),
     (
         "layer_norm_backward",
+        lambda x, upstream, eps: (
+            layer_norm_backward(x, upstream, eps) * _ln_parts(x, upstream, eps)[1]
+        ),
+        "the factor 1/s is missing",
+    ),
+    (
+        "layer_norm_backward",
+        lambda x, upstream, eps: (
+            lambda y, s, g: (
+                (g - g.sum(axis=-1, keepdims=True) - y * (g * y).mean(axis=-1, keepdims=True)) / s
+            )
+        )(*_ln_parts(x, upstream, eps)),
+        "the path through μ sums upstream over the row",
+    ),
+    (
+        "layer_norm_backward",
         lambda x, upstream, eps: 2 * layer_norm_backward(x, upstream, eps),
         "twice the engine's: a factor of 2 too many",
     ),

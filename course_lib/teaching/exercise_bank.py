@@ -437,6 +437,24 @@ def _layer_norm_cases(rng: np.random.Generator) -> list[Case]:
                 "that multiplies by s where the rule divides by it (y = (x − μ) / s)",
             ),
             (
+                G - mean_g - Y * mean_gy,
+                "dx",
+                "the factor 1/s is missing: y = (x − μ) / s, so every path from x to y "
+                "passes through that division",
+            ),
+            (
+                (G - G.sum(axis=-1, keepdims=True) - Y * mean_gy) / s,
+                "dx",
+                "the path through μ sums upstream over the row where the rule has its mean: μ "
+                "is a mean over D entries, so that term carries a 1/D",
+            ),
+            (
+                (G - mean_g - Y * (G * Y).sum(axis=-1, keepdims=True)) / s,
+                "dx",
+                "the path through s sums upstream ⊙ y over the row where the rule has its mean: "
+                "the variance is a mean over D entries, so that term carries a 1/D",
+            ),
+            (
                 _layer_norm_rule(X, G, eps=0.0),
                 "dx",
                 "ε is missing from s: the forward pass divides by the square root of "
