@@ -426,6 +426,7 @@ DEEP_SLIPS = [
     ("return 1 - h**2", "return h * (1 - h)", "sigmoid's slope"),
     ("range(L, 0, -1)", "range(L, 1, -1)", "lacks dW1, db1"),
     ("delta = (delta @ Ws[layer - 1].T)", "delta = (delta @ Ws[layer].T)", "off-by-one"),
+    ("delta = (delta @ Ws[layer - 1].T)", "delta = (delta @ Ws[layer - 2].T)", "layer below"),
     ("hs[layer - 1].T @ delta", "delta.T @ hs[layer - 1]", "transposed"),
     ("return (h > 0) * 1.0", "return (h >= 0) * 1.0", "never negative"),
 ]

@@ -15,8 +15,9 @@ The expected gradients come from the engine: the same stack built from ``Tensor`
 ``backward(dh_last)``. The mistakes named: δ not multiplied by the activation's slope (at the
 top, in the loop, or anywhere), the slope of the wrong layer, the slope applied to h again
 (σ(h)(1 − σ(h)) where h(1 − h) belongs), another activation's slope, a weight matrix not
-transposed, dW from the layer's output instead of its input, a bias averaged over the batch,
-and, through the exceptions they raise, the loop's off-by-one between the lists.
+transposed or taken from the layer below, dW from the layer's output instead of its input, a
+bias averaged over the batch, and, through the exceptions they raise, the loop's other
+off-by-ones between the lists.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _backward(
         grads[f"dW{layer}"] = source.T @ delta
         grads[f"db{layer}"] = delta.mean(axis=0) if slip == "mean" else delta.sum(axis=0)
         if layer > 1:
-            W = Ws[layer - 1]
+            W = Ws[layer - 2] if slip == "W below" else Ws[layer - 1]
             back = delta @ (W if slip == "not transposed" else W.T)
             if slip == "no slope in the loop":
                 delta = back
@@ -156,6 +157,11 @@ SLIPS = [
         "not transposed",
         "δ is carried back through W as it is: going back from layer l to layer l − 1 the "
         "matrix must be transposed (compare the shapes)",
+    ),
+    (
+        "W below",
+        "δ of layer l is carried back through the weights of the layer below it, W_(l−1), "
+        "not through layer l's own W_l: Ws counts from 0 and the layers from 1, an off-by-one",
     ),
     (
         "output as input",
