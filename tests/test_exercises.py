@@ -333,6 +333,11 @@ WRONG = [
     ),
     (
         "cross_entropy_find_the_bug",
+        lambda logits, labels: _planted_bug(logits, labels) * len(labels),
+        "the division by N is gone, and the teammate's bug is still there",
+    ),
+    (
+        "cross_entropy_find_the_bug",
         lambda logits, labels: cross_entropy_backward(logits, labels) * len(labels),
         "times too big",
     ),

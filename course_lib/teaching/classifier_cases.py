@@ -179,6 +179,12 @@ LARGE_LOGIT_HINT = (
     "exp finite without changing the softmax"
 )
 
+PLANTED_BUG_LEFT = (
+    "the division by N is gone, and the teammate's bug is still there: the loss is a mean over "
+    "the N rows, so the / N was right. The bug goes wrong only when a batch has several rows: "
+    "compare the function, row by row, with (P − Y) / N for two rows with different labels"
+)
+
 
 def _one_hot_of_batch_size(n: int, c: int) -> Callable[[BaseException], bool]:
     """Does a broadcast error name the logits' shape (N, C) and an N × N one-hot matrix?"""
@@ -220,6 +226,8 @@ def cross_entropy_cases(rng: np.random.Generator, planted: bool = False) -> list
         ]
         if planted:
             mistakes.insert(0, ((P - columns) / n, "dlogits", PLANTED_BUG_HINT))
+            if n > 1:  # the / N taken out, the planted bug left in
+                mistakes.insert(1, (P - columns, "dlogits", PLANTED_BUG_LEFT))
         if y.max() < n:  # otherwise P[y] raises, and the learner sees that error
             rows = P.copy()
             rows[y] -= 1  # indexing with y alone picks whole rows
