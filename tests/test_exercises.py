@@ -1141,6 +1141,20 @@ def test_an_attempt_that_gives_nothing_back_does_not_bring_the_rule_closer(name)
     assert wrong_attempts(name) == 1
 
 
+def test_a_scalar_rule_is_told_of_numbers_not_arrays_and_text_is_not_an_attempt():
+    """Notebook 02's tanh rule works on single numbers: its feedback never speaks of shapes or
+    arrays, which notebook 03 introduces; text where the number belongs is not an attempt."""
+    for returned, says in (
+        (lambda upstream, x, out: [upstream * (1 - out**2)], "return the number itself"),
+        (lambda upstream, x, out: np.array([1.0, 2.0]), "holds 2 numbers"),
+        (lambda upstream, x, out: "abc", "the text 'abc', not a number"),
+        (lambda upstream, x, out: "1.5", "the text '1.5', not a number"),
+    ):
+        shown = str(check_exercise("tanh_backward", returned))
+        assert says in shown and "shape" not in shown and "array" not in shown.split(says)[1]
+    assert wrong_attempts("tanh_backward") == 2  # the list and the array; not the two texts
+
+
 @pytest.mark.parametrize("name", sorted(EXERCISES))
 def test_a_misspelt_name_is_reported_but_does_not_bring_the_rule_closer(name):
     """Two typos in a row (NameError: Python stopped before any maths ran) get the error each

@@ -541,13 +541,15 @@ def _in_place_call(fn: Callable[..., Any]) -> str:
 # ---- comparing one output -------------------------------------------------------------------
 
 
-def _as_array(value: Any) -> tuple[np.ndarray | None, str]:
+def _as_array(value: Any, one_number: bool = False) -> tuple[np.ndarray | None, str]:
+    """``value`` as a float64 array, or (None, what is wrong with it); ``one_number`` words
+    it for an output that is one number (a scalar op's rule), where arrays are not taught."""
     if value is None:
         return None, "is None: did you forget to `return` it?"
     if value is ...:
         return None, "is still `...`: not written yet"
     if isinstance(value, str | bytes):
-        return None, f"is the text {value!r}, not an array"
+        return None, f"is the text {value!r}, not {'a number' if one_number else 'an array'}"
     kind = type(value).__name__
     if kind == "Tensor" and hasattr(value, "detach"):  # a PyTorch tensor, maybe needing grad
         return None, (
@@ -562,7 +564,7 @@ def _as_array(value: Any) -> tuple[np.ndarray | None, str]:
             )
         array = np.asarray(raw, dtype=np.float64)
     except Exception:  # noqa: BLE001  (anything a learner returns must give a sentence)
-        return None, f"is a {kind}, not an array of numbers"
+        return None, f"is a {kind}, not {'a number' if one_number else 'an array of numbers'}"
     return array, ""
 
 
@@ -598,6 +600,10 @@ def _named_slip(
     for wrong, output, why in case.mistakes:
         if output == name and match(got, np.asarray(wrong, dtype=np.float64)):
             return why
+    if got.shape != want.shape and want.ndim == 0:  # one number wanted (a scalar op's rule)
+        if got.size == 1:
+            return f"{name} is one number inside a list or array: return the number itself"
+        return f"{name} holds {got.size} numbers: the rule returns one number"
     if got.shape != want.shape:
         big = case.broadcast.get(name)
         if big is not None and got.shape == tuple(big):
@@ -710,7 +716,7 @@ def _swapped(name: str, got: np.ndarray, case: Case, exercise: Exercise | None) 
 def _compare(
     name: str, value: Any, want: np.ndarray, case: Case, exercise: Exercise | None = None
 ) -> Comparison:
-    got, problem = _as_array(value)
+    got, problem = _as_array(value, one_number=want.ndim == 0)
     if got is None:
         return Comparison(name, "missing", math.nan, f"{name} {problem}", numbers=False)
     if exercise is not None and exercise.arrays and not isinstance(value, np.ndarray):
@@ -976,6 +982,8 @@ def _judge_case(exercise: Exercise, fn: Callable[..., Any], case: Case) -> Exerc
     rows = _note_dependencies(exercise, rows)
     if any(r.status in ("wrong", "missing") for r in rows):
         wrong = [r.output for r in rows if r.status in ("wrong", "missing")]
+        # text or None where numbers belong is no maths to judge: not an attempt
+        answered = answered and any(r.numbers for r in rows if r.status in ("wrong", "missing"))
         return ExerciseReport(
             name,
             "wrong",
