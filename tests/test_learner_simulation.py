@@ -48,6 +48,7 @@ from notebook_harness import NOTEBOOKS, NotebookError, NotebookRun, output_text
 from test_answers import states
 
 from course_lib.teaching.answers import exercise
+from course_lib.teaching.exercise_bank import EXERCISES
 from course_lib.teaching.hand_exercise import AxesExercise
 
 NOTEBOOK_NAMES = sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
@@ -270,6 +271,9 @@ def code_slips(run: NotebookRun, name: str, index: int, source: str, done: set[s
         assert slips, f"{name}: the bank lists no mistake for {key}"
         for k, (says, case) in enumerate(slips):
             run.exec(f"__tgf_forget({key!r})")
+            if EXERCISES[key].handed_out:  # as after Run All: the code as handed out checked
+                run.run_cell(exercise)  # once (no attempt), so the learner's own code giving
+                run.run_cell(index)  # the planted numbers is an attempt
             first = check_with(f"__tgf_slips[{k}].fn")
             where = f"{name} cell {index}, {key}, a slip on {case}: {says}"
             assert _flat(says) in _flat(first), f"{where}\nnot named:\n{first}"
