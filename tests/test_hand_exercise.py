@@ -141,8 +141,9 @@ def test_the_rounded_and_the_cut_off_answer_count_one_unit_more_does_not(value, 
     cut = float(Decimal(repr(value)).quantize(Decimal(10) ** -digits, rounding=ROUND_DOWN))
     rounded = round(value, digits)
     assert precision.accepts(rounded, value) and precision.accepts(cut, value)
-    away = rounded + unit if value >= 0 else rounded - unit  # one unit further from zero
-    assert not precision.accepts(away, value)
+    away = cut + 2 * unit if value >= 0 else cut - 2 * unit  # past both, away from zero
+    nearer = cut - unit if value >= 0 else cut + unit  # one unit below the cut, toward zero
+    assert not precision.accepts(away, value) and not precision.accepts(nearer, value)
 
 
 @given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).filter(lambda v: abs(v) > 1e-6))

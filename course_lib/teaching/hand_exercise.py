@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -188,12 +189,16 @@ class Precision:
         if self.kind == "exact":
             return abs(answer - expected) <= self.tolerance(expected)
         unit = self.unit(expected) if unit is None else unit
-        half = unit / 2 * (1.0 + 1e-9)  # a float's last bits do not move the border
-        if expected == 0:
-            return abs(answer) <= half
-        toward_zero = (expected - answer) if expected > 0 else (answer - expected)
-        # rounded: within half a unit either way; cut off: less than one unit nearer to zero
-        return -half <= toward_zero < unit * (1.0 - 1e-9) or abs(toward_zero) <= half
+        if abs(answer - expected) <= unit / 2 * (1.0 + 1e-9):  # rounded, or more precise
+            return True
+        # cut off: the digits of the expected value as written out (its shortest repr), cut
+        # at the asked-for place (0.0900 cut at 3 places is 0.090, never 0.089)
+        try:
+            places = Decimal(1).scaleb(round(math.log10(unit)))
+            cut = float(Decimal(repr(float(expected))).quantize(places, rounding=ROUND_DOWN))
+        except (ArithmeticError, ValueError):  # more digits than a Decimal holds: no cut
+            return False
+        return abs(answer - cut) <= unit * 1e-3  # the same digits, up to float noise
 
     def describe(self) -> str:
         """The precision in words, as a notebook states it: "to 3 significant figures"."""
