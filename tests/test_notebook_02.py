@@ -350,7 +350,7 @@ def test_the_hand_trace_names_the_classic_slips(nb):
     source = nb.cell('trace.check("x", df_dx)').source
     assert re.findall(r"trace\.check\(\"x\", (\w+)\)", source) == ["df_dx", "path_via_a", "df_da"]
     assert nb.output('trace.check("x", df_dx)').splitlines() == 3 * [
-        "df/dx: not answered yet. Replace the ... with your number, to 4 significant figures."
+        "df/dx: not answered yet. Replace the ... with your number, to 3 significant figures."
     ]
     nb.exec("df_dx, path_via_a, df_da = -14, -8, 4")  # a learner who answered steps 3 and 4
     try:

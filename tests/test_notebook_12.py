@@ -224,7 +224,7 @@ def test_the_nudge_demo_answers_nothing_the_page_asks(nb):
 
 
 def test_the_page_states_the_trainer_s_precision(nb):
-    assert "Type each gradient into its\nbox, to 4 significant figures, and press Enter" in (
+    assert "Type each gradient into its\nbox, to 3 significant figures, and press Enter" in (
         nb.markdown
     )
     asked = nb.eval("trainer.trace.asked")
@@ -232,7 +232,7 @@ def test_the_page_states_the_trainer_s_precision(nb):
         "{n: trainer.trace.exercise(n).precision.describe() for n in trainer.trace.asked}"
     )
     assert set(precisions) == set(asked)
-    assert set(precisions.values()) == {"to 4 significant figures"}
+    assert set(precisions.values()) == {"to 3 significant figures"}
 
 
 def test_the_trainer_starts_on_sheet_7_with_hidden_partials_and_a_join(nb):

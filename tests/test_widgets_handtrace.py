@@ -325,3 +325,46 @@ def test_the_same_wrong_number_again_is_the_same_attempt_and_a_new_graph_starts_
     assert "The rule" in trace.enter("a", 2.0).message
     trace.load(f)  # a new sheet: every box empty, no wrong answer counted
     assert "The rule" not in trace.enter("a", 2.0).message
+
+
+def _from_the_labels(graph) -> dict[str, float]:
+    """Every node's gradient as a learner works it out from the drawing's labels: the values
+    rounded to 4 significant figures, the four moves done exactly from there."""
+    shown = {n: float(f"{v:.4g}") for n, v in graph.values.items()}
+    slopes = {
+        "+": lambda a, out: [1.0, 1.0],
+        "*": lambda a, out: [a[1], a[0]],
+        "sigmoid": lambda a, out: [out * (1 - out)],
+        "exp": lambda a, out: [out],
+    }
+    grad = dict.fromkeys(shown, 0.0)
+    grad[graph.operations[-1].name] = 1.0
+    for operation in reversed(graph.operations):
+        operands = [shown[o] for o in operation.operands]
+        partials = slopes[operation.op](operands, shown[operation.name])
+        for operand, partial in zip(operation.operands, partials, strict=True):
+            grad[operand] += grad[operation.name] * partial
+    return grad
+
+
+def test_gradients_worked_from_the_drawings_rounded_labels_count() -> None:
+    """The drawing shows 4 significant figures; an answer worked from those labels (and
+    written with 4 figures) must count, and a missed join must still be refused."""
+    checked = refused_slips = 0
+    for sheet in range(60):
+        graph = practice_graph(sheet, fan_out=True)
+        trace = hand_trace(graph.build())
+        learner = _from_the_labels(graph)
+        for name in graph.names[:-1]:
+            answer = float(f"{learner[name]:.4g}")
+            assert trace.check(name, answer).correct, (sheet, name, graph.grads[name], answer)
+            checked += 1
+        for name in graph.fan_out_nodes():  # one path only: a missed join
+            consumer = graph.consumers(name)[0]
+            first = next(p for p in graph.operations if p.name == consumer)
+            index = first.operands.index(name)
+            one_path = graph.grads[consumer] * graph.partials[consumer][index]
+            if abs(one_path - graph.grads[name]) > 0.01 * abs(graph.grads[name]) + 1e-3:
+                assert not trace.check(name, float(f"{one_path:.4g}")).correct, (sheet, name)
+                refused_slips += 1
+    assert checked > 300 and refused_slips > 20
