@@ -248,6 +248,24 @@ def test_an_axis_listed_twice_is_refused_as_numpy_refuses_it():
     assert e.judge({0}).correct  # a set cannot repeat
 
 
+def test_near_misses_of_zero_and_of_a_trailing_zero_are_not_misnamed():
+    zero = gradient_exercise(expected=0.0, precision=decimals(3), paths=())
+    assert "close" not in zero.judge(0.001).message  # a loser's 0: not an arithmetic slip
+    h = gradient_exercise(expected=4.93e-3, precision=significant(2), paths=(), gradient=False)
+    message = h.judge(5.0e-3).message  # typed with 2 figures; the float shows one
+    assert "off in its last digits" in message and "keep more digits" not in message
+    assert "keep more digits" in h.judge(4e-3).message  # one figure, far off: too few
+
+
+def test_leeway_widens_the_rounded_band_and_is_checked():
+    wide = Precision("significant", 3, leeway=1.0)
+    assert wide.accepts(2.655, 2.6475) and wide.accepts(2.64, 2.6475)
+    assert not wide.accepts(2.66, 2.6475) and not significant(3).accepts(2.655, 2.6475)
+    for bad in (0.2, 11, math.nan, "1"):
+        with pytest.raises(ValueError, match="leeway"):
+            Precision("significant", 3, leeway=bad)
+
+
 def test_a_value_the_page_rounded_earlier_counts_at_the_same_precision():
     e = gradient_exercise(expected=5.36928, precision=decimals(3), paths=())
     assert not e.judge(5.370).correct  # one unit off the exact answer

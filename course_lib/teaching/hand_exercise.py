@@ -147,13 +147,18 @@ class Precision:
     way of writing it, ``3/4`` or ``0.75``, is accepted), ``"decimals"`` (right to ``digits``
     decimal places) or ``"significant"`` (right to ``digits`` significant figures). An answer
     is accepted when it is the expected value rounded or cut off at the last asked-for place
-    (or more precise than that): within half a unit of that place either way, or up to one
-    unit nearer to zero. So for 0.0900 to 3 decimal places 0.090 counts and 0.091 does not,
-    and for 4.93e-3 to 2 significant figures 4.9e-3 counts and 5.0e-3 does not.
+    (or more precise than that): within half a unit of that place either way, or its digits
+    cut there. So for 0.0900 to 3 decimal places 0.090 counts and 0.091 does not, and for
+    4.93e-3 to 2 significant figures 4.9e-3 counts and 5.0e-3 does not.
+
+    ``leeway`` widens the first test to that many units either way, for answers a learner
+    works out from numbers the page shows rounded (a drawing that labels each node with 4
+    significant figures): the rounding of those inputs carries into the last digit asked for.
     """
 
     kind: str = "exact"
     digits: int = 0
+    leeway: float = 0.5
 
     def __post_init__(self) -> None:
         if self.kind not in ("exact", "decimals", "significant"):
@@ -163,6 +168,11 @@ class Precision:
         if self.kind != "exact" and not (type(self.digits) is int and 1 <= self.digits <= 15):
             digits = whole_number(self.digits, "digits", f"{self.kind} precision", maximum=15)
             object.__setattr__(self, "digits", digits)  # a NumPy int, as the int it holds
+        if not (isinstance(self.leeway, int | float) and 0.5 <= self.leeway <= 10):
+            raise ValueError(
+                f"precision leeway is in units of the last place, 0.5 (rounded) to 10; got "
+                f"{self.leeway!r}"
+            )
 
     def unit(self, expected: float) -> float:
         """One unit in the last asked-for place of ``expected`` (``0`` for exact)."""
@@ -189,7 +199,7 @@ class Precision:
         if self.kind == "exact":
             return abs(answer - expected) <= self.tolerance(expected)
         unit = self.unit(expected) if unit is None else unit
-        if abs(answer - expected) <= unit / 2 * (1.0 + 1e-9):  # rounded, or more precise
+        if abs(answer - expected) <= unit * self.leeway * (1.0 + 1e-9):  # rounded, or finer
             return True
         # cut off: the digits of the expected value as written out (its shortest repr), cut
         # at the asked-for place (0.0900 cut at 3 places is 0.090, never 0.089)
@@ -549,6 +559,8 @@ def _near_miss(number: float, expected: float, precision: Precision) -> str:
     """For an answer that is wrong but close: say whether it has too few digits for the
     precision asked, or is off in its last digits (an arithmetic slip). "" when not close."""
     gap = abs(number - expected) * (1 - 1e-9)  # a float's last bit does not move the border
+    if expected == 0:  # an exact zero (a max's loser, say): close to it is no arithmetic slip
+        return ""
     if precision.kind == "exact":
         close = gap <= 5e-3 * max(1.0, abs(expected))
     elif precision.kind == "decimals":  # 10 places off, but for a small answer 5% of it,
@@ -571,7 +583,9 @@ def _near_miss(number: float, expected: float, precision: Precision) -> str:
         too_few = given + leading + 1 < precision.digits
     else:
         too_few = False
-    if too_few:
+    # 0.150 typed is the number 0.15: within about a unit, fewer digits shown may be trailing
+    # zeros, and the answer is off in its last place rather than short of places
+    if too_few and gap > 1.5 * precision.unit(expected):
         return (
             f"That is close, but this exercise asks for the answer {asked}: keep more digits "
             "through every step, and round only at the end."
