@@ -160,8 +160,9 @@ SLIPS = [
     ),
     (
         "W below",
-        "δ of layer l is carried back through the weights of the layer below it, W_(l−1), "
-        "not through layer l's own W_l: Ws counts from 0 and the layers from 1, an off-by-one",
+        "your loop carries δ of layer l back through the weights of the layer below it, "
+        "W_(l−1), where layer l's own weights belong: an off-by-one between Ws, which counts "
+        "from 0, and the layers, which count from 1",
     ),
     (
         "output as input",
@@ -234,13 +235,16 @@ def _cases(depth: int, rng: np.random.Generator) -> list[Case]:
                 wrong = _backward(Ws, hs, activation, G, slip.split(":")[0], slip.partition(":")[2])
             except (ValueError, IndexError):
                 continue
+            if activation == "relu" and slip.startswith("no slope"):
+                why += RELU_AT_ZERO  # (h >= 0) is all ones: the same numbers as no slope
+            spoiled = None  # the layer of the first gradient the slip spoils (backward order)
             for name, value in wrong.items():
                 if value.shape != expected[name].shape or np.allclose(value, expected[name]):
                     continue
-                if activation == "relu" and slip.startswith("no slope"):
-                    why += RELU_AT_ZERO  # (h >= 0) is all ones: the same numbers as no slope
+                if spoiled is not None and name[2:] != spoiled:
+                    break  # named at that layer's dW and db; the layers below are built on it
+                spoiled = name[2:]
                 mistakes.append((value, name, why))
-                break  # a slip is named at the first gradient it spoils (backward order)
         cases.append(
             Case(
                 f"depth {depth}, {activation}, widths {' → '.join(map(str, widths))}, "
