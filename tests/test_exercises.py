@@ -1182,6 +1182,20 @@ def test_a_misspelt_name_is_reported_but_does_not_bring_the_rule_closer(name):
     assert check_exercise(name, crash).rule == EXERCISES[name].rule
 
 
+def test_an_attribute_spelt_close_to_a_real_one_is_a_typo_and_a_far_one_is_not():
+    def shpe(upstream, x, out):
+        return np.asarray(upstream).shpe  # .shape, misspelt
+
+    def grad_of_a_number(upstream, x, out):
+        return out.grad  # a number has no gradient: that is no typo
+
+    report = check_exercise("tanh_backward", shpe)
+    assert "AttributeError" in str(report) and not report.answered
+    report = check_exercise("tanh_backward", grad_of_a_number)
+    assert "AttributeError" in str(report) and report.answered
+    assert wrong_attempts("tanh_backward") == 1
+
+
 # ---- 7. the docstring's table names each exercise's notebook ------------------------------------
 
 

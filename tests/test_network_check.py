@@ -86,7 +86,9 @@ def test_a_step_without_the_reset_is_right_once_and_then_the_gradients_grow():
     # Run by hand on the checker's engine: after the second step, .grad holds both steps'
     # gradients added up, larger than the second step's own.
     namespace = learner(step=submitted)
-    model = scalar_mlp.MLP(2, [3, 1], np.random.default_rng(7), engine=network_check._Accumulating)
+    model = scalar_mlp.MLP(
+        2, [3, 1], np.random.default_rng(7), engine=network_check.AccumulatingValue
+    )
     xs, ys = network_check._step_data()
     namespace["my_training_step"](model, xs, ys, 0.5)
     first = [p.grad for p in model.parameters()]
@@ -100,7 +102,7 @@ def test_a_step_without_the_reset_is_right_once_and_then_the_gradients_grow():
 
 
 def test_the_checkers_engine_adds_into_grad_and_otherwise_agrees_with_value():
-    Acc = network_check._Accumulating
+    Acc = network_check.AccumulatingValue
     x, y = Acc(0.5), Acc(-1.5)
     f = (x * y + x.tanh()) ** 2 - x.exp()
     f.backward()

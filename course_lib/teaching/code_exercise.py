@@ -52,6 +52,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import dataclasses
+import difflib
 import html
 import inspect
 import linecache
@@ -441,14 +442,31 @@ def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
     except Exception as error:  # the learner's code: report it, never raise it
         where = _where_it_raised(fn, error)
         advice = _error_advice(error, case)
-        # A name Python cannot find (a typo, a missing import) stops the code before any
-        # maths is judged: reported, but not counted as an attempt.
-        kind = "misspelt" if isinstance(error, NameError) else "raised"
+        # A name Python cannot find (a typo, a missing import), or an attribute spelt close to
+        # one the object has (p.gard), stops the code before any maths is judged: reported,
+        # but not counted as an attempt.
+        kind = "misspelt" if _misspelt(error) else "raised"
         return (
             None,
             f"{_who(fn)} raised {type(error).__name__}: {error}{where}{advice}",
             kind,
         )
+
+
+def _misspelt(error: BaseException) -> bool:
+    """A NameError, or an AttributeError for a name close to one the object has (``.gard``
+    for ``.grad``): a typo, not maths."""
+    if isinstance(error, NameError):
+        return True
+    if not isinstance(error, AttributeError) or not isinstance(error.name, str):
+        return False
+    if error.obj is None:  # raised by hand, not by an attribute lookup
+        return False
+    try:
+        names = dir(error.obj)
+    except Exception:  # noqa: BLE001  (a learner's object may fail even at dir())
+        return False
+    return bool(difflib.get_close_matches(error.name, names, n=1, cutoff=0.75))
 
 
 def shapes_named(error: BaseException) -> list[tuple[int, ...]]:

@@ -40,7 +40,7 @@ from course_lib.teaching.code_exercise import (
 )
 from course_lib.teaching.engine_check import MATH_NOT_IMPORTED, unwritten_methods
 
-__all__ = ["GROWS", "check_network", "check_training_step"]
+__all__ = ["GROWS", "AccumulatingValue", "check_network", "check_training_step"]
 
 # ---- the neuron, the layer and the MLP ------------------------------------------------------
 
@@ -389,7 +389,7 @@ GROWS = (
 )
 
 
-class _Accumulating:
+class AccumulatingValue:
     """The checker's engine with micrograd's and PyTorch's convention: ``grad`` starts at 0.0
     and ``backward()`` adds into it, until something resets it. Its ops are course_lib's op
     table (``OPS``); its backward pass is course_lib's (:func:`backpropagate`), whose fresh
@@ -405,36 +405,40 @@ class _Accumulating:
         self.parents, self.partials, self.op = parents, partials, op
 
     @staticmethod
-    def _apply(op: Op, *inputs: Any) -> _Accumulating:
-        nodes = tuple(x if isinstance(x, _Accumulating) else _Accumulating(x) for x in inputs)
+    def _apply(op: Op, *inputs: Any) -> AccumulatingValue:
+        nodes = tuple(
+            x if isinstance(x, AccumulatingValue) else AccumulatingValue(x) for x in inputs
+        )
         out, partials = op.compute(*(n.data for n in nodes))
-        return _Accumulating(out, nodes, partials, op.name)
+        return AccumulatingValue(out, nodes, partials, op.name)
 
-    def __add__(self, other: Any) -> _Accumulating:
+    def __add__(self, other: Any) -> AccumulatingValue:
         return self._apply(OPS["+"], self, other)
 
-    def __radd__(self, other: Any) -> _Accumulating:
+    def __radd__(self, other: Any) -> AccumulatingValue:
         return self._apply(OPS["+"], other, self)
 
-    def __mul__(self, other: Any) -> _Accumulating:
+    def __mul__(self, other: Any) -> AccumulatingValue:
         return self._apply(OPS["*"], self, other)
 
-    def __rmul__(self, other: Any) -> _Accumulating:
+    def __rmul__(self, other: Any) -> AccumulatingValue:
         return self._apply(OPS["*"], other, self)
 
-    def __neg__(self) -> _Accumulating:
+    def __neg__(self) -> AccumulatingValue:
         return self._apply(OPS["neg"], self)
 
-    def __sub__(self, other: Any) -> _Accumulating:
-        return self + (-(other if isinstance(other, _Accumulating) else _Accumulating(other)))
+    def __sub__(self, other: Any) -> AccumulatingValue:
+        return self + (
+            -(other if isinstance(other, AccumulatingValue) else AccumulatingValue(other))
+        )
 
-    def __pow__(self, k: float) -> _Accumulating:
+    def __pow__(self, k: float) -> AccumulatingValue:
         return self._apply(power(float(k)), self)
 
-    def tanh(self) -> _Accumulating:
+    def tanh(self) -> AccumulatingValue:
         return self._apply(OPS["tanh"], self)
 
-    def exp(self) -> _Accumulating:
+    def exp(self) -> AccumulatingValue:
         return self._apply(OPS["exp"], self)
 
     def local_backward(self, upstream: float) -> list[float]:
@@ -518,7 +522,7 @@ def _step_cases(rng: np.random.Generator) -> list[Case]:
         ]
 
     def run(fn: Callable) -> dict[str, np.ndarray]:
-        model = scalar_mlp.MLP(2, STEP_SIZES, np.random.default_rng(7), engine=_Accumulating)
+        model = scalar_mlp.MLP(2, STEP_SIZES, np.random.default_rng(7), engine=AccumulatingValue)
         returned = []
         for step in range(STEPS):
             value = fn(model, xs, ys, STEP_LR)
