@@ -505,8 +505,8 @@ def _order_case(description: str, root: Value, decisive: bool = True) -> Case:
         if one_pass:
             raise NamedMistake(
                 f"it returned {with_article(type(result).__name__)}, which hands out its nodes "
-                "once, front to back: the backward pass walks the order from the end "
-                "(reversed), which needs the nodes kept. Return a list of the nodes"
+                "only once and keeps none of them: the backward pass walks the order from the "
+                "end, which needs the nodes kept. Return a list of the nodes"
             )
         order = list(result)
         strangers = [n for n in order if id(n) not in members]
