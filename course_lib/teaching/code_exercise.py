@@ -40,7 +40,8 @@ with several outputs and a rule for each (the network's backward) shows only the
 outputs that were wrong in an earlier, different attempt too. The count lives in this
 module (:func:`wrong_attempts`, :func:`forget_attempts`); the same function checked again (the
 same code) is not a new attempt, and neither is one that gave nothing back (no ``return``) or
-stopped at a name Python cannot find (a NameError: a typo, a missing import): there is no maths
+stopped at a name Python cannot find (a NameError: a typo, a missing import; or an attribute
+spelt close to one the object has), or returned text where the numbers belong: there is no maths
 in it to answer yet, so it cannot bring the rule closer.
 
 The exercises themselves (their cases and their catalogues of mistakes) are in
@@ -181,8 +182,8 @@ class ExerciseReport:
     rule: str = ""  # shown from the second wrong attempt on
     function: str = ""  # the name of the learner's function that was checked
     # False when the function gave nothing back (None, and no in-place call that explains it)
-    # or stopped at a name Python cannot find (a NameError: a typo, a missing import): no
-    # maths to judge yet, so the attempt does not count toward the rule
+    # or stopped at a misspelt name (a NameError, or an attribute close to a real one), or
+    # gave text where numbers belong: no maths to judge yet, so it does not count toward the rule
     answered: bool = True
 
     @property
@@ -408,8 +409,8 @@ def _where_in_class(fn: Any, error: BaseException) -> str:
 
 def _call(fn: Callable[..., Any], case: Case) -> tuple[Any, str, str]:
     """(result, "", "") or (None, a sentence saying what went wrong, its kind): the kind is
-    "unwritten", "slow", "raised", "misspelt" (a NameError: a name Python cannot find),
-    "mistake" or "nothing" (a :class:`NothingReturned`)."""
+    "unwritten", "slow", "raised", "misspelt" (a NameError, or an attribute close to one the
+    object has: :func:`_misspelt`), "mistake" or "nothing" (a :class:`NothingReturned`)."""
     arguments = [
         np.array(v, copy=True) if isinstance(v, np.ndarray) else v for v in case.inputs.values()
     ]
