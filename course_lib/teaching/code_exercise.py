@@ -84,6 +84,7 @@ __all__ = [
     "is_placeholder",
     "placeholder_words",
     "run_exercise",
+    "built_from",
     "forget_attempts",
     "sources_of",
     "wrong_attempts",
@@ -1096,6 +1097,13 @@ def forget_attempts(name: str | None = None) -> None:
         _handed_out_seen.pop(name, None)
 
 
+def built_from(wrong: Sequence[str]) -> str:
+    """The sentence for an output built from the wrong outputs ``wrong``: fix those first."""
+    source = " and ".join(wrong)
+    are = "is" if len(wrong) == 1 else "are"
+    return f"it is built from {source}, which {are} not right yet: fix {source} first"
+
+
 def _note_dependencies(exercise: Exercise, rows: list[Comparison]) -> list[Comparison]:
     """A wrong output computed from another wrong one says to fix that one first."""
     bad = {r.output for r in rows if r.status in ("wrong", "missing") and r.numbers}
@@ -1103,12 +1111,10 @@ def _note_dependencies(exercise: Exercise, rows: list[Comparison]) -> list[Compa
     for row in rows:
         wrong = [s for s in sources_of(exercise.depends, row.output) if s in bad]
         if row.output in bad and wrong:
-            source = " and ".join(wrong)
-            first = f"it is built from {source}, which {'is' if len(wrong) == 1 else 'are'}"
             if row.vague:  # nothing named of its own: the wrong input is the thing to fix
-                text = f"{row.output} is not right, and {first} not right yet: fix {source} first"
+                text = f"{row.output} is not right, and {built_from(wrong)}"
             else:
-                text = f"{row.diagnosis} ({first} wrong too: fix {source} first)"
+                text = f"{row.diagnosis} ({built_from(wrong)})"
             row = dataclasses.replace(row, diagnosis=text)
         noted.append(row)
     return noted

@@ -47,6 +47,7 @@ from course_lib.teaching.code_exercise import (
     Case,
     Exercise,
     ExerciseReport,
+    built_from,
     forget_attempts,
     run_exercise,
     sources_of,
@@ -195,18 +196,24 @@ def check_stage(stage: str, fn: Callable[..., Any], seed: int = 0) -> Intermedia
         partial = dataclasses.replace(
             exercise,
             outputs=written,
-            depends={
-                k: kept
-                for k in exercise.depends
-                if k in written
-                for kept in [tuple(v for v in sources_of(exercise.depends, k) if v in written)]
-                if kept
-            },
+            depends=_written_sources(exercise.depends, written),
             make_cases=_only(exercise.make_cases, written),
         )
         report = run_exercise(partial, fn, seed)
     new_attempt = wrong_attempts(exercise.name) > before
     return _stage_report(spec, title, report, unwritten, new_attempt)
+
+
+def _written_sources(
+    depends: dict[str, str | tuple[str, ...]], written: tuple[str, ...]
+) -> dict[str, tuple[str, ...]]:
+    """``depends`` cut down to the outputs in ``written`` and the sources among them."""
+    kept = {}
+    for output in written:
+        sources = tuple(s for s in sources_of(depends, output) if s in written)
+        if sources:
+            kept[output] = sources
+    return kept
 
 
 def _only(
@@ -249,10 +256,7 @@ def _stage_report(
         note = found.diagnosis
         wrong = [s for s in sources_of(spec.depends, name) if _wrong(judged.get(s))]
         if status in ("wrong", "missing") and wrong and found.numbers:
-            # Built from a wrong gradient: its own slip cannot be told yet.
-            source = " and ".join(wrong)
-            are = "is" if len(wrong) == 1 else "are"
-            note = f"it is built from {source}, which {are} not right yet: fix {source} first"
+            note = built_from(wrong)  # built from a wrong gradient: its own slip cannot be told
         elif status == "close" and name in spec.blind:
             note = spec.blind[name]
         elif status in ("wrong", "missing"):
