@@ -368,3 +368,15 @@ def test_gradients_worked_from_the_drawings_rounded_labels_count() -> None:
                 assert not trace.check(name, float(f"{one_path:.4g}")).correct, (sheet, name)
                 refused_slips += 1
     assert checked > 300 and refused_slips > 20
+
+
+def test_where_every_label_is_exact_one_unit_off_is_not_right() -> None:
+    """Notebook 02's graph has whole numbers everywhere: nothing rounded carries into an
+    answer, so -13.9 for -14 is a slip, while the rounded and cut-off answers count."""
+    trace = hand_trace(five_nodes()[-1])  # df/dx = b·y + a = -14
+    for right in (-14, -14.04, -14.0):
+        assert trace.check("x", right).correct, right
+    for wrong in (-13.9, -14.1):
+        assert not trace.check("x", wrong).correct, wrong
+    practice = hand_trace(practice_graph(23, fan_out=True).build())  # labels like 0.6225
+    assert practice.check("z", 2.656).correct and not practice.check("z", 2.66).correct
